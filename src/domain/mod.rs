@@ -1,0 +1,150 @@
+//! Pure types and rules: the words of PRODUCT.md as Rust types, and the parsing of untrusted
+//! input into them. Nothing here does I/O.
+
+pub mod intake;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Declares a closed set of lower-case string values stored as TEXT and sent as JSON strings.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and wire form.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownValue {
+                        kind: stringify!($name),
+                        value: s.chars().take(64).collect(),
+                    }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A stored or sent text that is not one of the allowed values.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {kind} `{value}`")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+text_enum! {
+    /// What an API key may do. Admin includes everything a moderator may do.
+    Role { Ingest => "ingest", Moderator => "moderator", Admin => "admin" }
+}
+
+text_enum! {
+    /// Status of a comment (PRODUCT.md, "Words we use").
+    CommentStatus {
+        Pending => "pending",
+        Published => "published",
+        Approved => "approved",
+        Rejected => "rejected",
+        Deleted => "deleted",
+    }
+}
+
+impl CommentStatus {
+    /// Whether the site shows the comment to readers.
+    pub fn is_visible(self) -> bool {
+        matches!(self, CommentStatus::Published | CommentStatus::Approved)
+    }
+}
+
+text_enum! {
+    /// `pre` holds every comment for review; `post` publishes unless scoring objects.
+    ModerationMode { Pre => "pre", Post => "post" }
+}
+
+text_enum! {
+    /// Whether a thread accepts new comments.
+    ThreadStatus { Open => "open", Closed => "closed" }
+}
+
+text_enum! {
+    /// Who made a decision.
+    DecisionSource { Automated => "automated", Human => "human" }
+}
+
+text_enum! {
+    /// Reason codes shared by decisions, reports and statements of reasons. Stable: sites map
+    /// them to their own words.
+    ReasonCode {
+        Spam => "spam",
+        Insult => "insult",
+        Hate => "hate",
+        Threat => "threat",
+        Obscene => "obscene",
+        Illegal => "illegal",
+        OffTopic => "off_topic",
+        PersonalData => "personal_data",
+        Misinformation => "misinformation",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// Status of an author on one site.
+    AuthorStatus { Active => "active", Premod => "premod", Banned => "banned" }
+}
+
+/// The status the site policy gives a new comment before any scoring.
+pub fn initial_status(mode: ModerationMode) -> CommentStatus {
+    match mode {
+        ModerationMode::Pre => CommentStatus::Pending,
+        ModerationMode::Post => CommentStatus::Published,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_enum_round_trips_through_its_text() {
+        for s in CommentStatus::ALL {
+            assert_eq!(s.as_str().parse::<CommentStatus>().unwrap(), *s);
+        }
+        for r in ReasonCode::ALL {
+            assert_eq!(r.as_str().parse::<ReasonCode>().unwrap(), *r);
+        }
+        assert!("Pending".parse::<CommentStatus>().is_err());
+    }
+
+    #[test]
+    fn only_published_and_approved_comments_are_visible() {
+        let visible: Vec<_> = CommentStatus::ALL
+            .iter()
+            .filter(|s| s.is_visible())
+            .collect();
+        assert_eq!(
+            visible,
+            [&CommentStatus::Published, &CommentStatus::Approved]
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! Vigie: a self-hosted comment moderation service.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,176 @@
+//! The `vigie` command: serve, migrate, keys, config.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use vigie::config::Settings;
+use vigie::domain::Role;
+use vigie::startup::Application;
+use vigie::store;
+
+#[derive(Parser)]
+#[command(
+    name = "vigie",
+    version,
+    about = "Self-hosted comment moderation service"
+)]
+struct Cli {
+    /// Configuration file (default: vigie.toml in the working directory, when present).
+    #[arg(long, global = true, env = "VIGIE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (creates and migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print the effective configuration, secrets hidden.
+    Config,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key (and the site, if it is new); prints the secret once.
+    Create {
+        /// The site's short name (slug).
+        #[arg(long)]
+        site: String,
+        /// ingest (the site's backend), moderator or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// A name to tell keys apart (for moderators: who they are).
+        #[arg(long)]
+        name: Option<String>,
+        /// Print only the secret, for scripts.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: i64 },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|_| "role must be ingest, moderator or admin".to_owned())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("vigie: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    vigie::telemetry::init(&settings.log_format, &settings.log_level);
+    match run(cli.command, settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vigie: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            let pool = store::connect(&settings.db_options())?;
+            let applied = store::migrate(&pool)?;
+            println!("{} migration(s) applied", applied.len());
+            for m in applied {
+                println!("  {m}");
+            }
+            Ok(())
+        }
+        Command::Config => {
+            print!("{}", settings.redacted_toml());
+            Ok(())
+        }
+        Command::Keys { command } => keys(command, &settings),
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let listen = settings.listen.clone();
+    let backend = store::Backend::from_url(&settings.database_url).name();
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        tracing::info!(%listen, port = app.port, backend, "vigie listening");
+        app.server.await.context("server failed")
+    })
+}
+
+fn keys(command: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
+    let pool = store::connect(&settings.db_options())?;
+    store::migrate(&pool)?;
+    let mut conn = pool.get().context("no database connection")?;
+    match command {
+        KeysCommand::Create {
+            site,
+            role,
+            name,
+            quiet,
+        } => {
+            let site = site.trim();
+            anyhow::ensure!(
+                !site.is_empty() && site.len() <= 100,
+                "--site must be 1 to 100 characters"
+            );
+            let name = name.unwrap_or_else(|| format!("{role} key"));
+            let created = store::keys::create(&mut conn, site, role, &name)?;
+            if quiet {
+                println!("{}", created.secret);
+            } else {
+                println!(
+                    "created key {} ({role}, \"{name}\") for site `{}`",
+                    created.record.id, created.site.slug
+                );
+                println!("secret (shown once, store it now): {}", created.secret);
+            }
+        }
+        KeysCommand::List => {
+            println!(
+                "{:>5}  {:<20} {:<10} {:<14} {:<22} {:<9} name",
+                "id", "site", "role", "prefix", "created", "state"
+            );
+            for (key, site) in store::keys::list(&mut conn)? {
+                println!(
+                    "{:>5}  {:<20} {:<10} {:<14} {:<22} {:<9} {}",
+                    key.id,
+                    site,
+                    key.role,
+                    format!("{}…", key.prefix),
+                    key.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    if key.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    },
+                    key.name
+                );
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            anyhow::ensure!(store::keys::revoke(&mut conn, id)?, "no key with id {id}");
+            println!("key {id} revoked");
+        }
+    }
+    Ok(())
+}

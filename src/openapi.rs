@@ -1,0 +1,47 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Vigie", description = "Self-hosted comment moderation: intake, scoring, queues, abuse reports."),
+    paths(
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::comments::submit,
+        routes::comments::get_one,
+        routes::threads::visible_comments,
+        routes::threads::update,
+        routes::site::get_site,
+        routes::site::update_site,
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&BearerKeys),
+    tags(
+        (name = "comments", description = "Comment intake and reads"),
+        (name = "threads", description = "Articles and what they display"),
+        (name = "site", description = "The key's site and its policy"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerKeys;
+
+impl Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key made with `vigie keys create`"))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! `POST /v1/comments` (intake) and `GET /v1/comments/{id}`.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::domain::intake::{CommentRequest, ValidationError};
+use crate::domain::{ModerationMode, Role};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::store::{self, comments as store_comments};
+
+/// A comment as Vigie holds it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentResponse {
+    /// Vigie's id.
+    pub id: i64,
+    /// The site's id.
+    pub external_id: String,
+    /// The site's id of the thread (article).
+    pub thread_id: String,
+    /// The site's id of the parent comment, for a reply.
+    pub parent_id: Option<String>,
+    pub author: AuthorResponse,
+    pub body: String,
+    pub lang: Option<String>,
+    /// `pending`, `published`, `approved`, `rejected` or `deleted`.
+    pub status: String,
+    pub revision: i32,
+    /// The scoring verdict; `null` until the comment has been scored.
+    #[schema(value_type = Option<Object>)]
+    pub verdict: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorResponse {
+    /// The site's id of the author.
+    pub id: String,
+    pub name: Option<String>,
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+impl From<store_comments::CommentView> for CommentResponse {
+    fn from(v: store_comments::CommentView) -> Self {
+        let c = v.comment;
+        CommentResponse {
+            id: c.id,
+            external_id: c.external_id,
+            thread_id: v.thread_external_id,
+            parent_id: v.parent_external_id,
+            author: AuthorResponse {
+                id: v.author_external_id,
+                name: v.author_name,
+            },
+            body: c.body,
+            lang: c.lang,
+            status: c.status,
+            revision: c.revision,
+            verdict: c.verdict.and_then(|v| serde_json::from_str(&v).ok()),
+            created_at: utc(c.created_at),
+            updated_at: utc(c.updated_at),
+        }
+    }
+}
+
+/// Submit a comment. The site comes from the ingest key; a resend of the same `external_id`
+/// answers 200 with the stored comment and creates nothing. The comment is committed before
+/// the answer.
+#[utoipa::path(post, path = "/v1/comments", tag = "comments",
+    request_body = CommentRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "created", body = CommentResponse),
+        (status = 200, description = "already received under this external_id", body = CommentResponse),
+        (status = 400, description = "malformed JSON or invalid UTF-8", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the thread is closed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a field is missing or invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/v1/comments")]
+#[tracing::instrument(name = "submit_comment", skip_all, fields(key_id = caller.key_id))]
+pub async fn submit(
+    caller: Caller,
+    state: web::Data<AppState>,
+    ApiJson(request): ApiJson<CommentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Ingest])?;
+    let submission = request.validate(state.settings.max_body_chars)?;
+    let ctx = store_comments::IntakeContext {
+        site_id: caller.site_id,
+        site_mode: ModerationMode::Pre,
+        email_hash: submission
+            .author_email
+            .as_deref()
+            .map(|e| state.keyed_hash("email", e)),
+        ip_hash: submission
+            .client_ip
+            .map(|ip| state.keyed_hash("ip", &ip.to_string())),
+    };
+    let outcome = store::run(&state.pool, move |conn| {
+        let site = store::sites::by_id(conn, ctx.site_id)?
+            .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
+        let ctx = store_comments::IntakeContext {
+            site_mode: site.moderation_mode.parse().unwrap_or(ModerationMode::Pre),
+            ..ctx
+        };
+        Ok(store_comments::submit(conn, &ctx, &submission))
+    })
+    .await?;
+    match outcome {
+        Ok(store_comments::Intake::Created(view)) => {
+            tracing::info!(comment_id = view.comment.id, status = %view.comment.status, "comment received");
+            Ok(HttpResponse::Created().json(CommentResponse::from(view)))
+        }
+        Ok(store_comments::Intake::Existing(view)) => {
+            Ok(HttpResponse::Ok().json(CommentResponse::from(view)))
+        }
+        Err(e) => Err(intake_error(e)),
+    }
+}
+
+fn intake_error(e: store_comments::IntakeError) -> ApiError {
+    use store_comments::IntakeError;
+    match e {
+        IntakeError::ThreadClosed(_) => ApiError::Conflict(e.to_string()),
+        IntakeError::ParentNotFound(_) | IntakeError::ParentInOtherThread(_) => {
+            ApiError::Validation(ValidationError::new("parent_id", e.to_string()))
+        }
+        IntakeError::Db(e) => store::StoreError::from(e).into(),
+        IntakeError::Store(e) => e.into(),
+    }
+}
+
+/// One comment of the key's site, whatever its status.
+#[utoipa::path(get, path = "/v1/comments/{id}", tag = "comments",
+    params(("id" = i64, Path, description = "Vigie's comment id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CommentResponse),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/v1/comments/{id}")]
+#[tracing::instrument(name = "get_comment", skip_all, fields(key_id = caller.key_id))]
+pub async fn get_one(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let view = store::run(&state.pool, move |conn| store_comments::view(conn, id)).await?;
+    match view {
+        // Another site's comment is reported as absent: its existence is not revealed.
+        Some(v) if v.comment.site_id == caller.site_id => {
+            Ok(HttpResponse::Ok().json(CommentResponse::from(v)))
+        }
+        _ => Err(ApiError::NotFound(format!("comment {id}"))),
+    }
+}

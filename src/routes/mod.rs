@@ -1,0 +1,43 @@
+//! Every route of the service, in one place.
+
+pub mod comments;
+pub mod health;
+pub mod site;
+pub mod threads;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+
+/// Registers the routes and the error mapping of extractor failures.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|err, req| {
+        // A path that does not parse (`/v1/comments/abc`) names nothing that exists.
+        ApiError::NotFound(format!("{} ({err})", req.path())).into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest(format!("invalid query string: {err}")).into()
+    }))
+    .service(health::healthz)
+    .service(health::readyz)
+    .service(comments::submit)
+    .service(comments::get_one)
+    .service(threads::visible_comments)
+    .service(threads::update)
+    .service(site::get_site)
+    .service(site::update_site)
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+    .service(web::redirect("/docs", "/docs/"));
+}
+
+/// Anything unmatched: a problem document, never an empty 404.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "route {} {}",
+        req.method(),
+        req.path()
+    )))
+}

@@ -1,0 +1,84 @@
+//! Builds the application: pool, migrations, state, routes; binds the listener (port 0 in tests).
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpMessage, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::store;
+
+/// A bound, not yet running, server.
+pub struct Application {
+    pub port: u16,
+    pub server: Server,
+    pub state: AppState,
+}
+
+/// Opens the database, migrates it, and prepares the shared state.
+pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
+    let pool = store::connect(&settings.db_options())?;
+    let applied = store::migrate(&pool)?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "database migrated");
+    }
+    let mut conn = pool.get().context("no database connection")?;
+    let key = store::sites::instance_secret(&mut conn, settings.secret_key.as_deref())
+        .context("cannot read the hashing key")?;
+    drop(conn);
+    Ok(AppState::new(pool, settings, key))
+}
+
+impl Application {
+    /// Binds `settings.listen` and builds the server.
+    pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let workers = settings.workers;
+        let state = prepare_state(settings)?;
+        Self::with_listener(listener, state, workers)
+    }
+
+    pub fn with_listener(
+        listener: TcpListener,
+        state: AppState,
+        workers: usize,
+    ) -> anyhow::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let data = web::Data::new(state.clone());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .configure(crate::routes::configure)
+                .default_service(web::to(crate::routes::not_found))
+                .wrap_fn(|req, srv| {
+                    let id = req.extensions().get::<RequestId>().copied();
+                    let fut = srv.call(req);
+                    async move {
+                        let mut res = fut.await?;
+                        if let Some(id) = id {
+                            if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+                                res.headers_mut()
+                                    .insert(HeaderName::from_static("x-request-id"), v);
+                            }
+                        }
+                        Ok(res)
+                    }
+                })
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)?;
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            state,
+        })
+    }
+}

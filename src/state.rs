@@ -1,0 +1,37 @@
+//! What every handler shares, passed in `web::Data` (no globals, so tests run many apps at once).
+
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::config::Settings;
+use crate::store::DbPool;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+    hash_key: Arc<Vec<u8>>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, settings: Settings, hash_key: Vec<u8>) -> Self {
+        AppState {
+            pool,
+            settings: Arc::new(settings),
+            hash_key: Arc::new(hash_key),
+        }
+    }
+
+    /// Keyed hash (HMAC-SHA256, hex) of personal data such as an email or an IP address. The
+    /// `purpose` keeps hashes of different kinds of data apart.
+    pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hash_key)
+            .expect("HMAC accepts keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}

@@ -1,0 +1,338 @@
+//! Comments: intake (thread and author created on first sight, idempotent by external id),
+//! reads, and the thread display listing.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::records::{
+    AuthorRecord, CommentRecord, NewAuthor, NewComment, NewDecision, ThreadRecord,
+};
+use super::schema::{authors, comments, decisions, threads};
+use super::{is_unique_violation, now, write_tx, DbConnection, StoreError};
+use crate::domain::intake::CommentSubmission;
+use crate::domain::{
+    initial_status, AuthorStatus, CommentStatus, DecisionSource, ModerationMode, ThreadStatus,
+};
+
+/// A comment with the site-facing ids of what it points to.
+#[derive(Debug, Clone)]
+pub struct CommentView {
+    pub comment: CommentRecord,
+    pub thread_external_id: String,
+    pub author_external_id: String,
+    pub author_name: Option<String>,
+    pub parent_external_id: Option<String>,
+}
+
+/// What intake needs besides the submission: who the site is and the hashed personal data.
+#[derive(Debug, Clone)]
+pub struct IntakeContext {
+    pub site_id: i64,
+    pub site_mode: ModerationMode,
+    pub email_hash: Option<String>,
+    pub ip_hash: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Intake {
+    Created(CommentView),
+    /// The external id was seen before: nothing was created.
+    Existing(CommentView),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("thread `{0}` is closed to new comments")]
+    ThreadClosed(String),
+    #[error("parent comment `{0}` does not exist")]
+    ParentNotFound(String),
+    #[error("parent comment `{0}` belongs to another thread")]
+    ParentInOtherThread(String),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Stores a new comment, or finds the one already stored under its external id. The comment,
+/// its thread and author, and its first decision row are committed together.
+pub fn submit(
+    conn: &mut DbConnection,
+    ctx: &IntakeContext,
+    sub: &CommentSubmission,
+) -> Result<Intake, IntakeError> {
+    // Concurrent first sightings of the same comment, thread or author race on unique
+    // constraints; the loser retries and then finds what the winner stored.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match write_tx(conn, |conn| submit_once(conn, ctx, sub)) {
+            Err(IntakeError::Db(e)) if is_unique_violation(&e) && attempts < 4 => continue,
+            Ok(Some(id)) => return Ok(Intake::Created(view(conn, id)?.ok_or_else(missing)?)),
+            Ok(None) => {
+                let id =
+                    by_external_id(conn, ctx.site_id, &sub.external_id)?.ok_or_else(missing)?;
+                return Ok(Intake::Existing(view(conn, id)?.ok_or_else(missing)?));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn missing() -> StoreError {
+    StoreError::Other(anyhow::anyhow!("comment vanished after intake"))
+}
+
+/// `Some(id)` of the comment created, `None` when it already existed.
+fn submit_once(
+    conn: &mut DbConnection,
+    ctx: &IntakeContext,
+    sub: &CommentSubmission,
+) -> Result<Option<i64>, IntakeError> {
+    if by_external_id(conn, ctx.site_id, &sub.external_id)?.is_some() {
+        return Ok(None);
+    }
+    let t = now();
+    let thread = find_or_create_thread(conn, ctx.site_id, sub, t)?;
+    if thread.status == ThreadStatus::Closed.as_str() {
+        return Err(IntakeError::ThreadClosed(thread.external_id));
+    }
+    let parent_id = match &sub.parent_external_id {
+        None => None,
+        Some(parent_ext) => {
+            let parent: Option<(i64, i64)> = comments::table
+                .filter(comments::site_id.eq(ctx.site_id))
+                .filter(comments::external_id.eq(parent_ext))
+                .select((comments::id, comments::thread_id))
+                .first(conn)
+                .optional()?;
+            match parent {
+                None => return Err(IntakeError::ParentNotFound(parent_ext.clone())),
+                Some((_, thread_id)) if thread_id != thread.id => {
+                    return Err(IntakeError::ParentInOtherThread(parent_ext.clone()))
+                }
+                Some((id, _)) => Some(id),
+            }
+        }
+    };
+    let author = find_or_create_author(conn, ctx, sub, t)?;
+
+    let (mode, mode_origin) = match thread.moderation_mode.as_deref().map(str::parse) {
+        Some(Ok(mode)) => (mode, "thread"),
+        _ => (ctx.site_mode, "site"),
+    };
+    let status = initial_status(mode);
+    let id = diesel::insert_into(comments::table)
+        .values(NewComment {
+            site_id: ctx.site_id,
+            thread_id: thread.id,
+            parent_id,
+            author_id: author.id,
+            external_id: &sub.external_id,
+            body: &sub.body,
+            lang: sub.lang.as_deref(),
+            status: status.as_str(),
+            revision: 1,
+            verdict: None,
+            verdict_decision: None,
+            client_ip_hash: ctx.ip_hash.as_deref(),
+            user_agent: sub.user_agent.as_deref(),
+            created_at: t,
+            updated_at: t,
+        })
+        .returning(comments::id)
+        .get_result::<i64>(conn)?;
+    let note = format!("moderation mode `{mode}` ({mode_origin} setting)");
+    diesel::insert_into(decisions::table)
+        .values(NewDecision {
+            comment_id: id,
+            site_id: ctx.site_id,
+            actor: "policy",
+            actor_key_id: None,
+            source: DecisionSource::Automated.as_str(),
+            from_status: None,
+            to_status: status.as_str(),
+            reason: None,
+            note: Some(&note),
+            created_at: t,
+        })
+        .execute(conn)?;
+    Ok(Some(id))
+}
+
+fn find_or_create_thread(
+    conn: &mut DbConnection,
+    site_id: i64,
+    sub: &CommentSubmission,
+    t: chrono::NaiveDateTime,
+) -> Result<ThreadRecord, IntakeError> {
+    let existing = threads::table
+        .filter(threads::site_id.eq(site_id))
+        .filter(threads::external_id.eq(&sub.thread_id))
+        .select(ThreadRecord::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(thread) = existing {
+        return Ok(thread);
+    }
+    Ok(diesel::insert_into(threads::table)
+        .values(super::records::NewThread {
+            site_id,
+            external_id: &sub.thread_id,
+            url: sub.thread_url.as_deref(),
+            title: sub.thread_title.as_deref(),
+            status: ThreadStatus::Open.as_str(),
+            created_at: t,
+        })
+        .returning(threads::all_columns)
+        .get_result::<ThreadRecord>(conn)?)
+}
+
+fn find_or_create_author(
+    conn: &mut DbConnection,
+    ctx: &IntakeContext,
+    sub: &CommentSubmission,
+    t: chrono::NaiveDateTime,
+) -> Result<AuthorRecord, IntakeError> {
+    let existing = authors::table
+        .filter(authors::site_id.eq(ctx.site_id))
+        .filter(authors::external_id.eq(&sub.author_id))
+        .select(AuthorRecord::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(author) = existing {
+        return Ok(author);
+    }
+    Ok(diesel::insert_into(authors::table)
+        .values(NewAuthor {
+            site_id: ctx.site_id,
+            external_id: &sub.author_id,
+            display_name: sub.author_name.as_deref(),
+            email_hash: ctx.email_hash.as_deref(),
+            status: AuthorStatus::Active.as_str(),
+            created_at: t,
+        })
+        .returning(authors::all_columns)
+        .get_result::<AuthorRecord>(conn)?)
+}
+
+pub fn by_external_id(
+    conn: &mut DbConnection,
+    site_id: i64,
+    external_id: &str,
+) -> Result<Option<i64>, diesel::result::Error> {
+    comments::table
+        .filter(comments::site_id.eq(site_id))
+        .filter(comments::external_id.eq(external_id))
+        .select(comments::id)
+        .first(conn)
+        .optional()
+}
+
+/// One comment with its thread, author and parent ids.
+pub fn view(conn: &mut DbConnection, id: i64) -> Result<Option<CommentView>, StoreError> {
+    let row = comments::table
+        .inner_join(threads::table)
+        .inner_join(authors::table)
+        .filter(comments::id.eq(id))
+        .select((
+            CommentRecord::as_select(),
+            threads::external_id,
+            authors::external_id,
+            authors::display_name,
+        ))
+        .first::<(CommentRecord, String, String, Option<String>)>(conn)
+        .optional()?;
+    let Some((comment, thread_external_id, author_external_id, author_name)) = row else {
+        return Ok(None);
+    };
+    let parent_external_id = match comment.parent_id {
+        None => None,
+        Some(pid) => comments::table
+            .find(pid)
+            .select(comments::external_id)
+            .first(conn)
+            .optional()?,
+    };
+    Ok(Some(CommentView {
+        comment,
+        thread_external_id,
+        author_external_id,
+        author_name,
+        parent_external_id,
+    }))
+}
+
+/// A page of a thread's visible comments, oldest first, after the comment id `after`.
+/// Returns `None` when the site has no such thread.
+pub fn visible_in_thread(
+    conn: &mut DbConnection,
+    site_id: i64,
+    thread_external_id: &str,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Option<Vec<CommentView>>, StoreError> {
+    let thread: Option<i64> = threads::table
+        .filter(threads::site_id.eq(site_id))
+        .filter(threads::external_id.eq(thread_external_id))
+        .select(threads::id)
+        .first(conn)
+        .optional()?;
+    let Some(thread_id) = thread else {
+        return Ok(None);
+    };
+    let visible: Vec<&str> = CommentStatus::ALL
+        .iter()
+        .filter(|s| s.is_visible())
+        .map(|s| s.as_str())
+        .collect();
+    let rows = comments::table
+        .inner_join(authors::table)
+        .filter(comments::thread_id.eq(thread_id))
+        .filter(comments::status.eq_any(visible))
+        .filter(comments::id.gt(after.unwrap_or(0)))
+        .order(comments::id.asc())
+        .limit(limit)
+        .select((
+            CommentRecord::as_select(),
+            authors::external_id,
+            authors::display_name,
+        ))
+        .load::<(CommentRecord, String, Option<String>)>(conn)?;
+    let parent_ids: Vec<i64> = rows.iter().filter_map(|(c, _, _)| c.parent_id).collect();
+    let parents: HashMap<i64, String> = if parent_ids.is_empty() {
+        HashMap::new()
+    } else {
+        comments::table
+            .filter(comments::id.eq_any(parent_ids))
+            .select((comments::id, comments::external_id))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    Ok(Some(
+        rows.into_iter()
+            .map(|(comment, author_external_id, author_name)| CommentView {
+                parent_external_id: comment.parent_id.and_then(|p| parents.get(&p).cloned()),
+                thread_external_id: thread_external_id.to_owned(),
+                author_external_id,
+                author_name,
+                comment,
+            })
+            .collect(),
+    ))
+}
+
+/// The decision log of one comment, oldest first.
+pub fn decisions_of(
+    conn: &mut DbConnection,
+    comment_id: i64,
+) -> Result<Vec<super::records::DecisionRecord>, StoreError> {
+    use super::records::DecisionRecord;
+    Ok(decisions::table
+        .filter(decisions::comment_id.eq(comment_id))
+        .order(decisions::id.asc())
+        .select(DecisionRecord::as_select())
+        .load(conn)?)
+}

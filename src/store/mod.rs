@@ -1,0 +1,255 @@
+//! Storage: one diesel connection type over SQLite and PostgreSQL, the pool, migrations, and the
+//! queries. Backend-specific SQL lives in this module tree and nowhere else.
+
+pub mod comments;
+pub mod keys;
+pub mod records;
+pub mod schema;
+pub mod sites;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgresql");
+
+/// Advisory lock key held while migrating, so replicas starting together migrate once.
+const MIGRATION_LOCK_KEY: i64 = 0x0056_4947_4945; // "VIGIE"
+
+/// A connection to whichever backend the URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A file path (the `sqlite://` prefix removed).
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` is PostgreSQL; `sqlite://PATH` or a bare path is SQLite.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(url.to_owned())
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            Backend::Sqlite(path.to_owned())
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgresql",
+        }
+    }
+}
+
+/// Pool and connection settings (from [`crate::config::Settings`]).
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout: Duration,
+    /// SQLite `synchronous` mode: `full` (survives power loss) or `normal` (survives a crash).
+    pub sqlite_synchronous: String,
+    pub sqlite_busy_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+/// A store failure: the database cannot be reached (503), or anything else (500).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Other(e.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for StoreError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+#[derive(Debug)]
+struct PerConnection {
+    synchronous: String,
+    busy_timeout_ms: u128,
+    statement_timeout_ms: u128,
+}
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for PerConnection {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        let sql = match conn {
+            DbConnection::Sqlite(_) => format!(
+                "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                self.busy_timeout_ms, self.synchronous
+            ),
+            DbConnection::Pg(_) => {
+                format!("SET statement_timeout = {};", self.statement_timeout_ms)
+            }
+        };
+        conn.batch_execute(&sql)
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Opens the pool. SQLite is switched to WAL once, before the pool exists.
+pub fn connect(options: &DbOptions) -> anyhow::Result<DbPool> {
+    let backend = Backend::from_url(&options.url);
+    let synchronous = match options.sqlite_synchronous.to_ascii_lowercase().as_str() {
+        s @ ("full" | "normal" | "extra") => s.to_uppercase(),
+        other => anyhow::bail!("sqlite_synchronous must be full, normal or extra, not `{other}`"),
+    };
+    if let Backend::Sqlite(path) = &backend {
+        let mut conn = SqliteConnection::establish(path)
+            .with_context(|| format!("cannot open SQLite database `{path}`"))?;
+        conn.batch_execute("PRAGMA journal_mode = WAL;")
+            .context("cannot switch SQLite to WAL mode")?;
+    }
+    // Name the backend ourselves: MultiConnection would hide a PostgreSQL error behind
+    // "invalid connection url".
+    let manager_url = match &backend {
+        Backend::Sqlite(path) => path.clone(),
+        Backend::Postgres(url) => url.clone(),
+    };
+    let manager = ConnectionManager::<DbConnection>::new(manager_url);
+    Pool::builder()
+        .max_size(options.pool_size)
+        .connection_timeout(options.connect_timeout)
+        .connection_customizer(Box::new(PerConnection {
+            synchronous,
+            busy_timeout_ms: options.sqlite_busy_timeout.as_millis(),
+            statement_timeout_ms: options.statement_timeout.as_millis(),
+        }))
+        .build(manager)
+        .with_context(|| format!("cannot connect to the {} database", backend.name()))
+}
+
+/// Applies pending migrations; on PostgreSQL under an advisory lock so replicas migrate once.
+pub fn migrate(pool: &DbPool) -> anyhow::Result<Vec<String>> {
+    let mut conn = pool
+        .get()
+        .context("no database connection for migrations")?;
+    let applied = match &mut *conn {
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("SQLite migration failed: {e}"))?
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
+        DbConnection::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+                .map_err(|e| anyhow::anyhow!("PostgreSQL migration failed: {e}"));
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            result?
+        }
+    };
+    Ok(applied)
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool, keeping the tracing span.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| StoreError::Other(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// Whether the database answers a trivial query.
+pub fn ping(conn: &mut DbConnection) -> Result<(), StoreError> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+/// Current time as stored: naive UTC truncated to microseconds (what PostgreSQL keeps).
+pub fn now() -> chrono::NaiveDateTime {
+    let t = chrono::Utc::now().naive_utc();
+    let micros = t.and_utc().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|d| d.naive_utc())
+        .unwrap_or(t)
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (takes the write lock up front,
+/// so read-then-write cannot fail with "database is locked" half-way), a normal one on PostgreSQL.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    // What SqliteConnection::immediate_transaction does, but handing the closure the enum.
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        unreachable!("the closure cannot change the backend")
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite)?;
+            Ok(value)
+        }
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(e)
+        }
+    }
+}
+
+impl From<StoreError> for diesel::result::Error {
+    fn from(e: StoreError) -> Self {
+        diesel::result::Error::QueryBuilderError(e.to_string().into())
+    }
+}
+
+/// Whether a diesel error is a unique-constraint violation (a lost insert race).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

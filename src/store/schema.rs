@@ -1,0 +1,111 @@
+//! Hand-kept diesel schema shared by both backends (see migrations/sqlite and
+//! migrations/postgresql, which must stay in step with it).
+
+diesel::table! {
+    instance_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    sites (id) {
+        id -> BigInt,
+        slug -> Text,
+        moderation_mode -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        role -> Text,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    threads (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        external_id -> Text,
+        url -> Nullable<Text>,
+        title -> Nullable<Text>,
+        status -> Text,
+        moderation_mode -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    authors (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        external_id -> Text,
+        display_name -> Nullable<Text>,
+        email_hash -> Nullable<Text>,
+        status -> Text,
+        status_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        thread_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        author_id -> BigInt,
+        external_id -> Text,
+        body -> Text,
+        lang -> Nullable<Text>,
+        status -> Text,
+        revision -> Integer,
+        verdict -> Nullable<Text>,
+        verdict_decision -> Nullable<Text>,
+        client_ip_hash -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> BigInt,
+        comment_id -> BigInt,
+        site_id -> BigInt,
+        actor -> Text,
+        actor_key_id -> Nullable<BigInt>,
+        source -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_keys -> sites (site_id));
+diesel::joinable!(threads -> sites (site_id));
+diesel::joinable!(authors -> sites (site_id));
+diesel::joinable!(comments -> threads (thread_id));
+diesel::joinable!(comments -> authors (author_id));
+diesel::joinable!(decisions -> comments (comment_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    instance_settings,
+    sites,
+    api_keys,
+    threads,
+    authors,
+    comments,
+    decisions,
+);

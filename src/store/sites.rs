@@ -1,0 +1,126 @@
+//! Sites (tenants), their settings, and the instance-wide secret.
+
+use diesel::prelude::*;
+
+use super::records::{NewSite, SiteRecord};
+use super::schema::{instance_settings, sites, threads};
+use super::{now, write_tx, DbConnection, StoreError};
+use crate::domain::ModerationMode;
+
+/// The site with this slug, created (in `pre` mode) if it is new.
+pub fn find_or_create(conn: &mut DbConnection, slug: &str) -> Result<SiteRecord, StoreError> {
+    write_tx(conn, |conn| {
+        if let Some(site) = sites::table
+            .filter(sites::slug.eq(slug))
+            .select(SiteRecord::as_select())
+            .first(conn)
+            .optional()?
+        {
+            return Ok(site);
+        }
+        let site = diesel::insert_into(sites::table)
+            .values(NewSite {
+                slug,
+                moderation_mode: ModerationMode::Pre.as_str(),
+                created_at: now(),
+            })
+            .returning(sites::all_columns)
+            .get_result::<SiteRecord>(conn)?;
+        Ok(site)
+    })
+}
+
+pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<SiteRecord>, StoreError> {
+    Ok(sites::table
+        .find(id)
+        .select(SiteRecord::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_moderation_mode(
+    conn: &mut DbConnection,
+    site_id: i64,
+    mode: ModerationMode,
+) -> Result<SiteRecord, StoreError> {
+    Ok(diesel::update(sites::table.find(site_id))
+        .set(sites::moderation_mode.eq(mode.as_str()))
+        .returning(sites::all_columns)
+        .get_result::<SiteRecord>(conn)?)
+}
+
+/// Changes a thread's status and moderation override; `None` when the thread is unknown.
+pub fn update_thread(
+    conn: &mut DbConnection,
+    site_id: i64,
+    external_id: &str,
+    status: Option<crate::domain::ThreadStatus>,
+    moderation_mode: Option<Option<ModerationMode>>,
+) -> Result<Option<super::records::ThreadRecord>, StoreError> {
+    use super::records::ThreadRecord;
+    write_tx(conn, |conn| {
+        let target = threads::table
+            .filter(threads::site_id.eq(site_id))
+            .filter(threads::external_id.eq(external_id));
+        let Some(thread) = target
+            .select(ThreadRecord::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        if let Some(status) = status {
+            diesel::update(threads::table.find(thread.id))
+                .set(threads::status.eq(status.as_str()))
+                .execute(conn)?;
+        }
+        if let Some(mode) = moderation_mode {
+            diesel::update(threads::table.find(thread.id))
+                .set(threads::moderation_mode.eq(mode.map(|m| m.as_str())))
+                .execute(conn)?;
+        }
+        Ok(threads::table
+            .find(thread.id)
+            .select(ThreadRecord::as_select())
+            .first(conn)
+            .optional()?)
+    })
+}
+
+/// The key used to hash emails and IPs. A configured key wins; otherwise one is generated on
+/// first use and kept in the database, so every replica of one database hashes alike.
+pub fn instance_secret(
+    conn: &mut DbConnection,
+    configured: Option<&str>,
+) -> Result<Vec<u8>, StoreError> {
+    if let Some(key) = configured {
+        return Ok(key.as_bytes().to_vec());
+    }
+    const NAME: &str = "hash_key";
+    let existing: Option<String> = instance_settings::table
+        .find(NAME)
+        .select(instance_settings::value)
+        .first(conn)
+        .optional()?;
+    if let Some(v) = existing {
+        return hex::decode(v).map_err(|e| StoreError::Other(e.into()));
+    }
+    let fresh = hex::encode(rand::random::<[u8; 32]>());
+    // Two replicas may race here: insert-or-ignore, then read whichever won.
+    let inserted = diesel::insert_into(instance_settings::table)
+        .values((
+            instance_settings::name.eq(NAME),
+            instance_settings::value.eq(&fresh),
+        ))
+        .execute(conn);
+    if let Err(e) = inserted {
+        if !super::is_unique_violation(&e) {
+            return Err(e.into());
+        }
+    }
+    let stored: String = instance_settings::table
+        .find(NAME)
+        .select(instance_settings::value)
+        .first(conn)?;
+    hex::decode(stored).map_err(|e| StoreError::Other(e.into()))
+}

@@ -1,0 +1,169 @@
+//! The `vigie` binary itself: key management, configuration, and a served request whose logs
+//! hold neither the key nor the email address.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::helpers::comment;
+
+fn vigie(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigie"));
+    cmd.current_dir(dir)
+        .env_remove("VIGIE_DATABASE_URL")
+        .env_remove("VIGIE_LISTEN")
+        .env_remove("VIGIE_CONFIG")
+        .env("VIGIE_LOG_FORMAT", "json");
+    cmd
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn keys_are_created_listed_and_revoked_in_the_default_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = stdout_of(vigie(dir.path()).args([
+        "keys", "create", "--site", "numerama", "--role", "ingest", "--quiet",
+    ]));
+    let secret = secret.trim();
+    assert!(
+        secret.starts_with("vigie_") && secret.len() > 40,
+        "{secret}"
+    );
+    assert!(
+        dir.path().join("vigie.db").exists(),
+        "no configuration: vigie.db in the working directory"
+    );
+
+    let loud = stdout_of(vigie(dir.path()).args([
+        "keys",
+        "create",
+        "--site",
+        "numerama",
+        "--role",
+        "moderator",
+        "--name",
+        "Camille",
+    ]));
+    assert!(loud.contains("secret (shown once"), "{loud}");
+
+    let list = stdout_of(vigie(dir.path()).args(["keys", "list"]));
+    assert!(
+        list.contains("numerama") && list.contains("Camille") && list.contains("ingest"),
+        "{list}"
+    );
+    assert!(!list.contains(secret), "secrets are never listed");
+
+    stdout_of(vigie(dir.path()).args(["keys", "revoke", "1"]));
+    let list = stdout_of(vigie(dir.path()).args(["keys", "list"]));
+    assert!(list.contains("revoked"), "{list}");
+    let missing = vigie(dir.path())
+        .args(["keys", "revoke", "99"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    let bad_role = vigie(dir.path())
+        .args(["keys", "create", "--site", "x", "--role", "root"])
+        .output()
+        .unwrap();
+    assert!(!bad_role.status.success());
+}
+
+#[test]
+fn config_prints_the_effective_settings_with_secrets_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vigie.toml"),
+        "listen = \"127.0.0.1:9999\"\nmax_body_chars = 2000\n",
+    )
+    .unwrap();
+    let out = stdout_of(
+        vigie(dir.path())
+            .args(["config"])
+            .env("VIGIE_SECRET_KEY", "hush-hush")
+            .env("VIGIE_DATABASE_URL", "postgres://vigie:pa55word@db/vigie")
+            .env("VIGIE_MAX_BODY_CHARS", "3000"),
+    );
+    assert!(
+        out.contains("listen = \"127.0.0.1:9999\""),
+        "file layer: {out}"
+    );
+    assert!(
+        out.contains("max_body_chars = 3000"),
+        "environment wins over the file: {out}"
+    );
+    assert!(
+        !out.contains("hush-hush") && !out.contains("pa55word"),
+        "{out}"
+    );
+    assert!(out.contains("<hidden>"), "{out}");
+}
+
+#[test]
+fn serve_logs_json_with_request_ids_and_never_the_key_or_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = stdout_of(vigie(dir.path()).args([
+        "keys", "create", "--site", "s", "--role", "ingest", "--quiet",
+    ]));
+    let secret = secret.trim().to_owned();
+    let mut child = vigie(dir.path())
+        .arg("serve")
+        .env("VIGIE_LISTEN", "127.0.0.1:0")
+        .env("VIGIE_LOG_LEVEL", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = Vec::new();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        log.push(line.clone());
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["message"] == "vigie listening" {
+            break v["port"].as_u64().unwrap();
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/v1/comments"))
+            .bearer_auth(&secret)
+            .json(&comment("c-1", "a-1", "Bonjour"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 201);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    log.extend(lines.map_while(Result::ok));
+    let all = log.join("\n");
+    assert!(all.contains("request_id"), "{all}");
+    assert!(all.contains("comment received"), "{all}");
+    assert!(!all.contains(&secret), "the key leaked into the logs");
+    assert!(
+        !all.contains("fabrice@example.fr"),
+        "the email leaked into the logs"
+    );
+    assert!(
+        !all.contains("192.0.2.10"),
+        "the reader's IP leaked into the logs"
+    );
+    for line in &log {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+    }
+}

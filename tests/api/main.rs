@@ -1,0 +1,9 @@
+//! Black-box tests through HTTP, each on SQLite and (when configured) PostgreSQL.
+
+mod helpers;
+
+mod bad_input;
+mod cli;
+mod intake;
+mod operations;
+mod threads;

@@ -1,0 +1,99 @@
+use serde_json::Value;
+use vigie::domain::Role;
+
+use crate::helpers::{spawn_app, Backend};
+
+crate::on_both_backends!(
+    health_and_readiness_answer,
+    every_response_carries_a_request_id,
+    the_openapi_document_lists_every_route_and_the_docs_page_is_served,
+);
+
+async fn health_and_readiness_answer(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let h = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(h.status(), 200);
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(r["status"], "ready");
+}
+
+async fn every_response_carries_a_request_id(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ok = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let err = app.client.get(app.url("/v1/site")).send().await.unwrap();
+    let a = ok.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let b = err.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(a.len(), 36, "a UUID: {a}");
+    assert_ne!(a, b);
+}
+
+async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut routes: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            "GET /healthz",
+            "GET /readyz",
+            "GET /v1/comments/{id}",
+            "GET /v1/site",
+            "GET /v1/threads/{thread_id}/comments",
+            "PATCH /v1/site",
+            "PATCH /v1/threads/{thread_id}",
+            "POST /v1/comments",
+        ]
+    );
+    // Each documented route is served (not the 404 of an unknown route).
+    let key = app.key("s", Role::Admin).await;
+    for route in &routes {
+        let (method, path) = route.split_once(' ').unwrap();
+        let path = path.replace("{id}", "1").replace("{thread_id}", "t");
+        let r = app
+            .client
+            .request(method.parse().unwrap(), app.url(&path))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 404 {
+            let p: Value = r.json().await.unwrap();
+            assert!(
+                !p["detail"].as_str().unwrap().starts_with("route "),
+                "{route} is not served"
+            );
+        }
+    }
+    let page = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger"), "docs page is Swagger UI");
+    assert!(
+        !html.contains("https://"),
+        "the docs page loads nothing from the network"
+    );
+}
