@@ -148,3 +148,94 @@ mod tests {
         );
     }
 }
+
+text_enum! {
+    /// The moderators' queues (PRODUCT.md, "Queues and moderator work").
+    Queue {
+        Pending => "pending",
+        Reported => "reported",
+        Unmoderated => "unmoderated",
+        Rejected => "rejected",
+        Approved => "approved",
+    }
+}
+
+impl Queue {
+    /// The comment status a queue holds; `None` for `reported`, which is defined by open
+    /// reports rather than by status.
+    pub fn status(self) -> Option<CommentStatus> {
+        match self {
+            Queue::Pending => Some(CommentStatus::Pending),
+            Queue::Unmoderated => Some(CommentStatus::Published),
+            Queue::Rejected => Some(CommentStatus::Rejected),
+            Queue::Approved => Some(CommentStatus::Approved),
+            Queue::Reported => None,
+        }
+    }
+}
+
+text_enum! {
+    /// What a moderator does to a comment.
+    Action {
+        Approve => "approve",
+        Reject => "reject",
+        Escalate => "escalate",
+        Restore => "restore",
+    }
+}
+
+/// Where a comment goes when `action` is applied to it: the state machine of moderation.
+/// `None` is a transition that does not exist (answered 409).
+pub fn transition(action: Action, from: CommentStatus, escalated: bool) -> Option<CommentStatus> {
+    use CommentStatus::*;
+    match (action, from) {
+        (Action::Approve, Pending | Published) => Some(Approved),
+        (Action::Reject, Pending | Published | Approved) => Some(Rejected),
+        (Action::Escalate, Pending | Published) if !escalated => Some(Pending),
+        (Action::Restore, Rejected) => Some(Approved),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod transition_tests {
+    use super::*;
+
+    #[test]
+    fn deleted_comments_accept_no_action() {
+        for a in Action::ALL {
+            assert_eq!(transition(*a, CommentStatus::Deleted, false), None);
+        }
+    }
+
+    #[test]
+    fn restore_only_undoes_a_rejection() {
+        assert_eq!(
+            transition(Action::Restore, CommentStatus::Rejected, false),
+            Some(CommentStatus::Approved)
+        );
+        for s in [
+            CommentStatus::Pending,
+            CommentStatus::Published,
+            CommentStatus::Approved,
+        ] {
+            assert_eq!(transition(Action::Restore, s, false), None);
+        }
+    }
+
+    #[test]
+    fn escalating_twice_or_approving_twice_is_refused() {
+        assert_eq!(
+            transition(Action::Escalate, CommentStatus::Pending, true),
+            None
+        );
+        assert_eq!(
+            transition(Action::Approve, CommentStatus::Approved, false),
+            None
+        );
+        assert_eq!(
+            transition(Action::Approve, CommentStatus::Pending, true),
+            Some(CommentStatus::Approved)
+        );
+    }
+}

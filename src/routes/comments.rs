@@ -159,7 +159,19 @@ pub async fn get_one(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let view = store::run(&state.pool, move |conn| store_comments::view(conn, id)).await?;
+    // A moderator opening a comment is the first human knowledge of it (press law, art. 93-3).
+    let seen_by = matches!(caller.role, Role::Moderator | Role::Admin).then_some(caller.key_id);
+    let site = caller.site_id;
+    let view = store::run(&state.pool, move |conn| {
+        let view = store_comments::view(conn, id)?;
+        if let (Some(key), Some(v)) = (seen_by, &view) {
+            if v.comment.site_id == site && v.comment.first_seen_at.is_none() {
+                store::moderation::mark_seen(conn, &[id], key, store::now())?;
+            }
+        }
+        Ok(view)
+    })
+    .await?;
     match view {
         // Another site's comment is reported as absent: its existence is not revealed.
         Some(v) if v.comment.site_id == caller.site_id => {

@@ -2,6 +2,7 @@
 
 pub mod comments;
 pub mod health;
+pub mod moderation;
 pub mod site;
 pub mod threads;
 
@@ -27,6 +28,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(comments::get_one)
     .service(threads::visible_comments)
     .service(threads::update)
+    .service(moderation::queue_counts)
+    .service(moderation::queue_page)
+    .service(moderation::claim)
+    .service(moderation::release_mine)
+    .service(moderation::claim_one)
+    .service(moderation::release_one)
+    .service(moderation::decide)
+    .service(moderation::bulk)
+    .service(moderation::history)
+    .service(moderation::decision_log)
+    .service(moderation::author_status)
     .service(site::get_site)
     .service(site::update_site)
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))

@@ -122,7 +122,22 @@ fn submit_once(
         Some(Ok(mode)) => (mode, "thread"),
         _ => (ctx.site_mode, "site"),
     };
-    let status = initial_status(mode);
+    let mut status = initial_status(mode);
+    let mut note = format!("moderation mode `{mode}` ({mode_origin} setting)");
+    let mut reason = None;
+    let in_force = author.status_until.is_none_or(|until| until > t);
+    match author.status.parse::<AuthorStatus>() {
+        Ok(AuthorStatus::Banned) if in_force => {
+            status = CommentStatus::Rejected;
+            reason = Some(crate::domain::ReasonCode::Other.as_str());
+            note = "author is banned".to_owned();
+        }
+        Ok(AuthorStatus::Premod) if in_force => {
+            status = CommentStatus::Pending;
+            note = "author is pre-moderated".to_owned();
+        }
+        _ => {}
+    }
     let id = diesel::insert_into(comments::table)
         .values(NewComment {
             site_id: ctx.site_id,
@@ -140,10 +155,12 @@ fn submit_once(
             user_agent: sub.user_agent.as_deref(),
             created_at: t,
             updated_at: t,
+            risk: 0.0,
+            score_toxicity: None,
+            score_spam: None,
         })
         .returning(comments::id)
         .get_result::<i64>(conn)?;
-    let note = format!("moderation mode `{mode}` ({mode_origin} setting)");
     diesel::insert_into(decisions::table)
         .values(NewDecision {
             comment_id: id,
@@ -153,9 +170,12 @@ fn submit_once(
             source: DecisionSource::Automated.as_str(),
             from_status: None,
             to_status: status.as_str(),
-            reason: None,
+            reason,
             note: Some(&note),
             created_at: t,
+            verdict: None,
+            action: None,
+            note_to_author: None,
         })
         .execute(conn)?;
     Ok(Some(id))

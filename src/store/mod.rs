@@ -3,6 +3,7 @@
 
 pub mod comments;
 pub mod keys;
+pub mod moderation;
 pub mod records;
 pub mod schema;
 pub mod sites;

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_keys, authors, comments, decisions, sites, threads};
+use super::schema::{api_keys, author_actions, authors, comments, decisions, sites, threads};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = sites)]
@@ -113,6 +113,17 @@ pub struct CommentRecord {
     pub user_agent: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Highest category score, for ordering queues by risk.
+    pub risk: f64,
+    pub score_toxicity: Option<f64>,
+    pub score_spam: Option<f64>,
+    /// Held for a senior moderator.
+    pub escalated: bool,
+    pub claimed_by: Option<i64>,
+    pub claim_expires_at: Option<NaiveDateTime>,
+    /// First human knowledge of the comment (French press law, art. 93-3).
+    pub first_seen_at: Option<NaiveDateTime>,
+    pub first_seen_by: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -133,6 +144,9 @@ pub struct NewComment<'a> {
     pub user_agent: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub risk: f64,
+    pub score_toxicity: Option<f64>,
+    pub score_spam: Option<f64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -149,6 +163,11 @@ pub struct DecisionRecord {
     pub reason: Option<String>,
     pub note: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The verdict current when the decision was taken.
+    pub verdict: Option<String>,
+    /// The moderator action (`approve`, `reject`, …); `None` for automated decisions.
+    pub action: Option<String>,
+    pub note_to_author: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -162,6 +181,40 @@ pub struct NewDecision<'a> {
     pub from_status: Option<&'a str>,
     pub to_status: &'a str,
     pub reason: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub verdict: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub note_to_author: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = author_actions)]
+pub struct AuthorActionRecord {
+    pub id: i64,
+    pub author_id: i64,
+    pub site_id: i64,
+    pub actor: String,
+    pub actor_key_id: Option<i64>,
+    pub from_status: String,
+    pub to_status: String,
+    pub until: Option<NaiveDateTime>,
+    pub reason: String,
+    pub note: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = author_actions)]
+pub struct NewAuthorAction<'a> {
+    pub author_id: i64,
+    pub site_id: i64,
+    pub actor: &'a str,
+    pub actor_key_id: Option<i64>,
+    pub from_status: &'a str,
+    pub to_status: &'a str,
+    pub until: Option<NaiveDateTime>,
+    pub reason: &'a str,
     pub note: Option<&'a str>,
     pub created_at: NaiveDateTime,
 }

@@ -74,6 +74,37 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        risk -> Double,
+        score_toxicity -> Nullable<Double>,
+        score_spam -> Nullable<Double>,
+        escalated -> Bool,
+        claimed_by -> Nullable<BigInt>,
+        claim_expires_at -> Nullable<Timestamp>,
+        first_seen_at -> Nullable<Timestamp>,
+        first_seen_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    comment_reasons (comment_id, reason) {
+        comment_id -> BigInt,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    author_actions (id) {
+        id -> BigInt,
+        author_id -> BigInt,
+        site_id -> BigInt,
+        actor -> Text,
+        actor_key_id -> Nullable<BigInt>,
+        from_status -> Text,
+        to_status -> Text,
+        until -> Nullable<Timestamp>,
+        reason -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -90,6 +121,9 @@ diesel::table! {
         reason -> Nullable<Text>,
         note -> Nullable<Text>,
         created_at -> Timestamp,
+        verdict -> Nullable<Text>,
+        action -> Nullable<Text>,
+        note_to_author -> Nullable<Text>,
     }
 }
 
@@ -99,6 +133,8 @@ diesel::joinable!(authors -> sites (site_id));
 diesel::joinable!(comments -> threads (thread_id));
 diesel::joinable!(comments -> authors (author_id));
 diesel::joinable!(decisions -> comments (comment_id));
+diesel::joinable!(comment_reasons -> comments (comment_id));
+diesel::joinable!(author_actions -> authors (author_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -108,4 +144,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     authors,
     comments,
     decisions,
+    comment_reasons,
+    author_actions,
 );

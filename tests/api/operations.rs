@@ -56,21 +56,35 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
     assert_eq!(
         routes,
         [
+            "DELETE /v1/claims",
+            "DELETE /v1/comments/{id}/claim",
             "GET /healthz",
             "GET /readyz",
             "GET /v1/comments/{id}",
+            "GET /v1/comments/{id}/history",
+            "GET /v1/decisions",
+            "GET /v1/queues",
+            "GET /v1/queues/{queue}",
             "GET /v1/site",
             "GET /v1/threads/{thread_id}/comments",
             "PATCH /v1/site",
             "PATCH /v1/threads/{thread_id}",
+            "POST /v1/authors/{id}/status",
             "POST /v1/comments",
+            "POST /v1/comments/{id}/claim",
+            "POST /v1/comments/{id}/decisions",
+            "POST /v1/decisions/bulk",
+            "POST /v1/queues/{queue}/claims",
         ]
     );
     // Each documented route is served (not the 404 of an unknown route).
     let key = app.key("s", Role::Admin).await;
     for route in &routes {
         let (method, path) = route.split_once(' ').unwrap();
-        let path = path.replace("{id}", "1").replace("{thread_id}", "t");
+        let path = path
+            .replace("{id}", "1")
+            .replace("{thread_id}", "t")
+            .replace("{queue}", "pending");
         let r = app
             .client
             .request(method.parse().unwrap(), app.url(&path))

@@ -1,0 +1,17 @@
+DROP TABLE author_actions;
+DROP INDEX decisions_site_time;
+ALTER TABLE decisions DROP COLUMN note_to_author;
+ALTER TABLE decisions DROP COLUMN action;
+ALTER TABLE decisions DROP COLUMN verdict;
+DROP TABLE comment_reasons;
+DROP INDEX comments_author;
+DROP INDEX comments_queue_risk;
+DROP INDEX comments_queue_age;
+ALTER TABLE comments DROP COLUMN first_seen_by;
+ALTER TABLE comments DROP COLUMN first_seen_at;
+ALTER TABLE comments DROP COLUMN claim_expires_at;
+ALTER TABLE comments DROP COLUMN claimed_by;
+ALTER TABLE comments DROP COLUMN escalated;
+ALTER TABLE comments DROP COLUMN score_spam;
+ALTER TABLE comments DROP COLUMN score_toxicity;
+ALTER TABLE comments DROP COLUMN risk;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Load test of POST /v1/comments against the release build on loopback, with wrk.
+#   scripts/load/run.sh sqlite            # a fresh SQLite file
+#   scripts/load/run.sh postgres URL      # a fresh database on the server of URL (role must CREATEDB)
+# Environment: DURATION (default 20s), CONNECTIONS (32), THREADS (1), SYNCHRONOUS (full).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+backend=${1:-sqlite}
+duration=${DURATION:-20s}
+connections=${CONNECTIONS:-32}
+threads=${THREADS:-1}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+cargo build --release -q
+python3 scripts/load/bodies.py target/load/bodies.jsonl
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+case $backend in
+  sqlite) export VIGIE_DATABASE_URL="$work/load.db" ;;
+  postgres)
+    admin=${2:?postgres needs the URL of a server}
+    name=vigie_load_$$
+    psql "$admin" -qc "CREATE DATABASE $name"
+    export VIGIE_DATABASE_URL="${admin%/*}/$name"
+    trap 'kill $server 2>/dev/null || true; sleep 1; psql "$admin" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)"; rm -rf "$work"' EXIT ;;
+  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
+esac
+export VIGIE_SQLITE_SYNCHRONOUS=${SYNCHRONOUS:-full}
+export VIGIE_LISTEN=127.0.0.1:${PORT:-18080}
+export VIGIE_LOG_LEVEL=warn
+VIGIE_KEY=$(target/release/vigie keys create --site load --role ingest --quiet)
+export VIGIE_KEY VIGIE_BODIES=target/load/bodies.jsonl VIGIE_RUN=$$
+target/release/vigie serve & server=$!
+for _ in $(seq 1 50); do curl -sf "http://$VIGIE_LISTEN/healthz" >/dev/null && break; sleep 0.1; done
+echo "== $backend, $connections connections, $duration, synchronous=$VIGIE_SQLITE_SYNCHRONOUS"
+wrk -t"$threads" -c"$connections" -d"$duration" --latency -s scripts/load/intake.lua "http://$VIGIE_LISTEN"
