@@ -212,6 +212,11 @@ pub fn now() -> chrono::NaiveDateTime {
         .unwrap_or(t)
 }
 
+/// Serialises SQLite write transactions of this process. A process-wide value on purpose: it
+/// stands for the database's single write lock (one process serves one database; tests that
+/// run several apps in one process only wait a little longer).
+static SQLITE_WRITE_GATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (takes the write lock up front,
 /// so read-then-write cannot fail with "database is locked" half-way), a normal one on PostgreSQL.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
@@ -223,6 +228,19 @@ where
     let DbConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
     };
+    // SQLite has one writer at a time. Waiting on SQLite's busy handler means sleeping in
+    // steps of up to 100 ms; waiting on a mutex hands the lock over at once. Nested
+    // transactions already hold it.
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some();
+    let _gate = (!nested).then(|| {
+        SQLITE_WRITE_GATE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
     // What SqliteConnection::immediate_transaction does, but handing the closure the enum.
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let result = f(conn);
