@@ -121,6 +121,8 @@ async fn main() {
         database_url: database_url.clone(),
         log_level: "error".into(),
         pool_size: 12,
+        // Seeding a million rows takes longer than a request may.
+        statement_timeout_ms: 600_000,
         ..Settings::default()
     };
     let state = prepare_state(settings).expect("state");

@@ -45,7 +45,21 @@ pub struct Settings {
     pub log_level: String,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Reports one reporter may file per `report_window_secs` (more answer 429).
+    pub report_limit_per_reporter: i64,
+    /// Reports from one IP (hash) per `report_window_secs`.
+    pub report_limit_per_ip: i64,
+    pub report_window_secs: i64,
+    /// Reports by new reporters on one author's comments within `brigading_window_secs` that
+    /// flag a wave as brigading (and weight it down).
+    pub brigading_reports: i64,
+    pub brigading_window_secs: i64,
+    /// How long after a decision it may be appealed; never less than 183 days (DSA Art. 20).
+    pub appeal_window_days: i64,
 }
+
+/// The shortest appeal window the DSA allows (six months).
+pub const MIN_APPEAL_WINDOW_DAYS: i64 = 183;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -63,6 +77,12 @@ impl Default for Settings {
             log_format: "auto".into(),
             log_level: "info".into(),
             workers: 0,
+            report_limit_per_reporter: 10,
+            report_limit_per_ip: 30,
+            report_window_secs: 600,
+            brigading_reports: 5,
+            brigading_window_secs: 3600,
+            appeal_window_days: MIN_APPEAL_WINDOW_DAYS,
         }
     }
 }
@@ -83,8 +103,26 @@ impl Settings {
         }
         figment
             .merge(Env::prefixed("VIGIE_").ignore(&["config", "test_database_url"]))
-            .extract()
+            .extract::<Settings>()
             .map_err(Box::new)
+            .and_then(|s| {
+                if s.appeal_window_days < MIN_APPEAL_WINDOW_DAYS {
+                    return Err(Box::new(figment::Error::from(format!(
+                        "appeal_window_days must be at least {MIN_APPEAL_WINDOW_DAYS} (six months)"
+                    ))));
+                }
+                Ok(s)
+            })
+    }
+
+    pub fn report_limits(&self) -> crate::store::reports::ReportLimits {
+        crate::store::reports::ReportLimits {
+            per_reporter: self.report_limit_per_reporter.max(1),
+            per_ip: self.report_limit_per_ip.max(1),
+            window_secs: self.report_window_secs.max(1),
+            brigading_reports: self.brigading_reports.max(2),
+            brigading_window_secs: self.brigading_window_secs.max(1),
+        }
     }
 
     pub fn db_options(&self) -> DbOptions {

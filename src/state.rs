@@ -24,6 +24,11 @@ impl AppState {
         }
     }
 
+    /// The shipped classifier's measured figures, for the transparency report.
+    pub fn classifier_metrics(&self) -> Option<serde_json::Value> {
+        None
+    }
+
     /// Keyed hash (HMAC-SHA256, hex) of personal data such as an email or an IP address. The
     /// `purpose` keeps hashes of different kinds of data apart.
     pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {

@@ -1,6 +1,7 @@
 //! Pure types and rules: the words of PRODUCT.md as Rust types, and the parsing of untrusted
 //! input into them. Nothing here does I/O.
 
+pub mod dsa;
 pub mod intake;
 
 use serde::{Deserialize, Serialize};

@@ -3,6 +3,7 @@
 pub mod comments;
 pub mod health;
 pub mod moderation;
+pub mod reports;
 pub mod site;
 pub mod threads;
 
@@ -39,6 +40,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(moderation::history)
     .service(moderation::decision_log)
     .service(moderation::author_status)
+    .service(reports::submit_report)
+    .service(reports::report_status)
+    .service(reports::statement)
+    .service(reports::statements)
+    .service(reports::submit_appeal)
+    .service(reports::appeals)
+    .service(reports::decide_appeal)
+    .service(reports::transparency)
     .service(site::get_site)
     .service(site::update_site)
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))

@@ -93,6 +93,8 @@ pub struct QueueCounts {
     pub unmoderated: i64,
     pub rejected: i64,
     pub approved: i64,
+    /// Open appeals.
+    pub appeals: i64,
 }
 
 /// Counts per queue for the key's site.
@@ -107,7 +109,13 @@ pub async fn queue_counts(
 ) -> Result<HttpResponse, ApiError> {
     moderator(&caller)?;
     let site = caller.site_id;
-    let counts = store::run(&state.pool, move |conn| m::counts(conn, site)).await?;
+    let (counts, appeals) = store::run(&state.pool, move |conn| {
+        Ok((
+            m::counts(conn, site)?,
+            store::reports::count_open_appeals(conn, site)?,
+        ))
+    })
+    .await?;
     let get = |q: Queue| {
         counts
             .iter()
@@ -121,6 +129,7 @@ pub async fn queue_counts(
         unmoderated: get(Queue::Unmoderated),
         rejected: get(Queue::Rejected),
         approved: get(Queue::Approved),
+        appeals,
     }))
 }
 
@@ -245,6 +254,33 @@ pub struct QueueItem {
     pub reasons: Vec<String>,
     pub author: AuthorRecordSummary,
     pub claim: Option<ClaimSummary>,
+    /// Reader reports on the comment, oldest first.
+    pub reports: Vec<ReportSummary>,
+    /// Open reports and their summed weight.
+    pub open_reports: i32,
+    pub report_weight: f64,
+    /// Some open report is part of a brigading wave (weighted down).
+    pub brigading: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportSummary {
+    pub reference: String,
+    pub category: String,
+    pub source: String,
+    pub text: Option<String>,
+    pub legal_ground: Option<String>,
+    pub explanation: Option<String>,
+    /// `open`, `upheld` or `dismissed`.
+    pub status: String,
+    /// Weight of this report when filed.
+    pub weight: f64,
+    /// The reporter's weight now.
+    pub reporter_weight: f64,
+    pub brigading: bool,
+    /// The comment's text when it was reported, when it has changed since.
+    pub snapshot_body: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -358,6 +394,35 @@ fn queue_items(rows: Vec<CommentRecord>, ctx: &m::Context, me: i64) -> Vec<Queue
                     pending,
                 },
                 claim: active_claim,
+                reports: ctx
+                    .reports
+                    .get(&c.id)
+                    .map(|list| {
+                        list.iter()
+                            .map(|(r, w)| ReportSummary {
+                                reference: r.reference.clone(),
+                                category: r.category.clone(),
+                                source: r.source.clone(),
+                                text: r.text.clone(),
+                                legal_ground: r.legal_ground.clone(),
+                                explanation: r.explanation.clone(),
+                                status: r.status.clone(),
+                                weight: r.weight,
+                                reporter_weight: *w,
+                                brigading: r.brigading,
+                                snapshot_body: (r.snapshot_revision != c.revision)
+                                    .then(|| r.snapshot_body.clone()),
+                                created_at: utc(r.created_at),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                open_reports: c.open_reports,
+                report_weight: c.report_weight,
+                brigading: ctx
+                    .reports
+                    .get(&c.id)
+                    .is_some_and(|l| l.iter().any(|(r, _)| r.brigading && r.status == "open")),
                 comment: QueuedComment {
                     id: c.id,
                     external_id: c.external_id,
@@ -503,7 +568,14 @@ pub async fn claim(
             }
         }
         if order == Order::Risk {
-            rows.sort_by(|a, b| b.risk.total_cmp(&a.risk).then(a.id.cmp(&b.id)));
+            let key = |c: &CommentRecord| {
+                if queue == Queue::Reported {
+                    c.report_weight
+                } else {
+                    c.risk
+                }
+            };
+            rows.sort_by(|a, b| key(b).total_cmp(&key(a)).then(a.id.cmp(&b.id)));
         }
         let ctx = m::context(conn, &rows)?;
         Ok((rows, ctx))

@@ -16,13 +16,19 @@ pub struct SiteResponse {
     pub slug: String,
     /// `pre` holds every comment for review; `post` publishes.
     pub moderation_mode: String,
+    /// Weighted reader reports past which a published comment is hidden.
+    pub report_hide_threshold: f64,
     /// Role of the key that asked.
     pub role: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SiteUpdate {
-    pub moderation_mode: ModerationMode,
+    #[serde(default)]
+    pub moderation_mode: Option<ModerationMode>,
+    /// Weighted reader reports past which a published comment is hidden (0.5 to 1000).
+    #[serde(default)]
+    pub report_hide_threshold: Option<f64>,
 }
 
 /// The site of the calling key.
@@ -41,6 +47,7 @@ pub async fn get_site(
     Ok(HttpResponse::Ok().json(SiteResponse {
         slug: site.slug,
         moderation_mode: site.moderation_mode,
+        report_hide_threshold: site.report_hide_threshold,
         role: caller.role.to_string(),
     }))
 }
@@ -60,15 +67,30 @@ pub async fn update_site(
     ApiJson(update): ApiJson<SiteUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
+    if let Some(t) = update.report_hide_threshold {
+        if !(0.5..=1000.0).contains(&t) {
+            return Err(crate::domain::intake::ValidationError::new(
+                "report_hide_threshold",
+                "must be between 0.5 and 1000",
+            )
+            .into());
+        }
+    }
     let site_id = caller.site_id;
     let site = store::run(&state.pool, move |conn| {
-        store::sites::set_moderation_mode(conn, site_id, update.moderation_mode)
+        store::sites::update(
+            conn,
+            site_id,
+            update.moderation_mode,
+            update.report_hide_threshold,
+        )
     })
     .await?;
     tracing::info!(site = site.id, mode = %site.moderation_mode, "site moderation mode changed");
     Ok(HttpResponse::Ok().json(SiteResponse {
         slug: site.slug,
         moderation_mode: site.moderation_mode,
+        report_hide_threshold: site.report_hide_threshold,
         role: caller.role.to_string(),
     }))
 }

@@ -161,7 +161,7 @@ fn submit_once(
         })
         .returning(comments::id)
         .get_result::<i64>(conn)?;
-    diesel::insert_into(decisions::table)
+    let decision_id = diesel::insert_into(decisions::table)
         .values(NewDecision {
             comment_id: id,
             site_id: ctx.site_id,
@@ -177,7 +177,33 @@ fn submit_once(
             action: None,
             note_to_author: None,
         })
-        .execute(conn)?;
+        .returning(decisions::id)
+        .get_result::<i64>(conn)?;
+    if status == CommentStatus::Rejected {
+        let slug: String = super::schema::sites::table
+            .find(ctx.site_id)
+            .select(super::schema::sites::slug)
+            .first(conn)?;
+        let record = comments::table
+            .find(id)
+            .select(CommentRecord::as_select())
+            .first(conn)?;
+        super::reports::record_statement(
+            conn,
+            &slug,
+            &record,
+            Some(decision_id),
+            None,
+            super::reports::StatementParts {
+                restriction: crate::domain::dsa::Restriction::Removed,
+                reason: crate::domain::ReasonCode::Other,
+                note_to_author: Some(&note),
+                automated_detection: true,
+                automated_decision: true,
+                notice: false,
+            },
+        )?;
+    }
     Ok(Some(id))
 }
 

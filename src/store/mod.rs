@@ -5,6 +5,7 @@ pub mod comments;
 pub mod keys;
 pub mod moderation;
 pub mod records;
+pub mod reports;
 pub mod schema;
 pub mod sites;
 

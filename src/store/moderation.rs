@@ -65,13 +65,19 @@ pub fn counts(conn: &mut DbConnection, site_id: i64) -> Result<Vec<(Queue, i64)>
         .load::<(String, i64)>(conn)?
         .into_iter()
         .collect();
+    let reported: i64 = comments::table
+        .filter(comments::site_id.eq(site_id))
+        .filter(comments::open_reports.gt(0))
+        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .count()
+        .get_result(conn)?;
     Ok(Queue::ALL
         .iter()
         .map(|q| {
-            let n = q
-                .status()
-                .and_then(|s| by_status.get(s.as_str()).copied())
-                .unwrap_or(0);
+            let n = match q.status() {
+                Some(s) => by_status.get(s.as_str()).copied().unwrap_or(0),
+                None => reported,
+            };
             (*q, n)
         })
         .collect())
@@ -87,15 +93,18 @@ pub fn page(
     after: Option<Position>,
     limit: i64,
 ) -> Result<Vec<CommentRecord>, StoreError> {
-    let Some(status) = queue.status() else {
-        // `reported` is filled by reader reports, which this build does not store yet.
-        return Ok(Vec::new());
-    };
     let mut q = comments::table
         .filter(comments::site_id.eq(site_id))
-        .filter(comments::status.eq(status.as_str()))
         .select(CommentRecord::as_select())
         .into_boxed();
+    q = match queue.status() {
+        Some(status) => q.filter(comments::status.eq(status.as_str())),
+        // Comments with open reports, whatever their status (bar erased ones).
+        None => q
+            .filter(comments::open_reports.gt(0))
+            .filter(comments::status.ne(CommentStatus::Deleted.as_str())),
+    };
+    let reported = queue == Queue::Reported;
     if let Some(thread) = &filter.thread {
         q = q.filter(
             comments::thread_id.eq_any(
@@ -147,18 +156,27 @@ pub fn page(
     if let Some(escalated) = filter.escalated {
         q = q.filter(comments::escalated.eq(escalated));
     }
-    q = match (order, after) {
-        (Order::Age, Some(p)) => q.filter(comments::id.gt(p.id)),
-        (Order::Risk, Some(p)) => q.filter(
+    // In the `reported` queue, "risk" is the weighted count of open reports.
+    q = match (order, after, reported) {
+        (Order::Age, Some(p), _) => q.filter(comments::id.gt(p.id)),
+        (Order::Risk, Some(p), false) => q.filter(
             comments::risk
                 .lt(p.risk)
                 .or(comments::risk.eq(p.risk).and(comments::id.gt(p.id))),
         ),
-        (_, None) => q,
+        (Order::Risk, Some(p), true) => q.filter(
+            comments::report_weight
+                .lt(p.risk)
+                .or(comments::report_weight
+                    .eq(p.risk)
+                    .and(comments::id.gt(p.id))),
+        ),
+        (_, None, _) => q,
     };
-    q = match order {
-        Order::Age => q.order(comments::id.asc()),
-        Order::Risk => q.order((comments::risk.desc(), comments::id.asc())),
+    q = match (order, reported) {
+        (Order::Age, _) => q.order(comments::id.asc()),
+        (Order::Risk, false) => q.order((comments::risk.desc(), comments::id.asc())),
+        (Order::Risk, true) => q.order((comments::report_weight.desc(), comments::id.asc())),
     };
     Ok(q.limit(limit).load(conn)?)
 }
@@ -173,6 +191,8 @@ pub struct Context {
     pub parents: HashMap<i64, CommentRecord>,
     pub reasons: HashMap<i64, Vec<String>>,
     pub key_names: HashMap<i64, String>,
+    /// Reports on each comment, with the reporter's current weight.
+    pub reports: HashMap<i64, Vec<(super::records::ReportRecord, f64)>>,
 }
 
 /// Loads the threads, authors (with their records), parents, reasons and claimers of `rows`.
@@ -239,6 +259,12 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
     {
         ctx.reasons.entry(id).or_default().push(reason);
     }
+    for (report, weight) in super::reports::of_comments(conn, &ids)? {
+        ctx.reports
+            .entry(report.comment_id)
+            .or_default()
+            .push((report, weight));
+    }
     if !key_ids.is_empty() {
         ctx.key_names = api_keys::table
             .filter(api_keys::id.eq_any(&key_ids))
@@ -261,10 +287,10 @@ pub fn claim_next(
     order: Order,
     until: NaiveDateTime,
 ) -> Result<Vec<i64>, StoreError> {
-    let Some(status) = queue.status() else {
-        return Ok(Vec::new());
-    };
     let t = now();
+    let reported = queue == Queue::Reported;
+    // For `reported`, the status bind is unused: the condition is on open reports.
+    let status = queue.status().unwrap_or(CommentStatus::Published);
     match conn {
         DbConnection::Pg(pg) => {
             use diesel::sql_types::{BigInt, Text, Timestamp};
@@ -273,9 +299,15 @@ pub fn claim_next(
                 #[diesel(sql_type = BigInt)]
                 id: i64,
             }
-            let order_sql = match order {
-                Order::Age => "id ASC",
-                Order::Risk => "risk DESC, id ASC",
+            let order_sql = match (order, reported) {
+                (Order::Age, _) => "id ASC",
+                (Order::Risk, false) => "risk DESC, id ASC",
+                (Order::Risk, true) => "report_weight DESC, id ASC",
+            };
+            let queue_sql = if reported {
+                "open_reports > 0 AND status <> 'deleted' AND $5 = $5"
+            } else {
+                "status = $5"
             };
             // The order is one of two fixed strings; every value is a bind parameter.
             let sql = format!(
@@ -283,7 +315,7 @@ pub fn claim_next(
                    first_seen_at = COALESCE(first_seen_at, $3), \
                    first_seen_by = COALESCE(first_seen_by, $1) \
                  WHERE id IN (SELECT id FROM comments \
-                   WHERE site_id = $4 AND status = $5 \
+                   WHERE site_id = $4 AND {queue_sql} \
                      AND (claimed_by IS NULL OR claim_expires_at < $3) \
                    ORDER BY {order_sql} LIMIT $6 FOR UPDATE SKIP LOCKED) \
                  RETURNING id"
@@ -305,18 +337,27 @@ pub fn claim_next(
         DbConnection::Sqlite(_) => write_tx(conn, |conn| {
             let free = comments::table
                 .filter(comments::site_id.eq(site_id))
-                .filter(comments::status.eq(status.as_str()))
+                .into_boxed();
+            let free = if reported {
+                free.filter(comments::open_reports.gt(0))
+                    .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+            } else {
+                free.filter(comments::status.eq(status.as_str()))
+            };
+            let free = free
                 .filter(
                     comments::claimed_by
                         .is_null()
                         .or(comments::claim_expires_at.lt(t)),
                 )
                 .select(comments::id)
-                .limit(count)
-                .into_boxed();
-            let free = match order {
-                Order::Age => free.order(comments::id.asc()),
-                Order::Risk => free.order((comments::risk.desc(), comments::id.asc())),
+                .limit(count);
+            let free = match (order, reported) {
+                (Order::Age, _) => free.order(comments::id.asc()),
+                (Order::Risk, false) => free.order((comments::risk.desc(), comments::id.asc())),
+                (Order::Risk, true) => {
+                    free.order((comments::report_weight.desc(), comments::id.asc()))
+                }
             };
             let ids: Vec<i64> = free.load(conn)?;
             claim_ids(conn, &ids, actor, until, t)?;
@@ -529,7 +570,7 @@ pub fn decide(
     write_tx(conn, |conn| decide_in_tx(conn, site_id, id, actor, input))
 }
 
-fn decide_in_tx(
+pub fn decide_in_tx(
     conn: &mut DbConnection,
     site_id: i64,
     id: i64,
@@ -595,7 +636,7 @@ fn decide_in_tx(
                 }
             })?;
     }
-    diesel::insert_into(decisions::table)
+    let decision_id = diesel::insert_into(decisions::table)
         .values(NewDecision {
             comment_id: id,
             site_id,
@@ -611,7 +652,31 @@ fn decide_in_tx(
             action: Some(input.action.as_str()),
             note_to_author: input.note_to_author.as_deref(),
         })
-        .execute(conn)?;
+        .returning(decisions::id)
+        .get_result::<i64>(conn)?;
+    let had_reports = c.open_reports > 0;
+    super::reports::resolve_reports(conn, id, to, decision_id, t)?;
+    if to == CommentStatus::Rejected {
+        let slug: String = super::schema::sites::table
+            .find(site_id)
+            .select(super::schema::sites::slug)
+            .first(conn)?;
+        super::reports::record_statement(
+            conn,
+            &slug,
+            &c,
+            Some(decision_id),
+            None,
+            super::reports::StatementParts {
+                restriction: crate::domain::dsa::Restriction::Removed,
+                reason: input.reason.unwrap_or(ReasonCode::Other),
+                note_to_author: input.note_to_author.as_deref(),
+                automated_detection: c.verdict.is_some() && !had_reports,
+                automated_decision: false,
+                notice: had_reports,
+            },
+        )?;
+    }
     site_comment(conn, site_id, id)?.ok_or(DecideError::NotFound)
 }
 
@@ -699,6 +764,39 @@ pub fn set_author_status(
                 created_at: t,
             })
             .execute(conn)?;
+        let restriction = match input.status {
+            AuthorStatus::Banned => Some(crate::domain::dsa::Restriction::AccountSuspended),
+            AuthorStatus::Premod => Some(crate::domain::dsa::Restriction::AccountPremoderated),
+            AuthorStatus::Active => None,
+        };
+        // The statement of an account restriction hangs on the author's latest comment.
+        let latest: Option<CommentRecord> = comments::table
+            .filter(comments::author_id.eq(author.id))
+            .order(comments::id.desc())
+            .select(CommentRecord::as_select())
+            .first(conn)
+            .optional()?;
+        if let (Some(restriction), Some(latest)) = (restriction, &latest) {
+            let slug: String = super::schema::sites::table
+                .find(site_id)
+                .select(super::schema::sites::slug)
+                .first(conn)?;
+            super::reports::record_statement(
+                conn,
+                &slug,
+                latest,
+                None,
+                Some(author.id),
+                super::reports::StatementParts {
+                    restriction,
+                    reason: input.reason,
+                    note_to_author: input.note.as_deref(),
+                    automated_detection: false,
+                    automated_decision: false,
+                    notice: false,
+                },
+            )?;
+        }
         let mut rejected = Vec::new();
         if input.reject_pending {
             let pending: Vec<i64> = comments::table

@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_keys, author_actions, authors, comments, decisions, sites, threads};
+use super::schema::{
+    api_keys, appeals, author_actions, authors, comments, decisions, reporters, reports, sites,
+    statements, threads,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = sites)]
@@ -12,6 +15,8 @@ pub struct SiteRecord {
     pub slug: String,
     pub moderation_mode: String,
     pub created_at: NaiveDateTime,
+    /// Weighted reports past which a published comment is hidden until a moderator decides.
+    pub report_hide_threshold: f64,
 }
 
 #[derive(Debug, Insertable)]
@@ -124,6 +129,10 @@ pub struct CommentRecord {
     /// First human knowledge of the comment (French press law, art. 93-3).
     pub first_seen_at: Option<NaiveDateTime>,
     pub first_seen_by: Option<i64>,
+    /// Open reports and their summed weight (the `reported` queue).
+    pub open_reports: i32,
+    pub report_weight: f64,
+    pub first_reported_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -216,5 +225,98 @@ pub struct NewAuthorAction<'a> {
     pub until: Option<NaiveDateTime>,
     pub reason: &'a str,
     pub note: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = reporters)]
+pub struct ReporterRecord {
+    pub id: i64,
+    pub site_id: i64,
+    pub identity_hash: String,
+    pub upheld: i32,
+    pub dismissed: i32,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = reports)]
+pub struct ReportRecord {
+    pub id: i64,
+    pub site_id: i64,
+    pub comment_id: i64,
+    pub reporter_id: i64,
+    pub reference: String,
+    pub category: String,
+    pub source: String,
+    pub text: Option<String>,
+    pub reporter_name: Option<String>,
+    pub reporter_email_hash: Option<String>,
+    pub ip_hash: Option<String>,
+    pub legal_ground: Option<String>,
+    pub explanation: Option<String>,
+    pub good_faith: bool,
+    /// The comment as it was when reported.
+    pub snapshot_body: String,
+    pub snapshot_revision: i32,
+    pub weight: f64,
+    pub brigading: bool,
+    pub status: String,
+    pub outcome_at: Option<NaiveDateTime>,
+    pub decision_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = reports)]
+pub struct NewReport<'a> {
+    pub site_id: i64,
+    pub comment_id: i64,
+    pub reporter_id: i64,
+    pub reference: &'a str,
+    pub category: &'a str,
+    pub source: &'a str,
+    pub text: Option<&'a str>,
+    pub reporter_name: Option<&'a str>,
+    pub reporter_email_hash: Option<&'a str>,
+    pub ip_hash: Option<&'a str>,
+    pub legal_ground: Option<&'a str>,
+    pub explanation: Option<&'a str>,
+    pub good_faith: bool,
+    pub snapshot_body: &'a str,
+    pub snapshot_revision: i32,
+    pub weight: f64,
+    pub brigading: bool,
+    pub status: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = statements)]
+pub struct StatementRecord {
+    pub id: i64,
+    pub uuid: String,
+    pub site_id: i64,
+    pub comment_id: Option<i64>,
+    pub author_id: Option<i64>,
+    pub decision_id: Option<i64>,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = appeals)]
+pub struct AppealRecord {
+    pub id: i64,
+    pub site_id: i64,
+    pub comment_id: i64,
+    pub decision_id: i64,
+    pub appellant: String,
+    pub report_id: Option<i64>,
+    pub text: String,
+    pub status: String,
+    pub reply: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }

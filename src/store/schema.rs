@@ -14,6 +14,7 @@ diesel::table! {
         slug -> Text,
         moderation_mode -> Text,
         created_at -> Timestamp,
+        report_hide_threshold -> Double,
     }
 }
 
@@ -82,6 +83,77 @@ diesel::table! {
         claim_expires_at -> Nullable<Timestamp>,
         first_seen_at -> Nullable<Timestamp>,
         first_seen_by -> Nullable<BigInt>,
+        open_reports -> Integer,
+        report_weight -> Double,
+        first_reported_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reporters (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        identity_hash -> Text,
+        upheld -> Integer,
+        dismissed -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        comment_id -> BigInt,
+        reporter_id -> BigInt,
+        reference -> Text,
+        category -> Text,
+        source -> Text,
+        text -> Nullable<Text>,
+        reporter_name -> Nullable<Text>,
+        reporter_email_hash -> Nullable<Text>,
+        ip_hash -> Nullable<Text>,
+        legal_ground -> Nullable<Text>,
+        explanation -> Nullable<Text>,
+        good_faith -> Bool,
+        snapshot_body -> Text,
+        snapshot_revision -> Integer,
+        weight -> Double,
+        brigading -> Bool,
+        status -> Text,
+        outcome_at -> Nullable<Timestamp>,
+        decision_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statements (id) {
+        id -> BigInt,
+        uuid -> Text,
+        site_id -> BigInt,
+        comment_id -> Nullable<BigInt>,
+        author_id -> Nullable<BigInt>,
+        decision_id -> Nullable<BigInt>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appeals (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        comment_id -> BigInt,
+        decision_id -> BigInt,
+        appellant -> Text,
+        report_id -> Nullable<BigInt>,
+        text -> Text,
+        status -> Text,
+        reply -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -135,6 +207,9 @@ diesel::joinable!(comments -> authors (author_id));
 diesel::joinable!(decisions -> comments (comment_id));
 diesel::joinable!(comment_reasons -> comments (comment_id));
 diesel::joinable!(author_actions -> authors (author_id));
+diesel::joinable!(reports -> comments (comment_id));
+diesel::joinable!(reports -> reporters (reporter_id));
+diesel::joinable!(appeals -> comments (comment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -146,4 +221,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     decisions,
     comment_reasons,
     author_actions,
+    reporters,
+    reports,
+    statements,
+    appeals,
 );

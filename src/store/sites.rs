@@ -38,15 +38,27 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<SiteRecord>, Sto
         .optional()?)
 }
 
-pub fn set_moderation_mode(
+/// Changes a site's policy settings; `None` leaves a setting as it is.
+pub fn update(
     conn: &mut DbConnection,
     site_id: i64,
-    mode: ModerationMode,
+    mode: Option<ModerationMode>,
+    report_hide_threshold: Option<f64>,
 ) -> Result<SiteRecord, StoreError> {
-    Ok(diesel::update(sites::table.find(site_id))
-        .set(sites::moderation_mode.eq(mode.as_str()))
-        .returning(sites::all_columns)
-        .get_result::<SiteRecord>(conn)?)
+    if let Some(mode) = mode {
+        diesel::update(sites::table.find(site_id))
+            .set(sites::moderation_mode.eq(mode.as_str()))
+            .execute(conn)?;
+    }
+    if let Some(t) = report_hide_threshold {
+        diesel::update(sites::table.find(site_id))
+            .set(sites::report_hide_threshold.eq(t))
+            .execute(conn)?;
+    }
+    Ok(sites::table
+        .find(site_id)
+        .select(SiteRecord::as_select())
+        .first(conn)?)
 }
 
 /// Changes a thread's status and moderation override; `None` when the thread is unknown.

@@ -7,4 +7,5 @@ mod cli;
 mod intake;
 mod moderation;
 mod operations;
+mod reports;
 mod threads;

@@ -60,19 +60,27 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "DELETE /v1/comments/{id}/claim",
             "GET /healthz",
             "GET /readyz",
+            "GET /v1/appeals",
             "GET /v1/comments/{id}",
             "GET /v1/comments/{id}/history",
+            "GET /v1/comments/{id}/statement",
             "GET /v1/decisions",
             "GET /v1/queues",
             "GET /v1/queues/{queue}",
+            "GET /v1/reports/{reference}",
             "GET /v1/site",
+            "GET /v1/statements",
             "GET /v1/threads/{thread_id}/comments",
+            "GET /v1/transparency",
             "PATCH /v1/site",
             "PATCH /v1/threads/{thread_id}",
+            "POST /v1/appeals/{id}/decision",
             "POST /v1/authors/{id}/status",
             "POST /v1/comments",
+            "POST /v1/comments/{id}/appeals",
             "POST /v1/comments/{id}/claim",
             "POST /v1/comments/{id}/decisions",
+            "POST /v1/comments/{id}/reports",
             "POST /v1/decisions/bulk",
             "POST /v1/queues/{queue}/claims",
         ]
@@ -84,7 +92,8 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
         let path = path
             .replace("{id}", "1")
             .replace("{thread_id}", "t")
-            .replace("{queue}", "pending");
+            .replace("{queue}", "pending")
+            .replace("{reference}", "VIG-2026-000001");
         let r = app
             .client
             .request(method.parse().unwrap(), app.url(&path))

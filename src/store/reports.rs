@@ -1,0 +1,836 @@
+//! Reader reports ("Signaler un abus"), reporter weights, hiding past a threshold, statements
+//! of reasons, appeals, and the figures of the transparency report.
+
+use chrono::{Datelike, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::moderation::{self, Actor, DecideError, DecisionInput};
+use super::records::{
+    AppealRecord, CommentRecord, DecisionRecord, NewDecision, NewReport, ReportRecord,
+    StatementRecord,
+};
+use super::schema::{appeals, comments, decisions, reporters, reports, sites, statements};
+use super::{is_unique_violation, now, write_tx, DbConnection, StoreError};
+use crate::domain::dsa::{self, ReportSource, Restriction, StatementFacts};
+use crate::domain::{Action, CommentStatus, DecisionSource, ReasonCode};
+
+/// Limits on reports (from the settings).
+#[derive(Debug, Clone)]
+pub struct ReportLimits {
+    pub per_reporter: i64,
+    pub per_ip: i64,
+    pub window_secs: i64,
+    /// Reports from new reporters on one author's comments within `brigading_window_secs`
+    /// past which a report is flagged as brigading and weighted down.
+    pub brigading_reports: i64,
+    pub brigading_window_secs: i64,
+}
+
+impl Default for ReportLimits {
+    fn default() -> Self {
+        ReportLimits {
+            per_reporter: 10,
+            per_ip: 30,
+            window_secs: 600,
+            brigading_reports: 5,
+            brigading_window_secs: 3600,
+        }
+    }
+}
+
+/// A reporter younger than this is "new" for brigading detection.
+const NEW_REPORTER_SECS: i64 = 24 * 3600;
+/// Weight of a brigading report relative to a normal one.
+const BRIGADING_FACTOR: f64 = 0.25;
+
+/// A reporter's weight: 1 when new, up with upheld reports, down with dismissed ones, bounded.
+pub fn reporter_weight(upheld: i32, dismissed: i32) -> f64 {
+    (1.0 + 0.25 * f64::from(upheld) - 0.25 * f64::from(dismissed)).clamp(0.25, 3.0)
+}
+
+/// A report as the site forwards it, validated.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    pub category: ReasonCode,
+    pub source: ReportSource,
+    pub text: Option<String>,
+    /// Keyed hash identifying the reporter (site id, else email, else IP).
+    pub identity_hash: String,
+    pub reporter_name: Option<String>,
+    pub reporter_email_hash: Option<String>,
+    pub ip_hash: Option<String>,
+    pub legal_ground: Option<String>,
+    pub explanation: Option<String>,
+    pub good_faith: bool,
+}
+
+#[derive(Debug)]
+pub enum ReportOutcome {
+    Created {
+        report: ReportRecord,
+        hidden: bool,
+    },
+    /// The same reporter already reported this comment.
+    Existing(ReportRecord),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("comment not found")]
+    NotFound,
+    #[error("too many reports; retry in {retry_after} s")]
+    RateLimited { retry_after: i64 },
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Human tracking reference of a report.
+pub fn reference(year: i32, id: i64) -> String {
+    format!("VIG-{year}-{id:06}")
+}
+
+/// Records a report: snapshot of the comment, weight, brigading flag, the `reported` queue, and
+/// hiding a published comment once the weighted reports pass the site's threshold (`illegal`
+/// reports never hide anything by themselves: a human decides).
+pub fn submit(
+    conn: &mut DbConnection,
+    site_id: i64,
+    comment_id: i64,
+    input: &ReportInput,
+    limits: &ReportLimits,
+) -> Result<ReportOutcome, ReportError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match write_tx(conn, |conn| {
+            submit_once(conn, site_id, comment_id, input, limits)
+        }) {
+            Err(ReportError::Db(e)) if is_unique_violation(&e) && attempts < 4 => continue,
+            other => return other,
+        }
+    }
+}
+
+fn submit_once(
+    conn: &mut DbConnection,
+    site_id: i64,
+    comment_id: i64,
+    input: &ReportInput,
+    limits: &ReportLimits,
+) -> Result<ReportOutcome, ReportError> {
+    let c = moderation::site_comment(conn, site_id, comment_id)?.ok_or(ReportError::NotFound)?;
+    if c.status == CommentStatus::Deleted.as_str() {
+        return Err(ReportError::NotFound);
+    }
+    let t = now();
+    let reporter = match reporters::table
+        .filter(reporters::site_id.eq(site_id))
+        .filter(reporters::identity_hash.eq(&input.identity_hash))
+        .select((
+            reporters::id,
+            reporters::upheld,
+            reporters::dismissed,
+            reporters::created_at,
+        ))
+        .first::<(i64, i32, i32, NaiveDateTime)>(conn)
+        .optional()?
+    {
+        Some(r) => r,
+        None => {
+            let id = diesel::insert_into(reporters::table)
+                .values((
+                    reporters::site_id.eq(site_id),
+                    reporters::identity_hash.eq(&input.identity_hash),
+                    reporters::created_at.eq(t),
+                ))
+                .returning(reporters::id)
+                .get_result::<i64>(conn)?;
+            (id, 0, 0, t)
+        }
+    };
+    let (reporter_id, upheld, dismissed, reporter_since) = reporter;
+    if let Some(existing) = reports::table
+        .filter(reports::comment_id.eq(comment_id))
+        .filter(reports::reporter_id.eq(reporter_id))
+        .select(ReportRecord::as_select())
+        .first(conn)
+        .optional()?
+    {
+        return Ok(ReportOutcome::Existing(existing));
+    }
+    let window_start = t - chrono::Duration::seconds(limits.window_secs);
+    let by_reporter: i64 = reports::table
+        .filter(reports::reporter_id.eq(reporter_id))
+        .filter(reports::created_at.ge(window_start))
+        .count()
+        .get_result(conn)?;
+    let by_ip: i64 = match &input.ip_hash {
+        Some(ip) => reports::table
+            .filter(reports::site_id.eq(site_id))
+            .filter(reports::ip_hash.eq(ip))
+            .filter(reports::created_at.ge(window_start))
+            .count()
+            .get_result(conn)?,
+        None => 0,
+    };
+    if by_reporter >= limits.per_reporter || by_ip >= limits.per_ip {
+        return Err(ReportError::RateLimited {
+            retry_after: limits.window_secs,
+        });
+    }
+
+    // Brigading: many recent reports from new reporters on this author's comments.
+    let brigade_start = t - chrono::Duration::seconds(limits.brigading_window_secs);
+    let new_since = t - chrono::Duration::seconds(NEW_REPORTER_SECS);
+    let recent_from_new: i64 = reports::table
+        .inner_join(reporters::table)
+        .inner_join(comments::table)
+        .filter(comments::author_id.eq(c.author_id))
+        .filter(reports::created_at.ge(brigade_start))
+        .filter(reporters::created_at.ge(new_since))
+        .count()
+        .get_result(conn)?;
+    let reporter_is_new = reporter_since >= new_since;
+    let brigading = reporter_is_new && recent_from_new + 1 >= limits.brigading_reports;
+    let mut weight = reporter_weight(upheld, dismissed);
+    if brigading {
+        weight *= BRIGADING_FACTOR;
+    }
+
+    let placeholder = format!("pending-{}", uuid::Uuid::new_v4());
+    let id = diesel::insert_into(reports::table)
+        .values(NewReport {
+            site_id,
+            comment_id,
+            reporter_id,
+            reference: &placeholder,
+            category: input.category.as_str(),
+            source: input.source.as_str(),
+            text: input.text.as_deref(),
+            reporter_name: input.reporter_name.as_deref(),
+            reporter_email_hash: input.reporter_email_hash.as_deref(),
+            ip_hash: input.ip_hash.as_deref(),
+            legal_ground: input.legal_ground.as_deref(),
+            explanation: input.explanation.as_deref(),
+            good_faith: input.good_faith,
+            snapshot_body: &c.body,
+            snapshot_revision: c.revision,
+            weight,
+            brigading,
+            status: "open",
+            created_at: t,
+        })
+        .returning(reports::id)
+        .get_result::<i64>(conn)?;
+    diesel::update(reports::table.find(id))
+        .set(reports::reference.eq(reference(t.year(), id)))
+        .execute(conn)?;
+    if brigading {
+        // Flag the wave, not only its last report.
+        diesel::update(
+            reports::table
+                .filter(reports::status.eq("open"))
+                .filter(reports::created_at.ge(brigade_start))
+                .filter(
+                    reports::reporter_id.eq_any(
+                        reporters::table
+                            .filter(reporters::created_at.ge(new_since))
+                            .select(reporters::id),
+                    ),
+                )
+                .filter(
+                    reports::comment_id.eq_any(
+                        comments::table
+                            .filter(comments::author_id.eq(c.author_id))
+                            .select(comments::id),
+                    ),
+                ),
+        )
+        .set(reports::brigading.eq(true))
+        .execute(conn)?;
+    }
+    diesel::update(comments::table.find(comment_id))
+        .set((
+            comments::open_reports.eq(comments::open_reports + 1),
+            comments::report_weight.eq(comments::report_weight + weight),
+            comments::first_reported_at.eq(c.first_reported_at.unwrap_or(t)),
+        ))
+        .execute(conn)?;
+
+    let hidden = hide_if_over_threshold(conn, site_id, comment_id, input.category, t)?;
+    let report = reports::table
+        .find(id)
+        .select(ReportRecord::as_select())
+        .first(conn)?;
+    Ok(ReportOutcome::Created { report, hidden })
+}
+
+fn hide_if_over_threshold(
+    conn: &mut DbConnection,
+    site_id: i64,
+    comment_id: i64,
+    category: ReasonCode,
+    t: NaiveDateTime,
+) -> Result<bool, ReportError> {
+    let c = moderation::site_comment(conn, site_id, comment_id)?.ok_or(ReportError::NotFound)?;
+    if c.status != CommentStatus::Published.as_str() {
+        return Ok(false);
+    }
+    let (threshold, slug): (f64, String) = sites::table
+        .find(site_id)
+        .select((sites::report_hide_threshold, sites::slug))
+        .first(conn)?;
+    let open: Vec<(String, f64)> = reports::table
+        .filter(reports::comment_id.eq(comment_id))
+        .filter(reports::status.eq("open"))
+        .select((reports::category, reports::weight))
+        .load(conn)?;
+    let actionable: f64 = open
+        .iter()
+        .filter(|(cat, _)| cat != ReasonCode::Illegal.as_str())
+        .map(|(_, w)| w)
+        .sum();
+    if category == ReasonCode::Illegal || actionable < threshold {
+        return Ok(false);
+    }
+    let changed = diesel::update(
+        comments::table
+            .filter(comments::id.eq(comment_id))
+            .filter(comments::revision.eq(c.revision)),
+    )
+    .set((
+        comments::status.eq(CommentStatus::Pending.as_str()),
+        comments::revision.eq(c.revision + 1),
+        comments::updated_at.eq(t),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    let note = format!("hidden: weighted reports {actionable:.2} ≥ site threshold {threshold:.2}");
+    let decision_id = diesel::insert_into(decisions::table)
+        .values(NewDecision {
+            comment_id,
+            site_id,
+            actor: "reports",
+            actor_key_id: None,
+            source: DecisionSource::Automated.as_str(),
+            from_status: Some(CommentStatus::Published.as_str()),
+            to_status: CommentStatus::Pending.as_str(),
+            reason: Some(category.as_str()),
+            note: Some(&note),
+            created_at: t,
+            verdict: c.verdict.as_deref(),
+            action: None,
+            note_to_author: None,
+        })
+        .returning(decisions::id)
+        .get_result::<i64>(conn)?;
+    record_statement(
+        conn,
+        &slug,
+        &c,
+        Some(decision_id),
+        None,
+        StatementParts {
+            restriction: Restriction::Hidden,
+            reason: category,
+            note_to_author: None,
+            automated_detection: false,
+            automated_decision: true,
+            notice: true,
+        },
+    )?;
+    Ok(true)
+}
+
+/// The parts of a statement of reasons that depend on the decision.
+#[derive(Debug, Clone, Copy)]
+pub struct StatementParts<'a> {
+    pub restriction: Restriction,
+    pub reason: ReasonCode,
+    pub note_to_author: Option<&'a str>,
+    pub automated_detection: bool,
+    pub automated_decision: bool,
+    /// Whether a reader's notice was behind it.
+    pub notice: bool,
+}
+
+/// Writes the statement of reasons of a restriction on a comment (or, with `author_id`, on an
+/// account).
+pub fn record_statement(
+    conn: &mut DbConnection,
+    platform: &str,
+    c: &CommentRecord,
+    decision_id: Option<i64>,
+    author_id: Option<i64>,
+    parts: StatementParts<'_>,
+) -> Result<StatementRecord, diesel::result::Error> {
+    // A notice behind it: the illegal-content details and source come from the reports.
+    let notice: Option<(String, Option<String>, Option<String>)> = if parts.notice {
+        reports::table
+            .filter(reports::comment_id.eq(c.id))
+            .order((
+                reports::category.eq(ReasonCode::Illegal.as_str()).desc(),
+                reports::id.asc(),
+            ))
+            .select((reports::source, reports::legal_ground, reports::explanation))
+            .first(conn)
+            .optional()?
+    } else {
+        None
+    };
+    let source = notice.as_ref().map(|(s, _, _)| match s.as_str() {
+        "trusted_flagger" => ReportSource::TrustedFlagger,
+        "authority" => ReportSource::Authority,
+        _ => ReportSource::Reader,
+    });
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let t = now();
+    let body = dsa::statement(&StatementFacts {
+        uuid: &uuid,
+        platform,
+        restriction: parts.restriction,
+        reason: parts.reason,
+        legal_ground: notice.as_ref().and_then(|(_, g, _)| g.as_deref()),
+        explanation: notice.as_ref().and_then(|(_, _, e)| e.as_deref()),
+        note_to_author: parts.note_to_author,
+        automated_detection: parts.automated_detection,
+        automated_decision: parts.automated_decision,
+        notice_source: source,
+        content_language: c.lang.as_deref(),
+        content_date: c.created_at,
+        application_date: t,
+    });
+    diesel::insert_into(statements::table)
+        .values((
+            statements::uuid.eq(&uuid),
+            statements::site_id.eq(c.site_id),
+            statements::comment_id.eq(Some(c.id)),
+            statements::author_id.eq(author_id),
+            statements::decision_id.eq(decision_id),
+            statements::body.eq(body.to_string()),
+            statements::created_at.eq(t),
+        ))
+        .returning(statements::all_columns)
+        .get_result(conn)
+}
+
+/// Resolves the open reports of a comment after a decision: upheld when it was rejected,
+/// dismissed when it was approved; reporters' records follow.
+pub fn resolve_reports(
+    conn: &mut DbConnection,
+    comment_id: i64,
+    to: CommentStatus,
+    decision_id: i64,
+    t: NaiveDateTime,
+) -> Result<usize, diesel::result::Error> {
+    let outcome = match to {
+        CommentStatus::Rejected => "upheld",
+        CommentStatus::Approved => "dismissed",
+        _ => return Ok(0),
+    };
+    let open: Vec<i64> = reports::table
+        .filter(reports::comment_id.eq(comment_id))
+        .filter(reports::status.eq("open"))
+        .select(reports::reporter_id)
+        .load(conn)?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(
+        reports::table
+            .filter(reports::comment_id.eq(comment_id))
+            .filter(reports::status.eq("open")),
+    )
+    .set((
+        reports::status.eq(outcome),
+        reports::outcome_at.eq(Some(t)),
+        reports::decision_id.eq(Some(decision_id)),
+    ))
+    .execute(conn)?;
+    let target = reporters::table.filter(reporters::id.eq_any(&open));
+    if outcome == "upheld" {
+        diesel::update(target)
+            .set(reporters::upheld.eq(reporters::upheld + 1))
+            .execute(conn)?;
+    } else {
+        diesel::update(target)
+            .set(reporters::dismissed.eq(reporters::dismissed + 1))
+            .execute(conn)?;
+    }
+    diesel::update(comments::table.find(comment_id))
+        .set((
+            comments::open_reports.eq(0),
+            comments::report_weight.eq(0.0),
+        ))
+        .execute(conn)?;
+    Ok(open.len())
+}
+
+pub fn by_reference(
+    conn: &mut DbConnection,
+    site_id: i64,
+    reference: &str,
+) -> Result<Option<ReportRecord>, StoreError> {
+    Ok(reports::table
+        .filter(reports::site_id.eq(site_id))
+        .filter(reports::reference.eq(reference))
+        .select(ReportRecord::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Reports of some comments, oldest first, with each reporter's current weight.
+pub fn of_comments(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<Vec<(ReportRecord, f64)>, StoreError> {
+    Ok(reports::table
+        .inner_join(reporters::table)
+        .filter(reports::comment_id.eq_any(ids))
+        .order(reports::id)
+        .select((
+            ReportRecord::as_select(),
+            reporters::upheld,
+            reporters::dismissed,
+        ))
+        .load::<(ReportRecord, i32, i32)>(conn)?
+        .into_iter()
+        .map(|(r, up, down)| (r, reporter_weight(up, down)))
+        .collect())
+}
+
+pub fn latest_statement(
+    conn: &mut DbConnection,
+    site_id: i64,
+    comment_id: i64,
+) -> Result<Option<StatementRecord>, StoreError> {
+    Ok(statements::table
+        .filter(statements::site_id.eq(site_id))
+        .filter(statements::comment_id.eq(comment_id))
+        .order(statements::id.desc())
+        .select(StatementRecord::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn statements_between(
+    conn: &mut DbConnection,
+    site_id: i64,
+    from: Option<NaiveDateTime>,
+    to: Option<NaiveDateTime>,
+) -> Result<Vec<StatementRecord>, StoreError> {
+    let mut q = statements::table
+        .filter(statements::site_id.eq(site_id))
+        .select(StatementRecord::as_select())
+        .into_boxed();
+    if let Some(from) = from {
+        q = q.filter(statements::created_at.ge(from));
+    }
+    if let Some(to) = to {
+        q = q.filter(statements::created_at.lt(to));
+    }
+    Ok(q.order(statements::id).load(conn)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Appeals
+
+/// Who appeals.
+#[derive(Debug, Clone)]
+pub enum Appellant {
+    /// The comment's author, by the site's author id.
+    Author(String),
+    /// A reporter whose report was dismissed, by the report's reference.
+    Reporter(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppealError {
+    #[error("comment not found")]
+    NotFound,
+    #[error("{0}")]
+    NotEntitled(String),
+    #[error("{0}")]
+    NothingToAppeal(String),
+    #[error("the appeal window closed on {0}")]
+    WindowClosed(NaiveDateTime),
+    #[error("this decision has already been appealed")]
+    AlreadyAppealed,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Files an appeal against the decision that restricted a comment (author) or dismissed a
+/// report (reporter).
+pub fn appeal(
+    conn: &mut DbConnection,
+    site_id: i64,
+    comment_id: i64,
+    who: &Appellant,
+    text: &str,
+    window_days: i64,
+) -> Result<AppealRecord, AppealError> {
+    write_tx(conn, |conn| {
+        let c =
+            moderation::site_comment(conn, site_id, comment_id)?.ok_or(AppealError::NotFound)?;
+        let (decision, appellant, report_id): (DecisionRecord, String, Option<i64>) = match who {
+            Appellant::Author(author) => {
+                let author_ext: String = super::schema::authors::table
+                    .find(c.author_id)
+                    .select(super::schema::authors::external_id)
+                    .first(conn)?;
+                if &author_ext != author {
+                    return Err(AppealError::NotEntitled(
+                        "only the comment's author or a reporter whose report was dismissed may appeal".into(),
+                    ));
+                }
+                let restricted = matches!(c.status.as_str(), "rejected" | "pending");
+                let last = decisions::table
+                    .filter(decisions::comment_id.eq(comment_id))
+                    .order(decisions::id.desc())
+                    .select(DecisionRecord::as_select())
+                    .first(conn)
+                    .optional()?;
+                // Held by pre-moderation is not a decision against the comment: only a
+                // rejection, or hiding a comment that was visible, can be appealed.
+                match last {
+                    Some(d)
+                        if restricted
+                            && d.to_status == c.status
+                            && (c.status == "rejected" || d.from_status.is_some()) =>
+                    {
+                        (d, "author".to_owned(), None)
+                    }
+                    _ => {
+                        return Err(AppealError::NothingToAppeal(
+                            "the comment is not restricted by a decision".into(),
+                        ))
+                    }
+                }
+            }
+            Appellant::Reporter(reference) => {
+                let report = reports::table
+                    .filter(reports::site_id.eq(site_id))
+                    .filter(reports::comment_id.eq(comment_id))
+                    .filter(reports::reference.eq(reference))
+                    .select(ReportRecord::as_select())
+                    .first(conn)
+                    .optional()?;
+                let Some(report) = report.filter(|r| r.status == "dismissed") else {
+                    return Err(AppealError::NotEntitled(
+                        "only the comment's author or a reporter whose report was dismissed may appeal".into(),
+                    ));
+                };
+                let decision = decisions::table
+                    .find(report.decision_id.unwrap_or_default())
+                    .select(DecisionRecord::as_select())
+                    .first(conn)?;
+                (decision, format!("reporter:{}", report.id), Some(report.id))
+            }
+        };
+        let closes = decision.created_at + chrono::Duration::days(window_days);
+        let t = now();
+        if t > closes {
+            return Err(AppealError::WindowClosed(closes));
+        }
+        let inserted = diesel::insert_into(appeals::table)
+            .values((
+                appeals::site_id.eq(site_id),
+                appeals::comment_id.eq(comment_id),
+                appeals::decision_id.eq(decision.id),
+                appeals::appellant.eq(&appellant),
+                appeals::report_id.eq(report_id),
+                appeals::text.eq(text),
+                appeals::status.eq("open"),
+                appeals::created_at.eq(t),
+            ))
+            .returning(appeals::all_columns)
+            .get_result::<AppealRecord>(conn);
+        match inserted {
+            Err(e) if is_unique_violation(&e) => Err(AppealError::AlreadyAppealed),
+            other => Ok(other?),
+        }
+    })
+}
+
+pub fn open_appeals(
+    conn: &mut DbConnection,
+    site_id: i64,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<(AppealRecord, CommentRecord, DecisionRecord)>, StoreError> {
+    let rows: Vec<AppealRecord> = appeals::table
+        .filter(appeals::site_id.eq(site_id))
+        .filter(appeals::status.eq(status))
+        .order(appeals::id)
+        .limit(limit)
+        .select(AppealRecord::as_select())
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for a in rows {
+        let c = comments::table
+            .find(a.comment_id)
+            .select(CommentRecord::as_select())
+            .first(conn)?;
+        let d = decisions::table
+            .find(a.decision_id)
+            .select(DecisionRecord::as_select())
+            .first(conn)?;
+        out.push((a, c, d));
+    }
+    Ok(out)
+}
+
+pub fn count_open_appeals(conn: &mut DbConnection, site_id: i64) -> Result<i64, StoreError> {
+    Ok(appeals::table
+        .filter(appeals::site_id.eq(site_id))
+        .filter(appeals::status.eq("open"))
+        .count()
+        .get_result(conn)?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppealDecisionError {
+    #[error("appeal not found")]
+    NotFound,
+    #[error("the appeal is already {0}")]
+    AlreadyDecided(String),
+    #[error("an appeal is decided by another moderator than the one who took the decision")]
+    SameModerator,
+    #[error(transparent)]
+    Decide(#[from] DecideError),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Decides an appeal (humans only). Reversing restores the comment (author's appeal) or
+/// rejects it for the report's reason (reporter's appeal), logged like any decision.
+pub fn decide_appeal(
+    conn: &mut DbConnection,
+    site_id: i64,
+    appeal_id: i64,
+    actor: &Actor,
+    reverse: bool,
+    reply: &str,
+) -> Result<AppealRecord, AppealDecisionError> {
+    write_tx(conn, |conn| {
+        let a = appeals::table
+            .filter(appeals::id.eq(appeal_id))
+            .filter(appeals::site_id.eq(site_id))
+            .select(AppealRecord::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(AppealDecisionError::NotFound)?;
+        if a.status != "open" {
+            return Err(AppealDecisionError::AlreadyDecided(a.status));
+        }
+        let original: Option<i64> = decisions::table
+            .find(a.decision_id)
+            .select(decisions::actor_key_id)
+            .first(conn)?;
+        if original == Some(actor.key_id) {
+            return Err(AppealDecisionError::SameModerator);
+        }
+        if reverse {
+            let c = comments::table
+                .find(a.comment_id)
+                .select(CommentRecord::as_select())
+                .first(conn)?;
+            let input = match a.report_id {
+                None => DecisionInput {
+                    action: if c.status == "rejected" {
+                        Action::Restore
+                    } else {
+                        Action::Approve
+                    },
+                    reason: None,
+                    note_to_author: Some(reply.to_owned()),
+                    internal_note: Some(format!("appeal {} reversed", a.id)),
+                    expected_revision: None,
+                    override_claim: true,
+                },
+                Some(report_id) => {
+                    let category: String = reports::table
+                        .find(report_id)
+                        .select(reports::category)
+                        .first(conn)?;
+                    DecisionInput {
+                        action: Action::Reject,
+                        reason: category.parse().ok(),
+                        note_to_author: None,
+                        internal_note: Some(format!("appeal {} by a reporter reversed", a.id)),
+                        expected_revision: None,
+                        override_claim: true,
+                    }
+                }
+            };
+            let admin_like = Actor {
+                is_admin: true,
+                ..actor.clone()
+            };
+            moderation::decide_in_tx(conn, site_id, a.comment_id, &admin_like, &input)?;
+            if let Some(report_id) = a.report_id {
+                diesel::update(reports::table.find(report_id))
+                    .set(reports::status.eq("upheld"))
+                    .execute(conn)?;
+            }
+        }
+        let t = now();
+        diesel::update(appeals::table.find(a.id))
+            .set((
+                appeals::status.eq(if reverse { "reversed" } else { "upheld" }),
+                appeals::reply.eq(Some(reply)),
+                appeals::decided_by.eq(Some(actor.key_id)),
+                appeals::decided_at.eq(Some(t)),
+            ))
+            .execute(conn)?;
+        Ok(appeals::table
+            .find(a.id)
+            .select(AppealRecord::as_select())
+            .first(conn)?)
+    })
+}
+
+/// Everything the transparency report counts, for one site and period.
+#[derive(Debug, Default)]
+pub struct PeriodRecords {
+    pub reports: Vec<ReportRecord>,
+    pub decisions: Vec<DecisionRecord>,
+    pub appeals: Vec<AppealRecord>,
+    pub statements: Vec<StatementRecord>,
+}
+
+pub fn period(
+    conn: &mut DbConnection,
+    site_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<PeriodRecords, StoreError> {
+    Ok(PeriodRecords {
+        reports: reports::table
+            .filter(reports::site_id.eq(site_id))
+            .filter(reports::created_at.ge(from))
+            .filter(reports::created_at.lt(to))
+            .select(ReportRecord::as_select())
+            .load(conn)?,
+        decisions: decisions::table
+            .filter(decisions::site_id.eq(site_id))
+            .filter(decisions::created_at.ge(from))
+            .filter(decisions::created_at.lt(to))
+            .select(DecisionRecord::as_select())
+            .load(conn)?,
+        appeals: appeals::table
+            .filter(appeals::site_id.eq(site_id))
+            .filter(appeals::created_at.ge(from))
+            .filter(appeals::created_at.lt(to))
+            .select(AppealRecord::as_select())
+            .load(conn)?,
+        statements: statements_between(conn, site_id, Some(from), Some(to))?,
+    })
+}
