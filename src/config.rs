@@ -5,7 +5,9 @@
 //! `VIGIE_LISTEN`, `VIGIE_DATABASE_URL`, `VIGIE_POOL_SIZE`, `VIGIE_CONNECT_TIMEOUT_MS`,
 //! `VIGIE_STATEMENT_TIMEOUT_MS`, `VIGIE_SQLITE_SYNCHRONOUS`, `VIGIE_SQLITE_BUSY_TIMEOUT_MS`,
 //! `VIGIE_MAX_REQUEST_BYTES`, `VIGIE_MAX_BODY_CHARS`, `VIGIE_SECRET_KEY`, `VIGIE_LOG_FORMAT`,
-//! `VIGIE_LOG_LEVEL`, `VIGIE_WORKERS`.
+//! `VIGIE_MODEL_DIR`, `VIGIE_RULES_FILE`, `VIGIE_REPEAT_WINDOW_SECS`, `VIGIE_REPORT_LIMIT_PER_REPORTER`,
+//! `VIGIE_REPORT_LIMIT_PER_IP`, `VIGIE_REPORT_WINDOW_SECS`, `VIGIE_BRIGADING_REPORTS`,
+//! `VIGIE_BRIGADING_WINDOW_SECS`, `VIGIE_APPEAL_WINDOW_DAYS`, `VIGIE_LOG_LEVEL`, `VIGIE_WORKERS`, `VIGIE_SHUTDOWN_TIMEOUT_SECS`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -56,6 +58,15 @@ pub struct Settings {
     pub brigading_window_secs: i64,
     /// How long after a decision it may be appealed; never less than 183 days (DSA Art. 20).
     pub appeal_window_days: i64,
+    /// On SIGTERM, how long in-flight requests may run before the workers are stopped.
+    pub shutdown_timeout_secs: u64,
+    /// The model: a directory with `model.json`, or one with a `DEFAULT` file naming the
+    /// version directory to load.
+    pub model_dir: String,
+    /// A TOML rule file replacing the built-in default rules (sites can still have their own).
+    pub rules_file: Option<String>,
+    /// The same author posting the same text within this window fires the repeat rule.
+    pub repeat_window_secs: i64,
 }
 
 /// The shortest appeal window the DSA allows (six months).
@@ -83,6 +94,10 @@ impl Default for Settings {
             brigading_reports: 5,
             brigading_window_secs: 3600,
             appeal_window_days: MIN_APPEAL_WINDOW_DAYS,
+            shutdown_timeout_secs: 30,
+            model_dir: "models".into(),
+            rules_file: None,
+            repeat_window_secs: 24 * 3600,
         }
     }
 }

@@ -38,6 +38,13 @@ enum Command {
     },
     /// Print the effective configuration, secrets hidden.
     Config,
+    /// Train a model from labelled CSV/TSV files (default config: training.toml).
+    Train(vigie::scoring::cli::TrainArgs),
+    /// Evaluate the model on a labelled file: ROC AUC, average precision, P/R/F1 at the
+    /// shipped thresholds, pass rates per functionality, PR and ROC curves as SVG.
+    Eval(vigie::scoring::cli::EvalArgs),
+    /// Score a CSV or JSONL file of comments in batch.
+    Score(vigie::scoring::cli::ScoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -104,6 +111,9 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(command, &settings),
+        Command::Train(args) => vigie::scoring::cli::train(&args),
+        Command::Eval(args) => vigie::scoring::cli::eval(&args),
+        Command::Score(args) => vigie::scoring::cli::score(&args),
     }
 }
 
@@ -113,7 +123,15 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings)?;
         tracing::info!(%listen, port = app.port, backend, "vigie listening");
-        app.server.await.context("server failed")
+        // SIGTERM/SIGINT: actix stops accepting and lets in-flight requests finish for
+        // `shutdown_timeout_secs`. Each request's writes are one transaction, so a request cut
+        // at the deadline is committed or rolled back whole, never half-written. Claims are
+        // left alone: they belong to moderators (who may go on through another replica), not
+        // to this process, and expire by themselves.
+        app.server.await.context("server failed")?;
+        drop(app.state); // closes the pool's connections
+        tracing::info!("vigie stopped");
+        Ok(())
     })
 }
 

@@ -21,6 +21,11 @@ pub struct Application {
 
 /// Opens the database, migrates it, and prepares the shared state.
 pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
+    let judge = crate::judge::Judge::load(
+        std::path::Path::new(&settings.model_dir),
+        settings.rules_file.as_deref().map(std::path::Path::new),
+    )?;
+    tracing::info!(model = judge.model_version(), "model loaded");
     let pool = store::connect(&settings.db_options())?;
     let applied = store::migrate(&pool)?;
     if !applied.is_empty() {
@@ -30,7 +35,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
     let key = store::sites::instance_secret(&mut conn, settings.secret_key.as_deref())
         .context("cannot read the hashing key")?;
     drop(conn);
-    Ok(AppState::new(pool, settings, key))
+    Ok(AppState::new(pool, settings, key, judge))
 }
 
 impl Application {
@@ -50,10 +55,15 @@ impl Application {
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state.clone());
+        // One recorder per app, shared by its workers (see `metrics`).
+        let metrics = web::Data::new(crate::metrics::Metrics::new());
+        let shutdown_timeout = state.settings.shutdown_timeout_secs;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(metrics.clone())
                 .configure(crate::routes::configure)
+                .service(crate::metrics::metrics_route)
                 .default_service(web::to(crate::routes::not_found))
                 .wrap_fn(|req, srv| {
                     let id = req.extensions().get::<RequestId>().copied();
@@ -69,8 +79,11 @@ impl Application {
                         Ok(res)
                     }
                 })
+                .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .wrap(TracingLogger::default())
         })
+        // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for this long.
+        .shutdown_timeout(shutdown_timeout)
         .listen(listener)?;
         if workers > 0 {
             server = server.workers(workers);

@@ -97,7 +97,10 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Ingest])?;
     let submission = request.validate(state.settings.max_body_chars)?;
+    let body_hash = store_comments::body_hash(&submission.body);
     let ctx = store_comments::IntakeContext {
+        body_hash: Some(body_hash.clone()),
+        verdict: None,
         site_id: caller.site_id,
         site_mode: ModerationMode::Pre,
         email_hash: submission
@@ -108,11 +111,30 @@ pub async fn submit(
             .client_ip
             .map(|ip| state.keyed_hash("ip", &ip.to_string())),
     };
+    let judge = state.judge.clone();
+    let repeat_window = chrono::Duration::seconds(state.settings.repeat_window_secs.max(0));
     let outcome = store::run(&state.pool, move |conn| {
         let site = store::sites::by_id(conn, ctx.site_id)?
             .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
+        let (_, rules) = judge.rules_for(conn, site.id)?;
+        let thresholds = judge.thresholds_for(conn, site.id)?;
+        let history = store_comments::author_history(
+            conn,
+            site.id,
+            &submission.author_id,
+            &body_hash,
+            repeat_window,
+        )?;
+        let verdict = judge.verdict(
+            &submission.body,
+            submission.lang.as_deref(),
+            history,
+            &rules,
+            &thresholds,
+        );
         let ctx = store_comments::IntakeContext {
             site_mode: site.moderation_mode.parse().unwrap_or(ModerationMode::Pre),
+            verdict: Some(store_comments::Scored::new(verdict, &thresholds)),
             ..ctx
         };
         Ok(store_comments::submit(conn, &ctx, &submission))

@@ -4,6 +4,7 @@ pub mod comments;
 pub mod health;
 pub mod moderation;
 pub mod reports;
+pub mod rules;
 pub mod site;
 pub mod threads;
 
@@ -48,6 +49,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(reports::appeals)
     .service(reports::decide_appeal)
     .service(reports::transparency)
+    .service(rules::get_rules)
+    .service(rules::put_rules)
+    .service(rules::put_thresholds)
+    .service(rules::dry_run)
     .service(site::get_site)
     .service(site::update_site)
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))

@@ -25,13 +25,111 @@ pub struct CommentView {
     pub parent_external_id: Option<String>,
 }
 
-/// What intake needs besides the submission: who the site is and the hashed personal data.
+/// What intake needs besides the submission: who the site is, the hashed personal data and
+/// the scoring verdict.
 #[derive(Debug, Clone)]
 pub struct IntakeContext {
     pub site_id: i64,
     pub site_mode: ModerationMode,
     pub email_hash: Option<String>,
     pub ip_hash: Option<String>,
+    pub body_hash: Option<String>,
+    pub verdict: Option<Scored>,
+}
+
+/// A verdict with what the policy needs from it, computed before the transaction.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub verdict: crate::scoring::Verdict,
+    /// Rule ids and categories to file the comment under in the queues.
+    pub reasons: Vec<String>,
+}
+
+impl Scored {
+    pub fn new(verdict: crate::scoring::Verdict, thresholds: &crate::scoring::Thresholds) -> Self {
+        let mut reasons: Vec<String> = verdict.rules.iter().map(|h| h.id.clone()).collect();
+        if verdict.scores.toxicity >= thresholds.toxicity.review {
+            reasons.push("toxicity".into());
+        }
+        if verdict.scores.spam >= thresholds.spam.review {
+            reasons.push("spam".into());
+        }
+        reasons.sort();
+        reasons.dedup();
+        Scored { verdict, reasons }
+    }
+
+    /// The reason code of an automated rejection: a blocking rule's category, else the
+    /// category that scored highest.
+    pub fn reason_code(&self) -> crate::domain::ReasonCode {
+        use crate::domain::ReasonCode;
+        use crate::scoring::{Action, RuleCategory};
+        let category = self
+            .verdict
+            .rules
+            .iter()
+            .find(|h| h.action == Action::Block)
+            .map(|h| h.category);
+        match category {
+            Some(RuleCategory::Spam) => ReasonCode::Spam,
+            Some(RuleCategory::Toxicity) => ReasonCode::Insult,
+            Some(RuleCategory::Behaviour) => ReasonCode::Other,
+            None if self.verdict.scores.spam > self.verdict.scores.toxicity => ReasonCode::Spam,
+            None => ReasonCode::Insult,
+        }
+    }
+}
+
+/// SHA-256 of the trimmed, lower-cased body, to spot an author posting the same text again.
+pub fn body_hash(body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(body.trim().to_lowercase().as_bytes()))
+}
+
+/// How long back a rejection counts as "recent" for an author's record.
+const RECENT_REJECTIONS_DAYS: i64 = 30;
+
+/// What the rules know of an author before a new comment: approved comments, recent
+/// rejections, and whether the same text was posted within `repeat_window`.
+pub fn author_history(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author_external_id: &str,
+    body_hash: &str,
+    repeat_window: chrono::Duration,
+) -> Result<crate::scoring::AuthorHistory, StoreError> {
+    let author: Option<i64> = authors::table
+        .filter(authors::site_id.eq(site_id))
+        .filter(authors::external_id.eq(author_external_id))
+        .select(authors::id)
+        .first(conn)
+        .optional()?;
+    let Some(author) = author else {
+        return Ok(crate::scoring::AuthorHistory::default());
+    };
+    let t = now();
+    let approved: i64 = comments::table
+        .filter(comments::author_id.eq(author))
+        .filter(comments::status.eq(CommentStatus::Approved.as_str()))
+        .count()
+        .get_result(conn)?;
+    let rejected: i64 = comments::table
+        .filter(comments::author_id.eq(author))
+        .filter(comments::status.eq(CommentStatus::Rejected.as_str()))
+        .filter(comments::updated_at.ge(t - chrono::Duration::days(RECENT_REJECTIONS_DAYS)))
+        .count()
+        .get_result(conn)?;
+    let same: i64 = comments::table
+        .filter(comments::author_id.eq(author))
+        .filter(comments::body_hash.eq(body_hash))
+        .filter(comments::created_at.ge(t - repeat_window))
+        .count()
+        .get_result(conn)?;
+    Ok(crate::scoring::AuthorHistory {
+        approved_count: u32::try_from(approved).unwrap_or(u32::MAX),
+        recent_rejections: u32::try_from(rejected).unwrap_or(u32::MAX),
+        same_text_recently: same > 0,
+    })
 }
 
 #[derive(Debug)]
@@ -125,6 +223,37 @@ fn submit_once(
     let mut status = initial_status(mode);
     let mut note = format!("moderation mode `{mode}` ({mode_origin} setting)");
     let mut reason = None;
+    if let Some(scored) = &ctx.verdict {
+        use crate::scoring::Decision;
+        let why = if scored.verdict.reasons.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", scored.verdict.reasons.join("; "))
+        };
+        match (mode, scored.verdict.decision) {
+            (ModerationMode::Post, Decision::Reject) => {
+                status = CommentStatus::Rejected;
+                reason = Some(scored.reason_code().as_str());
+                note = format!("verdict reject{why}");
+            }
+            (ModerationMode::Post, Decision::Review) => {
+                status = CommentStatus::Pending;
+                note = format!("verdict review{why}");
+            }
+            (ModerationMode::Post, Decision::Allow) => {
+                note = format!("verdict allow ({mode_origin} mode post)");
+            }
+            (ModerationMode::Pre, d) => {
+                note = format!(
+                    "moderation mode `pre` ({mode_origin} setting); verdict {}{why}",
+                    serde_json::to_value(d)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
     let in_force = author.status_until.is_none_or(|until| until > t);
     match author.status.parse::<AuthorStatus>() {
         Ok(AuthorStatus::Banned) if in_force => {
@@ -132,12 +261,28 @@ fn submit_once(
             reason = Some(crate::domain::ReasonCode::Other.as_str());
             note = "author is banned".to_owned();
         }
-        Ok(AuthorStatus::Premod) if in_force => {
+        Ok(AuthorStatus::Premod) if in_force && status != CommentStatus::Rejected => {
             status = CommentStatus::Pending;
             note = "author is pre-moderated".to_owned();
         }
         _ => {}
     }
+    let verdict_json = ctx
+        .verdict
+        .as_ref()
+        .and_then(|s| serde_json::to_string(&s.verdict).ok());
+    let verdict_decision = ctx.verdict.as_ref().and_then(|s| {
+        serde_json::to_value(s.verdict.decision)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    });
+    let (toxicity, spam) = match &ctx.verdict {
+        Some(s) => (
+            Some(f64::from(s.verdict.scores.toxicity)),
+            Some(f64::from(s.verdict.scores.spam)),
+        ),
+        None => (None, None),
+    };
     let id = diesel::insert_into(comments::table)
         .values(NewComment {
             site_id: ctx.site_id,
@@ -149,15 +294,16 @@ fn submit_once(
             lang: sub.lang.as_deref(),
             status: status.as_str(),
             revision: 1,
-            verdict: None,
-            verdict_decision: None,
+            verdict: verdict_json.as_deref(),
+            verdict_decision: verdict_decision.as_deref(),
             client_ip_hash: ctx.ip_hash.as_deref(),
             user_agent: sub.user_agent.as_deref(),
             created_at: t,
             updated_at: t,
-            risk: 0.0,
-            score_toxicity: None,
-            score_spam: None,
+            risk: toxicity.unwrap_or(0.0).max(spam.unwrap_or(0.0)),
+            score_toxicity: toxicity,
+            score_spam: spam,
+            body_hash: ctx.body_hash.as_deref(),
         })
         .returning(comments::id)
         .get_result::<i64>(conn)?;
@@ -173,12 +319,22 @@ fn submit_once(
             reason,
             note: Some(&note),
             created_at: t,
-            verdict: None,
+            verdict: verdict_json.as_deref(),
             action: None,
             note_to_author: None,
         })
         .returning(decisions::id)
         .get_result::<i64>(conn)?;
+    if let Some(scored) = &ctx.verdict {
+        for r in &scored.reasons {
+            diesel::insert_into(super::schema::comment_reasons::table)
+                .values((
+                    super::schema::comment_reasons::comment_id.eq(id),
+                    super::schema::comment_reasons::reason.eq(r),
+                ))
+                .execute(conn)?;
+        }
+    }
     if status == CommentStatus::Rejected {
         let slug: String = super::schema::sites::table
             .find(ctx.site_id)
@@ -196,7 +352,9 @@ fn submit_once(
             None,
             super::reports::StatementParts {
                 restriction: crate::domain::dsa::Restriction::Removed,
-                reason: crate::domain::ReasonCode::Other,
+                reason: reason
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(crate::domain::ReasonCode::Other),
                 note_to_author: Some(&note),
                 automated_detection: true,
                 automated_decision: true,

@@ -85,13 +85,47 @@ pub enum StoreError {
 
 impl From<diesel::result::Error> for StoreError {
     fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match &e {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                StoreError::Unavailable(e.to_string())
-            }
-            _ => StoreError::Other(e.into()),
+        if is_unavailable(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Other(e.into())
         }
+    }
+}
+
+/// Whether an error says the database is unreachable or temporarily unable to answer (503,
+/// retry later) rather than that the query is wrong (500). PostgreSQL going away mid-query
+/// surfaces as a closed connection, a command that cannot be sent, a broken transaction
+/// (its rollback failed), or a FATAL message whose SQLSTATE diesel does not expose.
+pub fn is_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        Error::BrokenTransactionManager => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            [
+                // PostgreSQL: shutdown, restart, crash recovery, lost connection, overload.
+                "terminating connection",
+                "the database system is",
+                "server closed the connection",
+                "no connection to the server",
+                "connection to server",
+                "could not receive data from server",
+                "could not send data to server",
+                "too many clients",
+                "canceling statement due to statement timeout",
+                // SQLite: the write lock was not had within busy_timeout.
+                "database is locked",
+                "database is busy",
+            ]
+            .iter()
+            .any(|m| message.contains(m))
+        }
+        _ => false,
     }
 }
 

@@ -17,6 +17,8 @@ pub struct SiteRecord {
     pub created_at: NaiveDateTime,
     /// Weighted reports past which a published comment is hidden until a moderator decides.
     pub report_hide_threshold: f64,
+    /// Per-category thresholds as JSON; `None` uses the model's.
+    pub thresholds: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -133,6 +135,8 @@ pub struct CommentRecord {
     pub open_reports: i32,
     pub report_weight: f64,
     pub first_reported_at: Option<NaiveDateTime>,
+    /// SHA-256 of the trimmed, lower-cased body (repeated-post detection).
+    pub body_hash: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -156,6 +160,7 @@ pub struct NewComment<'a> {
     pub risk: f64,
     pub score_toxicity: Option<f64>,
     pub score_spam: Option<f64>,
+    pub body_hash: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

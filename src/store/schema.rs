@@ -15,6 +15,18 @@ diesel::table! {
         moderation_mode -> Text,
         created_at -> Timestamp,
         report_hide_threshold -> Double,
+        thresholds -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    rule_sets (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        version -> Integer,
+        source -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -86,6 +98,7 @@ diesel::table! {
         open_reports -> Integer,
         report_weight -> Double,
         first_reported_at -> Nullable<Timestamp>,
+        body_hash -> Nullable<Text>,
     }
 }
 
@@ -225,4 +238,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     statements,
     appeals,
+    rule_sets,
 );

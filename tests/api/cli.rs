@@ -14,7 +14,11 @@ fn vigie(dir: &std::path::Path) -> Command {
         .env_remove("VIGIE_DATABASE_URL")
         .env_remove("VIGIE_LISTEN")
         .env_remove("VIGIE_CONFIG")
-        .env("VIGIE_LOG_FORMAT", "json");
+        .env("VIGIE_LOG_FORMAT", "json")
+        .env(
+            "VIGIE_MODEL_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/models"),
+        );
     cmd
 }
 

@@ -33,7 +33,13 @@ async fn posting_a_comment_answers_201_with_the_held_comment_and_logs_the_decisi
         "a new site is in pre-moderation"
     );
     assert_eq!(created["revision"], 1);
-    assert!(created["verdict"].is_null());
+    assert_eq!(created["verdict"]["decision"], "allow", "{created}");
+    assert_eq!(created["verdict"]["language"], "fr");
+    assert!(created["verdict"]["scores"]["toxicity"].as_f64().unwrap() < 0.5);
+    assert!(!created["verdict"]["model_version"]
+        .as_str()
+        .unwrap()
+        .is_empty());
     assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
 
     // Durable and readable back.

@@ -8,4 +8,5 @@ mod intake;
 mod moderation;
 mod operations;
 mod reports;
+mod scoring;
 mod threads;

@@ -69,6 +69,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /v1/queues/{queue}",
             "GET /v1/reports/{reference}",
             "GET /v1/site",
+            "GET /v1/site/rules",
             "GET /v1/statements",
             "GET /v1/threads/{thread_id}/comments",
             "GET /v1/transparency",
@@ -83,6 +84,9 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "POST /v1/comments/{id}/reports",
             "POST /v1/decisions/bulk",
             "POST /v1/queues/{queue}/claims",
+            "POST /v1/score",
+            "PUT /v1/site/rules",
+            "PUT /v1/site/thresholds",
         ]
     );
     // Each documented route is served (not the 404 of an unknown route).

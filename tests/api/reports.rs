@@ -47,7 +47,7 @@ async fn the_story_of_fabrices_comment_from_report_to_reversed_appeal(backend: B
         &ingest,
         "c-fabrice",
         "u-fabrice",
-        "Les grandes entreprises françaises sont très regardantes… et vous êtes un idiot.",
+        "Les grandes entreprises françaises sont très regardantes sur l'hébergement de leurs données.",
     )
     .await;
     let shown: Value = app
@@ -730,7 +730,11 @@ async fn a_wave_of_new_reporters_on_one_author_is_flagged_and_weighted_down(back
                 &ingest,
                 &format!("c-{i}"),
                 "u-target",
-                "Un avis minoritaire",
+                [
+                    "Un avis minoritaire sur Linux",
+                    "Je maintiens que Rust compile trop lentement",
+                    "Les SSD de cette marque ne tiennent pas",
+                ][i],
             )
             .await,
         );

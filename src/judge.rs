@@ -1,0 +1,159 @@
+//! The scoring pipeline as the service uses it: the loaded model, the default rule set, each
+//! site's own rule set (versioned in the database, reloaded when its version changes, so every
+//! replica follows), and the site's thresholds.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use diesel::prelude::*;
+
+use crate::scoring::{AuthorHistory, RuleSet, ScoreInput, Scorer, Thresholds, Verdict};
+use crate::store::schema::{rule_sets, sites};
+use crate::store::{DbConnection, StoreError};
+
+/// Finds the model directory: `dir` itself when it holds a model, else `dir/<DEFAULT>`.
+pub fn resolve_model_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    if dir.join("model.json").exists() {
+        return Ok(dir.to_path_buf());
+    }
+    let pointer = dir.join("DEFAULT");
+    let version = std::fs::read_to_string(&pointer).with_context(|| {
+        format!(
+            "no model: {} has neither model.json nor a DEFAULT file naming a model version",
+            dir.display()
+        )
+    })?;
+    let version = version.trim();
+    anyhow::ensure!(
+        !version.is_empty() && !version.contains(['/', '\\']) && version != "..",
+        "{} does not name a model version",
+        pointer.display()
+    );
+    Ok(dir.join(version))
+}
+
+/// Model, rules and thresholds, shared by every worker.
+pub struct Judge {
+    scorer: Scorer,
+    default_rules: Arc<RuleSet>,
+    /// site id → (rule set version, compiled rules)
+    site_rules: RwLock<HashMap<i64, (i32, Arc<RuleSet>)>>,
+}
+
+impl std::fmt::Debug for Judge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Judge")
+            .field("model", &self.scorer.model_version())
+            .finish()
+    }
+}
+
+impl Judge {
+    /// Loads the model (a missing or corrupt file stops start-up with its path and reason) and
+    /// the default rules (`rules_file`, or the built-in set).
+    pub fn load(model_dir: &Path, rules_file: Option<&Path>) -> anyhow::Result<Judge> {
+        let dir = resolve_model_dir(model_dir)?;
+        let scorer = Scorer::load(&dir)
+            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+        let default_rules = match rules_file {
+            None => crate::scoring::default_rules(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read rule file {}", path.display()))?;
+                RuleSet::from_toml(&text, &path.display().to_string())
+                    .map_err(|e| anyhow::anyhow!("rule file refused: {e}"))?
+            }
+        };
+        Ok(Judge {
+            scorer,
+            default_rules: Arc::new(default_rules),
+            site_rules: RwLock::new(HashMap::new()),
+        })
+    }
+
+    pub fn model_version(&self) -> &str {
+        self.scorer.model_version()
+    }
+
+    pub fn scorer(&self) -> &Scorer {
+        &self.scorer
+    }
+
+    pub fn default_rules(&self) -> Arc<RuleSet> {
+        self.default_rules.clone()
+    }
+
+    /// The site's rule set: its latest stored version, or the default rules.
+    pub fn rules_for(
+        &self,
+        conn: &mut DbConnection,
+        site_id: i64,
+    ) -> Result<(Option<i32>, Arc<RuleSet>), StoreError> {
+        let latest: Option<i32> = rule_sets::table
+            .filter(rule_sets::site_id.eq(site_id))
+            .select(diesel::dsl::max(rule_sets::version))
+            .first(conn)?;
+        let Some(version) = latest else {
+            return Ok((None, self.default_rules.clone()));
+        };
+        if let Some((v, rules)) = self
+            .site_rules
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&site_id)
+        {
+            if *v == version {
+                return Ok((Some(version), rules.clone()));
+            }
+        }
+        let source: String = rule_sets::table
+            .filter(rule_sets::site_id.eq(site_id))
+            .filter(rule_sets::version.eq(version))
+            .select(rule_sets::source)
+            .first(conn)?;
+        // Stored sets were validated when saved; a set that no longer compiles (after an
+        // upgrade) falls back to the defaults rather than refusing every comment.
+        let rules = match RuleSet::from_toml(&source, &format!("site {site_id} rules v{version}")) {
+            Ok(r) => Arc::new(r),
+            Err(e) => {
+                tracing::error!(site_id, version, error = %e, "stored rule set does not compile; using the default rules");
+                self.default_rules.clone()
+            }
+        };
+        self.site_rules
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(site_id, (version, rules.clone()));
+        Ok((Some(version), rules))
+    }
+
+    /// The site's thresholds, or the model's recommended ones.
+    pub fn thresholds_for(
+        &self,
+        conn: &mut DbConnection,
+        site_id: i64,
+    ) -> Result<Thresholds, StoreError> {
+        let stored: Option<String> = sites::table
+            .find(site_id)
+            .select(sites::thresholds)
+            .first(conn)?;
+        Ok(stored
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| self.scorer.recommended_thresholds()))
+    }
+
+    /// Scores one comment.
+    pub fn verdict(
+        &self,
+        body: &str,
+        lang: Option<&str>,
+        author: AuthorHistory,
+        rules: &RuleSet,
+        thresholds: &Thresholds,
+    ) -> Verdict {
+        self.scorer
+            .score(&ScoreInput { body, lang, author }, rules, thresholds)
+    }
+}

@@ -1,0 +1,297 @@
+//! `GET /metrics`: Prometheus text. Request counts and latencies per route pattern and status,
+//! intake outcomes, and, computed when scraped, queue depths, expired claims, the database pool
+//! and the build.
+//!
+//! Each app owns its recorder (`PrometheusBuilder::build_recorder`, kept in app data) instead of
+//! installing a process-wide one: a global recorder can be set once per process, so tests that
+//! run many apps in one process would share (and mix) their figures. Recording goes through
+//! `metrics::with_local_recorder`, which points the `metrics` macros at this app's recorder for
+//! the duration of one synchronous call. Labels are bounded: route patterns (never raw paths),
+//! status codes, queue names. Nothing per comment.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
+use actix_web::middleware::Next;
+use actix_web::{get, web, HttpResponse};
+use diesel::prelude::*;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+
+use crate::state::AppState;
+use crate::store::schema::comments;
+use crate::store::{self, DbConnection, StoreError};
+
+/// Latency buckets (seconds): intake is expected in milliseconds, slow pages in seconds.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Histogram samples are buffered until drained; without a scrape they would pile up.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// The label of requests that matched no route (the raw path would be unbounded).
+const UNMATCHED: &str = "unmatched";
+
+/// One app's metrics: its recorder and what renders it.
+#[derive(Clone)]
+pub struct Metrics {
+    recorder: Arc<PrometheusRecorder>,
+    handle: PrometheusHandle,
+    started: Instant,
+    last_upkeep_ms: Arc<AtomicU64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(LATENCY_BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        let metrics = Metrics {
+            recorder: Arc::new(recorder),
+            handle,
+            started: Instant::now(),
+            last_upkeep_ms: Arc::new(AtomicU64::new(0)),
+        };
+        metrics.record(|| {
+            metrics::describe_counter!(
+                "vigie_http_requests_total",
+                "HTTP requests answered, by method, route pattern and status"
+            );
+            metrics::describe_histogram!(
+                "vigie_http_request_duration_seconds",
+                metrics::Unit::Seconds,
+                "Time to the response head, by method, route pattern and status"
+            );
+            metrics::describe_counter!(
+                "vigie_comments_intake_total",
+                "Comments received on POST /v1/comments: created (201) or duplicate (200), by the status the comment has"
+            );
+            metrics::describe_gauge!(
+                "vigie_queue_depth",
+                "Comments in a moderation queue, all sites (when scraped)"
+            );
+            metrics::describe_gauge!(
+                "vigie_claims_expired",
+                "Claims past their lease not yet taken again (when scraped)"
+            );
+            metrics::describe_gauge!(
+                "vigie_db_up",
+                "1 when the scrape-time queries answered"
+            );
+            metrics::describe_gauge!(
+                "vigie_db_pool_connections",
+                "Open connections of this process's pool"
+            );
+            metrics::describe_gauge!(
+                "vigie_db_pool_idle_connections",
+                "Idle connections of this process's pool"
+            );
+            metrics::describe_gauge!(
+                "vigie_db_pool_max_connections",
+                "The pool's size (pool_size)"
+            );
+            metrics::describe_gauge!("vigie_build_info", "Always 1; the version in a label");
+        });
+        metrics
+    }
+
+    /// Runs `f` with this app's recorder behind the `metrics` macros (synchronous only).
+    pub fn record<T>(&self, f: impl FnOnce() -> T) -> T {
+        metrics::with_local_recorder(self.recorder.as_ref(), f)
+    }
+
+    /// Drains buffered histogram samples now and then, scraped or not.
+    fn upkeep(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        let last = self.last_upkeep_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= UPKEEP_EVERY.as_millis() as u64
+            && self
+                .last_upkeep_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.handle.run_upkeep();
+        }
+    }
+
+    /// The text exposition of everything recorded so far.
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
+}
+
+/// Middleware (`middleware::from_fn`): counts and times every request by route pattern.
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(metrics) = req.app_data::<web::Data<Metrics>>().cloned() else {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    };
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_owned());
+    let result = next.call(req).await;
+    let elapsed = start.elapsed().as_secs_f64();
+    let status = match &result {
+        Ok(res) => res.status(),
+        Err(e) => e.as_response_error().status_code(),
+    };
+    let mut res = result.map(|r| r.map_into_boxed_body());
+    // The comment's resulting status is in the answer: read it for intake's successes only.
+    let mut intake = None;
+    if method == "POST" && route == "/v1/comments" && (status == 200 || status == 201) {
+        if let Ok(r) = res {
+            let (r, comment_status) = comment_status_of(r);
+            intake = Some((
+                if status == 201 {
+                    "created"
+                } else {
+                    "duplicate"
+                },
+                comment_status,
+            ));
+            res = Ok(r);
+        }
+    }
+    metrics.record(|| {
+        let labels = [
+            ("method", method),
+            ("route", route),
+            ("status", status.as_u16().to_string()),
+        ];
+        metrics::counter!("vigie_http_requests_total", &labels).increment(1);
+        metrics::histogram!("vigie_http_request_duration_seconds", &labels).record(elapsed);
+        if let Some((outcome, comment_status)) = intake {
+            metrics::counter!("vigie_comments_intake_total",
+                "outcome" => outcome, "status" => comment_status)
+            .increment(1);
+        }
+    });
+    metrics.upkeep();
+    res
+}
+
+/// The `status` of an intake answer (a full JSON body), and the response unchanged.
+fn comment_status_of(res: ServiceResponse<BoxBody>) -> (ServiceResponse<BoxBody>, String) {
+    let (req, res) = res.into_parts();
+    let (head, body) = res.into_parts();
+    let (body, status) = match body.try_into_bytes() {
+        Ok(bytes) => {
+            let status = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v["status"].as_str().map(known_status))
+                .unwrap_or("unknown");
+            (BoxBody::new(bytes), status)
+        }
+        Err(body) => (body, "unknown"),
+    };
+    (
+        ServiceResponse::new(req, head.set_body(body)),
+        status.to_owned(),
+    )
+}
+
+/// Only statuses Vigie knows become label values.
+fn known_status(s: &str) -> &'static str {
+    s.parse::<crate::domain::CommentStatus>()
+        .map(|s| s.as_str())
+        .unwrap_or("unknown")
+}
+
+/// What is counted in the database when scraped.
+struct Depths {
+    pending: i64,
+    reported: i64,
+    unmoderated: i64,
+    claims_expired: i64,
+}
+
+fn depths(conn: &mut DbConnection) -> Result<Depths, StoreError> {
+    use crate::domain::CommentStatus;
+    let by_status: Vec<(String, i64)> = comments::table
+        .filter(comments::status.eq_any([
+            CommentStatus::Pending.as_str(),
+            CommentStatus::Published.as_str(),
+        ]))
+        .group_by(comments::status)
+        .select((comments::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let of = |s: CommentStatus| {
+        by_status
+            .iter()
+            .find(|(status, _)| status == s.as_str())
+            .map_or(0, |(_, n)| *n)
+    };
+    let reported = comments::table
+        .filter(comments::open_reports.gt(0))
+        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .count()
+        .get_result(conn)?;
+    let claims_expired = comments::table
+        .filter(comments::claimed_by.is_not_null())
+        .filter(comments::claim_expires_at.lt(store::now()))
+        .count()
+        .get_result(conn)?;
+    Ok(Depths {
+        pending: of(CommentStatus::Pending),
+        reported,
+        unmoderated: of(CommentStatus::Published),
+        claims_expired,
+    })
+}
+
+/// Prometheus text exposition. No key: bind it to a private interface or filter it in the
+/// reverse proxy.
+#[get("/metrics")]
+pub async fn metrics_route(
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> HttpResponse {
+    let scraped = store::run(&state.pool, depths).await;
+    let pool = state.pool.state();
+    let backend = store::Backend::from_url(&state.settings.database_url).name();
+    metrics.record(|| {
+        match &scraped {
+            Ok(d) => {
+                for (queue, n) in [
+                    ("pending", d.pending),
+                    ("reported", d.reported),
+                    ("unmoderated", d.unmoderated),
+                ] {
+                    metrics::gauge!("vigie_queue_depth", "queue" => queue).set(n as f64);
+                }
+                metrics::gauge!("vigie_claims_expired").set(d.claims_expired as f64);
+                metrics::gauge!("vigie_db_up").set(1.0);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: database figures unavailable");
+                metrics::gauge!("vigie_db_up").set(0.0);
+            }
+        }
+        metrics::gauge!("vigie_db_pool_connections").set(f64::from(pool.connections));
+        metrics::gauge!("vigie_db_pool_idle_connections").set(f64::from(pool.idle_connections));
+        metrics::gauge!("vigie_db_pool_max_connections").set(f64::from(state.pool.max_size()));
+        metrics::gauge!("vigie_build_info",
+            "version" => env!("CARGO_PKG_VERSION"), "backend" => backend)
+        .set(1.0);
+    });
+    HttpResponse::Ok()
+        .insert_header((
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        ))
+        .body(metrics.render())
+}

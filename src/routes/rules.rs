@@ -1,0 +1,248 @@
+//! A site's judgement settings: its rule set (versioned; every replica reloads a new version),
+//! its thresholds, and a dry run of the pipeline.
+
+use actix_web::{get, post, put, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::domain::intake::ValidationError;
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::scoring::{AuthorHistory, RuleSet, Thresholds};
+use crate::state::AppState;
+use crate::store::schema::{rule_sets, sites};
+use crate::store::{self, now, write_tx};
+
+/// Largest rule file accepted through the API (characters).
+pub const MAX_RULES_CHARS: usize = 60_000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleSetResponse {
+    /// `null` while the site uses the default rules.
+    pub version: Option<i32>,
+    /// The rule set's own name (from the TOML).
+    pub name: String,
+    /// The TOML source; for the default rules, the built-in file.
+    pub source: String,
+    pub rules: usize,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RuleSetUpdate {
+    /// A rule file in TOML (see `src/scoring/default_rules.toml`).
+    pub source: String,
+}
+
+/// The site's rule set (admin).
+#[utoipa::path(get, path = "/v1/site/rules", tag = "site", security(("bearer" = [])),
+    responses((status = 200, body = RuleSetResponse),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/v1/site/rules")]
+pub async fn get_rules(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let site = caller.site_id;
+    let stored = store::run(&state.pool, move |conn| {
+        Ok(rule_sets::table
+            .filter(rule_sets::site_id.eq(site))
+            .order(rule_sets::version.desc())
+            .select((
+                rule_sets::version,
+                rule_sets::source,
+                rule_sets::created_by,
+                rule_sets::created_at,
+            ))
+            .first::<(i32, String, String, chrono::NaiveDateTime)>(conn)
+            .optional()?)
+    })
+    .await?;
+    let response = match stored {
+        Some((version, source, by, at)) => {
+            let compiled = RuleSet::from_toml(&source, "stored").ok();
+            RuleSetResponse {
+                version: Some(version),
+                name: compiled
+                    .as_ref()
+                    .map(|r| r.name().to_owned())
+                    .unwrap_or_default(),
+                rules: compiled.map(|r| r.len()).unwrap_or(0),
+                source,
+                updated_by: Some(by),
+                updated_at: Some(at.and_utc()),
+            }
+        }
+        None => {
+            let rules = state.judge.default_rules();
+            RuleSetResponse {
+                version: None,
+                name: rules.name().to_owned(),
+                source: rules.source().to_owned(),
+                rules: rules.len(),
+                updated_by: None,
+                updated_at: None,
+            }
+        }
+    };
+    Ok(HttpResponse::Ok().json(response))
+}
+
+/// Replace the site's rule set (admin). A file with an invalid regex or an unknown action is
+/// refused with its line and reason, and the previous rule set stays in force.
+#[utoipa::path(put, path = "/v1/site/rules", tag = "site", security(("bearer" = [])),
+    request_body = RuleSetUpdate,
+    responses((status = 200, body = RuleSetResponse),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the rule file does not compile: line and reason", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[put("/v1/site/rules")]
+#[tracing::instrument(name = "replace_rules", skip_all, fields(key_id = caller.key_id))]
+pub async fn put_rules(
+    caller: Caller,
+    state: web::Data<AppState>,
+    ApiJson(update): ApiJson<RuleSetUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    if update.source.chars().count() > MAX_RULES_CHARS || update.source.contains('\0') {
+        return Err(ValidationError::new(
+            "source",
+            format!("must be at most {MAX_RULES_CHARS} characters of text"),
+        )
+        .into());
+    }
+    let compiled = RuleSet::from_toml(&update.source, "source")
+        .map_err(|e| ValidationError::new("source", format!("line {}: {}", e.line, e.reason)))?;
+    let site = caller.site_id;
+    let by = caller.name.clone();
+    let source = update.source.clone();
+    let (version, at) = store::run(&state.pool, move |conn| {
+        write_tx(conn, |conn| {
+            let latest: Option<i32> = rule_sets::table
+                .filter(rule_sets::site_id.eq(site))
+                .select(diesel::dsl::max(rule_sets::version))
+                .first(conn)?;
+            let version = latest.unwrap_or(0) + 1;
+            let at = now();
+            diesel::insert_into(rule_sets::table)
+                .values((
+                    rule_sets::site_id.eq(site),
+                    rule_sets::version.eq(version),
+                    rule_sets::source.eq(&source),
+                    rule_sets::created_by.eq(&by),
+                    rule_sets::created_at.eq(at),
+                ))
+                .execute(conn)?;
+            Ok::<_, store::StoreError>((version, at))
+        })
+    })
+    .await?;
+    tracing::info!(version, rules = compiled.len(), "rule set replaced");
+    Ok(HttpResponse::Ok().json(RuleSetResponse {
+        version: Some(version),
+        name: compiled.name().to_owned(),
+        rules: compiled.len(),
+        source: update.source,
+        updated_by: Some(caller.name),
+        updated_at: Some(at.and_utc()),
+    }))
+}
+
+/// Replace the site's thresholds (admin): per category, `review` and `reject` between 0 and 1
+/// (a value above 1 turns that step off). `null` returns to the model's thresholds.
+#[utoipa::path(put, path = "/v1/site/thresholds", tag = "site", security(("bearer" = [])),
+    request_body = Object,
+    responses((status = 200, body = Object),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[put("/v1/site/thresholds")]
+pub async fn put_thresholds(
+    caller: Caller,
+    state: web::Data<AppState>,
+    ApiJson(update): ApiJson<Option<Thresholds>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    if let Some(t) = &update {
+        for (name, c) in [("toxicity", t.toxicity), ("spam", t.spam)] {
+            let ok = (0.0..=1.01).contains(&c.review)
+                && (0.0..=1.01).contains(&c.reject)
+                && c.review <= c.reject;
+            if !ok {
+                return Err(ValidationError::new(
+                    name,
+                    "review and reject are between 0 and 1 (above 1: off), review ≤ reject",
+                )
+                .into());
+            }
+        }
+    }
+    let site = caller.site_id;
+    let json = update
+        .as_ref()
+        .map(|t| serde_json::to_string(t).unwrap_or_default());
+    store::run(&state.pool, move |conn| {
+        diesel::update(sites::table.find(site))
+            .set(sites::thresholds.eq(json))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await?;
+    let effective = update.unwrap_or_else(|| state.judge.scorer().recommended_thresholds());
+    Ok(HttpResponse::Ok().json(effective))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DryRun {
+    pub body: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// Score a text with the site's rules and thresholds without storing anything (moderators try
+/// rules and see why a comment would be held).
+#[utoipa::path(post, path = "/v1/score", tag = "site", security(("bearer" = [])),
+    request_body = DryRun,
+    responses((status = 200, description = "the verdict", body = Object),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/score")]
+pub async fn dry_run(
+    caller: Caller,
+    state: web::Data<AppState>,
+    ApiJson(request): ApiJson<DryRun>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Moderator])?;
+    if request.body.chars().count() > state.settings.max_body_chars {
+        return Err(ValidationError::new(
+            "body",
+            format!(
+                "must be at most {} characters",
+                state.settings.max_body_chars
+            ),
+        )
+        .into());
+    }
+    let site = caller.site_id;
+    let judge = state.judge.clone();
+    let verdict = store::run(&state.pool, move |conn| {
+        let (_, rules) = judge.rules_for(conn, site)?;
+        let thresholds = judge.thresholds_for(conn, site)?;
+        Ok(judge.verdict(
+            &request.body,
+            request.lang.as_deref(),
+            AuthorHistory {
+                approved_count: u32::MAX,
+                ..AuthorHistory::default()
+            },
+            &rules,
+            &thresholds,
+        ))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(verdict))
+}

@@ -1,0 +1,531 @@
+//! `vigie train`, `vigie eval` and `vigie score` as library functions (wire them into clap).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::metrics;
+use super::model::CATEGORIES;
+use super::rules::default_rules;
+use super::{AuthorHistory, ScoreInput, Scorer, Thresholds};
+
+/// `vigie train`
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainArgs {
+    /// Training configuration (TOML). Default: `training.toml`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `vigie eval`
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvalArgs {
+    /// Labelled CSV (or TSV by extension) file.
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// toxicity or spam
+    #[arg(long, default_value = "toxicity")]
+    pub category: String,
+    /// Print one JSON object instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+    /// Model directory (default: `models/<models/DEFAULT>`).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Where to write the report (Markdown); the SVG goes next to it. Default:
+    /// `eval-<data file stem>-<category>.md` in the current directory.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// `vigie score`
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScoreArgs {
+    /// CSV (column `body` or `text`, optional `lang`) or JSONL (`{"body"|"text", "lang"?}`).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output JSONL of verdicts (default: stdout).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Model directory (default: `models/<models/DEFAULT>`).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// Resolve the default model: `models/DEFAULT` holds the version name.
+pub fn default_model_dir(models: &Path) -> Result<PathBuf> {
+    let p = models.join("DEFAULT");
+    let v = std::fs::read_to_string(&p).with_context(|| {
+        format!(
+            "cannot read {} (it names the default model version)",
+            p.display()
+        )
+    })?;
+    let v = v.trim();
+    if v.is_empty() || v.contains('/') || v.contains("..") {
+        bail!("{} does not hold a plain version name", p.display());
+    }
+    Ok(models.join(v))
+}
+
+fn load_scorer(model: &Option<PathBuf>) -> Result<Scorer> {
+    let dir = match model {
+        Some(m) => m.clone(),
+        None => default_model_dir(Path::new("models"))?,
+    };
+    let t = Instant::now();
+    let s = Scorer::load(&dir).with_context(|| format!("cannot load model {}", dir.display()))?;
+    tracing_free_log(&format!(
+        "loaded model {} from {} in {:.1} ms",
+        s.model_version(),
+        dir.display(),
+        t.elapsed().as_secs_f64() * 1e3
+    ));
+    Ok(s)
+}
+
+fn tracing_free_log(msg: &str) {
+    eprintln!("{msg}");
+}
+
+fn bar(len: u64) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+/// `vigie train [--config training.toml]`
+pub fn train(args: &TrainArgs) -> Result<()> {
+    let cfg_path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("training.toml"));
+    let cfg = super::train::load_config(&cfg_path)?;
+    let base = cfg_path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let pb = bar(1);
+    let out = super::train::run(&cfg, &base, &pb)?;
+    println!("model {} written to {}", out.version, out.dir.display());
+    println!(
+        "trained on {} rows in {:.1} s",
+        out.report.n_train, out.report.train_seconds
+    );
+    for m in &out.report.metrics {
+        println!(
+            "{:<34} {:<28} {:<3} {:<9} n={:<6} AUC stacked {} sparse {} tfidf {}",
+            m.protocol,
+            m.set,
+            m.lang,
+            m.category,
+            m.n,
+            opt(m.auc_stacked),
+            opt(m.auc_sparse),
+            opt(m.auc_tfidf)
+        );
+    }
+    println!(
+        "thresholds: {}",
+        serde_json::to_string(&out.report.thresholds)?
+    );
+    Ok(())
+}
+
+fn opt(v: Option<f32>) -> String {
+    v.map_or("  –  ".into(), |v| format!("{v:.3}"))
+}
+
+/// Map a label cell to a boolean (None = not usable for this category).
+pub fn parse_label(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "hateful" | "toxic" | "off" | "offensive" | "abusive" | "hate"
+        | "spam" | "racist" | "positive" => Some(true),
+        "0" | "false" | "no" | "non-hateful" | "not" | "ham" | "normal" | "none" | "clean"
+        | "negative" | "neither" => Some(false),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct FuncRow {
+    functionality: String,
+    n: usize,
+    pass_rate: f32,
+}
+
+#[derive(Debug, Serialize)]
+struct EvalOut {
+    data: String,
+    model_version: String,
+    category: String,
+    n: usize,
+    positives: usize,
+    skipped_unlabelled: usize,
+    roc_auc: Option<f32>,
+    average_precision: Option<f32>,
+    at_review: metrics::AtThreshold,
+    at_reject: metrics::AtThreshold,
+    /// precision/recall of the pipeline's verdict (`review` or `reject` = flagged)
+    verdict_flagged: metrics::AtThreshold,
+    functionality: Vec<FuncRow>,
+    per_language: BTreeMap<String, Option<f32>>,
+    comments_per_second: f64,
+    svg: String,
+    report: String,
+}
+
+/// `vigie eval --data FILE.csv ...`
+pub fn eval(args: &EvalArgs) -> Result<()> {
+    let c = CATEGORIES
+        .iter()
+        .position(|c| *c == args.category)
+        .with_context(|| {
+            format!(
+                "unknown category {} (expected toxicity or spam)",
+                args.category
+            )
+        })?;
+    let scorer = load_scorer(&args.model)?;
+    let thresholds = scorer.recommended_thresholds();
+    let th = if c == 0 {
+        thresholds.toxicity
+    } else {
+        thresholds.spam
+    };
+    let rules = default_rules();
+    let tsv = args.data.extension().is_some_and(|e| e == "tsv");
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(if tsv { b'\t' } else { b',' })
+        .quoting(!tsv)
+        .flexible(true)
+        .from_path(&args.data)
+        .with_context(|| format!("cannot open {}", args.data.display()))?;
+    let headers = rdr.byte_headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}') == name)
+    };
+    let tc = col(&args.text_column).with_context(|| format!("no column `{}`", args.text_column))?;
+    let lc =
+        col(&args.label_column).with_context(|| format!("no column `{}`", args.label_column))?;
+    let fc = col("functionality");
+    let lang_c = col("lang").or_else(|| col("language"));
+    let mut scores = Vec::new();
+    let mut labels = Vec::new();
+    let mut funcs = Vec::new();
+    let mut langs = Vec::new();
+    let mut skipped = 0;
+    let mut flagged: Vec<bool> = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    let pb = bar(0);
+    let t = Instant::now();
+    while rdr.read_byte_record(&mut rec)? {
+        let (Some(text), Some(label)) = (rec.get(tc), rec.get(lc)) else {
+            skipped += 1;
+            continue;
+        };
+        let Some(y) = parse_label(&String::from_utf8_lossy(label)) else {
+            skipped += 1;
+            continue;
+        };
+        let text = String::from_utf8_lossy(text);
+        let hint = lang_c
+            .and_then(|k| rec.get(k))
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        let v = scorer.score(
+            &ScoreInput {
+                body: &text,
+                lang: hint.as_deref().filter(|l| !l.is_empty()),
+                author: AuthorHistory {
+                    approved_count: u32::MAX,
+                    ..Default::default()
+                },
+            },
+            &rules,
+            &thresholds,
+        );
+        let s = v.scores;
+        let lang = match v.language.as_str() {
+            "fr" => "fr",
+            "en" => "en",
+            _ => "und",
+        };
+        flagged.push(v.decision != super::Decision::Allow);
+        scores.push(if c == 0 { s.toxicity } else { s.spam });
+        labels.push(y);
+        langs.push(lang);
+        funcs.push(
+            fc.and_then(|k| rec.get(k))
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+        );
+        pb.inc(1);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    if scores.is_empty() {
+        bail!("no labelled rows in {}", args.data.display());
+    }
+    let roc_auc = metrics::roc_auc(&scores, &labels);
+    let ap = metrics::average_precision(&scores, &labels);
+    let at_review = metrics::at_threshold(&scores, &labels, th.review);
+    let at_reject = metrics::at_threshold(&scores, &labels, th.reject);
+    let mut by: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for ((f, &fl), &y) in funcs.iter().zip(&flagged).zip(&labels) {
+        if let Some(f) = f {
+            let e = by.entry(f.clone()).or_default();
+            e.0 += 1;
+            e.1 += (fl == y) as usize;
+        }
+    }
+    let verdicts = metrics::at_threshold(
+        &flagged
+            .iter()
+            .map(|&f| if f { 1.0 } else { 0.0 })
+            .collect::<Vec<f32>>(),
+        &labels,
+        0.5,
+    );
+    let functionality: Vec<FuncRow> = by
+        .into_iter()
+        .map(|(f, (n, p))| FuncRow {
+            functionality: f,
+            n,
+            pass_rate: p as f32 / n as f32,
+        })
+        .collect();
+    let mut per_language = BTreeMap::new();
+    for l in ["fr", "en", "und"] {
+        let s: Vec<f32> = scores
+            .iter()
+            .zip(&langs)
+            .filter(|(_, &x)| x == l)
+            .map(|(s, _)| *s)
+            .collect();
+        let y: Vec<bool> = labels
+            .iter()
+            .zip(&langs)
+            .filter(|(_, &x)| x == l)
+            .map(|(s, _)| *s)
+            .collect();
+        if !s.is_empty() {
+            per_language.insert(l.to_string(), metrics::roc_auc(&s, &y));
+        }
+    }
+    let stem = args
+        .data
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into());
+    let report = args
+        .report
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("eval-{stem}-{}.md", args.category)));
+    let svg = report.with_extension("svg");
+    let title = format!(
+        "{} on {} — {} (AUC {})",
+        scorer.model_version(),
+        stem,
+        args.category,
+        opt(roc_auc)
+    );
+    std::fs::write(
+        &svg,
+        metrics::svg_pr_roc(
+            &title,
+            &scores,
+            &labels,
+            &[("review".into(), th.review), ("reject".into(), th.reject)],
+        ),
+    )
+    .with_context(|| format!("cannot write {}", svg.display()))?;
+    let out = EvalOut {
+        data: args.data.display().to_string(),
+        model_version: scorer.model_version().to_string(),
+        category: args.category.clone(),
+        n: scores.len(),
+        positives: labels.iter().filter(|&&y| y).count(),
+        skipped_unlabelled: skipped,
+        roc_auc,
+        average_precision: ap,
+        at_review,
+        at_reject,
+        verdict_flagged: verdicts,
+        functionality,
+        per_language,
+        comments_per_second: scores.len() as f64 / secs.max(1e-9),
+        svg: svg.display().to_string(),
+        report: report.display().to_string(),
+    };
+    let md = eval_markdown(&out);
+    std::fs::write(&report, &md).with_context(|| format!("cannot write {}", report.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        print!("{md}");
+    }
+    Ok(())
+}
+
+fn eval_markdown(o: &EvalOut) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "# vigie eval — {} on `{}`\n", o.category, o.data);
+    let _ = writeln!(
+        s,
+        "model `{}`, n = {} ({} positive, {} rows without a usable label skipped)\n",
+        o.model_version, o.n, o.positives, o.skipped_unlabelled
+    );
+    let _ = writeln!(s, "- ROC AUC (linfa): {}", opt(o.roc_auc));
+    let _ = writeln!(s, "- average precision: {}", opt(o.average_precision));
+    for (name, a) in [("review", &o.at_review), ("reject", &o.at_reject)] {
+        let _ = writeln!(
+            s,
+            "- at {name} threshold {:.3}: precision {:.3}, recall {:.3}, F1 {:.3} ({} flagged)",
+            a.threshold, a.precision, a.recall, a.f1, a.flagged
+        );
+    }
+    let v = &o.verdict_flagged;
+    let _ = writeln!(
+        s,
+        "- whole pipeline (verdict review or reject, rules included): precision {:.3}, recall {:.3}, F1 {:.3} ({} flagged)",
+        v.precision, v.recall, v.f1, v.flagged
+    );
+    for (l, a) in &o.per_language {
+        let _ = writeln!(s, "- ROC AUC, detected language {l}: {}", opt(*a));
+    }
+    let _ = writeln!(
+        s,
+        "- throughput (batch, one thread, incl. CSV parsing): {:.0} comments/s",
+        o.comments_per_second
+    );
+    let _ = writeln!(s, "- curves: `{}`", o.svg);
+    if !o.functionality.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n| functionality | n | pass rate (verdict review/reject iff positive) |\n|---|---|---|"
+        );
+        for f in &o.functionality {
+            let _ = writeln!(s, "| {} | {} | {:.2} |", f.functionality, f.n, f.pass_rate);
+        }
+    }
+    s
+}
+
+/// `vigie score --input FILE.(csv|jsonl) [--output FILE]`
+pub fn score(args: &ScoreArgs) -> Result<()> {
+    let scorer = load_scorer(&args.model)?;
+    let rules = default_rules();
+    let th: Thresholds = scorer.recommended_thresholds();
+    let mut items: Vec<(String, Option<String>)> = Vec::new();
+    let is_jsonl = args
+        .input
+        .extension()
+        .is_some_and(|e| e == "jsonl" || e == "ndjson" || e == "json");
+    if is_jsonl {
+        let f = std::fs::File::open(&args.input)
+            .with_context(|| format!("cannot open {}", args.input.display()))?;
+        for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_str(&line)
+                .with_context(|| format!("{}:{}: invalid JSON", args.input.display(), n + 1))?;
+            let body = v
+                .get("body")
+                .or_else(|| v.get("text"))
+                .and_then(|b| b.as_str())
+                .with_context(|| {
+                    format!(
+                        "{}:{}: no `body` or `text` string",
+                        args.input.display(),
+                        n + 1
+                    )
+                })?;
+            let lang = v.get("lang").and_then(|l| l.as_str()).map(str::to_string);
+            items.push((body.to_string(), lang));
+        }
+    } else {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(&args.input)
+            .with_context(|| format!("cannot open {}", args.input.display()))?;
+        let h = rdr.headers()?.clone();
+        let bc = h
+            .iter()
+            .position(|c| c == "body")
+            .or_else(|| h.iter().position(|c| c == "text"))
+            .context("CSV needs a `body` or `text` column")?;
+        let lc = h.iter().position(|c| c == "lang");
+        for r in rdr.byte_records() {
+            let r = r?;
+            let body = String::from_utf8_lossy(r.get(bc).unwrap_or_default()).into_owned();
+            let lang = lc
+                .and_then(|k| r.get(k))
+                .map(|b| String::from_utf8_lossy(b).into_owned());
+            items.push((body, lang));
+        }
+    }
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let pb = bar(items.len() as u64);
+    let t = Instant::now();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (k, (body, lang)) in items.iter().enumerate() {
+        let v = scorer.score(
+            &ScoreInput {
+                body,
+                lang: lang.as_deref().filter(|l| !l.is_empty()),
+                author: AuthorHistory {
+                    approved_count: u32::MAX,
+                    ..Default::default()
+                },
+            },
+            &rules,
+            &th,
+        );
+        *counts
+            .entry(format!("{:?}", v.decision).to_lowercase())
+            .or_default() += 1;
+        serde_json::to_writer(&mut out, &serde_json::json!({"row": k, "verdict": v}))?;
+        out.write_all(b"\n")?;
+        if k % 256 == 0 {
+            pb.set_position(k as u64);
+        }
+    }
+    out.flush()?;
+    pb.finish_and_clear();
+    eprintln!(
+        "scored {} comments in {:.2} s ({:.0}/s): {:?}",
+        items.len(),
+        t.elapsed().as_secs_f64(),
+        items.len() as f64 / t.elapsed().as_secs_f64().max(1e-9),
+        counts
+    );
+    Ok(())
+}

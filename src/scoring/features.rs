@@ -1,0 +1,326 @@
+//! Hashed sparse features (word unigrams, word bigrams, byte n-grams inside padded tokens) and
+//! dense "shape" features for the stacker.
+
+use serde::{Deserialize, Serialize};
+
+use super::hash::{finish, hash_bytes, mix};
+use super::normalise::Normalised;
+use super::rules::{Action, RuleCategory, RuleHit};
+
+const SEED_WORD: u64 = 0x9e37_79b9_7f4a_7c15;
+const SEED_BIGRAM: u64 = 0xc2b2_ae3d_27d4_eb4f;
+const SEED_CHAR: u64 = 0x1656_67b1_9e37_79f9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureConfig {
+    pub hash_bits: u32,
+    pub char_min: u32,
+    pub char_max: u32,
+    pub word_bigrams: bool,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            hash_bits: 18,
+            char_min: 3,
+            char_max: 5,
+            word_bigrams: true,
+        }
+    }
+}
+
+/// Sparse feature buffer: bucket indices, grouped per token. Token `t` owns
+/// `idx[tok_start[t]..tok_start[t + 1]]` (its word, the bigram ending at it, its n-grams).
+#[derive(Debug, Default, Clone)]
+pub struct SparseFeatures {
+    pub idx: Vec<u32>,
+    pub tok_start: Vec<u32>,
+}
+
+impl SparseFeatures {
+    pub fn clear(&mut self) {
+        self.idx.clear();
+        self.tok_start.clear();
+    }
+    /// Feature range of token `t`.
+    #[inline]
+    pub fn token_range(&self, t: usize) -> std::ops::Range<usize> {
+        let s = self.tok_start[t] as usize;
+        let e = self
+            .tok_start
+            .get(t + 1)
+            .map_or(self.idx.len(), |&e| e as usize);
+        s..e
+    }
+    /// Every feature has the same value `1/sqrt(n)` (L2-normalised counts).
+    pub fn scale(&self) -> f32 {
+        if self.idx.is_empty() {
+            0.0
+        } else {
+            1.0 / (self.idx.len() as f32).sqrt()
+        }
+    }
+}
+
+/// Maximum number of tokens looked at (longer comments are scored on their first tokens).
+pub const MAX_TOKENS: usize = 4000;
+
+pub fn extract(n: &Normalised, cfg: &FeatureConfig, out: &mut SparseFeatures) {
+    extract_with(n, cfg, out, true)
+}
+
+/// Like [`extract`]; `with_tokens = false` skips the token attribution (faster).
+pub fn extract_with(
+    n: &Normalised,
+    cfg: &FeatureConfig,
+    out: &mut SparseFeatures,
+    with_tokens: bool,
+) {
+    out.clear();
+    let want = 3 * n.text.len() + 4 * n.tokens.len() + 8;
+    if out.idx.capacity() < want {
+        out.idx.reserve(want);
+    }
+    let mask = (1u64 << cfg.hash_bits) - 1;
+    let bytes = n.text.as_bytes();
+    let mut prev: Option<u64> = None;
+    let cmin = cfg.char_min as usize;
+    let cmax = cfg.char_max as usize;
+    let mut pad = [0u8; 66];
+    for t in n.tokens.iter().take(MAX_TOKENS) {
+        let tb = &bytes[t.norm_start as usize..t.norm_end as usize];
+        let tb = &tb[..tb.len().min(64)];
+        if with_tokens {
+            out.tok_start.push(out.idx.len() as u32);
+        }
+        let hw = hash_bytes(SEED_WORD, tb);
+        out.idx.push((finish(hw) & mask) as u32);
+        if cfg.word_bigrams {
+            if let Some(p) = prev {
+                out.idx
+                    .push((finish(mix(p ^ SEED_BIGRAM, hw)) & mask) as u32);
+            }
+            prev = Some(hw);
+        }
+        // byte n-grams over " token "
+        let len = tb.len() + 2;
+        pad[0] = b' ';
+        pad[1..len - 1].copy_from_slice(tb);
+        pad[len - 1] = b' ';
+        let p = &pad[..len];
+        if len < cmin {
+            continue;
+        }
+        for s in 0..=len - cmin {
+            let mut h = SEED_CHAR;
+            let end = (s + cmax).min(len);
+            for (k, &b) in p[s..end].iter().enumerate() {
+                h = mix(h, b as u64);
+                if k + 1 >= cmin {
+                    out.idx.push((finish(h) & mask) as u32);
+                }
+            }
+        }
+    }
+}
+
+/// Number of dense features fed to the stacker.
+pub const DENSE_DIM: usize = 16;
+
+pub const DENSE_NAMES: [&str; DENSE_DIM] = [
+    "text_toxicity_logit",
+    "text_spam_logit",
+    "rule_tox_flag",
+    "rule_tox_hold",
+    "rule_tox_block",
+    "rule_spam_flag",
+    "rule_spam_hold",
+    "log_length",
+    "links",
+    "caps_ratio",
+    "digit_ratio",
+    "punct_ratio",
+    "non_letter_ratio",
+    "lang_fr",
+    "empty_after_normalisation",
+    "mentions",
+];
+
+/// Character-level shape statistics of the original text (one pass).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape {
+    pub chars: u32,
+    pub letters: u32,
+    pub upper: u32,
+    pub digits: u32,
+    pub punct: u32,
+    pub other: u32,
+    pub links: u32,
+    pub mentions: u32,
+}
+
+pub fn shape(original: &str) -> Shape {
+    let mut s = Shape::default();
+    let b = original.as_bytes();
+    let limit = b.len().min(80_000);
+    if original.is_ascii() {
+        for &x in &b[..limit] {
+            s.chars += 1;
+            match x {
+                b'a'..=b'z' => s.letters += 1,
+                b'A'..=b'Z' => {
+                    s.letters += 1;
+                    s.upper += 1;
+                }
+                b'0'..=b'9' => s.digits += 1,
+                b'@' => {
+                    s.punct += 1;
+                    s.mentions += 1;
+                }
+                x if x.is_ascii_punctuation() => s.punct += 1,
+                x if x.is_ascii_whitespace() => {}
+                _ => s.other += 1,
+            }
+        }
+    }
+    for c in original
+        .chars()
+        .take(if original.is_ascii() { 0 } else { 20_000 })
+    {
+        s.chars += 1;
+        if c.is_alphabetic() {
+            s.letters += 1;
+            if c.is_uppercase() {
+                s.upper += 1;
+            }
+        } else if c.is_numeric() {
+            s.digits += 1;
+        } else if c.is_ascii_punctuation() {
+            s.punct += 1;
+            if c == '@' {
+                s.mentions += 1;
+            }
+        } else if !c.is_whitespace() {
+            s.other += 1;
+        }
+    }
+    // links: http(s)://, www., and bare domains with common TLDs
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        if !matches!(b[i], b'h' | b'H' | b'w' | b'W' | b'.') {
+            i += 1;
+            continue;
+        }
+        let w = &b[i..];
+        let hit = if w.len() >= 7 && (w[..7].eq_ignore_ascii_case(b"http://"))
+            || w.len() >= 8 && w[..8].eq_ignore_ascii_case(b"https://")
+        {
+            Some(7)
+        } else if w[..4].eq_ignore_ascii_case(b"www.")
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        {
+            Some(4)
+        } else if w[0] == b'.'
+            && i > 0
+            && b[i - 1].is_ascii_alphanumeric()
+            && [
+                &b"com"[..],
+                b"fr",
+                b"net",
+                b"org",
+                b"ly",
+                b"io",
+                b"info",
+                b"biz",
+                b"ru",
+            ]
+            .iter()
+            .any(|tld| {
+                w.len() > tld.len()
+                    && w[1..1 + tld.len()].eq_ignore_ascii_case(tld)
+                    && w.get(1 + tld.len())
+                        .is_none_or(|c| !c.is_ascii_alphanumeric())
+            })
+        {
+            Some(2)
+        } else {
+            None
+        };
+        match hit {
+            Some(skip) => {
+                s.links += 1;
+                // skip to the next whitespace so one URL counts once
+                i += skip;
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+            }
+            None => i += 1,
+        }
+    }
+    s
+}
+
+/// Dense feature vector for the stacker.
+pub fn dense(
+    margins: [f32; 2],
+    hits: &[RuleHit],
+    sh: &Shape,
+    lang: &str,
+    empty: bool,
+) -> [f32; DENSE_DIM] {
+    let mut d = [0f32; DENSE_DIM];
+    d[0] = margins[0];
+    d[1] = margins[1];
+    for h in hits {
+        let k = match (h.category, h.action) {
+            (RuleCategory::Toxicity, Action::Flag) => 2,
+            (RuleCategory::Toxicity, Action::Hold) => 3,
+            (RuleCategory::Toxicity, Action::Block) => 4,
+            (RuleCategory::Spam, Action::Flag) => 5,
+            (RuleCategory::Spam, _) => 6,
+            _ => continue,
+        };
+        d[k] = (d[k] + 1.0).min(3.0);
+    }
+    let chars = sh.chars.max(1) as f32;
+    d[7] = (1.0 + sh.chars as f32).ln();
+    d[8] = (sh.links as f32).min(5.0);
+    d[9] = if sh.letters >= 4 {
+        sh.upper as f32 / sh.letters as f32
+    } else {
+        0.0
+    };
+    d[10] = sh.digits as f32 / chars;
+    d[11] = sh.punct as f32 / chars;
+    d[12] = sh.other as f32 / chars;
+    d[13] = if lang == "fr" { 1.0 } else { 0.0 };
+    d[14] = if empty { 1.0 } else { 0.0 };
+    d[15] = (sh.mentions as f32).min(3.0);
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_counted_once() {
+        assert_eq!(shape("see https://example.com/x and www.foo.fr").links, 2);
+        assert_eq!(shape("visit example.com now").links, 1);
+        assert_eq!(shape("version 1.2 is out").links, 0);
+        assert_eq!(shape("").links, 0);
+    }
+
+    #[test]
+    fn features_are_deterministic() {
+        let n = super::super::normalise::normalise("Bonjour tout le monde");
+        let mut a = SparseFeatures::default();
+        let mut b = SparseFeatures::default();
+        extract(&n, &FeatureConfig::default(), &mut a);
+        extract(&n, &FeatureConfig::default(), &mut b);
+        assert_eq!(a.idx, b.idx);
+        assert!(a.idx.iter().all(|&i| i < 1 << 18));
+    }
+}

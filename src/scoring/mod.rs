@@ -1,0 +1,404 @@
+//! Vigie's scoring pipeline: normalise → rules → classifier → policy.
+//!
+//! No I/O happens while scoring; only [`Scorer::load`], [`RuleSet::from_toml`] callers and the
+//! [`cli`] functions touch files.
+
+pub mod cli;
+pub mod features;
+pub mod hash;
+pub mod lang;
+pub mod metrics;
+pub mod model;
+pub mod normalise;
+pub mod policy;
+pub mod rules;
+pub mod train;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use model::{Model, ScoringError};
+pub use policy::{CategoryThresholds, Decision, Thresholds};
+pub use rules::{default_rules, Action, RuleCategory, RuleError, RuleHit, RuleSet};
+
+use features::{FeatureConfig, SparseFeatures};
+
+/// What the caller knows about the author (from its own database).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorHistory {
+    pub approved_count: u32,
+    pub recent_rejections: u32,
+    /// The same author posted the same text within the site's window.
+    pub same_text_recently: bool,
+}
+
+/// One comment to score.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreInput<'a> {
+    pub body: &'a str,
+    /// "fr" / "en" when the site knows it; detected otherwise.
+    pub lang: Option<&'a str>,
+    pub author: AuthorHistory,
+}
+
+/// Probability per category.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    pub toxicity: f32,
+    pub spam: f32,
+}
+
+/// Classifier categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Toxicity,
+    Spam,
+}
+
+/// A word or n-gram that weighed towards a category, with its span in the ORIGINAL text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopTerm {
+    /// Normalised form.
+    pub term: String,
+    /// Byte offsets into the original body.
+    pub start: u32,
+    pub end: u32,
+    pub category: Category,
+    /// Contribution to the category's text logit.
+    pub weight: f32,
+}
+
+/// The pipeline's advice for one comment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub scores: Scores,
+    pub rules: Vec<RuleHit>,
+    pub top_terms: Vec<TopTerm>,
+    pub model_version: String,
+    pub rules_version: String,
+    /// "fr", "en" or "und".
+    pub language: String,
+    /// Why, in words (one line per rule or threshold that mattered).
+    pub reasons: Vec<String>,
+}
+
+thread_local! {
+    /// Per-thread feature buffer, reused across calls (no allocation per comment).
+    static SCRATCH: std::cell::RefCell<(SparseFeatures, Vec<[f32; 2]>)> =
+        std::cell::RefCell::new((SparseFeatures::default(), Vec::new()));
+}
+
+/// Number of top terms reported.
+pub const TOP_TERMS: usize = 5;
+
+/// Loaded model; `Send + Sync`, share it in an `Arc`.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    model: Model,
+}
+
+impl Scorer {
+    /// Load `model_dir` (e.g. `models/<version>`), verifying the files.
+    pub fn load(model_dir: &Path) -> Result<Scorer, ScoringError> {
+        Ok(Scorer {
+            model: Model::load(model_dir)?,
+        })
+    }
+
+    /// Wrap an in-memory model (used by `train` and tests).
+    pub fn from_model(model: Model) -> Scorer {
+        Scorer { model }
+    }
+
+    pub fn model_version(&self) -> &str {
+        &self.model.meta.version
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Thresholds recommended by the model's validation (same as `Thresholds::default()` for the
+    /// shipped default model).
+    pub fn recommended_thresholds(&self) -> Thresholds {
+        self.model.meta.thresholds
+    }
+
+    pub fn feature_config(&self) -> &FeatureConfig {
+        &self.model.meta.features
+    }
+
+    /// Score one comment. Never panics, whatever the body.
+    pub fn score(
+        &self,
+        input: &ScoreInput<'_>,
+        rules: &RuleSet,
+        thresholds: &Thresholds,
+    ) -> Verdict {
+        let body = input.body;
+        let norm = normalise::normalise(body);
+        let lang: &str = match input.lang.map(|l| l.trim().to_ascii_lowercase()) {
+            Some(l) if l.starts_with("fr") => "fr",
+            Some(l) if l.starts_with("en") => "en",
+            _ => lang::detect(&norm, body),
+        };
+        let sh = features::shape(body);
+        let mut hits = Vec::new();
+        rules.evaluate(
+            &rules::RuleInput {
+                original: body,
+                norm: &norm,
+                lang,
+                author: &input.author,
+                links: sh.links,
+                letters: sh.letters,
+                upper: sh.upper,
+            },
+            &mut hits,
+        );
+        let ntok = norm.tokens.len().min(features::MAX_TOKENS);
+        // (margins, top tokens per category: (contribution, token index))
+        let (margins, tops) = SCRATCH.with(|sc| {
+            let mut sc = sc.borrow_mut();
+            let (sf, contrib) = &mut *sc;
+            contrib.clear();
+            contrib.resize(ntok, [0f32; 2]);
+            features::extract(&norm, &self.model.meta.features, sf);
+            let m = self.model.margins(sf, Some(contrib));
+            let mut tops = [[(0f32, usize::MAX); TOP_TERMS]; 2];
+            for (i, c) in contrib.iter().enumerate() {
+                // stop words are not useful highlights
+                let w = norm.token_str(&norm.tokens[i]);
+                if w.len() <= 3 || lang::is_fr(w) || lang::is_en(w) {
+                    continue;
+                }
+                for (k, top) in tops.iter_mut().enumerate() {
+                    let v = c[k];
+                    if v > top[TOP_TERMS - 1].0 {
+                        let mut j = TOP_TERMS - 1;
+                        while j > 0 && top[j - 1].0 < v {
+                            top[j] = top[j - 1];
+                            j -= 1;
+                        }
+                        top[j] = (v, i);
+                    }
+                }
+            }
+            (m, tops)
+        });
+        let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
+        let p = self.model.probs(&x);
+        let scores = Scores {
+            toxicity: p[0],
+            spam: p[1],
+        };
+        // top terms for the category that is the most likely
+        let c = if scores.spam > scores.toxicity { 1 } else { 0 };
+        let top_terms = tops[c]
+            .iter()
+            .filter(|(v, i)| *i != usize::MAX && *v > 0.0)
+            .map(|&(v, i)| {
+                let t = &norm.tokens[i];
+                TopTerm {
+                    term: norm.token_str(t).to_string(),
+                    start: t.orig_start,
+                    end: t.orig_end,
+                    category: if c == 0 {
+                        Category::Toxicity
+                    } else {
+                        Category::Spam
+                    },
+                    weight: v,
+                }
+            })
+            .collect();
+        let (decision, reasons) = policy::decide(&scores, &hits, thresholds);
+        Verdict {
+            decision,
+            scores,
+            rules: hits,
+            top_terms,
+            model_version: self.model.meta.version.clone(),
+            rules_version: rules.name().to_string(),
+            language: lang.to_string(),
+            reasons,
+        }
+    }
+
+    /// Fast path without explanations (used for batch evaluation): probabilities only.
+    pub fn scores_only(
+        &self,
+        body: &str,
+        lang_hint: Option<&str>,
+        rules: &RuleSet,
+    ) -> (Scores, &'static str) {
+        let norm = normalise::normalise(body);
+        let lang: &'static str = match lang_hint {
+            Some(l) if l.starts_with("fr") => "fr",
+            Some(l) if l.starts_with("en") => "en",
+            _ => lang::detect(&norm, body),
+        };
+        let sh = features::shape(body);
+        let mut hits = Vec::new();
+        let author = AuthorHistory {
+            approved_count: u32::MAX,
+            ..AuthorHistory::default()
+        };
+        rules.evaluate(
+            &rules::RuleInput {
+                original: body,
+                norm: &norm,
+                lang,
+                author: &author,
+                links: sh.links,
+                letters: sh.letters,
+                upper: sh.upper,
+            },
+            &mut hits,
+        );
+        let margins = SCRATCH.with(|sf| {
+            let mut sc = sf.borrow_mut();
+            features::extract_with(&norm, &self.model.meta.features, &mut sc.0, false);
+            self.model.margins(&sc.0, None)
+        });
+        let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
+        let p = self.model.probs(&x);
+        (
+            Scores {
+                toxicity: p[0],
+                spam: p[1],
+            },
+            lang,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn scorer_is_send_sync() {
+        assert_send_sync::<Scorer>();
+        assert_send_sync::<RuleSet>();
+    }
+
+    #[test]
+    fn bad_input_scores_without_panic() {
+        let s = Scorer::from_model(model::tiny_model());
+        let rules = default_rules();
+        let th = Thresholds::default();
+        let long = "blabla ".repeat(1500);
+        let inputs = [
+            "",
+            "   \n\t ",
+            "😀😀😀🔥🔥",
+            "\u{202E}هذا نص عربي\u{202C} with English",
+            "Привет мир, hello world, 你好世界, שלום",
+            "\u{0}\u{1}\u{2}con\u{7}nard\u{1b}[31m",
+            &long,
+            "c.o.n.n.a.r.d",
+        ];
+        for body in inputs {
+            let v = s.score(
+                &ScoreInput {
+                    body,
+                    lang: None,
+                    author: AuthorHistory::default(),
+                },
+                &rules,
+                &th,
+            );
+            assert!(v.scores.toxicity.is_finite() && v.scores.spam.is_finite());
+            assert!(!v.reasons.is_empty());
+            for t in &v.top_terms {
+                assert!(
+                    body.is_char_boundary(t.start as usize)
+                        && body.is_char_boundary(t.end as usize)
+                );
+            }
+            let json = serde_json::to_string(&v).unwrap();
+            let back: Verdict = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.decision, v.decision);
+        }
+        assert!(long.chars().count() >= 10_000);
+    }
+
+    #[test]
+    fn block_rule_rejects() {
+        let s = Scorer::from_model(model::tiny_model());
+        let v = s.score(
+            &ScoreInput {
+                body: "sale bougnoule",
+                lang: Some("fr"),
+                author: AuthorHistory::default(),
+            },
+            &default_rules(),
+            &Thresholds::default(),
+        );
+        assert_eq!(v.decision, Decision::Reject);
+        assert!(v.rules.iter().any(|h| h.id == "fr-slur"));
+        assert_eq!(v.language, "fr");
+    }
+}
+
+#[cfg(test)]
+mod shipped_model_tests {
+    use super::*;
+
+    /// The committed default model (`models/DEFAULT` at the crate root): loads fast, and its
+    /// recommended thresholds are the ones compiled into `Thresholds::default()`.
+    #[test]
+    fn shipped_model_loads_and_behaves() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let Ok(v) = std::fs::read_to_string(root.join("DEFAULT")) else {
+            eprintln!("no models/DEFAULT: skipped");
+            return;
+        };
+        let t = std::time::Instant::now();
+        let s = Scorer::load(&root.join(v.trim())).unwrap();
+        let ms = t.elapsed().as_millis();
+        assert!(ms < 1000, "load took {ms} ms (debug build)");
+        assert_eq!(s.model_version(), v.trim());
+        let rec = s.recommended_thresholds();
+        let def = Thresholds::default();
+        for (a, b) in [
+            (rec.toxicity.review, def.toxicity.review),
+            (rec.toxicity.reject, def.toxicity.reject),
+            (rec.spam.review, def.spam.review),
+            (rec.spam.reject, def.spam.reject),
+        ] {
+            assert!((a - b).abs() < 0.002, "recommended {a} vs default {b}");
+        }
+        let rules = default_rules();
+        let score = |body: &str| {
+            s.score(
+                &ScoreInput {
+                    body,
+                    lang: None,
+                    author: AuthorHistory {
+                        approved_count: 10,
+                        ..Default::default()
+                    },
+                },
+                &rules,
+                &def,
+            )
+        };
+        let clean =
+            score("Merci pour cet article très clair sur la fibre, j'ai appris plein de choses.");
+        assert_eq!(clean.decision, Decision::Allow, "{clean:?}");
+        let insult = score("Espèce de gros c0nnard, ferme ta gueule");
+        assert_ne!(insult.decision, Decision::Allow, "{insult:?}");
+        let t = insult.top_terms.first().unwrap();
+        let body = "Espèce de gros c0nnard, ferme ta gueule";
+        assert!(body.is_char_boundary(t.start as usize));
+        let spam = score("Check out my channel http://bit.ly/abc and subscribe!!! Free money");
+        assert!(spam.scores.spam > 0.5, "{spam:?}");
+    }
+}

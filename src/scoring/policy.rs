@@ -1,0 +1,140 @@
+//! Per-site thresholds and the verdict decision.
+
+use serde::{Deserialize, Serialize};
+
+use super::rules::{Action, RuleHit};
+use super::Scores;
+
+/// Scores at or above `review` give `review`; at or above `reject` give `reject`.
+/// A value above 1.0 disables that step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryThresholds {
+    pub review: f32,
+    pub reject: f32,
+}
+
+/// Per-site thresholds per category.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    pub toxicity: CategoryThresholds,
+    pub spam: CategoryThresholds,
+}
+
+/// Defaults chosen on validation data by `train` for the shipped model `vigie-20261128-1849`
+/// (see `models/vigie-20261128-1849/MODEL_CARD.md`; values rounded up to 3 decimals):
+/// `reject` is the lowest score from which the random-split validation precision is >= 0.95 in
+/// French AND in English (spam: English only, there is no French spam data); `review` the same
+/// at >= 0.80. A model trained later records its own in `model.json`
+/// ([`crate::scoring::Scorer::recommended_thresholds`]).
+pub const DEFAULT_THRESHOLDS: Thresholds = Thresholds {
+    toxicity: CategoryThresholds {
+        review: 0.621,
+        reject: 0.938,
+    },
+    spam: CategoryThresholds {
+        review: 0.107,
+        reject: 0.506,
+    },
+};
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        DEFAULT_THRESHOLDS
+    }
+}
+
+impl Default for CategoryThresholds {
+    /// The toxicity defaults.
+    fn default() -> Self {
+        DEFAULT_THRESHOLDS.toxicity
+    }
+}
+
+/// What the pipeline advises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Allow,
+    Review,
+    Reject,
+}
+
+/// Turn scores and rule hits into a decision plus human-readable reasons.
+pub fn decide(scores: &Scores, hits: &[RuleHit], th: &Thresholds) -> (Decision, Vec<String>) {
+    let mut d = Decision::Allow;
+    let mut reasons = Vec::new();
+    for h in hits {
+        let step = match h.action {
+            Action::Block => Decision::Reject,
+            Action::Hold => Decision::Review,
+            Action::Flag => continue,
+        };
+        d = d.max(step);
+        let what = match &h.term {
+            Some(t) => format!("rule `{}` matched `{}` ({:?})", h.id, t, h.action),
+            None => format!("rule `{}` fired ({:?})", h.id, h.action),
+        };
+        reasons.push(what.to_lowercase());
+    }
+    for (name, s, t) in [
+        ("toxicity", scores.toxicity, th.toxicity),
+        ("spam", scores.spam, th.spam),
+    ] {
+        if s >= t.reject {
+            d = d.max(Decision::Reject);
+            reasons.push(format!(
+                "{name} score {s:.3} >= reject threshold {:.3}",
+                t.reject
+            ));
+        } else if s >= t.review {
+            d = d.max(Decision::Review);
+            reasons.push(format!(
+                "{name} score {s:.3} >= review threshold {:.3}",
+                t.review
+            ));
+        }
+    }
+    if reasons.is_empty() {
+        reasons.push("no rule fired and all scores are below the review thresholds".into());
+    }
+    (d, reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_serde_roundtrip_and_partial() {
+        let t = Thresholds::default();
+        let s = serde_json::to_string(&t).unwrap();
+        let back: Thresholds = serde_json::from_str(&s).unwrap();
+        assert_eq!(t, back);
+        let partial: Thresholds =
+            serde_json::from_str(r#"{"spam":{"review":0.5,"reject":2.0}}"#).unwrap();
+        assert_eq!(partial.toxicity, Thresholds::default().toxicity);
+        assert_eq!(partial.spam.review, 0.5);
+    }
+
+    #[test]
+    fn decisions() {
+        let th = Thresholds::default();
+        let low = Scores {
+            toxicity: 0.1,
+            spam: 0.1,
+        };
+        assert_eq!(decide(&low, &[], &th).0, Decision::Allow);
+        let high = Scores {
+            toxicity: 0.999,
+            spam: 0.1,
+        };
+        assert_eq!(decide(&high, &[], &th).0, Decision::Reject);
+        let mid = Scores {
+            toxicity: (th.toxicity.review + th.toxicity.reject) / 2.0,
+            spam: 0.0,
+        };
+        assert_eq!(decide(&mid, &[], &th).0, Decision::Review);
+    }
+}

@@ -1,0 +1,939 @@
+//! Keyword, regex, shape and behaviour rules, configured from TOML.
+//!
+//! Word and phrase lists match whole normalised tokens only (never substrings): `con` does not
+//! hit "connexion" and `cul` does not hit "cul-de-sac" (a hyphenated compound is one token).
+
+use std::fmt;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::hash::FxHashMap;
+use super::normalise::{normalise, Normalised};
+use super::AuthorHistory;
+
+/// What a rule asks for when it fires. Ordered: `Flag < Hold < Block`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Evidence only: feeds the classifier, does not change the verdict by itself.
+    Flag,
+    /// At least `review`.
+    Hold,
+    /// `reject`.
+    Block,
+}
+
+impl Action {
+    fn parse(s: &str) -> Option<Action> {
+        match s {
+            "flag" => Some(Action::Flag),
+            "hold" => Some(Action::Hold),
+            "block" => Some(Action::Block),
+            _ => None,
+        }
+    }
+}
+
+/// Category a rule gives evidence for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleCategory {
+    Toxicity,
+    Spam,
+    /// Author behaviour and shape (shouting, repeated posts, history).
+    Behaviour,
+}
+
+impl RuleCategory {
+    fn parse(s: &str) -> Option<RuleCategory> {
+        match s {
+            "toxicity" => Some(RuleCategory::Toxicity),
+            "spam" => Some(RuleCategory::Spam),
+            "behaviour" | "behavior" => Some(RuleCategory::Behaviour),
+            _ => None,
+        }
+    }
+}
+
+/// One fired rule, reported in the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleHit {
+    pub id: String,
+    pub action: Action,
+    pub category: RuleCategory,
+    /// Matched term (normalised form) for word/phrase/regex rules.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub term: Option<String>,
+    /// Byte span in the original text, when the rule matched text.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub start: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub end: Option<u32>,
+}
+
+/// A rule file that could not be loaded: file, line and reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct RuleError {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Any,
+    Fr,
+    En,
+}
+
+#[derive(Debug, Clone)]
+struct Meta {
+    id: String,
+    action: Action,
+    category: RuleCategory,
+    lang: Lang,
+}
+
+#[derive(Debug, Clone)]
+struct WordEntry {
+    /// tokens after the first one (phrases)
+    rest: Vec<String>,
+    list: u32,
+    term: String,
+}
+
+#[derive(Debug, Clone)]
+struct LinkRule {
+    meta: Meta,
+    min: u32,
+}
+
+#[derive(Debug, Clone)]
+struct ShoutRule {
+    meta: Meta,
+    min_letters: u32,
+    ratio: f32,
+}
+
+#[derive(Debug, Clone)]
+struct CountRule {
+    meta: Meta,
+    n: u32,
+}
+
+/// A compiled rule set. Cheap to share behind an `Arc`; immutable once built.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    name: String,
+    source: String,
+    lists: Vec<Meta>,
+    words: FxHashMap<String, Vec<WordEntry>>,
+    regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
+    regex_orig: Option<(RegexSet, Vec<(usize, Regex)>)>,
+    regex_norm: Option<(RegexSet, Vec<(usize, Regex)>)>,
+    /// regexes gated by `requires` words: (meta index, regex)
+    gated: Vec<(usize, Regex)>,
+    gate_words: FxHashMap<String, Vec<usize>>,
+    links: Vec<LinkRule>,
+    shouting: Vec<ShoutRule>,
+    repeated_post: Option<Meta>,
+    new_author: Option<CountRule>,
+    recent_rejections: Option<CountRule>,
+}
+
+// ---------- raw TOML ----------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    words: Vec<RawWords>,
+    #[serde(default)]
+    regex: Vec<RawRegex>,
+    #[serde(default)]
+    links: Vec<RawLinks>,
+    #[serde(default)]
+    shouting: Vec<RawShout>,
+    #[serde(default)]
+    repeated_post: Option<RawCommon>,
+    #[serde(default)]
+    new_author: Option<RawCount>,
+    #[serde(default)]
+    recent_rejections: Option<RawCount>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommon {
+    id: Spanned<String>,
+    action: Spanned<String>,
+    #[serde(default)]
+    category: Option<Spanned<String>>,
+    #[serde(default)]
+    lang: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWords {
+    id: Spanned<String>,
+    action: Spanned<String>,
+    #[serde(default)]
+    category: Option<Spanned<String>>,
+    #[serde(default)]
+    lang: Option<Spanned<String>>,
+    terms: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegex {
+    id: Spanned<String>,
+    action: Spanned<String>,
+    #[serde(default)]
+    category: Option<Spanned<String>>,
+    #[serde(default)]
+    lang: Option<Spanned<String>>,
+    pattern: Spanned<String>,
+    /// "original" (default) or "normalised"
+    #[serde(default)]
+    on: Option<Spanned<String>>,
+    /// Only run this regex when one of these words (normalised tokens) is present: a cheap
+    /// gate for large patterns.
+    #[serde(default)]
+    requires: Option<Spanned<Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLinks {
+    id: Spanned<String>,
+    action: Spanned<String>,
+    #[serde(default)]
+    category: Option<Spanned<String>>,
+    min: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShout {
+    id: Spanned<String>,
+    action: Spanned<String>,
+    #[serde(default)]
+    category: Option<Spanned<String>>,
+    #[serde(default = "default_min_letters")]
+    min_letters: u32,
+    ratio: f32,
+}
+
+fn default_min_letters() -> u32 {
+    12
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCount {
+    id: Spanned<String>,
+    action: Spanned<String>,
+    #[serde(default)]
+    category: Option<Spanned<String>>,
+    n: u32,
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+    ids: std::collections::HashSet<String>,
+}
+
+impl Ctx<'_> {
+    fn line(&self, pos: usize) -> usize {
+        let pos = pos.min(self.text.len());
+        self.text.as_bytes()[..pos]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        reason: impl Into<String>,
+    ) -> Result<T, RuleError> {
+        Err(RuleError {
+            file: self.file.to_string(),
+            line: self.line(span.start),
+            reason: reason.into(),
+        })
+    }
+    fn meta(
+        &mut self,
+        id: &Spanned<String>,
+        action: &Spanned<String>,
+        category: Option<&Spanned<String>>,
+        lang: Option<&Spanned<String>>,
+        default_cat: RuleCategory,
+    ) -> Result<Meta, RuleError> {
+        let idv = id.get_ref().trim();
+        if idv.is_empty() || idv.len() > 100 {
+            return self.err(id.span(), "rule id must be 1 to 100 characters");
+        }
+        if !self.ids.insert(idv.to_string()) {
+            return self.err(id.span(), format!("duplicate rule id `{idv}`"));
+        }
+        let Some(a) = Action::parse(action.get_ref().trim()) else {
+            return self.err(
+                action.span(),
+                format!(
+                    "unknown action `{}` (expected block, hold or flag)",
+                    action.get_ref()
+                ),
+            );
+        };
+        let c = match category {
+            None => default_cat,
+            Some(c) => match RuleCategory::parse(c.get_ref().trim()) {
+                Some(c) => c,
+                None => {
+                    return self.err(
+                        c.span(),
+                        format!(
+                            "unknown category `{}` (expected toxicity, spam or behaviour)",
+                            c.get_ref()
+                        ),
+                    )
+                }
+            },
+        };
+        let l = match lang {
+            None => Lang::Any,
+            Some(l) => match l.get_ref().trim() {
+                "any" | "*" => Lang::Any,
+                "fr" => Lang::Fr,
+                "en" => Lang::En,
+                other => {
+                    return self.err(
+                        l.span(),
+                        format!("unknown language `{other}` (expected fr, en or any)"),
+                    )
+                }
+            },
+        };
+        Ok(Meta {
+            id: idv.to_string(),
+            action: a,
+            category: c,
+            lang: l,
+        })
+    }
+}
+
+/// Context for [`RuleSet::evaluate`].
+pub struct RuleInput<'a> {
+    pub original: &'a str,
+    pub norm: &'a Normalised,
+    /// "fr", "en" or anything else (all lists apply)
+    pub lang: &'a str,
+    pub author: &'a AuthorHistory,
+    pub links: u32,
+    pub letters: u32,
+    pub upper: u32,
+}
+
+impl RuleSet {
+    /// Parse and compile a rule file. `file_name` is only used in error messages.
+    pub fn from_toml(text: &str, file_name: &str) -> Result<RuleSet, RuleError> {
+        let raw: RawFile = match toml::from_str(text) {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e
+                    .span()
+                    .map(|s| {
+                        text.as_bytes()[..s.start.min(text.len())]
+                            .iter()
+                            .filter(|&&b| b == b'\n')
+                            .count()
+                            + 1
+                    })
+                    .unwrap_or(1);
+                return Err(RuleError {
+                    file: file_name.to_string(),
+                    line,
+                    reason: e.message().trim().to_string(),
+                });
+            }
+        };
+        let mut cx = Ctx {
+            text,
+            file: file_name,
+            ids: Default::default(),
+        };
+        let mut rs = RuleSet {
+            name: raw.name.clone().unwrap_or_else(|| file_name.to_string()),
+            source: text.to_string(),
+            lists: Vec::new(),
+            words: FxHashMap::default(),
+            regex_meta: Vec::new(),
+            regex_orig: None,
+            regex_norm: None,
+            gated: Vec::new(),
+            gate_words: FxHashMap::default(),
+            links: Vec::new(),
+            shouting: Vec::new(),
+            repeated_post: None,
+            new_author: None,
+            recent_rejections: None,
+        };
+        for w in &raw.words {
+            let meta = cx.meta(
+                &w.id,
+                &w.action,
+                w.category.as_ref(),
+                w.lang.as_ref(),
+                RuleCategory::Toxicity,
+            )?;
+            let li = rs.lists.len() as u32;
+            rs.lists.push(meta);
+            if w.terms.get_ref().is_empty() {
+                return cx.err(w.terms.span(), "word list `terms` is empty");
+            }
+            for t in w.terms.get_ref() {
+                let n = normalise(t.get_ref());
+                if n.tokens.is_empty() {
+                    return cx.err(
+                        t.span(),
+                        format!("term `{}` is empty after normalisation", t.get_ref()),
+                    );
+                }
+                let toks: Vec<String> = n
+                    .tokens
+                    .iter()
+                    .map(|k| n.token_str(k).to_string())
+                    .collect();
+                let term = n.text.clone();
+                let entry = WordEntry {
+                    rest: toks[1..].to_vec(),
+                    list: li,
+                    term: term.clone(),
+                };
+                rs.words.entry(toks[0].clone()).or_default().push(entry);
+                if toks.len() > 1 && toks.iter().all(|t| t.chars().count() >= 2) {
+                    // also match the hyphenated spelling of a phrase: fils-de-pute
+                    rs.words.entry(toks.join("-")).or_default().push(WordEntry {
+                        rest: Vec::new(),
+                        list: li,
+                        term,
+                    });
+                }
+            }
+        }
+        let mut orig: (Vec<String>, Vec<usize>) = Default::default();
+        let mut norm: (Vec<String>, Vec<usize>) = Default::default();
+        for r in &raw.regex {
+            let meta = cx.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                r.lang.as_ref(),
+                RuleCategory::Spam,
+            )?;
+            let on_norm = match r.on.as_ref().map(|o| o.get_ref().as_str()) {
+                None | Some("original") => false,
+                Some("normalised") | Some("normalized") => true,
+                Some(other) => {
+                    let sp = r.on.as_ref().map(|o| o.span()).unwrap_or(0..0);
+                    return cx.err(
+                        sp,
+                        format!("unknown `on` value `{other}` (expected original or normalised)"),
+                    );
+                }
+            };
+            if let Err(e) = RegexBuilder::new(r.pattern.get_ref())
+                .size_limit(1 << 20)
+                .build()
+            {
+                let msg = e.to_string().replace('\n', " ");
+                return cx.err(
+                    r.pattern.span(),
+                    format!("invalid regex in rule `{}`: {msg}", meta.id),
+                );
+            }
+            let idx = rs.regex_meta.len();
+            rs.regex_meta.push((meta, on_norm));
+            if let Some(req) = &r.requires {
+                if req.get_ref().is_empty() {
+                    return cx.err(req.span(), "`requires` is empty");
+                }
+                let gi = rs.gated.len();
+                let re = Regex::new(r.pattern.get_ref()).map_err(|e| RuleError {
+                    file: file_name.to_string(),
+                    line: cx.line(r.pattern.span().start),
+                    reason: e.to_string(),
+                })?;
+                rs.gated.push((idx, re));
+                for w in req.get_ref() {
+                    let n = normalise(w);
+                    for t in &n.tokens {
+                        let v = rs.gate_words.entry(n.token_str(t).to_string()).or_default();
+                        if !v.contains(&gi) {
+                            v.push(gi);
+                        }
+                    }
+                }
+                continue;
+            }
+            let target = if on_norm { &mut norm } else { &mut orig };
+            target.0.push(r.pattern.get_ref().clone());
+            target.1.push(idx);
+        }
+        let build =
+            |(pats, idxs): (Vec<String>, Vec<usize>)| -> Option<(RegexSet, Vec<(usize, Regex)>)> {
+                if pats.is_empty() {
+                    return None;
+                }
+                let set = RegexSetBuilder::new(&pats)
+                    .size_limit(1 << 22)
+                    .build()
+                    .ok()?;
+                let singles = pats
+                    .iter()
+                    .zip(idxs)
+                    .filter_map(|(p, i)| Regex::new(p).ok().map(|r| (i, r)))
+                    .collect();
+                Some((set, singles))
+            };
+        let n_orig = orig.0.len();
+        let n_norm = norm.0.len();
+        rs.regex_orig = build(orig);
+        rs.regex_norm = build(norm);
+        if (n_orig > 0 && rs.regex_orig.is_none()) || (n_norm > 0 && rs.regex_norm.is_none()) {
+            return cx.err(0..0, "the regexes together are too large to compile");
+        }
+        for l in &raw.links {
+            let meta = cx.meta(
+                &l.id,
+                &l.action,
+                l.category.as_ref(),
+                None,
+                RuleCategory::Spam,
+            )?;
+            if l.min == 0 {
+                return cx.err(l.id.span(), "links rule needs `min` >= 1");
+            }
+            rs.links.push(LinkRule { meta, min: l.min });
+        }
+        for s in &raw.shouting {
+            let meta = cx.meta(
+                &s.id,
+                &s.action,
+                s.category.as_ref(),
+                None,
+                RuleCategory::Behaviour,
+            )?;
+            if !(s.ratio > 0.0 && s.ratio <= 1.0) {
+                return cx.err(s.id.span(), "shouting `ratio` must be in (0, 1]");
+            }
+            rs.shouting.push(ShoutRule {
+                meta,
+                min_letters: s.min_letters,
+                ratio: s.ratio,
+            });
+        }
+        if let Some(r) = &raw.repeated_post {
+            rs.repeated_post = Some(cx.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                r.lang.as_ref(),
+                RuleCategory::Spam,
+            )?);
+        }
+        if let Some(r) = &raw.new_author {
+            let meta = cx.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                None,
+                RuleCategory::Behaviour,
+            )?;
+            rs.new_author = Some(CountRule { meta, n: r.n });
+        }
+        if let Some(r) = &raw.recent_rejections {
+            let meta = cx.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                None,
+                RuleCategory::Behaviour,
+            )?;
+            if r.n == 0 {
+                return cx.err(r.id.span(), "recent_rejections needs `n` >= 1");
+            }
+            rs.recent_rejections = Some(CountRule { meta, n: r.n });
+        }
+        Ok(rs)
+    }
+
+    /// Name given in the file (`name = ...`) or the file name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The TOML text this rule set was built from (for the admin API).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Number of words/phrases, regexes and other rules.
+    pub fn len(&self) -> usize {
+        self.words.values().map(|v| v.len()).sum::<usize>()
+            + self.regex_meta.len()
+            + self.links.len()
+            + self.shouting.len()
+            + self.repeated_post.is_some() as usize
+            + self.new_author.is_some() as usize
+            + self.recent_rejections.is_some() as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lang_ok(l: Lang, lang: &str) -> bool {
+        match l {
+            Lang::Any => true,
+            Lang::Fr => lang != "en",
+            Lang::En => lang != "fr",
+        }
+    }
+
+    fn hit(meta: &Meta, term: Option<String>, span: Option<(u32, u32)>) -> RuleHit {
+        RuleHit {
+            id: meta.id.clone(),
+            action: meta.action,
+            category: meta.category,
+            term,
+            start: span.map(|s| s.0),
+            end: span.map(|s| s.1),
+        }
+    }
+
+    fn regex_hit(meta: &Meta, on_norm: bool, n: &Normalised, f: regex::Match<'_>) -> RuleHit {
+        let span = if on_norm {
+            // map back to the original through the tokens
+            let (s, e) = (f.start() as u32, f.end() as u32);
+            let first = n.tokens.iter().find(|t| t.norm_end > s);
+            let last = n.tokens.iter().rev().find(|t| t.norm_start < e);
+            match (first, last) {
+                (Some(a), Some(b)) => Some((a.orig_start, b.orig_end.max(a.orig_start))),
+                _ => None,
+            }
+        } else {
+            Some((f.start() as u32, f.end() as u32))
+        };
+        Self::hit(meta, Some(f.as_str().chars().take(64).collect()), span)
+    }
+
+    /// Run every rule; push hits into `out`.
+    pub fn evaluate(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
+        let n = inp.norm;
+        let mut gates: Vec<usize> = Vec::new();
+        if !self.gate_words.is_empty() {
+            for t in &n.tokens {
+                if let Some(g) = self.gate_words.get(n.token_str(t)) {
+                    for &gi in g {
+                        if !gates.contains(&gi) {
+                            gates.push(gi);
+                        }
+                    }
+                }
+            }
+        }
+        for gi in gates {
+            let (idx, re) = &self.gated[gi];
+            let (meta, on_norm) = &self.regex_meta[*idx];
+            if !Self::lang_ok(meta.lang, inp.lang) {
+                continue;
+            }
+            let text = if *on_norm {
+                n.text.as_str()
+            } else {
+                inp.original
+            };
+            if let Some(f) = re.find(text) {
+                out.push(Self::regex_hit(meta, *on_norm, n, f));
+            }
+        }
+        if !self.words.is_empty() {
+            let toks = &n.tokens;
+            for (i, t) in toks.iter().enumerate() {
+                let Some(entries) = self.words.get(n.token_str(t)) else {
+                    continue;
+                };
+                for e in entries {
+                    let meta = &self.lists[e.list as usize];
+                    if !Self::lang_ok(meta.lang, inp.lang) {
+                        continue;
+                    }
+                    let ok =
+                        e.rest.iter().enumerate().all(|(k, w)| {
+                            toks.get(i + 1 + k).is_some_and(|t2| n.token_str(t2) == w)
+                        });
+                    if ok {
+                        let last = &toks[i + e.rest.len()];
+                        if out
+                            .iter()
+                            .any(|h| h.id == meta.id && h.start == Some(t.orig_start))
+                        {
+                            continue;
+                        }
+                        out.push(Self::hit(
+                            meta,
+                            Some(e.term.clone()),
+                            Some((t.orig_start, last.orig_end)),
+                        ));
+                    }
+                }
+            }
+        }
+        for (set, singles, text) in [
+            self.regex_orig.as_ref().map(|(s, r)| (s, r, inp.original)),
+            self.regex_norm
+                .as_ref()
+                .map(|(s, r)| (s, r, n.text.as_str())),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let m = set.matches(text);
+            if !m.matched_any() {
+                continue;
+            }
+            for k in m.iter() {
+                let (idx, re) = &singles[k];
+                let (meta, on_norm) = &self.regex_meta[*idx];
+                if !Self::lang_ok(meta.lang, inp.lang) {
+                    continue;
+                }
+                if let Some(f) = re.find(text) {
+                    out.push(Self::regex_hit(meta, *on_norm, n, f));
+                }
+            }
+        }
+        if let Some(l) = self
+            .links
+            .iter()
+            .filter(|l| inp.links >= l.min)
+            .max_by_key(|l| l.min)
+        {
+            out.push(Self::hit(&l.meta, None, None));
+        }
+        for s in &self.shouting {
+            if inp.letters >= s.min_letters && inp.upper as f32 >= s.ratio * inp.letters as f32 {
+                out.push(Self::hit(&s.meta, None, None));
+            }
+        }
+        if let Some(m) = &self.repeated_post {
+            if inp.author.same_text_recently {
+                out.push(Self::hit(m, None, None));
+            }
+        }
+        if let Some(r) = &self.new_author {
+            if inp.author.approved_count < r.n {
+                out.push(Self::hit(&r.meta, None, None));
+            }
+        }
+        if let Some(r) = &self.recent_rejections {
+            if inp.author.recent_rejections >= r.n {
+                out.push(Self::hit(&r.meta, None, None));
+            }
+        }
+    }
+}
+
+/// The embedded default rule set (French + English), see `default_rules.toml`.
+pub const DEFAULT_RULES_TOML: &str = include_str!("default_rules.toml");
+
+/// The default rule set. Panics only if the embedded file is broken (covered by a test).
+pub fn default_rules() -> RuleSet {
+    RuleSet::from_toml(DEFAULT_RULES_TOML, "default_rules.toml")
+        .expect("embedded default_rules.toml is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(rs: &RuleSet, text: &str, lang: &str) -> Vec<RuleHit> {
+        let n = normalise(text);
+        let a = AuthorHistory {
+            approved_count: 10,
+            recent_rejections: 0,
+            same_text_recently: false,
+        };
+        let mut out = Vec::new();
+        rs.evaluate(
+            &RuleInput {
+                original: text,
+                norm: &n,
+                lang,
+                author: &a,
+                links: 0,
+                letters: 0,
+                upper: 0,
+            },
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn default_rules_parse() {
+        let rs = default_rules();
+        assert!(rs.len() > 100);
+    }
+
+    #[test]
+    fn whole_word_only() {
+        let rs = default_rules();
+        for clean in [
+            "La connexion est lente",
+            "Le contrat est signé",
+            "une impasse, un cul-de-sac",
+            "le calcul est faux",
+            "Consultez la documentation",
+            "Il faut se baisser",
+            "a classic assessment",
+        ] {
+            let h = hits(&rs, clean, "fr");
+            assert!(
+                h.iter().all(|h| h.category != RuleCategory::Toxicity),
+                "{clean}: {h:?}"
+            );
+        }
+        let h = hits(&rs, "Quel con celui-là", "fr");
+        assert!(h
+            .iter()
+            .any(|h| h.term.as_deref() == Some("con") && h.action == Action::Flag));
+        let h = hits(&rs, "t'es qu'un c0nn@rd", "fr");
+        assert!(
+            h.iter().any(|h| h.term.as_deref() == Some("connard")),
+            "{h:?}"
+        );
+        let s = "espèce de c.o.n.n.a.r.d";
+        let h = hits(&rs, s, "fr");
+        let hit = h
+            .iter()
+            .find(|h| h.term.as_deref() == Some("connard"))
+            .unwrap();
+        assert_eq!(
+            &s[hit.start.unwrap() as usize..hit.end.unwrap() as usize],
+            "c.o.n.n.a.r.d"
+        );
+        let h = hits(&rs, "sale fils de pute", "fr");
+        assert!(h.iter().any(|h| h.term.as_deref() == Some("fils de pute")));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let bad_action =
+            "name = \"x\"\n\n[[words]]\nid = \"a\"\naction = \"destroy\"\nterms = [\"x\"]\n";
+        let e = RuleSet::from_toml(bad_action, "site.toml").unwrap_err();
+        assert_eq!(e.file, "site.toml");
+        assert_eq!(e.line, 5);
+        assert!(e.reason.contains("unknown action"), "{e}");
+        let bad_re = "[[regex]]\nid = \"r\"\naction = \"flag\"\npattern = \"(unclosed\"\n";
+        let e = RuleSet::from_toml(bad_re, "re.toml").unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.reason.contains("invalid regex"), "{e}");
+        assert!(e.to_string().starts_with("re.toml:4: "));
+        let bad_syntax = "[[words]]\nid = \"a\"\naction = \"flag\"\nterms = [\"x\"\n";
+        let e = RuleSet::from_toml(bad_syntax, "s.toml").unwrap_err();
+        assert!(e.line >= 4, "{e}");
+        let unknown_field =
+            "[[words]]\nid = \"a\"\naction = \"flag\"\nterms = [\"x\"]\nseverity = 3\n";
+        let e = RuleSet::from_toml(unknown_field, "u.toml").unwrap_err();
+        assert!(e.reason.contains("severity"), "{e}");
+        let dup = "[[words]]\nid = \"a\"\naction = \"flag\"\nterms = [\"x\"]\n[[words]]\nid = \"a\"\naction = \"flag\"\nterms = [\"y\"]\n";
+        let e = RuleSet::from_toml(dup, "d.toml").unwrap_err();
+        assert_eq!(e.line, 6);
+    }
+
+    #[test]
+    fn behaviour_rules() {
+        let rs = default_rules();
+        let n = normalise("hello");
+        let a = AuthorHistory {
+            approved_count: 0,
+            recent_rejections: 5,
+            same_text_recently: true,
+        };
+        let mut out = Vec::new();
+        rs.evaluate(
+            &RuleInput {
+                original: "hello",
+                norm: &n,
+                lang: "en",
+                author: &a,
+                links: 4,
+                letters: 30,
+                upper: 30,
+            },
+            &mut out,
+        );
+        let ids: Vec<&str> = out.iter().map(|h| h.id.as_str()).collect();
+        assert!(ids.contains(&"repeated-post"), "{ids:?}");
+        assert!(ids.contains(&"author-new"), "{ids:?}");
+        assert!(ids.contains(&"author-rejections"), "{ids:?}");
+        assert!(ids.contains(&"links-many"), "{ids:?}");
+        assert!(ids.contains(&"shouting"), "{ids:?}");
+    }
+}
+
+#[cfg(test)]
+mod hate_pattern_tests {
+    use super::*;
+
+    #[test]
+    fn identity_hate_patterns() {
+        let rs = default_rules();
+        let ids = |t: &str, l: &str| -> Vec<String> {
+            let n = normalise(t);
+            let a = AuthorHistory::default();
+            let mut out = Vec::new();
+            rs.evaluate(
+                &RuleInput {
+                    original: t,
+                    norm: &n,
+                    lang: l,
+                    author: &a,
+                    links: 0,
+                    letters: 0,
+                    upper: 0,
+                },
+                &mut out,
+            );
+            out.into_iter()
+                .map(|h| h.id)
+                .filter(|i| i.starts_with("hate-"))
+                .collect()
+        };
+        assert!(ids("Immigrants are nothing but VERMIN", "en")
+            .contains(&"hate-dehumanising-en".to_string()));
+        assert!(ids("Les migrants sont des parasites.", "fr")
+            .contains(&"hate-dehumanising-fr".to_string()));
+        assert!(ids("il faut gazer tous les juifs", "fr").contains(&"hate-violence-fr".to_string()));
+        assert!(ids("c'est un rat de bibliothèque", "fr").is_empty());
+        assert!(ids("Rats are animals", "en").is_empty());
+    }
+}

@@ -1,0 +1,350 @@
+use serde_json::{json, Value};
+use vigie::domain::Role;
+
+use crate::helpers::{assert_problem, comment, spawn_app, Backend, TestApp};
+
+crate::on_both_backends!(
+    an_insult_is_held_with_the_rule_and_the_words_that_weighed,
+    whole_words_only_connexion_and_calcul_are_not_insults,
+    a_site_rule_set_is_versioned_refused_with_its_line_and_applied_at_once,
+    thresholds_and_dry_runs_follow_the_site,
+    odd_bodies_are_scored_without_failing,
+);
+
+async fn post_mode(app: &TestApp) -> (String, String) {
+    let ingest = app.key("numerama", Role::Ingest).await;
+    let admin = app.key("numerama", Role::Admin).await;
+    assert_eq!(
+        app.patch_json("/v1/site", &admin, &json!({"moderation_mode": "post"}))
+            .await
+            .status(),
+        200
+    );
+    (ingest, admin)
+}
+
+async fn an_insult_is_held_with_the_rule_and_the_words_that_weighed(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ingest, admin) = post_mode(&app).await;
+    let body = "Franchement, espèce de c0nn@rd, tu n'y connais rien.";
+    let r: Value = app
+        .post_json("/v1/comments", &ingest, &comment("c-1", "a-1", body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(r["status"], "published", "{r}");
+    let verdict = &r["verdict"];
+    assert_ne!(verdict["decision"], "allow");
+    let rules: Vec<&str> = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"fr-insult-strong"),
+        "leetspeak is folded before matching: {rules:?}"
+    );
+    let hit = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "fr-insult-strong")
+        .unwrap();
+    let (s, e) = (
+        hit["start"].as_u64().unwrap() as usize,
+        hit["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&body[s..e], "c0nn@rd", "spans point into the original text");
+    assert!(
+        !verdict["reasons"].as_array().unwrap().is_empty(),
+        "the verdict says why"
+    );
+    // The queue files it under the rule.
+    let moderator = app.key("numerama", Role::Moderator).await;
+    let q: Value = app
+        .get("/v1/queues/pending?reason=fr-insult-strong", &moderator)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(q["items"][0]["comment"]["id"], r["id"]);
+    assert!(q["items"][0]["comment"]["score_toxicity"].as_f64().unwrap() > 0.0);
+    // A clean comment passes, with its scores.
+    let ok: Value = app
+        .post_json(
+            "/v1/comments",
+            &ingest,
+            &comment(
+                "c-2",
+                "a-1",
+                "Merci pour cet article très clair sur le stockage en ligne.",
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["status"], "published", "{ok}");
+    assert!(
+        ok["verdict"]["scores"]["toxicity"].as_f64().unwrap()
+            < r["verdict"]["scores"]["toxicity"].as_f64().unwrap()
+    );
+    let t: Value = app
+        .get("/v1/transparency", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(t["classifier"]["model_version"].is_string());
+}
+
+async fn whole_words_only_connexion_and_calcul_are_not_insults(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ingest, _) = post_mode(&app).await;
+    let body = "La connexion est lente et le calcul du contrat au cul-de-sac de la rue aussi.";
+    let r: Value = app
+        .post_json("/v1/comments", &ingest, &comment("c-1", "a-1", body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rules: Vec<String> = r["verdict"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(rules.iter().all(|id| !id.contains("insult")), "{rules:?}");
+}
+
+async fn a_site_rule_set_is_versioned_refused_with_its_line_and_applied_at_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ingest, admin) = post_mode(&app).await;
+    let default: Value = app
+        .get("/v1/site/rules", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(default["version"].is_null());
+    assert!(default["rules"].as_u64().unwrap() > 5);
+    let bad = "name = \"maison\"\n\n[[regex]]\nid = \"bad\"\naction = \"block\"\ncategory = \"spam\"\npattern = \"(unclosed\"\n";
+    let p = assert_problem(
+        app.client
+            .put(app.url("/v1/site/rules"))
+            .bearer_auth(&admin)
+            .json(&json!({"source": bad}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        Some("source"),
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().starts_with("line "), "{p}");
+    let unknown = "name = \"maison\"\n[[words]]\nid = \"w\"\naction = \"explode\"\ncategory = \"spam\"\nterms = [\"x\"]\n";
+    assert_problem(
+        app.client
+            .put(app.url("/v1/site/rules"))
+            .bearer_auth(&admin)
+            .json(&json!({"source": unknown}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        Some("source"),
+    )
+    .await;
+    let still: Value = app
+        .get("/v1/site/rules", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        still["version"].is_null(),
+        "a refused file leaves the rules in force"
+    );
+
+    let good = format!("{}\n[[words]]\nid = \"maison-raclette\"\naction = \"block\"\ncategory = \"spam\"\nterms = [\"raclette\"]\n", default["source"].as_str().unwrap().replace("name = \"vigie-default-2026-11\"", "name = \"maison\""));
+    let r = app
+        .client
+        .put(app.url("/v1/site/rules"))
+        .bearer_auth(&admin)
+        .json(&json!({"source": good}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let saved: Value = r.json().await.unwrap();
+    assert_eq!(saved["version"], 1);
+    let c: Value = app
+        .post_json(
+            "/v1/comments",
+            &ingest,
+            &comment("c-1", "a-1", "Qui vient manger une r4clette ce soir ?"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["status"], "rejected", "{c}");
+    assert!(c["verdict"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["id"] == "maison-raclette"));
+    let history: Value = app
+        .get(&format!("/v1/comments/{}/history", c["id"]), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history["decisions"][0]["source"], "automated");
+    assert_eq!(history["decisions"][0]["reason"], "spam");
+    let statement: Value = app
+        .get(&format!("/v1/comments/{}/statement", c["id"]), &ingest)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["automated_detection"], "Yes");
+    assert_eq!(statement["automated_decision"], "AUTOMATED_DECISION_FULLY");
+    let again = app
+        .client
+        .put(app.url("/v1/site/rules"))
+        .bearer_auth(&admin)
+        .json(&json!({"source": default["source"]}))
+        .send()
+        .await
+        .unwrap();
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["version"], 2);
+    let c: Value = app
+        .post_json(
+            "/v1/comments",
+            &ingest,
+            &comment("c-2", "a-1", "Une raclette, alors ?"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        c["status"], "published",
+        "version 2 no longer blocks it: {c}"
+    );
+    assert_problem(app.get("/v1/site/rules", &ingest).await, 403, None).await;
+}
+
+async fn thresholds_and_dry_runs_follow_the_site(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ingest, admin) = post_mode(&app).await;
+    let moderator = app.key("numerama", Role::Moderator).await;
+    let text = "Merci pour cet article très clair sur le stockage en ligne.";
+    let dry: Value = app
+        .post_json("/v1/score", &moderator, &json!({"body": text}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dry["decision"], "allow");
+    // A site that holds everything above a toxicity of zero.
+    let strict = json!({"toxicity": {"review": 0.0, "reject": 1.01}, "spam": {"review": 0.0, "reject": 1.01}});
+    assert_eq!(
+        app.client
+            .put(app.url("/v1/site/thresholds"))
+            .bearer_auth(&admin)
+            .json(&strict)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let dry: Value = app
+        .post_json("/v1/score", &moderator, &json!({"body": text}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dry["decision"], "review");
+    let c: Value = app
+        .post_json("/v1/comments", &ingest, &comment("c-1", "a-1", text))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["status"], "pending");
+    assert_eq!(app.count("comments").await, 1, "dry runs store nothing");
+    let bad =
+        json!({"toxicity": {"review": 0.9, "reject": 0.5}, "spam": {"review": 0.1, "reject": 0.5}});
+    assert_problem(
+        app.client
+            .put(app.url("/v1/site/thresholds"))
+            .bearer_auth(&admin)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap(),
+        422,
+        Some("toxicity"),
+    )
+    .await;
+    assert_problem(
+        app.client
+            .put(app.url("/v1/site/thresholds"))
+            .bearer_auth(&moderator)
+            .json(&strict)
+            .send()
+            .await
+            .unwrap(),
+        403,
+        None,
+    )
+    .await;
+    assert_problem(
+        app.post_json("/v1/score", &ingest, &json!({"body": text}))
+            .await,
+        403,
+        None,
+    )
+    .await;
+}
+
+async fn odd_bodies_are_scored_without_failing(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ingest, _) = post_mode(&app).await;
+    let bodies = [
+        "é".repeat(10_000),
+        "😀😡🔥💩".repeat(20),
+        "مرحبا بكم في الموقع، هذا تعليق من اليمين إلى اليسار".to_owned(),
+        "Mixed Кириллица and Latin with ｆｕｌｌｗｉｄｔｈ".to_owned(),
+        "\u{200b}\u{200b}c\u{200b}o\u{200b}n\u{7}\u{1b}[31m".to_owned(),
+        ".....".to_owned(),
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let r = app
+            .post_json(
+                "/v1/comments",
+                &ingest,
+                &comment(&format!("odd-{i}"), "a-1", body),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "body {i}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v["verdict"]["scores"]["toxicity"].is_number());
+    }
+}
