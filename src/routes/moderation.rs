@@ -85,9 +85,10 @@ fn bounded_note(field: &str, note: Option<String>) -> Result<Option<String>, Api
 // ---------------------------------------------------------------------------------------------
 // Queues
 
-/// Number of comments in each queue.
+/// Number of comments in each queue; a count above `capped_at` means "more than `capped_at`".
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueCounts {
+    pub capped_at: i64,
     pub pending: i64,
     pub reported: i64,
     pub unmoderated: i64,
@@ -124,6 +125,7 @@ pub async fn queue_counts(
             .unwrap_or(0)
     };
     Ok(HttpResponse::Ok().json(QueueCounts {
+        capped_at: m::COUNT_CAP,
         pending: get(Queue::Pending),
         reported: get(Queue::Reported),
         unmoderated: get(Queue::Unmoderated),

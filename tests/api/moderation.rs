@@ -81,7 +81,7 @@ async fn queues_count_and_list_held_comments_with_their_context(backend: Backend
         .unwrap();
     assert_eq!(
         counts,
-        json!({"pending": 3, "reported": 0, "unmoderated": 0, "rejected": 0, "approved": 0, "appeals": 0})
+        json!({"pending": 3, "reported": 0, "unmoderated": 0, "rejected": 0, "approved": 0, "appeals": 0, "capped_at": 10000})
     );
 
     let page: Value = app
