@@ -25,9 +25,11 @@ pub struct Settings {
     pub listen: String,
     /// A SQLite path (or `sqlite://PATH`), or a `postgres://` URL.
     pub database_url: String,
-    /// Connections in the pool.
+    /// Connections in this process's pool (replicas × pool_size must fit PostgreSQL's
+    /// `max_connections`).
     pub pool_size: u32,
-    /// How long a request waits for a pooled connection before answering 503.
+    /// How long a request waits for a pooled (or new) connection before answering 503 with
+    /// `Retry-After` (`/readyz` too). Broken connections are replaced in the background.
     pub connect_timeout_ms: u64,
     /// PostgreSQL `statement_timeout`.
     pub statement_timeout_ms: u64,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -32,8 +32,50 @@ pub enum DbConnection {
     Pg(PgConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager<DbConnection>>;
-pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// Opens connections of the backend named by the URL. diesel's own `ConnectionManager` over the
+/// enum tries each backend in turn and, when PostgreSQL is down, reports only "Invalid
+/// connection url for multiconnection"; this one reports PostgreSQL's own error.
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match &self.backend {
+            Backend::Sqlite(path) => SqliteConnection::establish(path).map(DbConnection::Sqlite),
+            Backend::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        diesel::r2d2::R2D2Connection::ping(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// r2d2 logs failed connection attempts at ERROR through `log`, once per retry; a database
+/// that is down is answered 503 and logged as a warning with the backend named.
+#[derive(Debug)]
+struct LogConnectionErrors {
+    backend: &'static str,
+}
+
+impl diesel::r2d2::HandleError<diesel::r2d2::Error> for LogConnectionErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        tracing::warn!(backend = self.backend, error = %error, "database connection failed");
+    }
+}
 
 /// Which database a URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,14 +215,15 @@ pub fn connect(options: &DbOptions) -> anyhow::Result<DbPool> {
     }
     // Name the backend ourselves: MultiConnection would hide a PostgreSQL error behind
     // "invalid connection url".
-    let manager_url = match &backend {
-        Backend::Sqlite(path) => path.clone(),
-        Backend::Postgres(url) => url.clone(),
+    let manager = Manager {
+        backend: backend.clone(),
     };
-    let manager = ConnectionManager::<DbConnection>::new(manager_url);
     Pool::builder()
         .max_size(options.pool_size)
         .connection_timeout(options.connect_timeout)
+        .error_handler(Box::new(LogConnectionErrors {
+            backend: backend.name(),
+        }))
         .connection_customizer(Box::new(PerConnection {
             synchronous,
             busy_timeout_ms: options.sqlite_busy_timeout.as_millis(),
@@ -306,4 +349,53 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
         e,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::{is_unavailable, StoreError};
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_database_going_away_mid_query_is_unavailable_not_a_server_fault() {
+        for e in [
+            db_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection",
+            ),
+            db_error(
+                DatabaseErrorKind::UnableToSendCommand,
+                "no connection to the server",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "canceling statement due to statement timeout",
+            ),
+            db_error(DatabaseErrorKind::Unknown, "database is locked"),
+            Error::BrokenTransactionManager,
+        ] {
+            assert!(is_unavailable(&e), "{e}");
+            assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
+        }
+        for e in [
+            db_error(DatabaseErrorKind::UniqueViolation, "duplicate key value"),
+            db_error(DatabaseErrorKind::Unknown, "syntax error at or near"),
+            Error::NotFound,
+        ] {
+            assert!(!is_unavailable(&e), "{e}");
+        }
+    }
 }
