@@ -45,14 +45,34 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // No bearer key: the console's session cookie, with its CSRF token on writes.
+        let session = if token.is_none() {
+            session_token(req).map(|t| (t, csrf_header(req), is_safe_method(req)))
+        } else {
+            None
+        };
         Box::pin(async move {
-            let token = token.ok_or(ApiError::Unauthorized)?;
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no state")))?;
-            let key = store::run(&state.pool, move |conn| {
-                store::keys::authenticate(conn, &token)
-            })
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+            let key = if let Some((session, csrf, safe)) = session {
+                let found = store::run(&state.pool, move |conn| {
+                    store::console::find(conn, &session)
+                })
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+                if !safe && !csrf_matches(csrf.as_deref(), &found.csrf_token) {
+                    return Err(ApiError::Forbidden(
+                        "a console request that changes something needs the session's X-CSRF-Token header".into(),
+                    ));
+                }
+                found.key
+            } else {
+                let token = token.ok_or(ApiError::Unauthorized)?;
+                store::run(&state.pool, move |conn| {
+                    store::keys::authenticate(conn, &token)
+                })
+                .await?
+                .ok_or(ApiError::Unauthorized)?
+            };
             let role = key
                 .role
                 .parse()
@@ -76,4 +96,52 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
         return None;
     }
     Some(token.to_owned())
+}
+
+/// Name of the console's session cookie.
+pub const SESSION_COOKIE: &str = "vigie_session";
+
+/// The console session token of the request's cookie, if any.
+pub fn session_token(req: &HttpRequest) -> Option<String> {
+    // Parsed by hand: actix-web is built without its `cookies` feature.
+    for header_value in req.headers().get_all(header::COOKIE) {
+        let Ok(text) = header_value.to_str() else {
+            continue;
+        };
+        for pair in text.split(';') {
+            if let Some((name, value)) = pair.trim().split_once('=') {
+                let value = value.trim().trim_matches('"');
+                if name.trim() == SESSION_COOKIE
+                    && !value.is_empty()
+                    && value.len() <= MAX_TOKEN_BYTES
+                {
+                    return Some(value.to_owned());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The `X-CSRF-Token` header, if any.
+pub fn csrf_header(req: &HttpRequest) -> Option<String> {
+    Some(req.headers().get("x-csrf-token")?.to_str().ok()?.to_owned())
+}
+
+/// GET, HEAD and OPTIONS change nothing and need no CSRF token.
+pub fn is_safe_method(req: &HttpRequest) -> bool {
+    use actix_web::http::Method;
+    matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Constant-time comparison of the sent CSRF token with the session's.
+pub fn csrf_matches(sent: Option<&str>, expected: &str) -> bool {
+    let Some(sent) = sent else { return false };
+    if sent.len() != expected.len() || expected.is_empty() {
+        return false;
+    }
+    sent.bytes()
+        .zip(expected.bytes())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
 }

@@ -1,6 +1,7 @@
 //! Every route of the service, in one place.
 
 pub mod comments;
+pub mod console;
 pub mod health;
 pub mod moderation;
 pub mod reports;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(rules::dry_run)
     .service(site::get_site)
     .service(site::update_site)
+    .configure(console::configure)
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .service(web::redirect("/docs", "/docs/"));
 }

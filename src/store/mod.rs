@@ -2,6 +2,7 @@
 //! queries. Backend-specific SQL lives in this module tree and nowhere else.
 
 pub mod comments;
+pub mod console;
 pub mod keys;
 pub mod moderation;
 pub mod records;

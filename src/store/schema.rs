@@ -212,6 +212,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    console_sessions (token_hash) {
+        token_hash -> Text,
+        key_id -> BigInt,
+        csrf_token -> Text,
+        language -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_keys -> sites (site_id));
 diesel::joinable!(threads -> sites (site_id));
 diesel::joinable!(authors -> sites (site_id));
@@ -223,6 +234,7 @@ diesel::joinable!(author_actions -> authors (author_id));
 diesel::joinable!(reports -> comments (comment_id));
 diesel::joinable!(reports -> reporters (reporter_id));
 diesel::joinable!(appeals -> comments (comment_id));
+diesel::joinable!(console_sessions -> api_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -239,4 +251,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     statements,
     appeals,
     rule_sets,
+    console_sessions,
 );

@@ -1,0 +1,875 @@
+// Vigie moderator console. No framework, no network beyond Vigie. Comment text, names, report
+// texts and every other value from the API are untrusted: they only ever reach the page as
+// text nodes (textContent / createTextNode), never through innerHTML.
+'use strict';
+
+(function () {
+  const REASONS = ['spam', 'insult', 'hate', 'threat', 'obscene', 'illegal', 'off_topic',
+    'personal_data', 'misinformation', 'other'];
+  const PAGE = 100;
+  const LEASE = 300;
+  const RENEW_MS = 120000;
+
+  const I18N = {
+    fr: {
+      'signin.label': 'Clé API (modération ou administration)', 'signin.submit': 'Se connecter',
+      'signin.bad': 'Clé refusée.', 'signin.ingest': "Une clé d'ingestion ne peut pas ouvrir la console.",
+      'nav.pending': 'À modérer', 'nav.reported': 'Signalés', 'nav.appeals': 'Recours',
+      'nav.dashboard': 'Tableau de bord', 'nav.signout': 'Se déconnecter',
+      'f.thread': 'Article', 'f.reason': 'Motif/règle', 'f.lang': 'Langue', 'f.min': 'Score min',
+      'f.max': 'Score max', 'f.from': 'Du', 'f.to': 'Au', 'f.order': 'Ordre', 'f.risk': 'risque',
+      'f.age': 'ancienneté', 'f.refresh': 'Actualiser', 'list.more': 'Charger la suite',
+      'list.shown': '{n} affichés', 'list.end': 'fin de la file', 'list.empty': 'Rien à modérer.',
+      'act.approve': 'Approuver (a)', 'act.reject': 'Rejeter (r)', 'act.escalate': 'Escalader (e)',
+      'act.author': 'Auteur (b)', 'act.select': 'Sélectionner (x)', 'act.bulk': 'Rejeter la sélection (R)',
+      'sel.info': '{n} sélectionné(s)', 'picker.hint': 'Chiffre pour choisir, Échap pour annuler',
+      'picker.reason': 'Motif du rejet', 'picker.bulk': 'Rejeter {n} commentaires : motif',
+      'picker.author': "Action sur l'auteur", 'picker.authorReason': 'Motif',
+      'author.premod': 'Pré-modérer', 'author.ban': 'Bannir', 'author.banReject': 'Bannir et rejeter ses commentaires en attente',
+      'author.active': 'Réactiver',
+      'help.title': 'Raccourcis clavier', 'help.close': 'Fermer',
+      'appeals.title': 'Recours ouverts', 'appeals.none': 'Aucun recours ouvert.',
+      'appeals.uphold': 'Maintenir', 'appeals.reverse': 'Annuler la décision', 'appeals.reply': 'Réponse',
+      'appeals.by': 'Recours de {who} contre « {action} » ({reason}) décidé par {mod}',
+      'dash.title': 'Tableau de bord', 'dash.days': 'Commentaires par jour et par issue (14 jours)',
+      'dash.hist': 'Scores de toxicité de la file (n = {n}) et seuils', 'dash.median': 'Délai médian signalement → décision (30 jours)',
+      'dash.medianNone': 'pas encore de signalement traité', 'dash.review': 'examen', 'dash.reject': 'rejet',
+      'p.why': 'Pourquoi est-il là ?', 'p.scores': 'Scores', 'p.rules': 'Règles déclenchées',
+      'p.reasons': 'Raisons', 'p.article': 'Article', 'p.parent': 'Réponse à', 'p.author': 'Auteur',
+      'p.reports': 'Signalements', 'p.history': 'Historique des décisions', 'p.none': 'aucun',
+      'p.claimOther': 'Réservé par {who} jusqu’à {t}', 'p.claimMine': 'Réservé pour vous jusqu’à {t}',
+      'p.record': '{a} approuvé(s), {r} rejeté(s), {p} en attente — statut : {s}',
+      'p.reportsSum': '{n} signalement(s) ouvert(s), poids {w}', 'p.brigading': 'vague de signalements suspecte',
+      'p.firstSeen': 'vu en premier par', 'p.weight': 'poids {w} (signaleur {rw})', 'p.risk': 'risque', 'p.legend': 'surligné : mots qui ont pesé ; souligné rouge : règles',
+      'done.approved': 'approuvé', 'done.rejected': 'rejeté', 'done.escalated': 'escaladé',
+      'msg.approved': 'Commentaire {id} approuvé.', 'msg.rejected': 'Commentaire {id} rejeté ({r}).',
+      'msg.escalated': 'Commentaire {id} escaladé.', 'msg.bulk': '{done} rejeté(s), {conflict} en conflit.',
+      'msg.author': 'Auteur {id} : {s}.', 'msg.error': 'Erreur : {e}', 'msg.expired': 'Session expirée, reconnectez-vous.',
+      'msg.appeal': 'Recours {id} traité.',
+      'k.jk': 'commentaire suivant / précédent', 'k.a': 'approuver', 'k.r': 'rejeter, puis un chiffre pour le motif',
+      'k.e': 'escalader', 'k.b': "actions sur l'auteur (pré-modération, bannissement)", 'k.x': 'sélectionner pour un rejet groupé',
+      'k.R': 'rejeter la sélection, puis un chiffre pour le motif', 'k.u': 'actualiser la liste', 'k.help': 'cette aide',
+      'k.esc': 'fermer', 'k.reasons': 'motifs',
+      'reason.spam': 'spam', 'reason.insult': 'insulte', 'reason.hate': 'haine', 'reason.threat': 'menace',
+      'reason.obscene': 'obscénité', 'reason.illegal': 'contenu illicite', 'reason.off_topic': 'hors sujet',
+      'reason.personal_data': 'données personnelles', 'reason.misinformation': 'désinformation', 'reason.other': 'autre',
+      'out.approved': 'approuvés', 'out.rejected': 'rejetés', 'out.published': 'publiés', 'out.pending': 'retenus',
+    },
+    en: {
+      'signin.label': 'API key (moderator or admin)', 'signin.submit': 'Sign in',
+      'signin.bad': 'Key refused.', 'signin.ingest': 'An ingest key cannot open the console.',
+      'nav.pending': 'To review', 'nav.reported': 'Reported', 'nav.appeals': 'Appeals',
+      'nav.dashboard': 'Dashboard', 'nav.signout': 'Sign out',
+      'f.thread': 'Article', 'f.reason': 'Reason/rule', 'f.lang': 'Language', 'f.min': 'Min score',
+      'f.max': 'Max score', 'f.from': 'From', 'f.to': 'To', 'f.order': 'Order', 'f.risk': 'risk',
+      'f.age': 'age', 'f.refresh': 'Refresh', 'list.more': 'Load more',
+      'list.shown': '{n} shown', 'list.end': 'end of queue', 'list.empty': 'Nothing to review.',
+      'act.approve': 'Approve (a)', 'act.reject': 'Reject (r)', 'act.escalate': 'Escalate (e)',
+      'act.author': 'Author (b)', 'act.select': 'Select (x)', 'act.bulk': 'Reject selection (R)',
+      'sel.info': '{n} selected', 'picker.hint': 'Digit to choose, Esc to cancel',
+      'picker.reason': 'Reason for rejection', 'picker.bulk': 'Reject {n} comments: reason',
+      'picker.author': 'Author action', 'picker.authorReason': 'Reason',
+      'author.premod': 'Pre-moderate', 'author.ban': 'Ban', 'author.banReject': 'Ban and reject pending comments',
+      'author.active': 'Reinstate',
+      'help.title': 'Keyboard shortcuts', 'help.close': 'Close',
+      'appeals.title': 'Open appeals', 'appeals.none': 'No open appeal.',
+      'appeals.uphold': 'Uphold', 'appeals.reverse': 'Reverse', 'appeals.reply': 'Reply',
+      'appeals.by': 'Appeal by the {who} against “{action}” ({reason}) decided by {mod}',
+      'dash.title': 'Dashboard', 'dash.days': 'Comments per day by outcome (14 days)',
+      'dash.hist': 'Toxicity scores of the queue (n = {n}) and thresholds', 'dash.median': 'Median time from report to decision (30 days)',
+      'dash.medianNone': 'no report decided yet', 'dash.review': 'review', 'dash.reject': 'reject',
+      'p.why': 'Why is this here?', 'p.scores': 'Scores', 'p.rules': 'Rules fired',
+      'p.reasons': 'Reasons', 'p.article': 'Article', 'p.parent': 'In reply to', 'p.author': 'Author',
+      'p.reports': 'Reports', 'p.history': 'Decision history', 'p.none': 'none',
+      'p.claimOther': 'Claimed by {who} until {t}', 'p.claimMine': 'Claimed by you until {t}',
+      'p.record': '{a} approved, {r} rejected, {p} pending — status: {s}',
+      'p.reportsSum': '{n} open report(s), weight {w}', 'p.brigading': 'suspected report wave',
+      'p.firstSeen': 'first seen by', 'p.weight': 'weight {w} (reporter {rw})', 'p.risk': 'risk', 'p.legend': 'highlighted: words that weighed; red underline: rules',
+      'done.approved': 'approved', 'done.rejected': 'rejected', 'done.escalated': 'escalated',
+      'msg.approved': 'Comment {id} approved.', 'msg.rejected': 'Comment {id} rejected ({r}).',
+      'msg.escalated': 'Comment {id} escalated.', 'msg.bulk': '{done} rejected, {conflict} in conflict.',
+      'msg.author': 'Author {id}: {s}.', 'msg.error': 'Error: {e}', 'msg.expired': 'Session expired, sign in again.',
+      'msg.appeal': 'Appeal {id} decided.',
+      'k.jk': 'next / previous comment', 'k.a': 'approve', 'k.r': 'reject, then a digit for the reason',
+      'k.e': 'escalate', 'k.b': 'author actions (pre-moderation, ban)', 'k.x': 'select for bulk rejection',
+      'k.R': 'reject the selection, then a digit for the reason', 'k.u': 'refresh the list', 'k.help': 'this help',
+      'k.esc': 'close', 'k.reasons': 'reasons',
+      'reason.spam': 'spam', 'reason.insult': 'insult', 'reason.hate': 'hate', 'reason.threat': 'threat',
+      'reason.obscene': 'obscene', 'reason.illegal': 'illegal content', 'reason.off_topic': 'off topic',
+      'reason.personal_data': 'personal data', 'reason.misinformation': 'misinformation', 'reason.other': 'other',
+      'out.approved': 'approved', 'out.rejected': 'rejected', 'out.published': 'published', 'out.pending': 'held',
+    },
+  };
+
+  const S = {
+    session: null, lang: 'fr', view: null, queue: 'pending', items: [], cursor: -1,
+    nextCursor: null, loading: false, selected: new Set(), claimed: null, renewTimer: null,
+    picker: null, pendingKeyAt: null,
+  };
+  // Measurements read by the browser tests.
+  window.__vigie = { lastDecisionMs: null, firstRenderMs: null };
+
+  const $ = (id) => document.getElementById(id);
+  function t(key, vars) {
+    let s = (I18N[S.lang] && I18N[S.lang][key]) || I18N.fr[key] || key;
+    if (vars) for (const k of Object.keys(vars)) s = s.split('{' + k + '}').join(String(vars[k]));
+    return s;
+  }
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function fmtDate(s) {
+    if (!s) return '';
+    const d = new Date(s);
+    return d.toLocaleString(S.lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' });
+  }
+  function status(msg, isError) {
+    const p = $('status');
+    p.textContent = msg;
+    p.className = 'status' + (isError ? ' error' : '');
+  }
+
+  class HttpError extends Error {
+    constructor(status, problem) {
+      super((problem && (problem.detail || problem.title)) || ('HTTP ' + status));
+      this.status = status;
+    }
+  }
+
+  async function api(method, path, body, opts) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method !== 'GET' && S.session) headers['X-CSRF-Token'] = S.session.csrf_token;
+    const res = await fetch(path, {
+      method, headers, credentials: 'same-origin', cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      keepalive: !!(opts && opts.keepalive),
+    });
+    if (res.status === 204) return null;
+    let data = null;
+    const text = await res.text();
+    if (text) { try { data = JSON.parse(text); } catch (_) { data = null; } }
+    if (!res.ok) {
+      if (res.status === 401 && !(opts && opts.noRedirect)) showSignin(t('msg.expired'));
+      throw new HttpError(res.status, data);
+    }
+    return data;
+  }
+  function fail(e) { status(t('msg.error', { e: e.message }), true); }
+
+  // ---- i18n -------------------------------------------------------------------------------
+  function applyI18n() {
+    document.documentElement.lang = S.lang;
+    for (const n of document.querySelectorAll('[data-i18n]')) n.textContent = t(n.dataset.i18n);
+    $('btn-lang').textContent = S.lang === 'fr' ? 'EN' : 'FR';
+    renderHelp();
+  }
+  async function toggleLang() {
+    S.lang = S.lang === 'fr' ? 'en' : 'fr';
+    applyI18n();
+    route();
+    try { await api('PATCH', '/console/session', { language: S.lang }); } catch (e) { fail(e); }
+  }
+
+  // ---- session ------------------------------------------------------------------------------
+  function showSignin(msg) {
+    S.session = null;
+    stopRenew();
+    $('app').hidden = true;
+    $('signin').hidden = false;
+    $('signin-error').textContent = msg || '';
+    $('signin-key').focus();
+  }
+  async function signIn(ev) {
+    ev.preventDefault();
+    const key = $('signin-key').value.trim();
+    try {
+      const s = await api('POST', '/console/session', { key, language: S.lang }, { noRedirect: true });
+      $('signin-key').value = '';
+      start(s);
+    } catch (e) {
+      $('signin-error').textContent = e.status === 403 ? t('signin.ingest') : t('signin.bad');
+    }
+  }
+  async function signOut() {
+    try { await api('DELETE', '/v1/claims'); } catch (_) { /* nothing claimed */ }
+    try { await api('DELETE', '/console/session'); } catch (_) { /* already gone */ }
+    S.claimed = null;
+    showSignin('');
+  }
+  function start(session) {
+    S.session = session;
+    S.lang = session.language === 'en' ? 'en' : 'fr';
+    $('signin').hidden = true;
+    $('app').hidden = false;
+    $('whoami').textContent = session.name + ' · ' + session.site + ' · ' + session.role;
+    applyI18n();
+    refreshCounts();
+    if (!location.hash || location.hash === '#') location.hash = '#/queue/pending';
+    else route();
+  }
+
+  async function refreshCounts() {
+    try {
+      const c = await api('GET', '/v1/queues');
+      $('count-pending').textContent = c.pending;
+      $('count-reported').textContent = c.reported;
+      $('count-appeals').textContent = c.appeals;
+    } catch (_) { /* shown elsewhere */ }
+  }
+
+  // ---- routing ------------------------------------------------------------------------------
+  function route() {
+    if (!S.session) return;
+    const h = location.hash.replace(/^#\/?/, '').split('/');
+    let view = h[0] || 'queue';
+    for (const v of ['queue', 'appeals', 'dashboard']) $('view-' + v).hidden = v !== view;
+    const nav = view === 'queue' ? (h[1] === 'reported' ? 'reported' : 'pending') : view;
+    for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === nav);
+    if (view !== 'queue') releaseCurrent();
+    if (view === 'queue') {
+      const q = h[1] === 'reported' ? 'reported' : 'pending';
+      if (S.view !== 'queue' || S.queue !== q) { S.queue = q; loadQueue(true); }
+      else { renderList(); renderPanel(); }
+    } else if (view === 'appeals') loadAppeals();
+    else if (view === 'dashboard') loadDashboard();
+    S.view = view;
+  }
+
+  // ---- queue list ---------------------------------------------------------------------------
+  function queryString() {
+    const f = new FormData($('filters'));
+    const p = new URLSearchParams();
+    for (const [k, v] of f.entries()) {
+      if (v === '') continue;
+      if (k === 'from' || k === 'to') p.set(k, v + (k === 'from' ? 'T00:00:00Z' : 'T23:59:59Z'));
+      else p.set(k, v);
+    }
+    if (p.has('min_score') || p.has('max_score')) p.set('category', 'toxicity');
+    p.set('limit', String(PAGE));
+    return p;
+  }
+  async function loadQueue(reset) {
+    if (S.loading) return;
+    S.loading = true;
+    const t0 = performance.now();
+    try {
+      const p = queryString();
+      if (!reset && S.nextCursor) p.set('cursor', S.nextCursor);
+      const page = await api('GET', '/v1/queues/' + S.queue + '?' + p.toString());
+      if (reset) {
+        releaseCurrent();
+        S.items = [];
+        S.cursor = -1;
+        S.selected.clear();
+      }
+      // Appended, never re-sorted: the list stays still under the cursor until a refresh.
+      const known = new Set(S.items.map((i) => i.comment.id));
+      for (const it of page.items) if (!known.has(it.comment.id)) S.items.push(it);
+      S.nextCursor = page.next_cursor;
+      renderList();
+      if (reset) {
+        if (S.items.length) select(0); else renderPanel();
+        window.__vigie.firstRenderMs = performance.now() - t0;
+      }
+    } catch (e) { fail(e); } finally { S.loading = false; }
+    refreshCounts();
+  }
+
+  function listItem(it, idx) {
+    const li = el('li');
+    li.dataset.idx = String(idx);
+    li.dataset.id = String(it.comment.id);
+    const box = el('input');
+    box.type = 'checkbox';
+    box.tabIndex = -1;
+    box.checked = S.selected.has(it.comment.id);
+    box.addEventListener('click', (e) => { e.stopPropagation(); toggleSelect(it.comment.id); });
+    li.appendChild(box);
+    const score = S.queue === 'reported' ? it.report_weight : (it.comment.score_toxicity ?? it.comment.risk);
+    li.appendChild(el('span', 'risk', (score ?? 0).toFixed(2)));
+    const text = el('div');
+    text.appendChild(el('div', 'excerpt', it.comment.body.slice(0, 160)));
+    const meta = el('div', 'muted');
+    meta.textContent = (it.thread.title || it.thread.id) + ' · ' + fmtDate(it.comment.created_at);
+    if (it.done) meta.appendChild(el('span', 'outcome', ' · ' + t('done.' + it.done)));
+    text.appendChild(meta);
+    li.appendChild(text);
+    if (it.done) li.classList.add('done');
+    if (idx === S.cursor) li.classList.add('current');
+    li.addEventListener('click', () => select(idx));
+    return li;
+  }
+  function renderList() {
+    const ol = $('list');
+    clear(ol);
+    const frag = document.createDocumentFragment();
+    S.items.forEach((it, idx) => frag.appendChild(listItem(it, idx)));
+    ol.appendChild(frag);
+    $('list-title').textContent = t(S.queue === 'reported' ? 'nav.reported' : 'nav.pending');
+    $('list-info').textContent = S.items.length ? t('list.shown', { n: S.items.length }) + (S.nextCursor ? '' : ' · ' + t('list.end')) : t('list.empty');
+    $('btn-more').hidden = !S.nextCursor;
+    $('selection-info').textContent = S.selected.size ? t('sel.info', { n: S.selected.size }) : '';
+  }
+  function updateRow(idx) {
+    const old = $('list').children[idx];
+    if (old) old.replaceWith(listItem(S.items[idx], idx));
+  }
+
+  function select(idx) {
+    if (idx < 0 || idx >= S.items.length) return;
+    const prev = S.cursor;
+    S.cursor = idx;
+    const rows = $('list').children;
+    if (rows[prev]) rows[prev].classList.remove('current');
+    if (rows[idx]) { rows[idx].classList.add('current'); rows[idx].scrollIntoView({ block: 'nearest' }); }
+    renderPanel();
+    const it = S.items[idx];
+    if (!it.done) claim(it.comment.id); else releaseCurrent();
+    // Near the end of what is loaded: fetch the next page (appended below, nothing moves).
+    if (S.nextCursor && idx >= S.items.length - 5) loadQueue(false);
+  }
+  function move(delta) {
+    if (!S.items.length) return;
+    select(Math.min(S.items.length - 1, Math.max(0, S.cursor + delta)));
+  }
+  function nextUndecided(from) {
+    for (let i = from + 1; i < S.items.length; i++) if (!S.items[i].done) return i;
+    for (let i = from - 1; i >= 0; i--) if (!S.items[i].done) return i;
+    return -1;
+  }
+
+  // ---- claims -------------------------------------------------------------------------------
+  function stopRenew() { if (S.renewTimer) { clearInterval(S.renewTimer); S.renewTimer = null; } }
+  function releaseCurrent() {
+    stopRenew();
+    const id = S.claimed;
+    S.claimed = null;
+    if (id && S.session) api('DELETE', '/v1/comments/' + id + '/claim').catch(() => {});
+  }
+  function claim(id) {
+    if (S.claimed === id) return;
+    releaseCurrent();
+    S.claimed = id;
+    const take = () => api('POST', '/v1/comments/' + id + '/claim', { lease_seconds: LEASE })
+      .then((c) => { const it = S.items[S.cursor]; if (it && it.comment.id === id && c) { it.claimInfo = c; } })
+      .catch((e) => { if (e.status === 409) status(e.message, true); });
+    take();
+    S.renewTimer = setInterval(take, RENEW_MS);
+  }
+
+  // ---- item panel -----------------------------------------------------------------------------
+  // Byte offsets (UTF-8) of the original text → indices of the JS (UTF-16) string.
+  function byteToIndex(text) {
+    const map = new Map();
+    let bytes = 0;
+    let i = 0;
+    for (const ch of text) {
+      map.set(bytes, i);
+      const cp = ch.codePointAt(0);
+      bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      i += ch.length;
+    }
+    map.set(bytes, i);
+    return map;
+  }
+  // The comment as text nodes, with <mark> elements around the spans (never innerHTML).
+  function highlighted(body, verdict) {
+    const out = el('div', 'body');
+    const spans = [];
+    if (verdict) {
+      for (const tt of verdict.top_terms || []) spans.push({ s: tt.start, e: tt.end, cls: 'term', title: tt.term + ' (' + tt.category + ', ' + Number(tt.weight).toFixed(2) + ')' });
+      for (const r of verdict.rules || []) if (r.start != null && r.end != null) spans.push({ s: r.start, e: r.end, cls: 'rule', title: r.id + ' → ' + r.action });
+    }
+    const map = byteToIndex(body);
+    const cuts = new Set([0, body.length]);
+    const ranges = [];
+    for (const sp of spans) {
+      const a = map.get(sp.s);
+      const b = map.get(sp.e);
+      if (a === undefined || b === undefined || b <= a) continue;
+      ranges.push({ a, b, cls: sp.cls, title: sp.title });
+      cuts.add(a); cuts.add(b);
+    }
+    const points = [...cuts].sort((x, y) => x - y);
+    for (let k = 0; k + 1 < points.length; k++) {
+      const a = points[k];
+      const b = points[k + 1];
+      const piece = body.slice(a, b);
+      const covering = ranges.filter((r) => r.a <= a && r.b >= b);
+      if (!covering.length) { out.appendChild(document.createTextNode(piece)); continue; }
+      const m = el('mark', [...new Set(covering.map((r) => r.cls))].join(' '));
+      m.title = covering.map((r) => r.title).join(' ; ');
+      m.appendChild(document.createTextNode(piece));
+      out.appendChild(m);
+    }
+    return out;
+  }
+  function section(panel, titleKey) {
+    panel.appendChild(el('h3', null, t(titleKey)));
+  }
+  function kv(pairs) {
+    const dl = el('dl', 'kv');
+    for (const [k, v] of pairs) { dl.appendChild(el('dt', null, k)); const dd = el('dd'); if (v instanceof Node) dd.appendChild(v); else dd.textContent = v == null ? '' : String(v); dl.appendChild(dd); }
+    return dl;
+  }
+  function scoreRow(grid, label, value) {
+    grid.appendChild(el('span', null, label));
+    const bar = el('div', 'bar' + (value >= 0.6 ? ' high' : ''));
+    const fill = el('span');
+    fill.style.width = Math.round(Math.max(0, Math.min(1, value || 0)) * 100) + '%';
+    bar.appendChild(fill);
+    grid.appendChild(bar);
+    grid.appendChild(el('span', null, value == null ? '—' : Number(value).toFixed(3)));
+  }
+  function safeLink(url, text) {
+    try {
+      const u = new URL(url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      const a = el('a', null, text);
+      a.href = u.href;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      return a;
+    } catch (_) { return el('span', null, text); }
+  }
+
+  function renderPanel() {
+    const panel = $('panel');
+    clear(panel);
+    const it = S.items[S.cursor];
+    if (!it) { panel.dataset.id = ''; panel.appendChild(el('p', 'muted', t('list.empty'))); return; }
+    const c = it.comment;
+    panel.dataset.id = String(c.id);
+    const h = el('h2', null, t('p.why') + ' — #' + c.id + ' · ' + c.status + (c.escalated ? ' · ⚑' : '') + (it.done ? ' · ' + t('done.' + it.done) : ''));
+    panel.appendChild(h);
+    if (it.claim && !it.claim.mine) panel.appendChild(el('p', 'flag', t('p.claimOther', { who: it.claim.moderator, t: fmtDate(it.claim.expires_at) })));
+    const v = it.verdict || null;
+    panel.appendChild(highlighted(c.body, v));
+    panel.appendChild(el('p', 'muted', t('p.legend') + ' · ' + (c.lang || '?') + ' · ' + fmtDate(c.created_at)));
+
+    section(panel, 'p.scores');
+    const grid = el('div', 'scores');
+    scoreRow(grid, 'toxicity', v && v.scores ? v.scores.toxicity : c.score_toxicity);
+    scoreRow(grid, 'spam', v && v.scores ? v.scores.spam : c.score_spam);
+    scoreRow(grid, t('p.risk'), c.risk);
+    panel.appendChild(grid);
+
+    section(panel, 'p.rules');
+    const rules = (v && v.rules) || [];
+    if (!rules.length) panel.appendChild(el('p', 'muted', t('p.none')));
+    else { const ul = el('ul', 'plain'); for (const r of rules) ul.appendChild(el('li', null, r.id + ' — ' + r.action + ' · ' + r.category + (r.term ? ' · « ' + r.term + ' »' : ''))); panel.appendChild(ul); }
+    const reasons = [...(it.reasons || []), ...((v && v.reasons) || [])];
+    if (reasons.length) {
+      section(panel, 'p.reasons');
+      const ul = el('ul', 'plain');
+      for (const r of reasons) ul.appendChild(el('li', null, r));
+      panel.appendChild(ul);
+    }
+
+    section(panel, 'p.article');
+    const art = el('p');
+    art.appendChild(it.thread.url ? safeLink(it.thread.url, it.thread.title || it.thread.id) : el('span', null, it.thread.title || it.thread.id));
+    panel.appendChild(art);
+    if (it.parent) {
+      section(panel, 'p.parent');
+      panel.appendChild(el('div', 'body', it.parent.body));
+      panel.appendChild(el('p', 'muted', '#' + it.parent.id + ' · ' + it.parent.status));
+    }
+
+    section(panel, 'p.author');
+    const a = it.author;
+    panel.appendChild(kv([[a.name || '—', a.id], ['', t('p.record', { a: a.approved, r: a.rejected, p: a.pending, s: a.status + (a.status_until ? ' → ' + fmtDate(a.status_until) : '') })]]));
+
+    if ((it.reports && it.reports.length) || it.open_reports) {
+      section(panel, 'p.reports');
+      const sum = el('p', null, t('p.reportsSum', { n: it.open_reports, w: Number(it.report_weight).toFixed(2) }));
+      if (it.brigading) sum.appendChild(el('span', 'flag', ' · ' + t('p.brigading')));
+      panel.appendChild(sum);
+      const box = el('div', 'reports');
+      for (const r of it.reports || []) {
+        const d = el('div', 'report' + (r.brigading ? ' brigading' : ''));
+        d.appendChild(el('strong', null, r.category + ' '));
+        d.appendChild(el('span', 'muted', r.reference + ' · ' + r.source + ' · ' + r.status + ' · ' + t('p.weight', { w: Number(r.weight).toFixed(2), rw: Number(r.reporter_weight).toFixed(2) }) + ' · ' + fmtDate(r.created_at)));
+        if (r.brigading) d.appendChild(el('span', 'flag', ' · ' + t('p.brigading')));
+        if (r.text) d.appendChild(el('div', null, r.text));
+        if (r.legal_ground) d.appendChild(el('div', 'muted', r.legal_ground + (r.explanation ? ' — ' + r.explanation : '')));
+        box.appendChild(d);
+      }
+      panel.appendChild(box);
+    }
+
+    section(panel, 'p.history');
+    const hist = el('ol', 'plain history');
+    panel.appendChild(hist);
+    const id = c.id;
+    api('GET', '/v1/comments/' + id + '/history').then((hd) => {
+      if (panel.dataset.id !== String(id)) return;
+      for (const d of hd.decisions) hist.appendChild(el('li', null, fmtDate(d.created_at) + ' · ' + d.actor + ' (' + d.source + ') · ' + (d.from_status || '∅') + ' → ' + d.to_status + (d.reason ? ' · ' + d.reason : '') + (d.internal_note ? ' · ' + d.internal_note : '')));
+      if (hd.first_seen_by) hist.appendChild(el('li', 'muted', t('p.firstSeen') + ' ' + hd.first_seen_by + ' · ' + fmtDate(hd.first_seen_at)));
+    }).catch(() => {});
+  }
+
+  // ---- decisions ----------------------------------------------------------------------------
+  function afterDecision(idx, outcome, keyAt) {
+    const it = S.items[idx];
+    it.done = outcome;
+    S.selected.delete(it.comment.id);
+    if (S.claimed === it.comment.id) { stopRenew(); S.claimed = null; }
+    updateRow(idx);
+    const next = nextUndecided(idx);
+    if (next >= 0) select(next); else { S.cursor = idx; renderPanel(); }
+    if (keyAt != null) window.__vigie.lastDecisionMs = performance.now() - keyAt;
+    $('selection-info').textContent = S.selected.size ? t('sel.info', { n: S.selected.size }) : '';
+    refreshCounts();
+  }
+  async function decide(action, reason, keyAt) {
+    const idx = S.cursor;
+    const it = S.items[idx];
+    if (!it || it.done) return;
+    const body = { action, expected_revision: it.comment.revision };
+    if (reason) body.reason = reason;
+    try {
+      await api('POST', '/v1/comments/' + it.comment.id + '/decisions', body);
+      const outcome = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'escalated';
+      afterDecision(idx, outcome, keyAt);
+      status(t('msg.' + outcome, { id: it.comment.id, r: reason ? t('reason.' + reason) : '' }));
+    } catch (e) { fail(e); }
+  }
+  async function bulkReject(reason) {
+    const ids = [...S.selected];
+    if (!ids.length) return;
+    try {
+      const res = await api('POST', '/v1/decisions/bulk', { ids, action: 'reject', reason });
+      const list = Array.isArray(res) ? res : (res.items || res.results || []);
+      let done = 0; let conflict = 0;
+      for (const r of list) {
+        if (r.result === 'done') {
+          done++;
+          const idx = S.items.findIndex((i) => i.comment.id === r.id);
+          if (idx >= 0) { S.items[idx].done = 'rejected'; updateRow(idx); }
+        } else conflict++;
+      }
+      S.selected.clear();
+      renderList();
+      const cur = S.items[S.cursor];
+      if (cur && cur.done) { const n = nextUndecided(S.cursor); if (n >= 0) select(n); else renderPanel(); } else renderPanel();
+      status(t('msg.bulk', { done, conflict }));
+      refreshCounts();
+    } catch (e) { fail(e); }
+  }
+  function toggleSelect(id) {
+    if (id == null) { const it = S.items[S.cursor]; if (!it || it.done) return; id = it.comment.id; }
+    if (S.selected.has(id)) S.selected.delete(id); else S.selected.add(id);
+    const idx = S.items.findIndex((i) => i.comment.id === id);
+    if (idx >= 0) updateRow(idx);
+    $('selection-info').textContent = S.selected.size ? t('sel.info', { n: S.selected.size }) : '';
+  }
+  async function authorAction(statusValue, rejectPending, reason) {
+    const it = S.items[S.cursor];
+    if (!it) return;
+    try {
+      const res = await api('POST', '/v1/authors/' + encodeURIComponent(it.author.id) + '/status', { status: statusValue, reason, reject_pending: rejectPending });
+      it.author.status = res.status;
+      for (const id of res.rejected_comments || []) {
+        const idx = S.items.findIndex((i) => i.comment.id === id);
+        if (idx >= 0) { S.items[idx].done = 'rejected'; updateRow(idx); }
+      }
+      status(t('msg.author', { id: it.author.id, s: res.status }));
+      if (it.done) { const n = nextUndecided(S.cursor); if (n >= 0) select(n); else renderPanel(); } else renderPanel();
+      refreshCounts();
+    } catch (e) { fail(e); }
+  }
+
+  // ---- picker (reasons, author actions) -----------------------------------------------------
+  function openPicker(title, options, onPick) {
+    S.picker = { options, onPick };
+    $('picker-title').textContent = title;
+    const ol = $('picker-options');
+    clear(ol);
+    options.forEach((o, i) => {
+      const li = el('li');
+      const b = el('button', null, o.digit + ' — ' + o.label);
+      b.type = 'button';
+      b.dataset.digit = o.digit;
+      b.addEventListener('click', () => pick(o.digit));
+      li.appendChild(b);
+      ol.appendChild(li);
+      void i;
+    });
+    $('picker').hidden = false;
+  }
+  function closePicker() { S.picker = null; $('picker').hidden = true; }
+  function pick(digit) {
+    const p = S.picker;
+    if (!p) return;
+    const o = p.options.find((x) => x.digit === digit);
+    if (!o) return;
+    closePicker();
+    p.onPick(o.value);
+  }
+  function reasonOptions() {
+    return REASONS.map((r, i) => ({ digit: String((i + 1) % 10), value: r, label: t('reason.' + r) + ' (' + r + ')' }));
+  }
+  function askReject(keyAt) {
+    if (!S.items[S.cursor] || S.items[S.cursor].done) return;
+    openPicker(t('picker.reason'), reasonOptions(), (reason) => decide('reject', reason, S.pendingKeyAt ?? keyAt));
+  }
+  function askBulk() {
+    if (!S.selected.size) return;
+    openPicker(t('picker.bulk', { n: S.selected.size }), reasonOptions(), (reason) => bulkReject(reason));
+  }
+  function askAuthor() {
+    if (!S.items[S.cursor]) return;
+    const opts = [
+      { digit: '1', value: ['premod', false], label: t('author.premod') },
+      { digit: '2', value: ['banned', false], label: t('author.ban') },
+      { digit: '3', value: ['banned', true], label: t('author.banReject') },
+      { digit: '4', value: ['active', false], label: t('author.active') },
+    ];
+    openPicker(t('picker.author'), opts, ([st, rej]) => {
+      openPicker(t('picker.authorReason'), reasonOptions(), (reason) => authorAction(st, rej, reason));
+    });
+  }
+
+  // ---- help ---------------------------------------------------------------------------------
+  function renderHelp() {
+    const dl = $('help-list');
+    clear(dl);
+    const rows = [['j / k', t('k.jk')], ['a', t('k.a')], ['r', t('k.r')], ['e', t('k.e')], ['b', t('k.b')],
+      ['x', t('k.x')], ['R', t('k.R')], ['u', t('k.u')], ['?', t('k.help')], ['Esc', t('k.esc')],
+      ['1–9, 0', t('k.reasons') + ' : ' + REASONS.map((r, i) => ((i + 1) % 10) + ' ' + t('reason.' + r)).join(', ')]];
+    for (const [k, v] of rows) { dl.appendChild(el('dt', null, k)); dl.appendChild(el('dd', null, v)); }
+  }
+  function toggleHelp(force) { $('help').hidden = force === undefined ? !$('help').hidden : !force; }
+
+  // ---- keyboard -----------------------------------------------------------------------------
+  function onKey(ev) {
+    if (!S.session || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const tag = (ev.target && ev.target.tagName) || '';
+    if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') { if (ev.key === 'Escape') ev.target.blur(); return; }
+    const keyAt = performance.now();
+    if (ev.key === 'Escape') { closePicker(); toggleHelp(false); return; }
+    if (S.picker) { if (/^[0-9]$/.test(ev.key)) { ev.preventDefault(); pick(ev.key); } return; }
+    if (ev.key === '?') { ev.preventDefault(); toggleHelp(); return; }
+    if (!$('help').hidden) return;
+    if (S.view !== 'queue') return;
+    switch (ev.key) {
+      case 'j': move(1); break;
+      case 'k': move(-1); break;
+      case 'a': decide('approve', null, keyAt); break;
+      case 'r': S.pendingKeyAt = null; askReject(keyAt); break;
+      case 'e': decide('escalate', null, keyAt); break;
+      case 'b': askAuthor(); break;
+      case 'x': toggleSelect(); break;
+      case 'R': askBulk(); break;
+      case 'u': loadQueue(true); break;
+      default: return;
+    }
+    ev.preventDefault();
+  }
+
+  // ---- appeals ------------------------------------------------------------------------------
+  async function loadAppeals() {
+    const box = $('appeals-list');
+    clear(box);
+    let items;
+    try { items = await api('GET', '/v1/appeals'); } catch (e) { fail(e); return; }
+    if (!items.length) { box.appendChild(el('p', 'muted', t('appeals.none'))); return; }
+    for (const a of items) {
+      const card = el('div', 'card appeal');
+      card.dataset.appeal = String(a.appeal.id);
+      card.appendChild(el('p', 'muted', t('appeals.by', { who: a.appellant, action: a.decision_action || '?', reason: a.decision_reason || '—', mod: a.decided_by }) + ' · ' + fmtDate(a.appeal.created_at)));
+      card.appendChild(el('div', 'body', a.comment_body));
+      card.appendChild(el('p', null, a.appeal.text));
+      const ta = el('textarea');
+      ta.placeholder = t('appeals.reply');
+      card.appendChild(ta);
+      const row = el('div', 'actions');
+      for (const outcome of ['uphold', 'reverse']) {
+        const b = el('button', null, t('appeals.' + outcome));
+        b.type = 'button';
+        b.addEventListener('click', async () => {
+          try {
+            await api('POST', '/v1/appeals/' + a.appeal.id + '/decision', { outcome, reply: ta.value });
+            card.remove();
+            status(t('msg.appeal', { id: a.appeal.id }));
+            refreshCounts();
+          } catch (e) { fail(e); }
+        });
+        row.appendChild(b);
+      }
+      card.appendChild(row);
+      box.appendChild(card);
+    }
+  }
+
+  // ---- dashboard (inline SVG built here) ------------------------------------------------------
+  const SVGNS = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVGNS, tag);
+    for (const k of Object.keys(attrs || {})) e.setAttribute(k, String(attrs[k]));
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+  const COLORS = { approved: '#2e7d32', published: '#7fb77e', rejected: '#c62828', pending: '#b26a00' };
+
+  async function loadDashboard() {
+    drawDays();
+    drawHistogram();
+    drawMedian();
+  }
+  async function drawDays() {
+    const fig = $('chart-days');
+    clear(fig);
+    fig.appendChild(el('figcaption', null, t('dash.days')));
+    const days = [];
+    const today = new Date(); today.setUTCHours(0, 0, 0, 0);
+    for (let i = 13; i >= 0; i--) days.push(new Date(today.getTime() - i * 86400000).toISOString().slice(0, 10));
+    const counts = {};
+    for (const d of days) counts[d] = { approved: 0, published: 0, rejected: 0, pending: 0 };
+    let cursor = null;
+    try {
+      for (let page = 0; page < 10; page++) {
+        const p = new URLSearchParams({ from: days[0] + 'T00:00:00Z', limit: '200' });
+        if (cursor) p.set('cursor', cursor);
+        const res = await api('GET', '/v1/decisions?' + p.toString());
+        for (const d of res.items) {
+          const day = d.created_at.slice(0, 10);
+          if (counts[day] && counts[day][d.to_status] !== undefined) counts[day][d.to_status]++;
+        }
+        cursor = res.next_cursor;
+        if (!cursor) break;
+      }
+    } catch (e) { fig.appendChild(el('p', 'error', e.message)); return; }
+    const W = 560; const H = 220; const L = 36; const B = 30;
+    const keys = ['approved', 'published', 'rejected', 'pending'];
+    const max = Math.max(1, ...days.map((d) => keys.reduce((s, k) => s + counts[d][k], 0)));
+    const s = svg('svg', { viewBox: `0 0 ${W} ${H + 24}`, role: 'img', id: 'svg-days' });
+    const bw = (W - L - 10) / days.length;
+    s.appendChild(svg('line', { x1: L, y1: H - B, x2: W - 5, y2: H - B, stroke: '#888' }));
+    s.appendChild(svg('text', { x: 2, y: 12, 'font-size': 10 }, max));
+    days.forEach((d, i) => {
+      let y = H - B;
+      for (const k of keys) {
+        const h = (counts[d][k] / max) * (H - B - 16);
+        if (h > 0) {
+          const r = svg('rect', { x: L + i * bw + 2, y: y - h, width: bw - 4, height: h, fill: COLORS[k] });
+          r.appendChild(svg('title', {}, d + ' ' + t('out.' + k) + ' : ' + counts[d][k]));
+          s.appendChild(r);
+          y -= h;
+        }
+      }
+      if (i % 2 === 1) s.appendChild(svg('text', { x: L + i * bw + 2, y: H - B + 14, 'font-size': 10 }, d.slice(5)));
+    });
+    keys.forEach((k, i) => {
+      s.appendChild(svg('rect', { x: L + i * 120, y: H + 6, width: 10, height: 10, fill: COLORS[k] }));
+      s.appendChild(svg('text', { x: L + i * 120 + 14, y: H + 15, 'font-size': 11 }, t('out.' + k)));
+    });
+    fig.appendChild(s);
+  }
+  async function drawHistogram() {
+    const fig = $('chart-hist');
+    clear(fig);
+    const scores = [];
+    let th = null;
+    try {
+      th = await api('GET', '/console/api/thresholds');
+      let cursor = null;
+      for (let page = 0; page < 10; page++) {
+        const p = new URLSearchParams({ limit: '200', order: 'age' });
+        if (cursor) p.set('cursor', cursor);
+        const res = await api('GET', '/v1/queues/pending?' + p.toString());
+        for (const it of res.items) if (it.comment.score_toxicity != null) scores.push(it.comment.score_toxicity);
+        cursor = res.next_cursor;
+        if (!cursor) break;
+      }
+    } catch (e) { fig.appendChild(el('p', 'error', e.message)); return; }
+    fig.appendChild(el('figcaption', null, t('dash.hist', { n: scores.length })));
+    const bins = new Array(20).fill(0);
+    for (const v of scores) bins[Math.min(19, Math.max(0, Math.floor(v * 20)))]++;
+    const W = 560; const H = 220; const L = 36; const B = 30;
+    const max = Math.max(1, ...bins);
+    const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', id: 'svg-hist' });
+    const x = (v) => L + v * (W - L - 10);
+    bins.forEach((n, i) => {
+      const h = (n / max) * (H - B - 20);
+      const r = svg('rect', { x: x(i / 20) + 1, y: H - B - h, width: (W - L - 10) / 20 - 2, height: h, fill: '#1f5fbf' });
+      r.appendChild(svg('title', {}, (i / 20).toFixed(2) + '–' + ((i + 1) / 20).toFixed(2) + ' : ' + n));
+      s.appendChild(r);
+    });
+    s.appendChild(svg('line', { x1: L, y1: H - B, x2: W - 5, y2: H - B, stroke: '#888' }));
+    for (let v = 0; v <= 1.0001; v += 0.25) s.appendChild(svg('text', { x: x(v) - 8, y: H - B + 14, 'font-size': 10 }, v.toFixed(2)));
+    s.appendChild(svg('text', { x: 2, y: 12, 'font-size': 10 }, max));
+    if (th && th.toxicity) {
+      for (const [k, color] of [['review', '#b26a00'], ['reject', '#c62828']]) {
+        const v = th.toxicity[k];
+        if (v == null || v > 1) continue;
+        s.appendChild(svg('line', { x1: x(v), y1: 8, x2: x(v), y2: H - B, stroke: color, 'stroke-width': 2, 'stroke-dasharray': '5 3', class: 'threshold' }));
+        const right = x(v) > W - 110;
+        s.appendChild(svg('text', { x: right ? x(v) - 3 : x(v) + 3, y: 18 + (k === 'reject' ? 12 : 0), 'font-size': 11, fill: color, 'text-anchor': right ? 'end' : 'start' }, t('dash.' + k) + ' ' + v.toFixed(3)));
+      }
+    }
+    fig.appendChild(s);
+  }
+  async function drawMedian() {
+    const fig = $('chart-median');
+    clear(fig);
+    if (!S.session || S.session.role !== 'admin') { fig.hidden = true; return; }
+    fig.hidden = false;
+    fig.appendChild(el('figcaption', null, t('dash.median')));
+    try {
+      const to = new Date(Date.now() + 60000);
+      const from = new Date(to.getTime() - 30 * 86400000);
+      const p = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+      const tr = await api('GET', '/v1/transparency?' + p.toString());
+      const secs = tr && tr.notices ? tr.notices.median_seconds_to_action : null;
+      if (secs == null) { fig.appendChild(el('p', 'muted', t('dash.medianNone'))); return; }
+      const hours = secs / 3600;
+      fig.appendChild(el('p', 'big', hours >= 1 ? hours.toFixed(1) + ' h' : secs >= 60 ? Math.round(secs / 60) + ' min' : secs + ' s'));
+      const s = svg('svg', { viewBox: '0 0 400 40', role: 'img', id: 'svg-median' });
+      const frac = Math.min(1, hours / 48);
+      s.appendChild(svg('rect', { x: 0, y: 10, width: 400, height: 16, fill: '#eef0f3' }));
+      s.appendChild(svg('rect', { x: 0, y: 10, width: 400 * frac, height: 16, fill: hours <= 24 ? '#2e7d32' : '#c62828' }));
+      s.appendChild(svg('line', { x1: 200, y1: 4, x2: 200, y2: 34, stroke: '#333' }));
+      s.appendChild(svg('text', { x: 204, y: 38, 'font-size': 10 }, '24 h'));
+      fig.appendChild(s);
+    } catch (e) { fig.appendChild(el('p', 'error', e.message)); }
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+  function wire() {
+    $('signin-form').addEventListener('submit', signIn);
+    $('btn-signout').addEventListener('click', signOut);
+    $('btn-lang').addEventListener('click', toggleLang);
+    $('btn-help').addEventListener('click', () => toggleHelp());
+    $('btn-help-close').addEventListener('click', () => toggleHelp(false));
+    $('filters').addEventListener('submit', (e) => { e.preventDefault(); loadQueue(true); });
+    $('btn-more').addEventListener('click', () => loadQueue(false));
+    $('btn-approve').addEventListener('click', () => decide('approve', null, performance.now()));
+    $('btn-reject').addEventListener('click', () => askReject(performance.now()));
+    $('btn-escalate').addEventListener('click', () => decide('escalate', null, performance.now()));
+    $('btn-author').addEventListener('click', askAuthor);
+    $('btn-select').addEventListener('click', () => toggleSelect());
+    $('btn-bulk').addEventListener('click', askBulk);
+    document.addEventListener('keydown', onKey);
+    window.addEventListener('hashchange', route);
+    window.addEventListener('pagehide', () => {
+      if (S.claimed && S.session) api('DELETE', '/v1/comments/' + S.claimed + '/claim', undefined, { keepalive: true, noRedirect: true }).catch(() => {});
+    });
+  }
+
+  async function boot() {
+    wire();
+    applyI18n();
+    try {
+      const s = await api('GET', '/console/session', undefined, { noRedirect: true });
+      start(s);
+    } catch (_) { showSignin(''); }
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot); else boot();
+})();

@@ -1,0 +1,93 @@
+//! Moderator console sessions: a random token given to the browser in a cookie, stored here as
+//! its SHA-256 with the key it was opened with, its CSRF token, language and expiry.
+
+use base64::Engine;
+use diesel::prelude::*;
+
+use super::records::ApiKeyRecord;
+use super::schema::{api_keys, console_sessions};
+use super::{now, DbConnection, StoreError};
+
+/// A session found by its token, with the live key behind it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token_hash: String,
+    pub key: ApiKeyRecord,
+    pub csrf_token: String,
+    pub language: String,
+    pub expires_at: chrono::NaiveDateTime,
+}
+
+/// 256 random bits, URL-safe base64.
+pub fn random_token() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+/// Opens a session for `key_id`; returns (token, csrf token). Expired sessions are swept.
+pub fn create(
+    conn: &mut DbConnection,
+    key_id: i64,
+    language: &str,
+    lifetime: chrono::Duration,
+) -> Result<(String, String, chrono::NaiveDateTime), StoreError> {
+    let token = random_token();
+    let csrf = random_token();
+    let created = now();
+    let expires = created + lifetime;
+    diesel::delete(console_sessions::table.filter(console_sessions::expires_at.lt(created)))
+        .execute(conn)?;
+    diesel::insert_into(console_sessions::table)
+        .values((
+            console_sessions::token_hash.eq(super::keys::hash_secret(&token)),
+            console_sessions::key_id.eq(key_id),
+            console_sessions::csrf_token.eq(&csrf),
+            console_sessions::language.eq(language),
+            console_sessions::created_at.eq(created),
+            console_sessions::expires_at.eq(expires),
+        ))
+        .execute(conn)?;
+    Ok((token, csrf, expires))
+}
+
+/// The unexpired session of this token whose key is not revoked.
+pub fn find(conn: &mut DbConnection, token: &str) -> Result<Option<Session>, StoreError> {
+    let row = console_sessions::table
+        .inner_join(api_keys::table)
+        .filter(console_sessions::token_hash.eq(super::keys::hash_secret(token)))
+        .filter(console_sessions::expires_at.gt(now()))
+        .filter(api_keys::revoked_at.is_null())
+        .select((
+            console_sessions::token_hash,
+            ApiKeyRecord::as_select(),
+            console_sessions::csrf_token,
+            console_sessions::language,
+            console_sessions::expires_at,
+        ))
+        .first::<(String, ApiKeyRecord, String, String, chrono::NaiveDateTime)>(conn)
+        .optional()?;
+    Ok(row.map(
+        |(token_hash, key, csrf_token, language, expires_at)| Session {
+            token_hash,
+            key,
+            csrf_token,
+            language,
+            expires_at,
+        },
+    ))
+}
+
+pub fn set_language(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    language: &str,
+) -> Result<(), StoreError> {
+    diesel::update(console_sessions::table.find(token_hash))
+        .set(console_sessions::language.eq(language))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConnection, token_hash: &str) -> Result<(), StoreError> {
+    diesel::delete(console_sessions::table.find(token_hash)).execute(conn)?;
+    Ok(())
+}
