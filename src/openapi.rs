@@ -26,6 +26,7 @@ use crate::routes;
         routes::moderation::history,
         routes::moderation::decision_log,
         routes::moderation::author_status,
+        routes::moderation::author_view,
         routes::reports::submit_report,
         routes::reports::report_status,
         routes::reports::statement,

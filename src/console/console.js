@@ -35,7 +35,7 @@
       'dash.hist': 'Scores de toxicité de la file (n = {n}) et seuils', 'dash.median': 'Délai médian signalement → décision (30 jours)',
       'dash.medianNone': 'pas encore de signalement traité', 'dash.review': 'examen', 'dash.reject': 'rejet',
       'p.why': 'Pourquoi est-il là ?', 'p.scores': 'Scores', 'p.rules': 'Règles déclenchées',
-      'p.reasons': 'Raisons', 'p.article': 'Article', 'p.parent': 'Réponse à', 'p.author': 'Auteur',
+      'p.reasons': 'Raisons', 'p.recent': 'Derniers commentaires de l\'auteur :', 'p.article': 'Article', 'p.parent': 'Réponse à', 'p.author': 'Auteur',
       'p.reports': 'Signalements', 'p.history': 'Historique des décisions', 'p.none': 'aucun',
       'p.claimOther': 'Réservé par {who} jusqu’à {t}', 'p.claimMine': 'Réservé pour vous jusqu’à {t}',
       'p.record': '{a} approuvé(s), {r} rejeté(s), {p} en attente — statut : {s}',
@@ -79,7 +79,7 @@
       'dash.hist': 'Toxicity scores of the queue (n = {n}) and thresholds', 'dash.median': 'Median time from report to decision (30 days)',
       'dash.medianNone': 'no report decided yet', 'dash.review': 'review', 'dash.reject': 'reject',
       'p.why': 'Why is this here?', 'p.scores': 'Scores', 'p.rules': 'Rules fired',
-      'p.reasons': 'Reasons', 'p.article': 'Article', 'p.parent': 'In reply to', 'p.author': 'Author',
+      'p.reasons': 'Reasons', 'p.recent': 'Recent comments by this author:', 'p.article': 'Article', 'p.parent': 'In reply to', 'p.author': 'Author',
       'p.reports': 'Reports', 'p.history': 'Decision history', 'p.none': 'none',
       'p.claimOther': 'Claimed by {who} until {t}', 'p.claimMine': 'Claimed by you until {t}',
       'p.record': '{a} approved, {r} rejected, {p} pending — status: {s}',
@@ -484,6 +484,20 @@
     section(panel, 'p.author');
     const a = it.author;
     panel.appendChild(kv([[a.name || '—', a.id], ['', t('p.record', { a: a.approved, r: a.rejected, p: a.pending, s: a.status + (a.status_until ? ' → ' + fmtDate(a.status_until) : '') })]]));
+    const recent = el('ul', 'plain author-recent');
+    panel.appendChild(recent);
+    const authorKey = a.id;
+    api('GET', '/v1/authors/' + encodeURIComponent(authorKey)).then((av) => {
+      if (panel.dataset.id !== String(c.id)) return;
+      recent.appendChild(el('li', 'muted', t('p.recent')));
+      for (const rc of av.recent) {
+        if (rc.id === c.id) continue;
+        const li = el('li', 'recent-' + rc.status, fmtDate(rc.created_at) + ' · ' + rc.status + ' · ');
+        li.appendChild(el('span', null, rc.excerpt));
+        recent.appendChild(li);
+      }
+      for (const ac of av.actions) recent.appendChild(el('li', 'muted', fmtDate(ac.created_at) + ' · ' + ac.actor + ' · ' + ac.from_status + ' → ' + ac.to_status + ' · ' + ac.reason));
+    }).catch(() => {});
 
     if ((it.reports && it.reports.length) || it.open_reports) {
       section(panel, 'p.reports');

@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(moderation::history)
     .service(moderation::decision_log)
     .service(moderation::author_status)
+    .service(moderation::author_view)
     .service(reports::submit_report)
     .service(reports::report_status)
     .service(reports::statement)

@@ -1151,3 +1151,94 @@ pub async fn author_status(
         rejected_comments: rejected,
     }))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorComment {
+    pub id: i64,
+    pub thread_id: i64,
+    /// The first 280 characters.
+    pub excerpt: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorAction {
+    pub actor: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub until: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorView {
+    pub id: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub status_until: Option<DateTime<Utc>>,
+    pub approved: i64,
+    pub rejected: i64,
+    pub pending: i64,
+    /// The author's last 10 comments with their outcomes, newest first.
+    pub recent: Vec<AuthorComment>,
+    /// Status changes (pre-moderation, bans), oldest first.
+    pub actions: Vec<AuthorAction>,
+}
+
+/// An author's record: counts, recent comments with their outcomes, status actions.
+#[utoipa::path(get, path = "/v1/authors/{id}", tag = "moderation", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the site's author id")),
+    responses((status = 200, body = AuthorView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/v1/authors/{id}")]
+pub async fn author_view(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    moderator(&caller)?;
+    let author_id = id.into_inner();
+    let site = caller.site_id;
+    let wanted = author_id.clone();
+    let (author, recent, (approved, rejected, pending), actions) =
+        store::run(&state.pool, move |conn| {
+            m::author_record(conn, site, &wanted, 10)
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("author `{author_id}`")))?;
+    Ok(HttpResponse::Ok().json(AuthorView {
+        id: author.external_id,
+        name: author.display_name,
+        status: author.status,
+        status_until: author.status_until.map(utc),
+        approved,
+        rejected,
+        pending,
+        recent: recent
+            .into_iter()
+            .map(|c| AuthorComment {
+                id: c.id,
+                thread_id: c.thread_id,
+                excerpt: c.body.chars().take(280).collect(),
+                status: c.status,
+                created_at: utc(c.created_at),
+            })
+            .collect(),
+        actions: actions
+            .into_iter()
+            .map(|a| AuthorAction {
+                actor: a.actor,
+                from_status: a.from_status,
+                to_status: a.to_status,
+                until: a.until.map(utc),
+                reason: a.reason,
+                note: a.note,
+                created_at: utc(a.created_at),
+            })
+            .collect(),
+    }))
+}

@@ -884,3 +884,51 @@ pub fn decision_log(
     }
     Ok(q.order(decisions::id.desc()).limit(limit).load(conn)?)
 }
+
+/// An author, their recent comments, `(approved, rejected, pending)` counts and status actions.
+pub type AuthorRecordView = (
+    AuthorRecord,
+    Vec<CommentRecord>,
+    (i64, i64, i64),
+    Vec<AuthorActionRecord>,
+);
+
+/// An author of the site with their recent comments (newest first) and status actions.
+pub fn author_record(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author_external_id: &str,
+    recent: i64,
+) -> Result<Option<AuthorRecordView>, StoreError> {
+    let Some(author) = authors::table
+        .filter(authors::site_id.eq(site_id))
+        .filter(authors::external_id.eq(author_external_id))
+        .select(AuthorRecord::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let comments_of: Vec<CommentRecord> = comments::table
+        .filter(comments::author_id.eq(author.id))
+        .order(comments::id.desc())
+        .limit(recent)
+        .select(CommentRecord::as_select())
+        .load(conn)?;
+    let mut counts = (0, 0, 0);
+    for (status, n) in comments::table
+        .filter(comments::author_id.eq(author.id))
+        .group_by(comments::status)
+        .select((comments::status, diesel::dsl::count_star()))
+        .load::<(String, i64)>(conn)?
+    {
+        match status.as_str() {
+            "approved" => counts.0 += n,
+            "rejected" => counts.1 += n,
+            "pending" => counts.2 += n,
+            _ => {}
+        }
+    }
+    let actions = author_history(conn, author.id)?;
+    Ok(Some((author, comments_of, counts, actions)))
+}

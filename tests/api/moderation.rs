@@ -777,6 +777,25 @@ async fn banning_an_author_rejects_pending_and_future_comments(backend: Backend)
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert!(rules.contains(&"author-rejections"), "{rules:?}");
+    let record: Value = app
+        .get("/v1/authors/u-fabrice", &moderator)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["status"], "active");
+    assert_eq!(record["rejected"], 3);
+    assert_eq!(record["recent"][0]["excerpt"], "Merci", "newest first");
+    assert_eq!(record["recent"].as_array().unwrap().len(), 5);
+    let steps: Vec<&str> = record["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["to_status"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["banned", "premod", "active"]);
+    assert_problem(app.get("/v1/authors/nobody", &moderator).await, 404, None).await;
+    assert_problem(app.get("/v1/authors/u-fabrice", &ingest).await, 403, None).await;
     assert_problem(
         app.post_json(
             "/v1/authors/nobody/status",

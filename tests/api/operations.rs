@@ -61,6 +61,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /healthz",
             "GET /readyz",
             "GET /v1/appeals",
+            "GET /v1/authors/{id}",
             "GET /v1/comments/{id}",
             "GET /v1/comments/{id}/history",
             "GET /v1/comments/{id}/statement",

@@ -184,6 +184,8 @@ try {
   await page.waitForFunction(() => document.querySelector('#panel .body')?.textContent.includes('crétin'));
   const marked = await page.$$eval('#panel .body mark.rule', (n) => n.map((m) => m.textContent));
   assert.ok(marked.includes('crétin') && marked.includes('débile'), 'rule spans: ' + JSON.stringify(marked));
+  // The author's record lists their recent comments with outcomes.
+  await page.waitForFunction(() => document.querySelectorAll('#panel .author-recent li').length >= 1);
   await page.screenshot({ path: path.join(out, 'item-view.png') });
 
   // ---- reported comment with its reports ----------------------------------------------------
