@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::prelude::*;
@@ -38,9 +39,15 @@ pub fn resolve_model_dir(dir: &Path) -> anyhow::Result<PathBuf> {
 pub struct Judge {
     scorer: Scorer,
     default_rules: Arc<RuleSet>,
-    /// site id → (rule set version, compiled rules)
-    site_rules: RwLock<HashMap<i64, (i32, Arc<RuleSet>)>>,
+    site_rules: RwLock<HashMap<i64, CachedRules>>,
 }
+
+/// A site's rule-set version, its compiled rules, and when the version was last checked.
+type CachedRules = (Option<i32>, Arc<RuleSet>, Instant);
+
+/// How long a site's rule-set version is trusted before the database is asked again: a new
+/// rule set reaches every replica within this delay.
+pub const RULES_RECHECK: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for Judge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -85,48 +92,68 @@ impl Judge {
         self.default_rules.clone()
     }
 
-    /// The site's rule set: its latest stored version, or the default rules.
+    /// The site's rule set: its latest stored version, or the default rules. The version is
+    /// looked up at most every [`RULES_RECHECK`].
     pub fn rules_for(
         &self,
         conn: &mut DbConnection,
         site_id: i64,
     ) -> Result<(Option<i32>, Arc<RuleSet>), StoreError> {
-        let latest: Option<i32> = rule_sets::table
-            .filter(rule_sets::site_id.eq(site_id))
-            .select(diesel::dsl::max(rule_sets::version))
-            .first(conn)?;
-        let Some(version) = latest else {
-            return Ok((None, self.default_rules.clone()));
-        };
-        if let Some((v, rules)) = self
+        let cached = self
             .site_rules
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&site_id)
-        {
-            if *v == version {
-                return Ok((Some(version), rules.clone()));
+            .cloned();
+        if let Some((v, rules, checked)) = &cached {
+            if checked.elapsed() < RULES_RECHECK {
+                return Ok((*v, rules.clone()));
             }
         }
-        let source: String = rule_sets::table
+        let latest: Option<i32> = rule_sets::table
             .filter(rule_sets::site_id.eq(site_id))
-            .filter(rule_sets::version.eq(version))
-            .select(rule_sets::source)
+            .select(diesel::dsl::max(rule_sets::version))
             .first(conn)?;
-        // Stored sets were validated when saved; a set that no longer compiles (after an
-        // upgrade) falls back to the defaults rather than refusing every comment.
-        let rules = match RuleSet::from_toml(&source, &format!("site {site_id} rules v{version}")) {
-            Ok(r) => Arc::new(r),
-            Err(e) => {
-                tracing::error!(site_id, version, error = %e, "stored rule set does not compile; using the default rules");
-                self.default_rules.clone()
+        let rules = match (latest, cached) {
+            (None, _) => self.default_rules.clone(),
+            (Some(version), Some((Some(v), rules, _))) if v == version => rules,
+            (Some(version), _) => {
+                let source: String = rule_sets::table
+                    .filter(rule_sets::site_id.eq(site_id))
+                    .filter(rule_sets::version.eq(version))
+                    .select(rule_sets::source)
+                    .first(conn)?;
+                // Stored sets were validated when saved; a set that no longer compiles (after
+                // an upgrade) falls back to the defaults rather than refusing every comment.
+                match RuleSet::from_toml(&source, &format!("site {site_id} rules v{version}")) {
+                    Ok(r) => Arc::new(r),
+                    Err(e) => {
+                        tracing::error!(site_id, version, error = %e, "stored rule set does not compile; using the default rules");
+                        self.default_rules.clone()
+                    }
+                }
             }
         };
         self.site_rules
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(site_id, (version, rules.clone()));
-        Ok((Some(version), rules))
+            .insert(site_id, (latest, rules.clone(), Instant::now()));
+        Ok((latest, rules))
+    }
+
+    /// Forgets the cached rule set of a site (after this process replaced it).
+    pub fn forget_rules(&self, site_id: i64) {
+        self.site_rules
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&site_id);
+    }
+
+    /// Thresholds from a site's stored JSON, or the model's recommended ones.
+    pub fn thresholds_from(&self, stored: Option<&str>) -> Thresholds {
+        stored
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_else(|| self.scorer.recommended_thresholds())
     }
 
     /// The site's thresholds, or the model's recommended ones.

@@ -117,7 +117,7 @@ pub async fn submit(
         let site = store::sites::by_id(conn, ctx.site_id)?
             .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
         let (_, rules) = judge.rules_for(conn, site.id)?;
-        let thresholds = judge.thresholds_for(conn, site.id)?;
+        let thresholds = judge.thresholds_from(site.thresholds.as_deref());
         let history = store_comments::author_history(
             conn,
             site.id,

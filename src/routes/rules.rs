@@ -142,6 +142,7 @@ pub async fn put_rules(
         })
     })
     .await?;
+    state.judge.forget_rules(caller.site_id);
     tracing::info!(version, rules = compiled.len(), "rule set replaced");
     Ok(HttpResponse::Ok().json(RuleSetResponse {
         version: Some(version),

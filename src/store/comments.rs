@@ -90,7 +90,7 @@ pub fn body_hash(body: &str) -> String {
 const RECENT_REJECTIONS_DAYS: i64 = 30;
 
 /// What the rules know of an author before a new comment: approved comments, recent
-/// rejections, and whether the same text was posted within `repeat_window`.
+/// rejections, and whether the same text was posted within `repeat_window` — one query.
 pub fn author_history(
     conn: &mut DbConnection,
     site_id: i64,
@@ -98,37 +98,58 @@ pub fn author_history(
     body_hash: &str,
     repeat_window: chrono::Duration,
 ) -> Result<crate::scoring::AuthorHistory, StoreError> {
-    let author: Option<i64> = authors::table
-        .filter(authors::site_id.eq(site_id))
-        .filter(authors::external_id.eq(author_external_id))
-        .select(authors::id)
-        .first(conn)
-        .optional()?;
-    let Some(author) = author else {
-        return Ok(crate::scoring::AuthorHistory::default());
-    };
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = BigInt)]
+        approved: i64,
+        #[diesel(sql_type = BigInt)]
+        rejected: i64,
+        #[diesel(sql_type = BigInt)]
+        same: i64,
+    }
     let t = now();
-    let approved: i64 = comments::table
-        .filter(comments::author_id.eq(author))
-        .filter(comments::status.eq(CommentStatus::Approved.as_str()))
-        .count()
-        .get_result(conn)?;
-    let rejected: i64 = comments::table
-        .filter(comments::author_id.eq(author))
-        .filter(comments::status.eq(CommentStatus::Rejected.as_str()))
-        .filter(comments::updated_at.ge(t - chrono::Duration::days(RECENT_REJECTIONS_DAYS)))
-        .count()
-        .get_result(conn)?;
-    let same: i64 = comments::table
-        .filter(comments::author_id.eq(author))
-        .filter(comments::body_hash.eq(body_hash))
-        .filter(comments::created_at.ge(t - repeat_window))
-        .count()
-        .get_result(conn)?;
+    let recent = t - chrono::Duration::days(RECENT_REJECTIONS_DAYS);
+    let window = t - repeat_window;
+    // Plain SQL for the conditional sums; the placeholders differ per backend, every value is
+    // a bind parameter.
+    let sql = |p: [&str; 6]| {
+        format!(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN c.status = {} THEN 1 ELSE 0 END), 0) AS approved, \
+               COALESCE(SUM(CASE WHEN c.status = {} AND c.updated_at >= {} THEN 1 ELSE 0 END), 0) AS rejected, \
+               COALESCE(SUM(CASE WHEN c.body_hash = {} AND c.created_at >= {} THEN 1 ELSE 0 END), 0) AS same \
+             FROM comments c JOIN authors a ON a.id = c.author_id \
+             WHERE a.site_id = {} AND a.external_id = ?",
+            p[0], p[1], p[2], p[3], p[4], p[5]
+        )
+    };
+    let counts: Counts = match conn {
+        DbConnection::Pg(pg) => {
+            diesel::sql_query(sql(["$1", "$2", "$3", "$4", "$5", "$6"]).replace('?', "$7"))
+                .bind::<Text, _>(CommentStatus::Approved.as_str())
+                .bind::<Text, _>(CommentStatus::Rejected.as_str())
+                .bind::<Timestamp, _>(recent)
+                .bind::<Text, _>(body_hash)
+                .bind::<Timestamp, _>(window)
+                .bind::<BigInt, _>(site_id)
+                .bind::<Text, _>(author_external_id)
+                .get_result(pg)?
+        }
+        DbConnection::Sqlite(lite) => diesel::sql_query(sql(["?", "?", "?", "?", "?", "?"]))
+            .bind::<Text, _>(CommentStatus::Approved.as_str())
+            .bind::<Text, _>(CommentStatus::Rejected.as_str())
+            .bind::<Timestamp, _>(recent)
+            .bind::<Text, _>(body_hash)
+            .bind::<Timestamp, _>(window)
+            .bind::<BigInt, _>(site_id)
+            .bind::<Text, _>(author_external_id)
+            .get_result(lite)?,
+    };
     Ok(crate::scoring::AuthorHistory {
-        approved_count: u32::try_from(approved).unwrap_or(u32::MAX),
-        recent_rejections: u32::try_from(rejected).unwrap_or(u32::MAX),
-        same_text_recently: same > 0,
+        approved_count: u32::try_from(counts.approved).unwrap_or(u32::MAX),
+        recent_rejections: u32::try_from(counts.rejected).unwrap_or(u32::MAX),
+        same_text_recently: counts.same > 0,
     })
 }
 
