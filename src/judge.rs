@@ -38,6 +38,9 @@ pub fn resolve_model_dir(dir: &Path) -> anyhow::Result<PathBuf> {
 /// Model, rules and thresholds, shared by every worker.
 pub struct Judge {
     scorer: Scorer,
+    /// Precision and recall at the shipped thresholds, per category and language, from the
+    /// model's `validation.json` (what `vigie train` measured).
+    at_thresholds: Vec<serde_json::Value>,
     default_rules: Arc<RuleSet>,
     site_rules: RwLock<HashMap<i64, CachedRules>>,
 }
@@ -73,11 +76,22 @@ impl Judge {
                     .map_err(|e| anyhow::anyhow!("rule file refused: {e}"))?
             }
         };
+        let at_thresholds = std::fs::read_to_string(dir.join("validation.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .map(|v| parse_at_thresholds(&v))
+            .unwrap_or_default();
         Ok(Judge {
             scorer,
+            at_thresholds,
             default_rules: Arc::new(default_rules),
             site_rules: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// `[{category, lang, step, threshold, n, precision, recall, f1}]` from the validation.
+    pub fn measured_at_thresholds(&self) -> &[serde_json::Value] {
+        &self.at_thresholds
     }
 
     pub fn model_version(&self) -> &str {
@@ -183,4 +197,37 @@ impl Judge {
         self.scorer
             .score(&ScoreInput { body, lang, author }, rules, thresholds)
     }
+}
+
+/// Reads the `at_thresholds` rows of a `validation.json` (Markdown table rows:
+/// `| category | lang | step threshold | n | precision | recall | f1 |`).
+fn parse_at_thresholds(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    let Some(rows) = v.get("at_thresholds").and_then(|r| r.as_array()) else {
+        return Vec::new();
+    };
+    rows.iter()
+        .filter_map(|row| {
+            let cells: Vec<&str> = row
+                .as_str()?
+                .split('|')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            let [category, lang, step, n, precision, recall, f1] = cells.as_slice() else {
+                return None;
+            };
+            let (step, threshold) = step.split_once(' ')?;
+            let num = |s: &str| s.parse::<f64>().ok();
+            Some(serde_json::json!({
+                "category": category,
+                "lang": lang,
+                "step": step,
+                "threshold": num(threshold)?,
+                "n": n.parse::<u64>().ok()?,
+                "precision": num(precision)?,
+                "recall": num(recall)?,
+                "f1": num(f1)?,
+            }))
+        })
+        .collect()
 }

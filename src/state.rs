@@ -33,8 +33,8 @@ impl AppState {
         let meta = serde_json::to_value(&self.judge.scorer().model().meta).ok()?;
         Some(serde_json::json!({
             "model_version": self.judge.model_version(),
-            "validation": meta.get("validation").cloned().unwrap_or(serde_json::Value::Null),
             "thresholds": meta.get("thresholds").cloned().unwrap_or(serde_json::Value::Null),
+            "measured_at_thresholds": self.judge.measured_at_thresholds(),
         }))
     }
 

@@ -460,6 +460,18 @@ async fn writes_with_the_cookie_need_the_csrf_token(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(session["language"], "en");
+    // The choice belongs to the moderator: the next sign-in opens in English.
+    let again: Value = app
+        .client
+        .post(app.url("/console/session"))
+        .json(&json!({"key": moderator}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["language"], "en", "{again}");
 
     // Bearer keys work as before, with no CSRF token.
     let res = app

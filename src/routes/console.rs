@@ -136,8 +136,9 @@ async fn sign_in(
     state: web::Data<AppState>,
     ApiJson(body): ApiJson<SignIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let language = body.language.unwrap_or_else(|| "fr".into());
-    check_language(&language)?;
+    if let Some(l) = &body.language {
+        check_language(l)?;
+    }
     let secret = body.key.trim().to_owned();
     if secret.is_empty() || secret.len() > 256 {
         return Err(ApiError::Unauthorized);
@@ -157,9 +158,22 @@ async fn sign_in(
         ));
     }
     let key_id = key.id;
-    let lang = language.clone();
-    let (token, csrf, expires) = store::run(&state.pool, move |conn| {
-        store::console::create(conn, key_id, &lang, chrono::Duration::hours(SESSION_HOURS))
+    // An explicit choice, else the moderator's last one, else French.
+    let asked = body.language.clone();
+    let (token, csrf, expires, language) = store::run(&state.pool, move |conn| {
+        let language = match asked {
+            Some(l) => l,
+            None => {
+                store::console::preferred_language(conn, key_id)?.unwrap_or_else(|| "fr".into())
+            }
+        };
+        let (token, csrf, expires) = store::console::create(
+            conn,
+            key_id,
+            &language,
+            chrono::Duration::hours(SESSION_HOURS),
+        )?;
+        Ok((token, csrf, expires, language))
     })
     .await?;
     let site = site_slug(&state, key.site_id).await?;

@@ -81,10 +81,45 @@ pub fn set_language(
     token_hash: &str,
     language: &str,
 ) -> Result<(), StoreError> {
+    use super::schema::console_preferences as prefs;
     diesel::update(console_sessions::table.find(token_hash))
         .set(console_sessions::language.eq(language))
         .execute(conn)?;
+    // The moderator's choice outlives the session.
+    let key_id: Option<i64> = console_sessions::table
+        .find(token_hash)
+        .select(console_sessions::key_id)
+        .first(conn)
+        .optional()?;
+    if let Some(key_id) = key_id {
+        let updated = diesel::update(prefs::table.find(key_id))
+            .set(prefs::language.eq(language))
+            .execute(conn)?;
+        if updated == 0 {
+            let inserted = diesel::insert_into(prefs::table)
+                .values((prefs::key_id.eq(key_id), prefs::language.eq(language)))
+                .execute(conn);
+            if let Err(e) = inserted {
+                if !super::is_unique_violation(&e) {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// The language a moderator chose last, if any.
+pub fn preferred_language(
+    conn: &mut DbConnection,
+    key_id: i64,
+) -> Result<Option<String>, StoreError> {
+    use super::schema::console_preferences as prefs;
+    Ok(prefs::table
+        .find(key_id)
+        .select(prefs::language)
+        .first(conn)
+        .optional()?)
 }
 
 pub fn delete(conn: &mut DbConnection, token_hash: &str) -> Result<(), StoreError> {

@@ -20,6 +20,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    console_preferences (key_id) {
+        key_id -> BigInt,
+        language -> Text,
+    }
+}
+
+diesel::table! {
     rule_sets (id) {
         id -> BigInt,
         site_id -> BigInt,

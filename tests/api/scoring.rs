@@ -100,6 +100,17 @@ async fn an_insult_is_held_with_the_rule_and_the_words_that_weighed(backend: Bac
         .await
         .unwrap();
     assert!(t["classifier"]["model_version"].is_string());
+    let measured = t["classifier"]["measured_at_thresholds"]
+        .as_array()
+        .unwrap();
+    let fr_reject = measured
+        .iter()
+        .find(|m| m["category"] == "toxicity" && m["lang"] == "fr" && m["step"] == "reject")
+        .expect("French toxicity precision at the reject threshold");
+    assert!(
+        fr_reject["precision"].as_f64().unwrap() >= 0.95,
+        "{fr_reject}"
+    );
 }
 
 async fn whole_words_only_connexion_and_calcul_are_not_insults(backend: Backend) {

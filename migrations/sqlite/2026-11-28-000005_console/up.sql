@@ -9,3 +9,9 @@ CREATE TABLE console_sessions (
     expires_at TIMESTAMP NOT NULL
 );
 CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+
+-- A moderator's interface language, kept across sessions.
+CREATE TABLE console_preferences (
+    key_id BIGINT PRIMARY KEY NOT NULL REFERENCES api_keys (id),
+    language TEXT NOT NULL
+);
