@@ -51,7 +51,8 @@ fn parse_queue(name: &str) -> Result<Queue, ApiError> {
     })
 }
 
-fn parse_time(field: &str, value: &str) -> Result<NaiveDateTime, ApiError> {
+/// An RFC 3339 time or a date (midnight UTC), or 422 naming `field`.
+pub(crate) fn parse_time(field: &str, value: &str) -> Result<NaiveDateTime, ApiError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.naive_utc())
         .or_else(|_| {

@@ -341,18 +341,7 @@ pub struct PeriodQuery {
 }
 
 fn period(q: &PeriodQuery) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
-    let parse = |field: &str, v: &str| -> Result<NaiveDateTime, ApiError> {
-        DateTime::parse_from_rfc3339(v)
-            .map(|t| t.naive_utc())
-            .or_else(|_| {
-                chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                    .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
-            })
-            .map_err(|_| {
-                ValidationError::new(field, "must be an RFC 3339 time or a date (YYYY-MM-DD)")
-                    .into()
-            })
-    };
+    let parse = super::moderation::parse_time;
     let from = q
         .from
         .as_deref()
