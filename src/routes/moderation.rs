@@ -840,8 +840,14 @@ pub async fn bulk(
             ValidationError::new("ids", format!("must hold 1 to {MAX_BULK_IDS} ids")).into(),
         );
     }
-    let mut ids = request.ids.clone();
-    ids.dedup();
+    // The same id twice is one decision (answered once, in first-seen order).
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<i64> = request
+        .ids
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect();
     let input = DecisionRequest {
         action: request.action,
         reason: request.reason,

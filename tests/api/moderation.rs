@@ -714,6 +714,19 @@ async fn bulk_decisions_answer_per_item(backend: Backend) {
         Some("reason"),
     )
     .await;
+    // The same id twice is decided once.
+    let twice: Value = app
+        .post_json(
+            "/v1/decisions/bulk",
+            &moderator,
+            &json!({"ids": [ids[0], ids[1], ids[0]], "action": "restore"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(twice["items"].as_array().unwrap().len(), 2, "{twice}");
+    assert_eq!(twice["done"], 2);
 }
 
 async fn banning_an_author_rejects_pending_and_future_comments(backend: Backend) {
