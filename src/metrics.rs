@@ -103,6 +103,14 @@ impl Metrics {
                 "The pool's size (pool_size)"
             );
             metrics::describe_gauge!("vigie_build_info", "Always 1; the version in a label");
+            metrics::describe_counter!(
+                "vigie_verdicts_total",
+                "Scoring verdicts of new comments by decision and highest-scoring category"
+            );
+            metrics::describe_gauge!(
+                "vigie_model_info",
+                "Always 1; the loaded model's version in a label"
+            );
         });
         metrics
     }
@@ -154,7 +162,7 @@ pub async fn track(
     let mut intake = None;
     if method == "POST" && route == "/v1/comments" && (status == 200 || status == 201) {
         if let Ok(r) = res {
-            let (r, comment_status) = comment_status_of(r);
+            let (r, comment_status, verdict) = comment_status_of(r);
             intake = Some((
                 if status == 201 {
                     "created"
@@ -162,6 +170,8 @@ pub async fn track(
                     "duplicate"
                 },
                 comment_status,
+                // A resend repeats the first verdict: count verdicts once.
+                verdict.filter(|_| status == 201),
             ));
             res = Ok(r);
         }
@@ -174,34 +184,60 @@ pub async fn track(
         ];
         metrics::counter!("vigie_http_requests_total", &labels).increment(1);
         metrics::histogram!("vigie_http_request_duration_seconds", &labels).record(elapsed);
-        if let Some((outcome, comment_status)) = intake {
+        if let Some((outcome, comment_status, verdict)) = intake {
             metrics::counter!("vigie_comments_intake_total",
                 "outcome" => outcome, "status" => comment_status)
             .increment(1);
+            if let Some((decision, category)) = verdict {
+                metrics::counter!("vigie_verdicts_total",
+                    "decision" => decision, "category" => category)
+                .increment(1);
+            }
         }
     });
     metrics.upkeep();
     res
 }
 
-/// The `status` of an intake answer (a full JSON body), and the response unchanged.
-fn comment_status_of(res: ServiceResponse<BoxBody>) -> (ServiceResponse<BoxBody>, String) {
+/// The verdict's decision and its highest-scoring category, as label values.
+type VerdictLabels = (&'static str, &'static str);
+
+/// The `status` and verdict of an intake answer (a full JSON body), and the response unchanged.
+fn comment_status_of(
+    res: ServiceResponse<BoxBody>,
+) -> (ServiceResponse<BoxBody>, String, Option<VerdictLabels>) {
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
-    let (body, status) = match body.try_into_bytes() {
+    let (body, status, verdict) = match body.try_into_bytes() {
         Ok(bytes) => {
-            let status = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
+            let value = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+            let status = value
+                .as_ref()
                 .and_then(|v| v["status"].as_str().map(known_status))
                 .unwrap_or("unknown");
-            (BoxBody::new(bytes), status)
+            let verdict = value.as_ref().and_then(|v| verdict_labels(&v["verdict"]));
+            (BoxBody::new(bytes), status, verdict)
         }
-        Err(body) => (body, "unknown"),
+        Err(body) => (body, "unknown", None),
     };
     (
         ServiceResponse::new(req, head.set_body(body)),
         status.to_owned(),
+        verdict,
     )
+}
+
+/// Fixed label values only: the decision, and which category scored highest.
+fn verdict_labels(v: &serde_json::Value) -> Option<VerdictLabels> {
+    let decision = match v["decision"].as_str()? {
+        "allow" => "allow",
+        "review" => "review",
+        "reject" => "reject",
+        _ => "unknown",
+    };
+    let toxicity = v["scores"]["toxicity"].as_f64().unwrap_or(0.0);
+    let spam = v["scores"]["spam"].as_f64().unwrap_or(0.0);
+    Some((decision, if spam > toxicity { "spam" } else { "toxicity" }))
 }
 
 /// Only statuses Vigie knows become label values.
@@ -286,6 +322,9 @@ pub async fn metrics_route(
         metrics::gauge!("vigie_db_pool_max_connections").set(f64::from(state.pool.max_size()));
         metrics::gauge!("vigie_build_info",
             "version" => env!("CARGO_PKG_VERSION"), "backend" => backend)
+        .set(1.0);
+        metrics::gauge!("vigie_model_info",
+            "version" => state.judge.model_version().to_owned())
         .set(1.0);
     });
     HttpResponse::Ok()

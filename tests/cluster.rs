@@ -569,6 +569,11 @@ async fn three_replicas_share_one_postgresql_and_survive_a_sigkill() {
         sample(&text, "vigie_comments_intake_total", "status=\"pending\"").unwrap_or(0.0) > 0.0,
         "{text}"
     );
+    assert!(
+        sample(&text, "vigie_verdicts_total", "decision=\"").unwrap_or(0.0) > 0.0,
+        "verdicts are counted: {text}"
+    );
+    assert!(text.contains("vigie_model_info{version=\"vigie-"), "{text}");
     let pending = 30.0 + acknowledged.len() as f64;
     assert_eq!(
         sample(&text, "vigie_queue_depth", "queue=\"pending\""),
