@@ -13,6 +13,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::domain::intake::ValidationError;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 
@@ -69,4 +70,27 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         req.method(),
         req.path()
     )))
+}
+
+/// An optional free-text field: trimmed, empty is absent, NUL refused, at most `max`
+/// characters (422 naming `field` otherwise).
+pub(crate) fn optional_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    let Some(v) = value else { return Ok(None) };
+    if v.contains('\0') {
+        return Err(ValidationError::new(field, "must not contain NUL characters").into());
+    }
+    let v = v.trim().to_owned();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.chars().count() > max {
+        return Err(
+            ValidationError::new(field, format!("must be at most {max} characters")).into(),
+        );
+    }
+    Ok(Some(v))
 }

@@ -69,18 +69,7 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 fn bounded_note(field: &str, note: Option<String>) -> Result<Option<String>, ApiError> {
-    match note {
-        Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(ValidationError::new(
-            field,
-            format!("must be at most {MAX_NOTE_CHARS} characters"),
-        )
-        .into()),
-        Some(n) if n.contains('\0') => {
-            Err(ValidationError::new(field, "must not contain NUL characters").into())
-        }
-        Some(n) if n.trim().is_empty() => Ok(None),
-        other => Ok(other),
-    }
+    super::optional_text(field, note, MAX_NOTE_CHARS)
 }
 
 // ---------------------------------------------------------------------------------------------

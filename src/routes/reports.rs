@@ -28,23 +28,6 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-fn text_field(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    let Some(v) = value else { return Ok(None) };
-    if v.contains('\0') {
-        return Err(ValidationError::new(field, "must not contain NUL characters").into());
-    }
-    let v = v.trim().to_owned();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    if v.chars().count() > max {
-        return Err(
-            ValidationError::new(field, format!("must be at most {max} characters")).into(),
-        );
-    }
-    Ok(Some(v))
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReporterRequest {
     /// The site's id of the reader, when signed in.
@@ -120,9 +103,10 @@ fn receipt(reference: &str) -> Receipt {
 
 impl ReportRequest {
     fn validate(self, state: &AppState) -> Result<ReportInput, ApiError> {
-        let text = text_field("text", self.text, MAX_TEXT_CHARS)?;
-        let legal_ground = text_field("legal_ground", self.legal_ground, MAX_SHORT_CHARS)?;
-        let explanation = text_field("explanation", self.explanation, MAX_TEXT_CHARS)?;
+        let text = super::optional_text("text", self.text, MAX_TEXT_CHARS)?;
+        let legal_ground =
+            super::optional_text("legal_ground", self.legal_ground, MAX_SHORT_CHARS)?;
+        let explanation = super::optional_text("explanation", self.explanation, MAX_TEXT_CHARS)?;
         let good_faith = self.good_faith.unwrap_or(false);
         if self.category == ReasonCode::Illegal {
             if explanation.is_none() {
@@ -152,9 +136,9 @@ impl ReportRequest {
             name: None,
             email: None,
         });
-        let reporter_id = text_field("reporter.id", reporter.id, 200)?;
-        let name = text_field("reporter.name", reporter.name, 100)?;
-        let email = match text_field("reporter.email", reporter.email, 254)? {
+        let reporter_id = super::optional_text("reporter.id", reporter.id, 200)?;
+        let name = super::optional_text("reporter.name", reporter.name, 100)?;
+        let email = match super::optional_text("reporter.email", reporter.email, 254)? {
             Some(e) if e.contains('@') && !e.contains(char::is_whitespace) => {
                 Some(e.to_lowercase())
             }
@@ -165,7 +149,7 @@ impl ReportRequest {
             }
             None => None,
         };
-        let ip_hash = match (self.ip, text_field("ip_hash", self.ip_hash, 200)?) {
+        let ip_hash = match (self.ip, super::optional_text("ip_hash", self.ip_hash, 200)?) {
             (Some(ip), _) => {
                 let ip: std::net::IpAddr = ip
                     .trim()
@@ -448,7 +432,7 @@ pub async fn submit_appeal(
     ApiJson(request): ApiJson<AppealRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Ingest])?;
-    let text = text_field("text", Some(request.text), MAX_TEXT_CHARS)?
+    let text = super::optional_text("text", Some(request.text), MAX_TEXT_CHARS)?
         .ok_or_else(|| ValidationError::new("text", "must not be empty"))?;
     let who = match (request.author_id, request.report_reference) {
         (Some(a), None) => Appellant::Author(a),
@@ -576,9 +560,10 @@ pub async fn decide_appeal(
         "reverse" => true,
         _ => return Err(ValidationError::new("outcome", "must be `uphold` or `reverse`").into()),
     };
-    let reply = text_field("reply", Some(request.reply), MAX_TEXT_CHARS)?.ok_or_else(|| {
-        ValidationError::new("reply", "an appeal decision needs a reasoned reply")
-    })?;
+    let reply =
+        super::optional_text("reply", Some(request.reply), MAX_TEXT_CHARS)?.ok_or_else(|| {
+            ValidationError::new("reply", "an appeal decision needs a reasoned reply")
+        })?;
     let actor = Actor {
         key_id: caller.key_id,
         name: caller.name.clone(),

@@ -627,8 +627,13 @@ pub fn appeal(
                         "only the comment's author or a reporter whose report was dismissed may appeal".into(),
                     ));
                 };
+                let Some(decision_id) = report.decision_id else {
+                    return Err(AppealError::NothingToAppeal(
+                        "the report was closed without a decision".into(),
+                    ));
+                };
                 let decision = decisions::table
-                    .find(report.decision_id.unwrap_or_default())
+                    .find(decision_id)
                     .select(DecisionRecord::as_select())
                     .first(conn)?;
                 (decision, format!("reporter:{}", report.id), Some(report.id))
