@@ -7,7 +7,10 @@
 //! `VIGIE_MAX_REQUEST_BYTES`, `VIGIE_MAX_BODY_CHARS`, `VIGIE_SECRET_KEY`, `VIGIE_LOG_FORMAT`,
 //! `VIGIE_MODEL_DIR`, `VIGIE_RULES_FILE`, `VIGIE_REPEAT_WINDOW_SECS`, `VIGIE_REPORT_LIMIT_PER_REPORTER`,
 //! `VIGIE_REPORT_LIMIT_PER_IP`, `VIGIE_REPORT_WINDOW_SECS`, `VIGIE_BRIGADING_REPORTS`,
-//! `VIGIE_BRIGADING_WINDOW_SECS`, `VIGIE_APPEAL_WINDOW_DAYS`, `VIGIE_LOG_LEVEL`, `VIGIE_WORKERS`, `VIGIE_SHUTDOWN_TIMEOUT_SECS`.
+//! `VIGIE_BRIGADING_WINDOW_SECS`, `VIGIE_APPEAL_WINDOW_DAYS`, `VIGIE_LOG_LEVEL`, `VIGIE_WORKERS`, `VIGIE_SHUTDOWN_TIMEOUT_SECS`, `VIGIE_IP_STORAGE`,
+//! `VIGIE_RETENTION_DAYS`, `VIGIE_IP_RETENTION_DAYS`, `VIGIE_PURGE_INTERVAL_SECS`,
+//! `VIGIE_WEBHOOK_POLL_MS`, `VIGIE_WEBHOOK_TIMEOUT_MS`, `VIGIE_WEBHOOK_RETRY_BASE_MS`,
+//! `VIGIE_WEBHOOK_CONCURRENCY`, `VIGIE_CORAL_DEADLINE_MS`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -69,6 +72,37 @@ pub struct Settings {
     pub rules_file: Option<String>,
     /// The same author posting the same text within this window fires the repeat rule.
     pub repeat_window_secs: i64,
+    /// What is kept of readers' IP addresses: `hash` (keyed hash), `truncate` (network only)
+    /// or `none`.
+    pub ip_storage: IpStorage,
+    /// Personal data in comments' metadata, reports, decisions and appeals is purged after
+    /// this many days (aggregates for the transparency report survive).
+    pub retention_days: i64,
+    /// IP data (hashed or truncated) is purged after this many days.
+    pub ip_retention_days: i64,
+    /// How often each replica runs the retention purge (0 turns the scheduled purge off;
+    /// `vigie purge` still works).
+    pub purge_interval_secs: u64,
+    /// How often the webhook worker looks for due deliveries.
+    pub webhook_poll_ms: u64,
+    /// How long one webhook POST may take before it counts as failed.
+    pub webhook_timeout_ms: u64,
+    /// First retry delay; each retry doubles it (capped at one hour), with ±50 % jitter.
+    pub webhook_retry_base_ms: u64,
+    /// Deliveries in flight at once per replica.
+    pub webhook_concurrency: usize,
+    /// The Coral Talk endpoint answers "no opinion" rather than exceed this (keep it below
+    /// the timeout set in Coral).
+    pub coral_deadline_ms: u64,
+}
+
+/// What is kept of a reader's IP address.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum IpStorage {
+    Hash,
+    Truncate,
+    None,
 }
 
 /// The shortest appeal window the DSA allows (six months).
@@ -100,6 +134,15 @@ impl Default for Settings {
             model_dir: "models".into(),
             rules_file: None,
             repeat_window_secs: 24 * 3600,
+            ip_storage: IpStorage::Hash,
+            retention_days: 365,
+            ip_retention_days: 7,
+            purge_interval_secs: 3600,
+            webhook_poll_ms: 500,
+            webhook_timeout_ms: 10_000,
+            webhook_retry_base_ms: 10_000,
+            webhook_concurrency: 8,
+            coral_deadline_ms: 800,
         }
     }
 }
@@ -127,6 +170,11 @@ impl Settings {
                     return Err(Box::new(figment::Error::from(format!(
                         "appeal_window_days must be at least {MIN_APPEAL_WINDOW_DAYS} (six months)"
                     ))));
+                }
+                if s.retention_days < 1 || s.ip_retention_days < 1 {
+                    return Err(Box::new(figment::Error::from(
+                        "retention_days and ip_retention_days must be at least 1".to_owned(),
+                    )));
                 }
                 Ok(s)
             })

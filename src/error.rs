@@ -22,6 +22,9 @@ pub enum ApiError {
     Validation(ValidationError),
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// A signed request (Coral Talk) whose signature matches no configured secret.
+    #[error("{0}")]
+    BadSignature(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::BadRequest(_) => ("bad-request", "Bad request"),
             ApiError::Validation(_) => ("validation", "Invalid field"),
             ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
+            ApiError::BadSignature(_) => ("invalid-signature", "Invalid signature"),
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
@@ -104,7 +108,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -126,6 +130,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::BadSignature(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "X-Coral-Signature"));
             }
             ApiError::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));

@@ -1,6 +1,7 @@
 //! Vigie: a self-hosted comment moderation service.
 
 pub mod auth;
+pub mod background;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -15,3 +16,4 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod transparency;
+pub mod webhooks;

@@ -1,4 +1,4 @@
-//! The `vigie` command: serve, migrate, keys, config.
+//! The `vigie` command: serve, migrate, keys, config, train, eval, score, purge.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +45,9 @@ enum Command {
     Eval(vigie::scoring::cli::EvalArgs),
     /// Score a CSV or JSONL file of comments in batch.
     Score(vigie::scoring::cli::ScoreArgs),
+    /// Purge personal data past its retention now (`retention_days`, `ip_retention_days`);
+    /// `serve` also does it every `purge_interval_secs`.
+    Purge,
 }
 
 #[derive(Subcommand)]
@@ -114,6 +117,22 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Train(args) => vigie::scoring::cli::train(&args),
         Command::Eval(args) => vigie::scoring::cli::eval(&args),
         Command::Score(args) => vigie::scoring::cli::score(&args),
+        Command::Purge => {
+            let pool = store::connect(&settings.db_options())?;
+            store::migrate(&pool)?;
+            let mut conn = pool.get().context("no database connection")?;
+            let policy = store::privacy::RetentionPolicy::from_settings(&settings);
+            let counts = store::privacy::purge(&mut conn, &policy, store::now())?;
+            println!(
+                "purged personal data older than {} days (IP data: {} days)",
+                settings.retention_days, settings.ip_retention_days
+            );
+            let counts = serde_json::to_value(&counts)?;
+            for (what, n) in counts.as_object().into_iter().flatten() {
+                println!("  {what:<22} {n}");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -129,6 +148,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         // left alone: they belong to moderators (who may go on through another replica), not
         // to this process, and expire by themselves.
         app.server.await.context("server failed")?;
+        // The webhook batch in flight finishes (bounded by the webhook timeout); leases hand
+        // anything cut short to another replica.
+        app.background.stop();
         drop(app.state); // closes the pool's connections
         tracing::info!("vigie stopped");
         Ok(())

@@ -87,6 +87,10 @@ impl Metrics {
                 "Claims past their lease not yet taken again (when scraped)"
             );
             metrics::describe_gauge!(
+                "vigie_webhook_deliveries",
+                "Webhook deliveries waiting in the outbox (pending) or given up after 24 h (failed), all sites (when scraped)"
+            );
+            metrics::describe_gauge!(
                 "vigie_db_up",
                 "1 when the scrape-time queries answered"
             );
@@ -253,6 +257,8 @@ struct Depths {
     reported: i64,
     unmoderated: i64,
     claims_expired: i64,
+    webhooks_pending: i64,
+    webhooks_failed: i64,
 }
 
 fn depths(conn: &mut DbConnection) -> Result<Depths, StoreError> {
@@ -281,7 +287,21 @@ fn depths(conn: &mut DbConnection) -> Result<Depths, StoreError> {
         .filter(comments::claim_expires_at.lt(store::now()))
         .count()
         .get_result(conn)?;
+    use crate::store::schema::webhook_deliveries;
+    let deliveries: Vec<(String, i64)> = webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq_any(["pending", "failed"]))
+        .group_by(webhook_deliveries::status)
+        .select((webhook_deliveries::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let deliveries_of = |s: &str| {
+        deliveries
+            .iter()
+            .find(|(status, _)| status == s)
+            .map_or(0, |(_, n)| *n)
+    };
     Ok(Depths {
+        webhooks_pending: deliveries_of("pending"),
+        webhooks_failed: deliveries_of("failed"),
         pending: of(CommentStatus::Pending),
         reported,
         unmoderated: of(CommentStatus::Published),
@@ -310,6 +330,12 @@ pub async fn metrics_route(
                     metrics::gauge!("vigie_queue_depth", "queue" => queue).set(n as f64);
                 }
                 metrics::gauge!("vigie_claims_expired").set(d.claims_expired as f64);
+                for (status, n) in [
+                    ("pending", d.webhooks_pending),
+                    ("failed", d.webhooks_failed),
+                ] {
+                    metrics::gauge!("vigie_webhook_deliveries", "status" => status).set(n as f64);
+                }
                 metrics::gauge!("vigie_db_up").set(1.0);
             }
             Err(e) => {

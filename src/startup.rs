@@ -17,6 +17,8 @@ pub struct Application {
     pub port: u16,
     pub server: Server,
     pub state: AppState,
+    /// Webhook delivery and the retention purge; stops when dropped.
+    pub background: crate::background::Background,
 }
 
 /// Opens the database, migrates it, and prepares the shared state.
@@ -88,10 +90,13 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
+        let background = crate::background::Background::start(state.clone())
+            .context("cannot start the background worker")?;
         Ok(Application {
             port,
             server: server.run(),
             state,
+            background,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! input into them. Nothing here does I/O.
 
 pub mod dsa;
+pub mod events;
 pub mod intake;
 
 use serde::{Deserialize, Serialize};
@@ -110,8 +111,13 @@ text_enum! {
 }
 
 text_enum! {
-    /// Status of an author on one site.
-    AuthorStatus { Active => "active", Premod => "premod", Banned => "banned" }
+    /// Status of an author on one site; `deleted` only by erasure (`POST /v1/authors/{id}/erase`).
+    AuthorStatus {
+        Active => "active",
+        Premod => "premod",
+        Banned => "banned",
+        Deleted => "deleted",
+    }
 }
 
 /// The status the site policy gives a new comment before any scoring.

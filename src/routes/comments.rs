@@ -97,23 +97,41 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Ingest])?;
     let submission = request.validate(state.settings.max_body_chars)?;
+    let outcome = take_in(&state, caller.site_id, submission).await?;
+    match outcome {
+        Ok(store_comments::Intake::Created(view)) => {
+            tracing::info!(comment_id = view.comment.id, status = %view.comment.status, "comment received");
+            Ok(HttpResponse::Created().json(CommentResponse::from(view)))
+        }
+        Ok(store_comments::Intake::Existing(view)) => {
+            Ok(HttpResponse::Ok().json(CommentResponse::from(view)))
+        }
+        Err(e) => Err(intake_error(e)),
+    }
+}
+
+/// Scores a validated comment with its site's rules and thresholds and stores it with its
+/// first decision, in one transaction (intake, and the Coral Talk phase).
+pub(crate) async fn take_in(
+    state: &AppState,
+    site_id: i64,
+    submission: crate::domain::intake::CommentSubmission,
+) -> Result<Result<store_comments::Intake, store_comments::IntakeError>, store::StoreError> {
     let body_hash = store_comments::body_hash(&submission.body);
     let ctx = store_comments::IntakeContext {
         body_hash: Some(body_hash.clone()),
         verdict: None,
-        site_id: caller.site_id,
+        site_id,
         site_mode: ModerationMode::Pre,
         email_hash: submission
             .author_email
             .as_deref()
             .map(|e| state.keyed_hash("email", e)),
-        ip_hash: submission
-            .client_ip
-            .map(|ip| state.keyed_hash("ip", &ip.to_string())),
+        ip_hash: submission.client_ip.and_then(|ip| state.ip_token(ip)),
     };
     let judge = state.judge.clone();
     let repeat_window = chrono::Duration::seconds(state.settings.repeat_window_secs.max(0));
-    let outcome = store::run(&state.pool, move |conn| {
+    store::run(&state.pool, move |conn| {
         let site = store::sites::by_id(conn, ctx.site_id)?
             .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
         let (_, rules) = judge.rules_for(conn, site.id)?;
@@ -139,20 +157,10 @@ pub async fn submit(
         };
         Ok(store_comments::submit(conn, &ctx, &submission))
     })
-    .await?;
-    match outcome {
-        Ok(store_comments::Intake::Created(view)) => {
-            tracing::info!(comment_id = view.comment.id, status = %view.comment.status, "comment received");
-            Ok(HttpResponse::Created().json(CommentResponse::from(view)))
-        }
-        Ok(store_comments::Intake::Existing(view)) => {
-            Ok(HttpResponse::Ok().json(CommentResponse::from(view)))
-        }
-        Err(e) => Err(intake_error(e)),
-    }
+    .await
 }
 
-fn intake_error(e: store_comments::IntakeError) -> ApiError {
+pub(crate) fn intake_error(e: store_comments::IntakeError) -> ApiError {
     use store_comments::IntakeError;
     match e {
         IntakeError::ThreadClosed(_) => ApiError::Conflict(e.to_string()),

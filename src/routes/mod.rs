@@ -2,12 +2,15 @@
 
 pub mod comments;
 pub mod console;
+pub mod coral;
 pub mod health;
 pub mod moderation;
+pub mod privacy;
 pub mod reports;
 pub mod rules;
 pub mod site;
 pub mod threads;
+pub mod webhooks;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
@@ -44,6 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(moderation::decision_log)
     .service(moderation::author_status)
     .service(moderation::author_view)
+    .service(privacy::erase)
+    .service(privacy::export)
     .service(reports::submit_report)
     .service(reports::report_status)
     .service(reports::statement)
@@ -58,6 +63,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(rules::dry_run)
     .service(site::get_site)
     .service(site::update_site)
+    .service(webhooks::create)
+    .service(webhooks::list)
+    .service(webhooks::get_one)
+    .service(webhooks::update)
+    .service(webhooks::remove)
+    .service(webhooks::rotate_secret)
+    .service(webhooks::deliveries)
+    .service(webhooks::redeliver)
+    .service(coral::moderate)
+    .service(coral::get_settings)
+    .service(coral::put_settings)
+    .service(coral::delete_settings)
     .configure(console::configure)
     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
     .service(web::redirect("/docs", "/docs/"));

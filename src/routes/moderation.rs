@@ -737,7 +737,7 @@ fn decide_error(e: DecideError, id: i64) -> ApiError {
         DecideError::NotFound => ApiError::NotFound(format!("comment {id}")),
         DecideError::InvalidTransition { .. }
         | DecideError::StaleRevision { .. }
-        | DecideError::Claimed(_) => ApiError::Conflict(e.to_string()),
+        | DecideError::Conflict(_) => ApiError::Conflict(e.to_string()),
         DecideError::Db(e) => store::StoreError::from(e).into(),
         DecideError::Store(e) => e.into(),
     }
@@ -1118,6 +1118,13 @@ pub async fn author_status(
         .transpose()?;
     if until.is_some_and(|u| u <= now()) {
         return Err(ValidationError::new("until", "must be in the future").into());
+    }
+    if request.status == AuthorStatus::Deleted {
+        return Err(ValidationError::new(
+            "status",
+            "an author is deleted only by erasure (POST /v1/authors/{id}/erase)",
+        )
+        .into());
     }
     if until.is_some() && request.status == AuthorStatus::Active {
         return Err(ValidationError::new("until", "an active status has no end").into());

@@ -149,18 +149,27 @@ impl ReportRequest {
             }
             None => None,
         };
-        let ip_hash = match (self.ip, super::optional_text("ip_hash", self.ip_hash, 200)?) {
-            (Some(ip), _) => {
-                let ip: std::net::IpAddr = ip
-                    .trim()
-                    .parse()
-                    .map_err(|_| ValidationError::new("ip", "must be an IPv4 or IPv6 address"))?;
-                Some(state.keyed_hash("ip", &ip.to_string()))
-            }
-            (None, Some(h)) => Some(state.keyed_hash("ip-hash", &h)),
-            (None, None) => None,
-        };
-        let identity_hash = match (&reporter_id, &email, &ip_hash) {
+        // `ip_key` identifies the reader for rate limits and as a last-resort reporter
+        // identity (a keyed hash, never stored as such); `ip_hash` is what is stored, per
+        // `ip_storage`.
+        let (ip_key, ip_hash) =
+            match (self.ip, super::optional_text("ip_hash", self.ip_hash, 200)?) {
+                (Some(ip), _) => {
+                    let ip: std::net::IpAddr = ip.trim().parse().map_err(|_| {
+                        ValidationError::new("ip", "must be an IPv4 or IPv6 address")
+                    })?;
+                    (
+                        Some(state.keyed_hash("ip", &ip.to_string())),
+                        state.ip_token(ip),
+                    )
+                }
+                (None, Some(h)) => {
+                    let h = state.keyed_hash("ip-hash", &h);
+                    (Some(h.clone()), Some(h))
+                }
+                (None, None) => (None, None),
+            };
+        let identity_hash = match (&reporter_id, &email, &ip_key) {
             (Some(id), _, _) => state.keyed_hash("reporter", id),
             (None, Some(e), _) => state.keyed_hash("reporter-email", e),
             (None, None, Some(h)) => state.keyed_hash("reporter-ip", h),

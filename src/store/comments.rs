@@ -346,6 +346,14 @@ fn submit_once(
         })
         .returning(decisions::id)
         .get_result::<i64>(conn)?;
+    super::outbox::emit_status_change(
+        conn,
+        ctx.site_id,
+        id,
+        None,
+        status,
+        super::outbox::decision_ref(decision_id, DecisionSource::Automated, None, reason),
+    )?;
     if let Some(scored) = &ctx.verdict {
         for r in &scored.reasons {
             diesel::insert_into(super::schema::comment_reasons::table)

@@ -5,6 +5,8 @@ pub mod comments;
 pub mod console;
 pub mod keys;
 pub mod moderation;
+pub mod outbox;
+pub mod privacy;
 pub mod records;
 pub mod reports;
 pub mod schema;

@@ -539,8 +539,9 @@ pub enum DecideError {
     },
     #[error("the comment is at revision {current}, not {expected}: reload it")]
     StaleRevision { current: i32, expected: i32 },
+    /// Another moderator's claim, or an erased author: 409 with this message.
     #[error("{0}")]
-    Claimed(String),
+    Conflict(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -551,7 +552,7 @@ impl From<ClaimError> for DecideError {
     fn from(e: ClaimError) -> Self {
         match e {
             ClaimError::NotFound => DecideError::NotFound,
-            ClaimError::ClaimedByOther { .. } => DecideError::Claimed(e.to_string()),
+            ClaimError::ClaimedByOther { .. } => DecideError::Conflict(e.to_string()),
             ClaimError::Db(e) => DecideError::Db(e),
             ClaimError::Store(e) => DecideError::Store(e),
         }
@@ -654,8 +655,21 @@ pub fn decide_in_tx(
         })
         .returning(decisions::id)
         .get_result::<i64>(conn)?;
+    super::outbox::emit_status_change(
+        conn,
+        site_id,
+        id,
+        Some(from),
+        to,
+        super::outbox::decision_ref(
+            decision_id,
+            DecisionSource::Human,
+            Some(input.action.as_str()),
+            input.reason.map(|r| r.as_str()),
+        ),
+    )?;
     let had_reports = c.open_reports > 0;
-    super::reports::resolve_reports(conn, id, to, decision_id, t)?;
+    super::reports::resolve_reports(conn, site_id, id, to, decision_id, t)?;
     if to == CommentStatus::Rejected {
         let slug: String = super::schema::sites::table
             .find(site_id)
@@ -704,7 +718,7 @@ pub fn decide_many(
             Err(
                 e @ (DecideError::InvalidTransition { .. }
                 | DecideError::StaleRevision { .. }
-                | DecideError::Claimed(_)),
+                | DecideError::Conflict(_)),
             ) => BulkOutcome::Conflict(e.to_string()),
             Err(DecideError::Db(e)) => return Err(e.into()),
             Err(DecideError::Store(e)) => return Err(e),
@@ -743,6 +757,11 @@ pub fn set_author_status(
         else {
             return Ok(None);
         };
+        if author.status == AuthorStatus::Deleted.as_str() {
+            return Err(DecideError::Conflict(
+                "the author was erased; their record can no longer change".into(),
+            ));
+        }
         let t = now();
         diesel::update(authors::table.find(author.id))
             .set((
@@ -767,7 +786,7 @@ pub fn set_author_status(
         let restriction = match input.status {
             AuthorStatus::Banned => Some(crate::domain::dsa::Restriction::AccountSuspended),
             AuthorStatus::Premod => Some(crate::domain::dsa::Restriction::AccountPremoderated),
-            AuthorStatus::Active => None,
+            AuthorStatus::Active | AuthorStatus::Deleted => None,
         };
         // The statement of an account restriction hangs on the author's latest comment.
         let latest: Option<CommentRecord> = comments::table
@@ -797,6 +816,21 @@ pub fn set_author_status(
                 },
             )?;
         }
+        super::outbox::emit(
+            conn,
+            site_id,
+            crate::domain::events::EventType::AuthorStatusChanged,
+            &format!("author:{}", author.id),
+            |_| {
+                Ok(serde_json::json!({
+                    "author": { "id": author.external_id },
+                    "from_status": author.status,
+                    "to_status": input.status.as_str(),
+                    "until": input.until.map(|u| u.and_utc().to_rfc3339()),
+                    "reason": input.reason.as_str(),
+                }))
+            },
+        )?;
         let mut rejected = Vec::new();
         if input.reject_pending {
             let pending: Vec<i64> = comments::table

@@ -19,6 +19,8 @@ pub struct SiteRecord {
     pub report_hide_threshold: f64,
     /// Per-category thresholds as JSON; `None` uses the model's.
     pub thresholds: Option<String>,
+    /// Coral Talk's signing secrets, sealed (see `AppState::seal`).
+    pub coral_secrets: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

@@ -259,6 +259,23 @@ fn submit_once(
         ))
         .execute(conn)?;
 
+    let (reference, category) = (reference_of(conn, id)?, input.category);
+    super::outbox::emit(
+        conn,
+        site_id,
+        crate::domain::events::EventType::ReportReceived,
+        &super::outbox::comment_subject(comment_id),
+        |conn| {
+            Ok(serde_json::json!({
+                "report": {
+                    "reference": reference,
+                    "category": category.as_str(),
+                    "source": input.source.as_str(),
+                },
+                "comment": super::outbox::comment_ref(conn, comment_id)?,
+            }))
+        },
+    )?;
     let hidden = hide_if_over_threshold(conn, site_id, comment_id, input.category, t)?;
     let report = reports::table
         .find(id)
@@ -328,6 +345,19 @@ fn hide_if_over_threshold(
         })
         .returning(decisions::id)
         .get_result::<i64>(conn)?;
+    super::outbox::emit_status_change(
+        conn,
+        site_id,
+        comment_id,
+        Some(CommentStatus::Published),
+        CommentStatus::Pending,
+        super::outbox::decision_ref(
+            decision_id,
+            DecisionSource::Automated,
+            None,
+            Some(category.as_str()),
+        ),
+    )?;
     record_statement(
         conn,
         &slug,
@@ -422,6 +452,7 @@ pub fn record_statement(
 /// dismissed when it was approved; reporters' records follow.
 pub fn resolve_reports(
     conn: &mut DbConnection,
+    site_id: i64,
     comment_id: i64,
     to: CommentStatus,
     decision_id: i64,
@@ -432,13 +463,30 @@ pub fn resolve_reports(
         CommentStatus::Approved => "dismissed",
         _ => return Ok(0),
     };
-    let open: Vec<i64> = reports::table
+    let resolved: Vec<(i64, String, String)> = reports::table
         .filter(reports::comment_id.eq(comment_id))
         .filter(reports::status.eq("open"))
-        .select(reports::reporter_id)
+        .order(reports::id)
+        .select((reports::reporter_id, reports::reference, reports::category))
         .load(conn)?;
-    if open.is_empty() {
+    if resolved.is_empty() {
         return Ok(0);
+    }
+    let open: Vec<i64> = resolved.iter().map(|r| r.0).collect();
+    for (_, reference, category) in &resolved {
+        super::outbox::emit(
+            conn,
+            site_id,
+            crate::domain::events::EventType::ReportResolved,
+            &super::outbox::comment_subject(comment_id),
+            |conn| {
+                Ok(serde_json::json!({
+                    "report": { "reference": reference, "category": category, "outcome": outcome },
+                    "comment": super::outbox::comment_ref(conn, comment_id)?,
+                    "decision": { "id": decision_id },
+                }))
+            },
+        )?;
     }
     diesel::update(
         reports::table
@@ -787,9 +835,31 @@ pub fn decide_appeal(
             }
         }
         let t = now();
+        let outcome = if reverse { "reversed" } else { "upheld" };
+        super::outbox::emit(
+            conn,
+            site_id,
+            crate::domain::events::EventType::AppealDecided,
+            &super::outbox::comment_subject(a.comment_id),
+            |conn| {
+                Ok(serde_json::json!({
+                    "appeal": {
+                        "id": a.id,
+                        "appellant": a.appellant,
+                        "report_reference": match a.report_id {
+                            Some(r) => Some(reference_of(conn, r)?),
+                            None => None,
+                        },
+                        "outcome": outcome,
+                        "reply": reply,
+                    },
+                    "comment": super::outbox::comment_ref(conn, a.comment_id)?,
+                }))
+            },
+        )?;
         diesel::update(appeals::table.find(a.id))
             .set((
-                appeals::status.eq(if reverse { "reversed" } else { "upheld" }),
+                appeals::status.eq(outcome),
                 appeals::reply.eq(Some(reply)),
                 appeals::decided_by.eq(Some(actor.key_id)),
                 appeals::decided_at.eq(Some(t)),
@@ -838,4 +908,11 @@ pub fn period(
             .load(conn)?,
         statements: statements_between(conn, site_id, Some(from), Some(to))?,
     })
+}
+
+fn reference_of(conn: &mut DbConnection, report_id: i64) -> Result<String, diesel::result::Error> {
+    reports::table
+        .find(report_id)
+        .select(reports::reference)
+        .first(conn)
 }

@@ -16,6 +16,7 @@ diesel::table! {
         created_at -> Timestamp,
         report_hide_threshold -> Double,
         thresholds -> Nullable<Text>,
+        coral_secrets -> Nullable<Text>,
     }
 }
 
@@ -230,6 +231,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        url -> Text,
+        description -> Nullable<Text>,
+        events -> Text,
+        secret_sealed -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        site_id -> BigInt,
+        event_id -> Text,
+        event_type -> Text,
+        subject -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        retry_until -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        endpoint_id -> BigInt,
+        attempt -> Integer,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(api_keys -> sites (site_id));
 diesel::joinable!(threads -> sites (site_id));
 diesel::joinable!(authors -> sites (site_id));
@@ -259,4 +310,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     appeals,
     rule_sets,
     console_sessions,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
 );

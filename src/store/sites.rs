@@ -136,3 +136,27 @@ pub fn instance_secret(
         .first(conn)?;
     hex::decode(stored).map_err(|e| StoreError::Other(e.into()))
 }
+
+/// Sets (or with `None` removes) a site's sealed Coral Talk signing secrets.
+pub fn set_coral_secrets(
+    conn: &mut DbConnection,
+    site_id: i64,
+    sealed: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(sites::table.find(site_id))
+        .set(sites::coral_secrets.eq(sealed))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The sites with Coral Talk secrets: `(site id, sealed secrets)`.
+pub fn coral_sites(conn: &mut DbConnection) -> Result<Vec<(i64, String)>, StoreError> {
+    let rows: Vec<(i64, Option<String>)> = sites::table
+        .filter(sites::coral_secrets.is_not_null())
+        .select((sites::id, sites::coral_secrets))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, s)| Some((id, s?)))
+        .collect())
+}

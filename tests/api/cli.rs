@@ -171,3 +171,19 @@ fn serve_logs_json_with_request_ids_and_never_the_key_or_email() {
             .unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
     }
 }
+
+#[test]
+fn purge_runs_from_the_command_line_and_says_what_it_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout_of(
+        vigie(dir.path())
+            .args(["purge"])
+            .env("VIGIE_RETENTION_DAYS", "30"),
+    );
+    assert!(
+        out.contains("purged personal data older than 30 days (IP data: 7 days)"),
+        "{out}"
+    );
+    assert!(out.contains("comment_ip"), "{out}");
+    assert!(dir.path().join("vigie.db").exists());
+}

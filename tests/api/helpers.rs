@@ -61,6 +61,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    _background: vigie::background::Background,
     _db: TestDb,
 }
 
@@ -140,6 +141,7 @@ pub async fn spawn_app_with(
         address,
         client: reqwest::Client::new(),
         state: app.state,
+        _background: app.background,
         _db: db,
     })
 }

@@ -1,0 +1,93 @@
+//! GDPR requests about one author (admin): erasure and export.
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{self, moderation::Actor, privacy};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureResponse {
+    /// Always `deleted`.
+    pub status: String,
+    pub erased: privacy::ErasureCounts,
+}
+
+fn admin(caller: &Caller) -> Result<Actor, ApiError> {
+    caller.require(&[Role::Admin])?;
+    Ok(Actor {
+        key_id: caller.key_id,
+        name: caller.name.clone(),
+        is_admin: true,
+    })
+}
+
+/// Erase an author (admin): their comment bodies, connection data, verdicts and notes, name,
+/// email hash and id go; the comments stay as `deleted` records and every decision and
+/// status change stays in the audit log, without personal data. The author's id is replaced,
+/// so the same id sent again starts a new author. Irreversible.
+#[utoipa::path(post, path = "/v1/authors/{id}/erase", tag = "privacy", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the site's id of the author")),
+    responses((status = 200, body = ErasureResponse),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/authors/{id}/erase")]
+#[tracing::instrument(name = "erase_author", skip_all, fields(key_id = caller.key_id))]
+pub async fn erase(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = admin(&caller)?;
+    let author = id.into_inner();
+    let reporter_identity = state.keyed_hash("reporter", &author);
+    let site = caller.site_id;
+    let wanted = author.clone();
+    let counts = store::run(&state.pool, move |conn| {
+        privacy::erase_author(conn, site, &wanted, &reporter_identity, &actor)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound("author".into()))?;
+    tracing::info!(comments = counts.comments, "author erased");
+    Ok(HttpResponse::Ok().json(ErasureResponse {
+        status: "deleted".into(),
+        erased: counts,
+    }))
+}
+
+/// Everything Vigie holds about an author, as JSON (admin): record, status history, comments
+/// with their verdicts, decisions and the reports on them (without the reporters), appeals,
+/// statements of reasons.
+#[utoipa::path(get, path = "/v1/authors/{id}/export", tag = "privacy", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the site's id of the author")),
+    responses((status = 200, body = Object),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/v1/authors/{id}/export")]
+#[tracing::instrument(name = "export_author", skip_all, fields(key_id = caller.key_id))]
+pub async fn export(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    admin(&caller)?;
+    let author = id.into_inner();
+    let site = caller.site_id;
+    let doc = store::run(&state.pool, move |conn| {
+        privacy::export_author(conn, site, &author)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound("author".into()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"author-export.json\"",
+        ))
+        .json(doc))
+}

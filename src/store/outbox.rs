@@ -1,0 +1,566 @@
+//! Webhooks in the database: endpoints, the outbox of deliveries (written in the transaction of
+//! the change that causes them), claims by the delivery worker and the attempt log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+use serde_json::{json, Value};
+
+use super::schema::{comments, threads, webhook_attempts, webhook_deliveries, webhook_endpoints};
+use super::{now, write_tx, DbConnection, StoreError};
+use crate::domain::events::EventType;
+use crate::domain::CommentStatus;
+
+/// At most this many endpoints per site.
+pub const MAX_ENDPOINTS_PER_SITE: i64 = 10;
+/// Retries are spaced by at most this much.
+pub const MAX_RETRY_DELAY_SECS: i64 = 3600;
+/// A delivery is retried for this long, then marked `failed` (manual redelivery remains).
+pub const RETRY_WINDOW_HOURS: i64 = 24;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct EndpointRecord {
+    pub id: i64,
+    pub site_id: i64,
+    pub url: String,
+    pub description: Option<String>,
+    pub events: String,
+    pub secret_sealed: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl EndpointRecord {
+    pub fn event_types(&self) -> Vec<EventType> {
+        self.events
+            .split_whitespace()
+            .filter_map(|e| e.parse().ok())
+            .collect()
+    }
+
+    fn wants(&self, event: EventType) -> bool {
+        self.events.contains(&format!(" {} ", event.as_str()))
+    }
+}
+
+/// How event types are stored: space-separated with a space at each end.
+pub fn events_column(events: &[EventType]) -> String {
+    let mut out = String::from(" ");
+    for e in events {
+        out.push_str(e.as_str());
+        out.push(' ');
+    }
+    out
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub site_id: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub subject: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub retry_until: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct AttemptRecord {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub endpoint_id: i64,
+    pub attempt: i32,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// Writes one event to the outbox: a delivery row per endpoint of the site that wants it
+/// (paused ones included), all with one event id. `data` is built only when some endpoint wants the event. Runs
+/// inside the caller's transaction.
+pub fn emit(
+    conn: &mut DbConnection,
+    site_id: i64,
+    event: EventType,
+    subject: &str,
+    data: impl FnOnce(&mut DbConnection) -> Result<Value, diesel::result::Error>,
+) -> Result<usize, diesel::result::Error> {
+    // Paused endpoints get their events too: they wait until the endpoint is resumed.
+    let endpoints: Vec<EndpointRecord> = webhook_endpoints::table
+        .filter(webhook_endpoints::site_id.eq(site_id))
+        .select(EndpointRecord::as_select())
+        .load(conn)?;
+    let wanting: Vec<i64> = endpoints
+        .iter()
+        .filter(|e| e.wants(event))
+        .map(|e| e.id)
+        .collect();
+    if wanting.is_empty() {
+        return Ok(0);
+    }
+    let t = now();
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let payload = json!({
+        "id": event_id,
+        "type": event.as_str(),
+        "created_at": t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "data": data(conn)?,
+    })
+    .to_string();
+    let retry_until = t + chrono::Duration::hours(RETRY_WINDOW_HOURS);
+    // One insert per endpoint: batch inserts are not available on the multi-backend connection.
+    for &endpoint_id in &wanting {
+        diesel::insert_into(webhook_deliveries::table)
+            .values((
+                webhook_deliveries::endpoint_id.eq(endpoint_id),
+                webhook_deliveries::site_id.eq(site_id),
+                webhook_deliveries::event_id.eq(&event_id),
+                webhook_deliveries::event_type.eq(event.as_str()),
+                webhook_deliveries::subject.eq(subject),
+                webhook_deliveries::payload.eq(&payload),
+                webhook_deliveries::status.eq("pending"),
+                webhook_deliveries::next_attempt_at.eq(t),
+                webhook_deliveries::retry_until.eq(retry_until),
+                webhook_deliveries::created_at.eq(t),
+            ))
+            .execute(conn)?;
+    }
+    Ok(wanting.len())
+}
+
+/// The event of a comment's status change (if the change is one readers would notice).
+/// `decision` describes the decision row that made it.
+pub fn emit_status_change(
+    conn: &mut DbConnection,
+    site_id: i64,
+    comment_id: i64,
+    from: Option<CommentStatus>,
+    to: CommentStatus,
+    decision: Value,
+) -> Result<usize, diesel::result::Error> {
+    let Some(event) = EventType::of_status_change(from, to) else {
+        return Ok(0);
+    };
+    emit(conn, site_id, event, &comment_subject(comment_id), |conn| {
+        Ok(json!({
+            "comment": comment_ref(conn, comment_id)?,
+            "from_status": from.map(CommentStatus::as_str),
+            "to_status": to.as_str(),
+            "decision": decision,
+        }))
+    })
+}
+
+/// How an event describes a decision row.
+pub fn decision_ref(
+    id: i64,
+    source: crate::domain::DecisionSource,
+    action: Option<&str>,
+    reason: Option<&str>,
+) -> Value {
+    json!({ "id": id, "source": source.as_str(), "action": action, "reason": reason })
+}
+
+/// The ordering key of a comment's events.
+pub fn comment_subject(comment_id: i64) -> String {
+    format!("comment:{comment_id}")
+}
+
+/// How events name a comment: ids and status only, never its text or its author's personal
+/// data (the site knows its own comment by `external_id`).
+pub fn comment_ref(
+    conn: &mut DbConnection,
+    comment_id: i64,
+) -> Result<Value, diesel::result::Error> {
+    let (external_id, thread, status, revision): (String, String, String, i32) = comments::table
+        .inner_join(threads::table)
+        .filter(comments::id.eq(comment_id))
+        .select((
+            comments::external_id,
+            threads::external_id,
+            comments::status,
+            comments::revision,
+        ))
+        .first(conn)?;
+    Ok(json!({
+        "id": comment_id,
+        "external_id": external_id,
+        "thread_id": thread,
+        "status": status,
+        "revision": revision,
+    }))
+}
+
+/// A delivery claimed by a worker, with what it needs to send it.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub delivery: DeliveryRecord,
+    pub url: String,
+    pub secret_sealed: String,
+}
+
+#[derive(QueryableByName)]
+struct ClaimedId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Claims up to `limit` due deliveries for `lease`: the oldest pending delivery of each
+/// (endpoint, subject) whose time has come, so one subject's events go out in order. Rows are
+/// taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL (replicas never take the same row) and
+/// in a `BEGIN IMMEDIATE` transaction on SQLite.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    lease: chrono::Duration,
+    limit: i64,
+) -> Result<Vec<DueDelivery>, StoreError> {
+    let t = now();
+    let until = t + lease;
+    let pg = matches!(conn, DbConnection::Pg(_));
+    let sql = format!(
+        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN ( \
+           SELECT d.id FROM webhook_deliveries d \
+           WHERE d.status = 'pending' AND d.next_attempt_at <= $2 \
+             AND (d.locked_until IS NULL OR d.locked_until < $2) \
+             AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.active) \
+             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+                 WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject \
+                   AND p.status = 'pending' AND p.id < d.id) \
+           ORDER BY d.id LIMIT $3{}) RETURNING id",
+        if pg { " FOR UPDATE SKIP LOCKED" } else { "" }
+    );
+    let sql = if pg { sql } else { sql.replace('$', "?") };
+    let ids: Vec<i64> = write_tx(conn, |conn| {
+        diesel::sql_query(sql)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(t)
+            .bind::<BigInt, _>(limit)
+            .load::<ClaimedId>(conn)
+    })?
+    .into_iter()
+    .map(|c| c.id)
+    .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(DeliveryRecord, String, String)> = webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .filter(webhook_deliveries::id.eq_any(&ids))
+        .order(webhook_deliveries::id)
+        .select((
+            DeliveryRecord::as_select(),
+            webhook_endpoints::url,
+            webhook_endpoints::secret_sealed,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(delivery, url, secret_sealed)| DueDelivery {
+            delivery,
+            url,
+            secret_sealed,
+        })
+        .collect())
+}
+
+/// What one attempt gave.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl AttemptOutcome {
+    pub fn succeeded(&self) -> bool {
+        self.status_code.is_some_and(|c| (200..300).contains(&c))
+    }
+}
+
+/// Records an attempt: delivered on a 2xx; otherwise the next try after `retry_delay`, or
+/// `failed` once past the delivery's retry window.
+pub fn record_attempt(
+    conn: &mut DbConnection,
+    delivery: &DeliveryRecord,
+    outcome: &AttemptOutcome,
+    retry_delay: chrono::Duration,
+) -> Result<(), StoreError> {
+    let t = now();
+    let attempt = delivery.attempts + 1;
+    let code = outcome.status_code.map(i32::from);
+    let error = outcome.error.as_deref().map(|e| truncate(e, 500));
+    write_tx(conn, |conn| {
+        let target = webhook_deliveries::table.find(delivery.id);
+        if outcome.succeeded() {
+            diesel::update(target)
+                .set((
+                    webhook_deliveries::status.eq("delivered"),
+                    webhook_deliveries::attempts.eq(attempt),
+                    webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
+                    webhook_deliveries::last_status_code.eq(code),
+                    webhook_deliveries::last_error.eq(None::<String>),
+                    webhook_deliveries::delivered_at.eq(Some(t)),
+                ))
+                .execute(conn)?;
+        } else {
+            let next = t + retry_delay;
+            let status = if next > delivery.retry_until {
+                "failed"
+            } else {
+                "pending"
+            };
+            diesel::update(target)
+                .set((
+                    webhook_deliveries::status.eq(status),
+                    webhook_deliveries::attempts.eq(attempt),
+                    webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
+                    webhook_deliveries::next_attempt_at.eq(next),
+                    webhook_deliveries::last_status_code.eq(code),
+                    webhook_deliveries::last_error.eq(error.as_deref()),
+                ))
+                .execute(conn)?;
+        }
+        diesel::insert_into(webhook_attempts::table)
+            .values((
+                webhook_attempts::delivery_id.eq(delivery.id),
+                webhook_attempts::endpoint_id.eq(delivery.endpoint_id),
+                webhook_attempts::attempt.eq(attempt),
+                webhook_attempts::status_code.eq(code),
+                webhook_attempts::error.eq(error.as_deref()),
+                webhook_attempts::duration_ms.eq(outcome.duration_ms),
+                webhook_attempts::created_at.eq(t),
+            ))
+            .execute(conn)?;
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// A new endpoint's fields.
+pub struct NewEndpoint<'a> {
+    pub url: &'a str,
+    pub description: Option<&'a str>,
+    pub events: &'a [EventType],
+    pub secret_sealed: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    #[error("a site has at most {MAX_ENDPOINTS_PER_SITE} webhook endpoints")]
+    TooMany,
+    #[error("webhook endpoint not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+pub fn create_endpoint(
+    conn: &mut DbConnection,
+    site_id: i64,
+    new: &NewEndpoint<'_>,
+) -> Result<EndpointRecord, EndpointError> {
+    write_tx(conn, |conn| {
+        let count: i64 = webhook_endpoints::table
+            .filter(webhook_endpoints::site_id.eq(site_id))
+            .count()
+            .get_result(conn)?;
+        if count >= MAX_ENDPOINTS_PER_SITE {
+            return Err(EndpointError::TooMany);
+        }
+        let t = now();
+        Ok(diesel::insert_into(webhook_endpoints::table)
+            .values((
+                webhook_endpoints::site_id.eq(site_id),
+                webhook_endpoints::url.eq(new.url),
+                webhook_endpoints::description.eq(new.description),
+                webhook_endpoints::events.eq(events_column(new.events)),
+                webhook_endpoints::secret_sealed.eq(new.secret_sealed),
+                webhook_endpoints::active.eq(true),
+                webhook_endpoints::created_at.eq(t),
+                webhook_endpoints::updated_at.eq(t),
+            ))
+            .returning(webhook_endpoints::all_columns)
+            .get_result(conn)?)
+    })
+}
+
+pub fn endpoints(conn: &mut DbConnection, site_id: i64) -> Result<Vec<EndpointRecord>, StoreError> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::site_id.eq(site_id))
+        .order(webhook_endpoints::id)
+        .select(EndpointRecord::as_select())
+        .load(conn)?)
+}
+
+pub fn endpoint(
+    conn: &mut DbConnection,
+    site_id: i64,
+    id: i64,
+) -> Result<Option<EndpointRecord>, StoreError> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::site_id.eq(site_id))
+        .filter(webhook_endpoints::id.eq(id))
+        .select(EndpointRecord::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Changes to an endpoint; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct EndpointChanges {
+    pub url: Option<String>,
+    pub description: Option<Option<String>>,
+    pub events: Option<Vec<EventType>>,
+    pub active: Option<bool>,
+    pub secret_sealed: Option<String>,
+}
+
+pub fn update_endpoint(
+    conn: &mut DbConnection,
+    site_id: i64,
+    id: i64,
+    changes: EndpointChanges,
+) -> Result<EndpointRecord, EndpointError> {
+    write_tx(conn, |conn| {
+        let current = endpoint(conn, site_id, id)
+            .map_err(|e| EndpointError::Db(e.into()))?
+            .ok_or(EndpointError::NotFound)?;
+        let events = changes
+            .events
+            .as_deref()
+            .map(events_column)
+            .unwrap_or(current.events);
+        Ok(diesel::update(webhook_endpoints::table.find(id))
+            .set((
+                webhook_endpoints::url.eq(changes.url.unwrap_or(current.url)),
+                webhook_endpoints::description
+                    .eq(changes.description.unwrap_or(current.description)),
+                webhook_endpoints::events.eq(events),
+                webhook_endpoints::active.eq(changes.active.unwrap_or(current.active)),
+                webhook_endpoints::secret_sealed
+                    .eq(changes.secret_sealed.unwrap_or(current.secret_sealed)),
+                webhook_endpoints::updated_at.eq(now()),
+            ))
+            .returning(webhook_endpoints::all_columns)
+            .get_result(conn)?)
+    })
+}
+
+/// Deletes an endpoint with its deliveries and attempt log.
+pub fn delete_endpoint(conn: &mut DbConnection, site_id: i64, id: i64) -> Result<bool, StoreError> {
+    let deleted = write_tx(conn, |conn| {
+        let exists = endpoint(conn, site_id, id).map_err(diesel::result::Error::from)?;
+        if exists.is_none() {
+            return Ok::<_, diesel::result::Error>(false);
+        }
+        diesel::delete(webhook_attempts::table.filter(webhook_attempts::endpoint_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::endpoint_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(webhook_endpoints::table.find(id)).execute(conn)?;
+        Ok(true)
+    })?;
+    Ok(deleted)
+}
+
+/// The latest deliveries of an endpoint, newest first, each with its latest attempts.
+pub fn deliveries(
+    conn: &mut DbConnection,
+    endpoint_id: i64,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(DeliveryRecord, Vec<AttemptRecord>)>, StoreError> {
+    let mut q = webhook_deliveries::table
+        .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
+        .into_boxed();
+    if let Some(status) = status {
+        q = q.filter(webhook_deliveries::status.eq(status.to_owned()));
+    }
+    let rows: Vec<DeliveryRecord> = q
+        .order(webhook_deliveries::id.desc())
+        .limit(limit)
+        .select(DeliveryRecord::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
+    let attempts: Vec<AttemptRecord> = webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq_any(&ids))
+        .order(webhook_attempts::id.desc())
+        .select(AttemptRecord::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|d| {
+            let mine: Vec<AttemptRecord> = attempts
+                .iter()
+                .filter(|a| a.delivery_id == d.id)
+                .take(10)
+                .cloned()
+                .collect();
+            (d, mine)
+        })
+        .collect())
+}
+
+/// Queues a delivery again now (whatever its state), with a fresh retry window. `None` when
+/// the endpoint has no such delivery.
+pub fn redeliver(
+    conn: &mut DbConnection,
+    endpoint_id: i64,
+    delivery_id: i64,
+) -> Result<Option<DeliveryRecord>, StoreError> {
+    let t = now();
+    let updated = write_tx(conn, |conn| {
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::id.eq(delivery_id))
+                .filter(webhook_deliveries::endpoint_id.eq(endpoint_id)),
+        )
+        .set((
+            webhook_deliveries::status.eq("pending"),
+            webhook_deliveries::next_attempt_at.eq(t),
+            webhook_deliveries::retry_until.eq(t + chrono::Duration::hours(RETRY_WINDOW_HOURS)),
+            webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .returning(webhook_deliveries::all_columns)
+        .get_result(conn)
+        .optional()
+    })?;
+    Ok(updated)
+}
+
+/// Delivery bookkeeping older than `before` (delivered or given up) is dropped by the purge.
+pub fn purge_old(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, StoreError> {
+    let n = write_tx(conn, |conn| {
+        let old = webhook_deliveries::table
+            .filter(webhook_deliveries::created_at.lt(before))
+            .filter(webhook_deliveries::status.ne("pending"))
+            .select(webhook_deliveries::id);
+        diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(old)))
+            .execute(conn)?;
+        diesel::delete(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::created_at.lt(before))
+                .filter(webhook_deliveries::status.ne("pending")),
+        )
+        .execute(conn)
+    })?;
+    Ok(n)
+}
