@@ -37,7 +37,11 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
     let key = store::sites::instance_secret(&mut conn, settings.secret_key.as_deref())
         .context("cannot read the hashing key")?;
     drop(conn);
-    Ok(AppState::new(pool, settings, key, judge))
+    let writer = match store::Backend::from_url(&settings.database_url) {
+        store::Backend::Sqlite(_) => Some(store::writer::Writer::start(&pool)?),
+        store::Backend::Postgres(_) => None,
+    };
+    Ok(AppState::new(pool, settings, key, judge, writer))
 }
 
 impl Application {

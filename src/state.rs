@@ -16,15 +16,24 @@ pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub judge: Arc<Judge>,
+    /// SQLite only: the group-commit writer that intake writes go through.
+    pub writer: Option<crate::store::writer::Writer>,
     hash_key: Arc<Vec<u8>>,
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, settings: Settings, hash_key: Vec<u8>, judge: Judge) -> Self {
+    pub fn new(
+        pool: DbPool,
+        settings: Settings,
+        hash_key: Vec<u8>,
+        judge: Judge,
+        writer: Option<crate::store::writer::Writer>,
+    ) -> Self {
         AppState {
             pool,
             settings: Arc::new(settings),
             judge: Arc::new(judge),
+            writer,
             hash_key: Arc::new(hash_key),
         }
     }

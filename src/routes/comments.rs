@@ -131,7 +131,9 @@ pub(crate) async fn take_in(
     };
     let judge = state.judge.clone();
     let repeat_window = chrono::Duration::seconds(state.settings.repeat_window_secs.max(0));
-    store::run(&state.pool, move |conn| {
+    // Reads and scoring on a pooled connection; the write through the group-commit writer
+    // on SQLite, in a transaction of its own on PostgreSQL.
+    let (ctx, submission) = store::run(&state.pool, move |conn| {
         let site = store::sites::by_id(conn, ctx.site_id)?
             .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
         let (_, rules) = judge.rules_for(conn, site.id)?;
@@ -155,9 +157,22 @@ pub(crate) async fn take_in(
             verdict: Some(store_comments::Scored::new(verdict, &thresholds)),
             ..ctx
         };
-        Ok(store_comments::submit(conn, &ctx, &submission))
+        Ok((ctx, submission))
     })
-    .await
+    .await?;
+    match &state.writer {
+        Some(writer) => {
+            writer
+                .write(move |conn| store_comments::submit(conn, &ctx, &submission))
+                .await
+        }
+        None => {
+            store::run(&state.pool, move |conn| {
+                Ok(store_comments::submit(conn, &ctx, &submission))
+            })
+            .await
+        }
+    }
 }
 
 pub(crate) fn intake_error(e: store_comments::IntakeError) -> ApiError {

@@ -288,13 +288,19 @@ pub async fn moderate(
     let remaining = deadline.saturating_sub(started.elapsed());
     // Past the deadline Coral would drop the answer anyway: say "no opinion" in time. The
     // intake itself runs to completion on its blocking thread and is recorded.
-    let outcome = match actix_web::rt::time::timeout(
-        remaining,
-        super::comments::take_in(&state, site_id, submission),
-    )
-    .await
-    {
-        Ok(result) => result?,
+    // The intake runs as a task of its own, so that it completes even when the answer goes
+    // without it.
+    let intake_state = state.clone();
+    let intake = actix_web::rt::spawn(async move {
+        super::comments::take_in(&intake_state, site_id, submission).await
+    });
+    let outcome = match actix_web::rt::time::timeout(remaining, intake).await {
+        Ok(Ok(result)) => result?,
+        Ok(Err(e)) => {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "intake task failed: {e}"
+            )))
+        }
         Err(_) => {
             tracing::warn!(
                 site_id,

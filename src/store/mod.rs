@@ -11,6 +11,7 @@ pub mod records;
 pub mod reports;
 pub mod schema;
 pub mod sites;
+pub mod writer;
 
 use std::time::Duration;
 
@@ -317,11 +318,13 @@ where
         .ok()
         .flatten()
         .is_some();
-    let _gate = (!nested).then(|| {
-        SQLITE_WRITE_GATE
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    });
+    if nested {
+        // Inside a transaction (a group-commit batch, or a caller's): a savepoint.
+        return conn.transaction(f);
+    }
+    let _gate = SQLITE_WRITE_GATE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     // What SqliteConnection::immediate_transaction does, but handing the closure the enum.
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let result = f(conn);
