@@ -188,7 +188,7 @@ pub fn submit(
         attempts += 1;
         match write_tx(conn, |conn| submit_once(conn, ctx, sub)) {
             Err(IntakeError::Db(e)) if is_unique_violation(&e) && attempts < 4 => continue,
-            Ok(Some(id)) => return Ok(Intake::Created(view(conn, id)?.ok_or_else(missing)?)),
+            Ok(Some(created)) => return Ok(Intake::Created(created)),
             Ok(None) => {
                 let id =
                     by_external_id(conn, ctx.site_id, &sub.external_id)?.ok_or_else(missing)?;
@@ -203,12 +203,12 @@ fn missing() -> StoreError {
     StoreError::Other(anyhow::anyhow!("comment vanished after intake"))
 }
 
-/// `Some(id)` of the comment created, `None` when it already existed.
+/// `Some` comment created, `None` when it already existed.
 fn submit_once(
     conn: &mut DbConnection,
     ctx: &IntakeContext,
     sub: &CommentSubmission,
-) -> Result<Option<i64>, IntakeError> {
+) -> Result<Option<CommentView>, IntakeError> {
     if by_external_id(conn, ctx.site_id, &sub.external_id)?.is_some() {
         return Ok(None);
     }
@@ -304,7 +304,7 @@ fn submit_once(
         ),
         None => (None, None),
     };
-    let id = diesel::insert_into(comments::table)
+    let record = diesel::insert_into(comments::table)
         .values(NewComment {
             site_id: ctx.site_id,
             thread_id: thread.id,
@@ -326,8 +326,9 @@ fn submit_once(
             score_spam: spam,
             body_hash: ctx.body_hash.as_deref(),
         })
-        .returning(comments::id)
-        .get_result::<i64>(conn)?;
+        .returning(comments::all_columns)
+        .get_result::<CommentRecord>(conn)?;
+    let id = record.id;
     let decision_id = diesel::insert_into(decisions::table)
         .values(NewDecision {
             comment_id: id,
@@ -369,10 +370,6 @@ fn submit_once(
             .find(ctx.site_id)
             .select(super::schema::sites::slug)
             .first(conn)?;
-        let record = comments::table
-            .find(id)
-            .select(CommentRecord::as_select())
-            .first(conn)?;
         super::reports::record_statement(
             conn,
             &slug,
@@ -391,7 +388,14 @@ fn submit_once(
             },
         )?;
     }
-    Ok(Some(id))
+    // What `view` would read back, from what was just written.
+    Ok(Some(CommentView {
+        comment: record,
+        thread_external_id: thread.external_id,
+        author_external_id: author.external_id,
+        author_name: author.display_name,
+        parent_external_id: sub.parent_external_id.clone(),
+    }))
 }
 
 fn find_or_create_thread(

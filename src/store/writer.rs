@@ -4,13 +4,14 @@
 //! a 201 still means the comment is on disk.
 //!
 //! SQLite has a single writer anyway; queueing the jobs here instead of on its lock turns N
-//! commits (N syncs of the WAL) into one. A job that fails rolls back its savepoint only; the
-//! others of the batch commit.
+//! commits (N syncs of the WAL) into one. A job does its writes in [`super::write_tx`], which is
+//! a savepoint inside the batch: a job that fails rolls back its own writes only, and the others
+//! of the batch commit. (One savepoint per job, not two: each costs a sub-journal of the pages
+//! it touches.)
 
 use std::panic::AssertUnwindSafe;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DbConnection, DbPool, StoreError};
@@ -56,8 +57,9 @@ impl Writer {
         Ok(Writer { jobs })
     }
 
-    /// Runs `f` in the next batch, in its own savepoint; its result once the batch is
-    /// committed. `Err(e)` from `f` rolls back `f`'s writes only.
+    /// Runs `f` in the next batch; its result once the batch is committed. `f` must do its
+    /// writes inside [`super::write_tx`] (a savepoint here) so that an error rolls back its
+    /// writes only.
     pub async fn write<T, E, F>(&self, f: F) -> Result<Result<T, E>, StoreError>
     where
         T: Send + 'static,
@@ -68,7 +70,7 @@ impl Writer {
         let span = tracing::Span::current();
         let job: Job = Box::new(move |conn| {
             let _entered = span.enter();
-            let result = conn.transaction(f);
+            let result = f(conn);
             Box::new(move |committed: Result<(), String>| {
                 let out = match (result, committed) {
                     (Err(e), _) => Ok(Err(e)),
