@@ -112,15 +112,18 @@ pub fn author_history(
     let recent = t - chrono::Duration::days(RECENT_REJECTIONS_DAYS);
     let window = t - repeat_window;
     // Plain SQL for the conditional sums; the placeholders differ per backend, every value is
-    // a bind parameter.
+    // a bind parameter. The author's id comes from a scalar subquery so that the comments are
+    // found by `comments_author_body` even before the planner has statistics: as a join,
+    // PostgreSQL planned a fresh table through another index and read every comment of the
+    // site per intake until autovacuum analysed it.
     let sql = |p: [&str; 6]| {
         format!(
             "SELECT \
                COALESCE(SUM(CASE WHEN c.status = {} THEN 1 ELSE 0 END), 0) AS approved, \
                COALESCE(SUM(CASE WHEN c.status = {} AND c.updated_at >= {} THEN 1 ELSE 0 END), 0) AS rejected, \
                COALESCE(SUM(CASE WHEN c.body_hash = {} AND c.created_at >= {} THEN 1 ELSE 0 END), 0) AS same \
-             FROM comments c JOIN authors a ON a.id = c.author_id \
-             WHERE a.site_id = {} AND a.external_id = ?",
+             FROM comments c \
+             WHERE c.author_id = (SELECT a.id FROM authors a WHERE a.site_id = {} AND a.external_id = ?)",
             p[0], p[1], p[2], p[3], p[4], p[5]
         )
     };
