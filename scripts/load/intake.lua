@@ -8,10 +8,30 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- VIGIE_RATE (comments/s over all connections, VIGIE_CONNECTIONS of them, VIGIE_THREADS
+-- threads): each connection waits between a response and its next request; the wait is
+-- corrected every second from the rate reached (wrk is closed-loop: the wait has to leave
+-- room for the latency). Read the achieved rate in wrk's "Requests/sec".
+local wait_ms = 0
+local target = 0       -- responses per second wanted from this thread
+local per_thread = 1   -- connections of this thread
+local second, seen = 0, 0
+
 function init(args)
+  local rate = tonumber(os.getenv("VIGIE_RATE") or "0")
+  local threads_n = tonumber(os.getenv("VIGIE_THREADS") or "1")
+  per_thread = tonumber(os.getenv("VIGIE_CONNECTIONS") or "1") / threads_n
+  if rate > 0 then
+    target = rate / threads_n
+    wait_ms = per_thread * 1000 / target
+  end
   local path = os.getenv("VIGIE_BODIES") or "target/load/bodies.jsonl"
   for line in io.lines(path) do bodies[#bodies + 1] = line end
   run = os.getenv("VIGIE_RUN") or tostring(os.time())
+end
+
+function delay()
+  return wait_ms
 end
 
 function request()
@@ -30,6 +50,17 @@ end
 local codes = {}
 function response(status, headers, body)
   codes[status] = (codes[status] or 0) + 1
+  if target > 0 then
+    local now = os.time()
+    if now ~= second then
+      if seen > 0 and second > 0 then
+        -- Wanted per_thread/target s between requests of a connection, had per_thread/seen.
+        wait_ms = math.max(0, wait_ms + (per_thread / target - per_thread / seen) * 1000)
+      end
+      second, seen = now, 0
+    end
+    seen = seen + 1
+  end
 end
 
 function done(summary, latency, requests)

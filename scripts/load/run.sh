@@ -2,7 +2,10 @@
 # Load test of POST /v1/comments against the release build on loopback, with wrk.
 #   scripts/load/run.sh sqlite            # a fresh SQLite file
 #   scripts/load/run.sh postgres URL      # a fresh database on the server of URL (role must CREATEDB)
-# Environment: DURATION (default 20s), CONNECTIONS (32), THREADS (1), SYNCHRONOUS (full).
+# Environment: DURATION (default 20s), CONNECTIONS (32), THREADS (1), SYNCHRONOUS (full),
+# RATES (fixed rates in comments/s measured after the maximum, default "1000 2000"; "" for none).
+# Prints, from one server: the maximum rate, latency at each fixed rate, and the no-op route
+# (GET /healthz: HTTP, routing, logging and metrics, no database) for comparison.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 backend=${1:-sqlite}
@@ -31,5 +34,14 @@ VIGIE_KEY=$(target/release/vigie keys create --site load --role ingest --quiet)
 export VIGIE_KEY VIGIE_BODIES=target/load/bodies.jsonl VIGIE_RUN=$$
 target/release/vigie serve & server=$!
 for _ in $(seq 1 50); do curl -sf "http://$VIGIE_LISTEN/healthz" >/dev/null && break; sleep 0.1; done
-echo "== $backend, $connections connections, $duration, synchronous=$VIGIE_SQLITE_SYNCHRONOUS"
+durability="synchronous=$VIGIE_SQLITE_SYNCHRONOUS"
+[ "$backend" = postgres ] && durability="synchronous_commit=$(psql "$VIGIE_DATABASE_URL" -Atc 'SHOW synchronous_commit')"
+echo "== $backend, $connections connections, $duration, $durability, maximum rate"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s scripts/load/intake.lua "http://$VIGIE_LISTEN"
+for rate in ${RATES-1000 2000}; do
+  echo "== fixed rate: $rate comments/s asked"
+  VIGIE_RUN=$$-$rate VIGIE_RATE=$rate VIGIE_CONNECTIONS=$connections VIGIE_THREADS=$threads \
+    wrk -t"$threads" -c"$connections" -d"$duration" -s scripts/load/intake.lua "http://$VIGIE_LISTEN"
+done
+echo "== no-op route GET /healthz, same server"
+wrk -t"$threads" -c"$connections" -d"$duration" --latency "http://$VIGIE_LISTEN/healthz" | grep -E "Requests/sec|99%|50%"
