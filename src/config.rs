@@ -10,7 +10,8 @@
 //! `VIGIE_BRIGADING_WINDOW_SECS`, `VIGIE_APPEAL_WINDOW_DAYS`, `VIGIE_LOG_LEVEL`, `VIGIE_WORKERS`, `VIGIE_SHUTDOWN_TIMEOUT_SECS`, `VIGIE_IP_STORAGE`,
 //! `VIGIE_RETENTION_DAYS`, `VIGIE_IP_RETENTION_DAYS`, `VIGIE_PURGE_INTERVAL_SECS`,
 //! `VIGIE_WEBHOOK_POLL_MS`, `VIGIE_WEBHOOK_TIMEOUT_MS`, `VIGIE_WEBHOOK_RETRY_BASE_MS`,
-//! `VIGIE_WEBHOOK_CONCURRENCY`, `VIGIE_CORAL_DEADLINE_MS`.
+//! `VIGIE_WEBHOOK_CONCURRENCY`, `VIGIE_CORAL_DEADLINE_MS`, `VIGIE_DB_STARTUP_WAIT_SECS`,
+//! `VIGIE_DB_RETRY_MAX_MS`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,6 +37,11 @@ pub struct Settings {
     pub connect_timeout_ms: u64,
     /// PostgreSQL `statement_timeout`.
     pub statement_timeout_ms: u64,
+    /// At start, how long to keep trying to reach PostgreSQL (it may start after Vigie) before
+    /// giving up; 0 tries once.
+    pub db_startup_wait_secs: u64,
+    /// Longest pause between two of those tries (they start at 250 ms and double).
+    pub db_retry_max_ms: u64,
     /// SQLite `synchronous`: `full` survives power loss, `normal` survives a process crash.
     pub sqlite_synchronous: String,
     /// How long a SQLite writer waits for the lock.
@@ -116,6 +122,8 @@ impl Default for Settings {
             pool_size: 8,
             connect_timeout_ms: 5_000,
             statement_timeout_ms: 30_000,
+            db_startup_wait_secs: 60,
+            db_retry_max_ms: 5_000,
             sqlite_synchronous: "full".into(),
             sqlite_busy_timeout_ms: 5_000,
             max_request_bytes: 64 * 1024,

@@ -21,6 +21,43 @@ pub struct Application {
     pub background: crate::background::Background,
 }
 
+/// First pause between two tries to reach PostgreSQL at start.
+const FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Opens the pool and migrates. PostgreSQL may come up after Vigie (compose, Kubernetes): until
+/// `db_startup_wait_secs` have passed, a failure is logged and tried again after a pause that
+/// starts at 250 ms and doubles up to `db_retry_max_ms`. A SQLite file is tried once.
+fn connect_and_migrate(settings: &Settings) -> anyhow::Result<(store::DbPool, Vec<String>)> {
+    let retry = matches!(
+        store::Backend::from_url(&settings.database_url),
+        store::Backend::Postgres(_)
+    );
+    let deadline = std::time::Instant::now()
+        + std::time::Duration::from_secs(if retry {
+            settings.db_startup_wait_secs
+        } else {
+            0
+        });
+    let max_pause = std::time::Duration::from_millis(settings.db_retry_max_ms.max(1));
+    let mut pause = FIRST_RETRY.min(max_pause);
+    for attempt in 1.. {
+        let result = store::connect(&settings.db_options())
+            .and_then(|pool| store::migrate(&pool).map(|applied| (pool, applied)));
+        match result {
+            Ok(done) => return Ok(done),
+            Err(e) if std::time::Instant::now() + pause < deadline => {
+                // The error names the backend and PostgreSQL's message, never the URL.
+                tracing::warn!(attempt, error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64,
+                    "database not reachable yet");
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(max_pause);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
 /// Opens the database, migrates it, and prepares the shared state.
 pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
     let judge = crate::judge::Judge::load(
@@ -28,8 +65,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         settings.rules_file.as_deref().map(std::path::Path::new),
     )?;
     tracing::info!(model = judge.model_version(), "model loaded");
-    let pool = store::connect(&settings.db_options())?;
-    let applied = store::migrate(&pool)?;
+    let (pool, applied) = connect_and_migrate(&settings)?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }

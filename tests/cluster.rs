@@ -900,3 +900,76 @@ async fn database_down_answers_503_with_retry_after_and_recovers() {
         "PostgreSQL's own error is reported: {log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_start_vigie_waits_for_postgresql_with_backoff_or_exits_when_told_not_to() {
+    let Some(admin_url) = postgres_admin_url() else {
+        return;
+    };
+    let db = PgDb::create(admin_url);
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_key(dir.path(), &db.url, "numerama", "ingest", "cms");
+    let mut url = url::Url::parse(&db.url).unwrap();
+    let upstream = std::net::ToSocketAddrs::to_socket_addrs(&(
+        url.host_str().unwrap().to_owned(),
+        url.port().unwrap_or(5432),
+    ))
+    .unwrap()
+    .next()
+    .unwrap();
+    let relay = Relay::start(upstream);
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(relay.port)).unwrap();
+    relay.cut();
+
+    // Told not to wait: one try, a clear error, a failing exit status.
+    let output = vigie(dir.path(), url.as_str())
+        .arg("serve")
+        .env("VIGIE_DB_STARTUP_WAIT_SECS", "0")
+        .env("VIGIE_CONNECT_TIMEOUT_MS", "1000")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.to_lowercase().contains("postgres"), "{stderr}");
+    assert!(
+        !stderr.contains("vigie:vigie@"),
+        "no password in errors: {stderr}"
+    );
+
+    // Waiting (the default): PostgreSQL comes back 3 s later and Vigie starts by itself.
+    let starting = {
+        let (dir, url) = (dir.path().to_owned(), url.to_string());
+        std::thread::spawn(move || {
+            Server::start(
+                &dir,
+                &url,
+                &[
+                    ("VIGIE_CONNECT_TIMEOUT_MS", "500"),
+                    ("VIGIE_DB_RETRY_MAX_MS", "1000"),
+                ],
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    relay.restore();
+    let server = starting.join().unwrap();
+    let log = server.log.lock().unwrap().join("\n");
+    let retries = log.matches("database not reachable yet").count();
+    assert!(
+        retries >= 2,
+        "tried again with pauses while it was down: {log}"
+    );
+    assert!(
+        !log.contains("vigie:vigie@"),
+        "no password in the log: {log}"
+    );
+    let created = client()
+        .post(server.url("/v1/comments"))
+        .bearer_auth(&key)
+        .json(&comment("after-wait", "t"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+}
