@@ -812,6 +812,22 @@ impl Relay {
         Relay { port, down, open }
     }
 
+    /// A relay to the server of `database_url`, and the URL that goes through it.
+    fn in_front_of(database_url: &str) -> (Relay, url::Url) {
+        let mut url = url::Url::parse(database_url).unwrap();
+        let upstream = std::net::ToSocketAddrs::to_socket_addrs(&(
+            url.host_str().unwrap().to_owned(),
+            url.port().unwrap_or(5432),
+        ))
+        .unwrap()
+        .next()
+        .unwrap();
+        let relay = Relay::start(upstream);
+        url.set_host(Some("127.0.0.1")).unwrap();
+        url.set_port(Some(relay.port)).unwrap();
+        (relay, url)
+    }
+
     fn cut(&self) {
         self.down.store(true, Ordering::SeqCst);
         for s in self.open.lock().unwrap().drain(..) {
@@ -832,17 +848,7 @@ async fn database_down_answers_503_with_retry_after_and_recovers() {
     let db = PgDb::create(admin_url);
     let dir = tempfile::tempdir().unwrap();
     let key = create_key(dir.path(), &db.url, "numerama", "ingest", "cms");
-    let mut url = url::Url::parse(&db.url).unwrap();
-    let upstream = std::net::ToSocketAddrs::to_socket_addrs(&(
-        url.host_str().unwrap().to_owned(),
-        url.port().unwrap_or(5432),
-    ))
-    .unwrap()
-    .next()
-    .unwrap();
-    let relay = Relay::start(upstream);
-    url.set_host(Some("127.0.0.1")).unwrap();
-    url.set_port(Some(relay.port)).unwrap();
+    let (relay, url) = Relay::in_front_of(&db.url);
     let server = Server::start(
         dir.path(),
         url.as_str(),
@@ -909,17 +915,7 @@ async fn at_start_vigie_waits_for_postgresql_with_backoff_or_exits_when_told_not
     let db = PgDb::create(admin_url);
     let dir = tempfile::tempdir().unwrap();
     let key = create_key(dir.path(), &db.url, "numerama", "ingest", "cms");
-    let mut url = url::Url::parse(&db.url).unwrap();
-    let upstream = std::net::ToSocketAddrs::to_socket_addrs(&(
-        url.host_str().unwrap().to_owned(),
-        url.port().unwrap_or(5432),
-    ))
-    .unwrap()
-    .next()
-    .unwrap();
-    let relay = Relay::start(upstream);
-    url.set_host(Some("127.0.0.1")).unwrap();
-    url.set_port(Some(relay.port)).unwrap();
+    let (relay, url) = Relay::in_front_of(&db.url);
     relay.cut();
 
     // Told not to wait: one try, a clear error, a failing exit status.
