@@ -90,10 +90,11 @@ pub fn authenticate(
     conn: &mut DbConnection,
     secret: &str,
 ) -> Result<Option<ApiKeyRecord>, StoreError> {
-    Ok(api_keys::table
-        .filter(api_keys::secret_hash.eq(hash_secret(secret)))
+    let hash = hash_secret(secret);
+    Ok(super::on_backend!(conn, |c| api_keys::table
+        .filter(api_keys::secret_hash.eq(&hash))
         .filter(api_keys::revoked_at.is_null())
         .select(ApiKeyRecord::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }

@@ -100,10 +100,10 @@ pub fn emit(
     data: impl FnOnce(&mut DbConnection) -> Result<Value, diesel::result::Error>,
 ) -> Result<usize, diesel::result::Error> {
     // Paused endpoints get their events too: they wait until the endpoint is resumed.
-    let endpoints: Vec<EndpointRecord> = webhook_endpoints::table
+    let endpoints: Vec<EndpointRecord> = super::on_backend!(conn, |c| webhook_endpoints::table
         .filter(webhook_endpoints::site_id.eq(site_id))
         .select(EndpointRecord::as_select())
-        .load(conn)?;
+        .load(c))?;
     let wanting: Vec<i64> = endpoints
         .iter()
         .filter(|e| e.wants(event))

@@ -31,11 +31,11 @@ pub fn find_or_create(conn: &mut DbConnection, slug: &str) -> Result<SiteRecord,
 }
 
 pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<SiteRecord>, StoreError> {
-    Ok(sites::table
+    Ok(super::on_backend!(conn, |c| sites::table
         .find(id)
         .select(SiteRecord::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// Changes a site's policy settings; `None` leaves a setting as it is.

@@ -9,6 +9,7 @@ crate::on_both_backends!(
     a_site_rule_set_is_versioned_refused_with_its_line_and_applied_at_once,
     thresholds_and_dry_runs_follow_the_site,
     odd_bodies_are_scored_without_failing,
+    what_an_author_did_before_weighs_on_the_next_comment,
 );
 
 async fn post_mode(app: &TestApp) -> (String, String) {
@@ -358,4 +359,87 @@ async fn odd_bodies_are_scored_without_failing(backend: Backend) {
         let v: Value = r.json().await.unwrap();
         assert!(v["verdict"]["scores"]["toxicity"].is_number());
     }
+}
+
+/// Posts as `author` in post mode; the comment's answer.
+async fn post_as(app: &TestApp, key: &str, id: &str, author: &str, body: &str) -> Value {
+    let mut c = comment(id, "t-history", body);
+    c["author"]["id"] = json!(author);
+    let r = app.post_json("/v1/comments", key, &c).await;
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+fn rule_ids(c: &Value) -> Vec<String> {
+    c["verdict"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn what_an_author_did_before_weighs_on_the_next_comment(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ingest, _) = post_mode(&app).await;
+    let moderator = app.key("numerama", Role::Moderator).await;
+    let decide = |id: i64, body: Value| {
+        let moderator = moderator.clone();
+        let app = &app;
+        async move {
+            let r = app
+                .post_json(&format!("/v1/comments/{id}/decisions"), &moderator, &body)
+                .await;
+            assert_eq!(r.status(), 200);
+        }
+    };
+    let text = "Bonjour, article intéressant sur la fibre à la campagne.";
+
+    // A first comment: a new author (default rule: evidence only).
+    let first = post_as(&app, &ingest, "h-1", "u-claire", text).await;
+    assert!(rule_ids(&first).contains(&"author-new".into()), "{first}");
+    assert!(!rule_ids(&first).contains(&"repeated-post".into()));
+    // The same text again by the same author, within the window: held as a repeat.
+    let again = post_as(&app, &ingest, "h-2", "u-claire", text).await;
+    assert!(
+        rule_ids(&again).contains(&"repeated-post".into()),
+        "{again}"
+    );
+    assert_eq!(again["status"], "pending");
+    // The same text by someone else is not a repeat.
+    let other = post_as(&app, &ingest, "h-3", "u-marc", text).await;
+    assert!(
+        !rule_ids(&other).contains(&"repeated-post".into()),
+        "{other}"
+    );
+
+    // Once one of hers is approved, she is no longer new.
+    decide(first["id"].as_i64().unwrap(), json!({"action": "approve"})).await;
+    let later = post_as(&app, &ingest, "h-4", "u-claire", "Et la 5G, alors ?").await;
+    assert!(!rule_ids(&later).contains(&"author-new".into()), "{later}");
+
+    // Three recent rejections hold the author's next comment.
+    for n in 0..3 {
+        let c = post_as(
+            &app,
+            &ingest,
+            &format!("r-{n}"),
+            "u-troll",
+            &format!("Message {n}"),
+        )
+        .await;
+        decide(
+            c["id"].as_i64().unwrap(),
+            json!({"action": "reject", "reason": "spam"}),
+        )
+        .await;
+    }
+    let next = post_as(&app, &ingest, "r-3", "u-troll", "Encore moi.").await;
+    assert!(
+        rule_ids(&next).contains(&"author-rejections".into()),
+        "{next}"
+    );
+    assert_eq!(next["status"], "pending");
 }
