@@ -54,8 +54,9 @@ function response(status, headers, body)
     local now = os.time()
     if now ~= second then
       if seen > 0 and second > 0 then
-        -- Wanted per_thread/target s between requests of a connection, had per_thread/seen.
-        wait_ms = math.max(0, wait_ms + (per_thread / target - per_thread / seen) * 1000)
+        -- Wanted per_thread/target s between requests of a connection, had per_thread/seen;
+        -- half of the difference each second (latency moves with the rate: no overshoot).
+        wait_ms = math.max(0, wait_ms + (per_thread / target - per_thread / seen) * 500)
       end
       second, seen = now, 0
     end
