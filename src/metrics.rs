@@ -161,12 +161,16 @@ pub async fn track(
         Ok(res) => res.status(),
         Err(e) => e.as_response_error().status_code(),
     };
-    let mut res = result.map(|r| r.map_into_boxed_body());
+    let res = result.map(|r| r.map_into_boxed_body());
     // The comment's resulting status is in the answer: read it for intake's successes only.
     let mut intake = None;
     if method == "POST" && route == "/v1/comments" && (status == 200 || status == 201) {
-        if let Ok(r) = res {
-            let (r, comment_status, verdict) = comment_status_of(r);
+        if let Some(labels) = res
+            .as_ref()
+            .ok()
+            .and_then(|r| r.response().extensions().get::<IntakeLabels>().copied())
+        {
+            let (comment_status, verdict) = (labels.status, labels.verdict);
             intake = Some((
                 if status == 201 {
                     "created"
@@ -177,7 +181,6 @@ pub async fn track(
                 // A resend repeats the first verdict: count verdicts once.
                 verdict.filter(|_| status == 201),
             ));
-            res = Ok(r);
         }
     }
     metrics.record(|| {
@@ -204,31 +207,23 @@ pub async fn track(
 }
 
 /// The verdict's decision and its highest-scoring category, as label values.
-type VerdictLabels = (&'static str, &'static str);
+pub type VerdictLabels = (&'static str, &'static str);
 
-/// The `status` and verdict of an intake answer (a full JSON body), and the response unchanged.
-fn comment_status_of(
-    res: ServiceResponse<BoxBody>,
-) -> (ServiceResponse<BoxBody>, String, Option<VerdictLabels>) {
-    let (req, res) = res.into_parts();
-    let (head, body) = res.into_parts();
-    let (body, status, verdict) = match body.try_into_bytes() {
-        Ok(bytes) => {
-            let value = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
-            let status = value
-                .as_ref()
-                .and_then(|v| v["status"].as_str().map(known_status))
-                .unwrap_or("unknown");
-            let verdict = value.as_ref().and_then(|v| verdict_labels(&v["verdict"]));
-            (BoxBody::new(bytes), status, verdict)
+/// The comment's status and verdict labels of an intake answer, put in the response's
+/// extensions by the handler (no parsing of the body again here).
+#[derive(Debug, Clone, Copy)]
+pub struct IntakeLabels {
+    pub status: &'static str,
+    pub verdict: Option<VerdictLabels>,
+}
+
+impl IntakeLabels {
+    pub fn of(status: &str, verdict: Option<&serde_json::Value>) -> IntakeLabels {
+        IntakeLabels {
+            status: known_status(status),
+            verdict: verdict.and_then(verdict_labels),
         }
-        Err(body) => (body, "unknown", None),
-    };
-    (
-        ServiceResponse::new(req, head.set_body(body)),
-        status.to_owned(),
-        verdict,
-    )
+    }
 }
 
 /// Fixed label values only: the decision, and which category scored highest.

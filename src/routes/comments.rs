@@ -101,11 +101,9 @@ pub async fn submit(
     match outcome {
         Ok(store_comments::Intake::Created(view)) => {
             tracing::info!(comment_id = view.comment.id, status = %view.comment.status, "comment received");
-            Ok(HttpResponse::Created().json(CommentResponse::from(view)))
+            Ok(answer_intake(HttpResponse::Created(), view))
         }
-        Ok(store_comments::Intake::Existing(view)) => {
-            Ok(HttpResponse::Ok().json(CommentResponse::from(view)))
-        }
+        Ok(store_comments::Intake::Existing(view)) => Ok(answer_intake(HttpResponse::Ok(), view)),
         Err(e) => Err(intake_error(e)),
     }
 }
@@ -173,6 +171,18 @@ pub(crate) async fn take_in(
             .await
         }
     }
+}
+
+/// The intake answer, with the labels the metrics middleware counts it by.
+fn answer_intake(
+    mut builder: actix_web::HttpResponseBuilder,
+    view: store_comments::CommentView,
+) -> HttpResponse {
+    let body = CommentResponse::from(view);
+    let labels = crate::metrics::IntakeLabels::of(&body.status, body.verdict.as_ref());
+    let mut response = builder.json(body);
+    response.extensions_mut().insert(labels);
+    response
 }
 
 pub(crate) fn intake_error(e: store_comments::IntakeError) -> ApiError {
