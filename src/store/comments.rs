@@ -41,6 +41,9 @@ pub struct IntakeContext {
 #[derive(Debug, Clone)]
 pub struct Scored {
     pub verdict: crate::scoring::Verdict,
+    /// The verdict as stored (JSON), serialised before the write so that the SQLite writer
+    /// thread, the serial part of intake, does not spend its time on it.
+    pub json: String,
     /// Rule ids and categories to file the comment under in the queues.
     pub reasons: Vec<String>,
 }
@@ -56,7 +59,12 @@ impl Scored {
         }
         reasons.sort();
         reasons.dedup();
-        Scored { verdict, reasons }
+        let json = serde_json::to_string(&verdict).unwrap_or_default();
+        Scored {
+            verdict,
+            json,
+            reasons,
+        }
     }
 
     /// The reason code of an automated rejection: a blocking rule's category, else the
@@ -277,10 +285,7 @@ fn submit_once(
         }
         _ => {}
     }
-    let verdict_json = ctx
-        .verdict
-        .as_ref()
-        .and_then(|s| serde_json::to_string(&s.verdict).ok());
+    let verdict_json = ctx.verdict.as_ref().map(|s| s.json.as_str());
     let verdict_decision = ctx.verdict.as_ref().and_then(|s| {
         serde_json::to_value(s.verdict.decision)
             .ok()
@@ -303,7 +308,7 @@ fn submit_once(
         lang: sub.lang.as_deref(),
         status: status.as_str(),
         revision: 1,
-        verdict: verdict_json.as_deref(),
+        verdict: verdict_json,
         verdict_decision: verdict_decision.as_deref(),
         client_ip_hash: ctx.ip_hash.as_deref(),
         user_agent: sub.user_agent.as_deref(),
@@ -330,7 +335,7 @@ fn submit_once(
         reason,
         note: Some(&note),
         created_at: t,
-        verdict: verdict_json.as_deref(),
+        verdict: verdict_json,
         action: None,
         note_to_author: None,
     };

@@ -11,7 +11,8 @@
 
 use std::panic::AssertUnwindSafe;
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DbConnection, DbPool, StoreError};
@@ -20,6 +21,9 @@ use super::{DbConnection, DbPool, StoreError};
 pub const MAX_BATCH: usize = 128;
 /// Jobs waiting for the writer, at most; more wait for room (backpressure on requests).
 const QUEUE: usize = 4096;
+/// How often the WAL is copied back into the database file (a passive checkpoint: it never
+/// waits for readers or the writer).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&mut DbConnection) -> Completion + Send>;
@@ -31,14 +35,32 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on a connection of `pool` (kept for the thread's life).
-    pub fn start(pool: &DbPool) -> anyhow::Result<Writer> {
+    /// Starts the writer thread on a connection of `pool` (kept for the thread's life), and
+    /// the checkpoint thread on a connection of its own to the SQLite file at `path`.
+    pub fn start(pool: &DbPool, path: &str) -> anyhow::Result<Writer> {
         let mut conn = pool.get()?;
         anyhow::ensure!(
             matches!(*conn, DbConnection::Sqlite(_)),
             "group commit is for SQLite"
         );
+        // Checkpoints (copying the WAL back into the database file) run on a thread and
+        // connection of their own instead of inside the writer's commits.
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+        let mut checkpoint_conn = diesel::SqliteConnection::establish(path)?;
+        checkpoint_conn.batch_execute("PRAGMA busy_timeout = 5000;")?;
         let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);
+        let alive = jobs.downgrade();
+        std::thread::Builder::new()
+            .name("vigie-sqlite-checkpoint".into())
+            .spawn(move || {
+                while alive.upgrade().is_some() {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = checkpoint_conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                    {
+                        tracing::warn!(error = %e, "SQLite checkpoint failed");
+                    }
+                }
+            })?;
         std::thread::Builder::new()
             .name("vigie-sqlite-writer".into())
             .spawn(move || {
