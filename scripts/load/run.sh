@@ -4,8 +4,10 @@
 #   scripts/load/run.sh postgres URL      # a fresh database on the server of URL (role must CREATEDB)
 # Environment: DURATION (default 20s), CONNECTIONS (32), THREADS (1), SYNCHRONOUS (full),
 # RATES (fixed rates in comments/s measured after the maximum, default "1000 2000"; "" for none).
+# RAW (1): also run `cargo bench --bench intake`, intake without HTTP on the same backend.
 # Prints, from one server: the maximum rate, latency at each fixed rate, and the no-op route
-# (GET /healthz: HTTP, routing, logging and metrics, no database) for comparison.
+# (GET /healthz: HTTP, routing, logging and metrics, no database) for comparison; then the
+# database side alone (store, and read + score) from the intake bench.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 backend=${1:-sqlite}
@@ -45,3 +47,10 @@ for rate in ${RATES-1000 2000}; do
 done
 echo "== no-op route GET /healthz, same server"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency "http://$VIGIE_LISTEN/healthz" | grep -E "Requests/sec|99%|50%"
+if [ "${RAW:-1}" = 1 ]; then
+  kill $server 2>/dev/null || true
+  bench_url=""
+  [ "$backend" = postgres ] && bench_url=$admin
+  VIGIE_BENCH_DATABASE_URL=$bench_url VIGIE_BODIES=target/load/bodies.jsonl \
+    cargo bench -q --bench intake 2>/dev/null | grep -v "^$"
+fi

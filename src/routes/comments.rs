@@ -115,6 +115,23 @@ pub(crate) async fn take_in(
     site_id: i64,
     submission: crate::domain::intake::CommentSubmission,
 ) -> Result<Result<store_comments::Intake, store_comments::IntakeError>, store::StoreError> {
+    let (ctx, submission) = score_for_intake(state, site_id, submission).await?;
+    store_intake(state, ctx, submission).await
+}
+
+/// The reading half of intake: the site, its rules and thresholds, the author's history, the
+/// verdict. Nothing is written.
+pub async fn score_for_intake(
+    state: &AppState,
+    site_id: i64,
+    submission: crate::domain::intake::CommentSubmission,
+) -> Result<
+    (
+        store_comments::IntakeContext,
+        crate::domain::intake::CommentSubmission,
+    ),
+    store::StoreError,
+> {
     let body_hash = store_comments::body_hash(&submission.body);
     let ctx = store_comments::IntakeContext {
         body_hash: Some(body_hash.clone()),
@@ -129,9 +146,7 @@ pub(crate) async fn take_in(
     };
     let judge = state.judge.clone();
     let repeat_window = chrono::Duration::seconds(state.settings.repeat_window_secs.max(0));
-    // Reads and scoring on a pooled connection; the write through the group-commit writer
-    // on SQLite, in a transaction of its own on PostgreSQL.
-    let (ctx, submission) = store::run(&state.pool, move |conn| {
+    store::run(&state.pool, move |conn| {
         let site = store::sites::by_id(conn, ctx.site_id)?
             .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
         let (_, rules) = judge.rules_for(conn, site.id)?;
@@ -157,7 +172,16 @@ pub(crate) async fn take_in(
         };
         Ok((ctx, submission))
     })
-    .await?;
+    .await
+}
+
+/// The writing half of intake: the comment and its first decision, through the group-commit
+/// writer on SQLite, in a transaction of its own on PostgreSQL; answered once durable.
+pub async fn store_intake(
+    state: &AppState,
+    ctx: store_comments::IntakeContext,
+    submission: crate::domain::intake::CommentSubmission,
+) -> Result<Result<store_comments::Intake, store_comments::IntakeError>, store::StoreError> {
     match &state.writer {
         Some(writer) => {
             writer
