@@ -206,9 +206,30 @@ fn submit_once(
     ctx: &IntakeContext,
     sub: &CommentSubmission,
 ) -> Result<Option<CommentView>, IntakeError> {
-    if by_external_id(conn, ctx.site_id, &sub.external_id)?.is_some() {
-        return Ok(None);
+    match insert_new(conn, ctx, sub) {
+        // A resend of a stored comment is answered with it whatever changed since (thread
+        // closed, parent gone): looked up on these rare paths only.
+        Err(
+            e @ (IntakeError::ThreadClosed(_)
+            | IntakeError::ParentNotFound(_)
+            | IntakeError::ParentInOtherThread(_)),
+        ) => match by_external_id(conn, ctx.site_id, &sub.external_id)? {
+            Some(_) => Ok(None),
+            None => Err(e),
+        },
+        other => other,
     }
+}
+
+/// Inserts the comment unless its external id is known (`None`: nothing written after the
+/// thread and author). The unique key decides (`ON CONFLICT DO NOTHING`) instead of a lookup
+/// first: on a table without statistics yet PostgreSQL planned that lookup through another
+/// index starting with `site_id` and read every comment of the site.
+fn insert_new(
+    conn: &mut DbConnection,
+    ctx: &IntakeContext,
+    sub: &CommentSubmission,
+) -> Result<Option<CommentView>, IntakeError> {
     let t = now();
     let thread = find_or_create_thread(conn, ctx.site_id, sub, t)?;
     if thread.status == ThreadStatus::Closed.as_str() {
@@ -319,10 +340,17 @@ fn submit_once(
         score_spam: spam,
         body_hash: ctx.body_hash.as_deref(),
     };
-    let record: CommentRecord = super::on_backend!(conn, |c| diesel::insert_into(comments::table)
-        .values(&new_comment)
-        .returning(comments::all_columns)
-        .get_result(c))?;
+    let record: Option<CommentRecord> =
+        super::on_backend!(conn, |c| diesel::insert_into(comments::table)
+            .values(&new_comment)
+            .on_conflict((comments::site_id, comments::external_id))
+            .do_nothing()
+            .returning(comments::all_columns)
+            .get_result(c)
+            .optional())?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
     let id = record.id;
     let new_decision = NewDecision {
         comment_id: id,

@@ -60,6 +60,13 @@ pub struct QueueFilter {
 /// exactly would cost more than the page itself (measured: 250 ms on PostgreSQL for 1M rows).
 pub const COUNT_CAP: i64 = 10_000;
 
+/// `open_reports > 0` as a literal: it is the predicate of the partial index
+/// `comments_reported`, and only a literal proves it (a bound 0 cannot, to SQLite built with
+/// QPSG nor to a generic PostgreSQL plan).
+fn has_open_reports() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("comments.open_reports > 0")
+}
+
 /// The number of comments in each queue of a site, each capped at [`COUNT_CAP`] + 1.
 pub fn counts(conn: &mut DbConnection, site_id: i64) -> Result<Vec<(Queue, i64)>, StoreError> {
     let mut out = Vec::with_capacity(Queue::ALL.len());
@@ -72,7 +79,7 @@ pub fn counts(conn: &mut DbConnection, site_id: i64) -> Result<Vec<(Queue, i64)>
         let ids: Vec<i64> = match q.status() {
             Some(s) => base.filter(comments::status.eq(s.as_str())).load(conn)?,
             None => base
-                .filter(comments::open_reports.gt(0))
+                .filter(has_open_reports())
                 .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
                 .load(conn)?,
         };
@@ -99,7 +106,7 @@ pub fn page(
         Some(status) => q.filter(comments::status.eq(status.as_str())),
         // Comments with open reports, whatever their status (bar erased ones).
         None => q
-            .filter(comments::open_reports.gt(0))
+            .filter(has_open_reports())
             .filter(comments::status.ne(CommentStatus::Deleted.as_str())),
     };
     let reported = queue == Queue::Reported;
@@ -339,7 +346,7 @@ pub fn claim_next(
                 .filter(comments::site_id.eq(site_id))
                 .into_boxed();
             let free = if reported {
-                free.filter(comments::open_reports.gt(0))
+                free.filter(has_open_reports())
                     .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
             } else {
                 free.filter(comments::status.eq(status.as_str()))

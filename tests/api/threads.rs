@@ -131,6 +131,11 @@ async fn a_thread_in_pre_moderation_overrides_a_post_site_and_a_closed_thread_re
         )
         .await;
     assert_problem(refused, 409, None).await;
+    // A resend of a comment stored before the thread closed still gets it back.
+    let resent = app
+        .post_json("/v1/comments", &key, &comment("c-1", "sensible", "Premier"))
+        .await;
+    assert_eq!(resent.status(), 200);
     assert_eq!(app.count("comments").await, 3);
     // An ingest key cannot change threads; unknown threads are 404; bad values are 422.
     assert_problem(
