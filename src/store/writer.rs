@@ -102,14 +102,16 @@ impl Writer {
                 let _ = reply.send(out);
             })
         });
-        self.jobs
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Other(anyhow::anyhow!("the SQLite writer has stopped")))?;
+        // A job dropped unrun (its batch could not begin, or another job of the batch
+        // panicked and the batch was rolled back) wrote nothing: the caller may try again, so
+        // it is a 503 with Retry-After, and the cause is in the log.
+        self.jobs.send(job).await.map_err(|_| {
+            StoreError::Unavailable("the SQLite writer has stopped (see the log)".into())
+        })?;
         answer.await.map_err(|_| {
-            StoreError::Other(anyhow::anyhow!(
-                "the SQLite writer could not run the job (see the log)"
-            ))
+            StoreError::Unavailable(
+                "the SQLite writer could not run the write (see the log)".into(),
+            )
         })?
     }
 }
@@ -122,7 +124,7 @@ fn run_batch(conn: &mut DbConnection, batch: &mut Vec<Job>) {
         unreachable!("checked at start")
     };
     if let Err(e) = AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
-        // Dropping the jobs tells their callers; they answer 500 and nothing was written.
+        // Dropping the jobs tells their callers (503: nothing was written, try again).
         tracing::error!(error = %e, "SQLite writer: cannot begin a batch");
         batch.clear();
         return;

@@ -172,3 +172,38 @@ async fn the_same_external_id_on_two_sites_makes_two_comments(backend: Backend) 
     crate::helpers::assert_problem(other, 404, None).await;
     let _ = json!(null);
 }
+
+/// SQLite's write lock held by another process (here another connection) past
+/// `sqlite_busy_timeout_ms`: the group-commit writer cannot begin its batch; the request gets a
+/// 503 with Retry-After and nothing is stored; once the lock is released, intake works again.
+#[tokio::test]
+async fn a_locked_sqlite_database_answers_503_and_stores_nothing() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, |s| s.sqlite_busy_timeout_ms = 300)
+        .await
+        .unwrap();
+    let key = app.key("numerama", Role::Ingest).await;
+    let path = app.state.settings.database_url.clone();
+    let mut other = diesel::SqliteConnection::establish(&path).unwrap();
+    other.batch_execute("BEGIN IMMEDIATE").unwrap();
+
+    let r = app
+        .post_json("/v1/comments", &key, &comment("c-1", "a-1", "Bonjour"))
+        .await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+
+    other.batch_execute("COMMIT").unwrap();
+    assert_eq!(
+        app.count("comments").await,
+        0,
+        "nothing stored while locked"
+    );
+    let r = app
+        .post_json("/v1/comments", &key, &comment("c-1", "a-1", "Bonjour"))
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(app.count("comments").await, 1);
+}
