@@ -101,8 +101,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(settings),
         Command::Migrate => {
-            let pool = store::connect(&settings.db_options())?;
-            let applied = store::migrate(&pool)?;
+            let (_, applied) = vigie::startup::connect_and_migrate(&settings)?;
             println!("{} migration(s) applied", applied.len());
             for m in applied {
                 println!("  {m}");

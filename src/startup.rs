@@ -27,7 +27,7 @@ const FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
 /// Opens the pool and migrates. PostgreSQL may come up after Vigie (compose, Kubernetes): until
 /// `db_startup_wait_secs` have passed, a failure is logged and tried again after a pause that
 /// starts at 250 ms and doubles up to `db_retry_max_ms`. A SQLite file is tried once.
-fn connect_and_migrate(settings: &Settings) -> anyhow::Result<(store::DbPool, Vec<String>)> {
+pub fn connect_and_migrate(settings: &Settings) -> anyhow::Result<(store::DbPool, Vec<String>)> {
     let retry = matches!(
         store::Backend::from_url(&settings.database_url),
         store::Backend::Postgres(_)
