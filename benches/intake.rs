@@ -12,12 +12,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use vigie::config::Settings;
 use vigie::domain::intake::CommentSubmission;
 use vigie::domain::Role;
 use vigie::routes::comments::{score_for_intake, store_intake};
 use vigie::startup::prepare_state;
+
+mod support;
 
 const IN_FLIGHT: usize = 32;
 
@@ -92,23 +94,9 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, drop_pg) = match std::env::var("VIGIE_BENCH_DATABASE_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            let name = format!("vigie_bench_intake_{}", std::process::id());
-            let mut conn = diesel::pg::PgConnection::establish(&admin).expect("PostgreSQL");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .unwrap();
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&name);
-            (url.to_string(), Some((admin, name)))
-        }
-        _ => (
-            dir.path().join("bench.db").to_string_lossy().into_owned(),
-            None,
-        ),
-    };
-    let backend = if drop_pg.is_some() {
+    let db = support::BenchDatabase::create("vigie_bench_intake", dir.path());
+    let database_url = db.url.clone();
+    let backend = if db.is_postgres() {
         "PostgreSQL"
     } else {
         "SQLite"
@@ -173,7 +161,7 @@ async fn main() {
     })
     .await;
 
-    let durability = if drop_pg.is_some() {
+    let durability = if db.is_postgres() {
         "synchronous_commit=on".to_owned()
     } else {
         format!("synchronous={synchronous}")
@@ -185,10 +173,7 @@ async fn main() {
     println!("read and score (site, rules, history, verdict):     {reads:>8.0} comments/s");
 
     drop(state);
-    if let Some((admin, name)) = drop_pg {
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let mut conn = diesel::pg::PgConnection::establish(&admin).unwrap();
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn);
-    }
+    // The pool's connections close with the last handle; give them a moment.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    db.drop_database();
 }

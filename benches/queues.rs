@@ -13,11 +13,13 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 use vigie::config::Settings;
 use vigie::domain::Role;
 use vigie::startup::{prepare_state, Application};
+
+mod support;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -99,23 +101,9 @@ async fn main() {
     let n = env_or("VIGIE_BENCH_COMMENTS", 1_000_000);
     let seconds = env_or("VIGIE_BENCH_SECONDS", 60);
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, drop_pg) = match std::env::var("VIGIE_BENCH_DATABASE_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            let name = format!("vigie_bench_{}", std::process::id());
-            let mut conn = diesel::pg::PgConnection::establish(&admin).expect("PostgreSQL");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .unwrap();
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&name);
-            (url.to_string(), Some((admin, name)))
-        }
-        _ => (
-            dir.path().join("bench.db").to_string_lossy().into_owned(),
-            None,
-        ),
-    };
-    let postgres = drop_pg.is_some();
+    let db = support::BenchDatabase::create("vigie_bench", dir.path());
+    let database_url = db.url.clone();
+    let postgres = db.is_postgres();
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
         database_url: database_url.clone(),
@@ -339,10 +327,5 @@ async fn main() {
     assert_eq!(all_decided.len() as i64, logged);
 
     drop(state);
-    if let Some((admin, name)) = drop_pg {
-        let mut conn = diesel::pg::PgConnection::establish(&admin).unwrap();
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .unwrap();
-    }
+    db.drop_database();
 }

@@ -104,7 +104,7 @@ impl Metrics {
             );
             metrics::describe_gauge!(
                 "vigie_db_pool_max_connections",
-                "The pool's size (pool_size)"
+                "The pool's size (pool_size; on SQLite one more, kept by the intake writer)"
             );
             metrics::describe_gauge!("vigie_build_info", "Always 1; the version in a label");
             metrics::describe_counter!(

@@ -25,37 +25,36 @@ pub struct Application {
 const FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Opens the pool and migrates. PostgreSQL may come up after Vigie (compose, Kubernetes): until
-/// `db_startup_wait_secs` have passed, a failure is logged and tried again after a pause that
-/// starts at 250 ms and doubles up to `db_retry_max_ms`. A SQLite file is tried once.
+/// `db_startup_wait_secs` have passed, a failure to connect is logged and tried again after a
+/// pause that starts at 250 ms and doubles up to `db_retry_max_ms`. A SQLite file is opened
+/// once, and a migration that fails is not retried.
 pub fn connect_and_migrate(settings: &Settings) -> anyhow::Result<(store::DbPool, Vec<String>)> {
-    let retry = matches!(
-        store::Backend::from_url(&settings.database_url),
-        store::Backend::Postgres(_)
-    );
-    let deadline = std::time::Instant::now()
-        + std::time::Duration::from_secs(if retry {
-            settings.db_startup_wait_secs
-        } else {
-            0
-        });
+    let wait = match store::Backend::from_url(&settings.database_url) {
+        store::Backend::Postgres(_) => {
+            std::time::Duration::from_secs(settings.db_startup_wait_secs)
+        }
+        store::Backend::Sqlite(_) => std::time::Duration::ZERO,
+    };
+    let deadline = std::time::Instant::now() + wait;
     let max_pause = std::time::Duration::from_millis(settings.db_retry_max_ms.max(1));
     let mut pause = FIRST_RETRY.min(max_pause);
-    for attempt in 1.. {
-        let result = store::connect(&settings.db_options())
-            .and_then(|pool| store::migrate(&pool).map(|applied| (pool, applied)));
-        match result {
-            Ok(done) => return Ok(done),
+    let mut attempt = 1u32;
+    let pool = loop {
+        match store::connect(&settings.db_options()) {
+            Ok(pool) => break pool,
             Err(e) if std::time::Instant::now() + pause < deadline => {
                 // The error names the backend and PostgreSQL's message, never the URL.
                 tracing::warn!(attempt, error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64,
                     "database not reachable yet");
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(max_pause);
+                attempt += 1;
             }
             Err(e) => return Err(e),
         }
-    }
-    unreachable!("the loop returns")
+    };
+    let applied = store::migrate(&pool)?;
+    Ok((pool, applied))
 }
 
 /// Opens the database, migrates it, and prepares the shared state.

@@ -840,15 +840,44 @@ impl Relay {
     }
 }
 
+/// A fresh PostgreSQL database reached through a relay, with an ingest key: what the
+/// database-down tests start from (`None` when no PostgreSQL is configured).
+struct Relayed {
+    _db: PgDb,
+    dir: tempfile::TempDir,
+    key: String,
+    relay: Relay,
+    url: url::Url,
+}
+
+impl Relayed {
+    fn start() -> Option<Relayed> {
+        let db = PgDb::create(postgres_admin_url()?);
+        let dir = tempfile::tempdir().unwrap();
+        let key = create_key(dir.path(), &db.url, "numerama", "ingest", "cms");
+        let (relay, url) = Relay::in_front_of(&db.url);
+        Some(Relayed {
+            _db: db,
+            dir,
+            key,
+            relay,
+            url,
+        })
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_down_answers_503_with_retry_after_and_recovers() {
-    let Some(admin_url) = postgres_admin_url() else {
+    let Some(Relayed {
+        _db,
+        dir,
+        key,
+        relay,
+        url,
+    }) = Relayed::start()
+    else {
         return;
     };
-    let db = PgDb::create(admin_url);
-    let dir = tempfile::tempdir().unwrap();
-    let key = create_key(dir.path(), &db.url, "numerama", "ingest", "cms");
-    let (relay, url) = Relay::in_front_of(&db.url);
     let server = Server::start(
         dir.path(),
         url.as_str(),
@@ -909,13 +938,16 @@ async fn database_down_answers_503_with_retry_after_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_start_vigie_waits_for_postgresql_with_backoff_or_exits_when_told_not_to() {
-    let Some(admin_url) = postgres_admin_url() else {
+    let Some(Relayed {
+        _db,
+        dir,
+        key,
+        relay,
+        url,
+    }) = Relayed::start()
+    else {
         return;
     };
-    let db = PgDb::create(admin_url);
-    let dir = tempfile::tempdir().unwrap();
-    let key = create_key(dir.path(), &db.url, "numerama", "ingest", "cms");
-    let (relay, url) = Relay::in_front_of(&db.url);
     relay.cut();
 
     // Told not to wait: one try, a clear error, a failing exit status.

@@ -287,9 +287,8 @@ pub async fn moderate(
     .map_err(coral_field)?;
     let remaining = deadline.saturating_sub(started.elapsed());
     // Past the deadline Coral would drop the answer anyway: say "no opinion" in time. The
-    // intake itself runs to completion on its blocking thread and is recorded.
-    // The intake runs as a task of its own, so that it completes even when the answer goes
-    // without it.
+    // intake runs as a task of its own, so that it completes and is recorded even when the
+    // answer goes without it.
     let intake_state = state.clone();
     let intake = actix_web::rt::spawn(async move {
         super::comments::take_in(&intake_state, site_id, submission).await

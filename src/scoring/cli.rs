@@ -509,9 +509,7 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
             &rules,
             &th,
         );
-        *counts
-            .entry(format!("{:?}", v.decision).to_lowercase())
-            .or_default() += 1;
+        *counts.entry(v.decision.as_str().to_owned()).or_default() += 1;
         serde_json::to_writer(&mut out, &serde_json::json!({"row": k, "verdict": v}))?;
         out.write_all(b"\n")?;
         if k % 256 == 0 {

@@ -61,6 +61,17 @@ pub enum Decision {
     Reject,
 }
 
+impl Decision {
+    /// The name stored and shown (`allow`, `review`, `reject`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Review => "review",
+            Decision::Reject => "reject",
+        }
+    }
+}
+
 /// Turn scores and rule hits into a decision plus human-readable reasons.
 pub fn decide(scores: &Scores, hits: &[RuleHit], th: &Thresholds) -> (Decision, Vec<String>) {
     let mut d = Decision::Allow;

@@ -43,7 +43,7 @@ pub struct Scored {
     pub verdict: crate::scoring::Verdict,
     /// The verdict as stored (JSON), serialised before the write so that the SQLite writer
     /// thread, the serial part of intake, does not spend its time on it.
-    pub json: String,
+    pub json: Option<String>,
     /// Rule ids and categories to file the comment under in the queues.
     pub reasons: Vec<String>,
 }
@@ -59,7 +59,7 @@ impl Scored {
         }
         reasons.sort();
         reasons.dedup();
-        let json = serde_json::to_string(&verdict).unwrap_or_default();
+        let json = serde_json::to_string(&verdict).ok();
         Scored {
             verdict,
             json,
@@ -285,10 +285,7 @@ fn insert_new(
             (ModerationMode::Pre, d) => {
                 note = format!(
                     "moderation mode `pre` ({mode_origin} setting); verdict {}{why}",
-                    serde_json::to_value(d)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
+                    d.as_str()
                 );
             }
         }
@@ -306,12 +303,8 @@ fn insert_new(
         }
         _ => {}
     }
-    let verdict_json = ctx.verdict.as_ref().map(|s| s.json.as_str());
-    let verdict_decision = ctx.verdict.as_ref().and_then(|s| {
-        serde_json::to_value(s.verdict.decision)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-    });
+    let verdict_json = ctx.verdict.as_ref().and_then(|s| s.json.as_deref());
+    let verdict_decision = ctx.verdict.as_ref().map(|s| s.verdict.decision.as_str());
     let (toxicity, spam) = match &ctx.verdict {
         Some(s) => (
             Some(f64::from(s.verdict.scores.toxicity)),
@@ -330,7 +323,7 @@ fn insert_new(
         status: status.as_str(),
         revision: 1,
         verdict: verdict_json,
-        verdict_decision: verdict_decision.as_deref(),
+        verdict_decision,
         client_ip_hash: ctx.ip_hash.as_deref(),
         user_agent: sub.user_agent.as_deref(),
         created_at: t,

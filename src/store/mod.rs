@@ -242,8 +242,12 @@ pub fn connect(options: &DbOptions) -> anyhow::Result<DbPool> {
     let manager = Manager {
         backend: backend.clone(),
     };
+    // On SQLite the group-commit writer keeps one connection for itself: one more, so that
+    // `pool_size` connections stay for requests (with `pool_size = 1`, reads would otherwise
+    // wait for a connection the writer never gives back).
+    let writer_connection = u32::from(matches!(backend, Backend::Sqlite(_)));
     Pool::builder()
-        .max_size(options.pool_size)
+        .max_size(options.pool_size + writer_connection)
         .connection_timeout(options.connect_timeout)
         .error_handler(Box::new(LogConnectionErrors {
             backend: backend.name(),

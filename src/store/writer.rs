@@ -35,7 +35,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on a connection of `pool` (kept for the thread's life), and
+    /// Starts the writer thread on a connection of `pool` (kept for the thread's life: the
+    /// SQLite pool has one connection more than `pool_size` for it, see [`super::connect`]), and
     /// the checkpoint thread on a connection of its own to the SQLite file at `path`.
     pub fn start(pool: &DbPool, path: &str) -> anyhow::Result<Writer> {
         let mut conn = pool.get()?;
@@ -46,8 +47,8 @@ impl Writer {
         // Checkpoints (copying the WAL back into the database file) run on a thread and
         // connection of their own instead of inside the writer's commits.
         conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+        // A passive checkpoint never waits for a lock: no busy timeout to set.
         let mut checkpoint_conn = diesel::SqliteConnection::establish(path)?;
-        checkpoint_conn.batch_execute("PRAGMA busy_timeout = 5000;")?;
         let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);
         let alive = jobs.downgrade();
         std::thread::Builder::new()
@@ -85,7 +86,7 @@ impl Writer {
     pub async fn write<T, E, F>(&self, f: F) -> Result<Result<T, E>, StoreError>
     where
         T: Send + 'static,
-        E: From<diesel::result::Error> + Send + 'static,
+        E: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();

@@ -207,3 +207,27 @@ async fn a_locked_sqlite_database_answers_503_and_stores_nothing() {
     assert_eq!(r.status(), 201);
     assert_eq!(app.count("comments").await, 1);
 }
+
+/// The smallest pool on SQLite still takes comments in: the group-commit writer keeps a
+/// connection of its own, so the one of `pool_size = 1` stays for the reads.
+#[tokio::test]
+async fn sqlite_with_a_pool_of_one_still_takes_comments_in() {
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, |s| {
+        s.pool_size = 1;
+        s.connect_timeout_ms = 2_000;
+    })
+    .await
+    .unwrap();
+    let key = app.key("numerama", Role::Ingest).await;
+    for n in 0..3 {
+        let r = app
+            .post_json(
+                "/v1/comments",
+                &key,
+                &comment(&format!("c-{n}"), "a-1", "Bonjour"),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    assert_eq!(app.count("comments").await, 3);
+}
