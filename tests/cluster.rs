@@ -868,16 +868,10 @@ impl Relayed {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_down_answers_503_with_retry_after_and_recovers() {
-    let Some(Relayed {
-        _db,
-        dir,
-        key,
-        relay,
-        url,
-    }) = Relayed::start()
-    else {
+    let Some(db) = Relayed::start() else {
         return;
     };
+    let (dir, key, relay, url) = (&db.dir, &db.key, &db.relay, &db.url);
     let server = Server::start(
         dir.path(),
         url.as_str(),
@@ -886,7 +880,7 @@ async fn database_down_answers_503_with_retry_after_and_recovers() {
     let http = client();
     let post = |n: usize| {
         http.post(server.url("/v1/comments"))
-            .bearer_auth(&key)
+            .bearer_auth(key)
             .json(&comment(&format!("down-{n}"), "t"))
             .send()
     };
@@ -938,16 +932,10 @@ async fn database_down_answers_503_with_retry_after_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_start_vigie_waits_for_postgresql_with_backoff_or_exits_when_told_not_to() {
-    let Some(Relayed {
-        _db,
-        dir,
-        key,
-        relay,
-        url,
-    }) = Relayed::start()
-    else {
+    let Some(db) = Relayed::start() else {
         return;
     };
+    let (dir, key, relay, url) = (&db.dir, &db.key, &db.relay, &db.url);
     relay.cut();
 
     // Told not to wait: one try, a clear error, a failing exit status.
@@ -994,7 +982,7 @@ async fn at_start_vigie_waits_for_postgresql_with_backoff_or_exits_when_told_not
     );
     let created = client()
         .post(server.url("/v1/comments"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .json(&comment("after-wait", "t"))
         .send()
         .await
