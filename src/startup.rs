@@ -73,7 +73,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         .context("cannot read the hashing key")?;
     drop(conn);
     let writer = match store::Backend::from_url(&settings.database_url) {
-        store::Backend::Sqlite(path) => Some(store::writer::Writer::start(&pool, &path)?),
+        store::Backend::Sqlite(_) => Some(store::writer::Writer::start(&pool)?),
         store::Backend::Postgres(_) => None,
     };
     Ok(AppState::new(pool, settings, key, judge, writer))
