@@ -160,106 +160,121 @@ pub struct Shape {
     pub mentions: u32,
 }
 
-pub fn shape(original: &str) -> Shape {
-    let mut s = Shape::default();
-    let b = original.as_bytes();
-    let limit = b.len().min(80_000);
-    if original.is_ascii() {
-        for &x in &b[..limit] {
-            s.chars += 1;
-            match x {
-                b'a'..=b'z' => s.letters += 1,
-                b'A'..=b'Z' => {
-                    s.letters += 1;
-                    s.upper += 1;
-                }
-                b'0'..=b'9' => s.digits += 1,
-                b'@' => {
-                    s.punct += 1;
-                    s.mentions += 1;
-                }
-                x if x.is_ascii_punctuation() => s.punct += 1,
-                x if x.is_ascii_whitespace() => {}
-                _ => s.other += 1,
-            }
-        }
-    }
-    for c in original
-        .chars()
-        .take(if original.is_ascii() { 0 } else { 20_000 })
-    {
-        s.chars += 1;
-        if c.is_alphabetic() {
-            s.letters += 1;
-            if c.is_uppercase() {
-                s.upper += 1;
-            }
-        } else if c.is_numeric() {
-            s.digits += 1;
-        } else if c.is_ascii_punctuation() {
-            s.punct += 1;
-            if c == '@' {
-                s.mentions += 1;
-            }
-        } else if !c.is_whitespace() {
-            s.other += 1;
-        }
-    }
-    // links: http(s)://, www., and bare domains with common TLDs
+/// Classes of ASCII bytes counted by [`shape`].
+const LOWER: u8 = 0;
+const UPPER: u8 = 1;
+const DIGIT: u8 = 2;
+const AT: u8 = 3;
+const PUNCT: u8 = 4;
+const SPACE: u8 = 5;
+const OTHER: u8 = 6;
+/// U+000B: whitespace for `char::is_whitespace`, not for `u8::is_ascii_whitespace`.
+const VTAB: u8 = 7;
+
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [OTHER; 128];
     let mut i = 0;
-    while i + 4 <= b.len() {
-        if !matches!(b[i], b'h' | b'H' | b'w' | b'W' | b'.') {
-            i += 1;
-            continue;
-        }
-        let w = &b[i..];
-        let hit = if w.len() >= 7 && (w[..7].eq_ignore_ascii_case(b"http://"))
-            || w.len() >= 8 && w[..8].eq_ignore_ascii_case(b"https://")
-        {
-            Some(7)
-        } else if w[..4].eq_ignore_ascii_case(b"www.")
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-        {
-            Some(4)
-        } else if w[0] == b'.'
-            && i > 0
-            && b[i - 1].is_ascii_alphanumeric()
-            && [
-                &b"com"[..],
-                b"fr",
-                b"net",
-                b"org",
-                b"ly",
-                b"io",
-                b"info",
-                b"biz",
-                b"ru",
-            ]
-            .iter()
-            .any(|tld| {
-                w.len() > tld.len()
-                    && w[1..1 + tld.len()].eq_ignore_ascii_case(tld)
-                    && w.get(1 + tld.len())
-                        .is_none_or(|c| !c.is_ascii_alphanumeric())
-            })
-        {
-            Some(2)
-        } else {
-            None
+    while i < 128 {
+        let b = i as u8;
+        t[i] = match b {
+            b'a'..=b'z' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            b'0'..=b'9' => DIGIT,
+            b'@' => AT,
+            0x0b => VTAB,
+            _ if b.is_ascii_punctuation() => PUNCT,
+            _ if b.is_ascii_whitespace() => SPACE,
+            _ => OTHER,
         };
-        match hit {
-            Some(skip) => {
-                s.links += 1;
-                // skip to the next whitespace so one URL counts once
-                i += skip;
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    i += 1;
-                }
+        i += 1;
+    }
+    t
+};
+
+pub fn shape(original: &str) -> Shape {
+    let b = original.as_bytes();
+    // per ASCII class, plus non-ASCII letters, upper-case letters, digits and others
+    let mut n = [0u32; 8];
+    let (mut letters, mut upper, mut digits, mut other) = (0u32, 0u32, 0u32, 0u32);
+    let chars;
+    if original.is_ascii() {
+        // ASCII text: its first 80,000 bytes
+        let b = &b[..b.len().min(80_000)];
+        for &x in b {
+            n[ASCII_CLASS[x as usize] as usize] += 1;
+        }
+        chars = b.len() as u32;
+        n[OTHER as usize] += std::mem::take(&mut n[VTAB as usize]);
+    } else {
+        // other text: its first 20,000 characters
+        let mut count = 0;
+        for c in original.chars().take(20_000) {
+            count += 1;
+            if c.is_ascii() {
+                n[ASCII_CLASS[c as usize] as usize] += 1;
+            } else if c.is_alphabetic() {
+                letters += 1;
+                upper += u32::from(c.is_uppercase());
+            } else if c.is_numeric() {
+                digits += 1;
+            } else if !c.is_whitespace() {
+                other += 1;
             }
-            None => i += 1,
+        }
+        chars = count;
+    }
+    Shape {
+        chars,
+        letters: letters + n[LOWER as usize] + n[UPPER as usize],
+        upper: upper + n[UPPER as usize],
+        digits: digits + n[DIGIT as usize],
+        punct: n[AT as usize] + n[PUNCT as usize],
+        other: other + n[OTHER as usize],
+        links: count_links(b),
+        mentions: n[AT as usize],
+    }
+}
+
+/// Top-level domains that make `word.tld` count as a link.
+const LINK_TLDS: [&[u8]; 9] = [
+    b"com", b"fr", b"net", b"org", b"ly", b"io", b"info", b"biz", b"ru",
+];
+
+/// Links: `http(s)://`, `www.` at a word start, and bare domains with common TLDs. One URL counts
+/// once (the rest of its whitespace-delimited run is skipped). Only `.` and `:` can complete a
+/// link, so the scan jumps between them.
+fn count_links(b: &[u8]) -> u32 {
+    let mut links = 0;
+    let mut from = 0;
+    while let Some(off) = memchr::memchr2(b'.', b':', &b[from..]) {
+        let p = from + off;
+        let hit = if b[p] == b':' {
+            b.get(p + 1..p + 3) == Some(b"//")
+                && (p >= 4 && b[p - 4..p].eq_ignore_ascii_case(b"http")
+                    || p >= 5 && b[p - 5..p].eq_ignore_ascii_case(b"https"))
+        } else {
+            let www = p >= 3
+                && b[p - 3..p].eq_ignore_ascii_case(b"www")
+                && (p == 3 || !b[p - 4].is_ascii_alphanumeric());
+            www || p + 4 <= b.len()
+                && p > 0
+                && b[p - 1].is_ascii_alphanumeric()
+                && LINK_TLDS.iter().any(|tld| {
+                    let w = &b[p + 1..];
+                    w.len() >= tld.len()
+                        && w[..tld.len()].eq_ignore_ascii_case(tld)
+                        && w.get(tld.len()).is_none_or(|c| !c.is_ascii_alphanumeric())
+                })
+        };
+        from = p + 1;
+        if hit {
+            links += 1;
+            while from < b.len() && !b[from].is_ascii_whitespace() {
+                from += 1;
+            }
         }
     }
-    s
+    links
 }
 
 /// Dense feature vector for the stacker.
@@ -305,12 +320,137 @@ pub fn dense(
 mod tests {
     use super::*;
 
+    /// The byte-by-byte scan that `shape` used until 2026-12-02 (the shipped model was trained
+    /// on its counts): the memchr scan must count the same links.
+    fn links_reference(b: &[u8]) -> u32 {
+        let mut links = 0;
+        let mut i = 0;
+        while i + 4 <= b.len() {
+            if !matches!(b[i], b'h' | b'H' | b'w' | b'W' | b'.') {
+                i += 1;
+                continue;
+            }
+            let w = &b[i..];
+            let hit = if w.len() >= 7 && (w[..7].eq_ignore_ascii_case(b"http://"))
+                || w.len() >= 8 && w[..8].eq_ignore_ascii_case(b"https://")
+            {
+                Some(7)
+            } else if w[..4].eq_ignore_ascii_case(b"www.")
+                && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            {
+                Some(4)
+            } else if w[0] == b'.'
+                && i > 0
+                && b[i - 1].is_ascii_alphanumeric()
+                && LINK_TLDS.iter().any(|tld| {
+                    w.len() > tld.len()
+                        && w[1..1 + tld.len()].eq_ignore_ascii_case(tld)
+                        && w.get(1 + tld.len())
+                            .is_none_or(|c| !c.is_ascii_alphanumeric())
+                })
+            {
+                Some(2)
+            } else {
+                None
+            };
+            match hit {
+                Some(skip) => {
+                    links += 1;
+                    i += skip;
+                    while i < b.len() && !b[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                }
+                None => i += 1,
+            }
+        }
+        links
+    }
+
+    /// Character counts as `shape` computed them until 2026-12-02 (the model was trained on them).
+    fn counts_reference(original: &str) -> [u32; 7] {
+        let mut s = Shape::default();
+        let b = original.as_bytes();
+        if original.is_ascii() {
+            for &x in &b[..b.len().min(80_000)] {
+                s.chars += 1;
+                match x {
+                    b'a'..=b'z' => s.letters += 1,
+                    b'A'..=b'Z' => {
+                        s.letters += 1;
+                        s.upper += 1;
+                    }
+                    b'0'..=b'9' => s.digits += 1,
+                    b'@' => {
+                        s.punct += 1;
+                        s.mentions += 1;
+                    }
+                    x if x.is_ascii_punctuation() => s.punct += 1,
+                    x if x.is_ascii_whitespace() => {}
+                    _ => s.other += 1,
+                }
+            }
+        } else {
+            for c in original.chars().take(20_000) {
+                s.chars += 1;
+                if c.is_alphabetic() {
+                    s.letters += 1;
+                    if c.is_uppercase() {
+                        s.upper += 1;
+                    }
+                } else if c.is_numeric() {
+                    s.digits += 1;
+                } else if c.is_ascii_punctuation() {
+                    s.punct += 1;
+                    if c == '@' {
+                        s.mentions += 1;
+                    }
+                } else if !c.is_whitespace() {
+                    s.other += 1;
+                }
+            }
+        }
+        [
+            s.chars, s.letters, s.upper, s.digits, s.punct, s.other, s.mentions,
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn counts_match_the_reference(s in "(\\PC|[\\x00-\\x20]|[A-Z@]|É|ⅷ|٣){0,40}") {
+            let sh = shape(&s);
+            proptest::prop_assert_eq!(
+                [sh.chars, sh.letters, sh.upper, sh.digits, sh.punct, sh.other, sh.mentions],
+                counts_reference(&s)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn links_match_the_reference_scan(
+            s in "([ a-zA-Z0-9./:@\\-]|https?://|HTTP://|www\\.|WWW\\.|\\.(com|fr|ly|info|ru)|é){0,24}"
+        ) {
+            proptest::prop_assert_eq!(count_links(s.as_bytes()), links_reference(s.as_bytes()), "{:?}", s);
+        }
+    }
+
     #[test]
     fn links_counted_once() {
         assert_eq!(shape("see https://example.com/x and www.foo.fr").links, 2);
         assert_eq!(shape("visit example.com now").links, 1);
         assert_eq!(shape("version 1.2 is out").links, 0);
         assert_eq!(shape("").links, 0);
+        assert_eq!(
+            shape("site.fr").links,
+            0,
+            "the trained counts ignore a TLD in the last 3 bytes"
+        );
+        assert_eq!(shape("site.com").links, 1);
+        assert_eq!(shape("HTTPS://x http://y").links, 2);
+        assert_eq!(shape("awww.foo bwww.com").links, 1);
     }
 
     #[test]

@@ -170,9 +170,12 @@ impl Scorer {
             let m = self.model.margins(sf, Some(contrib));
             let mut tops = [[(0f32, usize::MAX); TOP_TERMS]; 2];
             for (i, c) in contrib.iter().enumerate() {
+                if c[0] <= tops[0][TOP_TERMS - 1].0 && c[1] <= tops[1][TOP_TERMS - 1].0 {
+                    continue;
+                }
                 // stop words are not useful highlights
                 let w = norm.token_str(&norm.tokens[i]);
-                if w.len() <= 3 || lang::is_fr(w) || lang::is_en(w) {
+                if w.len() <= 3 || lang::is_stop_word(w) {
                     continue;
                 }
                 for (k, top) in tops.iter_mut().enumerate() {

@@ -102,6 +102,14 @@ struct Meta {
     lang: Lang,
 }
 
+/// Everything a normalised token can trigger: words and phrases starting with it, and the gated
+/// regexes it opens (one map lookup per token).
+#[derive(Debug, Clone, Default)]
+struct TokenRules {
+    words: Vec<WordEntry>,
+    gates: Vec<usize>,
+}
+
 #[derive(Debug, Clone)]
 struct WordEntry {
     /// tokens after the first one (phrases)
@@ -135,13 +143,12 @@ pub struct RuleSet {
     name: String,
     source: String,
     lists: Vec<Meta>,
-    words: FxHashMap<String, Vec<WordEntry>>,
+    tokens: FxHashMap<String, TokenRules>,
     regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
     regex_orig: Option<(RegexSet, Vec<(usize, Regex)>)>,
     regex_norm: Option<(RegexSet, Vec<(usize, Regex)>)>,
     /// regexes gated by `requires` words: (meta index, regex)
     gated: Vec<(usize, Regex)>,
-    gate_words: FxHashMap<String, Vec<usize>>,
     links: Vec<LinkRule>,
     shouting: Vec<ShoutRule>,
     repeated_post: Option<Meta>,
@@ -382,12 +389,11 @@ impl RuleSet {
             name: raw.name.clone().unwrap_or_else(|| file_name.to_string()),
             source: text.to_string(),
             lists: Vec::new(),
-            words: FxHashMap::default(),
+            tokens: FxHashMap::default(),
             regex_meta: Vec::new(),
             regex_orig: None,
             regex_norm: None,
             gated: Vec::new(),
-            gate_words: FxHashMap::default(),
             links: Vec::new(),
             shouting: Vec::new(),
             repeated_post: None,
@@ -426,14 +432,22 @@ impl RuleSet {
                     list: li,
                     term: term.clone(),
                 };
-                rs.words.entry(toks[0].clone()).or_default().push(entry);
+                rs.tokens
+                    .entry(toks[0].clone())
+                    .or_default()
+                    .words
+                    .push(entry);
                 if toks.len() > 1 && toks.iter().all(|t| t.chars().count() >= 2) {
                     // also match the hyphenated spelling of a phrase: fils-de-pute
-                    rs.words.entry(toks.join("-")).or_default().push(WordEntry {
-                        rest: Vec::new(),
-                        list: li,
-                        term,
-                    });
+                    rs.tokens
+                        .entry(toks.join("-"))
+                        .or_default()
+                        .words
+                        .push(WordEntry {
+                            rest: Vec::new(),
+                            list: li,
+                            term,
+                        });
                 }
             }
         }
@@ -484,7 +498,11 @@ impl RuleSet {
                 for w in req.get_ref() {
                     let n = normalise(w);
                     for t in &n.tokens {
-                        let v = rs.gate_words.entry(n.token_str(t).to_string()).or_default();
+                        let v = &mut rs
+                            .tokens
+                            .entry(n.token_str(t).to_string())
+                            .or_default()
+                            .gates;
                         if !v.contains(&gi) {
                             v.push(gi);
                         }
@@ -596,7 +614,7 @@ impl RuleSet {
 
     /// Number of words/phrases, regexes and other rules.
     pub fn len(&self) -> usize {
-        self.words.values().map(|v| v.len()).sum::<usize>()
+        self.tokens.values().map(|v| v.words.len()).sum::<usize>()
             + self.regex_meta.len()
             + self.links.len()
             + self.shouting.len()
@@ -647,40 +665,20 @@ impl RuleSet {
     /// Run every rule; push hits into `out`.
     pub fn evaluate(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
         let n = inp.norm;
+        let toks = &n.tokens;
         let mut gates: Vec<usize> = Vec::new();
-        if !self.gate_words.is_empty() {
-            for t in &n.tokens {
-                if let Some(g) = self.gate_words.get(n.token_str(t)) {
-                    for &gi in g {
-                        if !gates.contains(&gi) {
-                            gates.push(gi);
-                        }
-                    }
-                }
-            }
-        }
-        for gi in gates {
-            let (idx, re) = &self.gated[gi];
-            let (meta, on_norm) = &self.regex_meta[*idx];
-            if !Self::lang_ok(meta.lang, inp.lang) {
-                continue;
-            }
-            let text = if *on_norm {
-                n.text.as_str()
-            } else {
-                inp.original
-            };
-            if let Some(f) = re.find(text) {
-                out.push(Self::regex_hit(meta, *on_norm, n, f));
-            }
-        }
-        if !self.words.is_empty() {
-            let toks = &n.tokens;
+        let first = out.len();
+        if !self.tokens.is_empty() {
             for (i, t) in toks.iter().enumerate() {
-                let Some(entries) = self.words.get(n.token_str(t)) else {
+                let Some(tr) = self.tokens.get(n.token_str(t)) else {
                     continue;
                 };
-                for e in entries {
+                for &gi in &tr.gates {
+                    if !gates.contains(&gi) {
+                        gates.push(gi);
+                    }
+                }
+                for e in &tr.words {
                     let meta = &self.lists[e.list as usize];
                     if !Self::lang_ok(meta.lang, inp.lang) {
                         continue;
@@ -705,6 +703,26 @@ impl RuleSet {
                     }
                 }
             }
+        }
+        // gated regexes report before the words, in the order their gates were seen
+        let mut gated_hits = Vec::new();
+        for gi in gates {
+            let (idx, re) = &self.gated[gi];
+            let (meta, on_norm) = &self.regex_meta[*idx];
+            if !Self::lang_ok(meta.lang, inp.lang) {
+                continue;
+            }
+            let text = if *on_norm {
+                n.text.as_str()
+            } else {
+                inp.original
+            };
+            if let Some(f) = re.find(text) {
+                gated_hits.push(Self::regex_hit(meta, *on_norm, n, f));
+            }
+        }
+        if !gated_hits.is_empty() {
+            out.splice(first..first, gated_hits);
         }
         for (set, singles, text) in [
             self.regex_orig.as_ref().map(|(s, r)| (s, r, inp.original)),
