@@ -1,7 +1,8 @@
 //! The real `vigie` binary as separate processes: three replicas on one PostgreSQL database
 //! (visibility, claims without duplicates, a replica killed mid-load losing nothing, its
 //! moderators' claims expiring back), a SQLite server killed with `kill -9` under load and
-//! restarted, SIGTERM with a request in flight, and `/metrics`.
+//! restarted, SIGTERM with a request in flight, `/metrics`, and PostgreSQL going away (cut
+//! behind a relay, and a private server really stopped and started) while Vigie runs.
 //!
 //! PostgreSQL parts run when `VIGIE_TEST_DATABASE_URL` is set (skipped with a message otherwise,
 //! failed with `VIGIE_REQUIRE_POSTGRES=1`). Every loop is bounded in count and time.
@@ -928,6 +929,225 @@ async fn database_down_answers_503_with_retry_after_and_recovers() {
         !log.contains("Invalid connection url"),
         "PostgreSQL's own error is reported: {log}"
     );
+}
+
+/// A PostgreSQL server of the test's own (`initdb` in a temporary directory, a free loopback
+/// port), so that the test can really stop and start it without touching the shared server.
+/// Run as the `postgres` user when the tests run as root (PostgreSQL refuses root).
+struct PrivatePostgres {
+    bin: std::path::PathBuf,
+    data: tempfile::TempDir,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl PrivatePostgres {
+    /// The server programs: `VIGIE_PG_BINDIR`, else the newest `/usr/lib/postgresql/*/bin`.
+    fn bindir() -> Option<std::path::PathBuf> {
+        if let Ok(dir) = std::env::var("VIGIE_PG_BINDIR") {
+            return Some(dir.into());
+        }
+        let mut found: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let version = e.file_name().to_str()?.parse().ok()?;
+                let bin = e.path().join("bin");
+                bin.join("initdb").exists().then_some((version, bin))
+            })
+            .collect();
+        found.sort();
+        found.pop().map(|(_, bin)| bin)
+    }
+
+    /// `None` (skipped with a message) when PostgreSQL is not required and not installed.
+    fn init() -> Option<PrivatePostgres> {
+        postgres_admin_url()?;
+        let Some(bin) = Self::bindir() else {
+            assert!(
+                std::env::var("VIGIE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "VIGIE_REQUIRE_POSTGRES=1 but no initdb under /usr/lib/postgresql/*/bin \
+                 (set VIGIE_PG_BINDIR)"
+            );
+            eprintln!("skipped: no PostgreSQL server programs to start a private server");
+            return None;
+        };
+        let as_postgres = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let data = tempfile::tempdir().unwrap();
+        if as_postgres {
+            let status = Command::new("chown")
+                .args(["postgres:", data.path().to_str().unwrap()])
+                .status()
+                .unwrap();
+            assert!(status.success(), "chown of the data directory");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = PrivatePostgres {
+            bin,
+            data,
+            port,
+            as_postgres,
+        };
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                &pg.pgdata(),
+                "-U",
+                "vigie",
+                "-A",
+                "trust",
+                "--no-sync",
+            ],
+        );
+        pg.start();
+        Some(pg)
+    }
+
+    fn pgdata(&self) -> String {
+        self.data.path().join("pgdata").to_str().unwrap().to_owned()
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let program = self.bin.join(program);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let out = cmd.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}{}",
+            program.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start(&self) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off",
+            self.port
+        );
+        let log = self.data.path().join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.pgdata(),
+                "-o",
+                &options,
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+    }
+
+    /// `pg_ctl stop -m fast`: the server closes every session and exits.
+    fn stop(&self) {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.pgdata(), "-m", "fast", "-w", "-t", "60", "stop"],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://vigie@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = Command::new(self.bin.join("pg_ctl"))
+            .args(["-D", &self.pgdata(), "-m", "immediate", "stop"])
+            .output();
+        if self.as_postgres {
+            let _ = Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"))
+                .args(["-D", &self.pgdata(), "-m", "immediate", "stop"])
+                .output();
+        }
+    }
+}
+
+/// The server itself stopped (`pg_ctl stop -m fast`) and started again while Vigie runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_stopped_then_started_again_vigie_answers_503_and_recovers_by_itself() {
+    let Some(pg) = PrivatePostgres::init() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_key(dir.path(), &pg.url(), "numerama", "ingest", "cms");
+    let server = Server::start(
+        dir.path(),
+        &pg.url(),
+        &[("VIGIE_CONNECT_TIMEOUT_MS", "1000")],
+    );
+    let http = client();
+    let post = |n: usize| {
+        http.post(server.url("/v1/comments"))
+            .bearer_auth(&key)
+            .json(&comment(&format!("stopped-{n}"), "t"))
+            .send()
+    };
+    assert_eq!(post(0).await.unwrap().status(), 201);
+
+    pg.stop();
+    let ready = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert!(ready.headers().contains_key("retry-after"));
+    for n in 1..=3 {
+        let refused = post(n).await.unwrap();
+        assert_eq!(
+            refused.status(),
+            503,
+            "write {n} while PostgreSQL is stopped"
+        );
+        assert!(refused.headers().contains_key("retry-after"));
+        assert_eq!(
+            refused.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+
+    pg.start();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = http.get(server.url("/readyz")).send().await.unwrap();
+        if r.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not ready again after 30 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(post(4).await.unwrap().status(), 201);
+    // A refused write stored nothing; an acknowledged one is there once, with its decision.
+    let mut conn = DbConnection::Pg(diesel::pg::PgConnection::establish(&pg.url()).unwrap());
+    let stored: HashMap<String, i64> = stored_comments(&mut conn)
+        .into_iter()
+        .map(|s| (s.external_id, s.decisions))
+        .collect();
+    assert_eq!(
+        stored,
+        HashMap::from([("stopped-0".to_owned(), 1), ("stopped-4".to_owned(), 1)])
+    );
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(!log.contains("\"request failed\""), "no 500: {log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
