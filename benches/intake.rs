@@ -144,7 +144,7 @@ async fn main() {
         let mut conn = state.pool.get().unwrap();
         vigie::store::schema::comments::table
             .count()
-            .get_result(&mut *conn)
+            .get_result(&mut **conn)
             .unwrap()
     };
     assert_eq!(stored as usize, n, "every comment stored once");

@@ -307,7 +307,7 @@ async fn main() {
             n: i64,
         }
         diesel::sql_query("SELECT COUNT(*) AS n FROM decisions WHERE source = 'human'")
-            .get_result::<N>(&mut pool.get().unwrap())
+            .get_result::<N>(&mut **pool.get().unwrap())
             .unwrap()
             .n
     })

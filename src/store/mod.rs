@@ -52,6 +52,32 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 
 pub type DbPool = Pool<Manager>;
+
+/// A pooled connection, and when a request last finished on it without error.
+pub struct Checked {
+    conn: DbConnection,
+    last_ok: Option<std::time::Instant>,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Checked {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// A connection on which a request succeeded less than this long ago is handed out again
+/// without the `SELECT 1` check (HikariCP's `aliveBypassWindowMs` is the same 500 ms). Under
+/// load a connection goes back and forth many times a second, and the check was one round trip
+/// in six of a PostgreSQL intake. A connection that dies inside the window fails its next
+/// request with a connection error, which answers 503 and is never marked as good again.
+const CHECK_BYPASS: std::time::Duration = std::time::Duration::from_millis(500);
 pub type PooledConn = PooledConnection<Manager>;
 
 /// Opens connections of the backend named by the URL. diesel's own `ConnectionManager` over the
@@ -63,23 +89,30 @@ pub struct Manager {
 }
 
 impl diesel::r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Checked;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<Checked, Self::Error> {
         match &self.backend {
             Backend::Sqlite(path) => SqliteConnection::establish(path).map(DbConnection::Sqlite),
             Backend::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
         }
+        .map(|conn| Checked {
+            conn,
+            last_ok: None,
+        })
         .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        diesel::r2d2::R2D2Connection::ping(conn).map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut Checked) -> Result<(), Self::Error> {
+        if conn.last_ok.is_some_and(|t| t.elapsed() < CHECK_BYPASS) {
+            return Ok(());
+        }
+        diesel::r2d2::R2D2Connection::ping(&mut conn.conn).map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        diesel::r2d2::R2D2Connection::is_broken(conn)
+    fn has_broken(&self, conn: &mut Checked) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn)
     }
 }
 
@@ -207,9 +240,9 @@ struct PerConnection {
     statement_timeout_ms: u128,
 }
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for PerConnection {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        let sql = match conn {
+impl CustomizeConnection<Checked, diesel::r2d2::Error> for PerConnection {
+    fn on_acquire(&self, conn: &mut Checked) -> Result<(), diesel::r2d2::Error> {
+        let sql = match &conn.conn {
             DbConnection::Sqlite(_) => format!(
                 "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
                  PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{SQLITE_CACHE_KIB};",
@@ -266,7 +299,7 @@ pub fn migrate(pool: &DbPool) -> anyhow::Result<Vec<String>> {
     let mut conn = pool
         .get()
         .context("no database connection for migrations")?;
-    let applied = match &mut *conn {
+    let applied = match &mut **conn {
         DbConnection::Sqlite(c) => c
             .run_pending_migrations(SQLITE_MIGRATIONS)
             .map_err(|e| anyhow::anyhow!("SQLite migration failed: {e}"))?
@@ -297,7 +330,10 @@ where
     actix_web::web::block(move || {
         let _entered = span.enter();
         let mut conn = pool.get()?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        // only a request that went through vouches for the connection (see CHECK_BYPASS)
+        conn.last_ok = result.is_ok().then(std::time::Instant::now);
+        result
     })
     .await
     .map_err(|e| StoreError::Other(anyhow::anyhow!("blocking task failed: {e}")))?

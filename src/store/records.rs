@@ -68,8 +68,10 @@ pub struct ThreadRecord {
     pub created_at: NaiveDateTime,
 }
 
+/// `None` inserts NULL (the columns have no other default): one SQL text whatever is missing,
+/// so diesel keeps the prepared statement (a `DEFAULT` in `VALUES` makes it re-prepare every time).
 #[derive(Debug, Insertable)]
-#[diesel(table_name = threads)]
+#[diesel(table_name = threads, treat_none_as_default_value = false)]
 pub struct NewThread<'a> {
     pub site_id: i64,
     pub external_id: &'a str,
@@ -93,7 +95,7 @@ pub struct AuthorRecord {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = authors)]
+#[diesel(table_name = authors, treat_none_as_default_value = false)]
 pub struct NewAuthor<'a> {
     pub site_id: i64,
     pub external_id: &'a str,
@@ -142,7 +144,7 @@ pub struct CommentRecord {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = comments)]
+#[diesel(table_name = comments, treat_none_as_default_value = false)]
 pub struct NewComment<'a> {
     pub site_id: i64,
     pub thread_id: i64,
@@ -187,7 +189,7 @@ pub struct DecisionRecord {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = decisions)]
+#[diesel(table_name = decisions, treat_none_as_default_value = false)]
 pub struct NewDecision<'a> {
     pub comment_id: i64,
     pub site_id: i64,

@@ -36,7 +36,7 @@ impl Writer {
     pub fn start(pool: &DbPool) -> anyhow::Result<Writer> {
         let mut conn = pool.get()?;
         anyhow::ensure!(
-            matches!(*conn, DbConnection::Sqlite(_)),
+            matches!(**conn, DbConnection::Sqlite(_)),
             "group commit is for SQLite"
         );
         // Checkpoints stay SQLite's automatic ones, run by this connection right after a
