@@ -100,11 +100,11 @@ const RECENT_REJECTIONS_DAYS: i64 = 30;
 /// What the rules know of an author before a new comment: approved comments, recent
 /// rejections, and whether the same text was posted within `repeat_window`.
 ///
-/// Four small statements rather than one with conditional sums: diesel keeps the prepared
-/// statement of a DSL query (the plain-SQL version was prepared again on every intake, 40 % of
-/// the reading side's CPU under load), and each count is read from an index that starts with
-/// the author (`comments_author`, `comments_author_body`), whether or not the planner has
-/// statistics yet.
+/// One statement of scalar subqueries, each counted from an index that starts with the author
+/// (`comments_author`, `comments_author_body`) whether or not the planner has statistics yet.
+/// A DSL query, so diesel keeps it prepared (a plain-SQL version was prepared again on every
+/// intake, 40 % of the reading side's CPU under load); one statement rather than four because
+/// on PostgreSQL each statement is a round trip (`docs/benchmarks.md`).
 pub fn author_history(
     conn: &mut DbConnection,
     site_id: i64,
@@ -113,39 +113,40 @@ pub fn author_history(
     repeat_window: chrono::Duration,
 ) -> Result<crate::scoring::AuthorHistory, StoreError> {
     use super::on_backend;
-    let author: Option<i64> = on_backend!(conn, |c| authors::table
-        .filter(authors::site_id.eq(site_id))
-        .filter(authors::external_id.eq(author_external_id))
-        .select(authors::id)
-        .first(c)
-        .optional())?;
-    let Some(author) = author else {
-        return Ok(crate::scoring::AuthorHistory::default());
-    };
+    use diesel::dsl::{count_star, select};
     let t = now();
     let recent = t - chrono::Duration::days(RECENT_REJECTIONS_DAYS);
     let window = t - repeat_window;
-    let approved: i64 = on_backend!(conn, |c| comments::table
-        .filter(comments::author_id.eq(author))
+    // NULL for an author never seen: every count is then 0
+    let author = authors::table
+        .filter(authors::site_id.eq(site_id))
+        .filter(authors::external_id.eq(author_external_id))
+        .select(authors::id)
+        .single_value();
+    let of_author = comments::author_id.nullable().eq(author);
+    let approved = comments::table
+        .filter(of_author)
         .filter(comments::status.eq(CommentStatus::Approved.as_str()))
-        .count()
-        .get_result(c))?;
-    let rejected: i64 = on_backend!(conn, |c| comments::table
-        .filter(comments::author_id.eq(author))
+        .select(count_star())
+        .single_value();
+    let rejected = comments::table
+        .filter(of_author)
         .filter(comments::status.eq(CommentStatus::Rejected.as_str()))
         .filter(comments::updated_at.ge(recent))
-        .count()
-        .get_result(c))?;
-    let same: Option<i64> = on_backend!(conn, |c| comments::table
-        .filter(comments::author_id.eq(author))
+        .select(count_star())
+        .single_value();
+    let same = comments::table
+        .filter(of_author)
         .filter(comments::body_hash.eq(body_hash))
         .filter(comments::created_at.ge(window))
         .select(comments::id)
-        .first(c)
-        .optional())?;
+        .single_value();
+    let (approved, rejected, same): (Option<i64>, Option<i64>, Option<i64>) =
+        on_backend!(conn, |c| select((approved, rejected, same)).get_result(c))?;
+    let count = |n: Option<i64>| u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX);
     Ok(crate::scoring::AuthorHistory {
-        approved_count: u32::try_from(approved).unwrap_or(u32::MAX),
-        recent_rejections: u32::try_from(rejected).unwrap_or(u32::MAX),
+        approved_count: count(approved),
+        recent_rejections: count(rejected),
         same_text_recently: same.is_some(),
     })
 }
