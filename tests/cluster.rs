@@ -1015,20 +1015,23 @@ impl PrivatePostgres {
         self.data.path().join("pgdata").to_str().unwrap().to_owned()
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// One of the server programs, as the `postgres` user when the tests run as root.
+    fn command(&self, program: &str) -> Command {
         let program = self.bin.join(program);
-        let mut cmd = if self.as_postgres {
+        if self.as_postgres {
             let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&program);
+            c.args(["-u", "postgres", "--"]).arg(program);
             c
         } else {
-            Command::new(&program)
-        };
-        let out = cmd.args(args).output().unwrap();
+            Command::new(program)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self.command(program).args(args).output().unwrap();
         assert!(
             out.status.success(),
-            "{} {args:?}: {}{}",
-            program.display(),
+            "{program} {args:?}: {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -1072,16 +1075,10 @@ impl PrivatePostgres {
 
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
-        let _ = Command::new(self.bin.join("pg_ctl"))
-            .args(["-D", &self.pgdata(), "-m", "immediate", "stop"])
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.pgdata(), "-m", "immediate", "-w", "stop"])
             .output();
-        if self.as_postgres {
-            let _ = Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(self.bin.join("pg_ctl"))
-                .args(["-D", &self.pgdata(), "-m", "immediate", "stop"])
-                .output();
-        }
     }
 }
 
