@@ -770,6 +770,31 @@ async fn metrics_are_kept_per_app_in_one_process() {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL unreachable: 503 with Retry-After, then recovery without a restart
 
+/// A 503 that tells the client when to come back (`Retry-After`).
+fn assert_unavailable(r: &reqwest::Response, what: &str) {
+    assert_eq!(r.status(), 503, "{what}");
+    assert!(r.headers().contains_key("retry-after"), "{what}");
+}
+
+/// `/readyz` is 503 with `Retry-After` while the database is away.
+async fn assert_not_ready(http: &reqwest::Client, server: &Server) {
+    let ready = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_unavailable(&ready, "readyz while the database is away");
+}
+
+/// Waits (at most 30 s) until `/readyz` answers 200 again, Vigie not restarted.
+async fn wait_until_ready(http: &reqwest::Client, server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = http.get(server.url("/readyz")).send().await.unwrap();
+        if r.status() == 200 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not ready again after 30 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// A TCP relay to PostgreSQL that can be cut (every connection closed, new ones refused) and
 /// restored: the database "goes down" without stopping the shared server.
 struct Relay {
@@ -890,12 +915,9 @@ async fn database_down_answers_503_with_retry_after_and_recovers() {
     assert_eq!(ready.status(), 200);
 
     relay.cut();
-    let ready = http.get(server.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), 503);
-    assert!(ready.headers().contains_key("retry-after"));
+    assert_not_ready(&http, &server).await;
     let refused = post(1).await.unwrap();
-    assert_eq!(refused.status(), 503, "a write while the database is down");
-    assert!(refused.headers().contains_key("retry-after"));
+    assert_unavailable(&refused, "a write while the database is down");
     assert_eq!(
         refused.headers()["content-type"],
         "application/problem+json"
@@ -912,15 +934,7 @@ async fn database_down_answers_503_with_retry_after_and_recovers() {
 
     // Back: Vigie reconnects by itself (bounded wait).
     relay.restore();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = http.get(server.url("/readyz")).send().await.unwrap();
-        if r.status() == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not ready again after 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until_ready(&http, &server).await;
     assert_eq!(post(2).await.unwrap().status(), 201);
     let log = server.log.lock().unwrap().join("\n");
     // A 500 logs "request failed" with its cause; none happened.
@@ -1105,17 +1119,10 @@ async fn postgresql_stopped_then_started_again_vigie_answers_503_and_recovers_by
     assert_eq!(post(0).await.unwrap().status(), 201);
 
     pg.stop();
-    let ready = http.get(server.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), 503);
-    assert!(ready.headers().contains_key("retry-after"));
+    assert_not_ready(&http, &server).await;
     for n in 1..=3 {
         let refused = post(n).await.unwrap();
-        assert_eq!(
-            refused.status(),
-            503,
-            "write {n} while PostgreSQL is stopped"
-        );
-        assert!(refused.headers().contains_key("retry-after"));
+        assert_unavailable(&refused, &format!("write {n} while PostgreSQL is stopped"));
         assert_eq!(
             refused.headers()["content-type"],
             "application/problem+json"
@@ -1123,15 +1130,7 @@ async fn postgresql_stopped_then_started_again_vigie_answers_503_and_recovers_by
     }
 
     pg.start();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = http.get(server.url("/readyz")).send().await.unwrap();
-        if r.status() == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not ready again after 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until_ready(&http, &server).await;
     assert_eq!(post(4).await.unwrap().status(), 201);
     // A refused write stored nothing; an acknowledged one is there once, with its decision.
     let mut conn = DbConnection::Pg(diesel::pg::PgConnection::establish(&pg.url()).unwrap());

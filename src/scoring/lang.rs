@@ -77,22 +77,17 @@ const fn build() -> StopWords {
 
 static STOP_WORDS: StopWords = build();
 
-/// `pack` at run time: two overlapping loads instead of a loop over the bytes (the overlapping
-/// bytes are the same bytes, so OR-ing them is exact). `b` holds 1 to 8 bytes.
+/// `pack` at run time: two overlapping little-endian loads instead of a loop over the bytes
+/// (the overlapping bytes are the same bytes, so OR-ing them is exact). `b` holds 1 to 8 bytes.
 #[inline]
 fn load(b: &[u8]) -> u64 {
     let n = b.len();
-    let word = |at: usize, k: usize| -> u64 {
-        let mut v = 0u64;
-        for (j, &x) in b[at..at + k].iter().enumerate() {
-            v |= (x as u64) << (8 * j);
-        }
-        v
-    };
+    let u32_at = |at: usize| <[u8; 4]>::try_from(&b[at..at + 4]).map_or(0, u32::from_le_bytes);
+    let u16_at = |at: usize| <[u8; 2]>::try_from(&b[at..at + 2]).map_or(0, u16::from_le_bytes);
     match n {
-        4..=8 => word(0, 4) | word(n - 4, 4) << (8 * (n - 4)),
-        2..=3 => word(0, 2) | word(n - 2, 2) << (8 * (n - 2)),
-        _ => b.first().map_or(0, |&x| x as u64),
+        4..=8 => u64::from(u32_at(0)) | u64::from(u32_at(n - 4)) << (8 * (n - 4)),
+        2..=3 => u64::from(u16_at(0)) | u64::from(u16_at(n - 2)) << (8 * (n - 2)),
+        _ => b.first().map_or(0, |&x| u64::from(x)),
     }
 }
 

@@ -101,7 +101,9 @@ const RECENT_REJECTIONS_DAYS: i64 = 30;
 /// rejections, and whether the same text was posted within `repeat_window`.
 ///
 /// One statement of scalar subqueries, each counted from an index that starts with the author
-/// (`comments_author`, `comments_author_body`) whether or not the planner has statistics yet.
+/// (`comments_author`, `comments_author_body`) whether or not the planner has statistics yet;
+/// each finds the author again by its unique key (three index probes cost less than a round
+/// trip).
 /// A DSL query, so diesel keeps it prepared (a plain-SQL version was prepared again on every
 /// intake, 40 % of the reading side's CPU under load); one statement rather than four because
 /// on PostgreSQL each statement is a round trip (`docs/benchmarks.md`).

@@ -52,6 +52,7 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 
 pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
 
 /// A pooled connection, and when a request last finished on it without error.
 pub struct Checked {
@@ -78,7 +79,6 @@ impl std::ops::DerefMut for Checked {
 /// in six of a PostgreSQL intake. A connection that dies inside the window fails its next
 /// request with a connection error, which answers 503 and is never marked as good again.
 const CHECK_BYPASS: std::time::Duration = std::time::Duration::from_millis(500);
-pub type PooledConn = PooledConnection<Manager>;
 
 /// Opens connections of the backend named by the URL. diesel's own `ConnectionManager` over the
 /// enum tries each backend in turn and, when PostgreSQL is down, reports only "Invalid
