@@ -97,8 +97,9 @@ pub struct Settings {
     pub webhook_retry_base_ms: u64,
     /// Deliveries in flight at once per replica.
     pub webhook_concurrency: usize,
-    /// The Coral Talk endpoint answers "no opinion" rather than exceed this (keep it below
-    /// the timeout set in Coral).
+    /// The Coral Talk endpoint answers "no opinion" rather than exceed this: below the
+    /// phase timeout set in Coral (200 ms in Coral's admin form by default), so that Coral
+    /// still hears the answer.
     pub coral_deadline_ms: u64,
 }
 
@@ -150,7 +151,7 @@ impl Default for Settings {
             webhook_timeout_ms: 10_000,
             webhook_retry_base_ms: 10_000,
             webhook_concurrency: 8,
-            coral_deadline_ms: 800,
+            coral_deadline_ms: 150,
         }
     }
 }

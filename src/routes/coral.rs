@@ -16,9 +16,11 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::domain::intake::{AuthorRequest, CommentRequest, ThreadRequest, ValidationError};
+use crate::domain::wording::{self, ReaderLang};
 use crate::domain::{CommentStatus, ReasonCode, Role};
 use crate::error::ApiError;
 use crate::extract::{parse_json, ApiJson, JsonBytes};
+use crate::scoring::{Decision, Verdict};
 use crate::state::AppState;
 use crate::store::{self, comments as store_comments};
 
@@ -316,66 +318,136 @@ pub async fn moderate(
         Err(e) => return Err(super::comments::intake_error(e)),
     };
     let comment_id = view.comment.id;
-    let reason = store::run(&state.pool, move |conn| {
+    let last = store::run(&state.pool, move |conn| {
         Ok(store_comments::decisions_of(conn, comment_id)?
             .into_iter()
-            .last()
-            .and_then(|d| d.reason))
+            .last())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(answer(&view.comment, reason.as_deref())))
-}
-
-/// Coral's answer for a stored comment.
-fn answer(c: &store::records::CommentRecord, reason: Option<&str>) -> Value {
-    let verdict: Option<crate::scoring::Verdict> = c
+    let verdict: Option<Verdict> = view
+        .comment
         .verdict
         .as_deref()
         .and_then(|v| serde_json::from_str(v).ok());
-    let spam_first = verdict
-        .as_ref()
-        .is_some_and(|v| v.scores.spam > v.scores.toxicity);
-    let flagged = verdict
-        .as_ref()
-        .is_some_and(|v| v.decision != crate::scoring::Decision::Allow);
+    let facts = CoralFacts::of(&view.comment, verdict.as_ref(), last.as_ref());
+    Ok(HttpResponse::Ok().json(answer(&facts)))
+}
+
+/// Why a comment is held or rejected when the reason is its author, not its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorHold {
+    Banned,
+    Premod,
+}
+
+/// What Coral's answer is built from: the comment's status and the decision that gave it.
+#[derive(Debug, Clone)]
+pub struct CoralFacts {
+    pub status: CommentStatus,
+    /// The verdict's decision was not `allow` (something was detected).
+    pub detected: bool,
+    /// Spam rather than toxicity was what weighed most.
+    pub spam: bool,
+    /// The reason code of the decision that set the status (rejections).
+    pub reason: Option<ReasonCode>,
+    /// The status was set by Vigie's automated moderation rather than a moderator.
+    pub automated: bool,
+    pub author_hold: Option<AuthorHold>,
+    /// The language the author wrote in (for the notice shown to them).
+    pub lang: ReaderLang,
+}
+
+impl CoralFacts {
+    fn of(
+        c: &store::records::CommentRecord,
+        verdict: Option<&Verdict>,
+        last: Option<&store::records::DecisionRecord>,
+    ) -> CoralFacts {
+        let author_hold = match last.and_then(|d| d.note.as_deref()) {
+            Some(store_comments::NOTE_AUTHOR_BANNED) => Some(AuthorHold::Banned),
+            Some(store_comments::NOTE_AUTHOR_PREMOD) => Some(AuthorHold::Premod),
+            _ => None,
+        };
+        let lang = verdict
+            .map(|v| v.language.as_str())
+            .filter(|l| *l != "und")
+            .or(c.lang.as_deref());
+        CoralFacts {
+            // A status Vigie cannot read back is answered "no opinion" below.
+            status: c.status.parse().unwrap_or(CommentStatus::Published),
+            detected: verdict.is_some_and(|v| v.decision != Decision::Allow),
+            spam: verdict.is_some_and(spam_weighed_most),
+            reason: last.and_then(|d| d.reason.as_deref()?.parse().ok()),
+            automated: last.is_none_or(|d| d.source == "automated"),
+            author_hold,
+            lang: ReaderLang::of(lang),
+        }
+    }
+}
+
+/// Whether the verdict is about spam rather than toxicity: the category of the first rule that
+/// held or blocked the comment, or else the higher of the two scores.
+fn spam_weighed_most(v: &Verdict) -> bool {
+    use crate::scoring::{Action, RuleCategory};
+    v.rules
+        .iter()
+        .find(|h| matches!(h.action, Action::Block | Action::Hold))
+        .map_or(v.scores.spam > v.scores.toxicity, |h| {
+            h.category == RuleCategory::Spam
+        })
+}
+
+/// Coral's answer. Coral validates it field by field and throws the whole answer away for one
+/// invalid value (`../shared/design/CORAL.md`): no empty arrays (`tags: []` voids it), no empty
+/// or null strings, only the statuses, codes and flag reasons it lists. Text in
+/// `rejectionReason` is shown to the author, so it is the reader's wording, never rule ids or
+/// scores.
+pub fn answer(f: &CoralFacts) -> Value {
     let flag = |spam: bool| {
         json!([{
             "actionType": "FLAG",
             "reason": if spam { "COMMENT_DETECTED_SPAM" } else { "COMMENT_DETECTED_TOXIC" },
         }])
     };
-    let explanation = verdict
-        .as_ref()
-        .map(|v| v.reasons.join("; "))
-        .filter(|s| !s.is_empty());
-    match c.status.parse::<CommentStatus>() {
-        Ok(CommentStatus::Rejected) => {
-            let reason = reason
-                .and_then(|r| r.parse().ok())
-                .unwrap_or(ReasonCode::Other);
+    match f.status {
+        CommentStatus::Rejected if f.author_hold == Some(AuthorHold::Banned) => json!({
+            "moderationAction": {
+                "status": "REJECTED",
+                "rejectionReason": {
+                    "code": "OTHER",
+                    "customReason": wording::banned_author_title(f.lang),
+                    "detailedExplanation": wording::banned_author_notice(f.lang),
+                },
+            },
+            "status": "REJECTED",
+        }),
+        CommentStatus::Rejected => {
+            let reason = f.reason.unwrap_or(ReasonCode::Other);
             let (code, custom) = coral_code(reason);
-            let mut rejection = json!({ "code": code });
-            if let Some(custom) = custom {
-                rejection["customReason"] = json!(custom);
+            let mut rejection = json!({
+                "code": code,
+                "detailedExplanation": wording::rejection_notice(reason, f.automated, f.lang),
+            });
+            if custom.is_some() {
+                rejection["customReason"] = json!(wording::rule_title(reason, f.lang));
             }
-            if let Some(e) = &explanation {
-                rejection["detailedExplanation"] = json!(e);
-            }
-            json!({
+            let mut answer = json!({
                 "moderationAction": { "status": "REJECTED", "rejectionReason": rejection },
                 "status": "REJECTED",
-                "actions": flag(reason == ReasonCode::Spam),
-                "tags": [],
-            })
+            });
+            // A flag says what automated detection found; a moderator's rejection has none.
+            if f.automated && f.detected {
+                answer["actions"] = flag(reason == ReasonCode::Spam || f.spam);
+            }
+            answer
         }
-        Ok(CommentStatus::Pending) if flagged => json!({
+        CommentStatus::Pending if f.detected => json!({
             "status": "SYSTEM_WITHHELD",
-            "actions": flag(spam_first),
-            "tags": [],
+            "actions": flag(f.spam),
         }),
-        // Held by the site's pre-moderation or the author's status, not by the verdict.
-        Ok(CommentStatus::Pending) => json!({ "status": "PREMOD", "actions": [], "tags": [] }),
-        _ => json!({}),
+        // Held by pre-moderation (the site's, the thread's or the author's), not the verdict.
+        CommentStatus::Pending => json!({ "status": "PREMOD" }),
+        CommentStatus::Published | CommentStatus::Approved | CommentStatus::Deleted => json!({}),
     }
 }
 
@@ -512,6 +584,83 @@ mod tests {
                 assert_ne!(a, b, "two reason codes map to the same Coral reason");
             }
         }
+    }
+
+    /// Every value in an answer, for the checks Coral applies to each.
+    fn walk<'a>(v: &'a Value, out: &mut Vec<(String, &'a Value)>, at: String) {
+        out.push((at.clone(), v));
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .for_each(|(k, x)| walk(x, out, format!("{at}.{k}"))),
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out, format!("{at}[]"))),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn no_answer_holds_an_empty_array_an_empty_string_or_null() {
+        let mut seen = 0;
+        for &status in CommentStatus::ALL {
+            for detected in [false, true] {
+                for spam in [false, true] {
+                    for reason in
+                        std::iter::once(None).chain(ReasonCode::ALL.iter().map(|r| Some(*r)))
+                    {
+                        for automated in [false, true] {
+                            for author_hold in
+                                [None, Some(AuthorHold::Banned), Some(AuthorHold::Premod)]
+                            {
+                                for lang in [ReaderLang::Fr, ReaderLang::En] {
+                                    let a = answer(&CoralFacts {
+                                        status,
+                                        detected,
+                                        spam,
+                                        reason,
+                                        automated,
+                                        author_hold,
+                                        lang,
+                                    });
+                                    let mut values = Vec::new();
+                                    walk(&a, &mut values, String::new());
+                                    for (at, v) in values {
+                                        assert!(!v.is_null(), "null at {at}: {a}");
+                                        assert_ne!(v.as_str(), Some(""), "empty at {at}: {a}");
+                                        assert_ne!(
+                                            v.as_array().map(Vec::len),
+                                            Some(0),
+                                            "[] at {at}: {a}"
+                                        );
+                                    }
+                                    assert!(a.get("tags").is_none());
+                                    seen += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 1000);
+    }
+
+    #[test]
+    fn a_banned_authors_comment_is_rejected_for_the_author_without_a_detection_flag() {
+        let a = answer(&CoralFacts {
+            status: CommentStatus::Rejected,
+            detected: true,
+            spam: false,
+            reason: Some(ReasonCode::Other),
+            automated: true,
+            author_hold: Some(AuthorHold::Banned),
+            lang: ReaderLang::En,
+        });
+        assert_eq!(a["status"], "REJECTED");
+        assert!(a.get("actions").is_none(), "{a}");
+        assert_eq!(
+            a["moderationAction"]["rejectionReason"]["customReason"],
+            "Account suspended"
+        );
     }
 
     #[test]

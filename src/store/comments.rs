@@ -88,6 +88,11 @@ impl Scored {
     }
 }
 
+/// The note of the automated decision that holds or rejects a comment because of its author's
+/// status rather than its text (integrations tell the author which it was).
+pub const NOTE_AUTHOR_BANNED: &str = "author is banned";
+pub const NOTE_AUTHOR_PREMOD: &str = "author is pre-moderated";
+
 /// SHA-256 of the trimmed, lower-cased body, to spot an author posting the same text again.
 pub fn body_hash(body: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -298,11 +303,11 @@ fn insert_new(
         Ok(AuthorStatus::Banned) if in_force => {
             status = CommentStatus::Rejected;
             reason = Some(crate::domain::ReasonCode::Other.as_str());
-            note = "author is banned".to_owned();
+            note = NOTE_AUTHOR_BANNED.to_owned();
         }
         Ok(AuthorStatus::Premod) if in_force && status != CommentStatus::Rejected => {
             status = CommentStatus::Pending;
-            note = "author is pre-moderated".to_owned();
+            note = NOTE_AUTHOR_PREMOD.to_owned();
         }
         _ => {}
     }

@@ -280,8 +280,295 @@ async fn past_the_deadline_coral_gets_no_opinion_and_the_comment_is_still_record
     panic!("the comment answered with no opinion was never recorded");
 }
 
+/// Site rules that make each verdict on demand: a held and a blocked word per category.
+const SHAPE_RULES: &str = r#"name = "coral-shapes"
+
+[[words]]
+id = "t-hold-toxic"
+action = "hold"
+category = "toxicity"
+terms = ["ouaftoxique"]
+
+[[words]]
+id = "t-hold-spam"
+action = "hold"
+category = "spam"
+terms = ["ouafpromo"]
+
+[[words]]
+id = "t-block-toxic"
+action = "block"
+category = "toxicity"
+terms = ["ouafinjure"]
+
+[[words]]
+id = "t-block-spam"
+action = "block"
+category = "spam"
+terms = ["ouafcasino"]
+"#;
+
+/// Where Node.js and joi are, or why the check cannot run (`None` and a message).
+fn coral_validator() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    let have_node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let have_joi = dir.join("node_modules/joi/package.json").exists();
+    if have_node && have_joi {
+        return Some(dir.join("coral-response.mjs"));
+    }
+    let why = format!(
+        "Coral answer validation skipped: node {}, tests/e2e/node_modules/joi {} (run `cd tests/e2e && npm ci`)",
+        if have_node { "found" } else { "missing" },
+        if have_joi { "found" } else { "missing" },
+    );
+    let required = ["VIGIE_REQUIRE_NODE", "VIGIE_REQUIRE_BROWSER"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| v == "1"));
+    assert!(!required, "{why}");
+    eprintln!("{why}");
+    None
+}
+
+/// Sends one comment through the phase and returns Coral's answer.
+async fn coral_answer(app: &TestApp, story: &str, author: &str, text: &str) -> Value {
+    let body = coral_body(story, author, text);
+    let r = coral(app, Some(&sign(SECRET, &body)), &body).await;
+    assert_eq!(r.status(), 200, "{text}");
+    r.json().await.unwrap()
+}
+
+async fn every_answer_vigie_gives_coral_passes_corals_own_validation(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (admin, moderator) = coral_site(&app).await;
+    let r = app
+        .client
+        .put(app.url("/v1/site/rules"))
+        .bearer_auth(&admin)
+        .json(&json!({ "source": SHAPE_RULES }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let mut answers = serde_json::Map::new();
+    let mut keep = |name: &str, answer: &Value| {
+        answers.insert(name.to_owned(), answer.clone());
+    };
+
+    let allow = coral_answer(
+        &app,
+        "s1",
+        "a-allow",
+        "<p>Merci pour cet article clair.</p>",
+    )
+    .await;
+    assert_eq!(allow, json!({}));
+    keep("allow", &allow);
+
+    let review_toxic = coral_answer(&app, "s1", "a-rt", "Quel ouaftoxique celui-là").await;
+    assert_eq!(review_toxic["status"], "SYSTEM_WITHHELD", "{review_toxic}");
+    assert_eq!(
+        review_toxic["actions"][0]["reason"],
+        "COMMENT_DETECTED_TOXIC"
+    );
+    keep("review, toxic", &review_toxic);
+
+    let review_spam = coral_answer(&app, "s1", "a-rs", "Super ouafpromo ici").await;
+    assert_eq!(review_spam["status"], "SYSTEM_WITHHELD", "{review_spam}");
+    assert_eq!(review_spam["actions"][0]["reason"], "COMMENT_DETECTED_SPAM");
+    keep("review, spam", &review_spam);
+
+    let reject_spam = coral_answer(&app, "s1", "a-js", "Gagnez au ouafcasino").await;
+    assert_eq!(reject_spam["status"], "REJECTED", "{reject_spam}");
+    let reason = &reject_spam["moderationAction"]["rejectionReason"];
+    assert_eq!(reason["code"], "SPAM");
+    assert_eq!(reject_spam["actions"][0]["reason"], "COMMENT_DETECTED_SPAM");
+    // The author reads this in Coral's rejection notice: the house rule, never the rule id.
+    let text = reason["detailedExplanation"].as_str().unwrap();
+    assert!(text.contains("publicité ou spam"), "{text}");
+    assert!(
+        !text.contains("t-block") && !text.contains("ouaf"),
+        "{text}"
+    );
+    keep("reject, automated, spam", &reject_spam);
+
+    let reject_insult = coral_answer(&app, "s1", "a-ji", "Espèce de ouafinjure").await;
+    assert_eq!(reject_insult["status"], "REJECTED", "{reject_insult}");
+    assert_eq!(
+        reject_insult["moderationAction"]["rejectionReason"]["code"],
+        "HARASSMENT_BULLYING"
+    );
+    assert_eq!(
+        reject_insult["actions"][0]["reason"],
+        "COMMENT_DETECTED_TOXIC"
+    );
+    keep("reject, automated, insult", &reject_insult);
+
+    // Each reason code a moderator can give, as Coral hears it when it sends the comment again.
+    for (i, reason) in [
+        "spam",
+        "insult",
+        "hate",
+        "threat",
+        "obscene",
+        "illegal",
+        "off_topic",
+        "personal_data",
+        "misinformation",
+        "other",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let text = format!("Commentaire {reason} numéro {i} ouaftoxique");
+        coral_answer(&app, "s2", &format!("a-m{i}"), &text).await;
+        let page: Value = app
+            .get("/v1/queues/pending?thread=s2", &moderator)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|it| it["comment"]["body"] == text.as_str())
+            .map(|it| it["comment"]["id"].as_i64().unwrap())
+            .unwrap_or_else(|| panic!("{text} not queued: {page}"));
+        let mut decision = json!({"action": "reject", "reason": reason});
+        if reason == "illegal" {
+            decision["legal_ground"] = json!("Loi du 29 juillet 1881, art. 29");
+            decision["explanation"] = json!("Diffamation");
+        }
+        let r = app
+            .post_json(
+                &format!("/v1/comments/{id}/decisions"),
+                &moderator,
+                &decision,
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{reason}: {}", r.text().await.unwrap());
+        let answer = coral_answer(&app, "s2", &format!("a-m{i}"), &text).await;
+        assert_eq!(answer["status"], "REJECTED", "{answer}");
+        assert!(
+            answer.get("actions").is_none(),
+            "a moderator's decision is no detection: {answer}"
+        );
+        let why = answer["moderationAction"]["rejectionReason"]["detailedExplanation"]
+            .as_str()
+            .unwrap();
+        assert!(why.contains("rédaction"), "{why}");
+        if reason == "personal_data" {
+            assert_eq!(
+                answer["moderationAction"]["rejectionReason"]["customReason"],
+                "Données personnelles d'autrui"
+            );
+        }
+        keep(&format!("reject by a moderator, {reason}"), &answer);
+    }
+
+    // An English comment gets its notice in English.
+    let english = coral_answer(&app, "s1", "a-en", "What an ouafinjure you are, honestly").await;
+    let why = english["moderationAction"]["rejectionReason"]["detailedExplanation"]
+        .as_str()
+        .unwrap();
+    assert!(why.starts_with("Your comment"), "{why}");
+    keep("reject, automated, english", &english);
+
+    // The author's status, not the text: pre-moderated, then banned.
+    coral_answer(&app, "s1", "a-premod", "Premier message, tout va bien.").await;
+    let r = app
+        .post_json(
+            "/v1/authors/a-premod/status",
+            &moderator,
+            &json!({"status": "premod", "reason": "insult"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let premod_author = coral_answer(&app, "s1", "a-premod", "Un avis tout à fait correct.").await;
+    assert_eq!(premod_author, json!({"status": "PREMOD"}));
+    keep("author pre-moderated", &premod_author);
+
+    coral_answer(&app, "s1", "a-banned", "Bonjour à tous.").await;
+    let r = app
+        .post_json(
+            "/v1/authors/a-banned/status",
+            &moderator,
+            &json!({"status": "banned", "reason": "insult"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let banned = coral_answer(&app, "s1", "a-banned", "Un avis tout à fait correct.").await;
+    assert_eq!(banned["status"], "REJECTED", "{banned}");
+    assert!(
+        banned.get("actions").is_none(),
+        "no detection flag for a ban: {banned}"
+    );
+    let why = banned["moderationAction"]["rejectionReason"]["detailedExplanation"]
+        .as_str()
+        .unwrap();
+    assert!(why.contains("votre compte"), "{why}");
+    keep("author banned", &banned);
+
+    // The whole site in pre-moderation: every clean comment is Coral's PREMOD.
+    let r = app
+        .patch_json("/v1/site", &admin, &json!({"moderation_mode": "pre"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let premod = coral_answer(&app, "s3", "a-pre", "Article intéressant, merci.").await;
+    assert_eq!(premod, json!({"status": "PREMOD"}));
+    keep("site in pre-moderation", &premod);
+
+    // A closed thread: no opinion (the story is closed in Vigie, not in Coral).
+    let r = app
+        .patch_json("/v1/threads/s3", &moderator, &json!({"status": "closed"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let closed = coral_answer(&app, "s3", "a-pre", "Encore un commentaire.").await;
+    assert_eq!(closed, json!({}));
+    keep("closed thread", &closed);
+
+    // Past the deadline.
+    let late_app = spawn_app_with(backend, |s| s.coral_deadline_ms = 0)
+        .await
+        .unwrap();
+    coral_site(&late_app).await;
+    let late = coral_answer(&late_app, "s1", "a-late", "Espèce de c0nn@rd").await;
+    assert_eq!(late, json!({}));
+    keep("deadline passed", &late);
+
+    for (name, answer) in &answers {
+        assert!(answer.get("tags").is_none(), "{name}: {answer}");
+    }
+    let Some(validator) = coral_validator() else {
+        return;
+    };
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec_pretty(&answers).unwrap()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(&validator)
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "Coral would throw away some answers:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("ok ")).count(),
+        answers.len()
+    );
+}
+
 on_both_backends!(
     coral_requests_are_verified_scored_recorded_and_answered_in_corals_format,
     coral_requests_with_bad_signatures_or_bodies_are_refused,
     past_the_deadline_coral_gets_no_opinion_and_the_comment_is_still_recorded,
+    every_answer_vigie_gives_coral_passes_corals_own_validation,
 );
