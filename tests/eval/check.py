@@ -265,7 +265,8 @@ def print_counts(all_rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_shared = HERE.parents[2] / "shared" / "datasets"
+    # ../shared/datasets from the repository root (tests/eval -> tests -> repo -> ..).
+    default_shared = HERE.parent.parent.parent / "shared" / "datasets"
     parser.add_argument("--shared", type=Path, default=default_shared,
                         help="the shared datasets folder, checked for copied texts when present")
     args = parser.parse_args()
