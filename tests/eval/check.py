@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Validates the evaluation sets in tests/eval and prints their counts.
 
-Checks, for every CSV: UTF-8 without BOM, RFC 4180 quoting, the header
+Checks, for every CSV: UTF-8 without BOM, RFC 4180 quoting and CRLF record ends, the header
 `id,text,label,lang,kind,note`, unique ids, allowed labels, languages and kinds,
 one label per kind, the minimum sizes each set promises, no duplicate text and no
 near-duplicate (same letters and digits once case, accents, spaces and punctuation are
@@ -111,6 +111,8 @@ class Checker:
         except UnicodeDecodeError as err:
             self.fail(path.name, f"not UTF-8: {err}")
             return []
+        if text.count("\n") != text.count("\r\n") or not text.endswith("\r\n"):
+            self.fail(path.name, "records must end with CRLF (RFC 4180), the last one too")
         try:
             rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
         except csv.Error as err:
