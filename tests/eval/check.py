@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Validates the evaluation sets in tests/eval and prints their counts.
+
+Checks, for every CSV: UTF-8 without BOM, RFC 4180 quoting and CRLF record ends, the header
+`id,text,label,lang,kind,note`, unique ids, allowed labels, languages and kinds,
+one label per kind, the minimum sizes each set promises, no duplicate text and no
+near-duplicate (same letters and digits once case, accents, spaces and punctuation are
+ignored) inside a set or across sets. Also checks that identity_templates.csv is what
+make_identity_templates.py writes, and, when the shared datasets are present, that
+no text of ours equals a text of theirs.
+
+Standard library only. Exit status 0 when every check passes, 1 otherwise.
+
+    python3 tests/eval/check.py [--shared ../shared/datasets]
+"""
+
+import argparse
+import csv
+import io
+import sys
+import unicodedata
+from collections import Counter, defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HEADER = ["id", "text", "label", "lang", "kind", "note"]
+LANGS8 = ["fr", "en", "de", "es", "it", "pt", "nl", "ar"]
+
+# file -> what it must hold. `kinds` maps each kind to its label ("" = no label).
+SETS = {
+    "fr_threats.csv": dict(
+        prefix="thr-",
+        langs={"fr"},
+        kinds={
+            "direct": "1", "veiled": "1", "conditional": "1", "incitement": "1",
+            "quote_report": "0", "quote_condemn": "0", "news": "0", "figurative": "0",
+            "game": "0", "sport": "0", "advice": "0", "jargon": "0", "culture": "0",
+        },
+        min_per_label={"1": 160, "0": 160},
+    ),
+    "fr_spam.csv": dict(
+        prefix="spam-",
+        langs={"fr"},
+        kinds={
+            "money": "1", "work_from_home": "1", "followers": "1", "crypto": "1",
+            "dating": "1", "phone": "1", "short_link": "1", "seo": "1", "giveaway": "1",
+            "pharmacy": "1", "mixed": "1",
+            "source_link": "0", "price": "0", "model_number": "0", "recommendation": "0",
+            "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
+        },
+        min_per_label={"1": 160, "0": 160},
+    ),
+    "benign_news_comments.csv": dict(
+        prefix="ben-",
+        langs={"fr", "en"},
+        kinds={k: "0" for k in (
+            "disagreement", "criticism", "sarcasm", "jargon", "quote_condemn",
+            "hot_topic", "short", "other")},
+        min_per_label={"0": 400},
+        min_per_lang={"fr": 200, "en": 200},
+    ),
+    "identity_templates.csv": dict(
+        prefix="idt-",
+        langs={"fr", "en"},
+        kinds={"ident_neutral": "0", "ident_pos": "0", "ident_hate": "1"},
+        min_per_lang={"fr": 12 * 8, "en": 12 * 8},
+        allow_same_letters=True,
+    ),
+    "lang_id.csv": dict(
+        prefix="lid-",
+        langs=set(LANGS8),
+        kinds={"benign": "", "abusive": ""},
+        min_per_lang={lang: 60 for lang in LANGS8},
+        length=(20, 120),
+    ),
+    "multilingual_abuse.csv": dict(
+        prefix="mla-",
+        langs={"de", "es", "it", "pt", "nl", "ar"},
+        kinds={
+            "insult": "1", "threat": "1", "incitement": "1", "hate": "1",
+            "benign": "0", "lookalike": "0",
+        },
+        min_per_lang_label={(lang, lab): 30 for lang in ("de", "es", "it", "pt", "nl", "ar") for lab in "01"},
+    ),
+}
+
+
+def norm(text):
+    """Case, accents, spacing and punctuation removed: the key for near-duplicates."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if c.isalnum())
+
+
+def has_arabic(text):
+    return any("\u0600" <= c <= "\u06ff" for c in text)
+
+
+class Checker:
+    def __init__(self):
+        self.errors = []
+
+    def fail(self, where, msg):
+        self.errors.append(f"{where}: {msg}")
+
+    def read(self, path):
+        raw = path.read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            self.fail(path.name, "starts with a byte-order mark")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            self.fail(path.name, f"not UTF-8: {err}")
+            return []
+        if text.count("\n") != text.count("\r\n") or not text.endswith("\r\n"):
+            self.fail(path.name, "records must end with CRLF (RFC 4180), the last one too")
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        except csv.Error as err:
+            self.fail(path.name, f"not valid CSV: {err}")
+            return []
+        if not rows or rows[0] != HEADER:
+            self.fail(path.name, f"header is {rows[0] if rows else None}, want {HEADER}")
+            return []
+        out = []
+        for n, row in enumerate(rows[1:], start=2):
+            if len(row) != len(HEADER):
+                self.fail(f"{path.name}:{n}", f"{len(row)} fields, want {len(HEADER)}")
+                continue
+            out.append((n, dict(zip(HEADER, row))))
+        return out
+
+    def check_set(self, name, spec, rows):
+        ids = Counter(r["id"] for _, r in rows)
+        for i, c in ids.items():
+            if c > 1:
+                self.fail(name, f"id {i} used {c} times")
+        for n, r in rows:
+            where = f"{name}:{n} ({r['id']})"
+            text = r["text"]
+            if not r["id"].startswith(spec["prefix"]):
+                self.fail(where, f"id should start with {spec['prefix']}")
+            if text != text.strip() or not text:
+                self.fail(where, "text empty or with surrounding spaces")
+            if "\n" in text or "\r" in text:
+                self.fail(where, "text spans several lines")
+            if r["lang"] not in spec["langs"]:
+                self.fail(where, f"language {r['lang']!r} not in {sorted(spec['langs'])}")
+            if r["kind"] not in spec["kinds"]:
+                self.fail(where, f"kind {r['kind']!r} unknown")
+            else:
+                want = spec["kinds"][r["kind"]]
+                allowed = {"", "0"} if want == "" else {want}
+                if r["label"] not in allowed:
+                    self.fail(where, f"label {r['label']!r} for kind {r['kind']}, want {want or 'empty or 0'}")
+            if r["lang"] == "ar" and not has_arabic(text):
+                self.fail(where, "Arabic row without Arabic script")
+            if r["lang"] != "ar" and has_arabic(text):
+                self.fail(where, "Arabic script in a non-Arabic row")
+            if "length" in spec:
+                lo, hi = spec["length"]
+                if not lo <= len(text) <= hi:
+                    self.fail(where, f"{len(text)} characters, want {lo}-{hi}")
+        labels = Counter(r["label"] for _, r in rows)
+        for label, least in spec.get("min_per_label", {}).items():
+            if labels[label] < least:
+                self.fail(name, f"{labels[label]} rows with label {label}, want at least {least}")
+        langs = Counter(r["lang"] for _, r in rows)
+        for lang, least in spec.get("min_per_lang", {}).items():
+            if langs[lang] < least:
+                self.fail(name, f"{langs[lang]} rows in {lang}, want at least {least}")
+        per = Counter((r["lang"], r["label"]) for _, r in rows)
+        for key, least in spec.get("min_per_lang_label", {}).items():
+            if per[key] < least:
+                self.fail(name, f"{per[key]} rows in {key[0]} with label {key[1]}, want at least {least}")
+        if name == "multilingual_abuse.csv":
+            for lang in spec["langs"]:
+                if per[(lang, "0")] < per[(lang, "1")]:
+                    self.fail(name, f"{lang}: fewer benign ({per[(lang, '0')]}) than abusive ({per[(lang, '1')]})")
+        if name == "identity_templates.csv":
+            self.check_identities(name, rows)
+
+    def check_identities(self, name, rows):
+        by_lang = defaultdict(lambda: (set(), set(), Counter()))
+        for _, r in rows:
+            fields = dict(part.split("=", 1) for part in r["note"].split("; ") if "=" in part)
+            if "identity" not in fields or "template" not in fields:
+                self.fail(f"{name} ({r['id']})", "note lacks identity= or template=")
+                continue
+            idents, templates, kinds = by_lang[r["lang"]]
+            idents.add(fields["identity"])
+            if r["kind"] != "ident_hate":
+                templates.add(fields["template"])
+            kinds[r["kind"]] += 1
+        for lang, (idents, templates, kinds) in by_lang.items():
+            if len(idents) < 12:
+                self.fail(name, f"{lang}: {len(idents)} identities, want at least 12")
+            if len(templates) < 8:
+                self.fail(name, f"{lang}: {len(templates)} neutral/positive templates, want at least 8")
+            if kinds["ident_hate"] >= kinds["ident_neutral"] + kinds["ident_pos"]:
+                self.fail(name, f"{lang}: the hateful part should be the smaller one")
+        try:
+            sys.path.insert(0, str(HERE))
+            import make_identity_templates as gen
+        except ImportError as err:
+            self.fail(name, f"cannot import make_identity_templates.py: {err}")
+            return
+        want = [[str(c) for c in row] for row in gen.rows()]
+        have = [[r[h] for h in HEADER] for _, r in rows]
+        if want != have:
+            self.fail(name, "differs from what make_identity_templates.py writes: run it again")
+
+    def check_duplicates(self, all_rows):
+        exact = defaultdict(list)
+        near = defaultdict(list)
+        for name, rows in all_rows.items():
+            for _, r in rows:
+                exact[r["text"]].append((name, r["id"]))
+                near[norm(r["text"])].append((name, r["id"]))
+        for text, where in exact.items():
+            if len(where) > 1:
+                self.fail("duplicates", f"same text in {where}: {text!r}")
+        reported = {norm(t) for t, where in exact.items() if len(where) > 1}
+        for key, where in near.items():
+            if len(where) > 1 and key not in reported:
+                self.fail("near-duplicates", f"same letters and digits in {where}")
+
+    def check_against_shared(self, shared, all_rows):
+        """No text of ours may equal a cell of the third-party datasets."""
+        theirs = set()
+        files = sorted(p for p in shared.rglob("*") if p.suffix in (".csv", ".tsv", ".txt") and p.is_file())
+        for path in files:
+            delim = "\t" if path.suffix == ".tsv" else ","
+            try:
+                with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+                    if path.suffix == ".txt":
+                        cells = (line.strip() for line in fh)
+                    else:
+                        cells = (cell for row in csv.reader(fh, delimiter=delim) for cell in row)
+                    for cell in cells:
+                        key = norm(cell)
+                        if len(key) >= 12:
+                            theirs.add(key)
+            except csv.Error as err:
+                print(f"note: skipped {path}: {err}", file=sys.stderr)
+        hits = 0
+        for name, rows in all_rows.items():
+            for _, r in rows:
+                if norm(r["text"]) in theirs:
+                    hits += 1
+                    self.fail(name, f"{r['id']} equals a text of the shared datasets: {r['text']!r}")
+        return len(files), len(theirs), hits
+
+
+def print_counts(all_rows):
+    for name, rows in all_rows.items():
+        langs = Counter(r["lang"] for _, r in rows)
+        labels = Counter(r["label"] or "-" for _, r in rows)
+        print(f"\n{name}: {len(rows)} rows")
+        print("  by language: " + ", ".join(f"{k} {v}" for k, v in sorted(langs.items())))
+        print("  by label:    " + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())))
+        kinds = Counter((r["label"] or "-", r["kind"]) for _, r in rows)
+        print("  by kind:     " + ", ".join(f"{k} {v} (label {lab})" for (lab, k), v in sorted(kinds.items())))
+        if len(langs) > 1 and len(labels) > 1:
+            per = Counter((r["lang"], r["label"] or "-") for _, r in rows)
+            print("  by language and label: " + ", ".join(f"{l}/{lab} {v}" for (l, lab), v in sorted(per.items())))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # ../shared/datasets from the repository root (tests/eval -> tests -> repo -> ..).
+    default_shared = HERE.parent.parent.parent / "shared" / "datasets"
+    parser.add_argument("--shared", type=Path, default=default_shared,
+                        help="the shared datasets folder, checked for copied texts when present")
+    args = parser.parse_args()
+
+    checker = Checker()
+    all_rows = {}
+    for name, spec in SETS.items():
+        path = HERE / name
+        if not path.exists():
+            checker.fail(name, "missing")
+            continue
+        rows = checker.read(path)
+        checker.check_set(name, spec, rows)
+        all_rows[name] = rows
+    extra = sorted(p.name for p in HERE.glob("*.csv") if p.name not in SETS)
+    for name in extra:
+        checker.fail(name, "CSV not described in check.py")
+    checker.check_duplicates(all_rows)
+
+    print_counts(all_rows)
+    total = sum(len(r) for r in all_rows.values())
+    print(f"\n{total} rows in {len(all_rows)} sets")
+    if args.shared.is_dir():
+        nfiles, ntexts, hits = checker.check_against_shared(args.shared, all_rows)
+        print(f"shared datasets: {ntexts} distinct texts in {nfiles} files, {hits} equal to ours")
+    else:
+        print(f"shared datasets not found at {args.shared}: copy check skipped")
+
+    if checker.errors:
+        print(f"\n{len(checker.errors)} problem(s):")
+        for err in checker.errors:
+            print("  " + err)
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
