@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use diesel::prelude::*;
 
-use crate::scoring::{AuthorHistory, RuleSet, ScoreInput, Scorer, Thresholds, Verdict};
+use crate::domain::UnscoredLanguage;
+use crate::scoring::{AuthorHistory, Decision, RuleSet, ScoreInput, Scorer, Thresholds, Verdict};
 use crate::store::schema::{rule_sets, sites};
 use crate::store::{DbConnection, StoreError};
 
@@ -170,6 +171,13 @@ impl Judge {
             .unwrap_or_else(|| self.scorer.recommended_thresholds())
     }
 
+    /// The site's policy for languages the model does not score, as stored.
+    pub fn unscored_from(&self, stored: &str) -> Result<UnscoredLanguage, StoreError> {
+        stored
+            .parse()
+            .map_err(|e| StoreError::Other(anyhow::Error::new(e)))
+    }
+
     /// The site's thresholds, or the model's recommended ones.
     pub fn thresholds_for(
         &self,
@@ -193,9 +201,19 @@ impl Judge {
         author: AuthorHistory,
         rules: &RuleSet,
         thresholds: &Thresholds,
+        unscored: UnscoredLanguage,
     ) -> Verdict {
-        self.scorer
-            .score(&ScoreInput { body, lang, author }, rules, thresholds)
+        let unscored = match unscored {
+            UnscoredLanguage::Review => Decision::Review,
+            UnscoredLanguage::Allow => Decision::Allow,
+            UnscoredLanguage::Reject => Decision::Reject,
+        };
+        self.scorer.score_with(
+            &ScoreInput { body, lang, author },
+            rules,
+            thresholds,
+            unscored,
+        )
     }
 }
 

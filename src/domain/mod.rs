@@ -57,6 +57,12 @@ pub struct UnknownValue {
 }
 
 text_enum! {
+    /// What a site does with a comment in a language its model does not score: hold it for
+    /// review (the default), let the rules alone decide, or reject it.
+    UnscoredLanguage { Review => "review", Allow => "allow", Reject => "reject" }
+}
+
+text_enum! {
     /// What an API key may do. Admin includes everything a moderator may do.
     Role { Ingest => "ingest", Moderator => "moderator", Admin => "admin" }
 }

@@ -164,6 +164,7 @@ pub async fn score_for_intake(
             history,
             &rules,
             &thresholds,
+            judge.unscored_from(&site.unscored_language)?,
         );
         let ctx = store_comments::IntakeContext {
             site_mode: site.moderation_mode.parse().unwrap_or(ModerationMode::Pre),

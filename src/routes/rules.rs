@@ -232,7 +232,10 @@ pub async fn dry_run(
     let judge = state.judge.clone();
     let verdict = store::run(&state.pool, move |conn| {
         let (_, rules) = judge.rules_for(conn, site)?;
-        let thresholds = judge.thresholds_for(conn, site)?;
+        let record = store::sites::by_id(conn, site)?
+            .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
+        let thresholds = judge.thresholds_from(record.thresholds.as_deref());
+        let unscored = judge.unscored_from(&record.unscored_language)?;
         Ok(judge.verdict(
             &request.body,
             request.lang.as_deref(),
@@ -242,6 +245,7 @@ pub async fn dry_run(
             },
             &rules,
             &thresholds,
+            unscored,
         ))
     })
     .await?;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::domain::{ModerationMode, Role};
+use crate::domain::{ModerationMode, Role, UnscoredLanguage};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -18,6 +18,10 @@ pub struct SiteResponse {
     pub moderation_mode: String,
     /// Weighted reader reports past which a published comment is hidden.
     pub report_hide_threshold: f64,
+    /// What happens to a comment in a language the model does not score (Vigie scores
+    /// French and English): `review` holds it with the reason "language xx is not scored",
+    /// `allow` lets the rules alone decide, `reject` rejects it.
+    pub unscored_language: UnscoredLanguage,
     /// Role of the key that asked.
     pub role: String,
 }
@@ -29,6 +33,24 @@ pub struct SiteUpdate {
     /// Weighted reader reports past which a published comment is hidden (0.5 to 1000).
     #[serde(default)]
     pub report_hide_threshold: Option<f64>,
+    /// `review`, `allow` or `reject`: comments in a language the model does not score.
+    #[serde(default)]
+    pub unscored_language: Option<UnscoredLanguage>,
+}
+
+impl SiteResponse {
+    fn of(site: store::records::SiteRecord, role: Role) -> Result<SiteResponse, ApiError> {
+        Ok(SiteResponse {
+            unscored_language: site
+                .unscored_language
+                .parse()
+                .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?,
+            slug: site.slug,
+            moderation_mode: site.moderation_mode,
+            report_hide_threshold: site.report_hide_threshold,
+            role: role.to_string(),
+        })
+    }
 }
 
 /// The site of the calling key.
@@ -44,15 +66,11 @@ pub async fn get_site(
     let site = store::run(&state.pool, move |conn| store::sites::by_id(conn, site_id))
         .await?
         .ok_or_else(|| ApiError::NotFound("site".into()))?;
-    Ok(HttpResponse::Ok().json(SiteResponse {
-        slug: site.slug,
-        moderation_mode: site.moderation_mode,
-        report_hide_threshold: site.report_hide_threshold,
-        role: caller.role.to_string(),
-    }))
+    Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role)?))
 }
 
-/// Change the site's moderation mode (admin).
+/// Change the site's moderation mode, report-hide threshold or unscored-language policy
+/// (admin).
 #[utoipa::path(patch, path = "/v1/site", tag = "site", security(("bearer" = [])),
     request_body = SiteUpdate,
     responses((status = 200, body = SiteResponse),
@@ -83,14 +101,10 @@ pub async fn update_site(
             site_id,
             update.moderation_mode,
             update.report_hide_threshold,
+            update.unscored_language,
         )
     })
     .await?;
     tracing::info!(site = site.id, mode = %site.moderation_mode, "site moderation mode changed");
-    Ok(HttpResponse::Ok().json(SiteResponse {
-        slug: site.slug,
-        moderation_mode: site.moderation_mode,
-        report_hide_threshold: site.report_hide_threshold,
-        role: caller.role.to_string(),
-    }))
+    Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role)?))
 }

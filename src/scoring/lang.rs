@@ -1,31 +1,96 @@
-//! Tiny French/English detector from stop words over normalised tokens.
+//! Which language a comment is in. Vigie scores French and English; any other language is
+//! named so that the site's policy for unscored languages applies (`Policy::unscored`).
+//!
+//! Fast path: function words of seven Latin-script languages in one compile-time table (one
+//! lookup per token, the lookup the top-term filter needs anyway); when one language clearly
+//! leads (at least two weighted hits and twice the next), it is the answer. Arabic script is
+//! told by its letters. Anything less clear goes to whatlang (trigram profiles of the eight
+//! languages), which costs more (10–15 µs) but is rarely needed on French and English text.
 
 use super::normalise::Normalised;
 
 /// French stop words (normalised: lower case, no accents).
-const FR: [&str; 86] = [
+const FR: [&str; 93] = [
     "le", "la", "les", "de", "des", "du", "un", "une", "et", "est", "pas", "que", "qui", "en",
     "dans", "pour", "sur", "avec", "ce", "cette", "il", "elle", "ils", "je", "tu", "nous", "vous",
     "on", "mais", "ou", "donc", "au", "aux", "sont", "ne", "plus", "tout", "tres", "bien", "fait",
     "etre", "avoir", "comme", "meme", "sans", "par", "son", "sa", "ses", "mon", "ma", "mes", "ton",
     "ta", "leur", "c'", "l'", "d'", "j'", "n'", "qu'", "s'", "t'", "m'", "oui", "non", "alors",
     "aussi", "encore", "moi", "toi", "lui", "ca", "cet", "deja", "ici", "quand", "parce", "chez",
-    "rien", "faire", "peut", "ont", "va", "vont", "etait",
+    "rien", "faire", "peut", "ont", "va", "vont", "etait", "a", "as", "y", "se", "si", "ni", "es",
 ];
 
 /// English stop words.
-const EN: [&str; 73] = [
+const EN: [&str; 75] = [
     "the", "and", "is", "are", "was", "were", "to", "of", "in", "that", "it", "you", "he", "she",
     "they", "we", "i", "this", "with", "for", "not", "on", "be", "have", "has", "do", "does",
     "what", "so", "but", "just", "my", "your", "his", "her", "their", "at", "all", "if", "or",
     "from", "about", "who", "will", "would", "can", "an", "like", "get", "out", "up", "no", "yes",
     "them", "me", "him", "its", "it's", "dont", "don't", "im", "there", "how", "why", "when",
-    "because", "been", "should", "could", "than", "then", "these", "those",
+    "because", "been", "should", "could", "than", "then", "these", "those", "a", "as",
+];
+
+/// German function words (normalised: lower case, no accents, ß kept as is).
+const DE: [&str; 72] = [
+    "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "einen", "einem", "einer", "ich",
+    "du", "er", "sie", "es", "wir", "ihr", "mit", "von", "zu", "den", "dem", "des", "auf", "fur",
+    "im", "sind", "war", "wie", "aber", "auch", "noch", "nur", "dass", "oder", "wenn", "man",
+    "sich", "hat", "haben", "kann", "wird", "werden", "schon", "mal", "kein", "keine", "mein",
+    "dein", "sein", "bei", "nach", "aus", "uber", "diese", "dieser", "vom", "zum", "zur", "doch",
+    "ja", "nein", "was", "wer", "ihn", "ihm", "uns", "euch", "jetzt", "hier", "sehr",
+];
+
+/// Spanish function words.
+const ES: [&str; 66] = [
+    "el", "la", "los", "las", "de", "del", "que", "y", "en", "un", "una", "es", "por", "con",
+    "para", "no", "lo", "se", "al", "como", "pero", "muy", "mas", "esto", "esta", "este", "estos",
+    "estas", "son", "ya", "su", "sus", "le", "les", "me", "mi", "tu", "te", "yo", "hay", "fue",
+    "ser", "tiene", "todo", "todos", "nada", "porque", "cuando", "donde", "quien", "tambien",
+    "sin", "sobre", "entre", "hasta", "desde", "eso", "ese", "esa", "usted", "ustedes", "nosotros",
+    "aqui", "ahora", "solo", "estan",
+];
+
+/// Italian function words.
+const IT: [&str; 66] = [
+    "il", "lo", "la", "i", "gli", "le", "di", "da", "in", "con", "su", "per", "tra", "fra", "che",
+    "e", "non", "un", "una", "uno", "del", "della", "dei", "delle", "al", "alla", "sono", "sei",
+    "ho", "hai", "ha", "abbiamo", "questo", "questa", "quello", "ma", "come", "piu", "anche",
+    "gia", "se", "mi", "ti", "ci", "si", "vi", "io", "tu", "lui", "lei", "noi", "voi", "loro",
+    "molto", "tutto", "tutti", "niente", "perche", "quando", "dove", "chi", "cosa", "sempre",
+    "ancora", "essere", "nel",
+];
+
+/// Portuguese function words.
+const PT: [&str; 66] = [
+    "o", "a", "os", "as", "de", "do", "da", "dos", "das", "que", "e", "em", "um", "uma", "no",
+    "na", "nos", "nas", "por", "para", "com", "nao", "se", "mais", "como", "mas", "muito", "ja",
+    "eu", "voce", "ele", "ela", "eles", "elas", "isso", "isto", "esse", "essa", "este", "esta",
+    "foi", "ser", "tem", "sao", "estao", "seu", "sua", "meu", "minha", "porque", "quando", "onde",
+    "tambem", "ao", "aos", "pelo", "pela", "voces", "aqui", "agora", "so", "entao", "nem", "tudo",
+    "nada", "ate",
+];
+
+/// Dutch function words.
+const NL: [&str; 67] = [
+    "de", "het", "een", "en", "van", "ik", "je", "jij", "u", "hij", "zij", "we", "wij", "niet",
+    "dat", "die", "is", "zijn", "was", "met", "voor", "op", "aan", "te", "er", "maar", "om", "ook",
+    "als", "dan", "nog", "wel", "geen", "heb", "hebt", "heeft", "hebben", "kan", "wordt", "worden",
+    "zo", "naar", "uit", "bij", "door", "over", "dit", "deze", "wat", "wie", "waar", "hoe",
+    "omdat", "nu", "al", "mijn", "jouw", "haar", "ons", "jullie", "echt", "toch", "gewoon", "zou",
+    "moet", "veel", "niets",
 ];
 
 const FLAG_FR: u8 = 1;
 const FLAG_EN: u8 = 2;
-const SLOTS: usize = 512;
+/// The other languages of the table, in the order of [`OTHER_LANGS`].
+const FLAG_DE: u8 = 4;
+const FLAG_ES: u8 = 8;
+const FLAG_IT: u8 = 16;
+const FLAG_PT: u8 = 32;
+const FLAG_NL: u8 = 64;
+/// Codes of the table's languages by flag bit.
+const TABLE_LANGS: [&str; 7] = ["fr", "en", "de", "es", "it", "pt", "nl"];
+const SLOTS: usize = 2048;
 
 /// Open-addressing table of the stop words packed into a `u64` (all are at most 8 bytes), built
 /// at compile time: one multiply and usually one comparison per token.
@@ -45,7 +110,7 @@ const fn pack(w: &[u8]) -> u64 {
 }
 
 const fn slot(key: u64) -> usize {
-    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 55) as usize
+    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 53) as usize
 }
 
 const fn build() -> StopWords {
@@ -53,7 +118,15 @@ const fn build() -> StopWords {
         keys: [0; SLOTS],
         flags: [0; SLOTS],
     };
-    let lists: [(&[&str], u8); 2] = [(&FR, FLAG_FR), (&EN, FLAG_EN)];
+    let lists: [(&[&str], u8); 7] = [
+        (&FR, FLAG_FR),
+        (&EN, FLAG_EN),
+        (&DE, FLAG_DE),
+        (&ES, FLAG_ES),
+        (&IT, FLAG_IT),
+        (&PT, FLAG_PT),
+        (&NL, FLAG_NL),
+    ];
     let mut l = 0;
     while l < lists.len() {
         let (words, flag) = lists[l];
@@ -91,7 +164,7 @@ fn load(b: &[u8]) -> u64 {
     }
 }
 
-/// `FLAG_FR` and/or `FLAG_EN` when `w` is a stop word. Normalised tokens hold no NUL, so the
+/// The flags of the languages `w` is a function word of (0 for none). Normalised tokens hold no NUL, so the
 /// zero padding of the packed key cannot collide.
 #[inline]
 fn stop_flags(w: &str) -> u8 {
@@ -110,43 +183,193 @@ fn stop_flags(w: &str) -> u8 {
     }
 }
 
-/// A French or English stop word (not a useful highlight).
+/// A French or English stop word (not a useful highlight; an English "die" stays one even
+/// though German lists it).
 #[inline]
 pub(crate) fn is_stop_word(w: &str) -> bool {
-    stop_flags(w) != 0
+    stop_flags(w) & (FLAG_FR | FLAG_EN) != 0
 }
 
-/// "fr", "en" or "und" (undetermined).
+/// The languages Vigie's models score; any other is "not scored" and the site's policy for it
+/// applies.
+pub const SCORED: [&str; 2] = ["fr", "en"];
+
+/// Whether `lang` (as [`detect`] or a client names it) is one the model scores. `und` (no
+/// language could be told: emoji, a link, "+1") is scored like before.
+pub fn is_scored(lang: &str) -> bool {
+    SCORED.contains(&lang) || lang == "und"
+}
+
+/// The primary subtag of a language tag, lower case (`FR-ca` → `fr`).
+pub fn primary_subtag(tag: &str) -> String {
+    tag.trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// Below this many letters, trigram profiles guess more than they know: the stop-word counts
+/// and accents decide between French, English and undetermined, as they always did.
+const MIN_LETTERS_FOR_TRIGRAMS: usize = 10;
+
+/// The language of a comment: `fr`, `en`, `de`, `es`, `it`, `pt`, `nl`, `ar`, another
+/// ISO 639-3 code for text in another script, or `und` (undetermined).
 pub fn detect(n: &Normalised, original: &str) -> &'static str {
-    let mut fr = 0i32;
-    let mut en = 0i32;
+    let mut counts = [0f32; TABLE_LANGS.len()];
+    let mut other_only = false;
     for t in &n.tokens {
         let w = n.token_str(t);
-        if w.len() > 7 {
+        if w.len() > 8 {
             continue;
         }
         let f = stop_flags(w);
-        fr += i32::from(f & FLAG_FR != 0);
-        en += i32::from(f & FLAG_EN != 0);
-    }
-    if fr == en {
-        // accents are a decent tie-breaker for French
-        // é è ê à ç ù â î ô û É are 0xC3 followed by one of these bytes in UTF-8
-        let b = original.as_bytes();
-        if memchr::memchr_iter(0xC3, b).any(|i| {
-            matches!(
-                b.get(i + 1),
-                Some(0xA9 | 0xA8 | 0xAA | 0xA0 | 0xA7 | 0xB9 | 0xA2 | 0xAE | 0xB4 | 0xBB | 0x89)
-            )
-        }) {
-            return "fr";
+        if f == 0 {
+            continue;
         }
-        return "und";
+        other_only |= f & (FLAG_FR | FLAG_EN) == 0;
+        // A word shared by several languages is weak evidence for each.
+        let share = 1.0 / f.count_ones() as f32;
+        for (i, c) in counts.iter_mut().enumerate() {
+            if f & (1 << i) != 0 {
+                *c += share;
+            }
+        }
     }
+    let (mut best, mut second) = (0, 1);
+    if counts[1] > counts[0] {
+        (best, second) = (1, 0);
+    }
+    for i in 2..counts.len() {
+        if counts[i] > counts[best] {
+            second = best;
+            best = i;
+        } else if counts[i] > counts[second] {
+            second = i;
+        }
+    }
+    if counts[best] >= 2.0 && counts[best] >= 2.0 * counts[second] {
+        return TABLE_LANGS[best];
+    }
+    let letters = Letters::of(original);
+    if letters.arabic > letters.latin && letters.arabic >= letters.other {
+        return "ar";
+    }
+    // Trigrams cost 10–15 µs: only when something says the text may be neither French nor
+    // English (a function word only another language has, letters French and English do not
+    // use, another script), so weakly marked French and English comments stay on the fast path.
+    let foreign = other_only || letters.foreign > 0 || letters.other > 0;
+    if foreign && letters.latin + letters.arabic + letters.other >= MIN_LETTERS_FOR_TRIGRAMS {
+        let info = if letters.other > letters.latin {
+            whatlang::detect(original)
+        } else {
+            LATIN_DETECTOR.detect(original)
+        };
+        if let Some(info) = info {
+            return code(info.lang());
+        }
+    }
+    french_or_english(counts[0], counts[1], original)
+}
+
+/// The short-text rule: more French or English function words, else accents for French.
+fn french_or_english(fr: f32, en: f32, original: &str) -> &'static str {
     if fr > en {
-        "fr"
-    } else {
-        "en"
+        return "fr";
+    }
+    if en > fr {
+        return "en";
+    }
+    // é è ê à ç ù â î ô û É are 0xC3 followed by one of these bytes in UTF-8
+    let b = original.as_bytes();
+    if memchr::memchr_iter(0xC3, b).any(|i| {
+        matches!(
+            b.get(i + 1),
+            Some(0xA9 | 0xA8 | 0xAA | 0xA0 | 0xA7 | 0xB9 | 0xA2 | 0xAE | 0xB4 | 0xBB | 0x89)
+        )
+    }) {
+        return "fr";
+    }
+    "und"
+}
+
+/// whatlang restricted to the Latin-script languages of the table and Arabic: fewer
+/// candidates, fewer confusions on short comments.
+static LATIN_DETECTOR: std::sync::LazyLock<whatlang::Detector> = std::sync::LazyLock::new(|| {
+    use whatlang::Lang;
+    whatlang::Detector::with_allowlist(vec![
+        Lang::Fra,
+        Lang::Eng,
+        Lang::Deu,
+        Lang::Spa,
+        Lang::Ita,
+        Lang::Por,
+        Lang::Nld,
+        Lang::Ara,
+    ])
+});
+
+/// ISO 639-1 for the languages Vigie names, ISO 639-3 (whatlang's) for the others.
+fn code(lang: whatlang::Lang) -> &'static str {
+    use whatlang::Lang;
+    match lang {
+        Lang::Fra => "fr",
+        Lang::Eng => "en",
+        Lang::Deu => "de",
+        Lang::Spa => "es",
+        Lang::Ita => "it",
+        Lang::Por => "pt",
+        Lang::Nld => "nl",
+        Lang::Ara => "ar",
+        Lang::Rus => "ru",
+        Lang::Ukr => "uk",
+        Lang::Pol => "pl",
+        Lang::Tur => "tr",
+        Lang::Ron => "ro",
+        Lang::Cmn => "zh",
+        Lang::Jpn => "ja",
+        Lang::Kor => "ko",
+        Lang::Heb => "he",
+        Lang::Ell => "el",
+        other => other.code(),
+    }
+}
+
+/// Letters of a text by script.
+#[derive(Debug, Default)]
+struct Letters {
+    latin: usize,
+    /// Latin letters French and English do not use (á í ó ú ñ ã õ ä ö ß ì ò ø å).
+    foreign: usize,
+    arabic: usize,
+    other: usize,
+}
+
+impl Letters {
+    fn of(text: &str) -> Letters {
+        let mut l = Letters::default();
+        for c in text.chars() {
+            match c {
+                'á' | 'í' | 'ó' | 'ú' | 'ñ' | 'ã' | 'õ' | 'ä' | 'ö' | 'ß' | 'ì' | 'ò' | 'ø'
+                | 'å' | 'Á' | 'Í' | 'Ó' | 'Ú' | 'Ñ' | 'Ã' | 'Õ' | 'Ä' | 'Ö' => {
+                    l.latin += 1;
+                    l.foreign += 1;
+                }
+                'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' if c.is_alphabetic() => l.latin += 1,
+                '\u{600}'..='\u{6FF}'
+                | '\u{750}'..='\u{77F}'
+                | '\u{8A0}'..='\u{8FF}'
+                | '\u{FB50}'..='\u{FDFF}'
+                | '\u{FE70}'..='\u{FEFF}'
+                    if c.is_alphabetic() =>
+                {
+                    l.arabic += 1
+                }
+                c if c.is_alphabetic() => l.other += 1,
+                _ => {}
+            }
+        }
+        l
     }
 }
 
@@ -163,6 +386,20 @@ mod tests {
         for w in EN {
             assert!(stop_flags(w) & FLAG_EN != 0, "{w}");
         }
+        for (words, flag) in [
+            (&DE[..], FLAG_DE),
+            (&ES[..], FLAG_ES),
+            (&IT[..], FLAG_IT),
+            (&PT[..], FLAG_PT),
+            (&NL[..], FLAG_NL),
+        ] {
+            for w in words {
+                assert!(stop_flags(w) & flag != 0, "{w}");
+            }
+        }
+        // Only French and English function words are kept out of highlights.
+        assert!(!is_stop_word("die") && !is_stop_word("nicht"));
+        assert!(is_stop_word("the") && is_stop_word("les"));
         assert_eq!(stop_flags("on"), FLAG_FR | FLAG_EN);
         for w in [
             "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh",
@@ -194,5 +431,36 @@ mod tests {
         ] {
             assert_eq!(detect(&normalise(s), s), want, "{s}");
         }
+    }
+
+    #[test]
+    fn names_the_languages_it_does_not_score() {
+        for (s, want) in [
+            (
+                "Ich bin nicht einverstanden mit diesem Artikel, das ist falsch.",
+                "de",
+            ),
+            ("No estoy de acuerdo con este artículo, es muy malo.", "es"),
+            (
+                "Non sono d'accordo con questo articolo, è molto sbagliato.",
+                "it",
+            ),
+            ("Não concordo com este artigo, está muito errado.", "pt"),
+            (
+                "Ik ben het niet eens met dit artikel, het is gewoon fout.",
+                "nl",
+            ),
+            ("لا أتفق مع هذا المقال على الإطلاق", "ar"),
+            ("Я не согласен с этой статьёй, она ошибочна.", "ru"),
+            (
+                "Je ne suis pas d'accord avec cet article, il est faux.",
+                "fr",
+            ),
+            ("I do not agree with this article, it is wrong.", "en"),
+        ] {
+            assert_eq!(detect(&normalise(s), s), want, "{s}");
+        }
+        assert!(is_scored("fr") && is_scored("en") && is_scored("und"));
+        assert!(!is_scored("de") && !is_scored("ar"));
     }
 }

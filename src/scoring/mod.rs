@@ -131,18 +131,32 @@ impl Scorer {
         &self.model.meta.features
     }
 
-    /// Score one comment. Never panics, whatever the body.
+    /// Score one comment. Never panics, whatever the body. A language the model does not
+    /// score is held for review ([`Scorer::score_with`] takes the site's policy).
     pub fn score(
         &self,
         input: &ScoreInput<'_>,
         rules: &RuleSet,
         thresholds: &Thresholds,
     ) -> Verdict {
+        self.score_with(input, rules, thresholds, Decision::Review)
+    }
+
+    /// [`Scorer::score`] with the site's decision for languages the model does not score
+    /// (`unscored`: rules alone decide, at least this).
+    pub fn score_with(
+        &self,
+        input: &ScoreInput<'_>,
+        rules: &RuleSet,
+        thresholds: &Thresholds,
+        unscored: Decision,
+    ) -> Verdict {
         let body = input.body;
         let norm = normalise::normalise(body);
-        let lang: &str = match input.lang.map(|l| l.trim().to_ascii_lowercase()) {
-            Some(l) if l.starts_with("fr") => "fr",
-            Some(l) if l.starts_with("en") => "en",
+        // The client's language is used as given (its primary subtag: `fr-CA` is French).
+        let given = input.lang.map(lang::primary_subtag);
+        let lang: &str = match given.as_deref() {
+            Some(l) if !l.is_empty() => l,
             _ => lang::detect(&norm, body),
         };
         let sh = features::shape(body);
@@ -218,7 +232,11 @@ impl Scorer {
                 }
             })
             .collect();
-        let (decision, reasons) = policy::decide(&scores, &hits, thresholds);
+        let (decision, reasons) = if lang::is_scored(lang) {
+            policy::decide(&scores, &hits, thresholds)
+        } else {
+            policy::decide_unscored(&hits, lang, unscored)
+        };
         Verdict {
             decision,
             scores,

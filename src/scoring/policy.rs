@@ -113,6 +113,26 @@ pub fn decide(scores: &Scores, hits: &[RuleHit], th: &Thresholds) -> (Decision, 
     (d, reasons)
 }
 
+/// The decision for a comment in a language the model does not score: its scores mean
+/// nothing, so the rules decide, and the site's policy for the language is the least the
+/// comment gets (`allow`: the rules alone). The verdict says which language it was.
+pub fn decide_unscored(hits: &[RuleHit], lang: &str, policy: Decision) -> (Decision, Vec<String>) {
+    let unknown = Scores {
+        toxicity: f32::NEG_INFINITY,
+        spam: f32::NEG_INFINITY,
+    };
+    let (by_rules, mut reasons) = if hits.iter().any(|h| h.action != Action::Flag) {
+        decide(&unknown, hits, &Thresholds::default())
+    } else {
+        (Decision::Allow, Vec::new())
+    };
+    reasons.push(format!(
+        "language {lang} is not scored (site policy: {})",
+        policy.as_str()
+    ));
+    (by_rules.max(policy), reasons)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +167,31 @@ mod tests {
             spam: 0.0,
         };
         assert_eq!(decide(&mid, &[], &th).0, Decision::Review);
+    }
+
+    #[test]
+    fn unscored_languages_follow_the_site_policy_and_the_rules() {
+        let block = RuleHit {
+            id: "x-block".into(),
+            action: Action::Block,
+            category: crate::scoring::RuleCategory::Toxicity,
+            term: None,
+            start: None,
+            end: None,
+        };
+        let (d, why) = decide_unscored(&[], "de", Decision::Review);
+        assert_eq!(d, Decision::Review);
+        assert_eq!(why, vec!["language de is not scored (site policy: review)"]);
+        assert_eq!(
+            decide_unscored(&[], "es", Decision::Allow).0,
+            Decision::Allow
+        );
+        assert_eq!(
+            decide_unscored(&[], "ar", Decision::Reject).0,
+            Decision::Reject
+        );
+        let (d, why) = decide_unscored(std::slice::from_ref(&block), "de", Decision::Allow);
+        assert_eq!(d, Decision::Reject);
+        assert!(why[0].contains("x-block"), "{why:?}");
     }
 }

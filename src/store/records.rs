@@ -21,6 +21,9 @@ pub struct SiteRecord {
     pub thresholds: Option<String>,
     /// Coral Talk's signing secrets, sealed (see `AppState::seal`).
     pub coral_secrets: Option<String>,
+    /// What happens to comments in a language the model does not score
+    /// ([`crate::domain::UnscoredLanguage`]).
+    pub unscored_language: String,
 }
 
 #[derive(Debug, Insertable)]

@@ -17,6 +17,7 @@ diesel::table! {
         report_hide_threshold -> Double,
         thresholds -> Nullable<Text>,
         coral_secrets -> Nullable<Text>,
+        unscored_language -> Text,
     }
 }
 

@@ -44,7 +44,13 @@ pub fn update(
     site_id: i64,
     mode: Option<ModerationMode>,
     report_hide_threshold: Option<f64>,
+    unscored_language: Option<crate::domain::UnscoredLanguage>,
 ) -> Result<SiteRecord, StoreError> {
+    if let Some(policy) = unscored_language {
+        diesel::update(sites::table.find(site_id))
+            .set(sites::unscored_language.eq(policy.as_str()))
+            .execute(conn)?;
+    }
     if let Some(mode) = mode {
         diesel::update(sites::table.find(site_id))
             .set(sites::moderation_mode.eq(mode.as_str()))

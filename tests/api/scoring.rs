@@ -10,6 +10,7 @@ crate::on_both_backends!(
     thresholds_and_dry_runs_follow_the_site,
     odd_bodies_are_scored_without_failing,
     what_an_author_did_before_weighs_on_the_next_comment,
+    languages_vigie_does_not_score_follow_the_sites_policy_and_are_named,
 );
 
 async fn post_mode(app: &TestApp) -> (String, String) {
@@ -442,4 +443,164 @@ async fn what_an_author_did_before_weighs_on_the_next_comment(backend: Backend) 
         "{next}"
     );
     assert_eq!(next["status"], "pending");
+}
+
+/// A comment without `lang`: Vigie detects it.
+fn detected(id: &str, thread: &str, body: &str) -> Value {
+    let mut c = comment(id, thread, body);
+    c.as_object_mut().unwrap().remove("lang");
+    c
+}
+
+async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ingest, admin) = post_mode(&app).await;
+    let site: Value = app.get("/v1/site", &admin).await.json().await.unwrap();
+    assert_eq!(site["unscored_language"], "review", "{site}");
+
+    // Detected: German incitement is not scored, so it is held, and the verdict says why.
+    let german = "Man sollte diese Politiker alle aufhängen, das ist die einzige Lösung.";
+    let r: Value = app
+        .post_json("/v1/comments", &ingest, &detected("c-de", "a-1", german))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "pending", "{r}");
+    assert_eq!(r["verdict"]["language"], "de", "{r}");
+    assert_eq!(r["verdict"]["decision"], "review");
+    let reasons = r["verdict"]["reasons"].to_string();
+    assert!(reasons.contains("language de is not scored"), "{reasons}");
+
+    // French and English are scored as before: a clean French comment is published.
+    let r: Value = app
+        .post_json(
+            "/v1/comments",
+            &ingest,
+            &comment(
+                "c-fr",
+                "a-1",
+                "Je ne suis pas d'accord avec cet article, mais il est bien écrit.",
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "published", "{r}");
+    assert_eq!(r["verdict"]["language"], "fr");
+
+    // The client's language is used as given, even where detection would say otherwise.
+    let mut given = comment(
+        "c-given",
+        "a-2",
+        "Un texte tout à fait ordinaire sur le cloud.",
+    );
+    given["lang"] = json!("es");
+    let r: Value = app
+        .post_json("/v1/comments", &ingest, &given)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["verdict"]["language"], "es", "{r}");
+    assert_eq!(r["status"], "pending", "{r}");
+    let mut given = comment(
+        "c-given-fr",
+        "a-2",
+        "Ein ganz normaler Text über die Cloud.",
+    );
+    given["lang"] = json!("fr-CA");
+    let r: Value = app
+        .post_json("/v1/comments", &ingest, &given)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["verdict"]["language"], "fr", "{r}");
+
+    // `allow`: the rules alone decide; `reject`: rejected with the language as the reason.
+    let r = app
+        .patch_json("/v1/site", &admin, &json!({"unscored_language": "allow"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["unscored_language"],
+        "allow"
+    );
+    let spanish = "No estoy de acuerdo con este artículo, es muy malo y sin fuentes.";
+    let r: Value = app
+        .post_json("/v1/comments", &ingest, &detected("c-es", "a-3", spanish))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["verdict"]["language"], "es", "{r}");
+    assert_eq!(r["status"], "published", "{r}");
+    let r = app
+        .patch_json("/v1/site", &admin, &json!({"unscored_language": "reject"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let arabic = "لا أتفق مع هذا المقال على الإطلاق، إنه سيئ جدا";
+    let r: Value = app
+        .post_json("/v1/comments", &ingest, &detected("c-ar", "a-4", arabic))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["verdict"]["language"], "ar", "{r}");
+    assert_eq!(r["status"], "rejected", "{r}");
+
+    // The dry run follows the same policy.
+    let moderator = app.key("numerama", Role::Moderator).await;
+    let v: Value = app
+        .post_json("/v1/score", &moderator, &json!({"body": german}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["language"], "de");
+    assert_eq!(v["decision"], "reject", "{v}");
+
+    // Bad values are refused with the field.
+    let r = app
+        .patch_json("/v1/site", &admin, &json!({"unscored_language": "maybe"}))
+        .await;
+    assert_problem(r, 422, Some("unscored_language")).await;
+}
+
+/// Language identification measured on the project's own evaluation set
+/// (`tests/eval/lang_id.csv`, never used to build anything): a floor, and the table printed.
+#[test]
+fn languages_are_told_apart_on_short_comments() {
+    use std::collections::BTreeMap;
+    use vigie::scoring::{lang, normalise};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/eval/lang_id.csv");
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let mut per_lang: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    for row in reader.deserialize::<BTreeMap<String, String>>() {
+        let row = row.unwrap();
+        let (text, want) = (&row["text"], &row["lang"]);
+        if text.chars().count() < 20 {
+            continue;
+        }
+        let got = lang::detect(&normalise::normalise(text), text);
+        let e = per_lang.entry(want.clone()).or_default();
+        e.0 += u32::from(got == want);
+        e.1 += 1;
+    }
+    let (ok, n) = per_lang
+        .values()
+        .fold((0, 0), |(a, b), (o, t)| (a + o, b + t));
+    for (l, (o, t)) in &per_lang {
+        println!("{l}: {o}/{t} = {:.3}", f64::from(*o) / f64::from(*t));
+    }
+    println!("all: {ok}/{n} = {:.3}", f64::from(ok) / f64::from(n));
+    assert_eq!(per_lang.len(), 8, "{per_lang:?}");
+    assert!(f64::from(ok) / f64::from(n) >= 0.95, "{per_lang:?}");
+    for (l, (o, t)) in &per_lang {
+        assert!(f64::from(*o) / f64::from(*t) >= 0.90, "{l}: {o}/{t}");
+    }
 }
