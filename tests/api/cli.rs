@@ -187,3 +187,18 @@ fn purge_runs_from_the_command_line_and_says_what_it_changed() {
     assert!(out.contains("comment_ip"), "{out}");
     assert!(dir.path().join("vigie.db").exists());
 }
+
+#[test]
+fn webhook_allow_hosts_is_read_as_a_list_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = stdout_of(vigie(dir.path()).args(["config"]));
+    assert!(default.contains("webhook_allow_hosts = []"), "{default}");
+    let out = stdout_of(vigie(dir.path()).args(["config"]).env(
+        "VIGIE_WEBHOOK_ALLOW_HOSTS",
+        r#"["hooks.internal", "10.0.0.5"]"#,
+    ));
+    assert!(
+        out.contains(r#"webhook_allow_hosts = ["hooks.internal", "10.0.0.5"]"#),
+        "{out}"
+    );
+}
