@@ -202,3 +202,86 @@ fn webhook_allow_hosts_is_read_as_a_list_from_the_environment() {
         "{out}"
     );
 }
+
+#[test]
+fn client_errors_are_logged_at_debug_not_warn_and_the_browser_icon_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = stdout_of(vigie(dir.path()).args([
+        "keys", "create", "--site", "s", "--role", "ingest", "--quiet",
+    ]));
+    let secret = secret.trim().to_owned();
+    let mut child = vigie(dir.path())
+        .arg("serve")
+        .env("VIGIE_LISTEN", "127.0.0.1:0")
+        .env("VIGIE_LOG_LEVEL", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["message"] == "vigie listening" {
+            break v["port"].as_u64().unwrap();
+        }
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        // What a browser asks for on every console load.
+        for path in ["/favicon.ico", "/console/favicon.svg"] {
+            let icon = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(icon.status(), 200, "{path}");
+            assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+            assert!(icon.text().await.unwrap().starts_with("<svg"));
+        }
+        let console = http
+            .get(format!("{base}/console"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(console.contains(r#"rel="icon""#), "the page names its icon");
+        // Client errors: unknown route, no key, invalid body.
+        let missing = http.get(format!("{base}/apple-touch-icon.png")).send();
+        assert_eq!(missing.await.unwrap().status(), 404);
+        let no_key = http.get(format!("{base}/v1/site")).send();
+        assert_eq!(no_key.await.unwrap().status(), 401);
+        let invalid = http
+            .post(format!("{base}/v1/comments"))
+            .bearer_auth(&secret)
+            .json(&serde_json::json!({"external_id": "c-1"}))
+            .send();
+        assert_eq!(invalid.await.unwrap().status(), 422);
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log: Vec<Value> = lines
+        .map_while(Result::ok)
+        .map(|l| serde_json::from_str(&l).unwrap_or(Value::Null))
+        .collect();
+    let client_errors: Vec<&Value> = log
+        .iter()
+        .filter(|v| v["message"] == "client error")
+        .collect();
+    let statuses: Vec<u64> = client_errors
+        .iter()
+        .map(|v| v["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [404, 401, 422], "{log:?}");
+    assert!(
+        client_errors.iter().all(|v| v["level"] == "DEBUG"),
+        "{client_errors:?}"
+    );
+    let loud: Vec<&Value> = log
+        .iter()
+        .filter(|v| v["level"] == "WARN" || v["level"] == "ERROR")
+        .collect();
+    assert!(loud.is_empty(), "client errors logged loudly: {loud:?}");
+}
