@@ -189,21 +189,6 @@ fn purge_runs_from_the_command_line_and_says_what_it_changed() {
 }
 
 #[test]
-fn webhook_allow_hosts_is_read_as_a_list_from_the_environment() {
-    let dir = tempfile::tempdir().unwrap();
-    let default = stdout_of(vigie(dir.path()).args(["config"]));
-    assert!(default.contains("webhook_allow_hosts = []"), "{default}");
-    let out = stdout_of(vigie(dir.path()).args(["config"]).env(
-        "VIGIE_WEBHOOK_ALLOW_HOSTS",
-        r#"["hooks.internal", "10.0.0.5"]"#,
-    ));
-    assert!(
-        out.contains(r#"webhook_allow_hosts = ["hooks.internal", "10.0.0.5"]"#),
-        "{out}"
-    );
-}
-
-#[test]
 fn client_errors_are_logged_at_debug_not_warn_and_the_browser_icon_is_served() {
     let dir = tempfile::tempdir().unwrap();
     let secret = stdout_of(vigie(dir.path()).args([
@@ -284,4 +269,78 @@ fn client_errors_are_logged_at_debug_not_warn_and_the_browser_icon_is_served() {
         .filter(|v| v["level"] == "WARN" || v["level"] == "ERROR")
         .collect();
     assert!(loud.is_empty(), "client errors logged loudly: {loud:?}");
+}
+
+/// A small labelled file and the shipped model's directory, for `vigie eval`.
+fn eval_inputs(dir: &std::path::Path) -> String {
+    let rows = [
+        ("Merci pour cet article très clair.", 0),
+        ("Je ne suis pas d'accord avec l'auteur sur ce point.", 0),
+        ("Thanks for the detailed explanation.", 0),
+        ("Ferme ta gueule, espèce de connard.", 1),
+        ("You are a worthless idiot, shut up.", 1),
+        ("Bande de sales cons, dégagez.", 1),
+    ];
+    let mut csv = String::from("text,label\n");
+    for (text, label) in rows {
+        csv.push_str(&format!("\"{text}\",{label}\n"));
+    }
+    std::fs::write(dir.join("data.csv"), csv).unwrap();
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+    let version = std::fs::read_to_string(format!("{models}/DEFAULT")).unwrap();
+    format!("{models}/{}", version.trim())
+}
+
+#[test]
+fn eval_creates_the_folder_of_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = eval_inputs(dir.path());
+    let out = stdout_of(vigie(dir.path()).args([
+        "eval",
+        "--data",
+        "data.csv",
+        "--model",
+        &model,
+        "--report",
+        "target/eval/x.md",
+    ]));
+    assert!(out.contains("n = 6"), "{out}");
+    let report = std::fs::read_to_string(dir.path().join("target/eval/x.md")).unwrap();
+    assert_eq!(report, out, "the report printed is the one written");
+    let svg = std::fs::read_to_string(dir.path().join("target/eval/x.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+}
+
+#[test]
+fn eval_with_json_alone_prints_one_object_and_writes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = eval_inputs(dir.path());
+    let out = stdout_of(
+        vigie(dir.path()).args(["eval", "--data", "data.csv", "--model", &model, "--json"]),
+    );
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["n"], 6);
+    assert_eq!(v["positives"], 3);
+    assert!(v["roc_auc"].is_number(), "{v}");
+    assert_eq!(v["report"], Value::Null);
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["data.csv"], "nothing written beside the data");
+}
+
+#[test]
+fn webhook_allow_hosts_is_read_as_a_list_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = stdout_of(vigie(dir.path()).args(["config"]));
+    assert!(default.contains("webhook_allow_hosts = []"), "{default}");
+    let out = stdout_of(vigie(dir.path()).args(["config"]).env(
+        "VIGIE_WEBHOOK_ALLOW_HOSTS",
+        r#"["hooks.internal", "10.0.0.5"]"#,
+    ));
+    assert!(
+        out.contains(r#"webhook_allow_hosts = ["hooks.internal", "10.0.0.5"]"#),
+        "{out}"
+    );
 }
