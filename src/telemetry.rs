@@ -55,25 +55,28 @@ impl RootSpanBuilder for VigieRootSpanBuilder {
             Err(error) => (error.as_response_error().status_code(), Some(error)),
         };
         if let Some(error) = error {
-            let logged_already = matches!(
-                error.as_error::<ApiError>(),
-                Some(ApiError::Internal(_) | ApiError::Unavailable)
-            );
             let _entered = span.enter();
-            log_failed_request(status, &error.to_string(), logged_already);
+            match error.as_error::<ApiError>() {
+                Some(ApiError::Internal(_) | ApiError::Unavailable) => {}
+                // The problem's type and field, not its detail: a detail may quote what the
+                // client sent (an email in the wrong field), and personal data is never logged.
+                Some(api) => {
+                    let problem = api.problem();
+                    log_failed_request(status, &problem.kind, problem.field.as_deref());
+                }
+                None => log_failed_request(status, &error.to_string(), None),
+            }
         }
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }
 
 /// The event of one failed request, at the level its status calls for.
-fn log_failed_request(status: StatusCode, error: &str, logged_already: bool) {
+fn log_failed_request(status: StatusCode, problem: &str, field: Option<&str>) {
     let code = status.as_u16();
     if status.is_server_error() {
-        if !logged_already {
-            tracing::error!(status = code, error, "server error");
-        }
+        tracing::error!(status = code, problem, field, "server error");
     } else if status.is_client_error() {
-        tracing::debug!(status = code, error, "client error");
+        tracing::debug!(status = code, problem, field, "client error");
     }
 }

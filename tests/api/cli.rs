@@ -260,6 +260,11 @@ fn client_errors_are_logged_at_debug_not_warn_and_the_browser_icon_is_served() {
         .map(|v| v["status"].as_u64().unwrap())
         .collect();
     assert_eq!(statuses, [404, 401, 422], "{log:?}");
+    assert_eq!(client_errors[2]["field"], "thread", "{log:?}");
+    assert_eq!(
+        client_errors[1]["problem"],
+        "urn:vigie:problem:unauthorized"
+    );
     assert!(
         client_errors.iter().all(|v| v["level"] == "DEBUG"),
         "{client_errors:?}"
