@@ -60,7 +60,10 @@ impl Drop for Background {
 
 async fn run(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
     let settings = state.settings.clone();
-    let client = crate::webhooks::client(Duration::from_millis(settings.webhook_timeout_ms.max(1)));
+    let client = crate::webhooks::client(
+        Duration::from_millis(settings.webhook_timeout_ms.max(1)),
+        crate::webhooks::AllowedHosts::new(&settings.webhook_allow_hosts),
+    );
     let poll = Duration::from_millis(settings.webhook_poll_ms.max(10));
     let purge_every = Duration::from_secs(settings.purge_interval_secs);
     // First purge shortly after start, then every interval.

@@ -11,7 +11,7 @@
 //! `VIGIE_RETENTION_DAYS`, `VIGIE_IP_RETENTION_DAYS`, `VIGIE_PURGE_INTERVAL_SECS`,
 //! `VIGIE_WEBHOOK_POLL_MS`, `VIGIE_WEBHOOK_TIMEOUT_MS`, `VIGIE_WEBHOOK_RETRY_BASE_MS`,
 //! `VIGIE_WEBHOOK_CONCURRENCY`, `VIGIE_CORAL_DEADLINE_MS`, `VIGIE_DB_STARTUP_WAIT_SECS`,
-//! `VIGIE_DB_RETRY_MAX_MS`.
+//! `VIGIE_DB_RETRY_MAX_MS`, `VIGIE_WEBHOOK_ALLOW_HOSTS` (a list: `'["hooks.internal", "10.0.0.5"]'`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -101,6 +101,9 @@ pub struct Settings {
     /// phase timeout set in Coral (200 ms in Coral's admin form by default), so that Coral
     /// still hears the answer.
     pub coral_deadline_ms: u64,
+    /// Hosts (names or IP addresses) that webhook URLs may use even though they are, or
+    /// resolve to, loopback, private, link-local or multicast addresses (refused otherwise).
+    pub webhook_allow_hosts: Vec<String>,
 }
 
 /// What is kept of a reader's IP address.
@@ -152,6 +155,7 @@ impl Default for Settings {
             webhook_retry_base_ms: 10_000,
             webhook_concurrency: 8,
             coral_deadline_ms: 150,
+            webhook_allow_hosts: Vec::new(),
         }
     }
 }

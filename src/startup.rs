@@ -121,7 +121,7 @@ impl Application {
                     }
                 })
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::VigieRootSpanBuilder>::new())
         })
         // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for this long.
         .shutdown_timeout(shutdown_timeout)

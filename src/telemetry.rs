@@ -3,7 +3,14 @@
 
 use std::io::IsTerminal;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
 use tracing_subscriber::{fmt, EnvFilter};
+
+use crate::error::ApiError;
 
 /// Installs the global subscriber. `format` is `auto`, `json` or `pretty`.
 pub fn init(format: &str, level: &str) {
@@ -25,4 +32,51 @@ pub fn init(format: &str, level: &str) {
             .flatten_event(true)
             .try_init()
     };
+}
+
+/// The request span of tracing-actix-web, with Vigie's levels for failed requests: a client
+/// error (4xx: a browser's `/favicon.ico`, a wrong key, a bad body) is the client's business and
+/// logged at DEBUG; a server error (5xx) at ERROR. Errors that log themselves with their cause
+/// (`ApiError::Internal` as "request failed", `ApiError::Unavailable` as "database
+/// unavailable") are not logged a second time.
+pub struct VigieRootSpanBuilder;
+
+impl RootSpanBuilder for VigieRootSpanBuilder {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        DefaultRootSpanBuilder::on_request_start(request)
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let (status, error) = match outcome {
+            Ok(response) => (response.status(), response.response().error()),
+            Err(error) => (error.as_response_error().status_code(), Some(error)),
+        };
+        if let Some(error) = error {
+            let _entered = span.enter();
+            match error.as_error::<ApiError>() {
+                Some(ApiError::Internal(_) | ApiError::Unavailable) => {}
+                // The problem's type and field, not its detail: a detail may quote what the
+                // client sent (an email in the wrong field), and personal data is never logged.
+                Some(api) => {
+                    let problem = api.problem();
+                    log_failed_request(status, &problem.kind, problem.field.as_deref());
+                }
+                None => log_failed_request(status, &error.to_string(), None),
+            }
+        }
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// The event of one failed request, at the level its status calls for.
+fn log_failed_request(status: StatusCode, problem: &str, field: Option<&str>) {
+    let code = status.as_u16();
+    if status.is_server_error() {
+        tracing::error!(status = code, problem, field, "server error");
+    } else if status.is_client_error() {
+        tracing::debug!(status = code, problem, field, "client error");
+    }
 }

@@ -1,4 +1,4 @@
-//! Pure types and rules: the words of PRODUCT.md as Rust types, and the parsing of untrusted
+//! Pure types and rules: the words of moderation as Rust types, and the parsing of untrusted
 //! input into them. Nothing here does I/O.
 
 pub mod dsa;
@@ -68,7 +68,7 @@ text_enum! {
 }
 
 text_enum! {
-    /// Status of a comment (PRODUCT.md, "Words we use").
+    /// Status of a comment.
     CommentStatus {
         Pending => "pending",
         Published => "published",
@@ -164,7 +164,7 @@ mod tests {
 }
 
 text_enum! {
-    /// The moderators' queues (PRODUCT.md, "Queues and moderator work").
+    /// The moderators' queues.
     Queue {
         Pending => "pending",
         Reported => "reported",

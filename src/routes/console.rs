@@ -21,6 +21,8 @@ use crate::store::{self, schema::sites};
 const INDEX_HTML: &str = include_str!("../console/index.html");
 const CONSOLE_JS: &str = include_str!("../console/console.js");
 const CONSOLE_CSS: &str = include_str!("../console/console.css");
+/// Vigie's icon (an eye on a dark square), drawn for Vigie.
+const FAVICON_SVG: &str = include_str!("../console/favicon.svg");
 
 /// Inline scripts and third-party origins forbidden; the page talks only to Vigie.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -38,6 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(index_slash)
         .service(script)
         .service(style)
+        .service(favicon)
+        .service(favicon_svg)
         .service(sign_in)
         .service(session_info)
         .service(set_language)
@@ -80,6 +84,26 @@ async fn script() -> HttpResponse {
 #[get("/console/console.css")]
 async fn style() -> HttpResponse {
     asset("text/css; charset=utf-8", CONSOLE_CSS)
+}
+
+/// The icon, also at `/favicon.ico` because browsers ask for that path on every page of a host
+/// (an SVG body: the type is in `Content-Type`, not in the name). Cached for a day.
+fn icon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(FAVICON_SVG)
+}
+
+#[get("/favicon.ico")]
+async fn favicon() -> HttpResponse {
+    icon()
+}
+
+#[get("/console/favicon.svg")]
+async fn favicon_svg() -> HttpResponse {
+    icon()
 }
 
 #[derive(Debug, Deserialize)]

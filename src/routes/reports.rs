@@ -327,10 +327,22 @@ pub async fn statement(
 pub struct PeriodQuery {
     /// Start (RFC 3339 or YYYY-MM-DD), inclusive.
     pub from: Option<String>,
-    /// End, exclusive.
+    /// End: an RFC 3339 time, exclusive, or a date (YYYY-MM-DD), whose whole day is included.
     pub to: Option<String>,
     /// `json` (default) or `csv` (transparency only).
     pub format: Option<String>,
+}
+
+/// The exclusive end of a period: a time as given, or for a date the midnight after it (so that
+/// `to=2026-12-31` counts the 31st).
+fn period_end(value: &str) -> Result<NaiveDateTime, ApiError> {
+    match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(day) => day
+            .succ_opt()
+            .and_then(|next| next.and_hms_opt(0, 0, 0))
+            .ok_or_else(|| ValidationError::new("to", "is past the last supported date").into()),
+        Err(_) => super::moderation::parse_time("to", value),
+    }
 }
 
 fn period(q: &PeriodQuery) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
@@ -342,7 +354,7 @@ fn period(q: &PeriodQuery) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
         .transpose()?
         .unwrap_or_default();
     let to = match q.to.as_deref() {
-        Some(v) => parse("to", v)?,
+        Some(v) => period_end(v)?,
         None => now() + chrono::Duration::seconds(1),
     };
     if from >= to {

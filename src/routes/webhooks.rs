@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::store::{self, outbox};
-use crate::webhooks::{new_secret, SEAL_PURPOSE};
+use crate::webhooks::{new_secret, refused_destination, AllowedHosts, SEAL_PURPOSE};
 
 const MAX_URL_CHARS: usize = 2048;
 const MAX_DESCRIPTION_CHARS: usize = 200;
@@ -23,7 +23,8 @@ const MAX_LOG_ROWS: i64 = 200;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct WebhookRequest {
-    /// Where events are POSTed: an `https://` (or `http://`) URL.
+    /// Where events are POSTed: an `https://` (or `http://`) URL, not on a loopback, private,
+    /// link-local or multicast address unless its host is in `webhook_allow_hosts`.
     pub url: String,
     /// The event types wanted (at least one).
     pub events: Vec<EventType>,
@@ -152,7 +153,7 @@ fn delivery_response(
     }
 }
 
-fn webhook_url(raw: String) -> Result<String, ApiError> {
+fn webhook_url(raw: String, allow: &AllowedHosts) -> Result<String, ApiError> {
     let raw = raw.trim().to_owned();
     if raw.chars().count() > MAX_URL_CHARS {
         return Err(ValidationError::new(
@@ -167,6 +168,16 @@ fn webhook_url(raw: String) -> Result<String, ApiError> {
                 return Err(ValidationError::new(
                     "url",
                     "must not carry credentials; receivers verify the signature instead",
+                )
+                .into());
+            }
+            if let Some(host) = refused_destination(&u, allow) {
+                return Err(ValidationError::new(
+                    "url",
+                    format!(
+                        "must not point at a loopback, private, link-local or multicast address \
+                         (`{host}`); an administrator can list the host in `webhook_allow_hosts`"
+                    ),
                 )
                 .into());
             }
@@ -213,7 +224,8 @@ pub async fn create(
     ApiJson(request): ApiJson<WebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let url = webhook_url(request.url)?;
+    let allow = AllowedHosts::new(&state.settings.webhook_allow_hosts);
+    let url = webhook_url(request.url, &allow)?;
     let events = event_list(request.events)?;
     let description =
         super::optional_text("description", request.description, MAX_DESCRIPTION_CHARS)?;
@@ -290,7 +302,10 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let changes = outbox::EndpointChanges {
-        url: request.url.map(webhook_url).transpose()?,
+        url: request
+            .url
+            .map(|u| webhook_url(u, &AllowedHosts::new(&state.settings.webhook_allow_hosts)))
+            .transpose()?,
         events: request.events.map(event_list).transpose()?,
         description: request
             .description

@@ -35,14 +35,16 @@ pub struct EvalArgs {
     /// toxicity or spam
     #[arg(long, default_value = "toxicity")]
     pub category: String,
-    /// Print one JSON object instead of the text report.
+    /// Print one JSON object instead of the text report; no file is written unless
+    /// `--report` is given too.
     #[arg(long)]
     pub json: bool,
     /// Model directory (default: `models/<models/DEFAULT>`).
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Where to write the report (Markdown); the SVG goes next to it. Default:
-    /// `eval-<data file stem>-<category>.md` in the current directory.
+    /// Where to write the report (Markdown); the SVG goes next to it, and missing folders are
+    /// created. Default without `--json`: `eval-<data file stem>-<category>.md` in the current
+    /// directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
 }
@@ -190,8 +192,9 @@ struct EvalOut {
     functionality: Vec<FuncRow>,
     per_language: BTreeMap<String, Option<f32>>,
     comments_per_second: f64,
-    svg: String,
-    report: String,
+    /// The files written (none with `--json` alone).
+    svg: Option<String>,
+    report: Option<String>,
 }
 
 /// `vigie eval --data FILE.csv ...`
@@ -337,28 +340,36 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "data".into());
-    let report = args
-        .report
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("eval-{stem}-{}.md", args.category)));
-    let svg = report.with_extension("svg");
-    let title = format!(
-        "{} on {} — {} (AUC {})",
-        scorer.model_version(),
-        stem,
-        args.category,
-        opt(roc_auc)
-    );
-    std::fs::write(
-        &svg,
-        metrics::svg_pr_roc(
-            &title,
-            &scores,
-            &labels,
-            &[("review".into(), th.review), ("reject".into(), th.reject)],
-        ),
-    )
-    .with_context(|| format!("cannot write {}", svg.display()))?;
+    // `--json` alone prints and writes nothing; otherwise the report and its curves.
+    let report = match (&args.report, args.json) {
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => Some(PathBuf::from(format!("eval-{stem}-{}.md", args.category))),
+        (None, true) => None,
+    };
+    let svg = report.as_ref().map(|r| r.with_extension("svg"));
+    if let (Some(report), Some(svg)) = (&report, &svg) {
+        if let Some(dir) = report.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let title = format!(
+            "{} on {} — {} (AUC {})",
+            scorer.model_version(),
+            stem,
+            args.category,
+            opt(roc_auc)
+        );
+        std::fs::write(
+            svg,
+            metrics::svg_pr_roc(
+                &title,
+                &scores,
+                &labels,
+                &[("review".into(), th.review), ("reject".into(), th.reject)],
+            ),
+        )
+        .with_context(|| format!("cannot write {}", svg.display()))?;
+    }
     let out = EvalOut {
         data: args.data.display().to_string(),
         model_version: scorer.model_version().to_string(),
@@ -374,11 +385,14 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         functionality,
         per_language,
         comments_per_second: scores.len() as f64 / secs.max(1e-9),
-        svg: svg.display().to_string(),
-        report: report.display().to_string(),
+        svg: svg.map(|p| p.display().to_string()),
+        report: report.as_ref().map(|p| p.display().to_string()),
     };
     let md = eval_markdown(&out);
-    std::fs::write(&report, &md).with_context(|| format!("cannot write {}", report.display()))?;
+    if let Some(report) = &report {
+        std::fs::write(report, &md)
+            .with_context(|| format!("cannot write {}", report.display()))?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&out)?);
     } else {
@@ -419,7 +433,9 @@ fn eval_markdown(o: &EvalOut) -> String {
         "- throughput (batch, one thread, incl. CSV parsing): {:.0} comments/s",
         o.comments_per_second
     );
-    let _ = writeln!(s, "- curves: `{}`", o.svg);
+    if let Some(svg) = &o.svg {
+        let _ = writeln!(s, "- curves: `{svg}`");
+    }
     if !o.functionality.is_empty() {
         let _ = writeln!(
             s,

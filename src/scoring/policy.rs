@@ -76,18 +76,24 @@ impl Decision {
 pub fn decide(scores: &Scores, hits: &[RuleHit], th: &Thresholds) -> (Decision, Vec<String>) {
     let mut d = Decision::Allow;
     let mut reasons = Vec::new();
+    // Flag rules do not change the decision but are part of the explanation.
+    let mut flags = Vec::new();
     for h in hits {
-        let step = match h.action {
-            Action::Block => Decision::Reject,
-            Action::Hold => Decision::Review,
-            Action::Flag => continue,
-        };
-        d = d.max(step);
         let what = match &h.term {
             Some(t) => format!("rule `{}` matched `{}` ({:?})", h.id, t, h.action),
             None => format!("rule `{}` fired ({:?})", h.id, h.action),
+        }
+        .to_lowercase();
+        let step = match h.action {
+            Action::Block => Decision::Reject,
+            Action::Hold => Decision::Review,
+            Action::Flag => {
+                flags.push(what);
+                continue;
+            }
         };
-        reasons.push(what.to_lowercase());
+        d = d.max(step);
+        reasons.push(what);
     }
     for (name, s, t) in [
         ("toxicity", scores.toxicity, th.toxicity),
@@ -107,8 +113,16 @@ pub fn decide(scores: &Scores, hits: &[RuleHit], th: &Thresholds) -> (Decision, 
             ));
         }
     }
-    if reasons.is_empty() {
-        reasons.push("no rule fired and all scores are below the review thresholds".into());
+    let decided = !reasons.is_empty();
+    reasons.extend(flags.iter().cloned());
+    if !decided {
+        reasons.push(if flags.is_empty() {
+            "no rule fired and all scores are below the review thresholds".into()
+        } else {
+            "only flag rules fired (they do not hold a comment) and all scores are below the \
+             review thresholds"
+                .into()
+        });
     }
     (d, reasons)
 }
@@ -147,6 +161,56 @@ mod tests {
             serde_json::from_str(r#"{"spam":{"review":0.5,"reject":2.0}}"#).unwrap();
         assert_eq!(partial.toxicity, Thresholds::default().toxicity);
         assert_eq!(partial.spam.review, 0.5);
+    }
+
+    fn flag(id: &str, term: Option<&str>) -> RuleHit {
+        RuleHit {
+            id: id.into(),
+            action: Action::Flag,
+            category: super::super::rules::RuleCategory::Spam,
+            term: term.map(Into::into),
+            start: None,
+            end: None,
+        }
+    }
+
+    #[test]
+    fn a_verdict_whose_flag_rules_fired_names_them_instead_of_saying_no_rule_fired() {
+        let low = Scores {
+            toxicity: 0.1,
+            spam: 0.01,
+        };
+        let hits = [flag("links", None), flag("shouting", Some("ARRÊTEZ"))];
+        let (decision, reasons) = decide(&low, &hits, &Thresholds::default());
+        assert_eq!(decision, Decision::Allow);
+        assert_eq!(
+            reasons,
+            [
+                "rule `links` fired (flag)",
+                "rule `shouting` matched `arrêtez` (flag)",
+                "only flag rules fired (they do not hold a comment) and all scores are below \
+                 the review thresholds",
+            ]
+        );
+        assert!(!reasons.iter().any(|r| r.contains("no rule fired")));
+
+        // Beside a deciding reason, the flags still appear (after it).
+        let high = Scores {
+            toxicity: 0.999,
+            spam: 0.01,
+        };
+        let (decision, reasons) = decide(&high, &hits[..1], &Thresholds::default());
+        assert_eq!(decision, Decision::Reject);
+        assert!(reasons[0].starts_with("toxicity score 0.999 >= reject threshold"));
+        assert_eq!(reasons[1], "rule `links` fired (flag)");
+        assert_eq!(reasons.len(), 2);
+
+        // Nothing at all: the old sentence, which is then true.
+        let (_, reasons) = decide(&low, &[], &Thresholds::default());
+        assert_eq!(
+            reasons,
+            ["no rule fired and all scores are below the review thresholds"]
+        );
     }
 
     #[test]

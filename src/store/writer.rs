@@ -107,8 +107,9 @@ fn run_batch(conn: &mut DbConnection, batch: &mut Vec<Job>) {
         unreachable!("checked at start")
     };
     if let Err(e) = AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
-        // Dropping the jobs tells their callers (503: nothing was written, try again).
-        tracing::error!(error = %e, "SQLite writer: cannot begin a batch");
+        // Dropping the jobs tells their callers (503: nothing was written, try again). WARN, like
+        // any database that cannot be reached: the clients are told to retry, nothing is lost.
+        tracing::warn!(error = %e, "SQLite writer: cannot begin a batch");
         batch.clear();
         return;
     }

@@ -187,3 +187,165 @@ fn purge_runs_from_the_command_line_and_says_what_it_changed() {
     assert!(out.contains("comment_ip"), "{out}");
     assert!(dir.path().join("vigie.db").exists());
 }
+
+#[test]
+fn client_errors_are_logged_at_debug_not_warn_and_the_browser_icon_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = stdout_of(vigie(dir.path()).args([
+        "keys", "create", "--site", "s", "--role", "ingest", "--quiet",
+    ]));
+    let secret = secret.trim().to_owned();
+    let mut child = vigie(dir.path())
+        .arg("serve")
+        .env("VIGIE_LISTEN", "127.0.0.1:0")
+        .env("VIGIE_LOG_LEVEL", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["message"] == "vigie listening" {
+            break v["port"].as_u64().unwrap();
+        }
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        // What a browser asks for on every console load.
+        for path in ["/favicon.ico", "/console/favicon.svg"] {
+            let icon = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(icon.status(), 200, "{path}");
+            assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+            assert!(icon.text().await.unwrap().starts_with("<svg"));
+        }
+        let console = http
+            .get(format!("{base}/console"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(console.contains(r#"rel="icon""#), "the page names its icon");
+        // Client errors: unknown route, no key, invalid body.
+        let missing = http.get(format!("{base}/apple-touch-icon.png")).send();
+        assert_eq!(missing.await.unwrap().status(), 404);
+        let no_key = http.get(format!("{base}/v1/site")).send();
+        assert_eq!(no_key.await.unwrap().status(), 401);
+        let invalid = http
+            .post(format!("{base}/v1/comments"))
+            .bearer_auth(&secret)
+            .json(&serde_json::json!({"external_id": "c-1"}))
+            .send();
+        assert_eq!(invalid.await.unwrap().status(), 422);
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log: Vec<Value> = lines
+        .map_while(Result::ok)
+        .map(|l| serde_json::from_str(&l).unwrap_or(Value::Null))
+        .collect();
+    let client_errors: Vec<&Value> = log
+        .iter()
+        .filter(|v| v["message"] == "client error")
+        .collect();
+    let statuses: Vec<u64> = client_errors
+        .iter()
+        .map(|v| v["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [404, 401, 422], "{log:?}");
+    assert_eq!(client_errors[2]["field"], "thread", "{log:?}");
+    assert_eq!(
+        client_errors[1]["problem"],
+        "urn:vigie:problem:unauthorized"
+    );
+    assert!(
+        client_errors.iter().all(|v| v["level"] == "DEBUG"),
+        "{client_errors:?}"
+    );
+    let loud: Vec<&Value> = log
+        .iter()
+        .filter(|v| v["level"] == "WARN" || v["level"] == "ERROR")
+        .collect();
+    assert!(loud.is_empty(), "client errors logged loudly: {loud:?}");
+}
+
+/// A small labelled file and the shipped model's directory, for `vigie eval`.
+fn eval_inputs(dir: &std::path::Path) -> String {
+    let rows = [
+        ("Merci pour cet article très clair.", 0),
+        ("Je ne suis pas d'accord avec l'auteur sur ce point.", 0),
+        ("Thanks for the detailed explanation.", 0),
+        ("Ferme ta gueule, espèce de connard.", 1),
+        ("You are a worthless idiot, shut up.", 1),
+        ("Bande de sales cons, dégagez.", 1),
+    ];
+    let mut csv = String::from("text,label\n");
+    for (text, label) in rows {
+        csv.push_str(&format!("\"{text}\",{label}\n"));
+    }
+    std::fs::write(dir.join("data.csv"), csv).unwrap();
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+    let version = std::fs::read_to_string(format!("{models}/DEFAULT")).unwrap();
+    format!("{models}/{}", version.trim())
+}
+
+#[test]
+fn eval_creates_the_folder_of_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = eval_inputs(dir.path());
+    let out = stdout_of(vigie(dir.path()).args([
+        "eval",
+        "--data",
+        "data.csv",
+        "--model",
+        &model,
+        "--report",
+        "target/eval/x.md",
+    ]));
+    assert!(out.contains("n = 6"), "{out}");
+    let report = std::fs::read_to_string(dir.path().join("target/eval/x.md")).unwrap();
+    assert_eq!(report, out, "the report printed is the one written");
+    let svg = std::fs::read_to_string(dir.path().join("target/eval/x.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+}
+
+#[test]
+fn eval_with_json_alone_prints_one_object_and_writes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = eval_inputs(dir.path());
+    let out = stdout_of(
+        vigie(dir.path()).args(["eval", "--data", "data.csv", "--model", &model, "--json"]),
+    );
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["n"], 6);
+    assert_eq!(v["positives"], 3);
+    assert!(v["roc_auc"].is_number(), "{v}");
+    assert_eq!(v["report"], Value::Null);
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["data.csv"], "nothing written beside the data");
+}
+
+#[test]
+fn webhook_allow_hosts_is_read_as_a_list_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = stdout_of(vigie(dir.path()).args(["config"]));
+    assert!(default.contains("webhook_allow_hosts = []"), "{default}");
+    let out = stdout_of(vigie(dir.path()).args(["config"]).env(
+        "VIGIE_WEBHOOK_ALLOW_HOSTS",
+        r#"["hooks.internal", "10.0.0.5"]"#,
+    ));
+    assert!(
+        out.contains(r#"webhook_allow_hosts = ["hooks.internal", "10.0.0.5"]"#),
+        "{out}"
+    );
+}

@@ -17,7 +17,9 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs each listed test once per backend: `sqlite::NAME` and `postgres::NAME`.
+/// Runs each listed test once per backend: `sqlite::NAME` and `postgres::NAME`. The PostgreSQL
+/// variants are `ignored` unless `VIGIE_TEST_DATABASE_URL` (or `VIGIE_REQUIRE_POSTGRES=1`) was
+/// set when the tests were built (`build.rs`).
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -32,6 +34,10 @@ macro_rules! on_both_backends {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(
+                    not(vigie_postgres),
+                    ignore = "VIGIE_TEST_DATABASE_URL was not set when the tests were built"
+                )]
                 async fn $name() {
                     super::$name($crate::helpers::Backend::Postgres).await
                 }

@@ -12,4 +12,5 @@ mod privacy;
 mod reports;
 mod scoring;
 mod threads;
+mod transparency;
 mod webhooks;

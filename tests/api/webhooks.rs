@@ -163,13 +163,180 @@ pub fn signature_verifies(secret: &str, r: &Received) -> bool {
         .any(|s| s == expected)
 }
 
+/// An app whose delivery worker polls often and retries soon, and which may deliver to the
+/// loopback receivers of these tests (`webhook_allow_hosts`).
 pub async fn fast_webhooks_app(backend: Backend, timeout_ms: u64) -> Option<TestApp> {
     spawn_app_with(backend, |s| {
         s.webhook_poll_ms = 50;
         s.webhook_retry_base_ms = 200;
         s.webhook_timeout_ms = timeout_ms;
+        s.webhook_allow_hosts = vec!["127.0.0.1".into()];
     })
     .await
+}
+
+const INTERNAL_URLS: [&str; 6] = [
+    "http://127.0.0.1/hooks",
+    "http://10.0.0.1/hooks",
+    "http://[::1]/hooks",
+    "http://localhost/hooks",
+    "http://169.254.169.254/latest/meta-data",
+    "https://[fd00::1]:8443/hooks",
+];
+
+async fn webhook_urls_on_internal_addresses_are_refused_by_default(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| s.webhook_poll_ms = 50).await else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+    for url in INTERNAL_URLS {
+        let problem = assert_problem(
+            app.post_json(
+                "/v1/webhooks",
+                &admin,
+                &json!({"url": url, "events": ["comment.held"]}),
+            )
+            .await,
+            422,
+            Some("url"),
+        )
+        .await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("webhook_allow_hosts"),
+            "{url}: {problem}"
+        );
+    }
+    assert_eq!(app.count("webhook_endpoints").await, 0);
+    // Nor can a public endpoint be moved inside afterwards.
+    let r = app
+        .post_json(
+            "/v1/webhooks",
+            &admin,
+            &json!({"url": "https://hooks.example.fr/vigie", "events": ["comment.held"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for url in INTERNAL_URLS {
+        assert_problem(
+            app.patch_json(&format!("/v1/webhooks/{id}"), &admin, &json!({"url": url}))
+                .await,
+            422,
+            Some("url"),
+        )
+        .await;
+    }
+    let hook: Value = app
+        .get(&format!("/v1/webhooks/{id}"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hook["url"], "https://hooks.example.fr/vigie");
+}
+
+async fn webhook_urls_on_listed_hosts_are_accepted(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.webhook_allow_hosts = vec![
+            "127.0.0.1".into(),
+            "10.0.0.1".into(),
+            "[::1]".into(),
+            "localhost".into(),
+        ];
+    })
+    .await
+    else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+    for url in &INTERNAL_URLS[..4] {
+        let r = app
+            .post_json(
+                "/v1/webhooks",
+                &admin,
+                &json!({"url": url, "events": ["comment.held"]}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{url}");
+    }
+    // Only the listed hosts: another private address is still refused.
+    assert_problem(
+        app.post_json(
+            "/v1/webhooks",
+            &admin,
+            &json!({"url": "http://10.0.0.2/hooks", "events": ["comment.held"]}),
+        )
+        .await,
+        422,
+        Some("url"),
+    )
+    .await;
+}
+
+async fn an_endpoint_stored_on_an_internal_address_is_not_delivered_to(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.webhook_poll_ms = 50;
+        s.webhook_retry_base_ms = 60_000;
+    })
+    .await
+    else {
+        return;
+    };
+    let (ingest, _, admin) = post_moderated_site(&app, "numerama").await;
+    let receiver = Receiver::start(|_| Some(204)).await;
+    let r = app
+        .post_json(
+            "/v1/webhooks",
+            &admin,
+            &json!({"url": "https://hooks.example.fr/vigie", "events": ["comment.published"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // As if stored before the check existed, or allowed by a list since shortened.
+    let url = receiver.url.clone();
+    app.with_db(move |conn| {
+        use diesel::prelude::*;
+        use vigie::store::schema::webhook_endpoints::dsl;
+        diesel::update(dsl::webhook_endpoints.filter(dsl::id.eq(id)))
+            .set(dsl::url.eq(url))
+            .execute(conn)
+            .unwrap()
+    })
+    .await;
+    let r = app
+        .post_json(
+            "/v1/comments",
+            &ingest,
+            &comment("c-1", "article-1", "Merci pour cet article très clair."),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let mut last_error = Value::Null;
+    for _ in 0..100 {
+        let log: Value = app
+            .get(&format!("/v1/webhooks/{id}/deliveries"), &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        last_error = log["items"][0]["last_error"].clone();
+        if !last_error.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        last_error,
+        "not sent: 127.0.0.1 is an internal address (not in webhook_allow_hosts)"
+    );
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the receiver"
+    );
 }
 
 /// A post-moderated site and its keys: (ingest, moderator, admin).
@@ -588,4 +755,7 @@ on_both_backends!(
     a_receiver_that_never_answers_does_not_hold_up_intake,
     replicas_share_the_outbox_and_deliver_each_event_once,
     webhook_admin_refuses_bad_input,
+    webhook_urls_on_internal_addresses_are_refused_by_default,
+    webhook_urls_on_listed_hosts_are_accepted,
+    an_endpoint_stored_on_an_internal_address_is_not_delivered_to,
 );
