@@ -9,3 +9,8 @@ ALTER TABLE reports ADD COLUMN site_bucket BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE comments ADD COLUMN report_priority INTEGER NOT NULL DEFAULT 0;
 DROP INDEX comments_reported;
 CREATE INDEX comments_reported ON comments (site_id, report_priority DESC, report_weight DESC, id) WHERE open_reports > 0;
+-- Notices already open keep their priority.
+UPDATE comments SET report_priority = 1 WHERE open_reports > 0 AND id IN
+    (SELECT comment_id FROM reports WHERE status = 'open' AND source = 'trusted_flagger');
+UPDATE comments SET report_priority = 2 WHERE open_reports > 0 AND id IN
+    (SELECT comment_id FROM reports WHERE status = 'open' AND source = 'authority');
