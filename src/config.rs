@@ -6,7 +6,8 @@
 //! `VIGIE_STATEMENT_TIMEOUT_MS`, `VIGIE_SQLITE_SYNCHRONOUS`, `VIGIE_SQLITE_BUSY_TIMEOUT_MS`,
 //! `VIGIE_MAX_REQUEST_BYTES`, `VIGIE_MAX_BODY_CHARS`, `VIGIE_SECRET_KEY`, `VIGIE_LOG_FORMAT`,
 //! `VIGIE_MODEL_DIR`, `VIGIE_RULES_FILE`, `VIGIE_REPEAT_WINDOW_SECS`, `VIGIE_REPORT_LIMIT_PER_REPORTER`,
-//! `VIGIE_REPORT_LIMIT_PER_IP`, `VIGIE_REPORT_WINDOW_SECS`, `VIGIE_BRIGADING_REPORTS`,
+//! `VIGIE_REPORT_LIMIT_PER_IP`, `VIGIE_REPORT_LIMIT_PER_SITE_WITHOUT_IP`,
+//! `VIGIE_REPORT_WINDOW_SECS`, `VIGIE_REPORT_BURST_REPORTERS`, `VIGIE_BRIGADING_REPORTS`,
 //! `VIGIE_BRIGADING_WINDOW_SECS`, `VIGIE_APPEAL_WINDOW_DAYS`, `VIGIE_LOG_LEVEL`, `VIGIE_WORKERS`, `VIGIE_SHUTDOWN_TIMEOUT_SECS`, `VIGIE_IP_STORAGE`,
 //! `VIGIE_RETENTION_DAYS`, `VIGIE_IP_RETENTION_DAYS`, `VIGIE_PURGE_INTERVAL_SECS`,
 //! `VIGIE_WEBHOOK_POLL_MS`, `VIGIE_WEBHOOK_TIMEOUT_MS`, `VIGIE_WEBHOOK_RETRY_BASE_MS`,
@@ -62,9 +63,15 @@ pub struct Settings {
     pub report_limit_per_reporter: i64,
     /// Reports from one IP (hash) per `report_window_secs`.
     pub report_limit_per_ip: i64,
+    /// Reports per site and `report_window_secs` filed with neither IP nor an established
+    /// reporter (fresh reporter ids cost nothing, so they share one limit).
+    pub report_limit_per_site_without_ip: i64,
     pub report_window_secs: i64,
+    /// New reporters on one comment within `brigading_window_secs` that make a burst: the
+    /// comment is escalated instead of hidden and their reports stop counting toward hiding.
+    pub report_burst_reporters: i64,
     /// Reports by new reporters on one author's comments within `brigading_window_secs` that
-    /// flag a wave as brigading (and weight it down).
+    /// make a burst (the same).
     pub brigading_reports: i64,
     pub brigading_window_secs: i64,
     /// How long after a decision it may be appealed; never less than 183 days (DSA Art. 20).
@@ -138,7 +145,9 @@ impl Default for Settings {
             workers: 0,
             report_limit_per_reporter: 10,
             report_limit_per_ip: 30,
+            report_limit_per_site_without_ip: 20,
             report_window_secs: 600,
+            report_burst_reporters: 3,
             brigading_reports: 5,
             brigading_window_secs: 3600,
             appeal_window_days: MIN_APPEAL_WINDOW_DAYS,
@@ -197,9 +206,13 @@ impl Settings {
         crate::store::reports::ReportLimits {
             per_reporter: self.report_limit_per_reporter.max(1),
             per_ip: self.report_limit_per_ip.max(1),
+            per_site_without_ip: self.report_limit_per_site_without_ip.max(1),
             window_secs: self.report_window_secs.max(1),
-            brigading_reports: self.brigading_reports.max(2),
-            brigading_window_secs: self.brigading_window_secs.max(1),
+            burst: crate::domain::report_weight::BurstRules {
+                comment_reporters: self.report_burst_reporters.max(2) as usize,
+                author_reports: self.brigading_reports.max(2) as usize,
+                window_secs: self.brigading_window_secs.max(1),
+            },
         }
     }
 

@@ -112,10 +112,27 @@ pub fn statement(f: &StatementFacts<'_>) -> serde_json::Value {
         ),
     };
     let facts = match (f.restriction, f.notice_source) {
-        (Restriction::Hidden, Some(_)) => {
+        (Restriction::Hidden, Some(ReportSource::Reader)) => {
             "Comment hidden pending review after reader reports passed the site's threshold."
         }
-        (Restriction::Removed, Some(_)) => "Comment removed after review of a notice.",
+        (Restriction::Hidden, Some(ReportSource::TrustedFlagger)) => {
+            "Comment hidden pending review after reports, including a notice from a trusted \
+             flagger (DSA Art. 22), passed the site's threshold."
+        }
+        (Restriction::Hidden, Some(ReportSource::Authority)) => {
+            "Comment hidden pending review after reports, including a notice from an \
+             authority, passed the site's threshold."
+        }
+        (Restriction::Removed, Some(ReportSource::Reader)) => {
+            "Comment removed after review of a notice."
+        }
+        (Restriction::Removed, Some(ReportSource::TrustedFlagger)) => {
+            "Comment removed after review of a notice from a trusted flagger (DSA Art. 22), \
+             handled with priority."
+        }
+        (Restriction::Removed, Some(ReportSource::Authority)) => {
+            "Comment removed after review of a notice from an authority, handled with priority."
+        }
         (Restriction::Removed, None) => {
             "Comment removed on review by the editorial team or its automated moderation."
         }
@@ -196,6 +213,19 @@ mod tests {
             .contains("attaque"));
         assert_eq!(s["source_type"], "SOURCE_ARTICLE_16");
         assert_eq!(s["content_language"], "FR");
+    }
+
+    #[test]
+    fn a_trusted_flaggers_notice_is_named_in_the_statement() {
+        let s = statement(&StatementFacts {
+            notice_source: Some(ReportSource::TrustedFlagger),
+            ..facts(ReasonCode::Hate)
+        });
+        assert_eq!(s["source_type"], "SOURCE_TRUSTED_FLAGGER");
+        assert!(s["decision_facts"]
+            .as_str()
+            .unwrap()
+            .contains("trusted flagger"));
     }
 
     #[test]

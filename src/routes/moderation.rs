@@ -163,7 +163,8 @@ fn parse_order(order: Option<&str>) -> Result<Order, ApiError> {
 
 fn encode_position(p: Position) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
-        "q1:{:016x}:{}",
+        "q2:{}:{:016x}:{}",
+        p.priority,
         p.risk.to_bits(),
         p.id
     ))
@@ -175,18 +176,19 @@ fn decode_position(cursor: &str) -> Result<Position, ApiError> {
         .decode(cursor)
         .map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let mut parts = text.splitn(3, ':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("q1"), Some(bits), Some(id)) => {
-            let risk = f64::from_bits(u64::from_str_radix(bits, 16).map_err(|_| bad())?);
-            let id = id.parse().map_err(|_| bad())?;
-            if !risk.is_finite() {
-                return Err(bad());
-            }
-            Ok(Position { risk, id })
-        }
-        _ => Err(bad()),
+    // `q1` cursors (before the reported queue's priority) read as priority 0.
+    let parts: Vec<&str> = text.split(':').collect();
+    let (priority, bits, id) = match parts.as_slice() {
+        ["q1", bits, id] => (0, *bits, *id),
+        ["q2", priority, bits, id] => (priority.parse().map_err(|_| bad())?, *bits, *id),
+        _ => return Err(bad()),
+    };
+    let risk = f64::from_bits(u64::from_str_radix(bits, 16).map_err(|_| bad())?);
+    let id = id.parse().map_err(|_| bad())?;
+    if !risk.is_finite() {
+        return Err(bad());
     }
+    Ok(Position { priority, risk, id })
 }
 
 impl QueueQuery {
@@ -250,8 +252,16 @@ pub struct QueueItem {
     pub reports: Vec<ReportSummary>,
     /// Open reports and their summed weight.
     pub open_reports: i32,
+    /// The weight of the open reports: one vote per network, the heaviest reporter of each;
+    /// reports of a burst count 0. Without its `illegal` reports, it is what hides the comment
+    /// at the site's threshold.
     pub report_weight: f64,
-    /// Some open report is part of a brigading wave (weighted down).
+    /// `authority`, `trusted_flagger` or `reader`: the most urgent open notice; the reported
+    /// queue lists authorities', then trusted flaggers' first (DSA Art. 22). `null` without
+    /// open reports.
+    pub report_priority: Option<String>,
+    /// Some open report is part of a burst of new reporters (counts 0 toward hiding; the
+    /// comment is escalated instead).
     pub brigading: bool,
 }
 
@@ -411,6 +421,14 @@ fn queue_items(rows: Vec<CommentRecord>, ctx: &m::Context, me: i64) -> Vec<Queue
                     .unwrap_or_default(),
                 open_reports: c.open_reports,
                 report_weight: c.report_weight,
+                report_priority: (c.open_reports > 0).then(|| {
+                    match c.report_priority {
+                        2.. => "authority",
+                        1 => "trusted_flagger",
+                        _ => "reader",
+                    }
+                    .to_owned()
+                }),
                 brigading: ctx
                     .reports
                     .get(&c.id)
@@ -473,9 +491,19 @@ pub async fn queue_page(
     let rows: Vec<CommentRecord> = rows.into_iter().take(limit as usize).collect();
     let next_cursor = if has_more {
         rows.last().map(|c| {
-            encode_position(Position {
-                risk: c.risk,
-                id: c.id,
+            // The reported queue sorts on its priority and the weighted reports.
+            encode_position(if queue == Queue::Reported {
+                Position {
+                    priority: c.report_priority,
+                    risk: c.report_weight,
+                    id: c.id,
+                }
+            } else {
+                Position {
+                    priority: 0,
+                    risk: c.risk,
+                    id: c.id,
+                }
             })
         })
     } else {

@@ -152,23 +152,32 @@ impl ReportRequest {
         // `ip_key` identifies the reader for rate limits and as a last-resort reporter
         // identity (a keyed hash, never stored as such); `ip_hash` is what is stored, per
         // `ip_storage`.
-        let (ip_key, ip_hash) =
+        // `network_hash` groups readers of one network (/24, /48, or one site-made hash) so
+        // they count once toward hiding; it is kept no longer than `ip_hash`, and not at all
+        // with `ip_storage = "none"`.
+        let (ip_key, ip_hash, network_hash) =
             match (self.ip, super::optional_text("ip_hash", self.ip_hash, 200)?) {
                 (Some(ip), _) => {
                     let ip: std::net::IpAddr = ip.trim().parse().map_err(|_| {
                         ValidationError::new("ip", "must be an IPv4 or IPv6 address")
                     })?;
+                    let token = state.ip_token(ip);
+                    let network = token
+                        .as_ref()
+                        .map(|_| state.keyed_hash("ip-network", &crate::state::truncate_ip(ip)));
                     (
                         Some(state.keyed_hash("ip", &ip.to_string())),
-                        state.ip_token(ip),
+                        token,
+                        network,
                     )
                 }
                 (None, Some(h)) => {
                     let h = state.keyed_hash("ip-hash", &h);
-                    (Some(h.clone()), Some(h))
+                    (Some(h.clone()), Some(h.clone()), Some(h))
                 }
-                (None, None) => (None, None),
+                (None, None) => (None, None, None),
             };
+        let has_ip = ip_key.is_some();
         let identity_hash = match (&reporter_id, &email, &ip_key) {
             (Some(id), _, _) => state.keyed_hash("reporter", id),
             (None, Some(e), _) => state.keyed_hash("reporter-email", e),
@@ -189,6 +198,8 @@ impl ReportRequest {
             reporter_name: name,
             reporter_email_hash: email.map(|e| state.keyed_hash("email", &e)),
             ip_hash,
+            network_hash,
+            has_ip,
             legal_ground,
             explanation,
             good_faith,
@@ -229,8 +240,12 @@ pub async fn submit_report(
         ReportError::Store(e) => e.into(),
     })?;
     let (report, created) = match outcome {
-        ReportOutcome::Created { report, hidden } => {
-            tracing::info!(report = report.id, category = %report.category, weight = report.weight, brigading = report.brigading, hidden, "report received");
+        ReportOutcome::Created {
+            report,
+            hidden,
+            escalated,
+        } => {
+            tracing::info!(report = report.id, category = %report.category, weight = report.weight, brigading = report.brigading, hidden, escalated, "report received");
             (report, true)
         }
         ReportOutcome::Existing(report) => (report, false),
@@ -255,6 +270,9 @@ pub struct ReportStatus {
     pub reference: String,
     /// `open`, `upheld` (the comment was removed) or `dismissed` (it stays).
     pub status: String,
+    /// The removed comment was restored since, on its author's appeal (`status` stays
+    /// `upheld`: the report was, then the decision was reversed).
+    pub restored_after_appeal: bool,
     pub category: String,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -276,12 +294,20 @@ pub async fn report_status(
     let reference = reference.into_inner();
     let site = caller.site_id;
     let wanted = reference.clone();
-    let report = store::run(&state.pool, move |conn| {
+    let (report, restored) = store::run(&state.pool, move |conn| {
         r::by_reference(conn, site, &wanted)
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("report `{reference}`")))?;
     let outcome = match report.status.as_str() {
+        "upheld" if restored => Some(Receipt {
+            fr: "Après examen, le commentaire signalé a été retiré, puis rétabli à la suite d'un \
+                 recours de son auteur."
+                .into(),
+            en: "After review, the reported comment was removed, then restored on its author's \
+                 appeal."
+                .into(),
+        }),
         "upheld" => Some(Receipt {
             fr: "Après examen, le commentaire signalé a été retiré.".into(),
             en: "After review, the reported comment was removed.".into(),
@@ -295,6 +321,7 @@ pub async fn report_status(
     Ok(HttpResponse::Ok().json(ReportStatus {
         reference: report.reference,
         status: report.status,
+        restored_after_appeal: restored,
         category: report.category,
         created_at: utc(report.created_at),
         decided_at: report.outcome_at.map(utc),

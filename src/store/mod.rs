@@ -409,6 +409,33 @@ impl From<StoreError> for diesel::result::Error {
     }
 }
 
+/// Inside a write transaction, makes every other transaction that locks one of `keys` wait
+/// until this one ends, so a count followed by an insert (a rate limit) is exact. PostgreSQL:
+/// transaction-scoped advisory locks, taken in one global order so two transactions never
+/// wait for each other. SQLite: nothing to do, `write_tx` already lets one writer in at a time.
+pub fn lock_keys(conn: &mut DbConnection, keys: &[String]) -> Result<(), diesel::result::Error> {
+    use diesel::RunQueryDsl;
+    use sha2::{Digest, Sha256};
+    let DbConnection::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let mut ids: Vec<i64> = keys
+        .iter()
+        .map(|k| {
+            let digest = Sha256::digest(k.as_bytes());
+            i64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 has 32 bytes"))
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Whether a diesel error is a unique-constraint violation (a lost insert race).
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

@@ -127,12 +127,19 @@ pub fn purge(
     counts.report_ip = in_batches(conn, |conn| {
         let ids: Vec<i64> = reports::table
             .filter(reports::created_at.lt(ip_cutoff))
-            .filter(reports::ip_hash.is_not_null())
+            .filter(
+                reports::ip_hash
+                    .is_not_null()
+                    .or(reports::network_hash.is_not_null()),
+            )
             .select(reports::id)
             .limit(BATCH)
             .load(conn)?;
         diesel::update(reports::table.filter(reports::id.eq_any(&ids)))
-            .set(reports::ip_hash.eq(None::<String>))
+            .set((
+                reports::ip_hash.eq(None::<String>),
+                reports::network_hash.eq(None::<String>),
+            ))
             .execute(conn)
     })?;
     counts.report_identity = in_batches(conn, |conn| {

@@ -144,6 +144,8 @@ pub struct CommentRecord {
     pub first_reported_at: Option<NaiveDateTime>,
     /// SHA-256 of the trimmed, lower-cased body (repeated-post detection).
     pub body_hash: Option<String>,
+    /// 2 while an authority's notice is open on it, 1 for a trusted flagger's, else 0.
+    pub report_priority: i32,
 }
 
 #[derive(Debug, Insertable)]
@@ -277,6 +279,10 @@ pub struct ReportRecord {
     pub outcome_at: Option<NaiveDateTime>,
     pub decision_id: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// Keyed hash of the network the report came from (one vote per network).
+    pub network_hash: Option<String>,
+    /// Counted in the site's limit for reports with neither IP nor established reporter.
+    pub site_bucket: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -301,6 +307,8 @@ pub struct NewReport<'a> {
     pub brigading: bool,
     pub status: &'a str,
     pub created_at: NaiveDateTime,
+    pub network_hash: Option<&'a str>,
+    pub site_bucket: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

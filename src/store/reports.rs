@@ -9,9 +9,12 @@ use super::records::{
     AppealRecord, CommentRecord, DecisionRecord, NewDecision, NewReport, ReportRecord,
     StatementRecord,
 };
-use super::schema::{appeals, comments, decisions, reporters, reports, sites, statements};
+use super::schema::{
+    appeals, comment_reasons, comments, decisions, reporters, reports, sites, statements,
+};
 use super::{is_unique_violation, now, write_tx, DbConnection, StoreError};
 use crate::domain::dsa::{self, ReportSource, Restriction, StatementFacts};
+use crate::domain::report_weight::{self, BurstRules, Outcome, ReporterRecord};
 use crate::domain::{Action, CommentStatus, DecisionSource, ReasonCode};
 
 /// Limits on reports (from the settings).
@@ -19,11 +22,11 @@ use crate::domain::{Action, CommentStatus, DecisionSource, ReasonCode};
 pub struct ReportLimits {
     pub per_reporter: i64,
     pub per_ip: i64,
+    /// Reports per site with neither IP nor an established reporter.
+    pub per_site_without_ip: i64,
     pub window_secs: i64,
-    /// Reports from new reporters on one author's comments within `brigading_window_secs`
-    /// past which a report is flagged as brigading and weighted down.
-    pub brigading_reports: i64,
-    pub brigading_window_secs: i64,
+    /// When new reporters make a burst (escalated instead of hidden).
+    pub burst: BurstRules,
 }
 
 impl Default for ReportLimits {
@@ -31,21 +34,24 @@ impl Default for ReportLimits {
         ReportLimits {
             per_reporter: 10,
             per_ip: 30,
+            per_site_without_ip: 20,
             window_secs: 600,
-            brigading_reports: 5,
-            brigading_window_secs: 3600,
+            burst: BurstRules::default(),
         }
     }
 }
 
-/// A reporter younger than this is "new" for brigading detection.
-const NEW_REPORTER_SECS: i64 = 24 * 3600;
-/// Weight of a brigading report relative to a normal one.
-const BRIGADING_FACTOR: f64 = 0.25;
+/// Why a burst put a comment in front of the moderators (a `comment_reasons` row).
+pub const BURST_REASON: &str = "report_burst";
 
-/// A reporter's weight: 1 when new, up with upheld reports, down with dismissed ones, bounded.
-pub fn reporter_weight(upheld: i32, dismissed: i32) -> f64 {
-    (1.0 + 0.25 * f64::from(upheld) - 0.25 * f64::from(dismissed)).clamp(0.25, 3.0)
+/// The reported queue's priority of a notice's source: authorities first, then trusted
+/// flaggers (DSA Art. 22), then readers.
+pub fn source_priority(source: ReportSource) -> i32 {
+    match source {
+        ReportSource::Authority => 2,
+        ReportSource::TrustedFlagger => 1,
+        ReportSource::Reader => 0,
+    }
 }
 
 /// A report as the site forwards it, validated.
@@ -59,6 +65,10 @@ pub struct ReportInput {
     pub reporter_name: Option<String>,
     pub reporter_email_hash: Option<String>,
     pub ip_hash: Option<String>,
+    /// Keyed hash of the reader's network (or of the site's IP hash).
+    pub network_hash: Option<String>,
+    /// The site sent the reader's IP or an IP hash.
+    pub has_ip: bool,
     pub legal_ground: Option<String>,
     pub explanation: Option<String>,
     pub good_faith: bool,
@@ -69,6 +79,7 @@ pub enum ReportOutcome {
     Created {
         report: ReportRecord,
         hidden: bool,
+        escalated: bool,
     },
     /// The same reporter already reported this comment.
     Existing(ReportRecord),
@@ -91,9 +102,9 @@ pub fn reference(year: i32, id: i64) -> String {
     format!("VIG-{year}-{id:06}")
 }
 
-/// Records a report: snapshot of the comment, weight, brigading flag, the `reported` queue, and
-/// hiding a published comment once the weighted reports pass the site's threshold (`illegal`
-/// reports never hide anything by themselves: a human decides).
+/// Records a report: snapshot of the comment, the reporter's weight, the `reported` queue,
+/// then the rules of [`report_weight`] on the comment's open reports: hide it, escalate it
+/// (a burst of new reporters), or leave it.
 pub fn submit(
     conn: &mut DbConnection,
     site_id: i64,
@@ -124,17 +135,25 @@ fn submit_once(
     if c.status == CommentStatus::Deleted.as_str() {
         return Err(ReportError::NotFound);
     }
+    // Everything counted below (the reporter's, the IP's and the site's reports, the author's
+    // burst) is counted and written by one transaction at a time per key.
+    let mut keys = vec![
+        format!("report/reporter/{site_id}/{}", input.identity_hash),
+        format!("report/author/{}", c.author_id),
+    ];
+    if let Some(ip) = &input.ip_hash {
+        keys.push(format!("report/ip/{site_id}/{ip}"));
+    }
+    if !input.has_ip {
+        keys.push(format!("report/site-bucket/{site_id}"));
+    }
+    super::lock_keys(conn, &keys)?;
     let t = now();
     let reporter = match reporters::table
         .filter(reporters::site_id.eq(site_id))
         .filter(reporters::identity_hash.eq(&input.identity_hash))
-        .select((
-            reporters::id,
-            reporters::upheld,
-            reporters::dismissed,
-            reporters::created_at,
-        ))
-        .first::<(i64, i32, i32, NaiveDateTime)>(conn)
+        .select((reporters::id, reporters::upheld, reporters::dismissed))
+        .first::<(i64, i32, i32)>(conn)
         .optional()?
     {
         Some(r) => r,
@@ -147,10 +166,11 @@ fn submit_once(
                 ))
                 .returning(reporters::id)
                 .get_result::<i64>(conn)?;
-            (id, 0, 0, t)
+            (id, 0, 0)
         }
     };
-    let (reporter_id, upheld, dismissed, reporter_since) = reporter;
+    let (reporter_id, upheld, dismissed) = reporter;
+    let record = ReporterRecord { upheld, dismissed };
     if let Some(existing) = reports::table
         .filter(reports::comment_id.eq(comment_id))
         .filter(reports::reporter_id.eq(reporter_id))
@@ -175,28 +195,24 @@ fn submit_once(
             .get_result(conn)?,
         None => 0,
     };
-    if by_reporter >= limits.per_reporter || by_ip >= limits.per_ip {
+    let site_bucket = report_weight::counts_in_site_bucket(input.has_ip, record);
+    let in_site_bucket: i64 = if site_bucket {
+        reports::table
+            .filter(reports::site_id.eq(site_id))
+            .filter(reports::site_bucket.eq(true))
+            .filter(reports::created_at.ge(window_start))
+            .count()
+            .get_result(conn)?
+    } else {
+        0
+    };
+    if by_reporter >= limits.per_reporter
+        || by_ip >= limits.per_ip
+        || in_site_bucket >= limits.per_site_without_ip
+    {
         return Err(ReportError::RateLimited {
             retry_after: limits.window_secs,
         });
-    }
-
-    // Brigading: many recent reports from new reporters on this author's comments.
-    let brigade_start = t - chrono::Duration::seconds(limits.brigading_window_secs);
-    let new_since = t - chrono::Duration::seconds(NEW_REPORTER_SECS);
-    let recent_from_new: i64 = reports::table
-        .inner_join(reporters::table)
-        .inner_join(comments::table)
-        .filter(comments::author_id.eq(c.author_id))
-        .filter(reports::created_at.ge(brigade_start))
-        .filter(reporters::created_at.ge(new_since))
-        .count()
-        .get_result(conn)?;
-    let reporter_is_new = reporter_since >= new_since;
-    let brigading = reporter_is_new && recent_from_new + 1 >= limits.brigading_reports;
-    let mut weight = reporter_weight(upheld, dismissed);
-    if brigading {
-        weight *= BRIGADING_FACTOR;
     }
 
     let placeholder = format!("pending-{}", uuid::Uuid::new_v4());
@@ -217,45 +233,23 @@ fn submit_once(
             good_faith: input.good_faith,
             snapshot_body: &c.body,
             snapshot_revision: c.revision,
-            weight,
-            brigading,
+            weight: record.weight(),
+            brigading: false,
             status: "open",
             created_at: t,
+            network_hash: input.network_hash.as_deref(),
+            site_bucket,
         })
         .returning(reports::id)
         .get_result::<i64>(conn)?;
     diesel::update(reports::table.find(id))
         .set(reports::reference.eq(reference(t.year(), id)))
         .execute(conn)?;
-    if brigading {
-        // Flag the wave, not only its last report.
-        diesel::update(
-            reports::table
-                .filter(reports::status.eq("open"))
-                .filter(reports::created_at.ge(brigade_start))
-                .filter(
-                    reports::reporter_id.eq_any(
-                        reporters::table
-                            .filter(reporters::created_at.ge(new_since))
-                            .select(reporters::id),
-                    ),
-                )
-                .filter(
-                    reports::comment_id.eq_any(
-                        comments::table
-                            .filter(comments::author_id.eq(c.author_id))
-                            .select(comments::id),
-                    ),
-                ),
-        )
-        .set(reports::brigading.eq(true))
-        .execute(conn)?;
-    }
     diesel::update(comments::table.find(comment_id))
         .set((
             comments::open_reports.eq(comments::open_reports + 1),
-            comments::report_weight.eq(comments::report_weight + weight),
             comments::first_reported_at.eq(c.first_reported_at.unwrap_or(t)),
+            comments::report_priority.eq(c.report_priority.max(source_priority(input.source))),
         ))
         .execute(conn)?;
 
@@ -276,42 +270,175 @@ fn submit_once(
             }))
         },
     )?;
-    let hidden = hide_if_over_threshold(conn, site_id, comment_id, input.category, t)?;
+    let applied = reassess(conn, site_id, comment_id, &limits.burst, t)?;
+    // A burst across the author's comments: the others' weight drops and they go to the
+    // moderators too.
+    for other in applied.wave_comments.iter().filter(|&&o| o != comment_id) {
+        reassess(conn, site_id, *other, &limits.burst, t)?;
+    }
     let report = reports::table
         .find(id)
         .select(ReportRecord::as_select())
         .first(conn)?;
-    Ok(ReportOutcome::Created { report, hidden })
+    Ok(ReportOutcome::Created {
+        report,
+        hidden: applied.hidden,
+        escalated: applied.escalated,
+    })
 }
 
-fn hide_if_over_threshold(
+/// What [`reassess`] did to a comment.
+struct Applied {
+    hidden: bool,
+    escalated: bool,
+    /// Comments whose reports joined the burst.
+    wave_comments: Vec<i64>,
+}
+
+/// The rules' inputs for some reports.
+fn facts(rows: &[(ReportRecord, i32, i32)]) -> Vec<report_weight::ReportFacts> {
+    rows.iter()
+        .map(|(r, upheld, dismissed)| report_weight::ReportFacts {
+            id: r.id,
+            comment_id: r.comment_id,
+            reporter_id: r.reporter_id,
+            reporter: ReporterRecord {
+                upheld: *upheld,
+                dismissed: *dismissed,
+            },
+            network: r.network_hash.clone(),
+            illegal: r.category == ReasonCode::Illegal.as_str(),
+            brigading: r.brigading,
+            created_at: r.created_at,
+        })
+        .collect()
+}
+
+/// Runs the rules on a comment's open reports, as they are now, and applies the outcome:
+/// the counted weight, the burst flags, hiding a published comment, or escalating it.
+fn reassess(
     conn: &mut DbConnection,
     site_id: i64,
     comment_id: i64,
-    category: ReasonCode,
+    rules: &BurstRules,
     t: NaiveDateTime,
-) -> Result<bool, ReportError> {
+) -> Result<Applied, ReportError> {
     let c = moderation::site_comment(conn, site_id, comment_id)?.ok_or(ReportError::NotFound)?;
-    if c.status != CommentStatus::Published.as_str() {
-        return Ok(false);
-    }
     let (threshold, slug): (f64, String) = sites::table
         .find(site_id)
         .select((sites::report_hide_threshold, sites::slug))
         .first(conn)?;
-    let open: Vec<(String, f64)> = reports::table
+    let open_rows = reports::table
+        .inner_join(reporters::table)
         .filter(reports::comment_id.eq(comment_id))
         .filter(reports::status.eq("open"))
-        .select((reports::category, reports::weight))
-        .load(conn)?;
-    let actionable: f64 = open
+        .order(reports::id)
+        .select((
+            ReportRecord::as_select(),
+            reporters::upheld,
+            reporters::dismissed,
+        ))
+        .load::<(ReportRecord, i32, i32)>(conn)?;
+    let open = facts(&open_rows);
+    let since = t - chrono::Duration::seconds(rules.window_secs);
+    let author_recent = reports::table
+        .inner_join(reporters::table)
+        .inner_join(comments::table)
+        .filter(comments::author_id.eq(c.author_id))
+        .filter(reports::status.eq("open"))
+        .filter(reports::created_at.ge(since))
+        .select((
+            ReportRecord::as_select(),
+            reporters::upheld,
+            reporters::dismissed,
+        ))
+        .load::<(ReportRecord, i32, i32)>(conn)?;
+    let author_recent = facts(&author_recent);
+    let assessment = report_weight::assess(&open, &author_recent, rules, threshold, t);
+
+    let mut wave_comments: Vec<i64> = open
         .iter()
-        .filter(|(cat, _)| cat != ReasonCode::Illegal.as_str())
-        .map(|(_, w)| w)
-        .sum();
-    if category == ReasonCode::Illegal || actionable < threshold {
-        return Ok(false);
+        .chain(&author_recent)
+        .filter(|r| assessment.wave.binary_search(&r.id).is_ok())
+        .map(|r| r.comment_id)
+        .collect();
+    wave_comments.sort_unstable();
+    wave_comments.dedup();
+    if !assessment.wave.is_empty() {
+        diesel::update(reports::table.filter(reports::id.eq_any(&assessment.wave)))
+            .set(reports::brigading.eq(true))
+            .execute(conn)?;
     }
+    diesel::update(comments::table.find(comment_id))
+        .set(comments::report_weight.eq(assessment.queue_weight))
+        .execute(conn)?;
+
+    let mut applied = Applied {
+        hidden: false,
+        escalated: false,
+        wave_comments,
+    };
+    match assessment.outcome {
+        Outcome::Hide if c.status == CommentStatus::Published.as_str() => {
+            // The reason of the hiding: the oldest open report that counts toward it.
+            let reason = open_rows
+                .iter()
+                .map(|(r, _, _)| r.category.as_str())
+                .find(|cat| *cat != ReasonCode::Illegal.as_str())
+                .and_then(|cat| cat.parse().ok())
+                .unwrap_or(ReasonCode::Other);
+            applied.hidden = hide(
+                conn,
+                site_id,
+                &slug,
+                &c,
+                reason,
+                assessment.weight,
+                threshold,
+                t,
+            )?;
+        }
+        Outcome::Escalate
+            if !c.escalated
+                && matches!(c.status.as_str(), "published" | "approved" | "pending") =>
+        {
+            diesel::update(comments::table.find(comment_id))
+                .set(comments::escalated.eq(true))
+                .execute(conn)?;
+            diesel::insert_into(comment_reasons::table)
+                .values((
+                    comment_reasons::comment_id.eq(comment_id),
+                    comment_reasons::reason.eq(BURST_REASON),
+                ))
+                .execute(conn)
+                .or_else(|e| {
+                    if is_unique_violation(&e) {
+                        Ok(0)
+                    } else {
+                        Err(e)
+                    }
+                })?;
+            applied.escalated = true;
+        }
+        _ => {}
+    }
+    Ok(applied)
+}
+
+/// Hides a published comment (to `pending`) by an automated decision, with its statement of
+/// reasons.
+#[allow(clippy::too_many_arguments)]
+fn hide(
+    conn: &mut DbConnection,
+    site_id: i64,
+    slug: &str,
+    c: &CommentRecord,
+    category: ReasonCode,
+    weight: f64,
+    threshold: f64,
+    t: NaiveDateTime,
+) -> Result<bool, ReportError> {
+    let comment_id = c.id;
     let changed = diesel::update(
         comments::table
             .filter(comments::id.eq(comment_id))
@@ -326,7 +453,7 @@ fn hide_if_over_threshold(
     if changed == 0 {
         return Ok(false);
     }
-    let note = format!("hidden: weighted reports {actionable:.2} ≥ site threshold {threshold:.2}");
+    let note = format!("hidden: weighted reports {weight:.2} ≥ site threshold {threshold:.2}");
     let decision_id = diesel::insert_into(decisions::table)
         .values(NewDecision {
             comment_id,
@@ -360,8 +487,8 @@ fn hide_if_over_threshold(
     )?;
     record_statement(
         conn,
-        &slug,
-        &c,
+        slug,
+        c,
         Some(decision_id),
         None,
         StatementParts {
@@ -402,7 +529,9 @@ pub fn record_statement(
     let notice: Option<(String, Option<String>, Option<String>)> = if parts.notice {
         reports::table
             .filter(reports::comment_id.eq(c.id))
+            // A trusted flagger's or an authority's notice first: the statement names it.
             .order((
+                reports::source.eq(ReportSource::Reader.as_str()).asc(),
                 reports::category.eq(ReasonCode::Illegal.as_str()).desc(),
                 reports::id.asc(),
             ))
@@ -513,22 +642,42 @@ pub fn resolve_reports(
         .set((
             comments::open_reports.eq(0),
             comments::report_weight.eq(0.0),
+            comments::report_priority.eq(0),
         ))
         .execute(conn)?;
     Ok(open.len())
 }
 
+/// A report for its reporter, and whether the comment it got removed was restored since,
+/// on the author's appeal.
 pub fn by_reference(
     conn: &mut DbConnection,
     site_id: i64,
     reference: &str,
-) -> Result<Option<ReportRecord>, StoreError> {
-    Ok(reports::table
+) -> Result<Option<(ReportRecord, bool)>, StoreError> {
+    let Some(report) = reports::table
         .filter(reports::site_id.eq(site_id))
         .filter(reports::reference.eq(reference))
         .select(ReportRecord::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let restored = report.status == "upheld" && {
+        let status: String = comments::table
+            .find(report.comment_id)
+            .select(comments::status)
+            .first(conn)?;
+        let reversed: i64 = appeals::table
+            .filter(appeals::comment_id.eq(report.comment_id))
+            .filter(appeals::report_id.is_null())
+            .filter(appeals::status.eq("reversed"))
+            .count()
+            .get_result(conn)?;
+        reversed > 0 && CommentStatus::Approved.as_str() == status
+    };
+    Ok(Some((report, restored)))
 }
 
 /// Reports of some comments, oldest first, with each reporter's current weight.
@@ -547,7 +696,7 @@ pub fn of_comments(
         ))
         .load::<(ReportRecord, i32, i32)>(conn)?
         .into_iter()
-        .map(|(r, up, down)| (r, reporter_weight(up, down)))
+        .map(|(r, upheld, dismissed)| (r, ReporterRecord { upheld, dismissed }.weight()))
         .collect())
 }
 

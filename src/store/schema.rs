@@ -108,6 +108,7 @@ diesel::table! {
         report_weight -> Double,
         first_reported_at -> Nullable<Timestamp>,
         body_hash -> Nullable<Text>,
+        report_priority -> Integer,
     }
 }
 
@@ -146,6 +147,8 @@ diesel::table! {
         outcome_at -> Nullable<Timestamp>,
         decision_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        network_hash -> Nullable<Text>,
+        site_bucket -> Bool,
     }
 }
 
