@@ -18,6 +18,9 @@ pub struct SiteResponse {
     pub moderation_mode: String,
     /// Weighted reader reports past which a published comment is hidden.
     pub report_hide_threshold: f64,
+    /// EU/EEA states where the site's restrictions apply (statements of reasons'
+    /// `territorial_scope`); the 27 EU member states unless set.
+    pub territorial_scope: Vec<String>,
     /// Role of the key that asked.
     pub role: String,
 }
@@ -29,6 +32,10 @@ pub struct SiteUpdate {
     /// Weighted reader reports past which a published comment is hidden (0.5 to 1000).
     #[serde(default)]
     pub report_hide_threshold: Option<f64>,
+    /// Two-letter codes of EU or EEA states where the site's restrictions apply.
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 30)]
+    pub territorial_scope: Option<Vec<String>>,
 }
 
 /// The site of the calling key.
@@ -48,6 +55,9 @@ pub async fn get_site(
         slug: site.slug,
         moderation_mode: site.moderation_mode,
         report_hide_threshold: site.report_hide_threshold,
+        territorial_scope: crate::domain::dsa::territorial_scope_of(
+            site.territorial_scope.as_deref(),
+        ),
         role: caller.role.to_string(),
     }))
 }
@@ -76,6 +86,12 @@ pub async fn update_site(
             .into());
         }
     }
+    let scope = update
+        .territorial_scope
+        .as_deref()
+        .map(crate::domain::dsa::parse_territorial_scope)
+        .transpose()
+        .map_err(|e| crate::domain::intake::ValidationError::new("territorial_scope", e))?;
     let site_id = caller.site_id;
     let site = store::run(&state.pool, move |conn| {
         store::sites::update(
@@ -83,6 +99,7 @@ pub async fn update_site(
             site_id,
             update.moderation_mode,
             update.report_hide_threshold,
+            scope.as_deref(),
         )
     })
     .await?;
@@ -91,6 +108,9 @@ pub async fn update_site(
         slug: site.slug,
         moderation_mode: site.moderation_mode,
         report_hide_threshold: site.report_hide_threshold,
+        territorial_scope: crate::domain::dsa::territorial_scope_of(
+            site.territorial_scope.as_deref(),
+        ),
         role: caller.role.to_string(),
     }))
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use model::{Model, ScoringError};
 pub use policy::{CategoryThresholds, Decision, Thresholds};
-pub use rules::{default_rules, Action, RuleCategory, RuleError, RuleHit, RuleSet};
+pub use rules::{default_rules, Action, AuthorRate, RuleCategory, RuleError, RuleHit, RuleSet};
 
 use features::{FeatureConfig, SparseFeatures};
 
@@ -83,6 +83,25 @@ pub struct Verdict {
     pub language: String,
     /// Why, in words (one line per rule or threshold that mattered).
     pub reasons: Vec<String>,
+}
+
+impl Verdict {
+    /// Adds a rule that fired after scoring (the per-author rate, counted where the comment is
+    /// stored): the decision rises as the rule's action asks, and `reason` joins the reasons.
+    pub fn add_rule_hit(&mut self, hit: RuleHit, reason: String) {
+        let step = match hit.action {
+            Action::Block => Decision::Reject,
+            Action::Hold => Decision::Review,
+            Action::Flag => Decision::Allow,
+        };
+        if step > Decision::Allow {
+            // the catch-all "nothing fired" line no longer holds
+            self.reasons.retain(|r| !r.starts_with("no rule fired"));
+        }
+        self.decision = self.decision.max(step);
+        self.rules.push(hit);
+        self.reasons.push(reason);
+    }
 }
 
 thread_local! {

@@ -44,7 +44,13 @@ pub fn update(
     site_id: i64,
     mode: Option<ModerationMode>,
     report_hide_threshold: Option<f64>,
+    territorial_scope: Option<&[String]>,
 ) -> Result<SiteRecord, StoreError> {
+    if let Some(scope) = territorial_scope {
+        diesel::update(sites::table.find(site_id))
+            .set(sites::territorial_scope.eq(scope.join(" ")))
+            .execute(conn)?;
+    }
     if let Some(mode) = mode {
         diesel::update(sites::table.find(site_id))
             .set(sites::moderation_mode.eq(mode.as_str()))
