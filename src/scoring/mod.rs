@@ -352,6 +352,39 @@ mod tests {
     }
 
     #[test]
+    fn a_hold_rule_added_after_scoring_raises_an_allow_and_replaces_the_nothing_fired_line() {
+        let s = Scorer::from_model(model::tiny_model());
+        let mut v = s.score(
+            &ScoreInput {
+                body: "Merci pour cet article",
+                lang: Some("fr"),
+                author: AuthorHistory {
+                    approved_count: 10,
+                    ..Default::default()
+                },
+            },
+            &RuleSet::from_toml("name = \"empty\"\n", "empty.toml").unwrap(),
+            &Thresholds {
+                toxicity: CategoryThresholds {
+                    review: 2.0,
+                    reject: 2.0,
+                },
+                spam: CategoryThresholds {
+                    review: 2.0,
+                    reject: 2.0,
+                },
+            },
+        );
+        assert_eq!(v.decision, Decision::Allow);
+        assert!(v.reasons[0].starts_with("no rule fired"), "{:?}", v.reasons);
+        let rate = default_rules().author_rate().unwrap().clone();
+        v.add_rule_hit(rate.check(5).unwrap(), rate.reason());
+        assert_eq!(v.decision, Decision::Review);
+        assert_eq!(v.reasons, [rate.reason()]);
+        assert_eq!(v.rules.last().unwrap().id, "author-rate");
+    }
+
+    #[test]
     fn block_rule_rejects() {
         let s = Scorer::from_model(model::tiny_model());
         let v = s.score(

@@ -499,7 +499,9 @@ fn find_or_create_author(
     let existing = match conn {
         DbConnection::Sqlite(c) => query!().first(c).optional(),
         DbConnection::Pg(c) if ctx.author_rate.is_some() => {
-            query!().for_update().first(c).optional()
+            // NO KEY UPDATE: serialises this author's intakes without blocking foreign-key
+            // checks of other rows pointing at the author
+            query!().for_no_key_update().first(c).optional()
         }
         DbConnection::Pg(c) => query!().first(c).optional(),
     }?;
@@ -724,7 +726,7 @@ fn edit_once(
     // other. SQLite writes one transaction at a time.
     let c: Option<CommentRecord> = match conn {
         DbConnection::Sqlite(c) => query!().first(c).optional(),
-        DbConnection::Pg(c) => query!().for_update().first(c).optional(),
+        DbConnection::Pg(c) => query!().for_no_key_update().first(c).optional(),
     }?;
     let c = c.ok_or(EditError::NotFound(ctx.comment_id))?;
     let from: CommentStatus = c
