@@ -13,6 +13,7 @@ use crate::routes;
         routes::health::readyz,
         routes::comments::submit,
         routes::comments::get_one,
+        routes::comments::edit,
         routes::threads::visible_comments,
         routes::threads::update,
         routes::moderation::queue_counts,

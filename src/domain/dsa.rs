@@ -25,6 +25,46 @@ impl ReportSource {
     }
 }
 
+/// The 27 EU member states, as the Transparency Database's `territorial_scope` spells them
+/// (ISO 3166-1 alpha-2): where a restriction applies unless the site says otherwise.
+pub const EU_MEMBER_STATES: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+/// The other EEA states, also accepted in a territorial scope.
+pub const EEA_NON_EU_STATES: [&str; 3] = ["IS", "LI", "NO"];
+
+/// A site's territorial scope from what an admin sent: upper-cased, sorted, each an EU or EEA
+/// state, at least one; or why not.
+pub fn parse_territorial_scope(codes: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(codes.len());
+    for code in codes {
+        let c = code.trim().to_ascii_uppercase();
+        if !EU_MEMBER_STATES.contains(&c.as_str()) && !EEA_NON_EU_STATES.contains(&c.as_str()) {
+            return Err(format!(
+                "`{}` is not the two-letter code of an EU or EEA state",
+                code.chars().take(10).collect::<String>()
+            ));
+        }
+        out.push(c);
+    }
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        return Err("must name at least one state".into());
+    }
+    Ok(out)
+}
+
+/// The scope stored for a site (codes separated by spaces; `None`: the EU member states).
+pub fn territorial_scope_of(stored: Option<&str>) -> Vec<String> {
+    match stored {
+        Some(s) if !s.trim().is_empty() => s.split_whitespace().map(str::to_owned).collect(),
+        _ => EU_MEMBER_STATES.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
 /// What was restricted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Restriction {
@@ -54,7 +94,10 @@ pub struct StatementFacts<'a> {
     pub automated_decision: bool,
     /// The restriction followed a notice (a reader's report).
     pub notice_source: Option<ReportSource>,
+    /// The language of the text (sent by the site, else detected); a BCP 47 tag or ISO 639-1.
     pub content_language: Option<&'a str>,
+    /// Member states where the restriction applies.
+    pub territorial_scope: &'a [String],
     pub content_date: chrono::NaiveDateTime,
     pub application_date: chrono::NaiveDateTime,
 }
@@ -149,6 +192,8 @@ pub fn statement(f: &StatementFacts<'_>) -> serde_json::Value {
     };
     json!({
         "uuid": f.uuid,
+        // The platform's own identifier of the statement, unique across its sites.
+        "puid": format!("{}-{}", f.platform, f.uuid),
         "platform_name": f.platform,
         "decision_visibility": visibility,
         "decision_account": account,
@@ -161,7 +206,13 @@ pub fn statement(f: &StatementFacts<'_>) -> serde_json::Value {
         "category": category(f.reason),
         "reason_code": f.reason.as_str(),
         "content_type": ["CONTENT_TYPE_TEXT"],
-        "content_language": f.content_language.map(|l| l.to_uppercase()),
+        // ISO 639-1, upper case, as the Transparency Database wants it
+        "content_language": f
+            .content_language
+            .and_then(|l| l.split('-').next())
+            .filter(|l| l.len() == 2)
+            .map(str::to_ascii_uppercase),
+        "territorial_scope": f.territorial_scope,
         "content_date": f.content_date.format("%Y-%m-%d").to_string(),
         "application_date": f.application_date.format("%Y-%m-%d").to_string(),
         "decision_facts": facts,
@@ -197,6 +248,7 @@ mod tests {
             automated_decision: false,
             notice_source: Some(ReportSource::Reader),
             content_language: Some("fr"),
+            territorial_scope: &[],
             content_date: t,
             application_date: t,
         }
@@ -226,6 +278,31 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("trusted flagger"));
+    }
+
+    #[test]
+    fn statements_carry_a_puid_a_territorial_scope_and_a_two_letter_language() {
+        let eu = territorial_scope_of(None);
+        let mut f = facts(ReasonCode::Spam);
+        f.territorial_scope = &eu;
+        f.content_language = Some("fr-BE");
+        let s = statement(&f);
+        assert_eq!(s["puid"], "numerama-u");
+        assert_eq!(s["territorial_scope"].as_array().unwrap().len(), 27);
+        assert_eq!(s["content_language"], "FR");
+    }
+
+    #[test]
+    fn a_territorial_scope_takes_eu_and_eea_codes_only() {
+        let codes = |l: &[&str]| l.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_territorial_scope(&codes(&["fr", "BE", "no", "FR"])).unwrap(),
+            codes(&["BE", "FR", "NO"])
+        );
+        assert!(parse_territorial_scope(&codes(&["FR", "US"])).is_err());
+        assert!(parse_territorial_scope(&codes(&["EL"])).is_err());
+        assert!(parse_territorial_scope(&[]).is_err());
+        assert_eq!(territorial_scope_of(Some("BE FR")), codes(&["BE", "FR"]));
     }
 
     #[test]

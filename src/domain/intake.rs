@@ -146,6 +146,47 @@ impl CommentRequest {
 }
 
 /// NUL cannot be stored in PostgreSQL text and has no place in a comment.
+/// `PUT /v1/comments/{id}`: a new text for a comment the site already sent (the author edited
+/// it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditRequest {
+    /// The new text (same rules as at intake).
+    #[schema(min_length = 1)]
+    pub body: String,
+    /// The new text's language, when the site knows it; else the previous one is kept.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// When the author edited it, on the site (RFC 3339). An edit older than the one stored is
+    /// refused (409): edits sent out of order do not overwrite a newer text.
+    #[serde(default)]
+    pub edited_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A validated edit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentEdit {
+    pub body: String,
+    pub lang: Option<String>,
+    pub edited_at: Option<chrono::NaiveDateTime>,
+}
+
+impl EditRequest {
+    pub fn validate(self, max_body_chars: usize) -> Result<CommentEdit, ValidationError> {
+        Ok(CommentEdit {
+            body: comment_body(self.body, max_body_chars)?,
+            lang: self.lang.map(language).transpose()?,
+            edited_at: self.edited_at.map(|t| {
+                // stored as PostgreSQL keeps times: microseconds
+                let t = t.naive_utc();
+                chrono::DateTime::from_timestamp_micros(t.and_utc().timestamp_micros())
+                    .map(|d| d.naive_utc())
+                    .unwrap_or(t)
+            }),
+        })
+    }
+}
+
 fn reject_nul(field: &str, value: &str) -> Result<(), ValidationError> {
     if value.contains('\0') {
         return Err(ValidationError::new(

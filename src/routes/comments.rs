@@ -1,12 +1,12 @@
-//! `POST /v1/comments` (intake) and `GET /v1/comments/{id}`.
+//! `POST /v1/comments` (intake), `PUT /v1/comments/{id}` (edits) and `GET /v1/comments/{id}`.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::domain::intake::{CommentRequest, ValidationError};
+use crate::domain::intake::{CommentRequest, EditRequest, ValidationError};
 use crate::domain::{ModerationMode, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -136,6 +136,7 @@ pub async fn score_for_intake(
     let ctx = store_comments::IntakeContext {
         body_hash: Some(body_hash.clone()),
         verdict: None,
+        author_rate: None,
         site_id,
         site_mode: ModerationMode::Pre,
         email_hash: submission
@@ -169,6 +170,7 @@ pub async fn score_for_intake(
         let ctx = store_comments::IntakeContext {
             site_mode: site.moderation_mode.parse().unwrap_or(ModerationMode::Pre),
             verdict: Some(store_comments::Scored::new(verdict, &thresholds)),
+            author_rate: rules.author_rate().cloned(),
             ..ctx
         };
         Ok((ctx, submission))
@@ -258,5 +260,102 @@ pub async fn get_one(
             Ok(HttpResponse::Ok().json(CommentResponse::from(v)))
         }
         _ => Err(ApiError::NotFound(format!("comment {id}"))),
+    }
+}
+
+/// Replace a comment's text after its author edited it (ingest key of its site). The new text
+/// is scored; the previous one is kept for moderators (history and queues). A published or
+/// approved comment whose new text would be held (verdict `review` or `reject`, pre-moderation,
+/// a held author) goes back to `pending`, with an automated decision and a `comment.held`
+/// event; a pending comment stays pending with the new verdict; a rejected one stays rejected.
+/// The same text again changes nothing (200, same revision).
+#[utoipa::path(put, path = "/v1/comments/{id}", tag = "comments",
+    params(("id" = i64, Path, description = "Vigie's comment id")),
+    request_body = EditRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the comment with its new text (or unchanged)", body = CommentResponse),
+        (status = 400, description = "malformed JSON or invalid UTF-8", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the comment is deleted, or holds a later edit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a field is missing or invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[put("/v1/comments/{id}")]
+#[tracing::instrument(name = "edit_comment", skip_all, fields(key_id = caller.key_id))]
+pub async fn edit(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    ApiJson(request): ApiJson<EditRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Ingest])?;
+    let id = id.into_inner();
+    let edit = request.validate(state.settings.max_body_chars)?;
+    let site_id = caller.site_id;
+    let judge = state.judge.clone();
+    let repeat_window = chrono::Duration::seconds(state.settings.repeat_window_secs.max(0));
+    // The reading half: the comment, its site's rules, the author's history, the verdict.
+    let scored = store::run(&state.pool, move |conn| {
+        let Some(current) = store_comments::view(conn, id)? else {
+            return Ok(None);
+        };
+        if current.comment.site_id != site_id {
+            return Ok(None);
+        }
+        let site = store::sites::by_id(conn, site_id)?
+            .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
+        let (_, rules) = judge.rules_for(conn, site_id)?;
+        let thresholds = judge.thresholds_from(site.thresholds.as_deref());
+        let body_hash = store_comments::body_hash(&edit.body);
+        let history = store_comments::author_history(
+            conn,
+            site_id,
+            &current.author_external_id,
+            &body_hash,
+            repeat_window,
+        )?;
+        let lang = edit.lang.as_deref().or(current.comment.lang.as_deref());
+        let verdict = judge.verdict(&edit.body, lang, history, &rules, &thresholds);
+        let ctx = store_comments::EditContext {
+            site_id,
+            comment_id: id,
+            site_mode: site.moderation_mode.parse().unwrap_or(ModerationMode::Pre),
+            body_hash,
+            scored: store_comments::Scored::new(verdict, &thresholds),
+        };
+        Ok(Some((ctx, edit)))
+    })
+    .await?;
+    let (ctx, edit) = scored.ok_or_else(|| ApiError::NotFound(format!("comment {id}")))?;
+    let outcome = match &state.writer {
+        Some(writer) => {
+            writer
+                .write(move |conn| store_comments::edit(conn, &ctx, &edit))
+                .await?
+        }
+        None => {
+            store::run(&state.pool, move |conn| {
+                Ok(store_comments::edit(conn, &ctx, &edit))
+            })
+            .await?
+        }
+    };
+    use store_comments::{Edit, EditError};
+    match outcome {
+        Ok(Edit::Edited(view)) => {
+            tracing::info!(comment_id = id, status = %view.comment.status, revision = view.comment.revision, "comment edited");
+            Ok(HttpResponse::Ok().json(CommentResponse::from(view)))
+        }
+        Ok(Edit::Unchanged(view)) => Ok(HttpResponse::Ok().json(CommentResponse::from(view))),
+        Err(e @ EditError::NotFound(_)) => Err(ApiError::NotFound(e.to_string())),
+        Err(e @ (EditError::Deleted(_) | EditError::Stale(..))) => {
+            Err(ApiError::Conflict(e.to_string()))
+        }
+        Err(EditError::Db(e)) => Err(store::StoreError::from(e).into()),
+        Err(EditError::Store(e)) => Err(e.into()),
     }
 }

@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(health::readyz)
     .service(comments::submit)
     .service(comments::get_one)
+    .service(comments::edit)
     .service(threads::visible_comments)
     .service(threads::update)
     .service(moderation::queue_counts)

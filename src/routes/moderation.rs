@@ -263,6 +263,44 @@ pub struct QueueItem {
     /// Some open report is part of a burst of new reporters (counts 0 toward hiding; the
     /// comment is escalated instead).
     pub brigading: bool,
+    /// The text before the last edit, for an edited comment (the history has them all).
+    pub previous: Option<RevisionEntry>,
+}
+
+/// A text a comment had before an edit replaced it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionEntry {
+    /// The comment's revision when this text was replaced.
+    pub revision: i32,
+    pub body: String,
+    pub lang: Option<String>,
+    /// The comment's status while it had this text.
+    pub status: String,
+    /// The verdict of this text.
+    #[schema(value_type = Option<Object>)]
+    pub verdict: Option<serde_json::Value>,
+    /// The site's time of the edit that wrote this text (`null` for the text first received).
+    pub edited_at: Option<DateTime<Utc>>,
+    pub received_at: DateTime<Utc>,
+    pub replaced_at: DateTime<Utc>,
+}
+
+impl From<store::records::RevisionRecord> for RevisionEntry {
+    fn from(r: store::records::RevisionRecord) -> Self {
+        RevisionEntry {
+            revision: r.revision,
+            body: r.body,
+            lang: r.lang,
+            status: r.status,
+            verdict: r
+                .verdict
+                .as_deref()
+                .and_then(|v| serde_json::from_str(v).ok()),
+            edited_at: r.edited_at.map(utc),
+            received_at: utc(r.received_at),
+            replaced_at: utc(r.replaced_at),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -429,6 +467,7 @@ fn queue_items(rows: Vec<CommentRecord>, ctx: &m::Context, me: i64) -> Vec<Queue
                     }
                     .to_owned()
                 }),
+                previous: ctx.previous.get(&c.id).cloned().map(RevisionEntry::from),
                 brigading: ctx
                     .reports
                     .get(&c.id)
@@ -976,7 +1015,11 @@ pub struct History {
     pub first_seen_at: Option<DateTime<Utc>>,
     /// Key name of the first moderator who opened, claimed or decided the comment.
     pub first_seen_by: Option<String>,
+    /// When the first reader report on the comment was received (`null` if never reported).
+    pub first_reported_at: Option<DateTime<Utc>>,
     pub decisions: Vec<DecisionEntry>,
+    /// The texts the comment had before its edits, newest first (empty if never edited).
+    pub revisions: Vec<RevisionEntry>,
 }
 
 /// The decision log of one comment, oldest first, with the verdict current at each step and
@@ -1000,6 +1043,7 @@ pub async fn history(
             return Ok(None);
         };
         let log = store::comments::decisions_of(conn, id)?;
+        let revisions = store::comments::revisions_of(conn, id)?;
         let seen_by = match c.first_seen_by {
             Some(k) => {
                 use diesel::prelude::*;
@@ -1011,16 +1055,18 @@ pub async fn history(
             }
             None => None,
         };
-        Ok(Some((c, log, seen_by)))
+        Ok(Some((c, log, seen_by, revisions)))
     })
     .await?;
-    let (c, log, first_seen_by) =
+    let (c, log, first_seen_by, revisions) =
         found.ok_or_else(|| ApiError::NotFound(format!("comment {id}")))?;
     Ok(HttpResponse::Ok().json(History {
         comment_id: c.id,
         first_seen_at: c.first_seen_at.map(utc),
         first_seen_by,
+        first_reported_at: c.first_reported_at.map(utc),
         decisions: log.into_iter().map(DecisionEntry::from).collect(),
+        revisions: revisions.into_iter().map(RevisionEntry::from).collect(),
     }))
 }
 

@@ -18,6 +18,9 @@ pub struct SiteResponse {
     pub moderation_mode: String,
     /// Weighted reader reports past which a published comment is hidden.
     pub report_hide_threshold: f64,
+    /// EU/EEA states where the site's restrictions apply (statements of reasons'
+    /// `territorial_scope`); the 27 EU member states unless set.
+    pub territorial_scope: Vec<String>,
     /// What happens to a comment in a language the model does not score (Vigie scores
     /// French and English): `review` holds it with the reason "language xx is not scored",
     /// `allow` lets the rules alone decide, `reject` rejects it.
@@ -33,6 +36,10 @@ pub struct SiteUpdate {
     /// Weighted reader reports past which a published comment is hidden (0.5 to 1000).
     #[serde(default)]
     pub report_hide_threshold: Option<f64>,
+    /// Two-letter codes of EU or EEA states where the site's restrictions apply.
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 30)]
+    pub territorial_scope: Option<Vec<String>>,
     /// `review`, `allow` or `reject`: comments in a language the model does not score.
     #[serde(default)]
     pub unscored_language: Option<UnscoredLanguage>,
@@ -45,6 +52,9 @@ impl SiteResponse {
                 .unscored_language
                 .parse()
                 .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?,
+            territorial_scope: crate::domain::dsa::territorial_scope_of(
+                site.territorial_scope.as_deref(),
+            ),
             slug: site.slug,
             moderation_mode: site.moderation_mode,
             report_hide_threshold: site.report_hide_threshold,
@@ -94,6 +104,12 @@ pub async fn update_site(
             .into());
         }
     }
+    let scope = update
+        .territorial_scope
+        .as_deref()
+        .map(crate::domain::dsa::parse_territorial_scope)
+        .transpose()
+        .map_err(|e| crate::domain::intake::ValidationError::new("territorial_scope", e))?;
     let site_id = caller.site_id;
     let site = store::run(&state.pool, move |conn| {
         store::sites::update(
@@ -101,6 +117,7 @@ pub async fn update_site(
             site_id,
             update.moderation_mode,
             update.report_hide_threshold,
+            scope.as_deref(),
             update.unscored_language,
         )
     })

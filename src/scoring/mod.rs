@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use model::{Model, ScoringError};
 pub use policy::{CategoryThresholds, Decision, Thresholds};
-pub use rules::{default_rules, Action, RuleCategory, RuleError, RuleHit, RuleSet};
+pub use rules::{default_rules, Action, AuthorRate, RuleCategory, RuleError, RuleHit, RuleSet};
 
 use features::{FeatureConfig, SparseFeatures};
 
@@ -83,6 +83,25 @@ pub struct Verdict {
     pub language: String,
     /// Why, in words (one line per rule or threshold that mattered).
     pub reasons: Vec<String>,
+}
+
+impl Verdict {
+    /// Adds a rule that fired after scoring (the per-author rate, counted where the comment is
+    /// stored): the decision rises as the rule's action asks, and `reason` joins the reasons.
+    pub fn add_rule_hit(&mut self, hit: RuleHit, reason: String) {
+        let step = match hit.action {
+            Action::Block => Decision::Reject,
+            Action::Hold => Decision::Review,
+            Action::Flag => Decision::Allow,
+        };
+        if step > Decision::Allow {
+            // the catch-all "nothing fired" line no longer holds
+            self.reasons.retain(|r| !r.starts_with("no rule fired"));
+        }
+        self.decision = self.decision.max(step);
+        self.rules.push(hit);
+        self.reasons.push(reason);
+    }
 }
 
 thread_local! {
@@ -348,6 +367,39 @@ mod tests {
             assert_eq!(back.decision, v.decision);
         }
         assert!(long.chars().count() >= 10_000);
+    }
+
+    #[test]
+    fn a_hold_rule_added_after_scoring_raises_an_allow_and_replaces_the_nothing_fired_line() {
+        let s = Scorer::from_model(model::tiny_model());
+        let mut v = s.score(
+            &ScoreInput {
+                body: "Merci pour cet article",
+                lang: Some("fr"),
+                author: AuthorHistory {
+                    approved_count: 10,
+                    ..Default::default()
+                },
+            },
+            &RuleSet::from_toml("name = \"empty\"\n", "empty.toml").unwrap(),
+            &Thresholds {
+                toxicity: CategoryThresholds {
+                    review: 2.0,
+                    reject: 2.0,
+                },
+                spam: CategoryThresholds {
+                    review: 2.0,
+                    reject: 2.0,
+                },
+            },
+        );
+        assert_eq!(v.decision, Decision::Allow);
+        assert!(v.reasons[0].starts_with("no rule fired"), "{:?}", v.reasons);
+        let rate = default_rules().author_rate().unwrap().clone();
+        v.add_rule_hit(rate.check(5).unwrap(), rate.reason());
+        assert_eq!(v.decision, Decision::Review);
+        assert_eq!(v.reasons, [rate.reason()]);
+        assert_eq!(v.rules.last().unwrap().id, "author-rate");
     }
 
     #[test]

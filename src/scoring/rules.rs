@@ -137,6 +137,47 @@ struct CountRule {
     n: u32,
 }
 
+/// The per-author rate: more than `max` comments by one author within `window_secs` fires the
+/// rule. Counted where the comment is written (the count must see the comments stored just
+/// before it, also in a burst), so it is applied with [`AuthorRate::check`] rather than in
+/// [`RuleSet::evaluate`].
+#[derive(Debug, Clone)]
+pub struct AuthorRate {
+    meta: Meta,
+    /// Comments allowed within the window; the next one fires the rule.
+    pub max: u32,
+    pub window_secs: u32,
+}
+
+impl AuthorRate {
+    /// The rule's hit when the author already has `recent` comments within the window.
+    pub fn check(&self, recent: u32) -> Option<RuleHit> {
+        (recent >= self.max).then(|| RuleSet::hit(&self.meta, None, None))
+    }
+
+    /// The reason shown with the verdict, in words a reader understands.
+    pub fn reason(&self) -> String {
+        format!(
+            "rule `{}` fired ({}): more than {} comments by this author within {} seconds",
+            self.meta.id,
+            match self.meta.action {
+                Action::Flag => "flag",
+                Action::Hold => "hold",
+                Action::Block => "block",
+            },
+            self.max,
+            self.window_secs
+        )
+    }
+}
+
+/// Longest per-author rate window (a day).
+pub const MAX_RATE_WINDOW_SECS: u32 = 86_400;
+
+fn default_rate_window() -> u32 {
+    60
+}
+
 /// A compiled rule set. Cheap to share behind an `Arc`; immutable once built.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
@@ -154,6 +195,7 @@ pub struct RuleSet {
     repeated_post: Option<Meta>,
     new_author: Option<CountRule>,
     recent_rejections: Option<CountRule>,
+    author_rate: Option<AuthorRate>,
 }
 
 // ---------- raw TOML ----------
@@ -177,6 +219,21 @@ struct RawFile {
     new_author: Option<RawCount>,
     #[serde(default)]
     recent_rejections: Option<RawCount>,
+    #[serde(default)]
+    author_rate: Option<RawRate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRate {
+    id: Spanned<String>,
+    action: Spanned<String>,
+    #[serde(default)]
+    category: Option<Spanned<String>>,
+    /// Comments allowed within the window.
+    max: u32,
+    #[serde(default = "default_rate_window")]
+    window_secs: u32,
 }
 
 #[derive(Deserialize)]
@@ -399,6 +456,7 @@ impl RuleSet {
             repeated_post: None,
             new_author: None,
             recent_rejections: None,
+            author_rate: None,
         };
         for w in &raw.words {
             let meta = cx.meta(
@@ -599,6 +657,29 @@ impl RuleSet {
             }
             rs.recent_rejections = Some(CountRule { meta, n: r.n });
         }
+        if let Some(r) = &raw.author_rate {
+            let meta = cx.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                None,
+                RuleCategory::Behaviour,
+            )?;
+            if r.max == 0 {
+                return cx.err(r.id.span(), "author_rate needs `max` >= 1");
+            }
+            if r.window_secs == 0 || r.window_secs > MAX_RATE_WINDOW_SECS {
+                return cx.err(
+                    r.id.span(),
+                    format!("author_rate needs `window_secs` from 1 to {MAX_RATE_WINDOW_SECS}"),
+                );
+            }
+            rs.author_rate = Some(AuthorRate {
+                meta,
+                max: r.max,
+                window_secs: r.window_secs,
+            });
+        }
         Ok(rs)
     }
 
@@ -621,6 +702,12 @@ impl RuleSet {
             + self.repeated_post.is_some() as usize
             + self.new_author.is_some() as usize
             + self.recent_rejections.is_some() as usize
+            + self.author_rate.is_some() as usize
+    }
+
+    /// The per-author rate rule, if the set has one.
+    pub fn author_rate(&self) -> Option<&AuthorRate> {
+        self.author_rate.as_ref()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -915,6 +1002,42 @@ mod tests {
         assert!(ids.contains(&"author-rejections"), "{ids:?}");
         assert!(ids.contains(&"links-many"), "{ids:?}");
         assert!(ids.contains(&"shouting"), "{ids:?}");
+    }
+}
+
+#[cfg(test)]
+mod author_rate_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_author_rate_fires_from_the_sixth_comment_of_a_minute() {
+        let rs = default_rules();
+        let rate = rs
+            .author_rate()
+            .expect("the default rules have an author rate");
+        assert_eq!((rate.max, rate.window_secs), (5, 60));
+        assert!(rate.check(4).is_none());
+        let hit = rate.check(5).expect("a sixth comment fires the rule");
+        assert_eq!(hit.id, "author-rate");
+        assert_eq!(hit.action, Action::Hold);
+        assert!(
+            rate.reason().contains("more than 5 comments"),
+            "{}",
+            rate.reason()
+        );
+    }
+
+    #[test]
+    fn an_author_rate_without_a_maximum_or_with_a_day_long_window_is_refused() {
+        let zero = "[author_rate]\nid = \"r\"\naction = \"hold\"\nmax = 0\n";
+        let e = RuleSet::from_toml(zero, "r.toml").unwrap_err();
+        assert!(e.reason.contains("max"), "{e}");
+        let long = "[author_rate]\nid = \"r\"\naction = \"hold\"\nmax = 3\nwindow_secs = 90000\n";
+        let e = RuleSet::from_toml(long, "r.toml").unwrap_err();
+        assert!(e.reason.contains("window_secs"), "{e}");
+        let ok = "[author_rate]\nid = \"r\"\naction = \"block\"\nmax = 3\n";
+        let rs = RuleSet::from_toml(ok, "r.toml").unwrap();
+        assert_eq!(rs.author_rate().unwrap().window_secs, 60);
     }
 }
 

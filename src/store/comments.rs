@@ -35,6 +35,8 @@ pub struct IntakeContext {
     pub ip_hash: Option<String>,
     pub body_hash: Option<String>,
     pub verdict: Option<Scored>,
+    /// The site's per-author rate rule, applied when the comment is written.
+    pub author_rate: Option<crate::scoring::AuthorRate>,
 }
 
 /// A verdict with what the policy needs from it, computed before the transaction.
@@ -65,6 +67,16 @@ impl Scored {
             json,
             reasons,
         }
+    }
+
+    /// Adds a rule that fired after scoring (the per-author rate) to the verdict, its reasons
+    /// and its stored JSON.
+    pub fn add_rule_hit(&mut self, hit: crate::scoring::RuleHit, reason: String) {
+        self.reasons.push(hit.id.clone());
+        self.reasons.sort();
+        self.reasons.dedup();
+        self.verdict.add_rule_hit(hit, reason);
+        self.json = serde_json::to_string(&self.verdict).ok();
     }
 
     /// The reason code of an automated rejection: a blocking rule's category, else the
@@ -262,6 +274,23 @@ fn insert_new(
         }
     };
     let author = find_or_create_author(conn, ctx, sub, t)?;
+    let rated;
+    let scored = match (&ctx.verdict, &ctx.author_rate) {
+        (Some(scored), Some(rate)) => {
+            let since = t - chrono::Duration::seconds(i64::from(rate.window_secs));
+            match rate.check(recent_comments(conn, author.id, since)?) {
+                Some(hit) => {
+                    let mut s = scored.clone();
+                    s.add_rule_hit(hit, rate.reason());
+                    rated = s;
+                    Some(&rated)
+                }
+                None => Some(scored),
+            }
+        }
+        (scored, None) => scored.as_ref(),
+        (None, _) => None,
+    };
 
     let (mode, mode_origin) = match thread.moderation_mode.as_deref().map(str::parse) {
         Some(Ok(mode)) => (mode, "thread"),
@@ -270,7 +299,7 @@ fn insert_new(
     let mut status = initial_status(mode);
     let mut note = format!("moderation mode `{mode}` ({mode_origin} setting)");
     let mut reason = None;
-    if let Some(scored) = &ctx.verdict {
+    if let Some(scored) = scored {
         use crate::scoring::Decision;
         let why = if scored.verdict.reasons.is_empty() {
             String::new()
@@ -311,9 +340,9 @@ fn insert_new(
         }
         _ => {}
     }
-    let verdict_json = ctx.verdict.as_ref().and_then(|s| s.json.as_deref());
-    let verdict_decision = ctx.verdict.as_ref().map(|s| s.verdict.decision.as_str());
-    let (toxicity, spam) = match &ctx.verdict {
+    let verdict_json = scored.and_then(|s| s.json.as_deref());
+    let verdict_decision = scored.map(|s| s.verdict.decision.as_str());
+    let (toxicity, spam) = match scored {
         Some(s) => (
             Some(f64::from(s.verdict.scores.toxicity)),
             Some(f64::from(s.verdict.scores.spam)),
@@ -380,7 +409,7 @@ fn insert_new(
         status,
         super::outbox::decision_ref(decision_id, DecisionSource::Automated, None, reason),
     )?;
-    if let Some(scored) = &ctx.verdict {
+    if let Some(scored) = scored {
         for r in &scored.reasons {
             super::on_backend!(conn, |c| diesel::insert_into(
                 super::schema::comment_reasons::table
@@ -459,12 +488,28 @@ fn find_or_create_author(
     sub: &CommentSubmission,
     t: chrono::NaiveDateTime,
 ) -> Result<AuthorRecord, IntakeError> {
-    let existing = super::on_backend!(conn, |c| authors::table
-        .filter(authors::site_id.eq(ctx.site_id))
-        .filter(authors::external_id.eq(&sub.author_id))
-        .select(AuthorRecord::as_select())
-        .first(c)
-        .optional())?;
+    // (a macro: `as_select` is typed by its backend)
+    macro_rules! query {
+        () => {
+            authors::table
+                .filter(authors::site_id.eq(ctx.site_id))
+                .filter(authors::external_id.eq(&sub.author_id))
+                .select(AuthorRecord::as_select())
+        };
+    }
+    // With a per-author rate, one author's comments are written one after the other on
+    // PostgreSQL (the row lock), so that each counts the ones committed before it. (SQLite
+    // writes one transaction at a time anyway.) A new author's row is locked by its insert: a
+    // concurrent first comment fails on the unique key, retries and then waits here.
+    let existing = match conn {
+        DbConnection::Sqlite(c) => query!().first(c).optional(),
+        DbConnection::Pg(c) if ctx.author_rate.is_some() => {
+            // NO KEY UPDATE: serialises this author's intakes without blocking foreign-key
+            // checks of other rows pointing at the author
+            query!().for_no_key_update().first(c).optional()
+        }
+        DbConnection::Pg(c) => query!().first(c).optional(),
+    }?;
     if let Some(author) = existing {
         return Ok(author);
     }
@@ -479,6 +524,20 @@ fn find_or_create_author(
         })
         .returning(authors::all_columns)
         .get_result::<AuthorRecord>(conn)?)
+}
+
+/// The author's comments created since `since` (the per-author rate).
+fn recent_comments(
+    conn: &mut DbConnection,
+    author_id: i64,
+    since: chrono::NaiveDateTime,
+) -> Result<u32, diesel::result::Error> {
+    let n: i64 = super::on_backend!(conn, |c| comments::table
+        .filter(comments::author_id.eq(author_id))
+        .filter(comments::created_at.ge(since))
+        .count()
+        .get_result(c))?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 pub fn by_external_id(
@@ -598,5 +657,236 @@ pub fn decisions_of(
         .filter(decisions::comment_id.eq(comment_id))
         .order(decisions::id.asc())
         .select(DecisionRecord::as_select())
+        .load(conn)?)
+}
+
+/// What an edit needs besides the new text: the scored text, and the site's mode.
+#[derive(Debug, Clone)]
+pub struct EditContext {
+    pub site_id: i64,
+    pub comment_id: i64,
+    pub site_mode: ModerationMode,
+    pub body_hash: String,
+    pub scored: Scored,
+}
+
+#[derive(Debug)]
+pub enum Edit {
+    /// The new text is stored; the previous one is kept as a revision.
+    Edited(CommentView),
+    /// The same text (and language) as stored: nothing was written.
+    Unchanged(CommentView),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("comment {0} not found")]
+    NotFound(i64),
+    #[error("comment {0} is deleted and can no longer be edited")]
+    Deleted(i64),
+    #[error("comment {0} holds a later edit (edited at {1}): this one is older")]
+    Stale(i64, chrono::NaiveDateTime),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Replaces a comment's text with an edit, keeping the previous text as a revision. A visible
+/// comment whose new text scoring would hold (or that its site, thread or author would hold
+/// anyway: pre-moderation, a pre-moderated or banned author) goes back to `pending` with an
+/// automated decision row and its webhook event; a pending comment stays in its queue with the
+/// new verdict; a rejected one stays rejected; a deleted one cannot be edited.
+pub fn edit(
+    conn: &mut DbConnection,
+    ctx: &EditContext,
+    new: &crate::domain::intake::CommentEdit,
+) -> Result<Edit, EditError> {
+    let changed = write_tx(conn, |conn| edit_once(conn, ctx, new))?;
+    let view = view(conn, ctx.comment_id)?.ok_or(EditError::NotFound(ctx.comment_id))?;
+    Ok(if changed {
+        Edit::Edited(view)
+    } else {
+        Edit::Unchanged(view)
+    })
+}
+
+/// `true` when the text changed.
+fn edit_once(
+    conn: &mut DbConnection,
+    ctx: &EditContext,
+    new: &crate::domain::intake::CommentEdit,
+) -> Result<bool, EditError> {
+    use super::records::NewRevision;
+    use super::schema::{comment_reasons, comment_revisions};
+    macro_rules! query {
+        () => {
+            comments::table
+                .filter(comments::id.eq(ctx.comment_id))
+                .filter(comments::site_id.eq(ctx.site_id))
+                .select(CommentRecord::as_select())
+        };
+    }
+    // Locked on PostgreSQL: two edits (or an edit and a decision) of one comment one after the
+    // other. SQLite writes one transaction at a time.
+    let c: Option<CommentRecord> = match conn {
+        DbConnection::Sqlite(c) => query!().first(c).optional(),
+        DbConnection::Pg(c) => query!().for_no_key_update().first(c).optional(),
+    }?;
+    let c = c.ok_or(EditError::NotFound(ctx.comment_id))?;
+    let from: CommentStatus = c
+        .status
+        .parse()
+        .map_err(|_| StoreError::Other(anyhow::anyhow!("unknown status `{}`", c.status)))?;
+    if from == CommentStatus::Deleted {
+        return Err(EditError::Deleted(c.id));
+    }
+    let lang = new.lang.as_deref().or(c.lang.as_deref());
+    if new.body == c.body && lang == c.lang.as_deref() {
+        return Ok(false);
+    }
+    if let (Some(edit), Some(stored)) = (new.edited_at, c.edited_at) {
+        if edit <= stored {
+            return Err(EditError::Stale(c.id, stored));
+        }
+    }
+    let t = now();
+    diesel::insert_into(comment_revisions::table)
+        .values(NewRevision {
+            comment_id: c.id,
+            site_id: c.site_id,
+            revision: c.revision,
+            body: &c.body,
+            lang: c.lang.as_deref(),
+            verdict: c.verdict.as_deref(),
+            verdict_decision: c.verdict_decision.as_deref(),
+            status: &c.status,
+            edited_at: c.edited_at,
+            received_at: c.body_received_at.unwrap_or(c.created_at),
+            replaced_at: t,
+        })
+        .execute(conn)?;
+
+    // Would the new text be held? The verdict, and what holds every comment of this thread or
+    // author.
+    let thread_mode: Option<String> = threads::table
+        .find(c.thread_id)
+        .select(threads::moderation_mode)
+        .first(conn)?;
+    let mode = thread_mode
+        .as_deref()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(ctx.site_mode);
+    let (author_status, until): (String, Option<chrono::NaiveDateTime>) = authors::table
+        .find(c.author_id)
+        .select((authors::status, authors::status_until))
+        .first(conn)?;
+    let author_held = until.is_none_or(|u| u > t)
+        && matches!(
+            author_status.parse::<AuthorStatus>(),
+            Ok(AuthorStatus::Premod | AuthorStatus::Banned)
+        );
+    let verdict = &ctx.scored.verdict;
+    let held_by = if verdict.decision != crate::scoring::Decision::Allow {
+        Some(format!(
+            "verdict {}: {}",
+            verdict.decision.as_str(),
+            verdict.reasons.join("; ")
+        ))
+    } else if mode == ModerationMode::Pre {
+        Some("moderation mode `pre`".to_owned())
+    } else if author_held {
+        Some(format!("author is {author_status}"))
+    } else {
+        None
+    };
+    let to = match (from.is_visible(), &held_by) {
+        (true, Some(_)) => CommentStatus::Pending,
+        _ => from,
+    };
+    let scores = verdict.scores;
+    diesel::update(comments::table.find(c.id))
+        .set((
+            comments::body.eq(&new.body),
+            comments::lang.eq(lang),
+            comments::verdict.eq(ctx.scored.json.as_deref()),
+            comments::verdict_decision.eq(verdict.decision.as_str()),
+            comments::risk.eq(f64::from(scores.toxicity.max(scores.spam))),
+            comments::score_toxicity.eq(f64::from(scores.toxicity)),
+            comments::score_spam.eq(f64::from(scores.spam)),
+            comments::body_hash.eq(&ctx.body_hash),
+            comments::edited_at.eq(new.edited_at),
+            comments::body_received_at.eq(t),
+            comments::status.eq(to.as_str()),
+            comments::revision.eq(c.revision + 1),
+            comments::updated_at.eq(t),
+        ))
+        .execute(conn)?;
+    // The reasons a comment is queued for are those of its current text (an escalation stays).
+    diesel::delete(
+        comment_reasons::table
+            .filter(comment_reasons::comment_id.eq(c.id))
+            .filter(comment_reasons::reason.ne("escalated")),
+    )
+    .execute(conn)?;
+    let mut reasons = ctx.scored.reasons.clone();
+    if to != from {
+        reasons.push("edited".to_owned());
+    }
+    for r in &reasons {
+        diesel::insert_into(comment_reasons::table)
+            .values((
+                comment_reasons::comment_id.eq(c.id),
+                comment_reasons::reason.eq(r),
+            ))
+            .execute(conn)?;
+    }
+    if to != from {
+        let note = format!(
+            "text edited (revision {} replaced); held again: {}",
+            c.revision,
+            held_by.as_deref().unwrap_or_default()
+        );
+        let decision_id: i64 = diesel::insert_into(decisions::table)
+            .values(NewDecision {
+                comment_id: c.id,
+                site_id: c.site_id,
+                actor: "policy",
+                actor_key_id: None,
+                source: DecisionSource::Automated.as_str(),
+                from_status: Some(from.as_str()),
+                to_status: to.as_str(),
+                reason: None,
+                note: Some(&note),
+                created_at: t,
+                verdict: ctx.scored.json.as_deref(),
+                action: None,
+                note_to_author: None,
+            })
+            .returning(decisions::id)
+            .get_result(conn)?;
+        super::outbox::emit_status_change(
+            conn,
+            c.site_id,
+            c.id,
+            Some(from),
+            to,
+            super::outbox::decision_ref(decision_id, DecisionSource::Automated, None, None),
+        )?;
+    }
+    Ok(true)
+}
+
+/// The texts a comment had before its edits, newest first.
+pub fn revisions_of(
+    conn: &mut DbConnection,
+    comment_id: i64,
+) -> Result<Vec<super::records::RevisionRecord>, StoreError> {
+    use super::records::RevisionRecord;
+    use super::schema::comment_revisions;
+    Ok(comment_revisions::table
+        .filter(comment_revisions::comment_id.eq(comment_id))
+        .order(comment_revisions::revision.desc())
+        .select(RevisionRecord::as_select())
         .load(conn)?)
 }

@@ -219,6 +219,8 @@ pub struct Context {
     pub key_names: HashMap<i64, String>,
     /// Reports on each comment, with the reporter's current weight.
     pub reports: HashMap<i64, Vec<(super::records::ReportRecord, f64)>>,
+    /// The text each edited comment had before its last edit.
+    pub previous: HashMap<i64, super::records::RevisionRecord>,
 }
 
 /// Loads the threads, authors (with their records), parents, reasons and claimers of `rows`.
@@ -284,6 +286,26 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
         .load::<(i64, String)>(conn)?
     {
         ctx.reasons.entry(id).or_default().push(reason);
+    }
+    // Only edited comments have earlier texts: no query for a page without any.
+    let edited: Vec<i64> = rows
+        .iter()
+        .filter(|c| c.body_received_at.is_some())
+        .map(|c| c.id)
+        .collect();
+    if !edited.is_empty() {
+        use super::schema::comment_revisions;
+        for r in comment_revisions::table
+            .filter(comment_revisions::comment_id.eq_any(&edited))
+            .order((
+                comment_revisions::comment_id,
+                comment_revisions::revision.desc(),
+            ))
+            .select(super::records::RevisionRecord::as_select())
+            .load::<super::records::RevisionRecord>(conn)?
+        {
+            ctx.previous.entry(r.comment_id).or_insert(r);
+        }
     }
     for (report, weight) in super::reports::of_comments(conn, &ids)? {
         ctx.reports

@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 
 use super::records::{AuthorRecord, CommentRecord};
 use super::schema::{
-    appeals, author_actions, authors, comments, decisions, reporters, reports, statements, threads,
-    webhook_deliveries,
+    appeals, author_actions, authors, comment_revisions, comments, decisions, reporters, reports,
+    statements, threads, webhook_deliveries,
 };
 use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::{AuthorStatus, CommentStatus, DecisionSource};
@@ -53,6 +53,8 @@ pub struct PurgeCounts {
     pub appeals: usize,
     pub authors: usize,
     pub webhook_deliveries: usize,
+    /// Earlier texts of edited comments, replaced before the retention.
+    pub revisions: usize,
 }
 
 impl PurgeCounts {
@@ -67,6 +69,7 @@ impl PurgeCounts {
             + self.appeals
             + self.authors
             + self.webhook_deliveries
+            + self.revisions
     }
 }
 
@@ -245,6 +248,15 @@ pub fn purge(
             ))
             .execute(conn)
     })?;
+    counts.revisions = in_batches(conn, |conn| {
+        let ids: Vec<i64> = comment_revisions::table
+            .filter(comment_revisions::replaced_at.lt(cutoff))
+            .select(comment_revisions::id)
+            .limit(BATCH)
+            .load(conn)?;
+        diesel::delete(comment_revisions::table.filter(comment_revisions::id.eq_any(&ids)))
+            .execute(conn)
+    })?;
     let log_cutoff = t - policy
         .retention
         .min(chrono::Duration::days(DELIVERY_LOG_DAYS));
@@ -263,6 +275,8 @@ pub struct ErasureCounts {
     pub appeals: usize,
     /// Decision log rows of those comments kept without notes or verdict.
     pub decisions: usize,
+    /// Earlier texts of those comments (edits), deleted.
+    pub revisions: usize,
 }
 
 /// Erases an author of a site: comment bodies, connection data, verdicts (they quote the
@@ -347,6 +361,10 @@ pub fn erase_author(
             decisions::note.eq(None::<String>),
             decisions::note_to_author.eq(None::<String>),
         ))
+        .execute(conn)?;
+        counts.revisions = diesel::delete(
+            comment_revisions::table.filter(comment_revisions::comment_id.eq_any(&ids)),
+        )
         .execute(conn)?;
         counts.reports = diesel::update(reports::table.filter(reports::comment_id.eq_any(&ids)))
             .set((
@@ -479,6 +497,11 @@ pub fn export_author(
         .order(decisions::id)
         .select(super::records::DecisionRecord::as_select())
         .load(conn)?;
+    let earlier: Vec<super::records::RevisionRecord> = comment_revisions::table
+        .filter(comment_revisions::comment_id.eq_any(&ids))
+        .order((comment_revisions::comment_id, comment_revisions::revision))
+        .select(super::records::RevisionRecord::as_select())
+        .load(conn)?;
     let reports_on: Vec<(i64, String, String, String, NaiveDateTime)> = reports::table
         .filter(reports::comment_id.eq_any(&ids))
         .order(reports::id)
@@ -537,6 +560,15 @@ pub fn export_author(
                     "user_agent": c.user_agent,
                 },
                 "verdict": c.verdict.as_deref().and_then(|v| serde_json::from_str::<Value>(v).ok()),
+                "edited_at": c.edited_at.map(rfc3339),
+                "earlier_texts": earlier.iter().filter(|r| r.comment_id == c.id).map(|r| json!({
+                    "revision": r.revision,
+                    "body": r.body,
+                    "lang": r.lang,
+                    "edited_at": r.edited_at.map(rfc3339),
+                    "received_at": rfc3339(r.received_at),
+                    "replaced_at": rfc3339(r.replaced_at),
+                })).collect::<Vec<_>>(),
                 "decisions": log.iter().filter(|d| d.comment_id == c.id).map(|d| json!({
                     "at": rfc3339(d.created_at),
                     "by": role(&d.source, &d.actor),

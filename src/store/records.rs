@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    api_keys, appeals, author_actions, authors, comments, decisions, reporters, reports, sites,
-    statements, threads,
+    api_keys, appeals, author_actions, authors, comment_revisions, comments, decisions, reporters,
+    reports, sites, statements, threads,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -21,6 +21,8 @@ pub struct SiteRecord {
     pub thresholds: Option<String>,
     /// Coral Talk's signing secrets, sealed (see `AppState::seal`).
     pub coral_secrets: Option<String>,
+    /// Country codes (space-separated) where the site's restrictions apply; `None`: the EU.
+    pub territorial_scope: Option<String>,
     /// What happens to comments in a language the model does not score
     /// ([`crate::domain::UnscoredLanguage`]).
     pub unscored_language: String,
@@ -146,6 +148,10 @@ pub struct CommentRecord {
     pub body_hash: Option<String>,
     /// 2 while an authority's notice is open on it, 1 for a trusted flagger's, else 0.
     pub report_priority: i32,
+    /// The site's time of the edit that wrote the current text; `None` until edited.
+    pub edited_at: Option<NaiveDateTime>,
+    /// When Vigie received the current text; `None` means at `created_at`.
+    pub body_received_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -339,4 +345,40 @@ pub struct AppealRecord {
     pub decided_by: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+}
+
+/// A text a comment had before an edit replaced it.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = comment_revisions)]
+pub struct RevisionRecord {
+    pub id: i64,
+    pub comment_id: i64,
+    pub site_id: i64,
+    /// The comment's revision when this text was replaced.
+    pub revision: i32,
+    pub body: String,
+    pub lang: Option<String>,
+    pub verdict: Option<String>,
+    pub verdict_decision: Option<String>,
+    /// The comment's status when this text was replaced.
+    pub status: String,
+    pub edited_at: Option<NaiveDateTime>,
+    pub received_at: NaiveDateTime,
+    pub replaced_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = comment_revisions, treat_none_as_default_value = false)]
+pub struct NewRevision<'a> {
+    pub comment_id: i64,
+    pub site_id: i64,
+    pub revision: i32,
+    pub body: &'a str,
+    pub lang: Option<&'a str>,
+    pub verdict: Option<&'a str>,
+    pub verdict_decision: Option<&'a str>,
+    pub status: &'a str,
+    pub edited_at: Option<NaiveDateTime>,
+    pub received_at: NaiveDateTime,
+    pub replaced_at: NaiveDateTime,
 }

@@ -548,6 +548,18 @@ pub fn record_statement(
     });
     let uuid = uuid::Uuid::new_v4().to_string();
     let t = now();
+    let scope: Option<String> = super::schema::sites::table
+        .find(c.site_id)
+        .select(super::schema::sites::territorial_scope)
+        .first(conn)?;
+    let territorial_scope = dsa::territorial_scope_of(scope.as_deref());
+    // The site's language, else the one scoring detected ("und" when it could not tell).
+    let detected: Option<String> = c
+        .verdict
+        .as_deref()
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .and_then(|v| v["language"].as_str().map(str::to_owned))
+        .filter(|l| l != "und");
     let body = dsa::statement(&StatementFacts {
         uuid: &uuid,
         platform,
@@ -559,7 +571,8 @@ pub fn record_statement(
         automated_detection: parts.automated_detection,
         automated_decision: parts.automated_decision,
         notice_source: source,
-        content_language: c.lang.as_deref(),
+        content_language: c.lang.as_deref().or(detected.as_deref()),
+        territorial_scope: &territorial_scope,
         content_date: c.created_at,
         application_date: t,
     });

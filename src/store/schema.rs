@@ -17,6 +17,7 @@ diesel::table! {
         report_hide_threshold -> Double,
         thresholds -> Nullable<Text>,
         coral_secrets -> Nullable<Text>,
+        territorial_scope -> Nullable<Text>,
         unscored_language -> Text,
     }
 }
@@ -109,6 +110,25 @@ diesel::table! {
         first_reported_at -> Nullable<Timestamp>,
         body_hash -> Nullable<Text>,
         report_priority -> Integer,
+        edited_at -> Nullable<Timestamp>,
+        body_received_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    comment_revisions (id) {
+        id -> BigInt,
+        comment_id -> BigInt,
+        site_id -> BigInt,
+        revision -> Integer,
+        body -> Text,
+        lang -> Nullable<Text>,
+        verdict -> Nullable<Text>,
+        verdict_decision -> Nullable<Text>,
+        status -> Text,
+        edited_at -> Nullable<Timestamp>,
+        received_at -> Timestamp,
+        replaced_at -> Timestamp,
     }
 }
 
@@ -292,6 +312,7 @@ diesel::joinable!(comments -> threads (thread_id));
 diesel::joinable!(comments -> authors (author_id));
 diesel::joinable!(decisions -> comments (comment_id));
 diesel::joinable!(comment_reasons -> comments (comment_id));
+diesel::joinable!(comment_revisions -> comments (comment_id));
 diesel::joinable!(author_actions -> authors (author_id));
 diesel::joinable!(reports -> comments (comment_id));
 diesel::joinable!(reports -> reporters (reporter_id));
@@ -307,6 +328,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     decisions,
     comment_reasons,
+    comment_revisions,
     author_actions,
     reporters,
     reports,

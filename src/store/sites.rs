@@ -44,11 +44,17 @@ pub fn update(
     site_id: i64,
     mode: Option<ModerationMode>,
     report_hide_threshold: Option<f64>,
+    territorial_scope: Option<&[String]>,
     unscored_language: Option<crate::domain::UnscoredLanguage>,
 ) -> Result<SiteRecord, StoreError> {
     if let Some(policy) = unscored_language {
         diesel::update(sites::table.find(site_id))
             .set(sites::unscored_language.eq(policy.as_str()))
+            .execute(conn)?;
+    }
+    if let Some(scope) = territorial_scope {
+        diesel::update(sites::table.find(site_id))
+            .set(sites::territorial_scope.eq(scope.join(" ")))
             .execute(conn)?;
     }
     if let Some(mode) = mode {

@@ -230,6 +230,51 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Moves a comment's decision rows `days` into the past, as if time had passed. The
+    /// decision log refuses any change (its triggers): they are lifted for this one update.
+    pub async fn backdate_decisions(&self, comment_id: i64, days: i64) {
+        use vigie::store::DbConnection;
+        #[derive(diesel::QueryableByName)]
+        struct Sql {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            sql: String,
+        }
+        self.with_db(move |conn| match conn {
+            DbConnection::Sqlite(c) => {
+                let trigger: Sql = diesel::sql_query(
+                    "SELECT sql FROM sqlite_master WHERE name = 'decisions_append_only_update'",
+                )
+                .get_result(c)
+                .unwrap();
+                diesel::sql_query("DROP TRIGGER decisions_append_only_update")
+                    .execute(c)
+                    .unwrap();
+                diesel::sql_query(format!(
+                    "UPDATE decisions SET created_at = datetime(created_at, '-{days} days') \
+                     WHERE comment_id = {comment_id}"
+                ))
+                .execute(c)
+                .unwrap();
+                diesel::sql_query(trigger.sql).execute(c).unwrap();
+            }
+            DbConnection::Pg(c) => {
+                diesel::sql_query("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
+                    .execute(c)
+                    .unwrap();
+                diesel::sql_query(format!(
+                    "UPDATE decisions SET created_at = created_at - INTERVAL '{days} days' \
+                     WHERE comment_id = {comment_id}"
+                ))
+                .execute(c)
+                .unwrap();
+                diesel::sql_query("ALTER TABLE decisions ENABLE TRIGGER decisions_append_only")
+                    .execute(c)
+                    .unwrap();
+            }
+        })
+        .await
+    }
+
     pub async fn count(&self, table: &'static str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct N {

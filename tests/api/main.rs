@@ -4,6 +4,8 @@ mod helpers;
 
 mod bad_input;
 mod cli;
+mod dsa;
+mod edits;
 mod intake;
 mod integrations;
 mod moderation;

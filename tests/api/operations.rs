@@ -99,6 +99,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "POST /v1/webhooks",
             "POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
             "POST /v1/webhooks/{id}/secret",
+            "PUT /v1/comments/{id}",
             "PUT /v1/integrations/coral",
             "PUT /v1/site/rules",
             "PUT /v1/site/thresholds",

@@ -772,16 +772,7 @@ async fn appeals_are_open_to_the_author_and_dismissed_reporters_only_once_and_in
         &json!({"action": "reject", "reason": "spam"}),
     )
     .await;
-    app.with_db(move |conn| {
-        use diesel::prelude::*;
-        use vigie::store::schema::decisions;
-        let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::days(200);
-        diesel::update(decisions::table.filter(decisions::comment_id.eq(old)))
-            .set(decisions::created_at.eq(long_ago))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
+    app.backdate_decisions(old, 200).await;
     assert_problem(
         app.post_json(
             &format!("/v1/comments/{old}/appeals"),
