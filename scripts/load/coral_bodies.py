@@ -14,7 +14,7 @@ with open(out, "w", encoding="utf-8") as f:
         body = json.dumps({
             "action": "NEW",
             "comment": {"body": f"<p>{texts[i % len(texts)]}</p><p>#{i}</p>", "parentID": None},
-            "author": {"id": f"coral-user-{i % 5000}", "role": "COMMENTER"},
+            "author": {"id": f"coral-user-{i % 100000}", "role": "COMMENTER"},
             "story": {"id": f"story-{i % 200}", "url": f"https://www.example.fr/story-{i % 200}.html"},
             "site": {"id": "site-load"},
             "tenantID": "tenant-load",

@@ -1,4 +1,6 @@
 -- wrk script: POST /v1/comments with real comment bodies and a unique external_id per request.
+-- 100,000 authors in turn: at 5,000 comments/s each posts every 20 s, under the default
+-- per-author rate (5 a minute), so the rule is evaluated but does not hold the load.
 local bodies = {}
 local n = 0
 local threads = {}
@@ -40,7 +42,7 @@ function request()
   local payload = string.format(
     '{"external_id":"%s-%d-%d","thread":{"id":"article-%d","url":"https://example.fr/a/%d","title":"Article"},' ..
     '"author":{"id":"u-%d","name":"Lecteur","email":"u%d@example.fr"},"body":%s,"client":{"ip":"192.0.2.%d"}}',
-    run, tid, n, n % 200, n % 200, n % 5000, n % 5000, body, n % 250)
+    run, tid, n, n % 200, n % 200, n % 100000, n % 100000, body, n % 250)
   return wrk.format("POST", "/v1/comments", {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. os.getenv("VIGIE_KEY"),

@@ -319,7 +319,14 @@ pub async fn edit(
             repeat_window,
         )?;
         let lang = edit.lang.as_deref().or(current.comment.lang.as_deref());
-        let verdict = judge.verdict(&edit.body, lang, history, &rules, &thresholds);
+        let verdict = judge.verdict(
+            &edit.body,
+            lang,
+            history,
+            &rules,
+            &thresholds,
+            judge.unscored_from(&site.unscored_language)?,
+        );
         let ctx = store_comments::EditContext {
             site_id,
             comment_id: id,
