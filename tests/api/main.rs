@@ -11,5 +11,6 @@ mod operations;
 mod privacy;
 mod reports;
 mod scoring;
+mod slow_clients;
 mod threads;
 mod webhooks;
