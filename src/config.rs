@@ -54,7 +54,8 @@ pub struct Settings {
     /// A request body must be received whole within this many seconds once the handler reads
     /// it (408 otherwise, connection closed): a slow client cannot hold a connection for ever.
     pub body_read_timeout_secs: u64,
-    /// A request's headers must be received within this many seconds (408 otherwise).
+    /// A request's headers must be received within this many seconds (actix answers a bare
+    /// 408 otherwise and closes).
     pub header_read_timeout_secs: u64,
     /// An idle keep-alive connection is closed after this many seconds (0: no keep-alive).
     pub keep_alive_secs: u64,
