@@ -12,7 +12,9 @@
 //! `VIGIE_RETENTION_DAYS`, `VIGIE_IP_RETENTION_DAYS`, `VIGIE_PURGE_INTERVAL_SECS`,
 //! `VIGIE_WEBHOOK_POLL_MS`, `VIGIE_WEBHOOK_TIMEOUT_MS`, `VIGIE_WEBHOOK_RETRY_BASE_MS`,
 //! `VIGIE_WEBHOOK_CONCURRENCY`, `VIGIE_CORAL_DEADLINE_MS`, `VIGIE_DB_STARTUP_WAIT_SECS`,
-//! `VIGIE_DB_RETRY_MAX_MS`, `VIGIE_WEBHOOK_ALLOW_HOSTS` (a list: `'["hooks.internal", "10.0.0.5"]'`).
+//! `VIGIE_DB_RETRY_MAX_MS`, `VIGIE_WEBHOOK_ALLOW_HOSTS` (a list: `'["hooks.internal", "10.0.0.5"]'`),
+//! `VIGIE_BODY_READ_TIMEOUT_SECS`, `VIGIE_HEADER_READ_TIMEOUT_SECS`, `VIGIE_KEEP_ALIVE_SECS`,
+//! `VIGIE_MAX_CONNECTIONS`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,6 +53,17 @@ pub struct Settings {
     pub max_request_bytes: usize,
     /// Longest comment accepted (characters); longer answers 422.
     pub max_body_chars: usize,
+    /// A request body must be received whole within this many seconds once the handler reads
+    /// it (408 otherwise, connection closed): a slow client cannot hold a connection for ever.
+    pub body_read_timeout_secs: u64,
+    /// A request's headers must be received within this many seconds (actix answers a bare
+    /// 408 otherwise and closes).
+    pub header_read_timeout_secs: u64,
+    /// An idle keep-alive connection is closed after this many seconds (0: no keep-alive).
+    pub keep_alive_secs: u64,
+    /// Open connections per HTTP worker; at the limit the worker stops accepting (new ones
+    /// wait in the listen backlog). `workers` × this must stay below the open-file limit.
+    pub max_connections: usize,
     /// Key for hashing emails and IPs. When unset, one is generated and kept in the database.
     pub secret_key: Option<String>,
     /// `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty`.
@@ -139,6 +152,10 @@ impl Default for Settings {
             sqlite_busy_timeout_ms: 5_000,
             max_request_bytes: 64 * 1024,
             max_body_chars: 10_000,
+            body_read_timeout_secs: 10,
+            header_read_timeout_secs: 5,
+            keep_alive_secs: 5,
+            max_connections: 256,
             secret_key: None,
             log_format: "auto".into(),
             log_level: "info".into(),

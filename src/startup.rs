@@ -1,10 +1,13 @@
 //! Builds the application: pool, migrations, state, routes; binds the listener (port 0 in tests).
 
 use std::net::TcpListener;
+use std::time::Duration;
 
-use actix_web::dev::{Server, Service};
+use actix_http::{HttpService, KeepAlive};
+use actix_service::{map_config, IntoServiceFactory};
+use actix_web::dev::{fn_service, AppConfig, Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{web, App, HttpMessage, HttpServer};
+use actix_web::{web, App, HttpMessage};
 use anyhow::Context;
 use tracing_actix_web::{RequestId, TracingLogger};
 
@@ -20,6 +23,9 @@ pub struct Application {
     /// Webhook delivery and the retention purge; stops when dropped.
     pub background: crate::background::Background,
 }
+
+/// How long a closing connection may take to shut down (actix's default, set deliberately).
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// First pause between two tries to reach PostgreSQL at start.
 const FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -94,18 +100,19 @@ impl Application {
         state: AppState,
         workers: usize,
     ) -> anyhow::Result<Application> {
-        let port = listener.local_addr()?.port();
+        let addr = listener.local_addr()?;
+        let port = addr.port();
         let data = web::Data::new(state.clone());
         // One recorder per app, shared by its workers (see `metrics`).
         let metrics = web::Data::new(crate::metrics::Metrics::new());
-        let shutdown_timeout = state.settings.shutdown_timeout_secs;
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(metrics.clone())
                 .configure(crate::routes::configure)
                 .service(crate::metrics::metrics_route)
                 .default_service(web::to(crate::routes::not_found))
+                .wrap(actix_web::middleware::from_fn(crate::extract::edge))
                 .wrap_fn(|req, srv| {
                     let id = req.extensions().get::<RequestId>().copied();
                     let fut = srv.call(req);
@@ -122,18 +129,54 @@ impl Application {
                 })
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .wrap(TracingLogger::<crate::telemetry::VigieRootSpanBuilder>::new())
-        })
-        // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for this long.
-        .shutdown_timeout(shutdown_timeout)
-        .listen(listener)?;
+        };
+        let s = &state.settings;
+        let limit = s.max_request_bytes;
+        let keep_alive = match s.keep_alive_secs {
+            0 => KeepAlive::Disabled,
+            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+        };
+        let header_timeout = Duration::from_secs(s.header_read_timeout_secs.max(1));
+        // actix-web's `HttpServer` cannot decide `Expect: 100-continue` (it always answers
+        // `100 Continue`): the server is assembled from its parts as `HttpServer::listen`
+        // does, with our expect handler, and the same defaults otherwise.
+        let mut builder = actix_server::Server::build()
+            // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for this long.
+            .shutdown_timeout(s.shutdown_timeout_secs)
+            // At the limit a worker stops accepting: new connections wait in the kernel's
+            // backlog instead of using up the process's file descriptors.
+            .max_concurrent_connections(s.max_connections.max(1));
         if workers > 0 {
-            server = server.workers(workers);
+            builder = builder.workers(workers);
         }
+        let shutdown = builder.graceful_shutdown_signal();
+        let builder = builder.listen("vigie-http", listener, move || {
+            let shutdown = shutdown.clone();
+            HttpService::build()
+                // Idle keep-alive connections close as soon as a graceful shutdown starts.
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
+                .keep_alive(keep_alive)
+                .client_request_timeout(header_timeout)
+                .client_disconnect_timeout(DISCONNECT_TIMEOUT)
+                .local_addr(addr)
+                .expect(fn_service(move |req| {
+                    crate::extract::expect_continue(limit, req)
+                }))
+                // `AppConfig::new` is private to actix-web; this is its public twin, the one
+                // actix-test uses (HttpServer passes the same three values).
+                .finish(map_config(app().into_factory(), move |_| {
+                    AppConfig::__priv_test_new(false, addr.to_string(), addr)
+                }))
+                .tcp()
+        })?;
         let background = crate::background::Background::start(state.clone())
             .context("cannot start the background worker")?;
         Ok(Application {
             port,
-            server: server.run(),
+            server: builder.run(),
             state,
             background,
         })

@@ -1,4 +1,6 @@
-use serde_json::json;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
 use vigie::domain::Role;
 
 use crate::helpers::{assert_problem, comment, spawn_app, spawn_app_with, Backend};
@@ -13,6 +15,8 @@ crate::on_both_backends!(
     a_role_without_the_right_is_403,
     unknown_ids_and_routes_are_404,
     refused_requests_store_nothing,
+    a_nul_in_any_path_query_or_body_string_of_any_route_is_refused_before_the_database,
+    invalid_utf8_in_a_query_string_is_400_and_in_a_path_404,
 );
 
 async fn malformed_json_and_invalid_utf8_are_400(backend: Backend) {
@@ -305,4 +309,322 @@ async fn refused_requests_store_nothing(backend: Backend) {
     assert_eq!(app.count("threads").await, 0);
     assert_eq!(app.count("authors").await, 0);
     assert_eq!(app.count("decisions").await, 0);
+}
+
+const CORAL_SECRET: &str = "ssc_nul_walk_0123456789abcdef";
+const CORAL_MODERATE: &str = "/v1/integrations/coral/moderate";
+
+/// A valid body for every operation that takes one (the walk fails on an operation missing
+/// here, so a new route is walked too).
+fn valid_body(method: &str, path: &str, rules: &str) -> Option<Value> {
+    Some(match (method, path) {
+        ("post", "/v1/comments") => comment("c-2", "t-1", "Bonjour à tous"),
+        ("post", "/v1/comments/{id}/reports") => json!({"category": "spam"}),
+        ("post", "/v1/comments/{id}/appeals") => {
+            json!({"author_id": "u-fabrice", "text": "Je conteste."})
+        }
+        ("post", "/v1/appeals/{id}/decision") => json!({"outcome": "uphold", "reply": "Merci."}),
+        ("post", "/v1/comments/{id}/claim") => json!({}),
+        ("post", "/v1/comments/{id}/decisions") => json!({"action": "reject", "reason": "spam",
+            "note_to_author": "Lien publicitaire.", "internal_note": "vu"}),
+        ("post", "/v1/decisions/bulk") => json!({"ids": [1], "action": "approve"}),
+        ("post", "/v1/queues/{queue}/claims") => json!({"count": 1, "order": "age"}),
+        ("post", "/v1/authors/{id}/status") => json!({"status": "premod", "reason": "spam",
+            "note": "n", "until": "2999-01-01T00:00:00Z"}),
+        ("post", "/v1/score") => json!({"body": "Bonjour", "lang": "fr"}),
+        ("patch", "/v1/site") => json!({"moderation_mode": "post"}),
+        ("put", "/v1/site/rules") => json!({"source": rules}),
+        ("put", "/v1/site/thresholds") => Value::Null,
+        ("patch", "/v1/threads/{thread_id}") => json!({"status": "closed"}),
+        ("post", "/v1/webhooks") => json!({"url": "https://hooks.example.fr/vigie",
+            "events": ["comment.published"], "description": "site"}),
+        ("patch", "/v1/webhooks/{id}") => json!({"description": "site"}),
+        ("put", "/v1/integrations/coral") => json!({"secrets": [CORAL_SECRET]}),
+        ("post", CORAL_MODERATE) => json!({
+            "action": "NEW",
+            "comment": {"body": "<p>Bonjour</p>", "parentID": null},
+            "author": {"id": "coral-user-1", "role": "COMMENTER"},
+            "story": {"id": "story-1", "url": "https://www.example.fr/story-1.html"},
+            "site": {"id": "site-1"},
+            "tenantID": "tenant-1",
+            "tenantDomain": "coral.example.fr"
+        }),
+        _ => return None,
+    })
+}
+
+/// A value for each path parameter that names something real.
+fn sample(param: &str) -> &'static str {
+    match param {
+        "queue" => "pending",
+        "thread_id" => "t-1",
+        "reference" => "VIG-0000-0000",
+        _ => "1",
+    }
+}
+
+/// JSON paths (as the 422s name them: `thread.id`, `secrets[0]`) of every string a schema
+/// describes, following `$ref`s and optional (`oneOf` with null) members.
+fn string_paths(schema: &Value, doc: &Value, path: &str, out: &mut Vec<String>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return string_paths(
+            &doc["components"]["schemas"][name],
+            doc,
+            path,
+            out,
+            depth + 1,
+        );
+    }
+    for combined in ["oneOf", "anyOf", "allOf"] {
+        for s in schema[combined].as_array().into_iter().flatten() {
+            string_paths(s, doc, path, out, depth + 1);
+        }
+    }
+    let is = |t: &str| match &schema["type"] {
+        Value::String(s) => s == t,
+        Value::Array(ts) => ts.iter().any(|x| x == t),
+        _ => false,
+    };
+    if is("string") && !path.is_empty() && !out.iter().any(|p| p == path) {
+        out.push(path.to_owned());
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        for (key, s) in props {
+            let p = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            string_paths(s, doc, &p, out, depth + 1);
+        }
+    }
+    if is("array") {
+        string_paths(&schema["items"], doc, &format!("{path}[0]"), out, depth + 1);
+    }
+}
+
+/// Paths of the strings already in a body (fields the schema may not describe).
+fn string_leaves(value: &Value, path: &str, out: &mut Vec<String>) {
+    match value {
+        Value::String(_) if !path.is_empty() && !out.iter().any(|p| p == path) => {
+            out.push(path.to_owned())
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                string_leaves(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                string_leaves(v, &p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `body` with `new` at `path`, making the objects and arrays on the way.
+fn set_at(body: &mut Value, path: &str, new: Value) {
+    let mut at = body;
+    for segment in path.split('.') {
+        let (key, indexes) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (segment, ""),
+        };
+        if !at.is_object() {
+            *at = json!({});
+        }
+        at = at
+            .as_object_mut()
+            .unwrap()
+            .entry(key)
+            .or_insert(Value::Null);
+        for index in indexes.split(']').filter(|s| !s.is_empty()) {
+            let i: usize = index.trim_start_matches('[').parse().unwrap();
+            if !at.is_array() {
+                *at = json!([]);
+            }
+            let items = at.as_array_mut().unwrap();
+            while items.len() <= i {
+                items.push(Value::Null);
+            }
+            at = &mut items[i];
+        }
+    }
+    *at = new;
+}
+
+fn coral_signature(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(CORAL_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn a_nul_in_any_path_query_or_body_string_of_any_route_is_refused_before_the_database(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = app.key("s", Role::Admin).await;
+    // Something real behind the sample ids: comment 1 in thread t-1, a Coral secret.
+    let r = app
+        .post_json("/v1/comments", &admin, &comment("c-1", "t-1", "Bonjour"))
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .client
+        .put(app.url("/v1/integrations/coral"))
+        .bearer_auth(&admin)
+        .json(&json!({"secrets": [CORAL_SECRET]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rules: Value = app
+        .get("/v1/site/rules", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rules = rules["source"].as_str().unwrap().to_owned();
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let send = |method: &str, url: String, body: Option<Vec<u8>>, coral: bool| {
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let mut request = app.client.request(method, url).bearer_auth(&admin);
+        if let Some(body) = body {
+            if coral {
+                request = request.header("x-coral-signature", coral_signature(&body));
+            }
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        request.send()
+    };
+    let mut checked = 0;
+    let nul = Value::String("a\u{0}b".into());
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let params = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let of = |place: &str| -> Vec<String> {
+                params
+                    .iter()
+                    .filter(|p| p["in"] == place)
+                    .map(|p| p["name"].as_str().unwrap().to_owned())
+                    .collect()
+            };
+            let url_with = |nul_param: Option<&str>| {
+                let mut url = path.clone();
+                for name in of("path") {
+                    let value = if nul_param == Some(&name) {
+                        "a%00b"
+                    } else {
+                        sample(&name)
+                    };
+                    url = url.replace(&format!("{{{name}}}"), value);
+                }
+                app.url(&url)
+            };
+            let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+            let base = if schema.is_null() {
+                None
+            } else {
+                let body = valid_body(method, path, &rules)
+                    .unwrap_or_else(|| panic!("no valid body for {method} {path} in the walk"));
+                Some(body)
+            };
+            let coral = path == CORAL_MODERATE;
+            let base_bytes = base.as_ref().map(|b| serde_json::to_vec(b).unwrap());
+            let context = |what: &str| format!("{method} {path} with NUL in {what}");
+
+            for name in of("path") {
+                let r = send(method, url_with(Some(&name)), base_bytes.clone(), coral)
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 404, "{}", context(&name));
+                assert_problem(r, 404, None).await;
+                checked += 1;
+            }
+            for name in of("query") {
+                let url = format!("{}?{name}=a%00b", url_with(None));
+                let r = send(method, url, base_bytes.clone(), coral).await.unwrap();
+                assert_eq!(r.status(), 400, "{}", context(&name));
+                assert_problem(r, 400, None).await;
+                checked += 1;
+            }
+            if let Some(base) = base {
+                let mut fields = Vec::new();
+                string_paths(schema, &doc, "", &mut fields, 0);
+                string_leaves(&base, "", &mut fields);
+                for field in fields {
+                    let mut body = base.clone();
+                    set_at(&mut body, &field, nul.clone());
+                    let bytes = serde_json::to_vec(&body).unwrap();
+                    let r = send(method, url_with(None), Some(bytes), coral)
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 422, "{}", context(&field));
+                    assert_problem(r, 422, Some(&field)).await;
+                    checked += 1;
+                }
+            }
+        }
+    }
+    // The walk reached every route's strings (46 operations today), not an empty document.
+    assert!(checked >= 100, "only {checked} requests walked");
+    // Nothing was stored or changed by any of them.
+    assert_eq!(app.count("comments").await, 1);
+    assert_eq!(app.count("webhook_endpoints").await, 0);
+    assert_eq!(app.count("appeals").await, 0);
+    assert_eq!(app.count("reports").await, 0);
+}
+
+async fn invalid_utf8_in_a_query_string_is_400_and_in_a_path_404(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let moderator = app.key("s", Role::Moderator).await;
+    for url in [
+        "/v1/queues/pending?thread=%FF",
+        "/v1/queues/pending?author=%C3%28",
+        "/v1/decisions?moderator=%E2%82",
+        "/v1/threads/t-1/comments?cursor=%80abc",
+        "/v1/queues/pending?%FF=1",
+    ] {
+        let problem = assert_problem(app.get(url, &moderator).await, 400, None).await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("UTF-8"),
+            "{url}: {problem}"
+        );
+    }
+    for url in ["/v1/authors/%FF", "/v1/threads/%C3%28/comments"] {
+        assert_problem(app.get(url, &moderator).await, 404, None).await;
+    }
+    // Percent-encoded UTF-8 is text like any other.
+    let r = app
+        .get("/v1/queues/pending?thread=%C3%A9t%C3%A9", &moderator)
+        .await;
+    assert_eq!(r.status(), 200);
 }

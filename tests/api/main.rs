@@ -13,6 +13,7 @@ mod operations;
 mod privacy;
 mod reports;
 mod scoring;
+mod slow_clients;
 mod threads;
 mod transparency;
 mod webhooks;
