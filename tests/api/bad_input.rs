@@ -319,6 +319,7 @@ const CORAL_MODERATE: &str = "/v1/integrations/coral/moderate";
 fn valid_body(method: &str, path: &str, rules: &str) -> Option<Value> {
     Some(match (method, path) {
         ("post", "/v1/comments") => comment("c-2", "t-1", "Bonjour à tous"),
+        ("put", "/v1/comments/{id}") => json!({"body": "Bonjour à tous, corrigé", "lang": "fr"}),
         ("post", "/v1/comments/{id}/reports") => json!({"category": "spam"}),
         ("post", "/v1/comments/{id}/appeals") => {
             json!({"author_id": "u-fabrice", "text": "Je conteste."})
