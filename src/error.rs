@@ -35,8 +35,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("content type must be application/json")]
     UnsupportedMediaType,
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// A known path asked with another method; `allow` lists the methods it answers.
+    #[error("method not allowed; this path answers {allow}")]
+    MethodNotAllowed { allow: String },
     #[error("too many requests; retry in {retry_after} s")]
     TooManyRequests { retry_after: i64 },
     #[error("the database is unavailable")]
@@ -78,7 +79,7 @@ impl ApiError {
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
-            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
@@ -114,7 +115,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -136,6 +137,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             ApiError::TooManyRequests { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
