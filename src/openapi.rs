@@ -117,8 +117,8 @@ const PROBLEMS: &[(u16, &str, &str)] = &[
 
 /// Adds to every operation the problem responses it can answer, derived from what it takes, so
 /// that a new route is documented like the others without repeating them:
-/// - a key (`security`): 401, and 503 (the key is looked up); 403 when it names roles or
-///   changes something (console writes need their CSRF token);
+/// - credentials (`security`): 401, and 503 (they are looked up); with a key, 403 when it names
+///   roles or changes something (console writes need their CSRF token);
 /// - a JSON body: 400, 413, 415, 422;
 /// - query parameters: 400, 422; path parameters: 400, 404.
 ///
@@ -158,26 +158,24 @@ fn add_problems(operation: &mut Operation, writes: bool) {
     let params = operation.parameters.as_deref().unwrap_or_default();
     let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
     let has_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
-    let (keyed, roles) = match &operation.security {
-        Some(requirements) if !requirements.is_empty() => {
-            let roles = serde_json::to_value(requirements)
-                .ok()
-                .and_then(|v| v.as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|r| r.as_object().cloned())
-                .any(|r| {
-                    r.values()
-                        .any(|scopes| scopes.as_array().is_some_and(|a| !a.is_empty()))
-                });
-            (true, roles)
-        }
-        _ => (false, false),
-    };
+    // Each security requirement as JSON: `{"bearer": ["moderator", "admin"]}`.
+    let requirements: Vec<serde_json::Map<String, serde_json::Value>> = operation
+        .security
+        .as_ref()
+        .and_then(|s| serde_json::to_value(s).ok())
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let keyed = !requirements.is_empty();
+    let bearer = requirements.iter().any(|r| r.contains_key("bearer"));
+    let roles = requirements.iter().any(|r| {
+        r.values()
+            .any(|scopes| scopes.as_array().is_some_and(|a| !a.is_empty()))
+    });
     let mut statuses = Vec::new();
     if keyed {
         statuses.extend([401, 503]);
-        if roles || writes {
+        // Console sessions need their CSRF token to change anything.
+        if roles || (writes && bearer) {
             statuses.push(403);
         }
     }
@@ -281,5 +279,37 @@ pub mod values {
     pub enum FiguresFormat {
         Json,
         Csv,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statuses(path: &str, method: &str) -> Vec<String> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
+        responses.keys().cloned().collect()
+    }
+
+    #[test]
+    fn problems_follow_what_an_operation_takes() {
+        // A key and a role, a JSON body and a path id.
+        let decide = statuses("/v1/comments/{id}/decisions", "post");
+        for s in [
+            "400", "401", "403", "404", "409", "413", "415", "422", "503",
+        ] {
+            assert!(
+                decide.contains(&s.to_owned()),
+                "decisions lack {s}: {decide:?}"
+            );
+        }
+        // Any key may read its site: no role, no body, no parameter.
+        assert_eq!(statuses("/v1/site", "get"), ["200", "401", "503"]);
+        // Coral signs its requests: 401 without a key's 403.
+        let coral = statuses("/v1/integrations/coral/moderate", "post");
+        assert!(coral.contains(&"401".to_owned()) && !coral.contains(&"403".to_owned()));
+        // Nothing to authenticate, nothing to read.
+        assert_eq!(statuses("/healthz", "get"), ["200"]);
     }
 }
