@@ -122,7 +122,8 @@ const PROBLEMS: &[(u16, &str, &str)] = &[
 /// - a JSON body: 400, 413, 415, 422;
 /// - query parameters: 400, 422; path parameters: 400, 404.
 ///
-/// A response an operation declares itself (with its own description) is kept as declared.
+/// A response an operation declares itself (with its own description) is kept as declared. Every
+/// JSON body is marked required: a request without one is 415 (or 400 when empty).
 struct Problems;
 
 impl Modify for Problems {
@@ -179,7 +180,9 @@ fn add_problems(operation: &mut Operation, writes: bool) {
             statuses.push(403);
         }
     }
-    if operation.request_body.is_some() {
+    if let Some(body) = operation.request_body.as_mut() {
+        // Every JSON body is required, even one that may be `null` (`Option<T>` made it optional).
+        body.required = Some(utoipa::openapi::Required::True);
         statuses.extend([400, 413, 415, 422]);
     }
     if has_query {
@@ -311,5 +314,11 @@ mod tests {
         assert!(coral.contains(&"401".to_owned()) && !coral.contains(&"403".to_owned()));
         // Nothing to authenticate, nothing to read.
         assert_eq!(statuses("/healthz", "get"), ["200"]);
+        // A body that may be `null` is still required.
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert_eq!(
+            doc["paths"]["/v1/site/thresholds"]["put"]["requestBody"]["required"],
+            true
+        );
     }
 }
