@@ -1,8 +1,10 @@
 //! Bearer API keys: the caller of a request, its site and its role.
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use crate::domain::Role;
@@ -43,49 +45,91 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        // No bearer key: the console's session cookie, with its CSRF token on writes.
-        let session = if token.is_none() {
-            session_token(req).map(|t| (t, csrf_header(req), is_safe_method(req)))
-        } else {
-            None
-        };
+        // Already checked by `authenticate_first`: ready at once, so that the key is judged
+        // before any other extractor of the handler (path, query, body) can fail.
+        let checked = req.extensions_mut().remove::<Checked>();
+        if let Some(Checked(outcome)) = checked {
+            if let Ok(caller) = &outcome {
+                req.extensions_mut().insert(Checked(Ok(caller.clone())));
+            }
+            return Box::pin(std::future::ready(outcome.inspect(|c| {
+                tracing::Span::current().record("key_id", c.key_id);
+            })));
+        }
+        let authenticating = authenticate(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no state")))?;
-            let key = if let Some((session, csrf, safe)) = session {
-                let found = store::run(&state.pool, move |conn| {
-                    store::console::find(conn, &session)
-                })
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
-                if !safe && !csrf_matches(csrf.as_deref(), &found.csrf_token) {
-                    return Err(ApiError::Forbidden(
-                        "a console request that changes something needs the session's X-CSRF-Token header".into(),
-                    ));
-                }
-                found.key
-            } else {
-                let token = token.ok_or(ApiError::Unauthorized)?;
-                store::run(&state.pool, move |conn| {
-                    store::keys::authenticate(conn, &token)
-                })
-                .await?
-                .ok_or(ApiError::Unauthorized)?
-            };
-            let role = key
-                .role
-                .parse()
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("key {}: {e}", key.id)))?;
-            tracing::Span::current().record("key_id", key.id);
-            Ok(Caller {
-                key_id: key.id,
-                site_id: key.site_id,
-                role,
-                name: key.name,
-            })
+            let caller = authenticating.await?;
+            tracing::Span::current().record("key_id", caller.key_id);
+            Ok(caller)
         })
     }
+}
+
+/// The outcome of checking a request's credentials, kept in the request's extensions.
+struct Checked(Result<Caller, ApiError>);
+
+/// Middleware: checks the key (or console session) of an API request before the handler's
+/// extractors run. Extractors are polled together, so a body, query or path error would
+/// otherwise answer before the database lookup of a wrong key does: a wrong key must get 401
+/// whatever else is wrong with the request.
+pub async fn authenticate_first(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    let api = path.starts_with("/v1/") || path.starts_with("/console/api/");
+    let has_credentials =
+        bearer_token(req.request()).is_some() || session_token(req.request()).is_some();
+    if api && has_credentials {
+        let outcome = authenticate(req.request()).await;
+        req.extensions_mut().insert(Checked(outcome));
+    }
+    next.call(req).await
+}
+
+/// Looks up the request's bearer key, or its console session (with the CSRF token on writes).
+fn authenticate(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, ApiError>> {
+    let token = bearer_token(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    // No bearer key: the console's session cookie, with its CSRF token on writes.
+    let session = if token.is_none() {
+        session_token(req).map(|t| (t, csrf_header(req), is_safe_method(req)))
+    } else {
+        None
+    };
+    Box::pin(async move {
+        let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no state")))?;
+        let key = if let Some((session, csrf, safe)) = session {
+            let found = store::run(&state.pool, move |conn| {
+                store::console::find(conn, &session)
+            })
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+            if !safe && !csrf_matches(csrf.as_deref(), &found.csrf_token) {
+                return Err(ApiError::Forbidden(
+                    "a console request that changes something needs the session's X-CSRF-Token header".into(),
+                ));
+            }
+            found.key
+        } else {
+            let token = token.ok_or(ApiError::Unauthorized)?;
+            store::run(&state.pool, move |conn| {
+                store::keys::authenticate(conn, &token)
+            })
+            .await?
+            .ok_or(ApiError::Unauthorized)?
+        };
+        let role = key
+            .role
+            .parse()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("key {}: {e}", key.id)))?;
+        Ok(Caller {
+            key_id: key.id,
+            site_id: key.site_id,
+            role,
+            name: key.name,
+        })
+    })
 }
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {

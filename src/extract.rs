@@ -121,17 +121,17 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if let Some(field) = first_nul(body) {
         return Err(ValidationError::new(field, "must not contain NUL characters").into());
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        // A shape error in a document that is not even JSON is reported as malformed JSON.
-        match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Err(syntax) => ApiError::MalformedJson(format!("malformed JSON: {syntax}")),
-            Ok(_) => classify(&e),
-        }
-    })?;
-    de.end()
+    let mut value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::MalformedJson(format!("malformed JSON: {e}")))?;
-    Ok(value)
+    // serde would read an object's fields from an array (`[null, null]`) by position: every
+    // body the API takes is an object (or `null`), never an array.
+    if value.is_array() {
+        return Err(
+            ValidationError::new(".", "the body must be a JSON object, not an array").into(),
+        );
+    }
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| classify(&e))
 }
 
 /// The JSON path (as `serde_path_to_error` writes it: `items[0].reason`) of the first string
@@ -311,13 +311,63 @@ pub async fn expect_continue(
     Ok(req)
 }
 
+/// `deserialize_with` for a nested object field: refuses the array form serde would otherwise
+/// read a struct from (`"client": []`).
+pub fn object<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize;
+    let fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    T::deserialize(serde_json::Value::Object(fields)).map_err(serde::de::Error::custom)
+}
+
+/// [`object`] for an optional field (`null` is absent).
+pub fn optional_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize;
+    match Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)? {
+        None => Ok(None),
+        Some(fields) => T::deserialize(serde_json::Value::Object(fields))
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+/// JSON Schema counts `132.0` as an integer, so clients (and generators) may send it where the
+/// document says `integer`; serde would refuse it for an `i64`. Floats without a fractional part
+/// in the `i64` range become integers; a float field still accepts them.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Strictly inside: -9223372036854775809 parses to the same float as `i64::MIN`.
+            if f.fract() == 0.0 && f > i64::MIN as f64 && f < i64::MAX as f64 {
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// A shape error in a body that is valid JSON: 422 naming the field.
 fn classify(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let inner = e.inner();
-    if !inner.is_data() {
-        return ApiError::MalformedJson(format!("malformed JSON: {inner}"));
-    }
     let path = e.path().to_string();
-    let message = inner.to_string();
+    // serde_json reports a value of the wrong JSON type where an enum's string is expected as
+    // a syntax error ("expected value"); the document parsed, so it is the field that is wrong.
+    let message = if inner.is_data() {
+        inner.to_string()
+    } else {
+        "has the wrong type".to_owned()
+    };
     // Drop serde_json's " at line L column C": the field name is the useful location.
     let message = message
         .rsplit_once(" at line ")
@@ -420,6 +470,22 @@ mod tests {
         match check_url("/v1/decisions", "limit=2&moderator=a%00b") {
             Err(ApiError::BadRequest(m)) => assert!(m.contains("`moderator`"), "{m}"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct WithEnum {
+        action: crate::domain::Action,
+    }
+
+    #[test]
+    fn a_wrong_json_type_where_an_enum_is_expected_names_the_field() {
+        for body in [r#"{"action":5}"#, r#"{"action":[]}"#, r#"{"action":true}"#] {
+            match parse_json::<WithEnum>(body.as_bytes()) {
+                Err(ApiError::Validation(v)) => assert_eq!(v.field, "action", "{body}"),
+                other => panic!("{body}: expected a validation error, got {other:?}"),
+            }
         }
     }
 

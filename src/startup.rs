@@ -112,6 +112,9 @@ impl Application {
                 .configure(crate::routes::configure)
                 .service(crate::metrics::metrics_route)
                 .default_service(web::to(crate::routes::not_found))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::auth::authenticate_first,
+                ))
                 .wrap(actix_web::middleware::from_fn(crate::extract::edge))
                 .wrap_fn(|req, srv| {
                     let id = req.extensions().get::<RequestId>().copied();

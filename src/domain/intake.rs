@@ -31,18 +31,42 @@ impl ValidationError {
 /// A comment as the site sends it.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CommentRequest {
-    /// The site's own id for the comment; resending it is idempotent.
+    /// The site's own id for the comment; resending it is idempotent. Trimmed; 1 to 200
+    /// characters, no control characters (the same for every id).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub external_id: String,
+    #[serde(deserialize_with = "crate::extract::object")]
     pub thread: ThreadRequest,
     /// The site's `external_id` of the comment this one replies to (same thread).
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub parent_id: Option<String>,
+    #[serde(deserialize_with = "crate::extract::object")]
     pub author: AuthorRequest,
+    /// The text: not blank, at most `max_body_chars` characters (10,000 by default), no NUL.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[^\x00]*[^\s\x00\x85][^\x00]*$"
+    )]
     pub body: String,
-    /// Language of the body (`fr`, `en`, …) when the site knows it.
+    /// Language of the body (`fr`, `en`, …) when the site knows it: a language tag.
     #[serde(default)]
+    #[schema(
+        min_length = 2,
+        max_length = 16,
+        pattern = r"^[A-Za-z]{2}[A-Za-z0-9]{0,6}(?:-[A-Za-z0-9]{1,8})*$"
+    )]
     pub lang: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::optional_object")]
     pub client: Option<ClientRequest>,
 }
 
@@ -50,10 +74,21 @@ pub struct CommentRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ThreadRequest {
     /// The site's id for the article.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub id: String,
+    /// An `http` or `https` URL.
     #[serde(default)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(?::[0-9]{1,4})?(?:/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub url: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub title: Option<String>,
 }
 
@@ -61,20 +96,35 @@ pub struct ThreadRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AuthorRequest {
     /// The site's user id or a pseudonym.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub id: String,
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\x00]*$")]
     pub name: Option<String>,
     /// Stored only as a keyed hash.
     #[serde(default)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f@]+@[^\s\x00-\x1f\x7f-\x9f@]*\.[^\s\x00-\x1f\x7f-\x9f@]*$"
+    )]
     pub email: Option<String>,
 }
 
 /// What the site knows of the reader's connection; the IP is stored only as a keyed hash.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ClientRequest {
+    /// An IPv4 or IPv6 address.
     #[serde(default)]
+    #[schema(
+        pattern = r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$|^(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$"
+    )]
     pub ip: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 512, pattern = r"^[^\x00]*$")]
     pub user_agent: Option<String>,
 }
 

@@ -76,17 +76,11 @@ impl From<store_comments::CommentView> for CommentResponse {
 /// the answer.
 #[utoipa::path(post, path = "/v1/comments", tag = "comments",
     request_body = CommentRequest,
-    security(("bearer" = [])),
+    security(("bearer" = ["ingest", "admin"])),
     responses(
         (status = 201, description = "created", body = CommentResponse),
         (status = 200, description = "already received under this external_id", body = CommentResponse),
-        (status = 400, description = "malformed JSON or invalid UTF-8", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the thread is closed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "a field is missing or invalid", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/v1/comments")]
 #[tracing::instrument(name = "submit_comment", skip_all, fields(key_id = caller.key_id))]
@@ -226,12 +220,10 @@ pub(crate) fn intake_error(e: store_comments::IntakeError) -> ApiError {
 
 /// One comment of the key's site, whatever its status.
 #[utoipa::path(get, path = "/v1/comments/{id}", tag = "comments",
-    params(("id" = i64, Path, description = "Vigie's comment id")),
+    params(("id" = i64, Path, minimum = 1, description = "Vigie's comment id")),
     security(("bearer" = [])),
     responses(
         (status = 200, body = CommentResponse),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[get("/v1/comments/{id}")]
 #[tracing::instrument(name = "get_comment", skip_all, fields(key_id = caller.key_id))]

@@ -226,12 +226,9 @@ fn coral_field(e: ValidationError) -> ValidationError {
 /// `SYSTEM_WITHHELD` (held for review) / `PREMOD` with flags, or `{}` (no opinion) when Vigie
 /// lets the comment through or cannot answer within `coral_deadline_ms`.
 #[utoipa::path(post, path = "/v1/integrations/coral/moderate", tag = "integrations",
-    request_body = CoralRequest,
+    request_body = CoralRequest, security(("coral_signature" = [])),
     responses((status = 200, description = "Coral's moderation answer, or `{}`", body = Object),
-        (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong X-Coral-Signature", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "missing or wrong X-Coral-Signature", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/integrations/coral/moderate")]
 #[tracing::instrument(name = "coral_moderate", skip_all)]
 pub async fn moderate(
@@ -454,7 +451,8 @@ pub fn answer(f: &CoralFacts) -> Value {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CoralSettingsRequest {
     /// Coral's signing secrets for this site (copy them from Coral's external moderation
-    /// phase settings): 1 to 5, each 16 to 512 characters.
+    /// phase settings): 1 to 5, each 16 to 512 characters without surrounding spaces.
+    #[schema(schema_with = crate::openapi::values::coral_secrets)]
     pub secrets: Vec<String>,
 }
 
@@ -476,9 +474,8 @@ fn settings_response(secrets: usize) -> CoralSettingsResponse {
 }
 
 /// Whether Coral Talk is configured for the site (admin).
-#[utoipa::path(get, path = "/v1/integrations/coral", tag = "integrations", security(("bearer" = [])),
-    responses((status = 200, body = CoralSettingsResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/integrations/coral", tag = "integrations", security(("bearer" = ["admin"])),
+    responses((status = 200, body = CoralSettingsResponse)))]
 #[get("/v1/integrations/coral")]
 pub async fn get_settings(
     caller: Caller,
@@ -498,11 +495,9 @@ pub async fn get_settings(
 }
 
 /// Set the Coral signing secrets of the site (admin); they replace any set before.
-#[utoipa::path(put, path = "/v1/integrations/coral", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/integrations/coral", tag = "integrations", security(("bearer" = ["admin"])),
     request_body = CoralSettingsRequest,
-    responses((status = 200, body = CoralSettingsResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CoralSettingsResponse)))]
 #[put("/v1/integrations/coral")]
 #[tracing::instrument(name = "set_coral", skip_all, fields(key_id = caller.key_id))]
 pub async fn put_settings(
@@ -541,9 +536,8 @@ pub async fn put_settings(
 }
 
 /// Turn the Coral Talk endpoint off for the site (admin).
-#[utoipa::path(delete, path = "/v1/integrations/coral", tag = "integrations", security(("bearer" = [])),
-    responses((status = 204),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(delete, path = "/v1/integrations/coral", tag = "integrations", security(("bearer" = ["admin"])),
+    responses((status = 204)))]
 #[delete("/v1/integrations/coral")]
 pub async fn delete_settings(
     caller: Caller,

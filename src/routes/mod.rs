@@ -12,6 +12,7 @@ pub mod site;
 pub mod threads;
 pub mod webhooks;
 
+use actix_web::dev::ResourceDef;
 use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -22,67 +23,137 @@ use crate::openapi::ApiDoc;
 
 /// Registers the routes and the error mapping of extractor failures.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PathConfig::default().error_handler(|err, req| {
-        // A path that does not parse (`/v1/comments/abc`) names nothing that exists.
-        ApiError::NotFound(format!("{} ({err})", req.path())).into()
-    }))
-    .app_data(web::QueryConfig::default().error_handler(|err, _| {
-        ApiError::BadRequest(format!("invalid query string: {err}")).into()
-    }))
-    .service(health::healthz)
-    .service(health::readyz)
-    .service(comments::submit)
-    .service(comments::get_one)
-    .service(comments::edit)
-    .service(threads::visible_comments)
-    .service(threads::update)
-    .service(moderation::queue_counts)
-    .service(moderation::queue_page)
-    .service(moderation::claim)
-    .service(moderation::release_mine)
-    .service(moderation::claim_one)
-    .service(moderation::release_one)
-    .service(moderation::decide)
-    .service(moderation::bulk)
-    .service(moderation::history)
-    .service(moderation::decision_log)
-    .service(moderation::author_status)
-    .service(moderation::author_view)
-    .service(privacy::erase)
-    .service(privacy::export)
-    .service(reports::submit_report)
-    .service(reports::report_status)
-    .service(reports::statement)
-    .service(reports::statements)
-    .service(reports::submit_appeal)
-    .service(reports::appeals)
-    .service(reports::decide_appeal)
-    .service(reports::transparency)
-    .service(rules::get_rules)
-    .service(rules::put_rules)
-    .service(rules::put_thresholds)
-    .service(rules::dry_run)
-    .service(site::get_site)
-    .service(site::update_site)
-    .service(webhooks::create)
-    .service(webhooks::list)
-    .service(webhooks::get_one)
-    .service(webhooks::update)
-    .service(webhooks::remove)
-    .service(webhooks::rotate_secret)
-    .service(webhooks::deliveries)
-    .service(webhooks::redeliver)
-    .service(coral::moderate)
-    .service(coral::get_settings)
-    .service(coral::put_settings)
-    .service(coral::delete_settings)
-    .configure(console::configure)
-    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
-    .service(web::redirect("/docs", "/docs/"));
+    let doc = ApiDoc::openapi();
+    cfg.app_data(web::Data::new(KnownRoutes::of(&doc)))
+        .app_data(web::PathConfig::default().error_handler(|err, req| {
+            // A path that does not parse (`/v1/comments/abc`) names nothing that exists.
+            ApiError::NotFound(format!("{} ({err})", req.path())).into()
+        }))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            ApiError::BadRequest(format!("invalid query string: {err}")).into()
+        }))
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(comments::submit)
+        .service(comments::get_one)
+        .service(comments::edit)
+        .service(threads::visible_comments)
+        .service(threads::update)
+        .service(moderation::queue_counts)
+        .service(moderation::queue_page)
+        .service(moderation::claim)
+        .service(moderation::release_mine)
+        .service(moderation::claim_one)
+        .service(moderation::release_one)
+        .service(moderation::decide)
+        .service(moderation::bulk)
+        .service(moderation::history)
+        .service(moderation::decision_log)
+        .service(moderation::author_status)
+        .service(moderation::author_view)
+        .service(privacy::erase)
+        .service(privacy::export)
+        .service(reports::submit_report)
+        .service(reports::report_status)
+        .service(reports::statement)
+        .service(reports::statements)
+        .service(reports::submit_appeal)
+        .service(reports::appeals)
+        .service(reports::decide_appeal)
+        .service(reports::transparency)
+        .service(rules::get_rules)
+        .service(rules::put_rules)
+        .service(rules::put_thresholds)
+        .service(rules::dry_run)
+        .service(site::get_site)
+        .service(site::update_site)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::get_one)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::deliveries)
+        .service(webhooks::redeliver)
+        .service(coral::moderate)
+        .service(coral::get_settings)
+        .service(coral::put_settings)
+        .service(coral::delete_settings)
+        .configure(console::configure)
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
+        .service(web::redirect("/docs", "/docs/"));
 }
 
-/// Anything unmatched: a problem document, never an empty 404.
-pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Routes served outside the OpenAPI document (the console, metrics, the document itself).
+const UNDOCUMENTED_ROUTES: &[(&str, &str)] = &[
+    ("/console", "GET"),
+    ("/console/", "GET"),
+    ("/console/console.js", "GET"),
+    ("/console/console.css", "GET"),
+    ("/console/session", "GET, POST, PATCH, DELETE"),
+    ("/console/api/thresholds", "GET"),
+    ("/metrics", "GET"),
+    ("/openapi.json", "GET"),
+];
+
+/// Every known path pattern with the methods it answers, to tell "no such path" (404) from
+/// "not with this method" (405 with `Allow`).
+pub struct KnownRoutes(Vec<(ResourceDef, String)>);
+
+impl KnownRoutes {
+    /// The documented operations (one source of truth: the OpenAPI document) and the rest.
+    pub fn of(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes: Vec<(ResourceDef, String)> = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (ResourceDef::new(path.as_str()), methods.join(", "))
+            })
+            .collect();
+        routes.extend(
+            UNDOCUMENTED_ROUTES
+                .iter()
+                .map(|(path, methods)| (ResourceDef::new(*path), (*methods).to_owned())),
+        );
+        KnownRoutes(routes)
+    }
+
+    /// The methods a path answers, if it is a known one (a path matching two patterns, like
+    /// `/v1/queues/x` and `/v1/queues/{queue}`, answers the methods of both).
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let mut methods: Vec<&str> = Vec::new();
+        for (def, allow) in &self.0 {
+            if def.is_match(path) {
+                for m in allow.split(", ") {
+                    if !methods.contains(&m) {
+                        methods.push(m);
+                    }
+                }
+            }
+        }
+        (!methods.is_empty()).then(|| methods.join(", "))
+    }
+}
+
+/// Anything unmatched: 405 with `Allow` on a known path, else 404; a problem document either way.
+pub async fn not_found(
+    req: HttpRequest,
+    known: Option<web::Data<KnownRoutes>>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(allow) = known.and_then(|k| k.allowed(req.path())) {
+        return Err(ApiError::MethodNotAllowed { allow });
+    }
     Err(ApiError::NotFound(format!(
         "route {} {}",
         req.method(),

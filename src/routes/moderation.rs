@@ -89,10 +89,8 @@ pub struct QueueCounts {
 }
 
 /// Counts per queue for the key's site.
-#[utoipa::path(get, path = "/v1/queues", tag = "moderation", security(("bearer" = [])),
-    responses((status = 200, body = QueueCounts),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/queues", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    responses((status = 200, body = QueueCounts)))]
 #[get("/v1/queues")]
 pub async fn queue_counts(
     caller: Caller,
@@ -133,19 +131,29 @@ pub struct QueueQuery {
     pub reason: Option<String>,
     pub lang: Option<String>,
     /// `toxicity` (default) or `spam`, for `min_score`/`max_score`.
+    #[param(inline, value_type = Option<crate::openapi::values::ScoreCategory>)]
     pub category: Option<String>,
+    /// Between 0 and 1, at most `max_score`.
+    #[param(minimum = 0, maximum = 1)]
     pub min_score: Option<f64>,
+    #[param(minimum = 0, maximum = 1)]
     pub max_score: Option<f64>,
     /// The site's author id.
     pub author: Option<String>,
-    /// Created at or after (RFC 3339 or YYYY-MM-DD).
+    /// Created at or after (RFC 3339, or a date YYYY-MM-DD).
+    #[param(format = DateTime)]
     pub from: Option<String>,
-    /// Created before.
+    /// Created before (RFC 3339, or a date YYYY-MM-DD).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     pub escalated: Option<bool>,
     /// `risk` (highest score first) or `age` (oldest first, default).
+    #[param(inline, value_type = Option<crate::openapi::values::QueueOrder>)]
     pub order: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
@@ -492,13 +500,10 @@ fn queue_items(rows: Vec<CommentRecord>, ctx: &m::Context, me: i64) -> Vec<Queue
 }
 
 /// One page of a queue, with everything a moderator needs to decide each item.
-#[utoipa::path(get, path = "/v1/queues/{queue}", tag = "moderation", security(("bearer" = [])),
-    params(("queue" = String, Path, description = "pending, reported, unmoderated, rejected or approved"), QueueQuery),
+#[utoipa::path(get, path = "/v1/queues/{queue}", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("queue" = crate::domain::Queue, Path), QueueQuery),
     responses((status = 200, body = QueuePage),
-        (status = 400, description = "unknown queue or malformed cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "unknown queue or malformed cursor", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/v1/queues/{queue}")]
 #[tracing::instrument(name = "queue_page", skip_all, fields(key_id = caller.key_id))]
 pub async fn queue_page(
@@ -561,12 +566,15 @@ pub async fn queue_page(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ClaimRequest {
     /// How many items, 1 to 50.
+    #[schema(minimum = 1, maximum = 50)]
     pub count: i64,
     /// Lease, 30 to 3600 seconds (default 300).
     #[serde(default)]
+    #[schema(minimum = 30, maximum = 3600)]
     pub lease_seconds: Option<i64>,
     /// `age` (default) or `risk`.
     #[serde(default)]
+    #[schema(inline, value_type = Option<crate::openapi::values::QueueOrder>)]
     pub order: Option<String>,
 }
 
@@ -591,12 +599,9 @@ fn lease(seconds: Option<i64>) -> Result<NaiveDateTime, ApiError> {
 
 /// Hands the caller the next unclaimed items of a queue with a lease. Two moderators, or two
 /// replicas on one PostgreSQL, never receive the same comment; expired claims return.
-#[utoipa::path(post, path = "/v1/queues/{queue}/claims", tag = "moderation", security(("bearer" = [])),
-    params(("queue" = String, Path)), request_body = ClaimRequest,
-    responses((status = 200, body = ClaimResponse),
-        (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/queues/{queue}/claims", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("queue" = crate::domain::Queue, Path)), request_body = ClaimRequest,
+    responses((status = 200, body = ClaimResponse)))]
 #[post("/v1/queues/{queue}/claims")]
 #[tracing::instrument(name = "claim", skip_all, fields(key_id = caller.key_id))]
 pub async fn claim(
@@ -654,9 +659,8 @@ pub struct Released {
 }
 
 /// Releases every claim the caller holds.
-#[utoipa::path(delete, path = "/v1/claims", tag = "moderation", security(("bearer" = [])),
-    responses((status = 200, body = Released),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(delete, path = "/v1/claims", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    responses((status = 200, body = Released)))]
 #[delete("/v1/claims")]
 pub async fn release_mine(
     caller: Caller,
@@ -672,7 +676,9 @@ pub async fn release_mine(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ClaimOneRequest {
+    /// Lease, 30 to 3600 seconds (default 300).
     #[serde(default)]
+    #[schema(minimum = 30, maximum = 3600)]
     pub lease_seconds: Option<i64>,
     /// Admins only: take over another moderator's claim.
     #[serde(default)]
@@ -689,11 +695,9 @@ fn claim_error(e: ClaimError, id: i64) -> ApiError {
 }
 
 /// Takes or renews the claim on one comment (as the console does when a moderator moves to it).
-#[utoipa::path(post, path = "/v1/comments/{id}/claim", tag = "moderation", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = ClaimOneRequest,
+#[utoipa::path(post, path = "/v1/comments/{id}/claim", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = i64, Path, minimum = 1)), request_body = ClaimOneRequest,
     responses((status = 200, body = ClaimSummary),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "claimed by another moderator", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/comments/{id}/claim")]
 pub async fn claim_one(
@@ -732,10 +736,9 @@ pub async fn claim_one(
 }
 
 /// Releases the caller's claim on one comment.
-#[utoipa::path(delete, path = "/v1/comments/{id}/claim", tag = "moderation", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/v1/comments/{id}/claim", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 204),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[delete("/v1/comments/{id}/claim")]
 pub async fn release_one(
@@ -766,9 +769,11 @@ pub struct DecisionRequest {
     pub reason: Option<ReasonCode>,
     /// Shown to the author (statement of reasons), at most 2,000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note_to_author: Option<String>,
     /// For moderators only, at most 2,000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub internal_note: Option<String>,
     /// The revision the moderator saw; a different current revision answers 409.
     #[serde(default)]
@@ -812,13 +817,10 @@ fn decide_error(e: DecideError, id: i64) -> ApiError {
 
 /// Approve, reject, escalate or restore a comment. Invalid transitions, stale revisions and
 /// another moderator's claim answer 409.
-#[utoipa::path(post, path = "/v1/comments/{id}/decisions", tag = "moderation", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = DecisionRequest,
+#[utoipa::path(post, path = "/v1/comments/{id}/decisions", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = i64, Path, minimum = 1)), request_body = DecisionRequest,
     responses((status = 200, body = CommentResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/comments/{id}/decisions")]
 #[tracing::instrument(name = "decide", skip_all, fields(key_id = caller.key_id, comment_id = %id))]
 pub async fn decide(
@@ -848,13 +850,17 @@ pub async fn decide(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkRequest {
     /// 1 to 500 comment ids.
+    #[schema(min_items = 1, max_items = 500)]
     pub ids: Vec<i64>,
     pub action: Action,
+    /// Reason code; required to reject.
     #[serde(default)]
     pub reason: Option<ReasonCode>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note_to_author: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub internal_note: Option<String>,
     #[serde(default)]
     pub override_claim: bool,
@@ -878,11 +884,9 @@ pub struct BulkResponse {
 }
 
 /// Applies one action to up to 500 comments, each in its own transaction; answers per item.
-#[utoipa::path(post, path = "/v1/decisions/bulk", tag = "moderation", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/decisions/bulk", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
     request_body = BulkRequest,
-    responses((status = 200, body = BulkResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = BulkResponse)))]
 #[post("/v1/decisions/bulk")]
 #[tracing::instrument(name = "bulk_decide", skip_all, fields(key_id = caller.key_id))]
 pub async fn bulk(
@@ -1024,11 +1028,9 @@ pub struct History {
 
 /// The decision log of one comment, oldest first, with the verdict current at each step and
 /// the first human knowledge of it.
-#[utoipa::path(get, path = "/v1/comments/{id}/history", tag = "moderation", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 200, body = History),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/comments/{id}/history", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = History)))]
 #[get("/v1/comments/{id}/history")]
 pub async fn history(
     caller: Caller,
@@ -1076,9 +1078,16 @@ pub struct DecisionLogQuery {
     pub moderator: Option<String>,
     /// `automated` or `human`.
     pub source: Option<DecisionSource>,
+    /// At or after (RFC 3339, or a date YYYY-MM-DD).
+    #[param(format = DateTime)]
     pub from: Option<String>,
+    /// Before (RFC 3339, or a date YYYY-MM-DD).
+    #[param(format = DateTime)]
     pub to: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
@@ -1089,11 +1098,9 @@ pub struct DecisionLogPage {
 }
 
 /// The site's decision log, newest first.
-#[utoipa::path(get, path = "/v1/decisions", tag = "moderation", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/decisions", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
     params(DecisionLogQuery),
-    responses((status = 200, body = DecisionLogPage),
-        (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = DecisionLogPage)))]
 #[get("/v1/decisions")]
 pub async fn decision_log(
     caller: Caller,
@@ -1148,12 +1155,16 @@ pub async fn decision_log(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AuthorStatusRequest {
     /// `active`, `premod` (every comment held) or `banned` (every comment rejected).
+    #[schema(inline, value_type = crate::openapi::values::SettableAuthorStatus)]
     pub status: AuthorStatus,
-    /// When the status ends (RFC 3339); absent means until changed.
+    /// When the status ends (RFC 3339, in the future; not for `active`); absent means until
+    /// changed.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub until: Option<String>,
     pub reason: ReasonCode,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
     /// Also reject the author's pending comments.
     #[serde(default)]
@@ -1170,12 +1181,9 @@ pub struct AuthorStatusResponse {
 }
 
 /// Pre-moderate, ban (optionally until a date) or reinstate an author.
-#[utoipa::path(post, path = "/v1/authors/{id}/status", tag = "moderation", security(("bearer" = [])),
-    params(("id" = String, Path, description = "the site's author id")), request_body = AuthorStatusRequest,
-    responses((status = 200, body = AuthorStatusResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/authors/{id}/status", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = String, Path, min_length = 1, description = "the site's author id")), request_body = AuthorStatusRequest,
+    responses((status = 200, body = AuthorStatusResponse)))]
 #[post("/v1/authors/{id}/status")]
 #[tracing::instrument(name = "author_status", skip_all, fields(key_id = caller.key_id))]
 pub async fn author_status(
@@ -1266,11 +1274,9 @@ pub struct AuthorView {
 }
 
 /// An author's record: counts, recent comments with their outcomes, status actions.
-#[utoipa::path(get, path = "/v1/authors/{id}", tag = "moderation", security(("bearer" = [])),
-    params(("id" = String, Path, description = "the site's author id")),
-    responses((status = 200, body = AuthorView),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/authors/{id}", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = String, Path, min_length = 1, description = "the site's author id")),
+    responses((status = 200, body = AuthorView)))]
 #[get("/v1/authors/{id}")]
 pub async fn author_view(
     caller: Caller,

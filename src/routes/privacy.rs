@@ -30,12 +30,9 @@ fn admin(caller: &Caller) -> Result<Actor, ApiError> {
 /// email hash and id go; the comments stay as `deleted` records and every decision and
 /// status change stays in the audit log, without personal data. The author's id is replaced,
 /// so the same id sent again starts a new author. Irreversible.
-#[utoipa::path(post, path = "/v1/authors/{id}/erase", tag = "privacy", security(("bearer" = [])),
-    params(("id" = String, Path, description = "the site's id of the author")),
-    responses((status = 200, body = ErasureResponse),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/authors/{id}/erase", tag = "privacy", security(("bearer" = ["admin"])),
+    params(("id" = String, Path, min_length = 1, description = "the site's id of the author")),
+    responses((status = 200, body = ErasureResponse)))]
 #[post("/v1/authors/{id}/erase")]
 #[tracing::instrument(name = "erase_author", skip_all, fields(key_id = caller.key_id))]
 pub async fn erase(
@@ -63,12 +60,9 @@ pub async fn erase(
 /// Everything Vigie holds about an author, as JSON (admin): record, status history, comments
 /// with their verdicts, decisions and the reports on them (without the reporters), appeals,
 /// statements of reasons.
-#[utoipa::path(get, path = "/v1/authors/{id}/export", tag = "privacy", security(("bearer" = [])),
-    params(("id" = String, Path, description = "the site's id of the author")),
-    responses((status = 200, body = Object),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/authors/{id}/export", tag = "privacy", security(("bearer" = ["admin"])),
+    params(("id" = String, Path, min_length = 1, description = "the site's id of the author")),
+    responses((status = 200, body = Object)))]
 #[get("/v1/authors/{id}/export")]
 #[tracing::instrument(name = "export_author", skip_all, fields(key_id = caller.key_id))]
 pub async fn export(

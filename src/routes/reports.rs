@@ -32,11 +32,14 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 pub struct ReporterRequest {
     /// The site's id of the reader, when signed in.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
     pub id: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\x00]*$")]
     pub name: Option<String>,
     /// Stored only as a keyed hash.
     #[serde(default)]
+    #[schema(max_length = 254, pattern = r"^\s*(?:[^\s\x00]*@[^\s\x00]*)?\s*$")]
     pub email: Option<String>,
 }
 
@@ -47,23 +50,32 @@ pub struct ReportRequest {
     pub category: ReasonCode,
     /// What the reader wrote, at most 2,000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub text: Option<String>,
-    #[serde(default)]
+    /// Who reports: a report names the reporter's `id` or `email`, or gives the reader's `ip` or
+    /// `ip_hash` (at least one of the four).
+    #[serde(default, deserialize_with = "crate::extract::optional_object")]
     pub reporter: Option<ReporterRequest>,
     /// The reader's IP (hashed at once, used only for rate limits) …
     #[serde(default)]
+    #[schema(
+        pattern = r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$|^(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$"
+    )]
     pub ip: Option<String>,
     /// … or a hash of it computed by the site.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
     pub ip_hash: Option<String>,
     /// `reader` (default), `trusted_flagger` or `authority`.
     #[serde(default)]
     pub source: Option<ReportSource>,
     /// For `illegal`: the law or ground invoked (DSA Art. 16).
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub legal_ground: Option<String>,
     /// For `illegal`: why the content is illegal.
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub explanation: Option<String>,
     /// For `illegal`: the reader's statement that the notice is accurate and made in good faith.
     #[serde(default)]
@@ -209,12 +221,9 @@ impl ReportRequest {
 
 /// Report a comment ("Signaler un abus"). 201 with a tracking reference and receipt text; the
 /// same reporter reporting the same comment again gets 200 and the same report.
-#[utoipa::path(post, path = "/v1/comments/{id}/reports", tag = "reports", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = ReportRequest,
+#[utoipa::path(post, path = "/v1/comments/{id}/reports", tag = "reports", security(("bearer" = ["ingest", "admin"])),
+    params(("id" = i64, Path, minimum = 1)), request_body = ReportRequest,
     responses((status = 201, body = ReportReceipt), (status = 200, body = ReportReceipt),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many reports; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/comments/{id}/reports")]
 #[tracing::instrument(name = "report", skip_all, fields(key_id = caller.key_id, comment_id = %id))]
@@ -282,9 +291,8 @@ pub struct ReportStatus {
 
 /// What became of a report, for the reader who filed it (no moderator identity).
 #[utoipa::path(get, path = "/v1/reports/{reference}", tag = "reports", security(("bearer" = [])),
-    params(("reference" = String, Path)),
-    responses((status = 200, body = ReportStatus),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    params(("reference" = String, Path, min_length = 1)),
+    responses((status = 200, body = ReportStatus)))]
 #[get("/v1/reports/{reference}")]
 pub async fn report_status(
     caller: Caller,
@@ -331,9 +339,8 @@ pub async fn report_status(
 
 /// The latest statement of reasons for a restriction of this comment (DSA Art. 17).
 #[utoipa::path(get, path = "/v1/comments/{id}/statement", tag = "reports", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 200, description = "Transparency Database fields", body = Object),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Transparency Database fields", body = Object)))]
 #[get("/v1/comments/{id}/statement")]
 pub async fn statement(
     caller: Caller,
@@ -353,10 +360,13 @@ pub async fn statement(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PeriodQuery {
     /// Start (RFC 3339 or YYYY-MM-DD), inclusive.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// End: an RFC 3339 time, exclusive, or a date (YYYY-MM-DD), whose whole day is included.
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// `json` (default) or `csv` (transparency only).
+    #[param(inline, value_type = Option<crate::openapi::values::FiguresFormat>)]
     pub format: Option<String>,
 }
 
@@ -392,10 +402,13 @@ fn period(q: &PeriodQuery) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
 
 /// Every statement of reasons of the period, as JSON lines in the Transparency Database shape
 /// (no personal data), for submission to the Commission's database (admin).
-#[utoipa::path(get, path = "/v1/statements", tag = "reports", security(("bearer" = [])),
-    params(PeriodQuery),
-    responses((status = 200, description = "application/x-ndjson, one statement per line", body = String),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/statements", tag = "reports", security(("bearer" = ["admin"])),
+    params(
+        ("from" = Option<String>, Query, format = DateTime, description = "Start (RFC 3339 or YYYY-MM-DD), inclusive."),
+        ("to" = Option<String>, Query, format = DateTime, description = "End, exclusive (RFC 3339 or YYYY-MM-DD), after `from`."),
+    ),
+    responses((status = 200, description = "one statement of reasons per line (JSON lines)", body = String,
+        content_type = "application/x-ndjson")))]
 #[get("/v1/statements")]
 pub async fn statements(
     caller: Caller,
@@ -427,10 +440,16 @@ pub struct AppealRequest {
     /// The author appealing, by the site's author id …
     #[serde(default)]
     pub author_id: Option<String>,
-    /// … or the reference of a dismissed report, for the reporter appealing.
+    /// … or the reference of a dismissed report, for the reporter appealing (exactly one of
+    /// the two).
     #[serde(default)]
     pub report_reference: Option<String>,
-    /// At most 2,000 characters.
+    /// Not blank, at most 2,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00]*[^\s\x00\x85][^\x00]*$"
+    )]
     pub text: String,
 }
 
@@ -464,11 +483,10 @@ impl From<crate::store::records::AppealRecord> for AppealResponse {
 
 /// Appeal a decision: by the comment's author (against a rejection or hiding) or by a reporter
 /// whose report was dismissed. Open for `appeal_window_days` (at least six months).
-#[utoipa::path(post, path = "/v1/comments/{id}/appeals", tag = "reports", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = AppealRequest,
+#[utoipa::path(post, path = "/v1/comments/{id}/appeals", tag = "reports", security(("bearer" = ["ingest", "admin"])),
+    params(("id" = i64, Path, minimum = 1)), request_body = AppealRequest,
     responses((status = 201, body = AppealResponse),
         (status = 403, description = "neither the author nor a dismissed reporter", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "already appealed, or nothing to appeal", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "text too long or window closed", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/comments/{id}/appeals")]
@@ -519,6 +537,7 @@ pub async fn submit_appeal(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AppealsQuery {
     /// `open` (default), `upheld` or `reversed`.
+    #[param(inline, value_type = Option<crate::openapi::values::AppealStatus>)]
     pub status: Option<String>,
 }
 
@@ -536,10 +555,9 @@ pub struct AppealItem {
 }
 
 /// The appeals queue.
-#[utoipa::path(get, path = "/v1/appeals", tag = "reports", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/appeals", tag = "reports", security(("bearer" = ["moderator", "admin"])),
     params(AppealsQuery),
-    responses((status = 200, body = Vec<AppealItem>),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<AppealItem>)))]
 #[get("/v1/appeals")]
 pub async fn appeals(
     caller: Caller,
@@ -581,19 +599,22 @@ pub async fn appeals(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AppealDecisionRequest {
     /// `uphold` (the decision stands) or `reverse`.
+    #[schema(inline, value_type = crate::openapi::values::AppealOutcome)]
     pub outcome: String,
-    /// The reasoned reply to the appellant, at most 2,000 characters.
+    /// The reasoned reply to the appellant: not blank, at most 2,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00]*[^\s\x00\x85][^\x00]*$"
+    )]
     pub reply: String,
 }
 
 /// Decide an appeal (a human, other than the one who took the decision).
-#[utoipa::path(post, path = "/v1/appeals/{id}/decision", tag = "reports", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = AppealDecisionRequest,
+#[utoipa::path(post, path = "/v1/appeals/{id}/decision", tag = "reports", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = i64, Path, minimum = 1)), request_body = AppealDecisionRequest,
     responses((status = 200, body = AppealResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/appeals/{id}/decision")]
 #[tracing::instrument(name = "decide_appeal", skip_all, fields(key_id = caller.key_id, appeal = %id))]
 pub async fn decide_appeal(
@@ -638,10 +659,10 @@ pub async fn decide_appeal(
 // Transparency (DSA Art. 15)
 
 /// The transparency figures of a period (JSON, or CSV with `format=csv`), admin only.
-#[utoipa::path(get, path = "/v1/transparency", tag = "reports", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/transparency", tag = "reports", security(("bearer" = ["admin"])),
     params(PeriodQuery),
-    responses((status = 200, body = crate::transparency::Transparency),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the figures, as JSON or (`format=csv`) CSV",
+        content((crate::transparency::Transparency = "application/json"), (String = "text/csv")))))]
 #[get("/v1/transparency")]
 pub async fn transparency(
     caller: Caller,

@@ -35,14 +35,14 @@ pub struct RuleSetResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RuleSetUpdate {
-    /// A rule file in TOML (see `src/scoring/default_rules.toml`).
+    /// A rule file in TOML (see `src/scoring/default_rules.toml`), at most 60,000 characters.
+    #[schema(max_length = 60000, pattern = r"^[^\x00]*$")]
     pub source: String,
 }
 
 /// The site's rule set (admin).
-#[utoipa::path(get, path = "/v1/site/rules", tag = "site", security(("bearer" = [])),
-    responses((status = 200, body = RuleSetResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/site/rules", tag = "site", security(("bearer" = ["admin"])),
+    responses((status = 200, body = RuleSetResponse)))]
 #[get("/v1/site/rules")]
 pub async fn get_rules(
     caller: Caller,
@@ -96,10 +96,9 @@ pub async fn get_rules(
 
 /// Replace the site's rule set (admin). A file with an invalid regex or an unknown action is
 /// refused with its line and reason, and the previous rule set stays in force.
-#[utoipa::path(put, path = "/v1/site/rules", tag = "site", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/site/rules", tag = "site", security(("bearer" = ["admin"])),
     request_body = RuleSetUpdate,
     responses((status = 200, body = RuleSetResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "the rule file does not compile: line and reason", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[put("/v1/site/rules")]
 #[tracing::instrument(name = "replace_rules", skip_all, fields(key_id = caller.key_id))]
@@ -156,11 +155,9 @@ pub async fn put_rules(
 
 /// Replace the site's thresholds (admin): per category, `review` and `reject` between 0 and 1
 /// (a value above 1 turns that step off). `null` returns to the model's thresholds.
-#[utoipa::path(put, path = "/v1/site/thresholds", tag = "site", security(("bearer" = [])),
-    request_body = Object,
-    responses((status = 200, body = Object),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(put, path = "/v1/site/thresholds", tag = "site", security(("bearer" = ["admin"])),
+    request_body(content = Option<Thresholds>, description = "`null` returns to the model's thresholds"),
+    responses((status = 200, description = "the thresholds in force", body = Thresholds)))]
 #[put("/v1/site/thresholds")]
 pub async fn put_thresholds(
     caller: Caller,
@@ -199,6 +196,8 @@ pub async fn put_thresholds(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DryRun {
+    /// At most `max_body_chars` characters (10,000 by default).
+    #[schema(max_length = 10000)]
     pub body: String,
     #[serde(default)]
     pub lang: Option<String>,
@@ -206,11 +205,9 @@ pub struct DryRun {
 
 /// Score a text with the site's rules and thresholds without storing anything (moderators try
 /// rules and see why a comment would be held).
-#[utoipa::path(post, path = "/v1/score", tag = "site", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/score", tag = "site", security(("bearer" = ["moderator", "admin"])),
     request_body = DryRun,
-    responses((status = 200, description = "the verdict", body = Object),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the verdict", body = Object)))]
 #[post("/v1/score")]
 pub async fn dry_run(
     caller: Caller,

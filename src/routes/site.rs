@@ -35,6 +35,7 @@ pub struct SiteUpdate {
     pub moderation_mode: Option<ModerationMode>,
     /// Weighted reader reports past which a published comment is hidden (0.5 to 1000).
     #[serde(default)]
+    #[schema(minimum = 0.5, maximum = 1000)]
     pub report_hide_threshold: Option<f64>,
     /// Two-letter codes of EU or EEA states where the site's restrictions apply.
     #[serde(default)]
@@ -65,8 +66,7 @@ impl SiteResponse {
 
 /// The site of the calling key.
 #[utoipa::path(get, path = "/v1/site", tag = "site", security(("bearer" = [])),
-    responses((status = 200, body = SiteResponse),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SiteResponse)))]
 #[get("/v1/site")]
 pub async fn get_site(
     caller: Caller,
@@ -81,12 +81,9 @@ pub async fn get_site(
 
 /// Change the site's moderation mode, report-hide threshold or unscored-language policy
 /// (admin).
-#[utoipa::path(patch, path = "/v1/site", tag = "site", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/site", tag = "site", security(("bearer" = ["admin"])),
     request_body = SiteUpdate,
-    responses((status = 200, body = SiteResponse),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SiteResponse)))]
 #[patch("/v1/site")]
 #[tracing::instrument(name = "update_site", skip_all, fields(key_id = caller.key_id))]
 pub async fn update_site(

@@ -20,6 +20,7 @@ pub const MAX_PAGE: i64 = 200;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PageQuery {
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -52,13 +53,11 @@ pub fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
 /// The visible comments (published or approved) of a thread, oldest first; replies carry
 /// their `parent_id`.
 #[utoipa::path(get, path = "/v1/threads/{thread_id}/comments", tag = "threads",
-    params(("thread_id" = String, Path, description = "the site's id of the thread"), PageQuery),
+    params(("thread_id" = String, Path, min_length = 1, description = "the site's id of the thread"), PageQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, body = CommentPage),
         (status = 400, description = "malformed cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "limit out of range", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[get("/v1/threads/{thread_id}/comments")]
@@ -129,15 +128,11 @@ pub struct ThreadResponse {
 
 /// Close or reopen a thread, or give it its own moderation mode (moderator or admin).
 #[utoipa::path(patch, path = "/v1/threads/{thread_id}", tag = "threads",
-    params(("thread_id" = String, Path, description = "the site's id of the thread")),
+    params(("thread_id" = String, Path, min_length = 1, description = "the site's id of the thread")),
     request_body = ThreadUpdate,
-    security(("bearer" = [])),
+    security(("bearer" = ["moderator", "admin"])),
     responses(
         (status = 200, body = ThreadResponse),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[patch("/v1/threads/{thread_id}")]
 #[tracing::instrument(name = "update_thread", skip_all, fields(key_id = caller.key_id))]

@@ -25,20 +25,32 @@ const MAX_LOG_ROWS: i64 = 200;
 pub struct WebhookRequest {
     /// Where events are POSTed: an `https://` (or `http://`) URL, not on a loopback, private,
     /// link-local or multicast address unless its host is in `webhook_allow_hosts`.
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(?::[0-9]{1,4})?(?:/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub url: String,
     /// The event types wanted (at least one).
+    #[schema(min_items = 1)]
     pub events: Vec<EventType>,
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct WebhookUpdate {
     #[serde(default)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(?::[0-9]{1,4})?(?:/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub url: Option<String>,
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub events: Option<Vec<EventType>>,
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
     /// `false` pauses deliveries (they wait in the outbox), `true` resumes them.
     #[serde(default)]
@@ -102,8 +114,10 @@ pub struct DeliveryLog {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DeliveryQuery {
     /// `pending`, `delivered` or `failed`.
+    #[param(inline, value_type = Option<crate::openapi::values::DeliveryStatus>)]
     pub status: Option<String>,
-    /// At most 200 (default 50).
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -209,13 +223,10 @@ fn endpoint_error(e: outbox::EndpointError, id: i64) -> ApiError {
 }
 
 /// Add a webhook endpoint (admin). The answer holds the signing secret, shown this once.
-#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", security(("bearer" = ["admin"])),
     request_body = WebhookRequest,
     responses((status = 201, body = WebhookResponse),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "the site already has 10 endpoints", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "the site already has 10 endpoints", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/webhooks")]
 #[tracing::instrument(name = "create_webhook", skip_all, fields(key_id = caller.key_id))]
 pub async fn create(
@@ -251,10 +262,8 @@ pub async fn create(
 }
 
 /// The site's webhook endpoints (admin; secrets are never shown again).
-#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
-    responses((status = 200, body = WebhookList),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", security(("bearer" = ["admin"])),
+    responses((status = 200, body = WebhookList)))]
 #[get("/v1/webhooks")]
 pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
@@ -266,11 +275,9 @@ pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResp
 }
 
 /// One webhook endpoint (admin).
-#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 200, body = WebhookResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = ["admin"])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = WebhookResponse)))]
 #[get("/v1/webhooks/{id}")]
 pub async fn get_one(
     caller: Caller,
@@ -286,12 +293,9 @@ pub async fn get_one(
 }
 
 /// Change an endpoint's URL, events, description, or pause and resume it (admin).
-#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = WebhookUpdate,
-    responses((status = 200, body = WebhookResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = ["admin"])),
+    params(("id" = i64, Path, minimum = 1)), request_body = WebhookUpdate,
+    responses((status = 200, body = WebhookResponse)))]
 #[patch("/v1/webhooks/{id}")]
 #[tracing::instrument(name = "update_webhook", skip_all, fields(key_id = caller.key_id))]
 pub async fn update(
@@ -325,11 +329,9 @@ pub async fn update(
 
 /// Replace an endpoint's signing secret (admin); the new one is shown once and signs every
 /// request from now on.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/secret", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 200, body = WebhookResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/webhooks/{id}/secret", tag = "webhooks", security(("bearer" = ["admin"])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = WebhookResponse)))]
 #[post("/v1/webhooks/{id}/secret")]
 #[tracing::instrument(name = "rotate_webhook_secret", skip_all, fields(key_id = caller.key_id))]
 pub async fn rotate_secret(
@@ -353,11 +355,9 @@ pub async fn rotate_secret(
 }
 
 /// Remove an endpoint with its pending deliveries and log (admin).
-#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 204),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = ["admin"])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 204)))]
 #[delete("/v1/webhooks/{id}")]
 #[tracing::instrument(name = "delete_webhook", skip_all, fields(key_id = caller.key_id))]
 pub async fn remove(
@@ -380,12 +380,9 @@ pub async fn remove(
 
 /// The delivery log of an endpoint, newest first, with each delivery's latest attempts
 /// (admin).
-#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = i64, Path), DeliveryQuery),
-    responses((status = 200, body = DeliveryLog),
-        (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = ["admin"])),
+    params(("id" = i64, Path, minimum = 1), DeliveryQuery),
+    responses((status = 200, body = DeliveryLog)))]
 #[get("/v1/webhooks/{id}/deliveries")]
 pub async fn deliveries(
     caller: Caller,
@@ -429,11 +426,9 @@ pub async fn deliveries(
 /// Send a delivery again now, whatever its state, with a fresh 24-hour retry window (admin).
 /// Receivers see the same event id.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
-    security(("bearer" = [])),
-    params(("id" = i64, Path), ("delivery_id" = i64, Path)),
-    responses((status = 202, body = DeliveryResponse),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+    security(("bearer" = ["admin"])),
+    params(("id" = i64, Path, minimum = 1), ("delivery_id" = i64, Path, minimum = 1)),
+    responses((status = 202, body = DeliveryResponse)))]
 #[post("/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
 #[tracing::instrument(name = "redeliver_webhook", skip_all, fields(key_id = caller.key_id))]
 pub async fn redeliver(

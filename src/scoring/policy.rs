@@ -6,16 +6,18 @@ use super::rules::{Action, RuleHit};
 use super::Scores;
 
 /// Scores at or above `review` give `review`; at or above `reject` give `reject`.
-/// A value above 1.0 disables that step.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// A value above 1.0 disables that step. Through the API: 0 to 1.01, `review` ≤ `reject`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryThresholds {
+    #[schema(minimum = 0, maximum = 1.01)]
     pub review: f32,
+    #[schema(minimum = 0, maximum = 1.01)]
     pub reject: f32,
 }
 
 /// Per-site thresholds per category.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
     pub toxicity: CategoryThresholds,
