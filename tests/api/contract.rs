@@ -109,7 +109,7 @@ async fn a_known_path_asked_with_another_method_is_405_with_allow(backend: Backe
         (reqwest::Method::DELETE, "/v1/site", "GET, PATCH"),
         (reqwest::Method::PUT, "/v1/comments", "POST"),
         (reqwest::Method::DELETE, "/v1/comments", "POST"),
-        (reqwest::Method::PATCH, "/v1/comments/12", "GET"),
+        (reqwest::Method::PATCH, "/v1/comments/12", "GET, PUT"),
         (reqwest::Method::POST, "/v1/queues", "GET"),
         (
             reqwest::Method::GET,
