@@ -445,6 +445,15 @@ async fn what_an_author_did_before_weighs_on_the_next_comment(backend: Backend) 
     assert_eq!(next["status"], "pending");
 }
 
+/// `POST /v1/comments`, the answer's JSON.
+async fn intake(app: &TestApp, key: &str, comment: &Value) -> Value {
+    app.post_json("/v1/comments", key, comment)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A comment without `lang`: Vigie detects it.
 fn detected(id: &str, thread: &str, body: &str) -> Value {
     let mut c = comment(id, thread, body);
@@ -462,12 +471,7 @@ async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(ba
 
     // Detected: German incitement is not scored, so it is held, and the verdict says why.
     let german = "Man sollte diese Politiker alle aufhängen, das ist die einzige Lösung.";
-    let r: Value = app
-        .post_json("/v1/comments", &ingest, &detected("c-de", "a-1", german))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = intake(&app, &ingest, &detected("c-de", "a-1", german)).await;
     assert_eq!(r["status"], "pending", "{r}");
     assert_eq!(r["verdict"]["language"], "de", "{r}");
     assert_eq!(r["verdict"]["decision"], "review");
@@ -475,20 +479,8 @@ async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(ba
     assert!(reasons.contains("language de is not scored"), "{reasons}");
 
     // French and English are scored as before: a clean French comment is published.
-    let r: Value = app
-        .post_json(
-            "/v1/comments",
-            &ingest,
-            &comment(
-                "c-fr",
-                "a-1",
-                "Je ne suis pas d'accord avec cet article, mais il est bien écrit.",
-            ),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let fr = "Je ne suis pas d'accord avec cet article, mais il est bien écrit.";
+    let r = intake(&app, &ingest, &detected("c-fr", "a-1", fr)).await;
     assert_eq!(r["status"], "published", "{r}");
     assert_eq!(r["verdict"]["language"], "fr");
 
@@ -499,12 +491,7 @@ async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(ba
         "Un texte tout à fait ordinaire sur le cloud.",
     );
     given["lang"] = json!("es");
-    let r: Value = app
-        .post_json("/v1/comments", &ingest, &given)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = intake(&app, &ingest, &given).await;
     assert_eq!(r["verdict"]["language"], "es", "{r}");
     assert_eq!(r["status"], "pending", "{r}");
     let mut given = comment(
@@ -513,12 +500,7 @@ async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(ba
         "Ein ganz normaler Text über die Cloud.",
     );
     given["lang"] = json!("fr-CA");
-    let r: Value = app
-        .post_json("/v1/comments", &ingest, &given)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = intake(&app, &ingest, &given).await;
     assert_eq!(r["verdict"]["language"], "fr", "{r}");
 
     // `allow`: the rules alone decide; `reject`: rejected with the language as the reason.
@@ -531,12 +513,7 @@ async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(ba
         "allow"
     );
     let spanish = "No estoy de acuerdo con este artículo, es muy malo y sin fuentes.";
-    let r: Value = app
-        .post_json("/v1/comments", &ingest, &detected("c-es", "a-3", spanish))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = intake(&app, &ingest, &detected("c-es", "a-3", spanish)).await;
     assert_eq!(r["verdict"]["language"], "es", "{r}");
     assert_eq!(r["status"], "published", "{r}");
     let r = app
@@ -544,12 +521,7 @@ async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(ba
         .await;
     assert_eq!(r.status(), 200);
     let arabic = "لا أتفق مع هذا المقال على الإطلاق، إنه سيئ جدا";
-    let r: Value = app
-        .post_json("/v1/comments", &ingest, &detected("c-ar", "a-4", arabic))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = intake(&app, &ingest, &detected("c-ar", "a-4", arabic)).await;
     assert_eq!(r["verdict"]["language"], "ar", "{r}");
     assert_eq!(r["status"], "rejected", "{r}");
 
