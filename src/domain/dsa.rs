@@ -40,7 +40,7 @@ pub const EEA_NON_EU_STATES: [&str; 3] = ["IS", "LI", "NO"];
 pub fn parse_territorial_scope(codes: &[String]) -> Result<Vec<String>, String> {
     let mut out = Vec::with_capacity(codes.len());
     for code in codes {
-        let c = code.trim().to_ascii_uppercase();
+        let c = code.to_ascii_uppercase();
         if !EU_MEMBER_STATES.contains(&c.as_str()) && !EEA_NON_EU_STATES.contains(&c.as_str()) {
             return Err(format!(
                 "`{}` is not the two-letter code of an EU or EEA state",

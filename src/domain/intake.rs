@@ -202,10 +202,19 @@ impl CommentRequest {
 #[serde(deny_unknown_fields)]
 pub struct EditRequest {
     /// The new text (same rules as at intake).
-    #[schema(min_length = 1)]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[^\x00]*[^\s\x00\x85][^\x00]*$"
+    )]
     pub body: String,
     /// The new text's language, when the site knows it; else the previous one is kept.
     #[serde(default)]
+    #[schema(
+        min_length = 2,
+        max_length = 16,
+        pattern = r"^[A-Za-z]{2}[A-Za-z0-9]{0,6}(?:-[A-Za-z0-9]{1,8})*$"
+    )]
     pub lang: Option<String>,
     /// When the author edited it, on the site (RFC 3339). An edit older than the one stored is
     /// refused (409): edits sent out of order do not overwrite a newer text.

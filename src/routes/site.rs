@@ -29,6 +29,15 @@ pub struct SiteResponse {
     pub role: String,
 }
 
+/// An EU or EEA state's two-letter code (ISO 3166-1 alpha-2, either case).
+#[derive(ToSchema)]
+#[schema(
+    value_type = String,
+    pattern = r"^(?:[Aa][Tt]|[Bb][Ee]|[Bb][Gg]|[Cc][Yy]|[Cc][Zz]|[Dd][Ee]|[Dd][Kk]|[Ee][Ee]|[Ee][Ss]|[Ff][Ii]|[Ff][Rr]|[Gg][Rr]|[Hh][Rr]|[Hh][Uu]|[Ii][Ee]|[Ii][Tt]|[Ll][Tt]|[Ll][Uu]|[Ll][Vv]|[Mm][Tt]|[Nn][Ll]|[Pp][Ll]|[Pp][Tt]|[Rr][Oo]|[Ss][Ee]|[Ss][Ii]|[Ss][Kk]|[Ii][Ss]|[Ll][Ii]|[Nn][Oo])$"
+)]
+#[allow(dead_code)]
+struct TerritorialCode(String);
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SiteUpdate {
     #[serde(default)]
@@ -37,9 +46,15 @@ pub struct SiteUpdate {
     #[serde(default)]
     #[schema(minimum = 0.5, maximum = 1000)]
     pub report_hide_threshold: Option<f64>,
-    /// Two-letter codes of EU or EEA states where the site's restrictions apply.
+    /// Two-letter codes (ISO 3166-1, either case) of EU or EEA states where the site's
+    /// restrictions apply.
     #[serde(default)]
-    #[schema(min_items = 1, max_items = 30)]
+    #[schema(
+        min_items = 1,
+        max_items = 30,
+        inline,
+        value_type = Option<Vec<TerritorialCode>>
+    )]
     pub territorial_scope: Option<Vec<String>>,
     /// `review`, `allow` or `reject`: comments in a language the model does not score.
     #[serde(default)]
