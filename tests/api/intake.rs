@@ -186,7 +186,10 @@ async fn a_locked_sqlite_database_answers_503_and_stores_nothing() {
     let key = app.key("numerama", Role::Ingest).await;
     let path = app.state.settings.database_url.clone();
     let mut other = diesel::SqliteConnection::establish(&path).unwrap();
-    other.batch_execute("BEGIN IMMEDIATE").unwrap();
+    // The app's own background writes (purge, webhook leases) may hold the lock a moment.
+    other
+        .batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE")
+        .unwrap();
 
     let r = app
         .post_json("/v1/comments", &key, &comment("c-1", "a-1", "Bonjour"))
