@@ -233,6 +233,14 @@ impl Settings {
         }
     }
 
+    /// How long personal data is kept (at least a day each).
+    pub fn retention_policy(&self) -> crate::store::privacy::RetentionPolicy {
+        crate::store::privacy::RetentionPolicy {
+            retention: chrono::Duration::days(self.retention_days.max(1)),
+            ip_retention: chrono::Duration::days(self.ip_retention_days.max(1)),
+        }
+    }
+
     pub fn db_options(&self) -> DbOptions {
         DbOptions {
             url: self.database_url.clone(),

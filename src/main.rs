@@ -120,7 +120,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let pool = store::connect(&settings.db_options())?;
             store::migrate(&pool)?;
             let mut conn = pool.get().context("no database connection")?;
-            let policy = store::privacy::RetentionPolicy::from_settings(&settings);
+            let policy = settings.retention_policy();
             let counts = store::privacy::purge(&mut conn, &policy, store::now())?;
             println!(
                 "purged personal data older than {} days (IP data: {} days)",

@@ -4,6 +4,7 @@
 pub mod dsa;
 pub mod events;
 pub mod intake;
+pub mod policy;
 pub mod report_weight;
 pub mod wording;
 

@@ -38,6 +38,31 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<SiteRecord>, Sto
         .optional())?)
 }
 
+/// The site's own thresholds (JSON), `None` when it uses the model's.
+pub fn stored_thresholds(
+    conn: &mut DbConnection,
+    site_id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(sites::table
+        .find(site_id)
+        .select(sites::thresholds)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Sets the site's thresholds (JSON); `None` returns to the model's.
+pub fn set_thresholds(
+    conn: &mut DbConnection,
+    site_id: i64,
+    thresholds: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(sites::table.find(site_id))
+        .set(sites::thresholds.eq(thresholds))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Changes a site's policy settings; `None` leaves a setting as it is.
 pub fn update(
     conn: &mut DbConnection,
