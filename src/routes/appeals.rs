@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::reports::*;
+use super::reports::MAX_TEXT_CHARS;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
 use crate::domain::Role;

@@ -172,26 +172,13 @@ pub async fn not_found(
 }
 
 /// An optional free-text field: trimmed, empty is absent, NUL refused, at most `max`
-/// characters (422 naming `field` otherwise).
+/// characters (422 naming `field` otherwise); the rule of [`crate::domain::intake::optional_text`].
 pub(crate) fn optional_text(
     field: &str,
     value: Option<String>,
     max: usize,
 ) -> Result<Option<String>, ApiError> {
-    let Some(v) = value else { return Ok(None) };
-    if v.contains('\0') {
-        return Err(ValidationError::new(field, "must not contain NUL characters").into());
-    }
-    let v = v.trim().to_owned();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    if v.chars().count() > max {
-        return Err(
-            ValidationError::new(field, format!("must be at most {max} characters")).into(),
-        );
-    }
-    Ok(Some(v))
+    Ok(crate::domain::intake::optional_text(field, value, max)?)
 }
 
 /// The acting moderator (or admin) behind a moderator-only route; 403 for other keys.

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::domain::dsa::ReportSource;
-use crate::domain::intake::ValidationError;
+use crate::domain::intake::{ValidationError, MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS};
 use crate::domain::{ReasonCode, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -141,9 +141,9 @@ impl ReportRequest {
             name: None,
             email: None,
         });
-        let reporter_id = super::optional_text("reporter.id", reporter.id, 200)?;
-        let name = super::optional_text("reporter.name", reporter.name, 100)?;
-        let email = match super::optional_text("reporter.email", reporter.email, 254)? {
+        let reporter_id = super::optional_text("reporter.id", reporter.id, MAX_ID_CHARS)?;
+        let name = super::optional_text("reporter.name", reporter.name, MAX_NAME_CHARS)?;
+        let email = match super::optional_text("reporter.email", reporter.email, MAX_EMAIL_CHARS)? {
             Some(e) if e.contains('@') && !e.contains(char::is_whitespace) => {
                 Some(e.to_lowercase())
             }
@@ -160,28 +160,31 @@ impl ReportRequest {
         // `network_hash` groups readers of one network (/24, /48, or one site-made hash) so
         // they count once toward hiding; it is kept no longer than `ip_hash`, and not at all
         // with `ip_storage = "none"`.
-        let (ip_key, ip_hash, network_hash) =
-            match (self.ip, super::optional_text("ip_hash", self.ip_hash, 200)?) {
-                (Some(ip), _) => {
-                    let ip: std::net::IpAddr = ip.trim().parse().map_err(|_| {
-                        ValidationError::new("ip", "must be an IPv4 or IPv6 address")
-                    })?;
-                    let token = state.ip_token(ip);
-                    let network = token
-                        .as_ref()
-                        .map(|_| state.keyed_hash("ip-network", &crate::secrets::truncate_ip(ip)));
-                    (
-                        Some(state.keyed_hash("ip", &ip.to_string())),
-                        token,
-                        network,
-                    )
-                }
-                (None, Some(h)) => {
-                    let h = state.keyed_hash("ip-hash", &h);
-                    (Some(h.clone()), Some(h.clone()), Some(h))
-                }
-                (None, None) => (None, None, None),
-            };
+        let (ip_key, ip_hash, network_hash) = match (
+            self.ip,
+            super::optional_text("ip_hash", self.ip_hash, MAX_ID_CHARS)?,
+        ) {
+            (Some(ip), _) => {
+                let ip: std::net::IpAddr = ip
+                    .trim()
+                    .parse()
+                    .map_err(|_| ValidationError::new("ip", "must be an IPv4 or IPv6 address"))?;
+                let token = state.ip_token(ip);
+                let network = token
+                    .as_ref()
+                    .map(|_| state.keyed_hash("ip-network", &crate::secrets::truncate_ip(ip)));
+                (
+                    Some(state.keyed_hash("ip", &ip.to_string())),
+                    token,
+                    network,
+                )
+            }
+            (None, Some(h)) => {
+                let h = state.keyed_hash("ip-hash", &h);
+                (Some(h.clone()), Some(h.clone()), Some(h))
+            }
+            (None, None) => (None, None, None),
+        };
         let has_ip = ip_key.is_some();
         let identity_hash = match (&reporter_id, &email, &ip_key) {
             (Some(id), _, _) => state.keyed_hash("reporter", id),
