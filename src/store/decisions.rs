@@ -360,51 +360,9 @@ pub fn decide_in_tx(
         });
     }
     if escalated {
-        diesel::insert_into(comment_reasons::table)
-            .values((
-                comment_reasons::comment_id.eq(id),
-                comment_reasons::reason.eq("escalated"),
-            ))
-            .execute(conn)
-            .or_else(|e| {
-                if super::is_unique_violation(&e) {
-                    Ok(0)
-                } else {
-                    Err(e)
-                }
-            })?;
+        mark_escalated(conn, id)?;
     }
-    let decision_id = diesel::insert_into(decisions::table)
-        .values(NewDecision {
-            comment_id: id,
-            site_id,
-            actor: &actor.name,
-            actor_key_id: Some(actor.key_id),
-            source: DecisionSource::Human.as_str(),
-            from_status: Some(from.as_str()),
-            to_status: to.as_str(),
-            reason: input.reason.map(|r| r.as_str()),
-            note: input.internal_note.as_deref(),
-            created_at: t,
-            verdict: c.verdict.as_deref(),
-            action: Some(input.action.as_str()),
-            note_to_author: input.note_to_author.as_deref(),
-        })
-        .returning(decisions::id)
-        .get_result::<i64>(conn)?;
-    super::outbox::emit_status_change(
-        conn,
-        site_id,
-        id,
-        Some(from),
-        to,
-        super::outbox::decision_ref(
-            decision_id,
-            DecisionSource::Human,
-            Some(input.action.as_str()),
-            input.reason.map(|r| r.as_str()),
-        ),
-    )?;
+    let decision_id = log_decision(conn, &c, actor, input, (from, to), t)?;
     let had_reports = c.open_reports > 0;
     super::reports::resolve_reports(conn, site_id, id, to, decision_id, t)?;
     if to == CommentStatus::Rejected {
@@ -424,6 +382,67 @@ pub fn decide_in_tx(
         )?;
     }
     site_comment(conn, site_id, id)?.ok_or(DecideError::NotFound)
+}
+
+/// The decision log row of a moderator's decision and its webhook event; the row's id.
+fn log_decision(
+    conn: &mut DbConnection,
+    c: &CommentRecord,
+    actor: &Actor,
+    input: &DecisionInput,
+    (from, to): (CommentStatus, CommentStatus),
+    t: NaiveDateTime,
+) -> Result<i64, DecideError> {
+    let decision_id = diesel::insert_into(decisions::table)
+        .values(NewDecision {
+            comment_id: c.id,
+            site_id: c.site_id,
+            actor: &actor.name,
+            actor_key_id: Some(actor.key_id),
+            source: DecisionSource::Human.as_str(),
+            from_status: Some(from.as_str()),
+            to_status: to.as_str(),
+            reason: input.reason.map(|r| r.as_str()),
+            note: input.internal_note.as_deref(),
+            created_at: t,
+            verdict: c.verdict.as_deref(),
+            action: Some(input.action.as_str()),
+            note_to_author: input.note_to_author.as_deref(),
+        })
+        .returning(decisions::id)
+        .get_result::<i64>(conn)?;
+    super::outbox::emit_status_change(
+        conn,
+        c.site_id,
+        c.id,
+        Some(from),
+        to,
+        super::outbox::decision_ref(
+            decision_id,
+            DecisionSource::Human,
+            Some(input.action.as_str()),
+            input.reason.map(|r| r.as_str()),
+        ),
+    )?;
+    Ok(decision_id)
+}
+
+/// Files the comment in the `escalated` queue reason (once).
+fn mark_escalated(conn: &mut DbConnection, id: i64) -> Result<(), DecideError> {
+    diesel::insert_into(comment_reasons::table)
+        .values((
+            comment_reasons::comment_id.eq(id),
+            comment_reasons::reason.eq("escalated"),
+        ))
+        .execute(conn)
+        .or_else(|e| {
+            if super::is_unique_violation(&e) {
+                Ok(0)
+            } else {
+                Err(e)
+            }
+        })?;
+    Ok(())
 }
 
 /// The outcome of one item of a bulk decision.

@@ -67,23 +67,7 @@ fn edit_once(
     ctx: &EditContext,
     new: &crate::domain::intake::CommentEdit,
 ) -> Result<bool, EditError> {
-    use super::records::NewRevision;
-    use super::schema::{comment_reasons, comment_revisions};
-    macro_rules! query {
-        () => {
-            comments::table
-                .filter(comments::id.eq(ctx.comment_id))
-                .filter(comments::site_id.eq(ctx.site_id))
-                .select(CommentRecord::as_select())
-        };
-    }
-    // Locked on PostgreSQL: two edits (or an edit and a decision) of one comment one after the
-    // other. SQLite writes one transaction at a time.
-    let c: Option<CommentRecord> = match conn {
-        DbConnection::Sqlite(c) => query!().first(c).optional(),
-        DbConnection::Pg(c) => query!().for_no_key_update().first(c).optional(),
-    }?;
-    let c = c.ok_or(EditError::NotFound(ctx.comment_id))?;
+    let c = locked(conn, ctx)?;
     let from: CommentStatus = c
         .status
         .parse()
@@ -101,36 +85,10 @@ fn edit_once(
         }
     }
     let t = now();
-    diesel::insert_into(comment_revisions::table)
-        .values(NewRevision {
-            comment_id: c.id,
-            site_id: c.site_id,
-            revision: c.revision,
-            body: &c.body,
-            lang: c.lang.as_deref(),
-            verdict: c.verdict.as_deref(),
-            verdict_decision: c.verdict_decision.as_deref(),
-            status: &c.status,
-            edited_at: c.edited_at,
-            received_at: c.body_received_at.unwrap_or(c.created_at),
-            replaced_at: t,
-        })
-        .execute(conn)?;
-
-    // Would the new text be held? The verdict, and what holds every comment of this thread or
-    // author.
-    let thread_mode: Option<String> = threads::table
-        .find(c.thread_id)
-        .select(threads::moderation_mode)
-        .first(conn)?;
-    let (mode, _) = policy::effective_mode(thread_mode.as_deref(), ctx.site_mode);
-    let (author_status, until): (String, Option<chrono::NaiveDateTime>) = authors::table
-        .find(c.author_id)
-        .select((authors::status, authors::status_until))
-        .first(conn)?;
-    let verdict = &ctx.scored.verdict;
-    let held_by = policy::edit_held_by(verdict, mode, policy::standing(&author_status, until, t));
+    keep_revision(conn, &c, t)?;
+    let held_by = held_by(conn, ctx, &c, t)?;
     let to = policy::status_after_edit(from, held_by.is_some());
+    let verdict = &ctx.scored.verdict;
     let scores = verdict.scores;
     diesel::update(comments::table.find(c.id))
         .set((
@@ -149,59 +107,143 @@ fn edit_once(
             comments::updated_at.eq(t),
         ))
         .execute(conn)?;
-    // The reasons a comment is queued for are those of its current text (an escalation stays).
-    diesel::delete(
-        comment_reasons::table
-            .filter(comment_reasons::comment_id.eq(c.id))
-            .filter(comment_reasons::reason.ne("escalated")),
-    )
-    .execute(conn)?;
     let mut reasons = ctx.scored.reasons.clone();
     if to != from {
         reasons.push("edited".to_owned());
     }
-    for r in &reasons {
-        diesel::insert_into(comment_reasons::table)
-            .values((
-                comment_reasons::comment_id.eq(c.id),
-                comment_reasons::reason.eq(r),
-            ))
-            .execute(conn)?;
-    }
+    requeue(conn, c.id, &reasons)?;
     if to != from {
         let note = format!(
             "text edited (revision {} replaced); held again: {}",
             c.revision,
             held_by.as_deref().unwrap_or_default()
         );
-        let decision_id: i64 = diesel::insert_into(decisions::table)
-            .values(NewDecision {
-                comment_id: c.id,
-                site_id: c.site_id,
-                actor: "policy",
-                actor_key_id: None,
-                source: DecisionSource::Automated.as_str(),
-                from_status: Some(from.as_str()),
-                to_status: to.as_str(),
-                reason: None,
-                note: Some(&note),
-                created_at: t,
-                verdict: ctx.scored.json.as_deref(),
-                action: None,
-                note_to_author: None,
-            })
-            .returning(decisions::id)
-            .get_result(conn)?;
-        super::outbox::emit_status_change(
-            conn,
-            c.site_id,
-            c.id,
-            Some(from),
-            to,
-            super::outbox::decision_ref(decision_id, DecisionSource::Automated, None, None),
-        )?;
+        record_hold(conn, ctx, &c, (from, to), &note, t)?;
     }
     Ok(true)
+}
+
+/// The comment being edited, locked on PostgreSQL: two edits (or an edit and a decision) of one
+/// comment go one after the other. SQLite writes one transaction at a time.
+fn locked(conn: &mut DbConnection, ctx: &EditContext) -> Result<CommentRecord, EditError> {
+    macro_rules! query {
+        () => {
+            comments::table
+                .filter(comments::id.eq(ctx.comment_id))
+                .filter(comments::site_id.eq(ctx.site_id))
+                .select(CommentRecord::as_select())
+        };
+    }
+    let c: Option<CommentRecord> = match conn {
+        DbConnection::Sqlite(c) => query!().first(c).optional(),
+        DbConnection::Pg(c) => query!().for_no_key_update().first(c).optional(),
+    }?;
+    c.ok_or(EditError::NotFound(ctx.comment_id))
+}
+
+/// Keeps the text being replaced as a revision.
+fn keep_revision(
+    conn: &mut DbConnection,
+    c: &CommentRecord,
+    t: chrono::NaiveDateTime,
+) -> Result<(), EditError> {
+    use super::records::NewRevision;
+    use super::schema::comment_revisions;
+    diesel::insert_into(comment_revisions::table)
+        .values(NewRevision {
+            comment_id: c.id,
+            site_id: c.site_id,
+            revision: c.revision,
+            body: &c.body,
+            lang: c.lang.as_deref(),
+            verdict: c.verdict.as_deref(),
+            verdict_decision: c.verdict_decision.as_deref(),
+            status: &c.status,
+            edited_at: c.edited_at,
+            received_at: c.body_received_at.unwrap_or(c.created_at),
+            replaced_at: t,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Would the new text be held? The verdict, and what holds every comment of this thread or
+/// author ([`policy::edit_held_by`]).
+fn held_by(
+    conn: &mut DbConnection,
+    ctx: &EditContext,
+    c: &CommentRecord,
+    t: chrono::NaiveDateTime,
+) -> Result<Option<String>, EditError> {
+    let thread_mode: Option<String> = threads::table
+        .find(c.thread_id)
+        .select(threads::moderation_mode)
+        .first(conn)?;
+    let (mode, _) = policy::effective_mode(thread_mode.as_deref(), ctx.site_mode);
+    let (author_status, until): (String, Option<chrono::NaiveDateTime>) = authors::table
+        .find(c.author_id)
+        .select((authors::status, authors::status_until))
+        .first(conn)?;
+    let standing = policy::standing(&author_status, until, t);
+    Ok(policy::edit_held_by(&ctx.scored.verdict, mode, standing))
+}
+
+/// The reasons a comment is queued for are those of its current text (an escalation stays).
+fn requeue(conn: &mut DbConnection, id: i64, reasons: &[String]) -> Result<(), EditError> {
+    use super::schema::comment_reasons;
+    diesel::delete(
+        comment_reasons::table
+            .filter(comment_reasons::comment_id.eq(id))
+            .filter(comment_reasons::reason.ne("escalated")),
+    )
+    .execute(conn)?;
+    for r in reasons {
+        diesel::insert_into(comment_reasons::table)
+            .values((
+                comment_reasons::comment_id.eq(id),
+                comment_reasons::reason.eq(r),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The automated decision (and its webhook event) that holds an edited comment again.
+fn record_hold(
+    conn: &mut DbConnection,
+    ctx: &EditContext,
+    c: &CommentRecord,
+    (from, to): (CommentStatus, CommentStatus),
+    note: &str,
+    t: chrono::NaiveDateTime,
+) -> Result<(), EditError> {
+    let decision_id: i64 = diesel::insert_into(decisions::table)
+        .values(NewDecision {
+            comment_id: c.id,
+            site_id: c.site_id,
+            actor: "policy",
+            actor_key_id: None,
+            source: DecisionSource::Automated.as_str(),
+            from_status: Some(from.as_str()),
+            to_status: to.as_str(),
+            reason: None,
+            note: Some(note),
+            created_at: t,
+            verdict: ctx.scored.json.as_deref(),
+            action: None,
+            note_to_author: None,
+        })
+        .returning(decisions::id)
+        .get_result(conn)?;
+    super::outbox::emit_status_change(
+        conn,
+        c.site_id,
+        c.id,
+        Some(from),
+        to,
+        super::outbox::decision_ref(decision_id, DecisionSource::Automated, None, None),
+    )?;
+    Ok(())
 }
 
 /// The texts a comment had before its edits, newest first.

@@ -130,41 +130,9 @@ fn submit_once(
     if c.status == CommentStatus::Deleted.as_str() {
         return Err(ReportError::NotFound);
     }
-    // Everything counted below (the reporter's, the IP's and the site's reports, the author's
-    // burst) is counted and written by one transaction at a time per key.
-    let mut keys = vec![
-        format!("report/reporter/{site_id}/{}", input.identity_hash),
-        format!("report/author/{}", c.author_id),
-    ];
-    if let Some(ip) = &input.ip_hash {
-        keys.push(format!("report/ip/{site_id}/{ip}"));
-    }
-    if !input.has_ip {
-        keys.push(format!("report/site-bucket/{site_id}"));
-    }
-    super::lock_keys(conn, &keys)?;
+    lock_counted(conn, site_id, c.author_id, input)?;
     let t = now();
-    let reporter = match reporters::table
-        .filter(reporters::site_id.eq(site_id))
-        .filter(reporters::identity_hash.eq(&input.identity_hash))
-        .select((reporters::id, reporters::upheld, reporters::dismissed))
-        .first::<(i64, i32, i32)>(conn)
-        .optional()?
-    {
-        Some(r) => r,
-        None => {
-            let id = diesel::insert_into(reporters::table)
-                .values((
-                    reporters::site_id.eq(site_id),
-                    reporters::identity_hash.eq(&input.identity_hash),
-                    reporters::created_at.eq(t),
-                ))
-                .returning(reporters::id)
-                .get_result::<i64>(conn)?;
-            (id, 0, 0)
-        }
-    };
-    let (reporter_id, upheld, dismissed) = reporter;
+    let (reporter_id, upheld, dismissed) = reporter(conn, site_id, &input.identity_hash, t)?;
     let record = ReporterRecord { upheld, dismissed };
     if let Some(existing) = reports::table
         .filter(reports::comment_id.eq(comment_id))
@@ -175,36 +143,8 @@ fn submit_once(
     {
         return Ok(ReportOutcome::Existing(existing));
     }
-    let window_start = t - chrono::Duration::seconds(limits.window_secs);
-    let by_reporter: i64 = reports::table
-        .filter(reports::reporter_id.eq(reporter_id))
-        .filter(reports::created_at.ge(window_start))
-        .count()
-        .get_result(conn)?;
-    let by_ip: i64 = match &input.ip_hash {
-        Some(ip) => reports::table
-            .filter(reports::site_id.eq(site_id))
-            .filter(reports::ip_hash.eq(ip))
-            .filter(reports::created_at.ge(window_start))
-            .count()
-            .get_result(conn)?,
-        None => 0,
-    };
     let site_bucket = report_weight::counts_in_site_bucket(input.has_ip, record);
-    let in_site_bucket: i64 = if site_bucket {
-        reports::table
-            .filter(reports::site_id.eq(site_id))
-            .filter(reports::site_bucket.eq(true))
-            .filter(reports::created_at.ge(window_start))
-            .count()
-            .get_result(conn)?
-    } else {
-        0
-    };
-    if by_reporter >= limits.per_reporter
-        || by_ip >= limits.per_ip
-        || in_site_bucket >= limits.per_site_without_ip
-    {
+    if over_limits(conn, site_id, reporter_id, input, limits, site_bucket, t)? {
         return Err(ReportError::RateLimited {
             retry_after: limits.window_secs,
         });
@@ -280,6 +220,97 @@ fn submit_once(
         hidden: applied.hidden,
         escalated: applied.escalated,
     })
+}
+
+/// Everything a report counts (the reporter's, the IP's and the site's reports, the author's
+/// burst) is counted and written by one transaction at a time per key.
+fn lock_counted(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author_id: i64,
+    input: &ReportInput,
+) -> Result<(), ReportError> {
+    let mut keys = vec![
+        format!("report/reporter/{site_id}/{}", input.identity_hash),
+        format!("report/author/{author_id}"),
+    ];
+    if let Some(ip) = &input.ip_hash {
+        keys.push(format!("report/ip/{site_id}/{ip}"));
+    }
+    if !input.has_ip {
+        keys.push(format!("report/site-bucket/{site_id}"));
+    }
+    super::lock_keys(conn, &keys)?;
+    Ok(())
+}
+
+/// The reporter of this identity on the site, created on first sight: id, upheld and dismissed
+/// reports so far.
+fn reporter(
+    conn: &mut DbConnection,
+    site_id: i64,
+    identity_hash: &str,
+    t: NaiveDateTime,
+) -> Result<(i64, i32, i32), ReportError> {
+    let found = reporters::table
+        .filter(reporters::site_id.eq(site_id))
+        .filter(reporters::identity_hash.eq(identity_hash))
+        .select((reporters::id, reporters::upheld, reporters::dismissed))
+        .first::<(i64, i32, i32)>(conn)
+        .optional()?;
+    if let Some(r) = found {
+        return Ok(r);
+    }
+    let id = diesel::insert_into(reporters::table)
+        .values((
+            reporters::site_id.eq(site_id),
+            reporters::identity_hash.eq(identity_hash),
+            reporters::created_at.eq(t),
+        ))
+        .returning(reporters::id)
+        .get_result::<i64>(conn)?;
+    Ok((id, 0, 0))
+}
+
+/// Whether one more report passes a limit of the window: the reporter's, the IP's, or the
+/// site's bucket of reports with neither IP nor an established reporter.
+fn over_limits(
+    conn: &mut DbConnection,
+    site_id: i64,
+    reporter_id: i64,
+    input: &ReportInput,
+    limits: &ReportLimits,
+    site_bucket: bool,
+    t: NaiveDateTime,
+) -> Result<bool, ReportError> {
+    let window_start = t - chrono::Duration::seconds(limits.window_secs);
+    let by_reporter: i64 = reports::table
+        .filter(reports::reporter_id.eq(reporter_id))
+        .filter(reports::created_at.ge(window_start))
+        .count()
+        .get_result(conn)?;
+    let by_ip: i64 = match &input.ip_hash {
+        Some(ip) => reports::table
+            .filter(reports::site_id.eq(site_id))
+            .filter(reports::ip_hash.eq(ip))
+            .filter(reports::created_at.ge(window_start))
+            .count()
+            .get_result(conn)?,
+        None => 0,
+    };
+    let in_site_bucket: i64 = if site_bucket {
+        reports::table
+            .filter(reports::site_id.eq(site_id))
+            .filter(reports::site_bucket.eq(true))
+            .filter(reports::created_at.ge(window_start))
+            .count()
+            .get_result(conn)?
+    } else {
+        0
+    };
+    Ok(by_reporter >= limits.per_reporter
+        || by_ip >= limits.per_ip
+        || in_site_bucket >= limits.per_site_without_ip)
 }
 
 /// What [`reassess`] did to a comment.
