@@ -9,7 +9,6 @@
 
 use crate::domain::intake::{CommentEdit, CommentSubmission};
 use crate::domain::policy::Scored;
-use crate::domain::ModerationMode;
 use crate::judge::Judge;
 use crate::state::AppState;
 use crate::store::comments::{self as store_comments, Intake, IntakeContext, IntakeError};
@@ -58,7 +57,7 @@ pub async fn score_for_intake(
         let (scored, rules) = score(conn, &judge, &site, &text, repeat_window)?;
         let ctx = IntakeContext {
             site_id,
-            site_mode: site_mode(&site),
+            site_mode: site.moderation_mode,
             email_hash,
             ip_hash,
             body_hash: Some(body_hash),
@@ -111,7 +110,7 @@ pub async fn edit(
         let ctx = EditContext {
             site_id,
             comment_id: id,
-            site_mode: site_mode(&site),
+            site_mode: site.moderation_mode,
             body_hash,
             scored,
         };
@@ -158,7 +157,7 @@ fn score(
         history,
         &rules,
         &thresholds,
-        judge.unscored_from(&site.unscored_language)?,
+        site.unscored_language,
     );
     Ok((Scored::new(verdict, &thresholds), rules))
 }
@@ -166,11 +165,6 @@ fn score(
 fn site(conn: &mut DbConnection, site_id: i64) -> Result<SiteRecord, StoreError> {
     store::sites::by_id(conn, site_id)?
         .ok_or_else(|| StoreError::Other(anyhow::anyhow!("key without site")))
-}
-
-/// The site's moderation mode; a stored value Vigie does not know holds comments (`pre`).
-fn site_mode(site: &SiteRecord) -> ModerationMode {
-    site.moderation_mode.parse().unwrap_or(ModerationMode::Pre)
 }
 
 fn repeat_window(state: &AppState) -> chrono::Duration {

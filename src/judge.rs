@@ -162,13 +162,6 @@ impl Judge {
             .unwrap_or_else(|| self.scorer.recommended_thresholds())
     }
 
-    /// The site's policy for languages the model does not score, as stored.
-    pub fn unscored_from(&self, stored: &str) -> Result<UnscoredLanguage, StoreError> {
-        stored
-            .parse()
-            .map_err(|e| StoreError::Other(anyhow::Error::new(e)))
-    }
-
     /// The site's thresholds, or the model's recommended ones.
     pub fn thresholds_for(
         &self,

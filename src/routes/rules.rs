@@ -202,7 +202,7 @@ pub async fn dry_run(
         let record = store::sites::by_id(conn, site)?
             .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
         let thresholds = judge.thresholds_from(record.thresholds.as_deref());
-        let unscored = judge.unscored_from(&record.unscored_language)?;
+        let unscored = record.unscored_language;
         Ok(judge.verdict(
             &request.body,
             request.lang.as_deref(),

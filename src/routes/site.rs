@@ -64,15 +64,12 @@ pub struct SiteUpdate {
 impl SiteResponse {
     fn of(site: store::records::SiteRecord, role: Role) -> Result<SiteResponse, ApiError> {
         Ok(SiteResponse {
-            unscored_language: site
-                .unscored_language
-                .parse()
-                .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?,
+            unscored_language: site.unscored_language,
             territorial_scope: crate::domain::dsa::territorial_scope_of(
                 site.territorial_scope.as_deref(),
             ),
             slug: site.slug,
-            moderation_mode: site.moderation_mode,
+            moderation_mode: site.moderation_mode.to_string(),
             report_hide_threshold: site.report_hide_threshold,
             role: role.to_string(),
         })

@@ -534,4 +534,24 @@ mod tests {
             .collect();
         assert!(offenders.is_empty(), "SQL outside src/store: {offenders:?}");
     }
+
+    #[test]
+    fn text_enums_load_their_text_and_refuse_any_other() {
+        use crate::domain::ModerationMode;
+        use diesel::sql_types::Text;
+        use diesel::{Connection, RunQueryDsl};
+        let mut conn = diesel::sqlite::SqliteConnection::establish(":memory:").unwrap();
+        let load = |conn: &mut diesel::sqlite::SqliteConnection, text: &str| {
+            diesel::select(diesel::dsl::sql::<Text>(&format!("'{text}'")))
+                .get_result::<ModerationMode>(conn)
+        };
+        assert_eq!(load(&mut conn, "post").unwrap(), ModerationMode::Post);
+        assert!(load(&mut conn, "Post").is_err());
+        // `SELECT ?` with the enum bound as TEXT.
+        let stored: String =
+            diesel::select(diesel::dsl::sql::<Text>("").bind::<Text, _>(ModerationMode::Pre))
+                .get_result(&mut conn)
+                .unwrap();
+        assert_eq!(stored, "pre");
+    }
 }

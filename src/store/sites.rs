@@ -21,7 +21,7 @@ pub fn find_or_create(conn: &mut DbConnection, slug: &str) -> Result<SiteRecord,
         let site = diesel::insert_into(sites::table)
             .values(NewSite {
                 slug,
-                moderation_mode: ModerationMode::Pre.as_str(),
+                moderation_mode: ModerationMode::Pre,
                 created_at: now(),
             })
             .returning(sites::all_columns)
