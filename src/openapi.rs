@@ -58,6 +58,14 @@ use crate::routes;
         routes::coral::get_settings,
         routes::coral::put_settings,
         routes::coral::delete_settings,
+        routes::accounts::sign_in,
+        routes::accounts::sign_out,
+        routes::accounts::sign_out_everywhere,
+        routes::accounts::accept_invitation,
+        routes::accounts::list,
+        routes::accounts::create,
+        routes::accounts::update,
+        routes::accounts::reset,
     ),
     components(schemas(crate::error::Problem, crate::domain::Queue, crate::domain::DecisionSource)),
     modifiers(&BearerKeys, &Problems),
@@ -71,6 +79,7 @@ use crate::routes;
         (name = "webhooks", description = "Signed event deliveries to the site, from an outbox"),
         (name = "integrations", description = "Coral Talk's external moderation phase"),
         (name = "privacy", description = "GDPR: erasure and export of an author's data"),
+        (name = "accounts", description = "Named moderator accounts: invitations, sign-in, sessions"),
     )
 )]
 pub struct ApiDoc;
@@ -275,6 +284,14 @@ pub mod values {
                     .pattern(Some(r"^[^\s\x85][\s\S]*[^\s\x85]$")),
             )
             .build()
+    }
+
+    /// The roles of people's accounts (`ingest` is for machines' keys only).
+    #[derive(ToSchema)]
+    #[schema(rename_all = "lowercase")]
+    pub enum AccountRole {
+        Moderator,
+        Admin,
     }
 
     /// The format of the transparency figures.

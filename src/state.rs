@@ -52,61 +52,20 @@ impl AppState {
     /// Keyed hash (HMAC-SHA256, hex) of personal data such as an email or an IP address. The
     /// `purpose` keeps hashes of different kinds of data apart.
     pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hash_key)
-            .expect("HMAC accepts keys of any length");
-        mac.update(purpose.as_bytes());
-        mac.update(b"\0");
-        mac.update(value.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        keyed_hash_with(&self.hash_key, purpose, value)
     }
 
     /// A secret Vigie must read back later (a webhook signing secret, Coral's signing
     /// secret), sealed with XChaCha20-Poly1305 under a key derived from the instance key;
     /// `purpose` is bound as associated data, so a sealed value cannot be moved to another use.
     pub fn seal(&self, purpose: &str, plaintext: &[u8]) -> String {
-        use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
-        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&self.sealing_key().into());
-        let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let sealed = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext,
-                    aad: purpose.as_bytes(),
-                },
-            )
-            .expect("XChaCha20-Poly1305 encrypts any message that fits in memory");
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        format!("v1.{}", URL_SAFE_NO_PAD.encode(out))
+        seal_with(&self.hash_key, purpose, plaintext)
     }
 
     /// Opens what [`AppState::seal`] sealed; `None` when it was sealed under another instance key
     /// or purpose, or altered.
     pub fn open(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
-        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-        let raw = URL_SAFE_NO_PAD.decode(sealed.strip_prefix("v1.")?).ok()?;
-        if raw.len() < 24 {
-            return None;
-        }
-        let (nonce, ciphertext) = raw.split_at(24);
-        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&self.sealing_key().into());
-        cipher
-            .decrypt(
-                chacha20poly1305::XNonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: purpose.as_bytes(),
-                },
-            )
-            .ok()
-    }
-
-    fn sealing_key(&self) -> [u8; 32] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hash_key)
-            .expect("HMAC accepts keys of any length");
-        mac.update(b"vigie/seal/v1");
-        mac.finalize().into_bytes().into()
+        open_with(&self.hash_key, purpose, sealed)
     }
 
     /// What is kept of a reader's IP address, per `ip_storage`: a keyed hash (default), the
@@ -118,6 +77,62 @@ impl AppState {
             crate::config::IpStorage::None => None,
         }
     }
+}
+
+/// [`AppState::keyed_hash`] with the instance key given (for the CLI, which has no state).
+pub fn keyed_hash_with(hash_key: &[u8], purpose: &str, value: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(hash_key).expect("HMAC accepts keys of any length");
+    mac.update(purpose.as_bytes());
+    mac.update(b"\0");
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// [`AppState::seal`] with the instance key given (for the CLI, which has no state).
+pub fn seal_with(hash_key: &[u8], purpose: &str, plaintext: &[u8]) -> String {
+    use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+    let cipher = chacha20poly1305::XChaCha20Poly1305::new(&sealing_key(hash_key).into());
+    let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let sealed = cipher
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad: purpose.as_bytes(),
+            },
+        )
+        .expect("XChaCha20-Poly1305 encrypts any message that fits in memory");
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    format!("v1.{}", URL_SAFE_NO_PAD.encode(out))
+}
+
+/// [`AppState::open`] with the instance key given.
+pub fn open_with(hash_key: &[u8], purpose: &str, sealed: &str) -> Option<Vec<u8>> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    let raw = URL_SAFE_NO_PAD.decode(sealed.strip_prefix("v1.")?).ok()?;
+    if raw.len() < 24 {
+        return None;
+    }
+    let (nonce, ciphertext) = raw.split_at(24);
+    let cipher = chacha20poly1305::XChaCha20Poly1305::new(&sealing_key(hash_key).into());
+    cipher
+        .decrypt(
+            chacha20poly1305::XNonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: purpose.as_bytes(),
+            },
+        )
+        .ok()
+}
+
+fn sealing_key(hash_key: &[u8]) -> [u8; 32] {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(hash_key).expect("HMAC accepts keys of any length");
+    mac.update(b"vigie/seal/v1");
+    mac.finalize().into_bytes().into()
 }
 
 /// The network part of an address: `/24` of IPv4, `/48` of IPv6.

@@ -14,6 +14,18 @@
     fr: {
       'signin.label': 'Clé API (modération ou administration)', 'signin.submit': 'Se connecter',
       'signin.bad': 'Clé refusée.', 'signin.ingest': "Une clé d'ingestion ne peut pas ouvrir la console.",
+      'signin.email': 'Adresse e-mail', 'signin.password': 'Mot de passe', 'signin.keySubmit': 'Se connecter avec une clé',
+      'signin.wrong': 'E-mail ou mot de passe incorrect.',
+      'signin.limited': 'Trop de tentatives : réessayez dans {s} s.',
+      'inv.title': 'Choisir votre mot de passe', 'inv.hint': 'Au moins 12 caractères ; les mots de passe courants sont refusés.',
+      'inv.password': 'Nouveau mot de passe', 'inv.confirm': 'Confirmer le mot de passe', 'inv.submit': 'Enregistrer',
+      'inv.mismatch': 'Les deux mots de passe diffèrent.', 'inv.gone': "Ce lien d'invitation a déjà servi ou a expiré : demandez-en un nouveau.",
+      'inv.unknown': "Ce lien d'invitation est inconnu.", 'inv.done': 'Mot de passe enregistré : connectez-vous.',
+      'nav.team': 'Équipe', 'team.title': 'Équipe', 'team.email': 'E-mail', 'team.name': 'Nom', 'team.role': 'Rôle',
+      'team.state': 'État', 'team.last': 'Dernière connexion', 'team.invite': 'Inviter',
+      'team.link': "Lien d'invitation, affiché une seule fois, valable 72 h :", 'team.disable': 'Désactiver',
+      'team.enable': 'Réactiver', 'team.reset': 'Nouveau lien', 'role.moderator': 'modération', 'role.admin': 'administration',
+      'state.invited': 'invité', 'state.active': 'actif', 'state.disabled': 'désactivé', 'msg.account': 'Compte modifié.',
       'nav.pending': 'À modérer', 'nav.reported': 'Signalés', 'nav.appeals': 'Recours',
       'nav.dashboard': 'Tableau de bord', 'nav.signout': 'Se déconnecter',
       'f.thread': 'Article', 'f.reason': 'Motif/règle', 'f.lang': 'Langue', 'f.min': 'Score min',
@@ -58,6 +70,18 @@
     en: {
       'signin.label': 'API key (moderator or admin)', 'signin.submit': 'Sign in',
       'signin.bad': 'Key refused.', 'signin.ingest': 'An ingest key cannot open the console.',
+      'signin.email': 'E-mail address', 'signin.password': 'Password', 'signin.keySubmit': 'Sign in with a key',
+      'signin.wrong': 'Wrong e-mail or password.',
+      'signin.limited': 'Too many attempts: try again in {s} s.',
+      'inv.title': 'Choose your password', 'inv.hint': 'At least 12 characters; common passwords are refused.',
+      'inv.password': 'New password', 'inv.confirm': 'Confirm the password', 'inv.submit': 'Save',
+      'inv.mismatch': 'The two passwords differ.', 'inv.gone': 'This invitation link was already used or has expired: ask for a new one.',
+      'inv.unknown': 'This invitation link is unknown.', 'inv.done': 'Password saved: sign in.',
+      'nav.team': 'Team', 'team.title': 'Team', 'team.email': 'E-mail', 'team.name': 'Name', 'team.role': 'Role',
+      'team.state': 'State', 'team.last': 'Last sign-in', 'team.invite': 'Invite',
+      'team.link': 'Invitation link, shown once, valid 72 h:', 'team.disable': 'Disable',
+      'team.enable': 'Enable', 'team.reset': 'New link', 'role.moderator': 'moderator', 'role.admin': 'admin',
+      'state.invited': 'invited', 'state.active': 'active', 'state.disabled': 'disabled', 'msg.account': 'Account changed.',
       'nav.pending': 'To review', 'nav.reported': 'Reported', 'nav.appeals': 'Appeals',
       'nav.dashboard': 'Dashboard', 'nav.signout': 'Sign out',
       'f.thread': 'Article', 'f.reason': 'Reason/rule', 'f.lang': 'Language', 'f.min': 'Min score',
@@ -104,7 +128,7 @@
   const S = {
     session: null, lang: 'fr', view: null, queue: 'pending', items: [], cursor: -1,
     nextCursor: null, loading: false, selected: new Set(), claimed: null, renewTimer: null,
-    picker: null, pendingKeyAt: null,
+    picker: null, pendingKeyAt: null, invitation: null,
   };
   // Measurements read by the browser tests.
   window.__vigie = { lastDecisionMs: null, firstRenderMs: null };
@@ -134,9 +158,10 @@
   }
 
   class HttpError extends Error {
-    constructor(status, problem) {
+    constructor(status, problem, retryAfter) {
       super((problem && (problem.detail || problem.title)) || ('HTTP ' + status));
       this.status = status;
+      this.retryAfter = retryAfter;
     }
   }
 
@@ -155,7 +180,7 @@
     if (text) { try { data = JSON.parse(text); } catch (_) { data = null; } }
     if (!res.ok) {
       if (res.status === 401 && !(opts && opts.noRedirect)) showSignin(t('msg.expired'));
-      throw new HttpError(res.status, data);
+      throw new HttpError(res.status, data, res.headers.get('Retry-After'));
     }
     return data;
   }
@@ -182,7 +207,53 @@
     $('app').hidden = true;
     $('signin').hidden = false;
     $('signin-error').textContent = msg || '';
-    $('signin-key').focus();
+    $('signin-info').textContent = '';
+    $('signin-email').focus();
+  }
+  async function signInAccount(ev) {
+    ev.preventDefault();
+    const email = $('signin-email').value.trim();
+    const password = $('signin-password').value;
+    try {
+      const s = await api('POST', '/v1/session', { email, password, language: S.lang }, { noRedirect: true });
+      $('signin-password').value = '';
+      $('signin-account-error').textContent = '';
+      start(s);
+    } catch (e) {
+      $('signin-account-error').textContent = e.status === 429 ? t('signin.limited', { s: e.retryAfter || '?' })
+        : e.status === 401 ? t('signin.wrong') : e.message;
+    }
+  }
+
+  // ---- invitation: the link's token is in the fragment, never sent to a server log ------------
+  function invitationToken() {
+    const m = /^#invitation=([A-Za-z0-9_-]{1,256})$/.exec(location.hash);
+    return m ? m[1] : null;
+  }
+  function showInvitation(token) {
+    S.invitation = token;
+    $('signin').hidden = true;
+    $('app').hidden = true;
+    $('invitation').hidden = false;
+    $('invitation-password').focus();
+  }
+  async function setPassword(ev) {
+    ev.preventDefault();
+    const password = $('invitation-password').value;
+    if (password !== $('invitation-confirm').value) { $('invitation-error').textContent = t('inv.mismatch'); return; }
+    try {
+      const a = await api('POST', '/v1/invitations/' + S.invitation, { password }, { noRedirect: true });
+      S.invitation = null;
+      $('invitation-form').reset();
+      history.replaceState(null, '', location.pathname);
+      $('invitation').hidden = true;
+      showSignin('');
+      $('signin-info').textContent = t('inv.done');
+      $('signin-email').value = a.email;
+      $('signin-password').focus();
+    } catch (e) {
+      $('invitation-error').textContent = e.status === 410 ? t('inv.gone') : e.status === 404 ? t('inv.unknown') : e.message;
+    }
   }
   async function signIn(ev) {
     ev.preventDefault();
@@ -207,6 +278,7 @@
     $('signin').hidden = true;
     $('app').hidden = false;
     $('whoami').textContent = session.name + ' · ' + session.site + ' · ' + session.role;
+    $('nav-team').hidden = session.role !== 'admin';
     applyI18n();
     refreshCounts();
     if (!location.hash || location.hash === '#') location.hash = '#/queue/pending';
@@ -227,7 +299,8 @@
     if (!S.session) return;
     const h = location.hash.replace(/^#\/?/, '').split('/');
     let view = h[0] || 'queue';
-    for (const v of ['queue', 'appeals', 'dashboard']) $('view-' + v).hidden = v !== view;
+    if (view === 'team' && S.session.role !== 'admin') view = 'queue';
+    for (const v of ['queue', 'appeals', 'dashboard', 'team']) $('view-' + v).hidden = v !== view;
     const nav = view === 'queue' ? (h[1] === 'reported' ? 'reported' : 'pending') : view;
     for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === nav);
     if (view !== 'queue') releaseCurrent();
@@ -237,6 +310,7 @@
       else { renderList(); renderPanel(); }
     } else if (view === 'appeals') loadAppeals();
     else if (view === 'dashboard') loadDashboard();
+    else if (view === 'team') loadTeam();
     S.view = view;
   }
 
@@ -722,6 +796,66 @@
     }
   }
 
+  // ---- team (admins): invite, change role, disable, reset --------------------------------------
+  function showLink(url) {
+    $('invite-result').hidden = false;
+    $('invite-link').value = url;
+    $('invite-link').select();
+  }
+  async function updateAccount(id, change) {
+    try { await api('PATCH', '/v1/accounts/' + id, change); status(t('msg.account')); } catch (e) { fail(e); }
+    loadTeam();
+  }
+  async function resetAccount(id) {
+    try { showLink((await api('POST', '/v1/accounts/' + id + '/invitation')).invitation_url); } catch (e) { fail(e); }
+    loadTeam();
+  }
+  async function invite(ev) {
+    ev.preventDefault();
+    const f = new FormData($('invite-form'));
+    const body = { email: f.get('email'), role: f.get('role') };
+    if (f.get('name')) body.name = f.get('name');
+    try {
+      showLink((await api('POST', '/v1/accounts', body)).invitation_url);
+      $('invite-form').reset();
+    } catch (e) { fail(e); }
+    loadTeam();
+  }
+  async function loadTeam() {
+    const box = $('team-list');
+    let list;
+    try { list = await api('GET', '/v1/accounts'); } catch (e) { fail(e); return; }
+    clear(box);
+    for (const a of list.items) {
+      const tr = el('tr');
+      tr.dataset.account = String(a.id);
+      tr.dataset.state = a.state;
+      tr.append(el('td', 'name', a.name), el('td', null, a.email));
+      const role = el('select', 'role');
+      role.setAttribute('aria-label', t('team.role'));
+      for (const r of ['moderator', 'admin']) {
+        const o = el('option', null, t('role.' + r));
+        o.value = r;
+        o.selected = a.role === r;
+        role.appendChild(o);
+      }
+      role.addEventListener('change', () => updateAccount(a.id, { role: role.value }));
+      const roleCell = el('td');
+      roleCell.appendChild(role);
+      tr.append(roleCell, el('td', 'state', t('state.' + a.state)), el('td', null, fmtDate(a.last_sign_in_at)));
+      const actions = el('td');
+      const toggle = el('button', 'toggle', t(a.state === 'disabled' ? 'team.enable' : 'team.disable'));
+      toggle.type = 'button';
+      toggle.addEventListener('click', () => updateAccount(a.id, { disabled: a.state !== 'disabled' }));
+      const reset = el('button', 'reset', t('team.reset'));
+      reset.type = 'button';
+      reset.addEventListener('click', () => resetAccount(a.id));
+      actions.append(toggle, reset);
+      tr.appendChild(actions);
+      box.appendChild(tr);
+    }
+  }
+
   // ---- dashboard (inline SVG built here) ------------------------------------------------------
   const SVGNS = 'http://www.w3.org/2000/svg';
   function svg(tag, attrs, text) {
@@ -858,6 +992,9 @@
   // ---- start --------------------------------------------------------------------------------
   function wire() {
     $('signin-form').addEventListener('submit', signIn);
+    $('signin-account-form').addEventListener('submit', signInAccount);
+    $('invitation-form').addEventListener('submit', setPassword);
+    $('invite-form').addEventListener('submit', invite);
     $('btn-signout').addEventListener('click', signOut);
     $('btn-lang').addEventListener('click', toggleLang);
     $('btn-help').addEventListener('click', () => toggleHelp());
@@ -880,6 +1017,8 @@
   async function boot() {
     wire();
     applyI18n();
+    const token = invitationToken();
+    if (token) { showInvitation(token); return; }
     try {
       const s = await api('GET', '/console/session', undefined, { noRedirect: true });
       start(s);

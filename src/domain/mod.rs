@@ -1,6 +1,7 @@
 //! Pure types and rules: the words of moderation as Rust types, and the parsing of untrusted
 //! input into them. Nothing here does I/O.
 
+pub mod accounts;
 pub mod dsa;
 pub mod events;
 pub mod intake;

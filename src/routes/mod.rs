@@ -1,5 +1,6 @@
 //! Every route of the service, in one place.
 
+pub mod accounts;
 pub mod comments;
 pub mod console;
 pub mod coral;
@@ -80,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(coral::put_settings)
         .service(coral::delete_settings)
         .configure(console::configure)
+        .configure(accounts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .service(web::redirect("/docs", "/docs/"));
 }

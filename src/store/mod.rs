@@ -1,6 +1,7 @@
 //! Storage: one diesel connection type over SQLite and PostgreSQL, the pool, migrations, and the
 //! queries. Backend-specific SQL lives in this module tree and nowhere else.
 
+pub mod accounts;
 pub mod comments;
 pub mod console;
 pub mod keys;

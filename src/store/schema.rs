@@ -252,6 +252,39 @@ diesel::table! {
         language -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        key_id -> BigInt,
+        email_hash -> Text,
+        email_sealed -> Text,
+        password_hash -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        last_sign_in_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_invitations (token_hash) {
+        token_hash -> Text,
+        account_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        scope -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -318,6 +351,8 @@ diesel::joinable!(reports -> comments (comment_id));
 diesel::joinable!(reports -> reporters (reporter_id));
 diesel::joinable!(appeals -> comments (comment_id));
 diesel::joinable!(console_sessions -> api_keys (key_id));
+diesel::joinable!(accounts -> api_keys (key_id));
+diesel::joinable!(account_invitations -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -339,4 +374,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    accounts,
+    account_invitations,
+    sign_in_failures,
 );

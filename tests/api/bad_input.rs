@@ -324,6 +324,14 @@ fn valid_body(method: &str, path: &str, rules: &str) -> Option<Value> {
         ("post", "/v1/authors/{id}/status") => json!({"status": "premod", "reason": "spam",
             "note": "n", "until": "2999-01-01T00:00:00Z"}),
         ("post", "/v1/score") => json!({"body": "Bonjour", "lang": "fr"}),
+        ("post", "/v1/session") => {
+            json!({"email": "camille@example.fr", "password": "le phare de la vigie 1903"})
+        }
+        ("post", "/v1/invitations/{token}") => json!({"password": "le phare de la vigie 1903"}),
+        ("post", "/v1/accounts") => {
+            json!({"email": "camille@example.fr", "role": "moderator", "name": "Camille"})
+        }
+        ("patch", "/v1/accounts/{id}") => json!({"role": "admin"}),
         ("patch", "/v1/site") => json!({"moderation_mode": "post"}),
         ("put", "/v1/site/rules") => json!({"source": rules}),
         ("put", "/v1/site/thresholds") => Value::Null,
