@@ -180,7 +180,7 @@ pub fn list(
 }
 
 /// The account signing in with this e-mail hash, if any (disabled ones included: the caller
-/// answers them like a wrong password).
+/// answers them like a wrong password), unless its principal key was revoked by hand.
 pub fn for_sign_in(
     conn: &mut DbConnection,
     email_hash: &str,
@@ -188,6 +188,7 @@ pub fn for_sign_in(
     Ok(accounts::table
         .inner_join(api_keys::table)
         .filter(accounts::email_hash.eq(email_hash))
+        .filter(api_keys::revoked_at.is_null())
         .select(Account::as_select())
         .first(conn)
         .optional()?)

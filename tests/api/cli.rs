@@ -349,3 +349,119 @@ fn webhook_allow_hosts_is_read_as_a_list_from_the_environment() {
         "{out}"
     );
 }
+
+#[test]
+fn users_are_invited_from_the_command_line_and_sign_ins_are_logged_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = stdout_of(vigie(dir.path()).args([
+        "users",
+        "create",
+        "--site",
+        "numerama",
+        "--email",
+        "Camille@Example.fr",
+        "--role",
+        "moderator",
+        "--name",
+        "Camille Martin",
+    ]));
+    assert!(created.contains("Camille Martin"), "{created}");
+    let link = created
+        .split_whitespace()
+        .find(|w| w.contains("/console/#invitation="))
+        .unwrap_or_else(|| panic!("no invitation link in {created}"))
+        .to_owned();
+    let token = link.rsplit('=').next().unwrap().to_owned();
+    let refused = vigie(dir.path())
+        .args([
+            "users",
+            "create",
+            "--site",
+            "numerama",
+            "--email",
+            "camille@example.fr",
+            "--role",
+            "ingest",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "ingest is not a role for people");
+
+    let mut child = vigie(dir.path())
+        .arg("serve")
+        .env("VIGIE_LISTEN", "127.0.0.1:0")
+        .env("VIGIE_LOG_LEVEL", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = Vec::new();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        log.push(line.clone());
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["message"] == "vigie listening" {
+            break v["port"].as_u64().unwrap();
+        }
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let password = "le phare de la vigie 1903";
+    let wrong = "mauvais mot de passe secret";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let statuses = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for (path, body) in [
+            (
+                format!("/v1/invitations/{token}"),
+                serde_json::json!({"password": password}),
+            ),
+            (
+                "/v1/session".to_owned(),
+                serde_json::json!({"email": "camille@example.fr", "password": wrong}),
+            ),
+            (
+                "/v1/session".to_owned(),
+                serde_json::json!({"email": "camille@example.fr", "password": password}),
+            ),
+        ] {
+            let r = client
+                .post(format!("{base}{path}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+        }
+        statuses
+    });
+    assert_eq!(statuses, [200, 401, 201]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    log.extend(lines.map_while(Result::ok));
+    let all = log.join("\n");
+    assert!(all.contains("sign-in failed"), "{all}");
+    assert!(all.contains("signed in"), "{all}");
+    for secret in [password, wrong, "camille@example.fr", token.as_str()] {
+        assert!(!all.contains(secret), "{secret} leaked into the logs");
+    }
+
+    let list = stdout_of(vigie(dir.path()).args(["users", "list"]));
+    assert!(
+        list.contains("camille@example.fr") && list.contains("active"),
+        "{list}"
+    );
+    let disabled = stdout_of(vigie(dir.path()).args(["users", "disable", "1"]));
+    assert!(disabled.contains("disabled"), "{disabled}");
+    let list = stdout_of(vigie(dir.path()).args(["users", "list"]));
+    assert!(list.contains("disabled"), "{list}");
+    assert!(!vigie(dir.path())
+        .args(["users", "disable", "9"])
+        .output()
+        .unwrap()
+        .status
+        .success());
+}
