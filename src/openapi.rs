@@ -66,6 +66,7 @@ use crate::routes;
         routes::accounts::create,
         routes::accounts::update,
         routes::accounts::reset,
+        routes::accounts::figures,
     ),
     components(schemas(crate::error::Problem, crate::domain::Queue, crate::domain::DecisionSource)),
     modifiers(&BearerKeys, &Problems),
@@ -292,6 +293,14 @@ pub mod values {
     pub enum AccountRole {
         Moderator,
         Admin,
+    }
+
+    /// The console's interface languages.
+    #[derive(ToSchema)]
+    #[schema(rename_all = "lowercase")]
+    pub enum ConsoleLanguage {
+        Fr,
+        En,
     }
 
     /// The format of the transparency figures.

@@ -45,6 +45,9 @@
       'appeals.by': 'Recours de {who} contre « {action} » ({reason}) décidé par {mod}',
       'dash.title': 'Tableau de bord', 'dash.days': 'Commentaires par jour et par issue (14 jours)',
       'dash.hist': 'Scores de toxicité de la file (n = {n}) et seuils', 'dash.median': 'Délai médian signalement → décision (30 jours)',
+      'dash.mods': 'Par modérateur (30 jours)', 'dash.modName': 'Nom', 'dash.modDecisions': 'Décisions',
+      'dash.modPerDay': 'Par jour', 'dash.modMedian': 'Délai médian', 'dash.modOverturned': 'Infirmées en recours',
+      'dash.modsNone': 'aucune décision humaine sur la période',
       'dash.medianNone': 'pas encore de signalement traité', 'dash.review': 'examen', 'dash.reject': 'rejet',
       'p.why': 'Pourquoi est-il là ?', 'p.scores': 'Scores', 'p.rules': 'Règles déclenchées',
       'p.reasons': 'Raisons', 'p.recent': 'Derniers commentaires de l\'auteur :', 'p.article': 'Article', 'p.parent': 'Réponse à', 'p.author': 'Auteur',
@@ -101,6 +104,9 @@
       'appeals.by': 'Appeal by the {who} against “{action}” ({reason}) decided by {mod}',
       'dash.title': 'Dashboard', 'dash.days': 'Comments per day by outcome (14 days)',
       'dash.hist': 'Toxicity scores of the queue (n = {n}) and thresholds', 'dash.median': 'Median time from report to decision (30 days)',
+      'dash.mods': 'Per moderator (30 days)', 'dash.modName': 'Name', 'dash.modDecisions': 'Decisions',
+      'dash.modPerDay': 'Per day', 'dash.modMedian': 'Median time', 'dash.modOverturned': 'Overturned on appeal',
+      'dash.modsNone': 'no human decision in the period',
       'dash.medianNone': 'no report decided yet', 'dash.review': 'review', 'dash.reject': 'reject',
       'p.why': 'Why is this here?', 'p.scores': 'Scores', 'p.rules': 'Rules fired',
       'p.reasons': 'Reasons', 'p.recent': 'Recent comments by this author:', 'p.article': 'Article', 'p.parent': 'In reply to', 'p.author': 'Author',
@@ -870,6 +876,35 @@
     drawDays();
     drawHistogram();
     drawMedian();
+    drawModerators();
+  }
+  function duration(secs) {
+    const hours = secs / 3600;
+    return hours >= 1 ? hours.toFixed(1) + ' h' : secs >= 60 ? Math.round(secs / 60) + ' min' : secs + ' s';
+  }
+  // Admins: each moderator's decisions, per day, median time to decision, share overturned.
+  async function drawModerators() {
+    const fig = $('chart-moderators');
+    clear(fig);
+    if (!S.session || S.session.role !== 'admin') { fig.hidden = true; return; }
+    fig.hidden = false;
+    fig.appendChild(el('figcaption', null, t('dash.mods')));
+    let page;
+    try { page = await api('GET', '/v1/moderators/figures?days=30'); } catch (e) { fig.appendChild(el('p', 'error', e.message)); return; }
+    if (!page.moderators.length) { fig.appendChild(el('p', 'muted', t('dash.modsNone'))); return; }
+    const table = el('table', 'team');
+    const head = el('tr');
+    for (const k of ['dash.modName', 'dash.modDecisions', 'dash.modPerDay', 'dash.modMedian', 'dash.modOverturned']) head.appendChild(el('th', null, t(k)));
+    table.appendChild(head);
+    for (const m of page.moderators) {
+      const tr = el('tr');
+      tr.append(el('td', 'name', m.name), el('td', null, m.decisions),
+        el('td', null, (m.decisions / 30).toFixed(1)),
+        el('td', null, m.median_seconds_to_decision == null ? '—' : duration(m.median_seconds_to_decision)),
+        el('td', null, Math.round(m.overturned_share * 100) + ' %'));
+      table.appendChild(tr);
+    }
+    fig.appendChild(table);
   }
   async function drawDays() {
     const fig = $('chart-days');
@@ -978,7 +1013,7 @@
       const secs = tr && tr.notices ? tr.notices.median_seconds_to_action : null;
       if (secs == null) { fig.appendChild(el('p', 'muted', t('dash.medianNone'))); return; }
       const hours = secs / 3600;
-      fig.appendChild(el('p', 'big', hours >= 1 ? hours.toFixed(1) + ' h' : secs >= 60 ? Math.round(secs / 60) + ' min' : secs + ' s'));
+      fig.appendChild(el('p', 'big', duration(secs)));
       const s = svg('svg', { viewBox: '0 0 400 40', role: 'img', id: 'svg-median' });
       const frac = Math.min(1, hours / 48);
       s.appendChild(svg('rect', { x: 0, y: 10, width: 400, height: 16, fill: '#eef0f3' }));

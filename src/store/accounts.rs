@@ -380,3 +380,97 @@ pub fn record_failure(
     }
     Ok(())
 }
+
+/// One moderator's figures over a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModeratorFigures {
+    pub key_id: i64,
+    pub name: String,
+    pub decisions: i64,
+    /// (day, decisions that day), oldest first; days without decisions left out.
+    pub by_day: Vec<(chrono::NaiveDate, i64)>,
+    /// Median seconds from a comment's arrival to this moderator's decision on it.
+    pub median_seconds_to_decision: Option<i64>,
+    /// Decisions appealed and reversed on appeal.
+    pub overturned: i64,
+}
+
+/// Per moderator (key or account) of `site_id`: human decisions made since `since`, by day, the
+/// median time from the comment's arrival to the decision, and how many were reversed on appeal.
+/// Busiest first.
+pub fn moderator_figures(
+    conn: &mut DbConnection,
+    site_id: i64,
+    since: NaiveDateTime,
+) -> Result<Vec<ModeratorFigures>, StoreError> {
+    use super::schema::{appeals, comments, decisions};
+    use std::collections::BTreeMap;
+    type Row = (
+        i64,
+        Option<i64>,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<String>,
+    );
+    let rows: Vec<Row> = decisions::table
+        .inner_join(comments::table)
+        .left_join(appeals::table.on(appeals::decision_id.eq(decisions::id)))
+        .filter(decisions::site_id.eq(site_id))
+        .filter(decisions::source.eq("human"))
+        .filter(decisions::actor_key_id.is_not_null())
+        .filter(decisions::created_at.ge(since))
+        .order(decisions::id)
+        .select((
+            decisions::id,
+            decisions::actor_key_id,
+            decisions::actor,
+            decisions::created_at,
+            comments::created_at,
+            appeals::status.nullable(),
+        ))
+        .load(conn)?;
+    // A decision appears once per appeal (an author's and a reporter's): fold by decision.
+    let mut per_decision: BTreeMap<i64, (i64, String, NaiveDateTime, i64, bool)> = BTreeMap::new();
+    for (id, key_id, actor, decided_at, received_at, appeal) in rows {
+        let Some(key_id) = key_id else { continue };
+        let entry = per_decision.entry(id).or_insert_with(|| {
+            let waited = (decided_at - received_at).num_seconds().max(0);
+            (key_id, actor, decided_at, waited, false)
+        });
+        entry.4 |= appeal.as_deref() == Some("reversed");
+    }
+    let mut per_key: BTreeMap<i64, ModeratorFigures> = BTreeMap::new();
+    let mut waits: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (key_id, actor, decided_at, waited, reversed) in per_decision.into_values() {
+        let f = per_key.entry(key_id).or_insert_with(|| ModeratorFigures {
+            key_id,
+            name: String::new(),
+            decisions: 0,
+            by_day: Vec::new(),
+            median_seconds_to_decision: None,
+            overturned: 0,
+        });
+        // Decisions come in id order: the name is the latest one used.
+        f.name = actor;
+        f.decisions += 1;
+        f.overturned += i64::from(reversed);
+        let day = decided_at.date();
+        match f.by_day.last_mut() {
+            Some((d, n)) if *d == day => *n += 1,
+            _ => f.by_day.push((day, 1)),
+        }
+        waits.entry(key_id).or_default().push(waited);
+    }
+    let mut out: Vec<ModeratorFigures> = per_key
+        .into_values()
+        .map(|mut f| {
+            f.median_seconds_to_decision = waits
+                .remove(&f.key_id)
+                .and_then(crate::transparency::median);
+            f
+        })
+        .collect();
+    out.sort_by(|a, b| b.decisions.cmp(&a.decisions).then(a.key_id.cmp(&b.key_id)));
+    Ok(out)
+}

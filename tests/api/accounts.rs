@@ -183,6 +183,58 @@ async fn an_invited_moderator_sets_a_password_signs_in_decides_and_signs_out(bac
     assert_eq!(human.len(), 1, "{log}");
     assert_eq!(human[0]["actor"], "Camille Martin");
 
+    // The author appeals; the admin reverses: Camille's figures count one decision overturned.
+    let r = app
+        .post_json(
+            &format!("/v1/comments/{id}/appeals"),
+            &ingest,
+            &json!({"author_id": "u-fabrice", "text": "Ce n'était pas de la publicité."}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let appeal = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = app
+        .post_json(
+            &format!("/v1/appeals/{appeal}/decision"),
+            &admin,
+            &json!({"outcome": "reverse", "reply": "Rétabli."}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let figures: Value = app
+        .get("/v1/moderators/figures?days=7", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let camille_figures = figures["moderators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "Camille Martin")
+        .unwrap_or_else(|| panic!("{figures}"));
+    assert_eq!(camille_figures["decisions"], 1);
+    assert_eq!(camille_figures["overturned"], 1);
+    assert_eq!(camille_figures["overturned_share"], 1.0);
+    assert_eq!(
+        camille_figures["decisions_per_day"][0]["decisions"], 1,
+        "{figures}"
+    );
+    assert!(
+        camille_figures["median_seconds_to_decision"]
+            .as_i64()
+            .unwrap()
+            >= 0
+    );
+    let r = camille
+        .get(&app, "/v1/moderators/figures")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 403, None).await;
+    let r = app.get("/v1/moderators/figures?days=0", &admin).await;
+    assert_problem(r, 422, Some("days")).await;
+
     // The admin sees the account, its e-mail (lower-cased) and that it signed in.
     let list: Value = app.get("/v1/accounts", &admin).await.json().await.unwrap();
     let account = &list["items"][0];

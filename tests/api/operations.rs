@@ -73,6 +73,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /v1/comments/{id}/statement",
             "GET /v1/decisions",
             "GET /v1/integrations/coral",
+            "GET /v1/moderators/figures",
             "GET /v1/queues",
             "GET /v1/queues/{queue}",
             "GET /v1/reports/{reference}",

@@ -1,8 +1,8 @@
 // End-to-end tests of named accounts in the console, in Debian's headless Chromium: an admin's
 // invitation → password → sign-in → invites a moderator from the Team view; the moderator's
 // invitation → password → sign-in → decides a pending comment → signs out; failed sign-ins are
-// rate-limited; the admin disables the moderator and makes a new link; the sign-in page at phone
-// width. Run by tests/console.rs:  node accounts.spec.mjs <base-url> <admin-invitation-url> <admin-key>
+// rate-limited; the admin sees the moderator's figures, makes a new link, changes the role and
+// disables the account; the sign-in page at phone width. Run by tests/console.rs:  node accounts.spec.mjs <base-url> <admin-invitation-url> <admin-key>
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -138,6 +138,9 @@ try {
   await pd.goto(base + '/console#/team');
   await pd.waitForSelector('#signin:not([hidden])');
   await signIn(pd, ADMIN, ADMIN_PASSWORD);
+  await pd.goto(base + '/console#/dashboard');
+  await pd.waitForSelector('#chart-moderators td.name:text-is("Camille")');
+  await pd.screenshot({ path: path.join(out, 'dashboard-moderators.png'), fullPage: true });
   await pd.goto(base + '/console#/team');
   await pd.waitForSelector('#team-list tr');
   const row = '#team-list tr:has(td.name:text-is("Camille"))';
@@ -164,7 +167,7 @@ try {
   await cp.close();
 
   assert.deepEqual(pageErrors, [], 'no uncaught page error');
-  console.log('screenshots: ' + ['signin.png', 'team.png', 'signin-rate-limited.png', 'signin-phone.png'].map((f) => path.join(out, f)).join(' '));
+  console.log('screenshots: ' + ['signin.png', 'team.png', 'signin-rate-limited.png', 'dashboard-moderators.png', 'signin-phone.png'].map((f) => path.join(out, f)).join(' '));
   console.log('account browser tests passed');
   await browser.close();
 } catch (e) {
