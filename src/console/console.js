@@ -899,7 +899,7 @@
     for (const m of page.moderators) {
       const tr = el('tr');
       tr.append(el('td', 'name', m.name), el('td', null, m.decisions),
-        el('td', null, (m.decisions / 30).toFixed(1)),
+        el('td', null, (m.decisions / 30).toFixed(2)),
         el('td', null, m.median_seconds_to_decision == null ? '—' : duration(m.median_seconds_to_decision)),
         el('td', null, Math.round(m.overturned_share * 100) + ' %'));
       table.appendChild(tr);
