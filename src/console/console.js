@@ -20,7 +20,7 @@
       'inv.title': 'Choisir votre mot de passe', 'inv.hint': 'Au moins 12 caractères ; les mots de passe courants sont refusés.',
       'inv.password': 'Nouveau mot de passe', 'inv.confirm': 'Confirmer le mot de passe', 'inv.submit': 'Enregistrer',
       'inv.mismatch': 'Les deux mots de passe diffèrent.', 'inv.gone': "Ce lien d'invitation a déjà servi ou a expiré : demandez-en un nouveau.",
-      'inv.unknown': "Ce lien d'invitation est inconnu.", 'inv.done': 'Mot de passe enregistré : connectez-vous.',
+      'inv.unknown': "Ce lien d'invitation est inconnu.", 'inv.weak': 'Mot de passe refusé ({why}).', 'inv.done': 'Mot de passe enregistré : connectez-vous.',
       'nav.team': 'Équipe', 'team.title': 'Équipe', 'team.email': 'E-mail', 'team.name': 'Nom', 'team.role': 'Rôle',
       'team.state': 'État', 'team.last': 'Dernière connexion', 'team.invite': 'Inviter',
       'team.link': "Lien d'invitation, affiché une seule fois, valable 72 h :", 'team.disable': 'Désactiver',
@@ -79,7 +79,7 @@
       'inv.title': 'Choose your password', 'inv.hint': 'At least 12 characters; common passwords are refused.',
       'inv.password': 'New password', 'inv.confirm': 'Confirm the password', 'inv.submit': 'Save',
       'inv.mismatch': 'The two passwords differ.', 'inv.gone': 'This invitation link was already used or has expired: ask for a new one.',
-      'inv.unknown': 'This invitation link is unknown.', 'inv.done': 'Password saved: sign in.',
+      'inv.unknown': 'This invitation link is unknown.', 'inv.weak': 'Password refused ({why}).', 'inv.done': 'Password saved: sign in.',
       'nav.team': 'Team', 'team.title': 'Team', 'team.email': 'E-mail', 'team.name': 'Name', 'team.role': 'Role',
       'team.state': 'State', 'team.last': 'Last sign-in', 'team.invite': 'Invite',
       'team.link': 'Invitation link, shown once, valid 72 h:', 'team.disable': 'Disable',
@@ -258,7 +258,8 @@
       $('signin-email').value = a.email;
       $('signin-password').focus();
     } catch (e) {
-      $('invitation-error').textContent = e.status === 410 ? t('inv.gone') : e.status === 404 ? t('inv.unknown') : e.message;
+      $('invitation-error').textContent = e.status === 410 ? t('inv.gone') : e.status === 404 ? t('inv.unknown')
+        : e.status === 422 ? t('inv.weak', { why: e.message }) : e.message;
     }
   }
   async function signIn(ev) {

@@ -54,7 +54,7 @@ async function acceptInvitation(page, url, email, password) {
   await page.fill('#invitation-password', 'qwertyqwerty');
   await page.fill('#invitation-confirm', 'qwertyqwerty');
   await page.click('#invitation-submit');
-  await page.waitForFunction(() => /common/.test(document.querySelector('#invitation-error').textContent));
+  await page.waitForFunction(() => /Mot de passe refusé \(.*common/.test(document.querySelector('#invitation-error').textContent));
   await page.fill('#invitation-password', password);
   await page.fill('#invitation-confirm', password);
   await page.click('#invitation-submit');
