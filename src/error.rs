@@ -25,6 +25,9 @@ pub enum ApiError {
     /// A sign-in with an unknown e-mail, a wrong password or a disabled account (one answer).
     #[error("unknown e-mail or wrong password")]
     SignInFailed,
+    /// The password was right; the account also needs its authenticator code (`code`).
+    #[error("this account needs the code of its authenticator app (or a recovery code) in `code`")]
+    SecondFactorRequired,
     /// A signed request (Coral Talk) whose signature matches no configured secret.
     #[error("{0}")]
     BadSignature(String),
@@ -83,6 +86,7 @@ impl ApiError {
             ApiError::Validation(_) => ("validation", "Invalid field"),
             ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
             ApiError::SignInFailed => ("sign-in-failed", "Unauthorized"),
+            ApiError::SecondFactorRequired => ("second-factor-required", "Unauthorized"),
             ApiError::BadSignature(_) => ("invalid-signature", "Invalid signature"),
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
@@ -121,9 +125,10 @@ impl ResponseError for ApiError {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized | ApiError::BadSignature(_) | ApiError::SignInFailed => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::Unauthorized
+            | ApiError::BadSignature(_)
+            | ApiError::SignInFailed
+            | ApiError::SecondFactorRequired => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,

@@ -67,6 +67,8 @@ use crate::routes;
         routes::accounts::update,
         routes::accounts::reset,
         routes::accounts::figures,
+        routes::accounts::start_totp,
+        routes::accounts::confirm_totp,
     ),
     components(schemas(crate::error::Problem, crate::domain::Queue, crate::domain::DecisionSource)),
     modifiers(&BearerKeys, &Problems),

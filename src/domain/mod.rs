@@ -6,6 +6,7 @@ pub mod dsa;
 pub mod events;
 pub mod intake;
 pub mod report_weight;
+pub mod totp;
 pub mod wording;
 
 use serde::{Deserialize, Serialize};

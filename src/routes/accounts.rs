@@ -15,6 +15,7 @@ use crate::domain::accounts::{
     MAX_PASSWORD_CHARS,
 };
 use crate::domain::intake::ValidationError;
+use crate::domain::totp;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -23,6 +24,9 @@ use crate::store::{self, accounts::Account};
 
 /// Keyed-hash and sealing purpose of account e-mails.
 pub const EMAIL_PURPOSE: &str = "account-email";
+/// Sealing purpose of second-factor secrets, keyed-hash purpose of recovery codes.
+const TOTP_PURPOSE: &str = "account-totp";
+const RECOVERY_PURPOSE: &str = "account-recovery-code";
 /// Keyed-hash purposes of the sign-in rate limits' scopes.
 const SIGN_IN_EMAIL_SCOPE: &str = "sign-in-email";
 const SIGN_IN_IP_SCOPE: &str = "sign-in-ip";
@@ -38,7 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(create)
         .service(update)
         .service(reset)
-        .service(figures);
+        .service(figures)
+        .service(start_totp)
+        .service(confirm_totp);
 }
 
 /// The start of links sent to people: `public_url`, else the address this request came to.
@@ -71,6 +77,11 @@ pub struct SignInRequest {
     #[serde(default)]
     #[schema(value_type = Option<crate::openapi::values::ConsoleLanguage>)]
     pub language: Option<String>,
+    /// For an account with a second factor: the authenticator's 6-digit code, or one of its
+    /// recovery codes.
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    pub code: Option<String>,
 }
 
 /// A console session just opened (its token is in the `Set-Cookie` header only).
@@ -129,7 +140,7 @@ async fn check_rate_limits(state: &AppState, scopes: &Scopes) -> Result<(), ApiE
     request_body = SignInRequest,
     responses((status = 201, body = SessionResponse,
             headers(("Set-Cookie" = String, description = "the session cookie `vigie_session`"))),
-        (status = 401, description = "unknown e-mail or wrong password", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unknown e-mail or wrong password (`sign-in-failed`), or the password was right and the account's second-factor `code` is missing (`second-factor-required`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many failed sign-ins for this e-mail or address; retry after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "the database is unavailable", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/session")]
@@ -174,19 +185,16 @@ pub async fn sign_in(
     let ok = web::block(move || verify_password(stored.as_deref(), &password)).await?;
     let account = match (ok, account) {
         (true, Some(account)) => account,
-        (_, account) => {
-            let window = chrono::Duration::seconds(state.settings.sign_in_window_secs.max(1));
-            let forget_before = store::now() - window;
-            let Scopes { email, ip } = scopes;
-            store::run(&state.pool, move |conn| {
-                store::accounts::record_failure(conn, &[&email, &ip], forget_before)
-            })
-            .await?;
-            // Never the password; the account when the e-mail has one.
-            tracing::warn!(account_id = account.map(|a| a.id), "sign-in failed");
-            return Err(ApiError::SignInFailed);
-        }
+        (_, account) => return Err(failed_sign_in(&state, &scopes, account.map(|a| a.id)).await),
     };
+    if account.totp_enabled_at.is_some() {
+        let Some(code) = body.code.as_deref() else {
+            return Err(ApiError::SecondFactorRequired);
+        };
+        if !second_factor_ok(&state, &account, code).await? {
+            return Err(failed_sign_in(&state, &scopes, Some(account.id)).await);
+        }
+    }
     let (account_id, email_scope) = (account.id, scopes.email);
     store::run(&state.pool, move |conn| {
         store::accounts::signed_in(conn, account_id, &email_scope)
@@ -210,6 +218,55 @@ pub async fn sign_in(
             language,
             expires_at: expires.and_utc(),
         }))
+}
+
+/// Records a failed sign-in under both scopes and logs it (never the password, the e-mail or
+/// the code); the answer to give.
+async fn failed_sign_in(state: &AppState, scopes: &Scopes, account_id: Option<i64>) -> ApiError {
+    let window = chrono::Duration::seconds(state.settings.sign_in_window_secs.max(1));
+    let forget_before = store::now() - window;
+    let (email, ip) = (scopes.email.clone(), scopes.ip.clone());
+    let recorded = store::run(&state.pool, move |conn| {
+        store::accounts::record_failure(conn, &[&email, &ip], forget_before)
+    })
+    .await;
+    tracing::warn!(account_id, "sign-in failed");
+    match recorded {
+        Ok(()) => ApiError::SignInFailed,
+        Err(e) => e.into(),
+    }
+}
+
+/// Whether `code` is the account's current authenticator code (not used before) or one of its
+/// unused recovery codes; a recovery code is used up.
+async fn second_factor_ok(
+    state: &AppState,
+    account: &Account,
+    code: &str,
+) -> Result<bool, ApiError> {
+    let id = account.id;
+    let secret = account
+        .totp_secret_sealed
+        .as_deref()
+        .and_then(|sealed| state.open(TOTP_PURPOSE, sealed));
+    if let Some(secret) = secret {
+        let now = Utc::now().timestamp().max(0) as u64;
+        if let Some(step) = totp::matching_step(&secret, code, now) {
+            let step = step as i64;
+            return Ok(store::run(&state.pool, move |conn| {
+                store::accounts::use_totp_step(conn, id, step)
+            })
+            .await?);
+        }
+    }
+    if let Some(recovery) = totp::recovery_code(code) {
+        let hash = state.keyed_hash(RECOVERY_PURPOSE, &recovery);
+        return Ok(store::run(&state.pool, move |conn| {
+            store::accounts::use_recovery_code(conn, id, &hash)
+        })
+        .await?);
+    }
+    Ok(false)
 }
 
 fn cleared_cookie(req: &HttpRequest, state: &AppState, mut response: HttpResponse) -> HttpResponse {
@@ -291,6 +348,8 @@ pub struct AccountResponse {
     pub state: String,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// Whether sign-in also asks for an authenticator code.
+    pub second_factor: bool,
 }
 
 fn account_response(state: &AppState, a: Account) -> AccountResponse {
@@ -307,6 +366,7 @@ fn account_response(state: &AppState, a: Account) -> AccountResponse {
         state: status.into(),
         created_at: a.created_at.and_utc(),
         last_sign_in_at: a.last_sign_in_at.map(|t| t.and_utc()),
+        second_factor: a.totp_enabled_at.is_some(),
     }
 }
 
@@ -653,5 +713,121 @@ pub async fn figures(
                 overturned: f.overturned,
             })
             .collect(),
+    }))
+}
+
+/// The account behind the caller (a session of a person); 403 for an API key.
+async fn caller_account(state: &AppState, caller: &Caller) -> Result<Account, ApiError> {
+    let key_id = caller.key_id;
+    store::run(&state.pool, move |conn| {
+        store::accounts::by_key(conn, key_id)
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::Forbidden(
+            "only a person's account has a second factor; this is an API key".into(),
+        )
+    })
+}
+
+/// A second factor's secret, to type or scan into an authenticator app.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32, for typing in.
+    pub secret: String,
+    /// `otpauth://totp/…`, for a QR code or pasting.
+    pub otpauth_url: String,
+}
+
+/// Start enrolment in the second factor (the signed-in account): a new secret; sign-in asks for
+/// codes only once one is confirmed.
+#[utoipa::path(post, path = "/v1/account/totp", tag = "accounts", security(("bearer" = [])),
+    responses((status = 201, body = TotpEnrolment),
+        (status = 409, description = "the second factor is already on (an admin's reset turns it off)", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/account/totp")]
+#[tracing::instrument(name = "start_totp", skip_all, fields(key_id = caller.key_id))]
+pub async fn start_totp(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let account = caller_account(&state, &caller).await?;
+    if account.totp_enabled_at.is_some() {
+        return Err(ApiError::Conflict(
+            "the second factor is already on; an admin's reset turns it off".into(),
+        ));
+    }
+    let secret = totp::new_secret();
+    let sealed = state.seal(TOTP_PURPOSE, &secret);
+    let id = account.id;
+    store::run(&state.pool, move |conn| {
+        store::accounts::start_totp(conn, id, &sealed)
+    })
+    .await?;
+    let label = state
+        .open(EMAIL_PURPOSE, &account.email_sealed)
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or(account.name);
+    Ok(secured(HttpResponse::Created()).json(TotpEnrolment {
+        secret: totp::base32(&secret),
+        otpauth_url: totp::otpauth_url(&secret, &label),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpConfirmation {
+    /// The authenticator's current 6-digit code.
+    #[schema(pattern = r"^[0-9]{6}$")]
+    pub code: String,
+}
+
+/// Recovery codes, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Each works once in place of an authenticator code.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Confirm enrolment with the authenticator's first code: the second factor is on, and ten
+/// recovery codes are shown once.
+#[utoipa::path(post, path = "/v1/account/totp/confirm", tag = "accounts", security(("bearer" = [])),
+    request_body = TotpConfirmation,
+    responses((status = 200, body = RecoveryCodes),
+        (status = 409, description = "no enrolment started, or the second factor is already on", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/account/totp/confirm")]
+#[tracing::instrument(name = "confirm_totp", skip_all, fields(key_id = caller.key_id))]
+pub async fn confirm_totp(
+    caller: Caller,
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<TotpConfirmation>,
+) -> Result<HttpResponse, ApiError> {
+    let account = caller_account(&state, &caller).await?;
+    let secret = match (&account.totp_enabled_at, &account.totp_secret_sealed) {
+        (None, Some(sealed)) => state.open(TOTP_PURPOSE, sealed).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("second-factor secret unreadable"))
+        })?,
+        _ => {
+            return Err(ApiError::Conflict(
+                "no second-factor enrolment in progress: start one with POST /v1/account/totp"
+                    .into(),
+            ))
+        }
+    };
+    let now = Utc::now().timestamp().max(0) as u64;
+    let step = totp::matching_step(&secret, &body.code, now)
+        .ok_or_else(|| ValidationError::new("code", "is not the authenticator's current code"))?;
+    let codes = totp::recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| state.keyed_hash(RECOVERY_PURPOSE, c))
+        .collect();
+    let id = account.id;
+    store::run(&state.pool, move |conn| {
+        store::accounts::enable_totp(conn, id, step as i64, &hashes)
+    })
+    .await?;
+    tracing::info!(account_id = id, "second factor on");
+    Ok(secured(HttpResponse::Ok()).json(RecoveryCodes {
+        recovery_codes: codes,
     }))
 }

@@ -6,7 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::records::NewApiKey;
-use super::schema::{account_invitations, accounts, api_keys, console_sessions, sign_in_failures};
+use super::schema::{
+    account_invitations, account_recovery_codes, accounts, api_keys, console_sessions,
+    sign_in_failures,
+};
 use super::{now, DbConnection, StoreError};
 use crate::domain::Role;
 
@@ -29,6 +32,8 @@ pub struct Account {
     pub password_hash: Option<String>,
     pub disabled_at: Option<NaiveDateTime>,
     pub last_sign_in_at: Option<NaiveDateTime>,
+    pub totp_secret_sealed: Option<String>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
 
@@ -288,8 +293,17 @@ pub fn reset(
         .set(account_invitations::used_at.eq(Some(now())))
         .execute(conn)?;
         diesel::update(accounts::table.find(account.id))
-            .set(accounts::password_hash.eq(None::<String>))
+            .set((
+                accounts::password_hash.eq(None::<String>),
+                accounts::totp_secret_sealed.eq(None::<String>),
+                accounts::totp_enabled_at.eq(None::<NaiveDateTime>),
+                accounts::totp_last_step.eq(None::<i64>),
+            ))
             .execute(conn)?;
+        diesel::delete(
+            account_recovery_codes::table.filter(account_recovery_codes::account_id.eq(account.id)),
+        )
+        .execute(conn)?;
         end_sessions(conn, account.key_id)?;
         insert_invitation(conn, account.id, lifetime)
     })?)
@@ -473,4 +487,88 @@ pub fn moderator_figures(
         .collect();
     out.sort_by(|a, b| b.decisions.cmp(&a.decisions).then(a.key_id.cmp(&b.key_id)));
     Ok(out)
+}
+
+/// Starts (or restarts) enrolment in the second factor with a new sealed secret, not yet
+/// required at sign-in.
+pub fn start_totp(
+    conn: &mut DbConnection,
+    account_id: i64,
+    sealed: &str,
+) -> Result<(), StoreError> {
+    diesel::update(accounts::table.find(account_id))
+        .set((
+            accounts::totp_secret_sealed.eq(Some(sealed)),
+            accounts::totp_enabled_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Turns the second factor on after its first code (time step `step`), with new recovery codes
+/// (their keyed hashes) replacing any earlier ones.
+pub fn enable_totp(
+    conn: &mut DbConnection,
+    account_id: i64,
+    step: i64,
+    code_hashes: &[String],
+) -> Result<(), StoreError> {
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::update(accounts::table.find(account_id))
+            .set((
+                accounts::totp_enabled_at.eq(Some(now())),
+                accounts::totp_last_step.eq(Some(step)),
+            ))
+            .execute(conn)?;
+        diesel::delete(
+            account_recovery_codes::table.filter(account_recovery_codes::account_id.eq(account_id)),
+        )
+        .execute(conn)?;
+        for hash in code_hashes {
+            diesel::insert_into(account_recovery_codes::table)
+                .values((
+                    account_recovery_codes::account_id.eq(account_id),
+                    account_recovery_codes::code_hash.eq(hash),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Takes time step `step` for the account's code: `false` when that step (or a later one) was
+/// already used, so that a code works once.
+pub fn use_totp_step(
+    conn: &mut DbConnection,
+    account_id: i64,
+    step: i64,
+) -> Result<bool, StoreError> {
+    let taken = diesel::update(
+        accounts::table.find(account_id).filter(
+            accounts::totp_last_step
+                .is_null()
+                .or(accounts::totp_last_step.lt(step)),
+        ),
+    )
+    .set(accounts::totp_last_step.eq(Some(step)))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Uses up one unused recovery code of the account; `false` when there is no such code.
+pub fn use_recovery_code(
+    conn: &mut DbConnection,
+    account_id: i64,
+    code_hash: &str,
+) -> Result<bool, StoreError> {
+    let used = diesel::update(
+        account_recovery_codes::table
+            .filter(account_recovery_codes::account_id.eq(account_id))
+            .filter(account_recovery_codes::code_hash.eq(code_hash))
+            .filter(account_recovery_codes::used_at.is_null()),
+    )
+    .set(account_recovery_codes::used_at.eq(Some(now())))
+    .execute(conn)?;
+    Ok(used >= 1)
 }

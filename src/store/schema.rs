@@ -265,6 +265,9 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         disabled_at -> Nullable<Timestamp>,
         last_sign_in_at -> Nullable<Timestamp>,
+        totp_secret_sealed -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
         created_by -> Text,
         created_at -> Timestamp,
     }
@@ -276,6 +279,15 @@ diesel::table! {
         account_id -> BigInt,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_recovery_codes (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        code_hash -> Text,
         used_at -> Nullable<Timestamp>,
     }
 }
@@ -353,6 +365,7 @@ diesel::joinable!(appeals -> comments (comment_id));
 diesel::joinable!(console_sessions -> api_keys (key_id));
 diesel::joinable!(accounts -> api_keys (key_id));
 diesel::joinable!(account_invitations -> accounts (account_id));
+diesel::joinable!(account_recovery_codes -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -376,5 +389,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     accounts,
     account_invitations,
+    account_recovery_codes,
     sign_in_failures,
 );

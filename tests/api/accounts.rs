@@ -17,6 +17,7 @@ crate::on_both_backends!(
     roles_and_sites_bound_what_an_account_reaches,
     an_idle_session_ends,
     sign_in_and_account_requests_reject_bad_input_precisely,
+    a_second_factor_is_enrolled_then_asked_at_sign_in_and_codes_work_once,
 );
 
 const PASSWORD: &str = "le phare de la vigie 1903";
@@ -652,4 +653,126 @@ async fn sign_in_and_account_requests_reject_bad_input_precisely(backend: Backen
         .patch_json("/v1/accounts/999", &admin, &json!({"role": "root"}))
         .await;
     assert_problem(r, 422, Some("role")).await;
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut value, mut out) = (0u32, 0u32, Vec::new());
+    for c in s.bytes() {
+        value = (value << 5) | ALPHABET.iter().position(|&a| a == c).unwrap() as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((value >> bits) as u8);
+            value &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+async fn sign_in_with_code(app: &TestApp, code: Option<&str>) -> reqwest::Response {
+    let mut body = json!({"email": "sam@example.fr", "password": PASSWORD});
+    if let Some(code) = code {
+        body["code"] = json!(code);
+    }
+    app.client
+        .post(app.url("/v1/session"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_second_factor_is_enrolled_then_asked_at_sign_in_and_codes_work_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+    let sam = person(&app, &admin, "sam@example.fr", "moderator", "Sam").await;
+    // A key has no second factor.
+    let r = app.post_json("/v1/account/totp", &admin, &json!({})).await;
+    assert_problem(r, 403, None).await;
+    let r = sam
+        .send(&app, reqwest::Method::POST, "/v1/account/totp/confirm")
+        .json(&json!({"code": "123456"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 409, None).await;
+
+    let r = sam
+        .send(&app, reqwest::Method::POST, "/v1/account/totp")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let enrolment: Value = r.json().await.unwrap();
+    let url = enrolment["otpauth_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("otpauth://totp/Vigie:sam%40example.fr?secret="),
+        "{url}"
+    );
+    let secret = base32_decode(enrolment["secret"].as_str().unwrap());
+    let now = chrono::Utc::now().timestamp() as u64;
+    let code_at = |secs: u64| vigie::domain::totp::code_at(&secret, secs);
+    // Until confirmed, sign-in does not ask for a code; a wrong code does not confirm.
+    assert_eq!(sign_in_with_code(&app, None).await.status(), 201);
+    let r = sam
+        .send(&app, reqwest::Method::POST, "/v1/account/totp/confirm")
+        .json(&json!({"code": "000000"}))
+        .send()
+        .await
+        .unwrap();
+    if code_at(now) != "000000" {
+        assert_problem(r, 422, Some("code")).await;
+    }
+    let r = sam
+        .send(&app, reqwest::Method::POST, "/v1/account/totp/confirm")
+        .json(&json!({"code": code_at(now)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let codes: Vec<String> =
+        serde_json::from_value(r.json::<Value>().await.unwrap()["recovery_codes"].clone()).unwrap();
+    assert_eq!(codes.len(), 10);
+
+    // The password alone is no longer enough; the code is asked (and not counted as a failure).
+    let p = assert_problem(sign_in_with_code(&app, None).await, 401, None).await;
+    assert_eq!(p["type"], "urn:vigie:problem:second-factor-required");
+    let p = assert_problem(sign_in_with_code(&app, Some("12345")).await, 401, None).await;
+    assert_eq!(p["type"], "urn:vigie:problem:sign-in-failed");
+    // The next step's code (within the skew) signs in, once.
+    let next = code_at(now + 30);
+    assert_eq!(sign_in_with_code(&app, Some(&next)).await.status(), 201);
+    let p = assert_problem(sign_in_with_code(&app, Some(&next)).await, 401, None).await;
+    assert_eq!(p["type"], "urn:vigie:problem:sign-in-failed");
+    // A recovery code, typed in capitals, works once too.
+    let typed = codes[3].to_uppercase();
+    assert_eq!(sign_in_with_code(&app, Some(&typed)).await.status(), 201);
+    assert_problem(sign_in_with_code(&app, Some(&typed)).await, 401, None).await;
+    // Only keyed hashes of the recovery codes are stored.
+    let stored: Vec<String> = app
+        .with_db(|conn| {
+            use diesel::prelude::*;
+            use vigie::store::schema::account_recovery_codes::dsl::*;
+            account_recovery_codes
+                .select(code_hash)
+                .load::<String>(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(stored.len(), 10);
+    assert!(!stored.contains(&codes[0]));
+    let list: Value = app.get("/v1/accounts", &admin).await.json().await.unwrap();
+    assert_eq!(list["items"][0]["second_factor"], true);
+
+    // An admin's reset turns the second factor off with the password.
+    let id = first_account_id(&app, &admin).await;
+    let r = app
+        .post_json(&format!("/v1/accounts/{id}/invitation"), &admin, &json!({}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let list: Value = app.get("/v1/accounts", &admin).await.json().await.unwrap();
+    assert_eq!(list["items"][0]["second_factor"], false);
 }

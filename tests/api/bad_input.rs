@@ -332,6 +332,7 @@ fn valid_body(method: &str, path: &str, rules: &str) -> Option<Value> {
             json!({"email": "camille@example.fr", "role": "moderator", "name": "Camille"})
         }
         ("patch", "/v1/accounts/{id}") => json!({"role": "admin"}),
+        ("post", "/v1/account/totp/confirm") => json!({"code": "123456"}),
         ("patch", "/v1/site") => json!({"moderation_mode": "post"}),
         ("put", "/v1/site/rules") => json!({"source": rules}),
         ("put", "/v1/site/thresholds") => Value::Null,

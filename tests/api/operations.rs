@@ -89,6 +89,8 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "PATCH /v1/site",
             "PATCH /v1/threads/{thread_id}",
             "PATCH /v1/webhooks/{id}",
+            "POST /v1/account/totp",
+            "POST /v1/account/totp/confirm",
             "POST /v1/accounts",
             "POST /v1/accounts/{id}/invitation",
             "POST /v1/appeals/{id}/decision",

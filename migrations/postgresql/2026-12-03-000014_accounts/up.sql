@@ -11,6 +11,11 @@ CREATE TABLE accounts (
     password_hash TEXT,
     disabled_at TIMESTAMP,
     last_sign_in_at TIMESTAMP,
+    -- Second factor (RFC 6238): the secret sealed (pending until totp_enabled_at), and the last
+    -- time step whose code was accepted (a code works once).
+    totp_secret_sealed TEXT,
+    totp_enabled_at TIMESTAMP,
+    totp_last_step BIGINT,
     created_by TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
@@ -24,6 +29,15 @@ CREATE TABLE account_invitations (
     used_at TIMESTAMP
 );
 CREATE INDEX account_invitations_account ON account_invitations (account_id);
+
+-- Single-use recovery codes of the second factor, as keyed hashes.
+CREATE TABLE account_recovery_codes (
+    id BIGSERIAL PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts (id),
+    code_hash TEXT NOT NULL,
+    used_at TIMESTAMP
+);
+CREATE INDEX account_recovery_codes_account ON account_recovery_codes (account_id);
 
 -- Failed sign-ins, per keyed hash of the e-mail and of the client IP, for rate limiting.
 CREATE TABLE sign_in_failures (
