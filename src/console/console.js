@@ -15,7 +15,12 @@
       'signin.label': 'Clé API (modération ou administration)', 'signin.submit': 'Se connecter',
       'signin.bad': 'Clé refusée.', 'signin.ingest': "Une clé d'ingestion ne peut pas ouvrir la console.",
       'signin.email': 'Adresse e-mail', 'signin.password': 'Mot de passe', 'signin.keySubmit': 'Se connecter avec une clé',
-      'signin.wrong': 'E-mail ou mot de passe incorrect.',
+      'signin.wrong': 'E-mail ou mot de passe incorrect.', 'signin.code': "Code de l'application d'authentification (ou code de secours)",
+      'signin.needCode': "Saisissez le code de votre application d'authentification.", 'nav.2fa': '2FA',
+      'totp.title': "Second facteur (application d'authentification)", 'totp.intro': 'Chaque connexion demandera aussi le code à 6 chiffres de votre application.',
+      'totp.start': 'Activer', 'totp.secret': "Clé à saisir dans l'application", 'totp.url': 'Ou ce lien otpauth://',
+      'totp.code': "Code affiché par l'application", 'totp.confirm': 'Confirmer',
+      'totp.codes': 'Codes de secours, affichés une seule fois (chacun sert une fois) :', 'totp.on': 'Le second facteur est activé.',
       'signin.limited': 'Trop de tentatives : réessayez dans {s} s.',
       'inv.title': 'Choisir votre mot de passe', 'inv.hint': 'Au moins 12 caractères ; les mots de passe courants sont refusés.',
       'inv.password': 'Nouveau mot de passe', 'inv.confirm': 'Confirmer le mot de passe', 'inv.submit': 'Enregistrer',
@@ -74,7 +79,12 @@
       'signin.label': 'API key (moderator or admin)', 'signin.submit': 'Sign in',
       'signin.bad': 'Key refused.', 'signin.ingest': 'An ingest key cannot open the console.',
       'signin.email': 'E-mail address', 'signin.password': 'Password', 'signin.keySubmit': 'Sign in with a key',
-      'signin.wrong': 'Wrong e-mail or password.',
+      'signin.wrong': 'Wrong e-mail or password.', 'signin.code': 'Authenticator app code (or a recovery code)',
+      'signin.needCode': 'Enter the code of your authenticator app.', 'nav.2fa': '2FA',
+      'totp.title': 'Second factor (authenticator app)', 'totp.intro': 'Every sign-in will also ask for the 6-digit code of your app.',
+      'totp.start': 'Turn on', 'totp.secret': 'Key to type into the app', 'totp.url': 'Or this otpauth:// link',
+      'totp.code': 'Code shown by the app', 'totp.confirm': 'Confirm',
+      'totp.codes': 'Recovery codes, shown once (each works once):', 'totp.on': 'The second factor is on.',
       'signin.limited': 'Too many attempts: try again in {s} s.',
       'inv.title': 'Choose your password', 'inv.hint': 'At least 12 characters; common passwords are refused.',
       'inv.password': 'New password', 'inv.confirm': 'Confirm the password', 'inv.submit': 'Save',
@@ -168,6 +178,7 @@
       super((problem && (problem.detail || problem.title)) || ('HTTP ' + status));
       this.status = status;
       this.retryAfter = retryAfter;
+      this.type = problem && problem.type;
     }
   }
 
@@ -220,12 +231,24 @@
     ev.preventDefault();
     const email = $('signin-email').value.trim();
     const password = $('signin-password').value;
+    const body = { email, password, language: S.lang };
+    const code = $('signin-code').value.trim();
+    if (code) body.code = code;
     try {
-      const s = await api('POST', '/v1/session', { email, password, language: S.lang }, { noRedirect: true });
+      const s = await api('POST', '/v1/session', body, { noRedirect: true });
       $('signin-password').value = '';
+      $('signin-code').value = '';
+      $('signin-code-row').hidden = true;
       $('signin-account-error').textContent = '';
       start(s);
     } catch (e) {
+      if (e.type === 'urn:vigie:problem:second-factor-required') {
+        $('signin-code-row').hidden = false;
+        $('signin-account-error').textContent = t('signin.needCode');
+        $('signin-code').focus();
+        return;
+      }
+      $('signin-code').value = '';
       $('signin-account-error').textContent = e.status === 429 ? t('signin.limited', { s: e.retryAfter || '?' })
         : e.status === 401 ? t('signin.wrong') : e.message;
     }
@@ -751,7 +774,7 @@
     if (ev.key === 'Escape') { closePicker(); toggleHelp(false); return; }
     if (S.picker) { if (/^[0-9]$/.test(ev.key)) { ev.preventDefault(); pick(ev.key); } return; }
     if (ev.key === '?') { ev.preventDefault(); toggleHelp(); return; }
-    if (!$('help').hidden) return;
+    if (!$('help').hidden || !$('totp').hidden) return;
     if (S.view !== 'queue') return;
     switch (ev.key) {
       case 'j': move(1); break;
@@ -801,6 +824,38 @@
       card.appendChild(row);
       box.appendChild(card);
     }
+  }
+
+  // ---- second factor of the signed-in account --------------------------------------------------
+  function openTotp() {
+    $('totp').hidden = false;
+    $('totp-enrol').hidden = true;
+    $('totp-done').hidden = true;
+    $('totp-start').hidden = false;
+    $('totp-error').textContent = '';
+    $('totp-start').focus();
+  }
+  async function startTotp() {
+    try {
+      const e = await api('POST', '/v1/account/totp');
+      $('totp-secret').value = e.secret;
+      $('totp-url').value = e.otpauth_url;
+      $('totp-start').hidden = true;
+      $('totp-enrol').hidden = false;
+      $('totp-error').textContent = '';
+      $('totp-code').focus();
+    } catch (e) { $('totp-error').textContent = e.message; }
+  }
+  async function confirmTotp() {
+    try {
+      const r = await api('POST', '/v1/account/totp/confirm', { code: $('totp-code').value.trim() });
+      $('totp-enrol').hidden = true;
+      $('totp-done').hidden = false;
+      clear($('totp-codes'));
+      for (const c of r.recovery_codes) $('totp-codes').appendChild(el('li', null, c));
+      $('totp-error').textContent = '';
+      status(t('totp.on'));
+    } catch (e) { $('totp-error').textContent = e.message; }
   }
 
   // ---- team (admins): invite, change role, disable, reset --------------------------------------
@@ -1031,6 +1086,10 @@
     $('signin-account-form').addEventListener('submit', signInAccount);
     $('invitation-form').addEventListener('submit', setPassword);
     $('invite-form').addEventListener('submit', invite);
+    $('btn-2fa').addEventListener('click', openTotp);
+    $('totp-start').addEventListener('click', startTotp);
+    $('totp-confirm').addEventListener('click', confirmTotp);
+    $('totp-close').addEventListener('click', () => { $('totp').hidden = true; $('totp-secret').value = ''; $('totp-url').value = ''; clear($('totp-codes')); });
     $('btn-signout').addEventListener('click', signOut);
     $('btn-lang').addEventListener('click', toggleLang);
     $('btn-help').addEventListener('click', () => toggleHelp());

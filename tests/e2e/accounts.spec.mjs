@@ -1,10 +1,12 @@
 // End-to-end tests of named accounts in the console, in Debian's headless Chromium: an admin's
 // invitation → password → sign-in → invites a moderator from the Team view; the moderator's
-// invitation → password → sign-in → decides a pending comment → signs out; failed sign-ins are
+// invitation → password → sign-in → decides a pending comment → enrols a TOTP second factor →
+// signs out → signs in with password and code → signs out; failed sign-ins are
 // rate-limited; the admin sees the moderator's figures, makes a new link, changes the role and
 // disables the account; the sign-in page at phone width. Run by tests/console.rs:  node accounts.spec.mjs <base-url> <admin-invitation-url> <admin-key>
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
@@ -35,6 +37,19 @@ const ADMIN = 'dominique@example.fr';
 const MODERATOR = 'camille@example.fr';
 const ADMIN_PASSWORD = 'la rédaction veille tard 2026';
 const MODERATOR_PASSWORD = 'un phare sur la falaise 1903';
+// RFC 6238 (HMAC-SHA1, 6 digits, 30 s), as the authenticator app would compute it.
+function totp(base32, unixSecs) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSecs / 30)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
 let step = 'start';
 const pageErrors = [];
 
@@ -111,10 +126,37 @@ try {
   assert.ok(mine, 'the decision is in the audit log');
   assert.equal(mine.actor, 'Camille', 'the audit log names the person');
 
+  // ---- TOTP enrolment, then sign-in with the code ---------------------------------------------
+  step = 'totp enrolment';
+  await pm.click('#btn-2fa');
+  await pm.click('#totp-start');
+  await pm.waitForFunction(() => document.querySelector('#totp-secret').value.length >= 32);
+  const secret = await pm.inputValue('#totp-secret');
+  assert.match(await pm.inputValue('#totp-url'), /^otpauth:\/\/totp\/Vigie:camille%40example\.fr\?secret=/);
+  const now = Date.now() / 1000;
+  await pm.fill('#totp-code', totp(secret, now));
+  await pm.click('#totp-confirm');
+  await pm.waitForFunction(() => document.querySelectorAll('#totp-codes li').length === 10);
+  await pm.screenshot({ path: path.join(out, 'totp-recovery-codes.png') });
+  await pm.click('#totp-close');
+
   step = 'moderator signs out';
   await pm.click('#btn-signout');
   await pm.waitForSelector('#signin:not([hidden])');
   assert.equal((await cm.cookies()).filter((c) => c.name === 'vigie_session' && c.value).length, 0);
+
+  step = 'totp sign-in';
+  await pm.fill('#signin-email', MODERATOR);
+  await pm.fill('#signin-password', MODERATOR_PASSWORD);
+  await pm.click('#signin-account-submit');
+  await pm.waitForSelector('#signin-code-row:not([hidden])');
+  assert.equal(await pm.isHidden('#app'), true, 'the password alone is not enough');
+  // The next step's code: the enrolment used the current one, and a code works once.
+  await pm.fill('#signin-code', totp(secret, now + 30));
+  await pm.click('#signin-account-submit');
+  await pm.waitForSelector('#app:not([hidden])');
+  await pm.click('#btn-signout');
+  await pm.waitForSelector('#signin:not([hidden])');
 
   // ---- failed sign-ins are rate-limited --------------------------------------------------------
   step = 'rate limit';
@@ -167,7 +209,7 @@ try {
   await cp.close();
 
   assert.deepEqual(pageErrors, [], 'no uncaught page error');
-  console.log('screenshots: ' + ['signin.png', 'team.png', 'signin-rate-limited.png', 'dashboard-moderators.png', 'signin-phone.png'].map((f) => path.join(out, f)).join(' '));
+  console.log('screenshots: ' + ['signin.png', 'team.png', 'totp-recovery-codes.png', 'signin-rate-limited.png', 'dashboard-moderators.png', 'signin-phone.png'].map((f) => path.join(out, f)).join(' '));
   console.log('account browser tests passed');
   await browser.close();
 } catch (e) {
