@@ -5,6 +5,7 @@ pub mod console;
 pub mod coral;
 pub mod health;
 pub mod moderation;
+pub mod perspective;
 pub mod privacy;
 pub mod reports;
 pub mod rules;
@@ -79,6 +80,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(coral::get_settings)
         .service(coral::put_settings)
         .service(coral::delete_settings)
+        .service(perspective::analyze)
+        .service(perspective::suggest_score)
+        .service(perspective::list_feedback)
         .configure(console::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .service(web::redirect("/docs", "/docs/"));

@@ -3,6 +3,7 @@
 //! No I/O happens while scoring; only [`Scorer::load`], [`RuleSet::from_toml`] callers and the
 //! [`cli`] functions touch files.
 
+pub mod calibrate;
 pub mod cli;
 pub mod features;
 pub mod hash;
@@ -10,6 +11,7 @@ pub mod lang;
 pub mod metrics;
 pub mod model;
 pub mod normalise;
+pub mod perspective;
 pub mod policy;
 pub mod rules;
 pub mod train;

@@ -3,6 +3,7 @@
 
 pub mod comments;
 pub mod console;
+pub mod feedback;
 pub mod keys;
 pub mod moderation;
 pub mod outbox;

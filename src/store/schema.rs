@@ -303,6 +303,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    perspective_feedback (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        client_token -> Nullable<Text>,
+        attribute -> Text,
+        score -> Double,
+        label -> Integer,
+        text -> Text,
+        text_hash -> Text,
+        lang -> Nullable<Text>,
+        community_id -> Nullable<Text>,
+        coral_comment_id -> Nullable<Text>,
+        coral_parent_id -> Nullable<Text>,
+        story_url -> Nullable<Text>,
+        key_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(api_keys -> sites (site_id));
@@ -318,6 +339,7 @@ diesel::joinable!(reports -> comments (comment_id));
 diesel::joinable!(reports -> reporters (reporter_id));
 diesel::joinable!(appeals -> comments (comment_id));
 diesel::joinable!(console_sessions -> api_keys (key_id));
+diesel::joinable!(perspective_feedback -> sites (site_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -339,4 +361,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    perspective_feedback,
 );
