@@ -28,7 +28,7 @@ def write(name, rows):
         w.writerows(rows)
     print(f"{name}: {len(rows)} rows, {sum(int(r[1]) for r in rows)} to remove", file=sys.stderr)
 with open(f"{src}/toxifrench_agreement_fr/agreement_labels.csv", newline="") as f:
-    write("fr", [(r["content"], r["label"]) for r in csv.DictReader(f)])
+    write("toxifrench_agreement_fr", [(r["content"], r["label"]) for r in csv.DictReader(f)])
 with open(f"{src}/toxic_spans_en/comments.csv", newline="") as f:
     texts = {r["comment_id"]: r["comment_text"] for r in csv.DictReader(f)}
 votes = collections.defaultdict(lambda: [0, 0])
@@ -43,8 +43,9 @@ pos.sort(key=lambda c: hashlib.sha256(c.encode()).hexdigest())
 rows = [(texts[c], 0) for c in neg] + [(texts[c], 1) for c in pos[:len(neg)]]
 with open(f"{src}/mhs_kennedy_en/dev_500.csv", newline="") as f:
     rows += [(r["text"], r["label"]) for r in csv.DictReader(f)]
-write("en", rows)
+write("toxic_spans_en+mhs_kennedy_en_dev_500", rows)
 PY
-args=(perspective-calibrate --data "fr:$work/fr.csv" --data "en:$work/en.csv")
+args=(perspective-calibrate --data "fr:$work/toxifrench_agreement_fr.csv"
+  --data "en:$work/toxic_spans_en+mhs_kennedy_en_dev_500.csv")
 if [ -n "${MODEL:-}" ]; then args+=(--model "$MODEL"); fi
 if [ -n "${VIGIE:-}" ]; then "$VIGIE" "${args[@]}"; else cargo run -q -- "${args[@]}"; fi

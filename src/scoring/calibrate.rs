@@ -136,7 +136,15 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         rows.extend(read_rows(spec, &scorer)?);
         let added = &rows[before..];
         let pos = added.iter().filter(|r| r.label).count();
-        fitted_on.push(format!("{spec}: {} comments, {pos} to remove", added.len()));
+        // The file's name only: the folder is a temporary one.
+        let (lang, path) = spec.split_once(':').unwrap_or(("", spec));
+        let name = Path::new(path)
+            .file_name()
+            .map_or(path.into(), |n| n.to_string_lossy());
+        fitted_on.push(format!(
+            "{lang}: {name}, {} comments, {pos} to remove",
+            added.len()
+        ));
     }
     if rows.is_empty() {
         bail!("no labelled comment in the --data files");
