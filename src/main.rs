@@ -40,15 +40,15 @@ enum Command {
     /// Print the effective configuration, secrets hidden.
     Config,
     /// Train a model from labelled CSV/TSV files (default config: training.toml).
-    Train(vigie::scoring::cli::TrainArgs),
+    Train(vigie::training::cli::TrainArgs),
     /// Evaluate the model on a labelled file: ROC AUC, average precision, P/R/F1 at the
     /// shipped thresholds, pass rates per functionality, PR and ROC curves as SVG.
-    Eval(vigie::scoring::cli::EvalArgs),
+    Eval(vigie::training::cli::EvalArgs),
     /// Score a CSV or JSONL file of comments in batch.
-    Score(vigie::scoring::cli::ScoreArgs),
+    Score(vigie::training::cli::ScoreArgs),
     /// Fit the calibration of the Perspective-compatible TOXICITY on held-out labelled
     /// comments and print what each threshold catches (precision, recall per language).
-    PerspectiveCalibrate(vigie::scoring::calibrate::CalibrateArgs),
+    PerspectiveCalibrate(vigie::training::calibrate::CalibrateArgs),
     /// Purge personal data past its retention now (`retention_days`, `ip_retention_days`);
     /// `serve` also does it every `purge_interval_secs`.
     Purge,
@@ -117,10 +117,10 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(command, &settings),
-        Command::Train(args) => vigie::scoring::cli::train(&args),
-        Command::Eval(args) => vigie::scoring::cli::eval(&args),
-        Command::Score(args) => vigie::scoring::cli::score(&args),
-        Command::PerspectiveCalibrate(args) => vigie::scoring::calibrate::calibrate(&args),
+        Command::Train(args) => vigie::training::cli::train(&args),
+        Command::Eval(args) => vigie::training::cli::eval(&args),
+        Command::Score(args) => vigie::training::cli::score(&args),
+        Command::PerspectiveCalibrate(args) => vigie::training::calibrate::calibrate(&args),
         Command::Purge => {
             let pool = store::connect(&settings.db_options())?;
             store::migrate(&pool)?;

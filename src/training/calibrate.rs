@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::perspective::{attribute_scores, caught, Attribute, Calibration, IsotonicMap};
-use super::{default_rules, AuthorHistory, Decision, ScoreInput, Scorer, Thresholds, Verdict};
+use crate::scoring::perspective::{attribute_scores, caught, Attribute, Calibration, IsotonicMap};
+use crate::scoring::{
+    default_rules, AuthorHistory, Decision, ScoreInput, Scorer, Thresholds, Verdict,
+};
 
 /// Thresholds the table reports (Coral's default is 0.80).
 pub const TABLE_THRESHOLDS: [f32; 5] = [0.5, 0.6, 0.7, 0.8, 0.9];
@@ -196,7 +198,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     let output = args
         .output
         .clone()
-        .unwrap_or_else(|| dir.join(super::perspective::CALIBRATION_FILE));
+        .unwrap_or_else(|| dir.join(crate::scoring::perspective::CALIBRATION_FILE));
     let json = serde_json::to_string_pretty(&calibration)?;
     std::fs::write(&output, json + "\n")
         .with_context(|| format!("cannot write {}", output.display()))?;

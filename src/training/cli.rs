@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::metrics;
-use super::model::CATEGORIES;
-use super::rules::default_rules;
-use super::{AuthorHistory, ScoreInput, Scorer, Thresholds};
+use crate::scoring::model::CATEGORIES;
+use crate::scoring::rules::default_rules;
+use crate::scoring::{AuthorHistory, Decision, ScoreInput, Scorer, Thresholds};
 
 /// `vigie train`
 #[derive(Debug, Clone, clap::Args)]
@@ -114,7 +114,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         .config
         .clone()
         .unwrap_or_else(|| PathBuf::from("training.toml"));
-    let cfg = super::train::load_config(&cfg_path)?;
+    let cfg = super::load_config(&cfg_path)?;
     let base = cfg_path
         .parent()
         .map(|p| {
@@ -127,7 +127,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         .unwrap_or(Path::new("."))
         .to_path_buf();
     let pb = bar(1);
-    let out = super::train::run(&cfg, &base, &pb)?;
+    let out = super::run(&cfg, &base, &pb)?;
     println!("model {} written to {}", out.version, out.dir.display());
     println!(
         "trained on {} rows in {:.1} s",
@@ -274,7 +274,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
             "en" => "en",
             _ => "und",
         };
-        flagged.push(v.decision != super::Decision::Allow);
+        flagged.push(v.decision != Decision::Allow);
         scores.push(if c == 0 { s.toxicity } else { s.spam });
         labels.push(y);
         langs.push(lang);
