@@ -139,6 +139,9 @@ impl Application {
                 })
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .wrap(TracingLogger::<crate::telemetry::VigieRootSpanBuilder>::new())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::routes::perspective::key_out_of_url,
+                ))
         };
         let s = &state.settings;
         let limit = s.max_request_bytes;

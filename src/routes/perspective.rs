@@ -20,7 +20,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -214,6 +214,53 @@ pub async fn google_errors(
         answer.headers_mut().insert(header::ALLOW, allow);
     }
     Ok(ServiceResponse::new(request, answer))
+}
+
+/// The key a Perspective client sent in `?key=`, taken out of the URL by [`key_out_of_url`].
+#[derive(Debug, Clone)]
+struct QueryKey(String);
+
+/// Middleware, outermost (before the request is logged): under `/perspective/`, a `key` query
+/// parameter is moved out of the URL into the request's extensions, so that the secret never
+/// reaches the request span's `http.target` nor any log line. A value that is not clean text
+/// (NUL, invalid UTF-8) is left where it is, for the edge's 400.
+pub async fn key_out_of_url(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let query = req.uri().query().unwrap_or("");
+    if req.path().starts_with("/perspective/") && query.split('&').any(|p| p.starts_with("key=")) {
+        let mut key = None;
+        let mut kept = Vec::new();
+        for pair in query.split('&') {
+            let value = pair.strip_prefix("key=").and_then(|v| {
+                let plus = v.replace('+', " ");
+                percent_encoding::percent_decode_str(&plus)
+                    .decode_utf8()
+                    .ok()
+                    .filter(|v| !v.chars().any(char::is_control))
+                    .map(|v| v.into_owned())
+            });
+            match value {
+                Some(v) if key.is_none() => key = Some(v),
+                Some(_) => {}
+                None => kept.push(pair.to_owned()),
+            }
+        }
+        if let Some(key) = key {
+            let path = req.path().to_owned();
+            let uri = if kept.is_empty() {
+                path
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            };
+            if let Ok(uri) = uri.parse() {
+                req.head_mut().uri = uri;
+                req.extensions_mut().insert(QueryKey(key));
+            }
+        }
+    }
+    next.call(req).await
 }
 
 /// Google's error for an HTTP status answered by the rest of the app.
@@ -423,10 +470,12 @@ fn api_key(req: &HttpRequest) -> Result<String, GoogleError> {
     struct KeyQuery {
         key: Option<String>,
     }
+    let moved = req.extensions().get::<QueryKey>().map(|k| k.0.clone());
     let from_query = web::Query::<KeyQuery>::from_query(req.query_string())
         .map_err(|e| GoogleError::invalid("INVALID_REQUEST", format!("invalid query string: {e}")))?
         .into_inner()
-        .key;
+        .key
+        .or(moved);
     let from_header = req
         .headers()
         .get("x-goog-api-key")
