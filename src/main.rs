@@ -1,4 +1,5 @@
-//! The `vigie` command: serve, migrate, keys, config, train, eval, score, purge.
+//! The `vigie` command: serve, migrate, keys, config, train, eval, score, purge,
+//! perspective-calibrate.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum Command {
     Eval(vigie::training::cli::EvalArgs),
     /// Score a CSV or JSONL file of comments in batch.
     Score(vigie::training::cli::ScoreArgs),
+    /// Fit the calibration of the Perspective-compatible TOXICITY on held-out labelled
+    /// comments and print what each threshold catches (precision, recall per language).
+    PerspectiveCalibrate(vigie::training::calibrate::CalibrateArgs),
     /// Purge personal data past its retention now (`retention_days`, `ip_retention_days`);
     /// `serve` also does it every `purge_interval_secs`.
     Purge,
@@ -145,6 +149,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Train(args) => vigie::training::cli::train(&args),
         Command::Eval(args) => vigie::training::cli::eval(&args),
         Command::Score(args) => vigie::training::cli::score(&args),
+        Command::PerspectiveCalibrate(args) => vigie::training::calibrate::calibrate(&args),
         Command::Purge => {
             let pool = store::connect(&settings.db_options())?;
             store::migrate(&pool)?;

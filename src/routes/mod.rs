@@ -6,6 +6,7 @@ pub mod console;
 pub mod coral;
 pub mod health;
 pub mod moderation;
+pub mod perspective;
 pub mod privacy;
 pub mod reports;
 pub mod rules;
@@ -80,6 +81,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(coral::get_settings)
         .service(coral::put_settings)
         .service(coral::delete_settings)
+        .service(perspective::analyze)
+        .service(perspective::suggest_score)
+        .service(perspective::list_feedback)
         .configure(console::configure)
         .configure(accounts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))

@@ -8,6 +8,7 @@ pub mod hash;
 pub mod lang;
 pub mod model;
 pub mod normalise;
+pub mod perspective;
 pub mod policy;
 pub mod rules;
 

@@ -348,6 +348,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    perspective_feedback (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        client_token -> Nullable<Text>,
+        attribute -> Text,
+        score -> Double,
+        label -> Integer,
+        text -> Text,
+        text_hash -> Text,
+        lang -> Nullable<Text>,
+        community_id -> Nullable<Text>,
+        coral_comment_id -> Nullable<Text>,
+        coral_parent_id -> Nullable<Text>,
+        story_url -> Nullable<Text>,
+        key_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(api_keys -> sites (site_id));
@@ -366,6 +387,7 @@ diesel::joinable!(console_sessions -> api_keys (key_id));
 diesel::joinable!(accounts -> api_keys (key_id));
 diesel::joinable!(account_invitations -> accounts (account_id));
 diesel::joinable!(account_recovery_codes -> accounts (account_id));
+diesel::joinable!(perspective_feedback -> sites (site_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -391,4 +413,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_invitations,
     account_recovery_codes,
     sign_in_failures,
+    perspective_feedback,
 );

@@ -1,9 +1,11 @@
-//! Offline model building: `vigie train`, `vigie eval` and `vigie score` (the [`cli`]), data
+//! Offline model building: `vigie train`, `vigie eval` and `vigie score` (the [`cli`]), the
+//! Perspective calibration (`vigie perspective-calibrate`, [`calibrate`]), data
 //! loading with declared label mappings, the sparse text model, the linfa-logistic stacker,
 //! validation protocols, baselines, metrics and the model card. Nothing here runs while
 //! serving: the runtime pipeline is [`crate::scoring`].
 
 mod baseline;
+pub mod calibrate;
 mod card;
 pub mod cli;
 mod config;

@@ -12,6 +12,7 @@ mod intake;
 mod integrations;
 mod moderation;
 mod operations;
+mod perspective;
 mod privacy;
 mod reports;
 mod scoring;
