@@ -183,9 +183,16 @@ pub async fn put_thresholds(
     let json = update
         .as_ref()
         .map(|t| serde_json::to_string(t).unwrap_or_default());
+    // the score scale they were chosen on: GET /v1/site flags them once the model changes
+    let model = update
+        .as_ref()
+        .map(|_| state.judge.scorer().model_version().to_string());
     store::run(&state.pool, move |conn| {
         diesel::update(sites::table.find(site))
-            .set(sites::thresholds.eq(json))
+            .set((
+                sites::thresholds.eq(json),
+                sites::thresholds_model.eq(model),
+            ))
             .execute(conn)?;
         Ok(())
     })

@@ -26,6 +26,8 @@ pub struct SiteRecord {
     /// What happens to comments in a language the model does not score
     /// ([`crate::domain::UnscoredLanguage`]).
     pub unscored_language: String,
+    /// The model version the site's own `thresholds` were saved for (`None`: not recorded).
+    pub thresholds_model: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

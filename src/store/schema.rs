@@ -19,6 +19,7 @@ diesel::table! {
         coral_secrets -> Nullable<Text>,
         territorial_scope -> Nullable<Text>,
         unscored_language -> Text,
+        thresholds_model -> Nullable<Text>,
     }
 }
 

@@ -70,7 +70,7 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
             .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}') == name)
             .with_context(|| {
                 format!(
-                    "dataset {}: no column `{name}` in {}",
+                    "dataset {}: {}:1: no column `{name}` in the header",
                     d.name,
                     path.display()
                 )
@@ -93,7 +93,15 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
         let positives = pos_map
             .get(&label)
             .or_else(|| pos_map.get("*"))
-            .with_context(|| format!("dataset {}: label `{label}` has no mapping", d.name))?;
+            .with_context(|| {
+                let line = rec.position().map_or(0, |p| p.line());
+                format!(
+                    "dataset {}: {}:{line}: label value `{label}` is not in `positive` (known: {})",
+                    d.name,
+                    path.display(),
+                    d.positive.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })?;
         let mut labels = [-1i8; 2];
         for &c in &cats {
             labels[c] = positives.contains(&c) as i8;

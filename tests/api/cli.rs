@@ -465,3 +465,89 @@ fn users_are_invited_from_the_command_line_and_sign_ins_are_logged_without_the_p
         .status
         .success());
 }
+
+#[test]
+fn eval_on_a_file_with_one_class_says_so_and_prints_no_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = eval_inputs(dir.path());
+    let benign = "text,label\n\"Merci pour cet article.\",0\n\"Bon résumé, merci.\",0\n\"Thanks, very clear.\",0\n";
+    std::fs::write(dir.path().join("benign.csv"), benign).unwrap();
+    let toxic = "text,label\n\"Ferme ta gueule, connard.\",1\n\"Shut up, you idiot.\",1\n";
+    std::fs::write(dir.path().join("toxic.csv"), toxic).unwrap();
+    for (file, says) in [
+        ("benign.csv", "no positive rows"),
+        ("toxic.csv", "no negative rows"),
+    ] {
+        let md = stdout_of(vigie(dir.path()).args([
+            "eval", "--data", file, "--model", &model, "--report", "r.md",
+        ]));
+        assert!(md.contains(says), "{md}");
+        assert!(!md.to_lowercase().contains("nan"), "{md}");
+        let svg = std::fs::read_to_string(dir.path().join("r.svg")).unwrap();
+        assert!(!svg.contains("NaN"), "{svg}");
+        let json = stdout_of(
+            vigie(dir.path()).args(["eval", "--data", file, "--model", &model, "--json"]),
+        );
+        let v: Value = serde_json::from_str(json.trim()).unwrap();
+        assert!(v["note"].as_str().unwrap().contains(says), "{v}");
+        assert_eq!(v["roc_auc"], Value::Null, "{v}");
+    }
+    let json = stdout_of(vigie(dir.path()).args([
+        "eval",
+        "--data",
+        "benign.csv",
+        "--model",
+        &model,
+        "--json",
+    ]));
+    let v: Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["negatives"], 3);
+    assert_eq!(
+        v["held_negative_rate"], 0.0,
+        "ordinary comments are not held: {v}"
+    );
+    assert_eq!(v["held_positive_rate"], Value::Null);
+}
+
+/// A training configuration over one small file, written in `dir`.
+fn train_config(dir: &std::path::Path, text_column: &str, rows: &str) -> std::path::PathBuf {
+    std::fs::write(dir.join("data.csv"), format!("body,label\n{rows}")).unwrap();
+    let cfg = format!(
+        "output_dir = \"out\"\nvalidate = false\n\n[[dataset]]\nname = \"mine\"\npath = \"data.csv\"\nlang = \"fr\"\ntext_column = \"{text_column}\"\nlabel_column = \"label\"\ncategories = [\"toxicity\"]\npositive = {{ \"1\" = [\"toxicity\"], \"0\" = [] }}\n"
+    );
+    let path = dir.join("training.toml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+fn train_error(dir: &std::path::Path) -> String {
+    let out = vigie(dir)
+        .args(["train", "--config", "training.toml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "training should have been refused");
+    assert!(!dir.join("out").exists(), "no model is written");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn train_refuses_a_config_naming_a_missing_column_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    train_config(dir.path(), "text", "\"Merci.\",0\n\"Connard.\",1\n");
+    let err = train_error(dir.path());
+    assert!(err.contains("data.csv:1"), "{err}");
+    assert!(err.contains("no column `text`"), "{err}");
+}
+
+#[test]
+fn train_refuses_an_unknown_label_value_with_file_line_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    train_config(
+        dir.path(),
+        "body",
+        "\"Merci.\",0\n\"Connard.\",1\n\"Bof.\",maybe\n",
+    );
+    let err = train_error(dir.path());
+    assert!(err.contains("data.csv:4"), "{err}");
+    assert!(err.contains("`maybe`"), "{err}");
+}
