@@ -100,8 +100,9 @@ fn authenticate(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, Api
     Box::pin(async move {
         let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no state")))?;
         let key = if let Some((session, csrf, safe)) = session {
+            let idle = state.settings.session_idle();
             let found = store::run(&state.pool, move |conn| {
-                store::console::find(conn, &session)
+                store::console::find(conn, &session, idle)
             })
             .await?
             .ok_or(ApiError::Unauthorized)?;

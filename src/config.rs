@@ -14,7 +14,9 @@
 //! `VIGIE_WEBHOOK_CONCURRENCY`, `VIGIE_CORAL_DEADLINE_MS`, `VIGIE_DB_STARTUP_WAIT_SECS`,
 //! `VIGIE_DB_RETRY_MAX_MS`, `VIGIE_WEBHOOK_ALLOW_HOSTS` (a list: `'["hooks.internal", "10.0.0.5"]'`),
 //! `VIGIE_BODY_READ_TIMEOUT_SECS`, `VIGIE_HEADER_READ_TIMEOUT_SECS`, `VIGIE_KEEP_ALIVE_SECS`,
-//! `VIGIE_MAX_CONNECTIONS`.
+//! `VIGIE_MAX_CONNECTIONS`, `VIGIE_PUBLIC_URL`, `VIGIE_SESSION_IDLE_SECS`,
+//! `VIGIE_SESSION_LIFETIME_SECS`, `VIGIE_SESSION_COOKIE_SECURE`, `VIGIE_SIGN_IN_LIMIT_PER_ACCOUNT`,
+//! `VIGIE_SIGN_IN_LIMIT_PER_IP`, `VIGIE_SIGN_IN_WINDOW_SECS`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -124,6 +126,22 @@ pub struct Settings {
     /// Hosts (names or IP addresses) that webhook URLs may use even though they are, or
     /// resolve to, loopback, private, link-local or multicast addresses (refused otherwise).
     pub webhook_allow_hosts: Vec<String>,
+    /// The address readers and moderators reach Vigie at (`https://moderation.example.fr`):
+    /// invitation links start with it. Unset, the CLI uses `http://` + `listen` and the API the
+    /// address the request came to.
+    pub public_url: Option<String>,
+    /// A console session unused for this long ends.
+    pub session_idle_secs: u64,
+    /// A console session ends this long after sign-in, used or not.
+    pub session_lifetime_secs: u64,
+    /// Always mark the session cookie `Secure`, also when a proxy terminates TLS without
+    /// saying so (it is marked when the request came over TLS in any case).
+    pub session_cookie_secure: bool,
+    /// Failed sign-ins for one e-mail per `sign_in_window_secs`; past it, 429.
+    pub sign_in_limit_per_account: i64,
+    /// Failed sign-ins from one client address per `sign_in_window_secs`; past it, 429.
+    pub sign_in_limit_per_ip: i64,
+    pub sign_in_window_secs: i64,
 }
 
 /// What is kept of a reader's IP address.
@@ -134,6 +152,9 @@ pub enum IpStorage {
     Truncate,
     None,
 }
+
+/// Longest session setting honoured (a year): longer values are cut to it.
+const MAX_SESSION_SECS: u64 = 365 * 24 * 3600;
 
 /// The shortest appeal window the DSA allows (six months).
 pub const MIN_APPEAL_WINDOW_DAYS: i64 = 183;
@@ -182,6 +203,13 @@ impl Default for Settings {
             webhook_concurrency: 8,
             coral_deadline_ms: 150,
             webhook_allow_hosts: Vec::new(),
+            public_url: None,
+            session_idle_secs: 3600,
+            session_lifetime_secs: 8 * 3600,
+            session_cookie_secure: false,
+            sign_in_limit_per_account: 5,
+            sign_in_limit_per_ip: 20,
+            sign_in_window_secs: 900,
         }
     }
 }
@@ -239,6 +267,16 @@ impl Settings {
             retention: chrono::Duration::days(self.retention_days.max(1)),
             ip_retention: chrono::Duration::days(self.ip_retention_days.max(1)),
         }
+    }
+
+    /// How long an unused console session lasts.
+    pub fn session_idle(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.session_idle_secs.clamp(1, MAX_SESSION_SECS) as i64)
+    }
+
+    /// How long a console session lasts at most.
+    pub fn session_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.session_lifetime_secs.clamp(1, MAX_SESSION_SECS) as i64)
     }
 
     pub fn db_options(&self) -> DbOptions {

@@ -22,6 +22,12 @@ pub enum ApiError {
     Validation(ValidationError),
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// A sign-in with an unknown e-mail, a wrong password or a disabled account (one answer).
+    #[error("unknown e-mail or wrong password")]
+    SignInFailed,
+    /// The password was right; the account also needs its authenticator code (`code`).
+    #[error("this account needs the code of its authenticator app (or a recovery code) in `code`")]
+    SecondFactorRequired,
     /// A signed request (Coral Talk) whose signature matches no configured secret.
     #[error("{0}")]
     BadSignature(String),
@@ -31,6 +37,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Something that existed and is no more: a used or expired invitation.
+    #[error("{0}")]
+    Gone(String),
     /// The body did not arrive within `body_read_timeout_secs` (a slow or stalled client).
     #[error("the request body was not received within {secs} s")]
     RequestTimeout { secs: u64 },
@@ -76,10 +85,13 @@ impl ApiError {
             ApiError::BadRequest(_) => ("bad-request", "Bad request"),
             ApiError::Validation(_) => ("validation", "Invalid field"),
             ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
+            ApiError::SignInFailed => ("sign-in-failed", "Unauthorized"),
+            ApiError::SecondFactorRequired => ("second-factor-required", "Unauthorized"),
             ApiError::BadSignature(_) => ("invalid-signature", "Invalid signature"),
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::Gone(_) => ("gone", "Gone"),
             ApiError::RequestTimeout { .. } => ("request-timeout", "Request timeout"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
@@ -113,10 +125,14 @@ impl ResponseError for ApiError {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized | ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized
+            | ApiError::BadSignature(_)
+            | ApiError::SignInFailed
+            | ApiError::SecondFactorRequired => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -301,8 +301,11 @@ pub async fn expect_continue(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        let mut response: Response<BoxBody> =
-            ApiError::PayloadTooLarge { limit }.error_response().into();
+        let mut response: Response<BoxBody> = if req.path().starts_with("/perspective/") {
+            crate::routes::perspective::too_large_before_body(limit).into()
+        } else {
+            ApiError::PayloadTooLarge { limit }.error_response().into()
+        };
         response
             .head_mut()
             .set_connection_type(ConnectionType::Close);

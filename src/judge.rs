@@ -197,7 +197,8 @@ impl Judge {
 }
 
 /// Reads the `at_thresholds` rows of a `validation.json` (Markdown table rows:
-/// `| category | lang | step threshold | n | precision | recall | f1 |`).
+/// `| category | lang | step threshold | n | precision | recall | f1 | …`; later columns, such as
+/// the share of negatives held, are ignored).
 fn parse_at_thresholds(v: &serde_json::Value) -> Vec<serde_json::Value> {
     let Some(rows) = v.get("at_thresholds").and_then(|r| r.as_array()) else {
         return Vec::new();
@@ -210,7 +211,7 @@ fn parse_at_thresholds(v: &serde_json::Value) -> Vec<serde_json::Value> {
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
                 .collect();
-            let [category, lang, step, n, precision, recall, f1] = cells.as_slice() else {
+            let [category, lang, step, n, precision, recall, f1, ..] = cells.as_slice() else {
                 return None;
             };
             let (step, threshold) = step.split_once(' ')?;

@@ -1,4 +1,5 @@
-//! The `vigie` command: serve, migrate, keys, config, train, eval, score, purge.
+//! The `vigie` command: serve, migrate, keys, config, train, eval, score, purge,
+//! perspective-calibrate.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,15 +37,23 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage people's accounts (moderators and admins who sign in with e-mail and password).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Print the effective configuration, secrets hidden.
     Config,
     /// Train a model from labelled CSV/TSV files (default config: training.toml).
-    Train(vigie::scoring::cli::TrainArgs),
+    Train(vigie::training::cli::TrainArgs),
     /// Evaluate the model on a labelled file: ROC AUC, average precision, P/R/F1 at the
     /// shipped thresholds, pass rates per functionality, PR and ROC curves as SVG.
-    Eval(vigie::scoring::cli::EvalArgs),
+    Eval(vigie::training::cli::EvalArgs),
     /// Score a CSV or JSONL file of comments in batch.
-    Score(vigie::scoring::cli::ScoreArgs),
+    Score(vigie::training::cli::ScoreArgs),
+    /// Fit the calibration of the Perspective-compatible TOXICITY on held-out labelled
+    /// comments and print what each threshold catches (precision, recall per language).
+    PerspectiveCalibrate(vigie::training::calibrate::CalibrateArgs),
     /// Purge personal data past its retention now (`retention_days`, `ip_retention_days`);
     /// `serve` also does it every `purge_interval_secs`.
     Purge,
@@ -71,6 +80,29 @@ enum KeysCommand {
     List,
     /// Revoke a key by id.
     Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create an account (and the site, if it is new); prints its one-time invitation link
+    /// (valid 72 hours), through which the person sets a password.
+    Create {
+        /// The site's short name (slug).
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        email: String,
+        /// moderator or admin.
+        #[arg(long)]
+        role: String,
+        /// Shown in the audit log; the part of the e-mail before `@` by default.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List accounts (every site's).
+    List,
+    /// Disable an account by id: its sessions end at once, its sign-ins are refused.
+    Disable { id: i64 },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -113,9 +145,11 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(command, &settings),
-        Command::Train(args) => vigie::scoring::cli::train(&args),
-        Command::Eval(args) => vigie::scoring::cli::eval(&args),
-        Command::Score(args) => vigie::scoring::cli::score(&args),
+        Command::Users { command } => users(command, &settings),
+        Command::Train(args) => vigie::training::cli::train(&args),
+        Command::Eval(args) => vigie::training::cli::eval(&args),
+        Command::Score(args) => vigie::training::cli::score(&args),
+        Command::PerspectiveCalibrate(args) => vigie::training::calibrate::calibrate(&args),
         Command::Purge => {
             let pool = store::connect(&settings.db_options())?;
             store::migrate(&pool)?;
@@ -209,6 +243,94 @@ fn keys(command: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
         KeysCommand::Revoke { id } => {
             anyhow::ensure!(store::keys::revoke(&mut conn, id)?, "no key with id {id}");
             println!("key {id} revoked");
+        }
+    }
+    Ok(())
+}
+
+fn users(command: UsersCommand, settings: &Settings) -> anyhow::Result<()> {
+    use vigie::domain::accounts::{account_role, display_name, Email, INVITATION_HOURS};
+    use vigie::routes::accounts::{invitation_link, EMAIL_PURPOSE};
+    let pool = store::connect(&settings.db_options())?;
+    store::migrate(&pool)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let secrets = vigie::secrets::Secrets::new(
+        store::sites::instance_secret(&mut conn, settings.secret_key.as_deref())
+            .context("cannot read the hashing key")?,
+    );
+    let invalid =
+        |e: vigie::domain::intake::ValidationError| anyhow::anyhow!("--{} {}", e.field, e.detail);
+    match command {
+        UsersCommand::Create {
+            site,
+            email,
+            role,
+            name,
+        } => {
+            let site = site.trim();
+            anyhow::ensure!(
+                !site.is_empty() && site.len() <= 100,
+                "--site must be 1 to 100 characters"
+            );
+            let email = Email::parse("email", &email).map_err(invalid)?;
+            let role = account_role("role", &role).map_err(invalid)?;
+            let name = display_name("name", name.as_deref().unwrap_or(email.local_part()))
+                .map_err(invalid)?;
+            let site = store::sites::find_or_create(&mut conn, site)?;
+            let created = store::accounts::create(
+                &mut conn,
+                &store::accounts::NewAccount {
+                    site_id: site.id,
+                    role,
+                    name: &name,
+                    email_hash: &secrets.keyed_hash(EMAIL_PURPOSE, email.as_str()),
+                    email_sealed: &secrets.seal(EMAIL_PURPOSE, email.as_str().as_bytes()),
+                    created_by: "vigie users create",
+                },
+                chrono::Duration::hours(INVITATION_HOURS),
+            )?;
+            let Some((account, invitation)) = created else {
+                anyhow::bail!("{} already has an account", email.as_str());
+            };
+            let base = settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", settings.listen));
+            println!(
+                "created account {} ({role}, \"{name}\") for site `{}`",
+                account.id, site.slug
+            );
+            println!(
+                "invitation link (shown once, valid until {} UTC): {}",
+                invitation.expires_at.format("%Y-%m-%d %H:%M"),
+                invitation_link(&base, &invitation.token)
+            );
+        }
+        UsersCommand::List => {
+            println!(
+                "{:>5}  {:<20} {:<10} {:<9} {:<32} name",
+                "id", "site", "role", "state", "e-mail"
+            );
+            for (account, site) in store::accounts::list(&mut conn, None)? {
+                let email = secrets
+                    .open(EMAIL_PURPOSE, &account.email_sealed)
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or_default();
+                let state = account.state();
+                println!(
+                    "{:>5}  {:<20} {:<10} {:<9} {:<32} {}",
+                    account.id, site, account.role, state, email, account.name
+                );
+            }
+        }
+        UsersCommand::Disable { id } => {
+            let account = store::accounts::list(&mut conn, None)?
+                .into_iter()
+                .map(|(a, _)| a)
+                .find(|a| a.id == id)
+                .with_context(|| format!("no account with id {id}"))?;
+            store::accounts::set_disabled(&mut conn, &account, true)?;
+            println!("account {id} disabled; its sessions ended");
         }
     }
     Ok(())

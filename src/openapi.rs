@@ -6,6 +6,7 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
+use crate::routes::perspective::Docs as PerspectiveDocs;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,9 +59,23 @@ use crate::routes;
         routes::coral::get_settings,
         routes::coral::put_settings,
         routes::coral::delete_settings,
+        routes::accounts::sign_in,
+        routes::accounts::sign_out,
+        routes::accounts::sign_out_everywhere,
+        routes::accounts::accept_invitation,
+        routes::accounts::list,
+        routes::accounts::create,
+        routes::accounts::update,
+        routes::accounts::reset,
+        routes::accounts::figures,
+        routes::accounts::start_totp,
+        routes::accounts::confirm_totp,
+        routes::perspective::analyze,
+        routes::perspective::suggest_score,
+        routes::perspective::list_feedback,
     ),
     components(schemas(crate::error::Problem, crate::domain::Queue, crate::domain::DecisionSource)),
-    modifiers(&BearerKeys, &Problems),
+    modifiers(&BearerKeys, &Problems, &PerspectiveDocs),
     tags(
         (name = "comments", description = "Comment intake and reads"),
         (name = "threads", description = "Articles and what they display"),
@@ -71,6 +86,8 @@ use crate::routes;
         (name = "webhooks", description = "Signed event deliveries to the site, from an outbox"),
         (name = "integrations", description = "Coral Talk's external moderation phase"),
         (name = "privacy", description = "GDPR: erasure and export of an author's data"),
+        (name = "accounts", description = "Named moderator accounts: invitations, sign-in, sessions"),
+        (name = "perspective", description = "A drop-in for Google's Perspective API (its errors are Google's JSON, not problems) and the feedback it collects"),
     )
 )]
 pub struct ApiDoc;
@@ -140,7 +157,11 @@ impl Modify for Problems {
                     .into(),
             );
         }
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // Perspective's routes answer Google's errors, documented on each operation.
+            if path.starts_with(crate::routes::perspective::SCOPE) {
+                continue;
+            }
             for (operation, writes) in [
                 (item.get.as_mut(), false),
                 (item.post.as_mut(), true),
@@ -275,6 +296,22 @@ pub mod values {
                     .pattern(Some(r"^[^\s\x85][\s\S]*[^\s\x85]$")),
             )
             .build()
+    }
+
+    /// The roles of people's accounts (`ingest` is for machines' keys only).
+    #[derive(ToSchema)]
+    #[schema(rename_all = "lowercase")]
+    pub enum AccountRole {
+        Moderator,
+        Admin,
+    }
+
+    /// The console's interface languages.
+    #[derive(ToSchema)]
+    #[schema(rename_all = "lowercase")]
+    pub enum ConsoleLanguage {
+        Fr,
+        En,
     }
 
     /// The format of the transparency figures.

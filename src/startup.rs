@@ -105,10 +105,14 @@ impl Application {
         let data = web::Data::new(state.clone());
         // One recorder per app, shared by its workers (see `metrics`).
         let metrics = web::Data::new(crate::metrics::Metrics::new());
+        let perspective = web::Data::new(crate::routes::perspective::PerspectiveCalibration::load(
+            &state,
+        ));
         let app = move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(metrics.clone())
+                .app_data(perspective.clone())
                 .configure(crate::routes::configure)
                 .service(crate::metrics::metrics_route)
                 .default_service(web::to(crate::routes::not_found))
@@ -116,6 +120,9 @@ impl Application {
                     crate::auth::authenticate_first,
                 ))
                 .wrap(actix_web::middleware::from_fn(crate::extract::edge))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::routes::perspective::google_errors,
+                ))
                 .wrap_fn(|req, srv| {
                     let id = req.extensions().get::<RequestId>().copied();
                     let fut = srv.call(req);
@@ -132,6 +139,9 @@ impl Application {
                 })
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .wrap(TracingLogger::<crate::telemetry::VigieRootSpanBuilder>::new())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::routes::perspective::key_out_of_url,
+                ))
         };
         let s = &state.settings;
         let limit = s.max_request_bytes;

@@ -41,9 +41,20 @@ pub fn init(format: &str, level: &str) {
 /// unavailable") are not logged a second time.
 pub struct VigieRootSpanBuilder;
 
+/// Paths whose last segment is a secret (`POST /v1/invitations/{token}`).
+const INVITATIONS_PATH: &str = "/v1/invitations/";
+
 impl RootSpanBuilder for VigieRootSpanBuilder {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        DefaultRootSpanBuilder::on_request_start(request)
+        let span = DefaultRootSpanBuilder::on_request_start(request);
+        // An invitation's token is a password until used: its path is logged without it.
+        if request.path().starts_with(INVITATIONS_PATH) {
+            span.record(
+                "http.target",
+                format!("{INVITATIONS_PATH}{{token}}").as_str(),
+            );
+        }
+        span
     }
 
     fn on_request_end<B: MessageBody>(

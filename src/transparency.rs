@@ -55,7 +55,8 @@ pub struct Appeals {
     pub median_seconds_to_decision: Option<i64>,
 }
 
-fn median(mut v: Vec<i64>) -> Option<i64> {
+/// The median (the mean of the middle two for an even count).
+pub(crate) fn median(mut v: Vec<i64>) -> Option<i64> {
     if v.is_empty() {
         return None;
     }

@@ -480,8 +480,9 @@ async fn seed_pending(app: &TestApp, like: i64, n: i64) {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_in_headless_chromium() {
+/// The browser, or `None` (skipped, said on stderr) when the browser tests cannot run here;
+/// with `VIGIE_REQUIRE_BROWSER=1` (CI) that is a failure.
+fn chromium_or_skip() -> Option<PathBuf> {
     let chromium = PathBuf::from(
         std::env::var("VIGIE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
     );
@@ -493,8 +494,44 @@ async fn console_in_headless_chromium() {
         // Straight to stderr, past the test harness's capture: `cargo test` shows it.
         use std::io::Write;
         let _ = writeln!(std::io::stderr(), "browser tests skipped: {why}");
-        return;
+        return None;
     }
+    Some(chromium)
+}
+
+/// Runs `tests/e2e/<spec>` with node and `args`; fails the test when the spec fails.
+async fn run_spec(chromium: PathBuf, spec: &str, args: Vec<String>) {
+    let out_dir = repo().join("target/e2e");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let spec = repo().join("tests/e2e").join(spec);
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(spec)
+            .args(args)
+            .env("VIGIE_CHROMIUM", chromium)
+            .env("E2E_OUT", out_dir)
+            .current_dir(repo().join("tests/e2e"))
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "browser tests failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_in_headless_chromium() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
 
     let app = spawn_app(Backend::Sqlite)
         .await
@@ -645,32 +682,55 @@ async fn console_in_headless_chromium() {
         t.elapsed()
     );
 
-    let out_dir = repo().join("target/e2e");
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let spec = repo().join("tests/e2e/console.spec.mjs");
-    let base = app.address.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(spec)
-            .arg(base)
-            .arg(moderator)
-            .arg(big_moderator)
-            .arg(admin)
-            .env("VIGIE_CHROMIUM", chromium)
-            .env("E2E_OUT", out_dir)
-            .current_dir(repo().join("tests/e2e"))
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        output.status.success(),
-        "browser tests failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    run_spec(
+        chromium,
+        "console.spec.mjs",
+        vec![app.address.clone(), moderator, big_moderator, admin],
+    )
+    .await;
+}
+
+/// Named accounts in the console: invitation → password → sign-in → invite from the Team view
+/// → decide → sign out; rate-limited sign-in; disable, role and reset from the console.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_in_headless_chromium() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let ingest = app.key("redaction", Role::Ingest).await;
+    let admin = app.key("redaction", Role::Admin).await;
+    for i in 1..=2 {
+        let res = app
+            .post_json(
+                "/v1/comments",
+                &ingest,
+                &comment(
+                    &format!("held-{i}"),
+                    "budget-2027",
+                    "u-1",
+                    "Je ne suis pas d'accord avec cet article, les chiffres sont faux.",
+                ),
+            )
+            .await;
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+    let res = app
+        .post_json(
+            "/v1/accounts",
+            &admin,
+            &json!({"email": "dominique@example.fr", "role": "admin", "name": "Dominique"}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201);
+    let invitation: Value = res.json().await.unwrap();
+    let url = invitation["invitation_url"].as_str().unwrap().to_owned();
+    run_spec(
+        chromium,
+        "accounts.spec.mjs",
+        vec![app.address.clone(), url, admin],
+    )
+    .await;
 }

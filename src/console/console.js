@@ -14,6 +14,23 @@
     fr: {
       'signin.label': 'Clé API (modération ou administration)', 'signin.submit': 'Se connecter',
       'signin.bad': 'Clé refusée.', 'signin.ingest': "Une clé d'ingestion ne peut pas ouvrir la console.",
+      'signin.email': 'Adresse e-mail', 'signin.password': 'Mot de passe', 'signin.keySubmit': 'Se connecter avec une clé',
+      'signin.wrong': 'E-mail ou mot de passe incorrect.', 'signin.code': "Code de l'application d'authentification (ou code de secours)",
+      'signin.needCode': "Saisissez le code de votre application d'authentification.", 'nav.2fa': '2FA',
+      'totp.title': "Second facteur (application d'authentification)", 'totp.intro': 'Chaque connexion demandera aussi le code à 6 chiffres de votre application.',
+      'totp.start': 'Activer', 'totp.secret': "Clé à saisir dans l'application", 'totp.url': 'Ou ce lien otpauth://',
+      'totp.code': "Code affiché par l'application", 'totp.confirm': 'Confirmer',
+      'totp.codes': 'Codes de secours, affichés une seule fois (chacun sert une fois) :', 'totp.on': 'Le second facteur est activé.',
+      'signin.limited': 'Trop de tentatives : réessayez dans {s} s.',
+      'inv.title': 'Choisir votre mot de passe', 'inv.hint': 'Au moins 12 caractères ; les mots de passe courants sont refusés.',
+      'inv.password': 'Nouveau mot de passe', 'inv.confirm': 'Confirmer le mot de passe', 'inv.submit': 'Enregistrer',
+      'inv.mismatch': 'Les deux mots de passe diffèrent.', 'inv.gone': "Ce lien d'invitation a déjà servi ou a expiré : demandez-en un nouveau.",
+      'inv.unknown': "Ce lien d'invitation est inconnu.", 'inv.weak': 'Mot de passe refusé ({why}).', 'inv.done': 'Mot de passe enregistré : connectez-vous.',
+      'nav.team': 'Équipe', 'team.title': 'Équipe', 'team.email': 'E-mail', 'team.name': 'Nom', 'team.role': 'Rôle',
+      'team.state': 'État', 'team.last': 'Dernière connexion', 'team.invite': 'Inviter',
+      'team.link': "Lien d'invitation, affiché une seule fois, valable 72 h :", 'team.disable': 'Désactiver',
+      'team.enable': 'Réactiver', 'team.reset': 'Nouveau lien', 'role.moderator': 'modération', 'role.admin': 'administration',
+      'state.invited': 'invité', 'state.active': 'actif', 'state.disabled': 'désactivé', 'msg.account': 'Compte modifié.',
       'nav.pending': 'À modérer', 'nav.reported': 'Signalés', 'nav.appeals': 'Recours',
       'nav.dashboard': 'Tableau de bord', 'nav.signout': 'Se déconnecter',
       'f.thread': 'Article', 'f.reason': 'Motif/règle', 'f.lang': 'Langue', 'f.min': 'Score min',
@@ -33,6 +50,9 @@
       'appeals.by': 'Recours de {who} contre « {action} » ({reason}) décidé par {mod}',
       'dash.title': 'Tableau de bord', 'dash.days': 'Commentaires par jour et par issue (14 jours)',
       'dash.hist': 'Scores de toxicité de la file (n = {n}) et seuils', 'dash.median': 'Délai médian signalement → décision (30 jours)',
+      'dash.mods': 'Par modérateur (30 jours)', 'dash.modName': 'Nom', 'dash.modDecisions': 'Décisions',
+      'dash.modPerDay': 'Par jour', 'dash.modMedian': 'Délai médian', 'dash.modOverturned': 'Infirmées en recours',
+      'dash.modsNone': 'aucune décision humaine sur la période',
       'dash.medianNone': 'pas encore de signalement traité', 'dash.review': 'examen', 'dash.reject': 'rejet',
       'p.why': 'Pourquoi est-il là ?', 'p.scores': 'Scores', 'p.rules': 'Règles déclenchées',
       'p.reasons': 'Raisons', 'p.recent': 'Derniers commentaires de l\'auteur :', 'p.article': 'Article', 'p.parent': 'Réponse à', 'p.author': 'Auteur',
@@ -58,6 +78,23 @@
     en: {
       'signin.label': 'API key (moderator or admin)', 'signin.submit': 'Sign in',
       'signin.bad': 'Key refused.', 'signin.ingest': 'An ingest key cannot open the console.',
+      'signin.email': 'E-mail address', 'signin.password': 'Password', 'signin.keySubmit': 'Sign in with a key',
+      'signin.wrong': 'Wrong e-mail or password.', 'signin.code': 'Authenticator app code (or a recovery code)',
+      'signin.needCode': 'Enter the code of your authenticator app.', 'nav.2fa': '2FA',
+      'totp.title': 'Second factor (authenticator app)', 'totp.intro': 'Every sign-in will also ask for the 6-digit code of your app.',
+      'totp.start': 'Turn on', 'totp.secret': 'Key to type into the app', 'totp.url': 'Or this otpauth:// link',
+      'totp.code': 'Code shown by the app', 'totp.confirm': 'Confirm',
+      'totp.codes': 'Recovery codes, shown once (each works once):', 'totp.on': 'The second factor is on.',
+      'signin.limited': 'Too many attempts: try again in {s} s.',
+      'inv.title': 'Choose your password', 'inv.hint': 'At least 12 characters; common passwords are refused.',
+      'inv.password': 'New password', 'inv.confirm': 'Confirm the password', 'inv.submit': 'Save',
+      'inv.mismatch': 'The two passwords differ.', 'inv.gone': 'This invitation link was already used or has expired: ask for a new one.',
+      'inv.unknown': 'This invitation link is unknown.', 'inv.weak': 'Password refused ({why}).', 'inv.done': 'Password saved: sign in.',
+      'nav.team': 'Team', 'team.title': 'Team', 'team.email': 'E-mail', 'team.name': 'Name', 'team.role': 'Role',
+      'team.state': 'State', 'team.last': 'Last sign-in', 'team.invite': 'Invite',
+      'team.link': 'Invitation link, shown once, valid 72 h:', 'team.disable': 'Disable',
+      'team.enable': 'Enable', 'team.reset': 'New link', 'role.moderator': 'moderator', 'role.admin': 'admin',
+      'state.invited': 'invited', 'state.active': 'active', 'state.disabled': 'disabled', 'msg.account': 'Account changed.',
       'nav.pending': 'To review', 'nav.reported': 'Reported', 'nav.appeals': 'Appeals',
       'nav.dashboard': 'Dashboard', 'nav.signout': 'Sign out',
       'f.thread': 'Article', 'f.reason': 'Reason/rule', 'f.lang': 'Language', 'f.min': 'Min score',
@@ -77,6 +114,9 @@
       'appeals.by': 'Appeal by the {who} against “{action}” ({reason}) decided by {mod}',
       'dash.title': 'Dashboard', 'dash.days': 'Comments per day by outcome (14 days)',
       'dash.hist': 'Toxicity scores of the queue (n = {n}) and thresholds', 'dash.median': 'Median time from report to decision (30 days)',
+      'dash.mods': 'Per moderator (30 days)', 'dash.modName': 'Name', 'dash.modDecisions': 'Decisions',
+      'dash.modPerDay': 'Per day', 'dash.modMedian': 'Median time', 'dash.modOverturned': 'Overturned on appeal',
+      'dash.modsNone': 'no human decision in the period',
       'dash.medianNone': 'no report decided yet', 'dash.review': 'review', 'dash.reject': 'reject',
       'p.why': 'Why is this here?', 'p.scores': 'Scores', 'p.rules': 'Rules fired',
       'p.reasons': 'Reasons', 'p.recent': 'Recent comments by this author:', 'p.article': 'Article', 'p.parent': 'In reply to', 'p.author': 'Author',
@@ -104,7 +144,7 @@
   const S = {
     session: null, lang: 'fr', view: null, queue: 'pending', items: [], cursor: -1,
     nextCursor: null, loading: false, selected: new Set(), claimed: null, renewTimer: null,
-    picker: null, pendingKeyAt: null,
+    picker: null, pendingKeyAt: null, invitation: null,
   };
   // Measurements read by the browser tests.
   window.__vigie = { lastDecisionMs: null, firstRenderMs: null };
@@ -134,9 +174,11 @@
   }
 
   class HttpError extends Error {
-    constructor(status, problem) {
+    constructor(status, problem, retryAfter) {
       super((problem && (problem.detail || problem.title)) || ('HTTP ' + status));
       this.status = status;
+      this.retryAfter = retryAfter;
+      this.type = problem && problem.type;
     }
   }
 
@@ -155,7 +197,7 @@
     if (text) { try { data = JSON.parse(text); } catch (_) { data = null; } }
     if (!res.ok) {
       if (res.status === 401 && !(opts && opts.noRedirect)) showSignin(t('msg.expired'));
-      throw new HttpError(res.status, data);
+      throw new HttpError(res.status, data, res.headers.get('Retry-After'));
     }
     return data;
   }
@@ -182,7 +224,66 @@
     $('app').hidden = true;
     $('signin').hidden = false;
     $('signin-error').textContent = msg || '';
-    $('signin-key').focus();
+    $('signin-info').textContent = '';
+    $('signin-email').focus();
+  }
+  async function signInAccount(ev) {
+    ev.preventDefault();
+    const email = $('signin-email').value.trim();
+    const password = $('signin-password').value;
+    const body = { email, password, language: S.lang };
+    const code = $('signin-code').value.trim();
+    if (code) body.code = code;
+    try {
+      const s = await api('POST', '/v1/session', body, { noRedirect: true });
+      $('signin-password').value = '';
+      $('signin-code').value = '';
+      $('signin-code-row').hidden = true;
+      $('signin-account-error').textContent = '';
+      start(s);
+    } catch (e) {
+      if (e.type === 'urn:vigie:problem:second-factor-required') {
+        $('signin-code-row').hidden = false;
+        $('signin-account-error').textContent = t('signin.needCode');
+        $('signin-code').focus();
+        return;
+      }
+      $('signin-code').value = '';
+      $('signin-account-error').textContent = e.status === 429 ? t('signin.limited', { s: e.retryAfter || '?' })
+        : e.status === 401 ? t('signin.wrong') : e.message;
+    }
+  }
+
+  // ---- invitation: the link's token is in the fragment, never sent to a server log ------------
+  function invitationToken() {
+    const m = /^#invitation=([A-Za-z0-9_-]{1,256})$/.exec(location.hash);
+    return m ? m[1] : null;
+  }
+  function showInvitation(token) {
+    S.invitation = token;
+    $('signin').hidden = true;
+    $('app').hidden = true;
+    $('invitation').hidden = false;
+    $('invitation-password').focus();
+  }
+  async function setPassword(ev) {
+    ev.preventDefault();
+    const password = $('invitation-password').value;
+    if (password !== $('invitation-confirm').value) { $('invitation-error').textContent = t('inv.mismatch'); return; }
+    try {
+      const a = await api('POST', '/v1/invitations/' + S.invitation, { password }, { noRedirect: true });
+      S.invitation = null;
+      $('invitation-form').reset();
+      history.replaceState(null, '', location.pathname);
+      $('invitation').hidden = true;
+      showSignin('');
+      $('signin-info').textContent = t('inv.done');
+      $('signin-email').value = a.email;
+      $('signin-password').focus();
+    } catch (e) {
+      $('invitation-error').textContent = e.status === 410 ? t('inv.gone') : e.status === 404 ? t('inv.unknown')
+        : e.status === 422 ? t('inv.weak', { why: e.message }) : e.message;
+    }
   }
   async function signIn(ev) {
     ev.preventDefault();
@@ -207,6 +308,7 @@
     $('signin').hidden = true;
     $('app').hidden = false;
     $('whoami').textContent = session.name + ' · ' + session.site + ' · ' + session.role;
+    $('nav-team').hidden = session.role !== 'admin';
     applyI18n();
     refreshCounts();
     if (!location.hash || location.hash === '#') location.hash = '#/queue/pending';
@@ -227,7 +329,8 @@
     if (!S.session) return;
     const h = location.hash.replace(/^#\/?/, '').split('/');
     let view = h[0] || 'queue';
-    for (const v of ['queue', 'appeals', 'dashboard']) $('view-' + v).hidden = v !== view;
+    if (view === 'team' && S.session.role !== 'admin') view = 'queue';
+    for (const v of ['queue', 'appeals', 'dashboard', 'team']) $('view-' + v).hidden = v !== view;
     const nav = view === 'queue' ? (h[1] === 'reported' ? 'reported' : 'pending') : view;
     for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === nav);
     if (view !== 'queue') releaseCurrent();
@@ -237,6 +340,7 @@
       else { renderList(); renderPanel(); }
     } else if (view === 'appeals') loadAppeals();
     else if (view === 'dashboard') loadDashboard();
+    else if (view === 'team') loadTeam();
     S.view = view;
   }
 
@@ -670,7 +774,7 @@
     if (ev.key === 'Escape') { closePicker(); toggleHelp(false); return; }
     if (S.picker) { if (/^[0-9]$/.test(ev.key)) { ev.preventDefault(); pick(ev.key); } return; }
     if (ev.key === '?') { ev.preventDefault(); toggleHelp(); return; }
-    if (!$('help').hidden) return;
+    if (!$('help').hidden || !$('totp').hidden) return;
     if (S.view !== 'queue') return;
     switch (ev.key) {
       case 'j': move(1); break;
@@ -722,6 +826,98 @@
     }
   }
 
+  // ---- second factor of the signed-in account --------------------------------------------------
+  function openTotp() {
+    $('totp').hidden = false;
+    $('totp-enrol').hidden = true;
+    $('totp-done').hidden = true;
+    $('totp-start').hidden = false;
+    $('totp-error').textContent = '';
+    $('totp-start').focus();
+  }
+  async function startTotp() {
+    try {
+      const e = await api('POST', '/v1/account/totp');
+      $('totp-secret').value = e.secret;
+      $('totp-url').value = e.otpauth_url;
+      $('totp-start').hidden = true;
+      $('totp-enrol').hidden = false;
+      $('totp-error').textContent = '';
+      $('totp-code').focus();
+    } catch (e) { $('totp-error').textContent = e.message; }
+  }
+  async function confirmTotp() {
+    try {
+      const r = await api('POST', '/v1/account/totp/confirm', { code: $('totp-code').value.trim() });
+      $('totp-enrol').hidden = true;
+      $('totp-done').hidden = false;
+      clear($('totp-codes'));
+      for (const c of r.recovery_codes) $('totp-codes').appendChild(el('li', null, c));
+      $('totp-error').textContent = '';
+      status(t('totp.on'));
+    } catch (e) { $('totp-error').textContent = e.message; }
+  }
+
+  // ---- team (admins): invite, change role, disable, reset --------------------------------------
+  function showLink(url) {
+    $('invite-result').hidden = false;
+    $('invite-link').value = url;
+    $('invite-link').select();
+  }
+  async function updateAccount(id, change) {
+    try { await api('PATCH', '/v1/accounts/' + id, change); status(t('msg.account')); } catch (e) { fail(e); }
+    loadTeam();
+  }
+  async function resetAccount(id) {
+    try { showLink((await api('POST', '/v1/accounts/' + id + '/invitation')).invitation_url); } catch (e) { fail(e); }
+    loadTeam();
+  }
+  async function invite(ev) {
+    ev.preventDefault();
+    const f = new FormData($('invite-form'));
+    const body = { email: f.get('email'), role: f.get('role') };
+    if (f.get('name')) body.name = f.get('name');
+    try {
+      showLink((await api('POST', '/v1/accounts', body)).invitation_url);
+      $('invite-form').reset();
+    } catch (e) { fail(e); }
+    loadTeam();
+  }
+  async function loadTeam() {
+    const box = $('team-list');
+    let list;
+    try { list = await api('GET', '/v1/accounts'); } catch (e) { fail(e); return; }
+    clear(box);
+    for (const a of list.items) {
+      const tr = el('tr');
+      tr.dataset.account = String(a.id);
+      tr.dataset.state = a.state;
+      tr.append(el('td', 'name', a.name), el('td', null, a.email));
+      const role = el('select', 'role');
+      role.setAttribute('aria-label', t('team.role'));
+      for (const r of ['moderator', 'admin']) {
+        const o = el('option', null, t('role.' + r));
+        o.value = r;
+        o.selected = a.role === r;
+        role.appendChild(o);
+      }
+      role.addEventListener('change', () => updateAccount(a.id, { role: role.value }));
+      const roleCell = el('td');
+      roleCell.appendChild(role);
+      tr.append(roleCell, el('td', 'state', t('state.' + a.state)), el('td', null, fmtDate(a.last_sign_in_at)));
+      const actions = el('td');
+      const toggle = el('button', 'toggle', t(a.state === 'disabled' ? 'team.enable' : 'team.disable'));
+      toggle.type = 'button';
+      toggle.addEventListener('click', () => updateAccount(a.id, { disabled: a.state !== 'disabled' }));
+      const reset = el('button', 'reset', t('team.reset'));
+      reset.type = 'button';
+      reset.addEventListener('click', () => resetAccount(a.id));
+      actions.append(toggle, reset);
+      tr.appendChild(actions);
+      box.appendChild(tr);
+    }
+  }
+
   // ---- dashboard (inline SVG built here) ------------------------------------------------------
   const SVGNS = 'http://www.w3.org/2000/svg';
   function svg(tag, attrs, text) {
@@ -736,6 +932,35 @@
     drawDays();
     drawHistogram();
     drawMedian();
+    drawModerators();
+  }
+  function duration(secs) {
+    const hours = secs / 3600;
+    return hours >= 1 ? hours.toFixed(1) + ' h' : secs >= 60 ? Math.round(secs / 60) + ' min' : secs + ' s';
+  }
+  // Admins: each moderator's decisions, per day, median time to decision, share overturned.
+  async function drawModerators() {
+    const fig = $('chart-moderators');
+    clear(fig);
+    if (!S.session || S.session.role !== 'admin') { fig.hidden = true; return; }
+    fig.hidden = false;
+    fig.appendChild(el('figcaption', null, t('dash.mods')));
+    let page;
+    try { page = await api('GET', '/v1/moderators/figures?days=30'); } catch (e) { fig.appendChild(el('p', 'error', e.message)); return; }
+    if (!page.moderators.length) { fig.appendChild(el('p', 'muted', t('dash.modsNone'))); return; }
+    const table = el('table', 'team');
+    const head = el('tr');
+    for (const k of ['dash.modName', 'dash.modDecisions', 'dash.modPerDay', 'dash.modMedian', 'dash.modOverturned']) head.appendChild(el('th', null, t(k)));
+    table.appendChild(head);
+    for (const m of page.moderators) {
+      const tr = el('tr');
+      tr.append(el('td', 'name', m.name), el('td', null, m.decisions),
+        el('td', null, (m.decisions / 30).toFixed(2)),
+        el('td', null, m.median_seconds_to_decision == null ? '—' : duration(m.median_seconds_to_decision)),
+        el('td', null, Math.round(m.overturned_share * 100) + ' %'));
+      table.appendChild(tr);
+    }
+    fig.appendChild(table);
   }
   async function drawDays() {
     const fig = $('chart-days');
@@ -844,7 +1069,7 @@
       const secs = tr && tr.notices ? tr.notices.median_seconds_to_action : null;
       if (secs == null) { fig.appendChild(el('p', 'muted', t('dash.medianNone'))); return; }
       const hours = secs / 3600;
-      fig.appendChild(el('p', 'big', hours >= 1 ? hours.toFixed(1) + ' h' : secs >= 60 ? Math.round(secs / 60) + ' min' : secs + ' s'));
+      fig.appendChild(el('p', 'big', duration(secs)));
       const s = svg('svg', { viewBox: '0 0 400 40', role: 'img', id: 'svg-median' });
       const frac = Math.min(1, hours / 48);
       s.appendChild(svg('rect', { x: 0, y: 10, width: 400, height: 16, fill: '#eef0f3' }));
@@ -858,6 +1083,13 @@
   // ---- start --------------------------------------------------------------------------------
   function wire() {
     $('signin-form').addEventListener('submit', signIn);
+    $('signin-account-form').addEventListener('submit', signInAccount);
+    $('invitation-form').addEventListener('submit', setPassword);
+    $('invite-form').addEventListener('submit', invite);
+    $('btn-2fa').addEventListener('click', openTotp);
+    $('totp-start').addEventListener('click', startTotp);
+    $('totp-confirm').addEventListener('click', confirmTotp);
+    $('totp-close').addEventListener('click', () => { $('totp').hidden = true; $('totp-secret').value = ''; $('totp-url').value = ''; clear($('totp-codes')); });
     $('btn-signout').addEventListener('click', signOut);
     $('btn-lang').addEventListener('click', toggleLang);
     $('btn-help').addEventListener('click', () => toggleHelp());
@@ -880,6 +1112,8 @@
   async function boot() {
     wire();
     applyI18n();
+    const token = invitationToken();
+    if (token) { showInvitation(token); return; }
     try {
       const s = await api('GET', '/console/session', undefined, { noRedirect: true });
       start(s);

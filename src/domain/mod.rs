@@ -1,11 +1,13 @@
 //! Pure types and rules: the words of moderation as Rust types, and the parsing of untrusted
 //! input into them. Nothing here does I/O.
 
+pub mod accounts;
 pub mod dsa;
 pub mod events;
 pub mod intake;
 pub mod policy;
 pub mod report_weight;
+pub mod totp;
 pub mod wording;
 
 use serde::{Deserialize, Serialize};

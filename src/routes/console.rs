@@ -27,9 +27,6 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
 base-uri 'none'; form-action 'self'";
 
-/// Lifetime of a console session.
-pub const SESSION_HOURS: i64 = 8;
-
 /// Interface languages.
 const LANGUAGES: [&str; 2] = ["fr", "en"];
 
@@ -48,7 +45,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The security headers of every console answer.
-fn secured(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+pub(crate) fn secured(
+    mut builder: actix_web::HttpResponseBuilder,
+) -> actix_web::HttpResponseBuilder {
     builder
         .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -122,7 +121,7 @@ struct SessionInfo {
     expires_at: DateTime<Utc>,
 }
 
-fn check_language(language: &str) -> Result<(), ApiError> {
+pub(crate) fn check_language(language: &str) -> Result<(), ApiError> {
     if LANGUAGES.contains(&language) {
         Ok(())
     } else {
@@ -135,20 +134,52 @@ fn over_tls(req: &HttpRequest) -> bool {
     req.connection_info().scheme().eq_ignore_ascii_case("https")
 }
 
-fn session_cookie(req: &HttpRequest, value: &str, max_age: i64) -> String {
-    let secure = if over_tls(req) { "; Secure" } else { "" };
+/// The `Set-Cookie` value of a session (an empty value and `max_age` 0 clear it): HttpOnly,
+/// SameSite=Strict, and Secure over TLS or when `session_cookie_secure` is set.
+pub(crate) fn session_cookie(
+    req: &HttpRequest,
+    state: &AppState,
+    value: &str,
+    max_age: i64,
+) -> String {
+    let secure = if over_tls(req) || state.settings.session_cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
     format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     )
 }
 
-async fn site_slug(state: &AppState, site_id: i64) -> Result<String, ApiError> {
+pub(crate) async fn site_slug(state: &AppState, site_id: i64) -> Result<String, ApiError> {
     Ok(
         store::run(&state.pool, move |conn| store::sites::by_id(conn, site_id))
             .await?
             .map(|s| s.slug)
             .unwrap_or_default(),
     )
+}
+
+/// Opens a console session for key `key_id` in the language asked, else the moderator's last
+/// choice, else French: (token, CSRF token, expiry, language).
+pub(crate) async fn open_session(
+    state: &AppState,
+    key_id: i64,
+    asked: Option<String>,
+) -> Result<(String, String, chrono::NaiveDateTime, String), ApiError> {
+    let lifetime = state.settings.session_lifetime();
+    Ok(store::run(&state.pool, move |conn| {
+        let language = match asked {
+            Some(l) => l,
+            None => {
+                store::console::preferred_language(conn, key_id)?.unwrap_or_else(|| "fr".into())
+            }
+        };
+        let (token, csrf, expires) = store::console::create(conn, key_id, &language, lifetime)?;
+        Ok((token, csrf, expires, language))
+    })
+    .await?)
 }
 
 /// Sign in: a moderator or admin key for a session cookie. Ingest keys are refused (403).
@@ -179,30 +210,14 @@ async fn sign_in(
             "the console needs a moderator or admin key; this key has role ingest".into(),
         ));
     }
-    let key_id = key.id;
-    // An explicit choice, else the moderator's last one, else French.
-    let asked = body.language.clone();
-    let (token, csrf, expires, language) = store::run(&state.pool, move |conn| {
-        let language = match asked {
-            Some(l) => l,
-            None => {
-                store::console::preferred_language(conn, key_id)?.unwrap_or_else(|| "fr".into())
-            }
-        };
-        let (token, csrf, expires) = store::console::create(
-            conn,
-            key_id,
-            &language,
-            chrono::Duration::hours(SESSION_HOURS),
-        )?;
-        Ok((token, csrf, expires, language))
-    })
-    .await?;
+    let lifetime = state.settings.session_lifetime();
+    let (token, csrf, expires, language) =
+        open_session(&state, key.id, body.language.clone()).await?;
     let site = site_slug(&state, key.site_id).await?;
     Ok(secured(HttpResponse::Created())
         .insert_header((
             header::SET_COOKIE,
-            session_cookie(&req, &token, SESSION_HOURS * 3600),
+            session_cookie(&req, &state, &token, lifetime.num_seconds()),
         ))
         .json(SessionInfo {
             csrf_token: csrf,
@@ -217,9 +232,12 @@ async fn sign_in(
 /// The session of the request's cookie (401 when none or expired).
 async fn current(req: &HttpRequest, state: &AppState) -> Result<store::console::Session, ApiError> {
     let token = auth::session_token(req).ok_or(ApiError::Unauthorized)?;
-    store::run(&state.pool, move |conn| store::console::find(conn, &token))
-        .await?
-        .ok_or(ApiError::Unauthorized)
+    let idle = state.settings.session_idle();
+    store::run(&state.pool, move |conn| {
+        store::console::find(conn, &token, idle)
+    })
+    .await?
+    .ok_or(ApiError::Unauthorized)
 }
 
 fn require_csrf(req: &HttpRequest, session: &store::console::Session) -> Result<(), ApiError> {
@@ -282,7 +300,7 @@ async fn sign_out(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let hash = session.token_hash;
     store::run(&state.pool, move |conn| store::console::delete(conn, &hash)).await?;
     let mut response = secured(HttpResponse::NoContent()).finish();
-    if let Ok(v) = HeaderValue::from_str(&session_cookie(&req, "", 0)) {
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&req, &state, "", 0)) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(response)

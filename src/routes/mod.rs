@@ -1,5 +1,6 @@
 //! Every route of the service, in one place.
 
+pub mod accounts;
 pub mod appeals;
 pub mod authors;
 pub mod claims;
@@ -8,6 +9,7 @@ pub mod console;
 pub mod coral;
 pub mod decisions;
 pub mod health;
+pub mod perspective;
 pub mod privacy;
 pub mod queues;
 pub mod reports;
@@ -89,7 +91,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(coral::get_settings)
         .service(coral::put_settings)
         .service(coral::delete_settings)
+        .service(perspective::analyze)
+        .service(perspective::suggest_score)
+        .service(perspective::list_feedback)
         .configure(console::configure)
+        .configure(accounts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .service(web::redirect("/docs", "/docs/"));
 }

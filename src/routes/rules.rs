@@ -156,8 +156,12 @@ pub async fn put_thresholds(
     let json = update
         .as_ref()
         .map(|t| serde_json::to_string(t).unwrap_or_default());
+    // the score scale they were chosen on: GET /v1/site flags them once the model changes
+    let model = update
+        .as_ref()
+        .map(|_| state.judge.scorer().model_version().to_string());
     store::run(&state.pool, move |conn| {
-        store::sites::set_thresholds(conn, site, json.as_deref())
+        store::sites::set_thresholds(conn, site, json.as_deref(), model.as_deref())
     })
     .await?;
     let effective = update.unwrap_or_else(|| state.judge.scorer().recommended_thresholds());

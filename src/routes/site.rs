@@ -25,6 +25,15 @@ pub struct SiteResponse {
     /// French and English): `review` holds it with the reason "language xx is not scored",
     /// `allow` lets the rules alone decide, `reject` rejects it.
     pub unscored_language: UnscoredLanguage,
+    /// The site's own thresholds (`PUT /v1/site/thresholds`), or null when it uses the model's.
+    pub thresholds: Option<crate::scoring::Thresholds>,
+    /// The model version the site's own thresholds were saved for (null: none saved, or saved
+    /// before Vigie recorded it).
+    pub thresholds_model: Option<String>,
+    /// True when the site's own thresholds were saved for another model than the one scoring
+    /// now (or for an unrecorded older one): a new model can change the score scale, so an
+    /// admin should choose them again (or send `null` to use the model's).
+    pub thresholds_outdated: bool,
     /// Role of the key that asked.
     pub role: String,
 }
@@ -62,8 +71,21 @@ pub struct SiteUpdate {
 }
 
 impl SiteResponse {
-    fn of(site: store::records::SiteRecord, role: Role) -> Result<SiteResponse, ApiError> {
+    fn of(
+        site: store::records::SiteRecord,
+        role: Role,
+        model_version: &str,
+    ) -> Result<SiteResponse, ApiError> {
+        let thresholds = site
+            .thresholds
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok());
+        let thresholds_outdated =
+            thresholds.is_some() && site.thresholds_model.as_deref() != Some(model_version);
         Ok(SiteResponse {
+            thresholds,
+            thresholds_outdated,
+            thresholds_model: site.thresholds_model,
             unscored_language: site.unscored_language,
             territorial_scope: crate::domain::dsa::territorial_scope_of(
                 site.territorial_scope.as_deref(),
@@ -88,7 +110,11 @@ pub async fn get_site(
     let site = store::run(&state.pool, move |conn| store::sites::by_id(conn, site_id))
         .await?
         .ok_or_else(|| ApiError::NotFound("site".into()))?;
-    Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role)?))
+    Ok(HttpResponse::Ok().json(SiteResponse::of(
+        site,
+        caller.role,
+        state.judge.scorer().model_version(),
+    )?))
 }
 
 /// Change the site's moderation mode, report-hide threshold or unscored-language policy
@@ -132,5 +158,9 @@ pub async fn update_site(
     })
     .await?;
     tracing::info!(site = site.id, mode = %site.moderation_mode, "site moderation mode changed");
-    Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role)?))
+    Ok(HttpResponse::Ok().json(SiteResponse::of(
+        site,
+        caller.role,
+        state.judge.scorer().model_version(),
+    )?))
 }

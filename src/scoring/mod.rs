@@ -1,18 +1,16 @@
 //! Vigie's scoring pipeline: normalise → rules → classifier → policy.
 //!
-//! No I/O happens while scoring; only [`Scorer::load`], [`RuleSet::from_toml`] callers and the
-//! [`cli`] functions touch files.
+//! No I/O happens while scoring; only [`Scorer::load`] and [`RuleSet::from_toml`] callers touch
+//! files. Training, evaluation and the batch CLI live in [`crate::training`].
 
-pub mod cli;
 pub mod features;
 pub mod hash;
 pub mod lang;
-pub mod metrics;
 pub mod model;
 pub mod normalise;
+pub mod perspective;
 pub mod policy;
 pub mod rules;
-pub mod train;
 
 use std::path::Path;
 

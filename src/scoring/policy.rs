@@ -24,19 +24,20 @@ pub struct Thresholds {
     pub spam: CategoryThresholds,
 }
 
-/// Defaults chosen on validation data by `train` for the shipped model `vigie-20261128-1849`
-/// (see `models/vigie-20261128-1849/MODEL_CARD.md`; values rounded up to 3 decimals):
+/// Defaults chosen on validation data by `train` for the shipped model `vigie-20261203-1945`
+/// (see `models/vigie-20261203-1945/MODEL_CARD.md`; values rounded up to 3 decimals):
 /// `reject` is the lowest score from which the random-split validation precision is >= 0.95 in
-/// French AND in English (spam: English only, there is no French spam data); `review` the same
-/// at >= 0.80. A model trained later records its own in `model.json`
+/// French AND in English; `review` the higher of the score that at most 1.5 % of each
+/// language's validation negatives reach and of the lowest with precision >= 0.80 (capped at
+/// `reject`). A model trained later records its own in `model.json`
 /// ([`crate::scoring::Scorer::recommended_thresholds`]).
 pub const DEFAULT_THRESHOLDS: Thresholds = Thresholds {
     toxicity: CategoryThresholds {
-        review: 0.621,
-        reject: 0.938,
+        review: 0.929,
+        reject: 0.929,
     },
     spam: CategoryThresholds {
-        review: 0.107,
+        review: 0.082,
         reject: 0.506,
     },
 };
@@ -217,7 +218,15 @@ mod tests {
 
     #[test]
     fn decisions() {
-        let th = Thresholds::default();
+        // explicit values: the shipped model's review and reject thresholds may be equal
+        let band = CategoryThresholds {
+            review: 0.5,
+            reject: 0.9,
+        };
+        let th = Thresholds {
+            toxicity: band,
+            spam: band,
+        };
         let low = Scores {
             toxicity: 0.1,
             spam: 0.1,

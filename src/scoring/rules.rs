@@ -186,6 +186,8 @@ pub struct RuleSet {
     lists: Vec<Meta>,
     tokens: FxHashMap<String, TokenRules>,
     regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
+    /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports).
+    regex_unless: Vec<Option<Regex>>,
     regex_orig: Option<(RegexSet, Vec<(usize, Regex)>)>,
     regex_norm: Option<(RegexSet, Vec<(usize, Regex)>)>,
     /// regexes gated by `requires` words: (meta index, regex)
@@ -276,6 +278,10 @@ struct RawRegex {
     /// gate for large patterns.
     #[serde(default)]
     requires: Option<Spanned<Vec<String>>>,
+    /// No hit when this regex matches the ORIGINAL text (e.g. a reader quoting a threat between
+    /// guillemets to report it): quotation marks do not survive normalisation.
+    #[serde(default)]
+    unless: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -448,6 +454,7 @@ impl RuleSet {
             lists: Vec::new(),
             tokens: FxHashMap::default(),
             regex_meta: Vec::new(),
+            regex_unless: Vec::new(),
             regex_orig: None,
             regex_norm: None,
             gated: Vec::new(),
@@ -540,8 +547,22 @@ impl RuleSet {
                     format!("invalid regex in rule `{}`: {msg}", meta.id),
                 );
             }
+            let unless = match &r.unless {
+                None => None,
+                Some(u) => match Regex::new(u.get_ref()) {
+                    Ok(re) => Some(re),
+                    Err(e) => {
+                        let msg = e.to_string().replace('\n', " ");
+                        return cx.err(
+                            u.span(),
+                            format!("invalid `unless` regex in rule `{}`: {msg}", meta.id),
+                        );
+                    }
+                },
+            };
             let idx = rs.regex_meta.len();
             rs.regex_meta.push((meta, on_norm));
+            rs.regex_unless.push(unless);
             if let Some(req) = &r.requires {
                 if req.get_ref().is_empty() {
                     return cx.err(req.span(), "`requires` is empty");
@@ -749,6 +770,13 @@ impl RuleSet {
         Self::hit(meta, Some(f.as_str().chars().take(64).collect()), span)
     }
 
+    /// The regex rule's `unless` pattern matches the original text.
+    fn cancelled(&self, idx: usize, original: &str) -> bool {
+        self.regex_unless[idx]
+            .as_ref()
+            .is_some_and(|u| u.is_match(original))
+    }
+
     /// Run every rule; push hits into `out`.
     pub fn evaluate(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
         let n = inp.norm;
@@ -804,7 +832,10 @@ impl RuleSet {
             } else {
                 inp.original
             };
-            if let Some(f) = re.find(text) {
+            if let Some(f) = re
+                .find(text)
+                .filter(|_| !self.cancelled(*idx, inp.original))
+            {
                 gated_hits.push(Self::regex_hit(meta, *on_norm, n, f));
             }
         }
@@ -830,7 +861,10 @@ impl RuleSet {
                 if !Self::lang_ok(meta.lang, inp.lang) {
                     continue;
                 }
-                if let Some(f) = re.find(text) {
+                if let Some(f) = re
+                    .find(text)
+                    .filter(|_| !self.cancelled(*idx, inp.original))
+                {
                     out.push(Self::regex_hit(meta, *on_norm, n, f));
                 }
             }

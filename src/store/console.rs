@@ -49,12 +49,30 @@ pub fn create(
     Ok((token, csrf, expires))
 }
 
-/// The unexpired session of this token whose key is not revoked.
-pub fn find(conn: &mut DbConnection, token: &str) -> Result<Option<Session>, StoreError> {
+/// A session's last use is written at most this often (not on every request).
+const LAST_SEEN_GRANULARITY: chrono::Duration = chrono::Duration::seconds(30);
+
+/// The session of this token, neither expired nor idle for longer than `idle`, whose key is
+/// not revoked (a disabled account's key is); its last use is noted.
+pub fn find(
+    conn: &mut DbConnection,
+    token: &str,
+    idle: chrono::Duration,
+) -> Result<Option<Session>, StoreError> {
+    let at = now();
+    let idle_since = at - idle;
+    let token_hash = super::keys::hash_secret(token);
     let row = console_sessions::table
         .inner_join(api_keys::table)
-        .filter(console_sessions::token_hash.eq(super::keys::hash_secret(token)))
-        .filter(console_sessions::expires_at.gt(now()))
+        .filter(console_sessions::token_hash.eq(&token_hash))
+        .filter(console_sessions::expires_at.gt(at))
+        .filter(
+            console_sessions::last_seen_at
+                .gt(idle_since)
+                .or(console_sessions::last_seen_at
+                    .is_null()
+                    .and(console_sessions::created_at.gt(idle_since))),
+        )
         .filter(api_keys::revoked_at.is_null())
         .select((
             console_sessions::token_hash,
@@ -65,6 +83,20 @@ pub fn find(conn: &mut DbConnection, token: &str) -> Result<Option<Session>, Sto
         ))
         .first::<(String, ApiKeyRecord, String, String, chrono::NaiveDateTime)>(conn)
         .optional()?;
+    if row.is_some() {
+        let stale = at - LAST_SEEN_GRANULARITY;
+        diesel::update(
+            console_sessions::table.find(&token_hash).filter(
+                console_sessions::last_seen_at
+                    .lt(stale)
+                    .or(console_sessions::last_seen_at
+                        .is_null()
+                        .and(console_sessions::created_at.lt(stale))),
+            ),
+        )
+        .set(console_sessions::last_seen_at.eq(Some(at)))
+        .execute(conn)?;
+    }
     Ok(row.map(
         |(token_hash, key, csrf_token, language, expires_at)| Session {
             token_hash,
@@ -124,5 +156,16 @@ pub fn preferred_language(
 
 pub fn delete(conn: &mut DbConnection, token_hash: &str) -> Result<(), StoreError> {
     diesel::delete(console_sessions::table.find(token_hash)).execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the session of `token` if it belongs to key `key_id`.
+pub fn delete_of(conn: &mut DbConnection, token: &str, key_id: i64) -> Result<(), StoreError> {
+    diesel::delete(
+        console_sessions::table
+            .find(super::keys::hash_secret(token))
+            .filter(console_sessions::key_id.eq(key_id)),
+    )
+    .execute(conn)?;
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! Storage: one diesel connection type over SQLite and PostgreSQL, the pool, migrations, and the
 //! queries. Backend-specific SQL lives in this module tree and nowhere else.
 
+pub mod accounts;
 pub mod appeals;
 pub mod authors;
 pub mod comments;
 pub mod console;
 pub mod decisions;
 pub mod edits;
+pub mod feedback;
 pub mod keys;
 pub mod outbox;
 pub mod privacy;

@@ -46,6 +46,8 @@ pub struct PurgeCounts {
     pub webhook_deliveries: usize,
     /// Earlier texts of edited comments, replaced before the retention.
     pub revisions: usize,
+    /// Perspective API feedback examples (`comments:suggestscore`) last updated before it.
+    pub perspective_feedback: usize,
 }
 
 impl PurgeCounts {
@@ -61,6 +63,7 @@ impl PurgeCounts {
             + self.authors
             + self.webhook_deliveries
             + self.revisions
+            + self.perspective_feedback
     }
 }
 
@@ -252,6 +255,7 @@ pub fn purge(
         .retention
         .min(chrono::Duration::days(DELIVERY_LOG_DAYS));
     counts.webhook_deliveries = super::outbox::purge_old(conn, log_cutoff)?;
+    counts.perspective_feedback = super::feedback::purge(conn, cutoff)?;
     Ok(counts)
 }
 
@@ -268,6 +272,8 @@ pub struct ErasureCounts {
     pub decisions: usize,
     /// Earlier texts of those comments (edits), deleted.
     pub revisions: usize,
+    /// Perspective API feedback examples repeating the text of one of those comments, deleted.
+    pub perspective_feedback: usize,
 }
 
 /// Erases an author of a site: comment bodies, connection data, verdicts (they quote the
@@ -301,6 +307,11 @@ pub fn erase_author(
             .load(conn)?;
         let ids: Vec<i64> = mine.iter().map(|c| c.id).collect();
         let mut counts = ErasureCounts::default();
+        let texts: Vec<String> = mine
+            .iter()
+            .map(|c| super::comments::body_hash(&c.body))
+            .collect();
+        counts.perspective_feedback = super::feedback::erase_matching(conn, site_id, &texts)?;
         for c in &mine {
             let from = c.status.as_str();
             diesel::update(comments::table.find(c.id))
@@ -525,6 +536,11 @@ pub fn export_author(
             statements::created_at,
         ))
         .load(conn)?;
+    let texts: Vec<String> = mine
+        .iter()
+        .map(|(c, _)| super::comments::body_hash(&c.body))
+        .collect();
+    let feedback = super::feedback::matching(conn, site_id, &texts)?;
     let role = |source: &str, actor: &str| -> &'static str {
         match (source, actor) {
             ("automated", "reports") => "reader reports",
@@ -602,6 +618,7 @@ pub fn export_author(
             "created_at": rfc3339(a.created_at),
             "decided_at": a.decided_at.map(rfc3339),
         })).collect::<Vec<_>>(),
+        "perspective_feedback": feedback.iter().map(super::feedback::to_json).collect::<Vec<_>>(),
         "statements_of_reasons": statements_of.iter().map(|(uuid, comment_id, body, at)| json!({
             "uuid": uuid,
             "comment_id": comment_id,

@@ -25,6 +25,8 @@ pub struct SiteRecord {
     pub territorial_scope: Option<String>,
     /// What happens to comments in a language the model does not score.
     pub unscored_language: crate::domain::UnscoredLanguage,
+    /// The model version the site's own `thresholds` were saved for (`None`: not recorded).
+    pub thresholds_model: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

@@ -19,6 +19,7 @@ diesel::table! {
         coral_secrets -> Nullable<Text>,
         territorial_scope -> Nullable<Text>,
         unscored_language -> Text,
+        thresholds_model -> Nullable<Text>,
     }
 }
 
@@ -252,6 +253,51 @@ diesel::table! {
         language -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        key_id -> BigInt,
+        email_hash -> Text,
+        email_sealed -> Text,
+        password_hash -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        last_sign_in_at -> Nullable<Timestamp>,
+        totp_secret_sealed -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_invitations (token_hash) {
+        token_hash -> Text,
+        account_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_recovery_codes (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        scope -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -303,6 +349,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    perspective_feedback (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        client_token -> Nullable<Text>,
+        attribute -> Text,
+        score -> Double,
+        label -> Integer,
+        text -> Text,
+        text_hash -> Text,
+        lang -> Nullable<Text>,
+        community_id -> Nullable<Text>,
+        coral_comment_id -> Nullable<Text>,
+        coral_parent_id -> Nullable<Text>,
+        story_url -> Nullable<Text>,
+        key_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(api_keys -> sites (site_id));
@@ -318,6 +385,10 @@ diesel::joinable!(reports -> comments (comment_id));
 diesel::joinable!(reports -> reporters (reporter_id));
 diesel::joinable!(appeals -> comments (comment_id));
 diesel::joinable!(console_sessions -> api_keys (key_id));
+diesel::joinable!(accounts -> api_keys (key_id));
+diesel::joinable!(account_invitations -> accounts (account_id));
+diesel::joinable!(account_recovery_codes -> accounts (account_id));
+diesel::joinable!(perspective_feedback -> sites (site_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -339,4 +410,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    accounts,
+    account_invitations,
+    account_recovery_codes,
+    sign_in_failures,
+    perspective_feedback,
 );

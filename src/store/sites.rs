@@ -51,14 +51,19 @@ pub fn stored_thresholds(
         .flatten())
 }
 
-/// Sets the site's thresholds (JSON); `None` returns to the model's.
+/// Sets the site's thresholds (JSON) and the model version they were chosen for; `None`
+/// returns to the model's.
 pub fn set_thresholds(
     conn: &mut DbConnection,
     site_id: i64,
     thresholds: Option<&str>,
+    model_version: Option<&str>,
 ) -> Result<(), StoreError> {
     diesel::update(sites::table.find(site_id))
-        .set(sites::thresholds.eq(thresholds))
+        .set((
+            sites::thresholds.eq(thresholds),
+            sites::thresholds_model.eq(model_version),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -324,6 +324,15 @@ fn valid_body(method: &str, path: &str, rules: &str) -> Option<Value> {
         ("post", "/v1/authors/{id}/status") => json!({"status": "premod", "reason": "spam",
             "note": "n", "until": "2999-01-01T00:00:00Z"}),
         ("post", "/v1/score") => json!({"body": "Bonjour", "lang": "fr"}),
+        ("post", "/v1/session") => {
+            json!({"email": "camille@example.fr", "password": "le phare de la vigie 1903"})
+        }
+        ("post", "/v1/invitations/{token}") => json!({"password": "le phare de la vigie 1903"}),
+        ("post", "/v1/accounts") => {
+            json!({"email": "camille@example.fr", "role": "moderator", "name": "Camille"})
+        }
+        ("patch", "/v1/accounts/{id}") => json!({"role": "admin"}),
+        ("post", "/v1/account/totp/confirm") => json!({"code": "123456"}),
         ("patch", "/v1/site") => json!({"moderation_mode": "post"}),
         ("put", "/v1/site/rules") => json!({"source": rules}),
         ("put", "/v1/site/thresholds") => Value::Null,
@@ -515,6 +524,10 @@ async fn a_nul_in_any_path_query_or_body_string_of_any_route_is_refused_before_t
     let mut checked = 0;
     let nul = Value::String("a\u{0}b".into());
     for (path, operations) in doc["paths"].as_object().unwrap() {
+        // Perspective's routes answer Google's errors (tests/api/perspective.rs sends NUL there).
+        if path.starts_with("/perspective/") {
+            continue;
+        }
         for (method, operation) in operations.as_object().unwrap() {
             let params = operation["parameters"]
                 .as_array()

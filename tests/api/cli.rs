@@ -349,3 +349,205 @@ fn webhook_allow_hosts_is_read_as_a_list_from_the_environment() {
         "{out}"
     );
 }
+
+#[test]
+fn users_are_invited_from_the_command_line_and_sign_ins_are_logged_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = stdout_of(vigie(dir.path()).args([
+        "users",
+        "create",
+        "--site",
+        "numerama",
+        "--email",
+        "Camille@Example.fr",
+        "--role",
+        "moderator",
+        "--name",
+        "Camille Martin",
+    ]));
+    assert!(created.contains("Camille Martin"), "{created}");
+    let link = created
+        .split_whitespace()
+        .find(|w| w.contains("/console/#invitation="))
+        .unwrap_or_else(|| panic!("no invitation link in {created}"))
+        .to_owned();
+    let token = link.rsplit('=').next().unwrap().to_owned();
+    let refused = vigie(dir.path())
+        .args([
+            "users",
+            "create",
+            "--site",
+            "numerama",
+            "--email",
+            "camille@example.fr",
+            "--role",
+            "ingest",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "ingest is not a role for people");
+
+    let mut child = vigie(dir.path())
+        .arg("serve")
+        .env("VIGIE_LISTEN", "127.0.0.1:0")
+        .env("VIGIE_LOG_LEVEL", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = Vec::new();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        log.push(line.clone());
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["message"] == "vigie listening" {
+            break v["port"].as_u64().unwrap();
+        }
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let password = "le phare de la vigie 1903";
+    let wrong = "mauvais mot de passe secret";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let statuses = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for (path, body) in [
+            (
+                format!("/v1/invitations/{token}"),
+                serde_json::json!({"password": password}),
+            ),
+            (
+                "/v1/session".to_owned(),
+                serde_json::json!({"email": "camille@example.fr", "password": wrong}),
+            ),
+            (
+                "/v1/session".to_owned(),
+                serde_json::json!({"email": "camille@example.fr", "password": password}),
+            ),
+        ] {
+            let r = client
+                .post(format!("{base}{path}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+        }
+        statuses
+    });
+    assert_eq!(statuses, [200, 401, 201]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    log.extend(lines.map_while(Result::ok));
+    let all = log.join("\n");
+    assert!(all.contains("sign-in failed"), "{all}");
+    assert!(all.contains("signed in"), "{all}");
+    for secret in [password, wrong, "camille@example.fr", token.as_str()] {
+        assert!(!all.contains(secret), "{secret} leaked into the logs");
+    }
+
+    let list = stdout_of(vigie(dir.path()).args(["users", "list"]));
+    assert!(
+        list.contains("camille@example.fr") && list.contains("active"),
+        "{list}"
+    );
+    let disabled = stdout_of(vigie(dir.path()).args(["users", "disable", "1"]));
+    assert!(disabled.contains("disabled"), "{disabled}");
+    let list = stdout_of(vigie(dir.path()).args(["users", "list"]));
+    assert!(list.contains("disabled"), "{list}");
+    assert!(!vigie(dir.path())
+        .args(["users", "disable", "9"])
+        .output()
+        .unwrap()
+        .status
+        .success());
+}
+
+#[test]
+fn eval_on_a_file_with_one_class_says_so_and_prints_no_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = eval_inputs(dir.path());
+    let benign = "text,label\n\"Merci pour cet article.\",0\n\"Bon résumé, merci.\",0\n\"Thanks, very clear.\",0\n";
+    std::fs::write(dir.path().join("benign.csv"), benign).unwrap();
+    let toxic = "text,label\n\"Ferme ta gueule, connard.\",1\n\"Shut up, you idiot.\",1\n";
+    std::fs::write(dir.path().join("toxic.csv"), toxic).unwrap();
+    for (file, says) in [
+        ("benign.csv", "no positive rows"),
+        ("toxic.csv", "no negative rows"),
+    ] {
+        let md = stdout_of(vigie(dir.path()).args([
+            "eval", "--data", file, "--model", &model, "--report", "r.md",
+        ]));
+        assert!(md.contains(says), "{md}");
+        assert!(!md.to_lowercase().contains("nan"), "{md}");
+        let svg = std::fs::read_to_string(dir.path().join("r.svg")).unwrap();
+        assert!(!svg.contains("NaN"), "{svg}");
+        let json = stdout_of(
+            vigie(dir.path()).args(["eval", "--data", file, "--model", &model, "--json"]),
+        );
+        let v: Value = serde_json::from_str(json.trim()).unwrap();
+        assert!(v["note"].as_str().unwrap().contains(says), "{v}");
+        assert_eq!(v["roc_auc"], Value::Null, "{v}");
+    }
+    let json = stdout_of(vigie(dir.path()).args([
+        "eval",
+        "--data",
+        "benign.csv",
+        "--model",
+        &model,
+        "--json",
+    ]));
+    let v: Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["negatives"], 3);
+    assert_eq!(
+        v["held_negative_rate"], 0.0,
+        "ordinary comments are not held: {v}"
+    );
+    assert_eq!(v["held_positive_rate"], Value::Null);
+}
+
+/// A training configuration over one small file, written in `dir`.
+fn train_config(dir: &std::path::Path, text_column: &str, rows: &str) -> std::path::PathBuf {
+    std::fs::write(dir.join("data.csv"), format!("body,label\n{rows}")).unwrap();
+    let cfg = format!(
+        "output_dir = \"out\"\nvalidate = false\n\n[[dataset]]\nname = \"mine\"\npath = \"data.csv\"\nlang = \"fr\"\ntext_column = \"{text_column}\"\nlabel_column = \"label\"\ncategories = [\"toxicity\"]\npositive = {{ \"1\" = [\"toxicity\"], \"0\" = [] }}\n"
+    );
+    let path = dir.join("training.toml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+fn train_error(dir: &std::path::Path) -> String {
+    let out = vigie(dir)
+        .args(["train", "--config", "training.toml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "training should have been refused");
+    assert!(!dir.join("out").exists(), "no model is written");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn train_refuses_a_config_naming_a_missing_column_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    train_config(dir.path(), "text", "\"Merci.\",0\n\"Connard.\",1\n");
+    let err = train_error(dir.path());
+    assert!(err.contains("data.csv:1"), "{err}");
+    assert!(err.contains("no column `text`"), "{err}");
+}
+
+#[test]
+fn train_refuses_an_unknown_label_value_with_file_line_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    train_config(
+        dir.path(),
+        "body",
+        "\"Merci.\",0\n\"Connard.\",1\n\"Bof.\",maybe\n",
+    );
+    let err = train_error(dir.path());
+    assert!(err.contains("data.csv:4"), "{err}");
+    assert!(err.contains("`maybe`"), "{err}");
+}

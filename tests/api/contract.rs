@@ -228,6 +228,10 @@ async fn every_operation_documents_and_answers_401_without_a_key_and_415_for_a_b
     assert!(ops.len() >= 46, "only {} operations documented", ops.len());
     let mut keyed = 0;
     for (method, path, op) in &ops {
+        // Perspective's routes answer Google's errors, not problems (tests/api/perspective.rs).
+        if path.starts_with("/perspective/") {
+            continue;
+        }
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let responses = &op["responses"];
         let bearer = op["security"]

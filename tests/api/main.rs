@@ -4,6 +4,7 @@
 mod common;
 mod helpers;
 
+mod accounts;
 mod bad_input;
 mod cli;
 mod contract;
@@ -14,6 +15,7 @@ mod integrations;
 mod migrations;
 mod moderation;
 mod operations;
+mod perspective;
 mod privacy;
 mod reports;
 mod scoring;

@@ -11,6 +11,7 @@ crate::on_both_backends!(
     odd_bodies_are_scored_without_failing,
     what_an_author_did_before_weighs_on_the_next_comment,
     languages_vigie_does_not_score_follow_the_sites_policy_and_are_named,
+    thresholds_saved_for_another_model_are_flagged_in_the_site,
 );
 
 async fn post_mode(app: &TestApp) -> (String, String) {
@@ -575,4 +576,52 @@ fn languages_are_told_apart_on_short_comments() {
     for (l, (o, t)) in &per_lang {
         assert!(f64::from(*o) / f64::from(*t) >= 0.90, "{l}: {o}/{t}");
     }
+}
+
+async fn thresholds_saved_for_another_model_are_flagged_in_the_site(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+    let site: Value = app.get("/v1/site", &admin).await.json().await.unwrap();
+    assert_eq!(site["thresholds"], Value::Null, "{site}");
+    assert_eq!(
+        site["thresholds_outdated"], false,
+        "the model's own are never outdated"
+    );
+    let mine = json!({"toxicity": {"review": 0.4, "reject": 0.9}, "spam": {"review": 0.5, "reject": 0.95}});
+    let put = |body: Value| {
+        app.client
+            .put(app.url("/v1/site/thresholds"))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(put(mine.clone()).await.unwrap().status(), 200);
+    let site: Value = app.get("/v1/site", &admin).await.json().await.unwrap();
+    let model = app.state.judge.scorer().model_version().to_string();
+    assert_eq!(site["thresholds"], mine, "{site}");
+    assert_eq!(site["thresholds_model"], model.as_str(), "{site}");
+    assert_eq!(site["thresholds_outdated"], false, "{site}");
+    // The same stored values, as if saved while an older model was the default, and as saved
+    // before Vigie recorded the model (NULL).
+    for older in [Some("vigie-20261128-1849-older"), None] {
+        app.with_db(move |conn| {
+            use diesel::prelude::*;
+            use vigie::store::test_schema::sites;
+            diesel::update(sites::table)
+                .set(sites::thresholds_model.eq(older))
+                .execute(conn)
+                .unwrap()
+        })
+        .await;
+        let site: Value = app.get("/v1/site", &admin).await.json().await.unwrap();
+        assert_eq!(site["thresholds_outdated"], true, "{site}");
+        assert_eq!(site["thresholds_model"], json!(older), "{site}");
+    }
+    // Saving them again for the current model, or returning to the model's, clears the flag.
+    assert_eq!(put(Value::Null).await.unwrap().status(), 200);
+    let site: Value = app.get("/v1/site", &admin).await.json().await.unwrap();
+    assert_eq!(site["thresholds_outdated"], false, "{site}");
+    assert_eq!(site["thresholds_model"], Value::Null, "{site}");
 }

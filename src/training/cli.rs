@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::metrics;
-use super::model::CATEGORIES;
-use super::rules::default_rules;
-use super::{AuthorHistory, ScoreInput, Scorer, Thresholds};
+use crate::scoring::model::CATEGORIES;
+use crate::scoring::rules::{default_rules, RuleSet};
+use crate::scoring::{AuthorHistory, Decision, ScoreInput, Scorer, Thresholds};
 
 /// `vigie train`
 #[derive(Debug, Clone, clap::Args)]
@@ -42,6 +42,9 @@ pub struct EvalArgs {
     /// Model directory (default: `models/<models/DEFAULT>`).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Rule file (TOML) instead of the built-in default rules.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
     /// Where to write the report (Markdown); the SVG goes next to it, and missing folders are
     /// created. Default without `--json`: `eval-<data file stem>-<category>.md` in the current
     /// directory.
@@ -61,6 +64,9 @@ pub struct ScoreArgs {
     /// Model directory (default: `models/<models/DEFAULT>`).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Rule file (TOML) instead of the built-in default rules.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
 }
 
 /// Resolve the default model: `models/DEFAULT` holds the version name.
@@ -95,6 +101,16 @@ fn load_scorer(model: &Option<PathBuf>) -> Result<Scorer> {
     Ok(s)
 }
 
+/// The rules of `--rules FILE`, else the built-in default rules.
+fn load_rules(path: &Option<PathBuf>) -> Result<RuleSet> {
+    let Some(p) = path else {
+        return Ok(default_rules());
+    };
+    let text =
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+    Ok(RuleSet::from_toml(&text, &p.display().to_string())?)
+}
+
 fn tracing_free_log(msg: &str) {
     eprintln!("{msg}");
 }
@@ -114,7 +130,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         .config
         .clone()
         .unwrap_or_else(|| PathBuf::from("training.toml"));
-    let cfg = super::train::load_config(&cfg_path)?;
+    let cfg = super::load_config(&cfg_path)?;
     let base = cfg_path
         .parent()
         .map(|p| {
@@ -127,7 +143,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         .unwrap_or(Path::new("."))
         .to_path_buf();
     let pb = bar(1);
-    let out = super::train::run(&cfg, &base, &pb)?;
+    let out = super::run(&cfg, &base, &pb)?;
     println!("model {} written to {}", out.version, out.dir.display());
     println!(
         "trained on {} rows in {:.1} s",
@@ -182,19 +198,153 @@ struct EvalOut {
     category: String,
     n: usize,
     positives: usize,
+    negatives: usize,
     skipped_unlabelled: usize,
+    /// Why ranking figures are missing (a file with one class only), else null.
+    note: Option<String>,
     roc_auc: Option<f32>,
     average_precision: Option<f32>,
     at_review: metrics::AtThreshold,
     at_reject: metrics::AtThreshold,
     /// precision/recall of the pipeline's verdict (`review` or `reject` = flagged)
     verdict_flagged: metrics::AtThreshold,
+    /// Share of the positives the pipeline holds (verdict review or reject): review recall.
+    held_positive_rate: Option<f32>,
+    /// Share of the negatives the pipeline holds: false holds.
+    held_negative_rate: Option<f32>,
     functionality: Vec<FuncRow>,
     per_language: BTreeMap<String, Option<f32>>,
     comments_per_second: f64,
     /// The files written (none with `--json` alone).
     svg: Option<String>,
     report: Option<String>,
+}
+
+/// The labelled rows of an eval file, scored.
+#[derive(Default)]
+struct Scored {
+    scores: Vec<f32>,
+    labels: Vec<bool>,
+    flagged: Vec<bool>,
+    langs: Vec<&'static str>,
+    funcs: Vec<Option<String>>,
+    skipped: usize,
+    secs: f64,
+}
+
+fn open_eval_csv(path: &Path) -> Result<csv::Reader<std::fs::File>> {
+    let tsv = path.extension().is_some_and(|e| e == "tsv");
+    csv::ReaderBuilder::new()
+        .delimiter(if tsv { b'\t' } else { b',' })
+        .quoting(!tsv)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// Read and score every labelled row (the whole pipeline: rules and the model's thresholds).
+fn score_eval_rows(args: &EvalArgs, c: usize, scorer: &Scorer, rules: &RuleSet) -> Result<Scored> {
+    let thresholds = scorer.recommended_thresholds();
+    let mut rdr = open_eval_csv(&args.data)?;
+    let headers = rdr.byte_headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}') == name)
+    };
+    let missing = |name: &str| format!("{}: no column `{name}`", args.data.display());
+    let tc = col(&args.text_column).with_context(|| missing(&args.text_column))?;
+    let lc = col(&args.label_column).with_context(|| missing(&args.label_column))?;
+    let fc = col("functionality");
+    let lang_c = col("lang").or_else(|| col("language"));
+    let mut out = Scored::default();
+    let mut rec = csv::ByteRecord::new();
+    let pb = bar(0);
+    let t = Instant::now();
+    while rdr.read_byte_record(&mut rec)? {
+        let (Some(text), Some(label)) = (rec.get(tc), rec.get(lc)) else {
+            out.skipped += 1;
+            continue;
+        };
+        let Some(y) = parse_label(&String::from_utf8_lossy(label)) else {
+            out.skipped += 1;
+            continue;
+        };
+        let text = String::from_utf8_lossy(text);
+        let hint = lang_c
+            .and_then(|k| rec.get(k))
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        let input = ScoreInput {
+            body: &text,
+            lang: hint.as_deref().filter(|l| !l.is_empty()),
+            author: AuthorHistory {
+                approved_count: u32::MAX,
+                ..Default::default()
+            },
+        };
+        let v = scorer.score(&input, rules, &thresholds);
+        out.flagged.push(v.decision != Decision::Allow);
+        let s = v.scores;
+        out.scores.push(if c == 0 { s.toxicity } else { s.spam });
+        out.labels.push(y);
+        out.langs.push(match v.language.as_str() {
+            "fr" => "fr",
+            "en" => "en",
+            _ => "und",
+        });
+        out.funcs.push(
+            fc.and_then(|k| rec.get(k))
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+        );
+        pb.inc(1);
+    }
+    out.secs = t.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    Ok(out)
+}
+
+fn functionality_rows(d: &Scored) -> Vec<FuncRow> {
+    let mut by: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for ((f, &fl), &y) in d.funcs.iter().zip(&d.flagged).zip(&d.labels) {
+        if let Some(f) = f {
+            let e = by.entry(f.clone()).or_default();
+            e.0 += 1;
+            e.1 += (fl == y) as usize;
+        }
+    }
+    by.into_iter()
+        .map(|(f, (n, p))| FuncRow {
+            functionality: f,
+            n,
+            pass_rate: p as f32 / n as f32,
+        })
+        .collect()
+}
+
+fn per_language_auc(d: &Scored) -> BTreeMap<String, Option<f32>> {
+    let mut out = BTreeMap::new();
+    for l in ["fr", "en", "und"] {
+        let sel: Vec<usize> = (0..d.langs.len()).filter(|&k| d.langs[k] == l).collect();
+        if sel.is_empty() {
+            continue;
+        }
+        let s: Vec<f32> = sel.iter().map(|&k| d.scores[k]).collect();
+        let y: Vec<bool> = sel.iter().map(|&k| d.labels[k]).collect();
+        out.insert(l.to_string(), metrics::roc_auc(&s, &y));
+    }
+    out
+}
+
+/// Share of the rows with label `y` that the pipeline held (None when there are none).
+fn held_rate(d: &Scored, y: bool) -> Option<f32> {
+    let n = d.labels.iter().filter(|&&l| l == y).count();
+    let held = d
+        .labels
+        .iter()
+        .zip(&d.flagged)
+        .filter(|(&l, &f)| l == y && f)
+        .count();
+    (n > 0).then(|| held as f32 / n as f32)
 }
 
 /// `vigie eval --data FILE.csv ...`
@@ -209,144 +359,46 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
             )
         })?;
     let scorer = load_scorer(&args.model)?;
-    let thresholds = scorer.recommended_thresholds();
-    let th = if c == 0 {
-        thresholds.toxicity
-    } else {
-        thresholds.spam
-    };
-    let rules = default_rules();
-    let tsv = args.data.extension().is_some_and(|e| e == "tsv");
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(if tsv { b'\t' } else { b',' })
-        .quoting(!tsv)
-        .flexible(true)
-        .from_path(&args.data)
-        .with_context(|| format!("cannot open {}", args.data.display()))?;
-    let headers = rdr.byte_headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}') == name)
-    };
-    let tc = col(&args.text_column).with_context(|| format!("no column `{}`", args.text_column))?;
-    let lc =
-        col(&args.label_column).with_context(|| format!("no column `{}`", args.label_column))?;
-    let fc = col("functionality");
-    let lang_c = col("lang").or_else(|| col("language"));
-    let mut scores = Vec::new();
-    let mut labels = Vec::new();
-    let mut funcs = Vec::new();
-    let mut langs = Vec::new();
-    let mut skipped = 0;
-    let mut flagged: Vec<bool> = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    let pb = bar(0);
-    let t = Instant::now();
-    while rdr.read_byte_record(&mut rec)? {
-        let (Some(text), Some(label)) = (rec.get(tc), rec.get(lc)) else {
-            skipped += 1;
-            continue;
-        };
-        let Some(y) = parse_label(&String::from_utf8_lossy(label)) else {
-            skipped += 1;
-            continue;
-        };
-        let text = String::from_utf8_lossy(text);
-        let hint = lang_c
-            .and_then(|k| rec.get(k))
-            .map(|b| String::from_utf8_lossy(b).into_owned());
-        let v = scorer.score(
-            &ScoreInput {
-                body: &text,
-                lang: hint.as_deref().filter(|l| !l.is_empty()),
-                author: AuthorHistory {
-                    approved_count: u32::MAX,
-                    ..Default::default()
-                },
-            },
-            &rules,
-            &thresholds,
-        );
-        let s = v.scores;
-        let lang = match v.language.as_str() {
-            "fr" => "fr",
-            "en" => "en",
-            _ => "und",
-        };
-        flagged.push(v.decision != super::Decision::Allow);
-        scores.push(if c == 0 { s.toxicity } else { s.spam });
-        labels.push(y);
-        langs.push(lang);
-        funcs.push(
-            fc.and_then(|k| rec.get(k))
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
-        );
-        pb.inc(1);
-    }
-    let secs = t.elapsed().as_secs_f64();
-    pb.finish_and_clear();
-    if scores.is_empty() {
+    let th = scorer.recommended_thresholds();
+    let th = if c == 0 { th.toxicity } else { th.spam };
+    let rules = load_rules(&args.rules)?;
+    let d = score_eval_rows(args, c, &scorer, &rules)?;
+    if d.scores.is_empty() {
         bail!("no labelled rows in {}", args.data.display());
     }
-    let roc_auc = metrics::roc_auc(&scores, &labels);
-    let ap = metrics::average_precision(&scores, &labels);
-    let at_review = metrics::at_threshold(&scores, &labels, th.review);
-    let at_reject = metrics::at_threshold(&scores, &labels, th.reject);
-    let mut by: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for ((f, &fl), &y) in funcs.iter().zip(&flagged).zip(&labels) {
-        if let Some(f) = f {
-            let e = by.entry(f.clone()).or_default();
-            e.0 += 1;
-            e.1 += (fl == y) as usize;
-        }
-    }
-    let verdicts = metrics::at_threshold(
-        &flagged
-            .iter()
-            .map(|&f| if f { 1.0 } else { 0.0 })
-            .collect::<Vec<f32>>(),
-        &labels,
-        0.5,
-    );
-    let functionality: Vec<FuncRow> = by
-        .into_iter()
-        .map(|(f, (n, p))| FuncRow {
-            functionality: f,
-            n,
-            pass_rate: p as f32 / n as f32,
-        })
-        .collect();
-    let mut per_language = BTreeMap::new();
-    for l in ["fr", "en", "und"] {
-        let s: Vec<f32> = scores
-            .iter()
-            .zip(&langs)
-            .filter(|(_, &x)| x == l)
-            .map(|(s, _)| *s)
-            .collect();
-        let y: Vec<bool> = labels
-            .iter()
-            .zip(&langs)
-            .filter(|(_, &x)| x == l)
-            .map(|(s, _)| *s)
-            .collect();
-        if !s.is_empty() {
-            per_language.insert(l.to_string(), metrics::roc_auc(&s, &y));
-        }
-    }
-    let stem = args
-        .data
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "data".into());
-    // `--json` alone prints and writes nothing; otherwise the report and its curves.
-    let report = match (&args.report, args.json) {
-        (Some(path), _) => Some(path.clone()),
-        (None, false) => Some(PathBuf::from(format!("eval-{stem}-{}.md", args.category))),
-        (None, true) => None,
+    let positives = d.labels.iter().filter(|&&y| y).count();
+    let negatives = d.labels.len() - positives;
+    let note = match (positives, negatives) {
+        (0, _) => Some(format!("{} has no positive rows (label 1): ROC AUC, average precision and recall are undefined; only the hold rate of negatives is measured", args.data.display())),
+        (_, 0) => Some(format!("{} has no negative rows (label 0): ROC AUC, average precision and precision are undefined; only the recall is measured", args.data.display())),
+        _ => None,
     };
+    let as_score: Vec<f32> = d.flagged.iter().map(|&f| f as u8 as f32).collect();
+    let report = report_path(args);
     let svg = report.as_ref().map(|r| r.with_extension("svg"));
+    let roc_auc = metrics::roc_auc(&d.scores, &d.labels);
+    let out = EvalOut {
+        data: args.data.display().to_string(),
+        model_version: scorer.model_version().to_string(),
+        category: args.category.clone(),
+        n: d.scores.len(),
+        positives,
+        negatives,
+        skipped_unlabelled: d.skipped,
+        note,
+        roc_auc,
+        average_precision: metrics::average_precision(&d.scores, &d.labels),
+        at_review: metrics::at_threshold(&d.scores, &d.labels, th.review),
+        at_reject: metrics::at_threshold(&d.scores, &d.labels, th.reject),
+        verdict_flagged: metrics::at_threshold(&as_score, &d.labels, 0.5),
+        held_positive_rate: held_rate(&d, true),
+        held_negative_rate: held_rate(&d, false),
+        functionality: functionality_rows(&d),
+        per_language: per_language_auc(&d),
+        comments_per_second: d.scores.len() as f64 / d.secs.max(1e-9),
+        svg: svg.as_ref().map(|p| p.display().to_string()),
+        report: report.as_ref().map(|p| p.display().to_string()),
+    };
     if let (Some(report), Some(svg)) = (&report, &svg) {
         if let Some(dir) = report.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -354,40 +406,18 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         }
         let title = format!(
             "{} on {} — {} (AUC {})",
-            scorer.model_version(),
-            stem,
+            out.model_version,
+            stem(args),
             args.category,
             opt(roc_auc)
         );
+        let marks = [("review".into(), th.review), ("reject".into(), th.reject)];
         std::fs::write(
             svg,
-            metrics::svg_pr_roc(
-                &title,
-                &scores,
-                &labels,
-                &[("review".into(), th.review), ("reject".into(), th.reject)],
-            ),
+            metrics::svg_pr_roc(&title, &d.scores, &d.labels, &marks),
         )
         .with_context(|| format!("cannot write {}", svg.display()))?;
     }
-    let out = EvalOut {
-        data: args.data.display().to_string(),
-        model_version: scorer.model_version().to_string(),
-        category: args.category.clone(),
-        n: scores.len(),
-        positives: labels.iter().filter(|&&y| y).count(),
-        skipped_unlabelled: skipped,
-        roc_auc,
-        average_precision: ap,
-        at_review,
-        at_reject,
-        verdict_flagged: verdicts,
-        functionality,
-        per_language,
-        comments_per_second: scores.len() as f64 / secs.max(1e-9),
-        svg: svg.map(|p| p.display().to_string()),
-        report: report.as_ref().map(|p| p.display().to_string()),
-    };
     let md = eval_markdown(&out);
     if let Some(report) = &report {
         std::fs::write(report, &md)
@@ -401,30 +431,65 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     Ok(())
 }
 
+fn stem(args: &EvalArgs) -> String {
+    args.data
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into())
+}
+
+/// `--json` alone prints and writes nothing; otherwise the report and its curves.
+fn report_path(args: &EvalArgs) -> Option<PathBuf> {
+    match (&args.report, args.json) {
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => Some(PathBuf::from(format!(
+            "eval-{}-{}.md",
+            stem(args),
+            args.category
+        ))),
+        (None, true) => None,
+    }
+}
+
+fn pct(v: Option<f32>) -> String {
+    v.map_or("–".into(), |v| format!("{:.1} %", v * 100.0))
+}
+
 fn eval_markdown(o: &EvalOut) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(s, "# vigie eval — {} on `{}`\n", o.category, o.data);
     let _ = writeln!(
         s,
-        "model `{}`, n = {} ({} positive, {} rows without a usable label skipped)\n",
-        o.model_version, o.n, o.positives, o.skipped_unlabelled
+        "model `{}`, n = {} ({} positive, {} negative, {} rows without a usable label skipped)\n",
+        o.model_version, o.n, o.positives, o.negatives, o.skipped_unlabelled
+    );
+    if let Some(note) = &o.note {
+        let _ = writeln!(s, "**Note:** {note}.\n");
+    }
+    let _ = writeln!(
+        s,
+        "- held by the whole pipeline (verdict review or reject, rules included): {} of the positives (review recall), {} of the negatives (false holds)",
+        pct(o.held_positive_rate),
+        pct(o.held_negative_rate)
     );
     let _ = writeln!(s, "- ROC AUC (linfa): {}", opt(o.roc_auc));
     let _ = writeln!(s, "- average precision: {}", opt(o.average_precision));
-    for (name, a) in [("review", &o.at_review), ("reject", &o.at_reject)] {
+    if o.note.is_none() {
+        for (name, a) in [("review", &o.at_review), ("reject", &o.at_reject)] {
+            let _ = writeln!(
+                s,
+                "- at {name} threshold {:.3}: precision {:.3}, recall {:.3}, F1 {:.3} ({} flagged)",
+                a.threshold, a.precision, a.recall, a.f1, a.flagged
+            );
+        }
+        let v = &o.verdict_flagged;
         let _ = writeln!(
             s,
-            "- at {name} threshold {:.3}: precision {:.3}, recall {:.3}, F1 {:.3} ({} flagged)",
-            a.threshold, a.precision, a.recall, a.f1, a.flagged
+            "- whole pipeline: precision {:.3}, recall {:.3}, F1 {:.3} ({} flagged)",
+            v.precision, v.recall, v.f1, v.flagged
         );
     }
-    let v = &o.verdict_flagged;
-    let _ = writeln!(
-        s,
-        "- whole pipeline (verdict review or reject, rules included): precision {:.3}, recall {:.3}, F1 {:.3} ({} flagged)",
-        v.precision, v.recall, v.f1, v.flagged
-    );
     for (l, a) in &o.per_language {
         let _ = writeln!(s, "- ROC AUC, detected language {l}: {}", opt(*a));
     }
@@ -451,7 +516,7 @@ fn eval_markdown(o: &EvalOut) -> String {
 /// `vigie score --input FILE.(csv|jsonl) [--output FILE]`
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let scorer = load_scorer(&args.model)?;
-    let rules = default_rules();
+    let rules = load_rules(&args.rules)?;
     let th: Thresholds = scorer.recommended_thresholds();
     let mut items: Vec<(String, Option<String>)> = Vec::new();
     let is_jsonl = args

@@ -19,6 +19,10 @@ pub fn roc_auc(scores: &[f32], labels: &[bool]) -> Option<f32> {
 /// Standard ROC curve points (fpr, tpr) from linfa's curve (which accumulates from the lowest
 /// scores up).
 pub fn roc_curve(scores: &[f32], labels: &[bool]) -> Vec<(f32, f32)> {
+    // one class only: the curve is undefined (rates divide by zero)
+    if !labels.iter().any(|&l| l) || labels.iter().all(|&l| l) {
+        return Vec::new();
+    }
     let pr: Vec<Pr> = scores.iter().map(|&s| Pr::new(s.clamp(0.0, 1.0))).collect();
     match pr.as_slice().roc(labels) {
         Ok(r) => r

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Hold rates of the whole pipeline on the project's evaluation sets (tests/eval), per label and
+kind, with `vigie score` (default rules and the model's recommended thresholds).
+
+    scripts/eval_sets.py [--vigie target/release/vigie] [--rules FILE] [--model DIR] [--show-errors N]
+
+A comment is "held" when its verdict is `review` or `reject`. Standard library only.
+"""
+import argparse
+import collections
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+SETS = ["fr_threats", "fr_spam", "benign_news_comments", "identity_templates"]
+
+
+def score(vigie, rules, model, path, out):
+    cmd = [vigie, "score", "--input", path, "--output", out]
+    if model:
+        cmd += ["--model", model]
+    if rules:
+        cmd += ["--rules", rules]
+    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+    with open(out, encoding="utf-8") as f:
+        return [json.loads(line)["verdict"] for line in f]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vigie", default="target/release/vigie")
+    ap.add_argument("--rules")
+    ap.add_argument("--model", help="model directory (default: models/<models/DEFAULT>)")
+    ap.add_argument("--show-errors", type=int, default=0)
+    ap.add_argument("--sets", nargs="*", default=SETS)
+    a = ap.parse_args()
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "eval")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in a.sets:
+            path = os.path.join(root, name + ".csv")
+            rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+            verdicts = score(a.vigie, a.rules, a.model, path, os.path.join(tmp, name + ".jsonl"))
+            by = collections.defaultdict(lambda: [0, 0])
+            errors = []
+            for r, v in zip(rows, verdicts):
+                held = v["decision"] != "allow"
+                for key in [(r["label"], "all"), (r["label"], r["lang"]), (r["label"], r["kind"])]:
+                    by[key][0] += 1
+                    by[key][1] += held
+                if held != (r["label"] == "1"):
+                    rules = ",".join(h["id"] for h in v.get("rules", []))
+                    errors.append((r["label"], r["kind"], round(v["scores"]["toxicity"], 3),
+                                   round(v["scores"]["spam"], 3), rules, r["text"][:110]))
+            print(f"## {name} ({len(rows)})")
+            for (label, k), (n, h) in sorted(by.items()):
+                what = "review recall" if label == "1" else "held (false holds)"
+                print(f"  label {label} {k:<16} n={n:<4} {what}: {100 * h / n:5.1f} %")
+            for e in errors[: a.show_errors]:
+                print("   ERR", e)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+//! Reading the datasets with their declared label mappings, and the features of every row.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::scoring::features::{self, FeatureConfig, SparseFeatures, DENSE_DIM};
+use crate::scoring::model::CATEGORIES;
+use crate::scoring::normalise::normalise;
+use crate::scoring::rules::{RuleInput, RuleSet};
+use crate::scoring::AuthorHistory;
+
+use super::config::DatasetConfig;
+
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub text: String,
+    pub lang: &'static str,
+    pub ds: usize,
+    /// -1 unknown, 0 negative, 1 positive (per category).
+    pub labels: [i8; 2],
+    pub functionality: Option<String>,
+}
+
+fn cat_index(name: &str) -> Option<usize> {
+    CATEGORIES.iter().position(|c| *c == name)
+}
+
+/// Read one dataset with its label mapping.
+pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
+    let path = base.join(&d.path);
+    let lang: &'static str = match d.lang.as_str() {
+        "fr" => "fr",
+        "en" => "en",
+        other => bail!("dataset {}: unknown lang {other}", d.name),
+    };
+    let mut cats = Vec::new();
+    for c in &d.categories {
+        cats.push(
+            cat_index(c).with_context(|| format!("dataset {}: unknown category {c}", d.name))?,
+        );
+    }
+    let mut pos_map: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (k, v) in &d.positive {
+        let mut ids = Vec::new();
+        for c in v {
+            ids.push(
+                cat_index(c)
+                    .with_context(|| format!("dataset {}: unknown category {c}", d.name))?,
+            );
+        }
+        pos_map.insert(k.clone(), ids);
+    }
+    let delim = match d.delimiter.as_deref() {
+        None | Some(",") => b',',
+        Some("\t") | Some("tab") => b'\t',
+        Some(other) => bail!("dataset {}: unsupported delimiter {other:?}", d.name),
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .quoting(d.quoting)
+        .flexible(true)
+        .from_path(&path)
+        .with_context(|| format!("dataset {}: cannot open {}", d.name, path.display()))?;
+    let headers = rdr.byte_headers()?.clone();
+    let col = |name: &str| -> Result<usize> {
+        headers
+            .iter()
+            .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}') == name)
+            .with_context(|| {
+                format!(
+                    "dataset {}: {}:1: no column `{name}` in the header",
+                    d.name,
+                    path.display()
+                )
+            })
+    };
+    let tc = col(&d.text_column)?;
+    let lc = col(&d.label_column)?;
+    let fc = match &d.functionality_column {
+        Some(f) => Some(col(f)?),
+        None => None,
+    };
+    let mut out = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    while rdr.read_byte_record(&mut rec)? {
+        let (Some(t), Some(l)) = (rec.get(tc), rec.get(lc)) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(t).into_owned();
+        let label = String::from_utf8_lossy(l).trim().to_string();
+        let positives = pos_map
+            .get(&label)
+            .or_else(|| pos_map.get("*"))
+            .with_context(|| {
+                let line = rec.position().map_or(0, |p| p.line());
+                format!(
+                    "dataset {}: {}:{line}: label value `{label}` is not in `positive` (known: {})",
+                    d.name,
+                    path.display(),
+                    d.positive.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })?;
+        let mut labels = [-1i8; 2];
+        for &c in &cats {
+            labels[c] = positives.contains(&c) as i8;
+        }
+        out.push(Doc {
+            text,
+            lang,
+            ds: 0,
+            labels,
+            functionality: fc
+                .and_then(|f| rec.get(f))
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- prepared features
+
+pub struct Prepared {
+    pub idx: Vec<Vec<u32>>,
+    /// Dense features with the two text logits left at 0.
+    pub dense: Vec<[f32; DENSE_DIM]>,
+}
+
+pub fn prepare(docs: &[Doc], cfg: &FeatureConfig, rules: &RuleSet) -> Prepared {
+    let mut sf = SparseFeatures::default();
+    let mut hits = Vec::new();
+    let author = AuthorHistory {
+        approved_count: u32::MAX,
+        ..Default::default()
+    };
+    let mut idx = Vec::with_capacity(docs.len());
+    let mut dense = Vec::with_capacity(docs.len());
+    for d in docs {
+        let n = normalise(&d.text);
+        features::extract(&n, cfg, &mut sf);
+        idx.push(sf.idx.clone());
+        let sh = features::shape(&d.text);
+        hits.clear();
+        rules.evaluate(
+            &RuleInput {
+                original: &d.text,
+                norm: &n,
+                lang: d.lang,
+                author: &author,
+                links: sh.links,
+                letters: sh.letters,
+                upper: sh.upper,
+            },
+            &mut hits,
+        );
+        dense.push(features::dense(
+            [0.0, 0.0],
+            &hits,
+            &sh,
+            d.lang,
+            n.is_empty(),
+        ));
+    }
+    Prepared { idx, dense }
+}

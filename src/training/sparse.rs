@@ -1,0 +1,142 @@
+//! Vigie's sparse text model: a two-category logistic regression over hashed features, trained
+//! by AdaGrad (linfa has no sparse classifier).
+
+use crate::scoring::model::sigmoid;
+
+/// Rows of sparse features: indices and optional explicit values (else all `1/sqrt(n)`).
+pub struct Rows<'a> {
+    pub idx: &'a [Vec<u32>],
+    pub val: Option<&'a [Vec<f32>]>,
+}
+
+impl Rows<'_> {
+    #[inline]
+    fn row(&self, i: usize) -> (&[u32], Option<&[f32]>, f32) {
+        let ix = &self.idx[i];
+        let scale = if ix.is_empty() {
+            0.0
+        } else {
+            1.0 / (ix.len() as f32).sqrt()
+        };
+        (ix, self.val.map(|v| v[i].as_slice()), scale)
+    }
+}
+
+pub struct SparseParams {
+    pub dim: usize,
+    pub epochs: u32,
+    pub lr: f32,
+    pub l2: f32,
+    pub seed: u64,
+}
+
+/// Interleaved weights `[c0, c1]` per feature and the two intercepts.
+pub struct SparseLr {
+    pub w: Vec<f32>,
+    pub bias: [f32; 2],
+}
+
+pub fn shuffle(v: &mut [usize], seed: u64) {
+    let mut s = seed ^ 0x2545_f491_4f6c_dd1d;
+    for i in (1..v.len()).rev() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        let j = (s % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+}
+
+pub fn train_sparse(
+    rows: &Rows<'_>,
+    labels: &[[i8; 2]],
+    weights: &[f32],
+    ids: &[usize],
+    p: &SparseParams,
+) -> SparseLr {
+    let mut w = vec![0f32; 2 * p.dim];
+    let mut g = vec![1e-6f32; 2 * p.dim];
+    let mut bias = [0f32; 2];
+    let mut gb = [1e-6f32; 2];
+    // start the intercepts at the log-odds of each category
+    for (c, b) in bias.iter_mut().enumerate() {
+        let (mut pos, mut n) = (0f32, 0f32);
+        for &i in ids {
+            if labels[i][c] >= 0 {
+                n += 1.0;
+                pos += labels[i][c] as f32;
+            }
+        }
+        if n > 0.0 {
+            let r = ((pos + 1.0) / (n + 2.0)).clamp(1e-3, 1.0 - 1e-3);
+            *b = (r / (1.0 - r)).ln();
+        }
+    }
+    let mut order = ids.to_vec();
+    for ep in 0..p.epochs {
+        shuffle(&mut order, p.seed.wrapping_add(ep as u64 * 7919));
+        for &i in &order {
+            let (ix, val, scale) = rows.row(i);
+            let lab = labels[i];
+            let sw = weights[i];
+            let mut z = bias;
+            match val {
+                None => {
+                    for &k in ix {
+                        let k = 2 * k as usize;
+                        z[0] += w[k] * scale;
+                        z[1] += w[k + 1] * scale;
+                    }
+                }
+                Some(v) => {
+                    for (&k, &x) in ix.iter().zip(v) {
+                        let k = 2 * k as usize;
+                        z[0] += w[k] * x;
+                        z[1] += w[k + 1] * x;
+                    }
+                }
+            }
+            let mut err = [0f32; 2];
+            for (c, e) in err.iter_mut().enumerate() {
+                if lab[c] >= 0 {
+                    *e = sw * (sigmoid(z[c]) - lab[c] as f32);
+                    gb[c] += *e * *e;
+                    bias[c] -= p.lr * *e / gb[c].sqrt();
+                }
+            }
+            if err == [0.0, 0.0] {
+                continue;
+            }
+            for (n, &k) in ix.iter().enumerate() {
+                let x = match val {
+                    None => scale,
+                    Some(v) => v[n],
+                };
+                let k = 2 * k as usize;
+                for c in 0..2 {
+                    if lab[c] < 0 {
+                        continue;
+                    }
+                    let gr = err[c] * x + p.l2 * w[k + c];
+                    g[k + c] += gr * gr;
+                    w[k + c] -= p.lr * gr / g[k + c].sqrt();
+                }
+            }
+        }
+    }
+    SparseLr { w, bias }
+}
+
+impl SparseLr {
+    pub fn margins(&self, rows: &Rows<'_>, i: usize) -> [f32; 2] {
+        let (ix, val, scale) = rows.row(i);
+        let mut z = self.bias;
+        for (n, &k) in ix.iter().enumerate() {
+            let x = val.map_or(scale, |v| v[n]);
+            let k = 2 * k as usize;
+            z[0] += self.w[k] * x;
+            z[1] += self.w[k + 1] * x;
+        }
+        z
+    }
+}

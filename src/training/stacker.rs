@@ -1,0 +1,192 @@
+//! The linfa-logistic stacker over dense features, and fitting the whole model (sparse text
+//! model + out-of-fold stacker) on a set of rows.
+
+use anyhow::{bail, Context, Result};
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2, ShapeBuilder};
+
+use crate::scoring::features::DENSE_DIM;
+use crate::scoring::hash::FxHashMap;
+use crate::scoring::model::{sigmoid, Stacker};
+
+use super::config::{Role, TrainConfig};
+use super::data::{Doc, Prepared};
+use super::sparse::{shuffle, train_sparse, Rows, SparseLr, SparseParams};
+
+/// Fit a linfa-logistic regression on standardised dense features; export its coefficients.
+pub fn fit_stacker(x: &[[f32; DENSE_DIM]], y: &[bool], alpha: f64) -> Result<Stacker> {
+    let n = x.len();
+    if n == 0 || y.iter().all(|&v| v) || y.iter().all(|&v| !v) {
+        bail!("stacker needs both classes");
+    }
+    let mut mean = [0f64; DENSE_DIM];
+    let mut var = [0f64; DENSE_DIM];
+    for r in x {
+        for j in 0..DENSE_DIM {
+            mean[j] += r[j] as f64;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    for r in x {
+        for j in 0..DENSE_DIM {
+            var[j] += (r[j] as f64 - mean[j]).powi(2);
+        }
+    }
+    let std: Vec<f64> = var
+        .iter()
+        .map(|v| {
+            let s = (v / n as f64).sqrt();
+            if s < 1e-6 {
+                1.0
+            } else {
+                s
+            }
+        })
+        .collect();
+    // column-major design matrix: linfa-logistic is much faster with it
+    let mut xs = Array2::<f64>::zeros((n, DENSE_DIM).f());
+    for (i, r) in x.iter().enumerate() {
+        for j in 0..DENSE_DIM {
+            xs[[i, j]] = (r[j] as f64 - mean[j]) / std[j];
+        }
+    }
+    let ys: Array1<bool> = y.iter().copied().collect();
+    let ds = Dataset::new(xs, ys);
+    let fitted = LogisticRegression::default()
+        .alpha(alpha)
+        .max_iterations(300)
+        .fit(&ds)
+        .context("linfa-logistic stacker fit")?;
+    // linfa's "positive" class is the more frequent label: orient towards `true`
+    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+    let coef: Vec<f32> = fitted.params().iter().map(|&c| (sign * c) as f32).collect();
+    let intercept = (sign * fitted.intercept()) as f32;
+    Ok(Stacker {
+        mean: mean.iter().map(|&m| m as f32).collect(),
+        std: std.iter().map(|&s| s as f32).collect(),
+        coef,
+        intercept,
+    })
+}
+
+// ---------------------------------------------------------------- pipeline fit / predict
+
+pub struct Fitted {
+    pub sparse: SparseLr,
+    pub stackers: [Stacker; 2],
+}
+
+pub struct Ctx<'a> {
+    pub cfg: &'a TrainConfig,
+    pub docs: &'a [Doc],
+    pub prep: &'a Prepared,
+    pub weights: Vec<f32>,
+}
+
+impl Ctx<'_> {
+    fn params(&self, seed_off: u64) -> SparseParams {
+        SparseParams {
+            dim: 1 << self.cfg.features.hash_bits,
+            epochs: self.cfg.epochs,
+            lr: self.cfg.learning_rate,
+            l2: self.cfg.l2,
+            seed: self.cfg.seed.wrapping_add(seed_off),
+        }
+    }
+
+    fn rows(&self) -> Rows<'_> {
+        Rows {
+            idx: &self.prep.idx,
+            val: None,
+        }
+    }
+
+    fn labels(&self) -> Vec<[i8; 2]> {
+        self.docs.iter().map(|d| d.labels).collect()
+    }
+
+    /// Sparse model on all `ids`, stacker on out-of-fold text logits.
+    pub fn fit(&self, ids: &[usize], tick: &(dyn Fn() + Sync)) -> Result<Fitted> {
+        let labels = self.labels();
+        let rows = self.rows();
+        let k = self.cfg.folds.max(2);
+        let mut shuffled = ids.to_vec();
+        shuffle(&mut shuffled, self.cfg.seed ^ 0xabcdef);
+        let mut oof: FxHashMap<usize, [f32; 2]> = FxHashMap::default();
+        for f in 0..k {
+            let tr: Vec<usize> = shuffled
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| j % k != f)
+                .map(|(_, &i)| i)
+                .collect();
+            let m = train_sparse(&rows, &labels, &self.weights, &tr, &self.params(f as u64));
+            for (_, &i) in shuffled.iter().enumerate().filter(|(j, _)| j % k == f) {
+                oof.insert(i, m.margins(&rows, i));
+            }
+            tick();
+        }
+        let sparse = train_sparse(&rows, &labels, &self.weights, ids, &self.params(99));
+        tick();
+        let mut stackers = Vec::new();
+        #[allow(clippy::needless_range_loop)]
+        for c in 0..2 {
+            let mut x = Vec::new();
+            let mut y = Vec::new();
+            for &i in ids {
+                if labels[i][c] < 0 {
+                    continue;
+                }
+                let mut d = self.prep.dense[i];
+                let m = oof[&i];
+                d[0] = m[0];
+                d[1] = m[1];
+                x.push(d);
+                y.push(labels[i][c] == 1);
+            }
+            stackers.push(
+                fit_stacker(&x, &y, self.cfg.stacker_alpha)
+                    .unwrap_or_else(|_| Stacker::passthrough(c)),
+            );
+        }
+        tick();
+        let [s0, s1]: [Stacker; 2] = stackers
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("stackers"))?;
+        Ok(Fitted {
+            sparse,
+            stackers: [s0, s1],
+        })
+    }
+
+    /// (stacked probabilities, sparse-only probabilities)
+    pub fn predict(&self, f: &Fitted, i: usize) -> ([f32; 2], [f32; 2]) {
+        let m = f.sparse.margins(&self.rows(), i);
+        let mut d = self.prep.dense[i];
+        d[0] = m[0];
+        d[1] = m[1];
+        (
+            [f.stackers[0].prob(&d), f.stackers[1].prob(&d)],
+            [sigmoid(m[0]), sigmoid(m[1])],
+        )
+    }
+}
+
+// ---------------------------------------------------------------- TF-IDF baseline
+
+impl Ctx<'_> {
+    /// Rows of the datasets with role `train`.
+    pub fn train_ids(&self) -> Vec<usize> {
+        (0..self.docs.len())
+            .filter(|&i| self.cfg.datasets[self.docs[i].ds].role == Role::Train)
+            .collect()
+    }
+
+    /// Indices of the datasets with role `train`.
+    pub fn train_datasets(&self) -> Vec<usize> {
+        (0..self.cfg.datasets.len())
+            .filter(|&k| self.cfg.datasets[k].role == Role::Train)
+            .collect()
+    }
+}
