@@ -26,7 +26,7 @@ use super::{Category, Verdict};
 
 /// The threshold the README recommends for Coral (Coral holds a comment when
 /// `TOXICITY > threshold`); its precision and recall per language are in the README's table.
-pub const RECOMMENDED_THRESHOLD: f32 = 0.7;
+pub const RECOMMENDED_THRESHOLD: f32 = 0.8;
 /// At least this when a `block` rule of the attribute's kind fired.
 pub const BLOCK_FLOOR: f32 = 0.95;
 /// At least this when a `hold` rule of the attribute's kind fired: above the threshold the

@@ -24,21 +24,19 @@ pub struct Thresholds {
     pub spam: CategoryThresholds,
 }
 
-/// Defaults chosen on validation data by `train` for the shipped model `vigie-20261203-1945`
-/// (see `models/vigie-20261203-1945/MODEL_CARD.md`; values rounded up to 3 decimals):
-/// `reject` is the lowest score from which the random-split validation precision is >= 0.95 in
-/// French AND in English; `review` the higher of the score that at most 1.5 % of each
-/// language's validation negatives reach and of the lowest with precision >= 0.80 (capped at
-/// `reject`). A model trained later records its own in `model.json`
-/// ([`crate::scoring::Scorer::recommended_thresholds`]).
+/// The thresholds of the shipped model `vigie-20261203-2302` (its `model.json`, set in
+/// `training.toml`'s `[thresholds]`; why, and what the validation rule chose instead, in
+/// `models/vigie-20261203-2302/MODEL_CARD.md`). A model trained later records its own in
+/// `model.json` ([`crate::scoring::Scorer::recommended_thresholds`]); these apply to a model
+/// file without any.
 pub const DEFAULT_THRESHOLDS: Thresholds = Thresholds {
     toxicity: CategoryThresholds {
-        review: 0.929,
-        reject: 0.929,
+        review: 0.80,
+        reject: 0.93,
     },
     spam: CategoryThresholds {
-        review: 0.082,
-        reject: 0.506,
+        review: 0.30,
+        reject: 0.50,
     },
 };
 

@@ -88,13 +88,20 @@ fn data_section(s: &mut String, cfg: &TrainConfig, rows: &[usize]) -> Result<()>
             .join(", ");
         writeln!(
             s,
-            "| {} (`{}`) | {} | {:?} | {} | `{}` | {}; labels {} | {} |",
+            "| {} (`{}`) | {} | {:?} | {} | {} | {}; labels {} | {} |",
             d.name,
             d.path.display(),
             d.lang,
             d.role,
             n,
-            d.label_column,
+            match &d.votes {
+                Some(v) => format!(
+                    "`{}`: majority of the votes in `{}`",
+                    d.label_column,
+                    v.path.display()
+                ),
+                None => format!("`{}`", d.label_column),
+            },
             map,
             d.categories.join("+"),
             d.weight

@@ -49,6 +49,46 @@ pub struct DatasetConfig {
     /// Sample weight of every row of this dataset during training.
     #[serde(default = "one")]
     pub weight: f32,
+    /// Share (0–1) of the rows never trained on: they form the held-out dataset
+    /// `<name>_holdout`, chosen by a hash of the text ([`held_out`]), so identical texts stay
+    /// on one side and scripts can pick the same rows.
+    #[serde(default)]
+    pub holdout_share: Option<f32>,
+    /// Labels from per-annotator votes in another file (`label_column` names the boolean vote
+    /// column there): a row's label value is `"true"` when a strict majority of its votes are
+    /// true, else `"false"`; rows without votes are skipped.
+    #[serde(default)]
+    pub votes: Option<VotesConfig>,
+    /// Which rows of a dataset with `holdout_share` this entry reads (set by
+    /// [`TrainConfig::resolve`], never in the file).
+    #[serde(skip)]
+    pub part: Option<Part>,
+}
+
+/// Per-annotator vote file of a dataset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VotesConfig {
+    /// CSV file, relative to the config file's directory.
+    pub path: PathBuf,
+    /// Column naming the row in both files (e.g. `comment_id`).
+    pub key_column: String,
+}
+
+/// The side of a [`DatasetConfig::holdout_share`] split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Trained,
+    HeldOut,
+}
+
+/// Whether `text` falls in the held-out share of its dataset: the first two bytes of its
+/// SHA-256, big-endian, divided by 65,536, are below `share` (Python:
+/// `int.from_bytes(hashlib.sha256(t.encode()).digest()[:2], "big") / 65536 < share`).
+pub fn held_out(text: &str, share: f32) -> bool {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(text.as_bytes());
+    (u16::from_be_bytes([h[0], h[1]]) as f32 / 65536.0) < share
 }
 
 fn yes() -> bool {
@@ -97,8 +137,59 @@ pub struct TrainConfig {
     /// Also fit a linfa-only logistic regression on dense hashed features for comparison.
     #[serde(default = "yes")]
     pub compare_dense_linfa: bool,
+    /// Thresholds to ship in `model.json` instead of those the validation rule chooses (the
+    /// card reports both, and the figures at the shipped ones). For an operating point chosen
+    /// on data the validation sets do not resemble (ordinary comment sections).
+    #[serde(default)]
+    pub thresholds: Option<crate::scoring::Thresholds>,
     #[serde(rename = "dataset")]
     pub datasets: Vec<DatasetConfig>,
+}
+
+impl TrainConfig {
+    /// Check `[thresholds]`, and replace every dataset with a `holdout_share` by its trained
+    /// part and, right after it, its held-out part `<name>_holdout` (role `holdout`).
+    pub fn resolve(&mut self) -> anyhow::Result<()> {
+        if let Some(t) = self.thresholds {
+            for (cat, c) in [("toxicity", t.toxicity), ("spam", t.spam)] {
+                anyhow::ensure!(
+                    (0.0..=1.0).contains(&c.review)
+                        && (0.0..=1.0).contains(&c.reject)
+                        && c.review <= c.reject,
+                    "[thresholds] {cat}: need 0 <= review <= reject <= 1, got review = {}, reject = {}",
+                    c.review,
+                    c.reject
+                );
+            }
+        }
+        let mut out = Vec::with_capacity(self.datasets.len());
+        for d in self.datasets.drain(..) {
+            match d.holdout_share {
+                Some(share) if !(share > 0.0 && share < 1.0) => anyhow::bail!(
+                    "dataset {}: holdout_share must be between 0 and 1 (exclusive), not {share}",
+                    d.name
+                ),
+                Some(_) if d.role != Role::Train => anyhow::bail!(
+                    "dataset {}: holdout_share only applies to a dataset with role `train`",
+                    d.name
+                ),
+                Some(_) => {
+                    let mut held = d.clone();
+                    held.name = format!("{}_holdout", d.name);
+                    held.role = Role::Holdout;
+                    held.part = Some(Part::HeldOut);
+                    out.push(DatasetConfig {
+                        part: Some(Part::Trained),
+                        ..d
+                    });
+                    out.push(held);
+                }
+                None => out.push(d),
+            }
+        }
+        self.datasets = out;
+        Ok(())
+    }
 }
 
 fn default_threads() -> usize {
@@ -127,4 +218,79 @@ fn default_valfrac() -> f32 {
 }
 fn default_alpha() -> f64 {
     1e-2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_held_out_share_is_the_one_python_computes() {
+        // int.from_bytes(hashlib.sha256(t.encode()).digest()[:2], "big") / 65536
+        // 0.1708, 0.6404 and 0.8477 for these three texts
+        assert!(held_out("Bonjour à tous", 0.2));
+        assert!(!held_out("Bonjour à tous", 0.17));
+        assert!(held_out("You are an idiot.", 0.65));
+        assert!(!held_out("You are an idiot.", 0.64));
+        assert!(!held_out("Merci pour l’article", 0.8));
+    }
+
+    fn config(extra: &str) -> TrainConfig {
+        toml::from_str(&format!(
+            "[[dataset]]\nname = \"forum\"\npath = \"f.csv\"\nlang = \"fr\"\n\
+             text_column = \"t\"\nlabel_column = \"l\"\ncategories = [\"toxicity\"]\n\
+             positive = {{ \"1\" = [\"toxicity\"] }}\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_holdout_share_splits_a_dataset_in_two() {
+        let mut cfg = config("holdout_share = 0.4\n");
+        cfg.resolve().unwrap();
+        let parts: Vec<_> = cfg
+            .datasets
+            .iter()
+            .map(|d| (d.name.as_str(), d.role, d.part))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("forum", Role::Train, Some(Part::Trained)),
+                ("forum_holdout", Role::Holdout, Some(Part::HeldOut)),
+            ]
+        );
+        let mut plain = config("");
+        plain.resolve().unwrap();
+        assert_eq!(plain.datasets.len(), 1);
+        assert_eq!(plain.datasets[0].part, None);
+    }
+
+    #[test]
+    fn a_share_outside_zero_to_one_or_on_a_held_out_set_is_refused() {
+        for extra in [
+            "holdout_share = 1.0\n",
+            "holdout_share = 0.0\n",
+            "holdout_share = -0.5\n",
+        ] {
+            let err = config(extra).resolve().unwrap_err().to_string();
+            assert!(err.contains("between 0 and 1"), "{err}");
+        }
+        let err = toml::from_str::<TrainConfig>(
+            "[thresholds]\ntoxicity = { review = 0.9, reject = 0.8 }\n\
+             spam = { review = 0.3, reject = 0.5 }\n[[dataset]]\nname = \"x\"\npath = \"x\"\n\
+             lang = \"fr\"\ntext_column = \"t\"\nlabel_column = \"l\"\ncategories = []\n\
+             positive = {}\n",
+        )
+        .unwrap()
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("review <= reject"), "{err}");
+        let err = config("holdout_share = 0.3\nrole = \"holdout\"\n")
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("role `train`"), "{err}");
+    }
 }

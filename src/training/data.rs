@@ -11,7 +11,7 @@ use crate::scoring::normalise::normalise;
 use crate::scoring::rules::{RuleInput, RuleSet};
 use crate::scoring::AuthorHistory;
 
-use super::config::DatasetConfig;
+use super::config::{held_out, DatasetConfig, Part, VotesConfig};
 
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -77,7 +77,10 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
             })
     };
     let tc = col(&d.text_column)?;
-    let lc = col(&d.label_column)?;
+    let (lc, votes) = match &d.votes {
+        Some(v) => (col(&v.key_column)?, Some(read_votes(base, d, v)?)),
+        None => (col(&d.label_column)?, None),
+    };
     let fc = match &d.functionality_column {
         Some(f) => Some(col(f)?),
         None => None,
@@ -90,6 +93,19 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
         };
         let text = String::from_utf8_lossy(t).into_owned();
         let label = String::from_utf8_lossy(l).trim().to_string();
+        let label = match &votes {
+            // `l` is the row's key: its label is the majority of its votes
+            Some(v) => match v.get(&label) {
+                Some(&(n, yes)) => (yes * 2 > n).to_string(),
+                None => continue,
+            },
+            None => label,
+        };
+        if let (Some(share), Some(part)) = (d.holdout_share, d.part) {
+            if held_out(&text, share) != (part == Part::HeldOut) {
+                continue;
+            }
+        }
         let positives = pos_map
             .get(&label)
             .or_else(|| pos_map.get("*"))
@@ -115,6 +131,53 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
                 .and_then(|f| rec.get(f))
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
         });
+    }
+    Ok(out)
+}
+
+/// Votes per key of a dataset's vote file: (votes, true votes) in `label_column`.
+fn read_votes(
+    base: &Path,
+    d: &DatasetConfig,
+    v: &VotesConfig,
+) -> Result<BTreeMap<String, (u32, u32)>> {
+    let path = base.join(&v.path);
+    let mut rdr = csv::Reader::from_path(&path)
+        .with_context(|| format!("dataset {}: cannot open {}", d.name, path.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = |name: &str| {
+        headers.iter().position(|h| h == name).with_context(|| {
+            format!(
+                "dataset {}: {}:1: no column `{name}` in the header",
+                d.name,
+                path.display()
+            )
+        })
+    };
+    let (kc, vc) = (col(&v.key_column)?, col(&d.label_column)?);
+    let mut out: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let rec = rec?;
+        let vote = match rec
+            .get(vc)
+            .map(|x| x.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            other => bail!(
+                "dataset {}: {}:{}: vote `{}` is not true/false",
+                d.name,
+                path.display(),
+                n + 2,
+                other.unwrap_or("")
+            ),
+        };
+        let e = out
+            .entry(rec.get(kc).unwrap_or("").trim().to_owned())
+            .or_default();
+        e.0 += 1;
+        e.1 += vote as u32;
     }
     Ok(out)
 }

@@ -41,7 +41,11 @@ pub struct TrainOutcome {
 pub fn load_config(path: &Path) -> Result<TrainConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid training config {}", path.display()))
+    let mut cfg: TrainConfig = toml::from_str(&text)
+        .with_context(|| format!("invalid training config {}", path.display()))?;
+    cfg.resolve()
+        .with_context(|| format!("invalid training config {}", path.display()))?;
+    Ok(cfg)
 }
 
 fn load_rules(cfg: &TrainConfig, base: &Path) -> Result<RuleSet> {
@@ -102,7 +106,10 @@ pub fn run(
     };
     progress.set_length(steps);
     let tick = || progress.inc(1);
-    let mut v = validate::Validation::default();
+    let mut v = validate::Validation {
+        thresholds: cfg.thresholds.unwrap_or_default(),
+        ..Default::default()
+    };
     if cfg.validate {
         v = validate::validate(&cx, &train_ids, progress, &tick)?;
     }

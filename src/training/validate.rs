@@ -230,7 +230,7 @@ pub fn validate(
     let (_, preds) = run_split(cx, &tr, &val, tick)?;
     let pm = to_map(&val, &preds);
     random_split_metrics(cx, &val, &pm, &mut v.metrics);
-    choose_thresholds(cx.docs, &val, &preds, &mut v);
+    choose_thresholds(cx.docs, &val, &preds, cx.cfg.thresholds, &mut v);
     if cx.cfg.compare_dense_linfa {
         progress.set_message("validation: linfa-only dense comparison");
         v.dense_linfa = Some(baseline::dense_linfa_comparison(cx, &tr, &val));
@@ -280,7 +280,13 @@ fn random_split_metrics(cx: &Ctx<'_>, val: &[usize], pm: &PredMap, out: &mut Vec
 
 /// Thresholds from the random-split validation predictions, with notes and the
 /// precision/recall table at them.
-fn choose_thresholds(docs: &[Doc], val: &[usize], preds: &Preds, v: &mut Validation) {
+fn choose_thresholds(
+    docs: &[Doc],
+    val: &[usize],
+    preds: &Preds,
+    configured: Option<Thresholds>,
+    v: &mut Validation,
+) {
     let mut chosen = [CategoryThresholds {
         review: 1.01,
         reject: 1.01,
@@ -306,6 +312,13 @@ fn choose_thresholds(docs: &[Doc], val: &[usize], preds: &Preds, v: &mut Validat
             "{cat}: lowest threshold with validation precision >= 0.95 per language ({n1}) -> reject = {:.3}; review: the higher of the score above which at most {:.1} % of the validation negatives of each language fall ({n2}) and of the lowest with precision >= 0.80 ({n3}) -> review = {:.3}",
             chosen[c].reject, REVIEW_FALSE_HOLDS * 100.0, chosen[c].review
         ));
+        if let Some(t) = configured {
+            chosen[c] = if c == 0 { t.toxicity } else { t.spam };
+            v.threshold_notes.push(format!(
+                "{cat}: shipped instead, as set in the training configuration's `[thresholds]`: review = {:.3}, reject = {:.3}",
+                chosen[c].review, chosen[c].reject
+            ));
+        }
         at_threshold_rows(cat, &sc, chosen[c], &mut v.at_thresholds);
     }
     v.thresholds = Thresholds {

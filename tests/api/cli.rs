@@ -551,3 +551,31 @@ fn train_refuses_an_unknown_label_value_with_file_line_and_value() {
     assert!(err.contains("data.csv:4"), "{err}");
     assert!(err.contains("`maybe`"), "{err}");
 }
+
+#[test]
+fn train_reads_labels_from_votes_and_refuses_a_vote_that_is_not_a_boolean() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("comments.csv"),
+        "comment_id,comment_text\n1,Merci.\n2,Connard.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("votes.csv"),
+        "comment_id,worker,not toxic\n1,7,True\n1,8,True\n2,7,False\n2,8,perhaps\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("training.toml"),
+        "output_dir = \"out\"\nvalidate = false\n\n[[dataset]]\nname = \"voted\"\n\
+         path = \"comments.csv\"\nlang = \"en\"\ntext_column = \"comment_text\"\n\
+         label_column = \"not toxic\"\n\
+         votes = { path = \"votes.csv\", key_column = \"comment_id\" }\n\
+         categories = [\"toxicity\"]\npositive = { \"true\" = [], \"false\" = [\"toxicity\"] }\n\
+         holdout_share = 0.5\n",
+    )
+    .unwrap();
+    let err = train_error(dir.path());
+    assert!(err.contains("votes.csv:5"), "{err}");
+    assert!(err.contains("`perhaps`"), "{err}");
+}

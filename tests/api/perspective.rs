@@ -886,7 +886,7 @@ async fn corals_own_request_bodies_get_what_coral_reads(backend: Backend) {
             above.push((text.clone(), value));
         }
     }
-    // 12 of the 420 at the shipped model's calibration (README, "Replacing Perspective API").
+    // 8 of the 420 at the shipped model's calibration (README, "Replacing Perspective API").
     eprintln!(
         "ordinary news comments above {threshold}: {} of {}",
         above.len(),
