@@ -138,7 +138,7 @@ fn validation_section(s: &mut String, cfg: &TrainConfig, r: &Report) -> Result<(
             fmt_opt(m.ap_tfidf)
         )?;
     }
-    writeln!(s, "\n(For held-out and functional sets only the shipped model is scored; the sparse/tfidf columns repeat it or are not computed.)\n")?;
+    writeln!(s, "\n(For held-out and functional sets only the shipped model is scored: no sparse-only or baseline figure.)\n")?;
     if let Some(d) = &r.dense_linfa {
         writeln!(s, "Third design tried: {d}.\n")?;
     }
