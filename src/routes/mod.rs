@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod comments;
 pub mod console;
 pub mod coral;
+pub mod datasets;
 pub mod health;
 pub mod moderation;
 pub mod perspective;
@@ -84,6 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(perspective::analyze)
         .service(perspective::suggest_score)
         .service(perspective::list_feedback)
+        .service(datasets::decisions)
         .configure(console::configure)
         .configure(accounts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod comments;
 pub mod console;
+pub mod datasets;
 pub mod feedback;
 pub mod keys;
 pub mod moderation;
