@@ -69,23 +69,34 @@ pub fn page(
     period: Period,
     cursor: Cursor,
 ) -> Result<(Vec<DatasetRow>, Cursor), StoreError> {
+    page_of(conn, site_id, period, cursor, PAGE_ROWS)
+}
+
+/// [`page`] with pages of `limit` rows.
+pub fn page_of(
+    conn: &mut DbConnection,
+    site_id: i64,
+    period: Period,
+    cursor: Cursor,
+    limit: i64,
+) -> Result<(Vec<DatasetRow>, Cursor), StoreError> {
     match cursor {
         Cursor::Decisions { after } => {
-            let rows = decision_page(conn, site_id, period, after)?;
+            let rows = decision_page(conn, site_id, period, after, limit)?;
             let next = match rows.last() {
-                Some((id, _)) if rows.len() as i64 == PAGE_ROWS => Cursor::Decisions { after: *id },
+                Some((id, _)) if rows.len() as i64 == limit => Cursor::Decisions { after: *id },
                 _ => Cursor::Feedback { after: 0 },
             };
             let rows: Vec<DatasetRow> = rows.into_iter().map(|(_, r)| r).collect();
             if rows.is_empty() {
-                return page(conn, site_id, period, next);
+                return page_of(conn, site_id, period, next, limit);
             }
             Ok((rows, next))
         }
         Cursor::Feedback { after } => {
-            let rows = feedback_page(conn, site_id, period, after)?;
+            let rows = feedback_page(conn, site_id, period, after, limit)?;
             let next = match rows.last() {
-                Some((id, _)) if rows.len() as i64 == PAGE_ROWS => Cursor::Feedback { after: *id },
+                Some((id, _)) if rows.len() as i64 == limit => Cursor::Feedback { after: *id },
                 _ => Cursor::Done,
             };
             Ok((rows.into_iter().map(|(_, r)| r).collect(), next))
@@ -109,6 +120,7 @@ fn decision_page(
     site_id: i64,
     period: Period,
     after: i64,
+    limit: i64,
 ) -> Result<Vec<(i64, DatasetRow)>, StoreError> {
     let human = DecisionSource::Human.as_str();
     // A later label of the same comment: this one is not its last.
@@ -138,9 +150,9 @@ fn decision_page(
         .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
         .filter(authors::status.ne(AuthorStatus::Deleted.as_str()))
         .filter(
-            comments::edited_at
+            comments::body_received_at
                 .is_null()
-                .or(comments::edited_at.le(decisions::created_at.nullable())),
+                .or(comments::body_received_at.le(decisions::created_at.nullable())),
         )
         .select((
             decisions::id,
@@ -152,7 +164,7 @@ fn decision_page(
             decisions::created_at,
         ))
         .order(decisions::id)
-        .limit(PAGE_ROWS)
+        .limit(limit)
         .into_boxed();
     if let Some(from) = period.from {
         query = query.filter(decisions::created_at.ge(from));
@@ -191,6 +203,7 @@ fn feedback_page(
     site_id: i64,
     period: Period,
     after: i64,
+    limit: i64,
 ) -> Result<Vec<(i64, DatasetRow)>, StoreError> {
     let mut query = fb::table
         .filter(fb::site_id.eq(site_id))
@@ -205,7 +218,7 @@ fn feedback_page(
             fb::updated_at,
         ))
         .order(fb::id)
-        .limit(PAGE_ROWS)
+        .limit(limit)
         .into_boxed();
     if let Some(from) = period.from {
         query = query.filter(fb::updated_at.ge(from));

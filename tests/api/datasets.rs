@@ -120,40 +120,42 @@ async fn the_export_holds_each_comments_last_human_decision_and_the_feedback(bac
     for (i, t) in texts.iter().enumerate() {
         ids.push(post(&app, &ingest, &format!("c{i}"), "u-fabrice", t).await);
     }
-    decide(&app, &moderator, ids[0], json!({"action": "approve"})).await;
-    decide(
+    // (comment, admin's key rather than the moderator's, decision), in this order.
+    let steps = [
+        (0, false, json!({"action": "approve"})),
+        (1, false, json!({"action": "reject", "reason": "insult"})),
+        (2, false, json!({"action": "reject", "reason": "spam"})),
+        (2, false, json!({"action": "restore"})),
+        (3, false, json!({"action": "escalate"})),
+        (4, false, json!({"action": "escalate"})),
+        (4, true, json!({"action": "approve"})),
+        (5, false, json!({"action": "approve"})),
+        (5, false, json!({"action": "reject", "reason": "hate"})),
+        (7, false, json!({"action": "reject", "reason": "other"})),
+    ];
+    for (i, as_admin, body) in steps {
+        let key = if as_admin { &admin } else { &moderator };
+        decide(&app, key, ids[i], body).await;
+    }
+    // A text edited after its decision was not the one decided: out until decided again.
+    let edited = post(
         &app,
-        &moderator,
-        ids[1],
-        json!({"action": "reject", "reason": "insult"}),
+        &ingest,
+        "ed",
+        "u-fabrice",
+        "Texte avant modification.",
     )
     .await;
-    decide(
-        &app,
-        &moderator,
-        ids[2],
-        json!({"action": "reject", "reason": "spam"}),
-    )
-    .await;
-    decide(&app, &moderator, ids[2], json!({"action": "restore"})).await;
-    decide(&app, &moderator, ids[3], json!({"action": "escalate"})).await;
-    decide(&app, &moderator, ids[4], json!({"action": "escalate"})).await;
-    decide(&app, &admin, ids[4], json!({"action": "approve"})).await;
-    decide(&app, &moderator, ids[5], json!({"action": "approve"})).await;
-    decide(
-        &app,
-        &moderator,
-        ids[5],
-        json!({"action": "reject", "reason": "hate"}),
-    )
-    .await;
-    decide(
-        &app,
-        &moderator,
-        ids[7],
-        json!({"action": "reject", "reason": "other"}),
-    )
-    .await;
+    decide(&app, &moderator, edited, json!({"action": "approve"})).await;
+    let r = app
+        .client
+        .put(app.url(&format!("/v1/comments/{edited}")))
+        .bearer_auth(&ingest)
+        .json(&json!({"body": "Texte après modification.", "lang": "fr"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     // An author who is then erased, and a body purged: neither is training data any more.
     let erased = post(
         &app,
@@ -230,6 +232,8 @@ async fn the_export_holds_each_comments_last_human_decision_and_the_feedback(bac
     for text in [
         texts[3],
         texts[6],
+        "Texte avant modification.",
+        "Texte après modification.",
         "Texte d'une autrice effacée.",
         "",
         "Ailleurs.",
@@ -259,6 +263,33 @@ async fn the_export_holds_each_comments_last_human_decision_and_the_feedback(bac
     decide(&app, &moderator, formula, json!({"action": "approve"})).await;
     let rows = export(&app, &admin, "").await;
     assert_eq!(by_text(&rows, "=SOMME(A1:A2) +1 -2 @x").len(), 1);
+    // Once decided again, the edited text is a label.
+    decide(&app, &moderator, edited, json!({"action": "approve"})).await;
+    let rows = export(&app, &admin, "").await;
+    assert_eq!(by_text(&rows, "Texte après modification.").len(), 1);
+    assert!(by_text(&rows, "Texte avant modification.").is_empty());
+
+    // Page by page (two rows a page here), the same rows in the same order as the answer.
+    let paged = app
+        .with_db(|conn| {
+            use vigie::store::datasets::{page_of, Cursor, Period};
+            let site_id = vigie::store::datasets::site_id(conn, "numerama")
+                .unwrap()
+                .unwrap();
+            let (mut cursor, mut all, mut pages) = (Cursor::START, Vec::new(), 0);
+            while cursor != Cursor::Done {
+                let (rows, next) = page_of(conn, site_id, Period::default(), cursor, 2).unwrap();
+                assert!(rows.len() <= 2);
+                all.extend(rows.into_iter().map(|r| r.text));
+                cursor = next;
+                pages += 1;
+            }
+            (all, pages)
+        })
+        .await;
+    let served: Vec<String> = rows.iter().map(|r| r["text"].clone()).collect();
+    assert_eq!(paged.0, served);
+    assert!(paged.1 >= 5, "{} pages", paged.1);
 }
 
 async fn dates_filter_decisions_and_feedback(backend: Backend) {
