@@ -23,9 +23,11 @@ const MAX_DATE_CHARS: usize = 64;
 #[into_params(parameter_in = Query)]
 pub struct DatasetQuery {
     /// Decisions taken from this day (`YYYY-MM-DD`, UTC, inclusive) or time (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Decisions taken up to this day (`YYYY-MM-DD`, UTC, the whole day included) or time
-    /// (RFC 3339, inclusive).
+    /// (RFC 3339, inclusive); not before `from`.
+    #[param(format = DateTime)]
     pub to: Option<String>,
 }
 
@@ -39,8 +41,7 @@ fn bound(field: &str, value: &str, upper: bool) -> Result<NaiveDateTime, Validat
             "must be a day (YYYY-MM-DD) or an RFC 3339 time (2026-12-03T10:00:00Z)",
         )
     };
-    let value = value.trim();
-    if value.chars().count() > MAX_DATE_CHARS {
+    if value.chars().count() > MAX_DATE_CHARS || value.trim() != value {
         return Err(invalid());
     }
     if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
@@ -63,14 +64,8 @@ fn bound(field: &str, value: &str, upper: bool) -> Result<NaiveDateTime, Validat
 
 /// The period named by `from` and `to` (either optional); refused when `from` is after `to`.
 pub fn period(from: Option<&str>, to: Option<&str>) -> Result<Period, ValidationError> {
-    let from = from
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| bound("from", v, false))
-        .transpose()?;
-    let until = to
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| bound("to", v, true))
-        .transpose()?;
+    let from = from.map(|v| bound("from", v, false)).transpose()?;
+    let until = to.map(|v| bound("to", v, true)).transpose()?;
     if let (Some(from), Some(until)) = (from, until) {
         if from >= until {
             return Err(ValidationError::new("to", "must not be before `from`"));
@@ -211,6 +206,7 @@ mod tests {
                 .field,
             "to"
         );
+        assert_eq!(period(None, Some("")).unwrap_err().field, "to");
         assert!(period(None, None).unwrap().from.is_none());
     }
 }

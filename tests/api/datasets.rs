@@ -12,6 +12,7 @@ crate::on_both_backends!(
     the_export_holds_each_comments_last_human_decision_and_the_feedback,
     dates_filter_decisions_and_feedback,
     the_export_is_for_admins_and_refuses_bad_dates,
+    an_admin_account_exports_through_its_session,
     the_cli_writes_the_same_rows_to_a_file,
 );
 
@@ -372,6 +373,8 @@ async fn the_export_is_for_admins_and_refuses_bad_dates(backend: Backend) {
     assert_problem(anonymous, 401, None).await;
     for (query, field) in [
         ("?from=hier", "from"),
+        ("?to=", "to"),
+        ("?from=%202026-12-01", "from"),
         ("?to=2026-02-30", "to"),
         ("?from=2026-12-01T25:00:00Z", "from"),
         ("?from=2026-12-02&to=2026-12-01", "to"),
@@ -488,4 +491,69 @@ async fn the_cli_writes_the_same_rows_to_a_file(backend: Backend) {
     ]);
     assert!(!reversed.status.success());
     assert!(String::from_utf8_lossy(&reversed.stderr).contains("--to must not be before"));
+}
+
+/// The `name=value` cookie of a new account of `role` on numerama, signed in.
+async fn signed_in(app: &TestApp, admin: &str, email: &str, role: &str) -> String {
+    let r = app
+        .post_json(
+            "/v1/accounts",
+            admin,
+            &json!({"email": email, "role": role, "name": role}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let invited: Value = r.json().await.unwrap();
+    let token = invited["invitation_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('=')
+        .next();
+    let password = json!({"password": "le phare de la vigie 1903"});
+    let r = app
+        .client
+        .post(app.url(&format!("/v1/invitations/{}", token.unwrap())))
+        .json(&password)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut credentials = password;
+    credentials["email"] = json!(email);
+    let r = app
+        .client
+        .post(app.url("/v1/session"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn an_admin_account_exports_through_its_session(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+    for (email, role, status) in [
+        ("camille@example.fr", "admin", 200),
+        ("dominique@example.fr", "moderator", 403),
+    ] {
+        let cookie = signed_in(&app, &admin, email, role).await;
+        let r = app
+            .client
+            .get(app.url("/v1/datasets/decisions"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        if status == 200 {
+            assert_eq!(r.status(), 200);
+            assert!(r.text().await.unwrap().starts_with("text,label,"));
+        } else {
+            assert_problem(r, status, None).await;
+        }
+    }
 }
