@@ -12,11 +12,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use diesel::RunQueryDsl;
 use vigie::config::Settings;
 use vigie::domain::intake::CommentSubmission;
 use vigie::domain::Role;
-use vigie::routes::comments::{score_for_intake, store_intake};
+use vigie::intake::{score_for_intake, store_intake};
 use vigie::startup::prepare_state;
 
 mod support;
@@ -140,12 +139,8 @@ async fn main() {
     })
     .await;
     let stored: i64 = {
-        use diesel::QueryDsl;
         let mut conn = state.pool.get().unwrap();
-        vigie::store::schema::comments::table
-            .count()
-            .get_result(&mut **conn)
-            .unwrap()
+        vigie::store::statistics::comment_count(&mut conn).unwrap()
     };
     assert_eq!(stored as usize, n, "every comment stored once");
 

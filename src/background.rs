@@ -90,7 +90,7 @@ async fn run(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
         if settings.purge_interval_secs > 0 && Instant::now() >= next_purge {
             next_purge = Instant::now() + purge_every;
             let pool = state.pool.clone();
-            let policy = crate::store::privacy::RetentionPolicy::from_settings(&settings);
+            let policy = settings.retention_policy();
             let result = tokio::task::spawn_blocking(move || {
                 let mut conn = pool.get()?;
                 crate::store::privacy::purge(&mut conn, &policy, crate::store::now())

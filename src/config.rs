@@ -261,6 +261,14 @@ impl Settings {
         }
     }
 
+    /// How long personal data is kept (at least a day each).
+    pub fn retention_policy(&self) -> crate::store::privacy::RetentionPolicy {
+        crate::store::privacy::RetentionPolicy {
+            retention: chrono::Duration::days(self.retention_days.max(1)),
+            ip_retention: chrono::Duration::days(self.ip_retention_days.max(1)),
+        }
+    }
+
     /// How long an unused console session lasts.
     pub fn session_idle(&self) -> chrono::Duration {
         chrono::Duration::seconds(self.session_idle_secs.clamp(1, MAX_SESSION_SECS) as i64)

@@ -192,3 +192,29 @@ impl From<actix_web::error::BlockingError> for ApiError {
         ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
     }
 }
+
+impl From<crate::store::comments::IntakeError> for ApiError {
+    fn from(e: crate::store::comments::IntakeError) -> Self {
+        use crate::store::comments::IntakeError;
+        match e {
+            IntakeError::ThreadClosed(_) => ApiError::Conflict(e.to_string()),
+            IntakeError::ParentNotFound(_) | IntakeError::ParentInOtherThread(_) => {
+                ApiError::Validation(ValidationError::new("parent_id", e.to_string()))
+            }
+            IntakeError::Db(e) => crate::store::StoreError::from(e).into(),
+            IntakeError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::store::edits::EditError> for ApiError {
+    fn from(e: crate::store::edits::EditError) -> Self {
+        use crate::store::edits::EditError;
+        match e {
+            EditError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            EditError::Deleted(_) | EditError::Stale(..) => ApiError::Conflict(e.to_string()),
+            EditError::Db(e) => crate::store::StoreError::from(e).into(),
+            EditError::Store(e) => e.into(),
+        }
+    }
+}

@@ -8,11 +8,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use diesel::prelude::*;
 
 use crate::domain::UnscoredLanguage;
 use crate::scoring::{AuthorHistory, Decision, RuleSet, ScoreInput, Scorer, Thresholds, Verdict};
-use crate::store::schema::{rule_sets, sites};
 use crate::store::{DbConnection, StoreError};
 
 /// Finds the model directory: `dir` itself when it holds a model, else `dir/<DEFAULT>`.
@@ -125,19 +123,12 @@ impl Judge {
                 return Ok((*v, rules.clone()));
             }
         }
-        let latest: Option<i32> = rule_sets::table
-            .filter(rule_sets::site_id.eq(site_id))
-            .select(diesel::dsl::max(rule_sets::version))
-            .first(conn)?;
+        let latest = crate::store::rules::latest_version(conn, site_id)?;
         let rules = match (latest, cached) {
             (None, _) => self.default_rules.clone(),
             (Some(version), Some((Some(v), rules, _))) if v == version => rules,
             (Some(version), _) => {
-                let source: String = rule_sets::table
-                    .filter(rule_sets::site_id.eq(site_id))
-                    .filter(rule_sets::version.eq(version))
-                    .select(rule_sets::source)
-                    .first(conn)?;
+                let source = crate::store::rules::source_of(conn, site_id, version)?;
                 // Stored sets were validated when saved; a set that no longer compiles (after
                 // an upgrade) falls back to the defaults rather than refusing every comment.
                 match RuleSet::from_toml(&source, &format!("site {site_id} rules v{version}")) {
@@ -171,26 +162,14 @@ impl Judge {
             .unwrap_or_else(|| self.scorer.recommended_thresholds())
     }
 
-    /// The site's policy for languages the model does not score, as stored.
-    pub fn unscored_from(&self, stored: &str) -> Result<UnscoredLanguage, StoreError> {
-        stored
-            .parse()
-            .map_err(|e| StoreError::Other(anyhow::Error::new(e)))
-    }
-
     /// The site's thresholds, or the model's recommended ones.
     pub fn thresholds_for(
         &self,
         conn: &mut DbConnection,
         site_id: i64,
     ) -> Result<Thresholds, StoreError> {
-        let stored: Option<String> = sites::table
-            .find(site_id)
-            .select(sites::thresholds)
-            .first(conn)?;
-        Ok(stored
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_else(|| self.scorer.recommended_thresholds()))
+        let stored = crate::store::sites::stored_thresholds(conn, site_id)?;
+        Ok(self.thresholds_from(stored.as_deref()))
     }
 
     /// Scores one comment.

@@ -188,7 +188,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let pool = store::connect(&settings.db_options())?;
             store::migrate(&pool)?;
             let mut conn = pool.get().context("no database connection")?;
-            let policy = store::privacy::RetentionPolicy::from_settings(&settings);
+            let policy = settings.retention_policy();
             let counts = store::privacy::purge(&mut conn, &policy, store::now())?;
             println!(
                 "purged personal data older than {} days (IP data: {} days)",
@@ -310,8 +310,10 @@ fn users(command: UsersCommand, settings: &Settings) -> anyhow::Result<()> {
     let pool = store::connect(&settings.db_options())?;
     store::migrate(&pool)?;
     let mut conn = pool.get().context("no database connection")?;
-    let key = store::sites::instance_secret(&mut conn, settings.secret_key.as_deref())
-        .context("cannot read the hashing key")?;
+    let secrets = vigie::secrets::Secrets::new(
+        store::sites::instance_secret(&mut conn, settings.secret_key.as_deref())
+            .context("cannot read the hashing key")?,
+    );
     let invalid =
         |e: vigie::domain::intake::ValidationError| anyhow::anyhow!("--{} {}", e.field, e.detail);
     match command {
@@ -337,12 +339,8 @@ fn users(command: UsersCommand, settings: &Settings) -> anyhow::Result<()> {
                     site_id: site.id,
                     role,
                     name: &name,
-                    email_hash: &vigie::state::keyed_hash_with(&key, EMAIL_PURPOSE, email.as_str()),
-                    email_sealed: &vigie::state::seal_with(
-                        &key,
-                        EMAIL_PURPOSE,
-                        email.as_str().as_bytes(),
-                    ),
+                    email_hash: &secrets.keyed_hash(EMAIL_PURPOSE, email.as_str()),
+                    email_sealed: &secrets.seal(EMAIL_PURPOSE, email.as_str().as_bytes()),
                     created_by: "vigie users create",
                 },
                 chrono::Duration::hours(INVITATION_HOURS),
@@ -370,7 +368,8 @@ fn users(command: UsersCommand, settings: &Settings) -> anyhow::Result<()> {
                 "id", "site", "role", "state", "e-mail"
             );
             for (account, site) in store::accounts::list(&mut conn, None)? {
-                let email = vigie::state::open_with(&key, EMAIL_PURPOSE, &account.email_sealed)
+                let email = secrets
+                    .open(EMAIL_PURPOSE, &account.email_sealed)
                     .and_then(|b| String::from_utf8(b).ok())
                     .unwrap_or_default();
                 let state = account.state();

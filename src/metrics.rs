@@ -18,12 +18,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
 use actix_web::middleware::Next;
 use actix_web::{get, web, HttpResponse};
-use diesel::prelude::*;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::state::AppState;
-use crate::store::schema::comments;
-use crate::store::{self, DbConnection, StoreError};
+use crate::store;
 
 /// Latency buckets (seconds): intake is expected in milliseconds, slow pages in seconds.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -246,64 +244,6 @@ fn known_status(s: &str) -> &'static str {
         .unwrap_or("unknown")
 }
 
-/// What is counted in the database when scraped.
-struct Depths {
-    pending: i64,
-    reported: i64,
-    unmoderated: i64,
-    claims_expired: i64,
-    webhooks_pending: i64,
-    webhooks_failed: i64,
-}
-
-fn depths(conn: &mut DbConnection) -> Result<Depths, StoreError> {
-    use crate::domain::CommentStatus;
-    let by_status: Vec<(String, i64)> = comments::table
-        .filter(comments::status.eq_any([
-            CommentStatus::Pending.as_str(),
-            CommentStatus::Published.as_str(),
-        ]))
-        .group_by(comments::status)
-        .select((comments::status, diesel::dsl::count_star()))
-        .load(conn)?;
-    let of = |s: CommentStatus| {
-        by_status
-            .iter()
-            .find(|(status, _)| status == s.as_str())
-            .map_or(0, |(_, n)| *n)
-    };
-    let reported = comments::table
-        .filter(comments::open_reports.gt(0))
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
-        .count()
-        .get_result(conn)?;
-    let claims_expired = comments::table
-        .filter(comments::claimed_by.is_not_null())
-        .filter(comments::claim_expires_at.lt(store::now()))
-        .count()
-        .get_result(conn)?;
-    use crate::store::schema::webhook_deliveries;
-    let deliveries: Vec<(String, i64)> = webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq_any(["pending", "failed"]))
-        .group_by(webhook_deliveries::status)
-        .select((webhook_deliveries::status, diesel::dsl::count_star()))
-        .load(conn)?;
-    let deliveries_of = |s: &str| {
-        deliveries
-            .iter()
-            .find(|(status, _)| status == s)
-            .map_or(0, |(_, n)| *n)
-    };
-    Ok(Depths {
-        webhooks_pending: deliveries_of("pending"),
-        webhooks_failed: deliveries_of("failed"),
-        pending: of(CommentStatus::Pending),
-        reported,
-        unmoderated: of(CommentStatus::Published),
-        claims_expired,
-    })
-}
-
 /// Prometheus text exposition. No key: bind it to a private interface or filter it in the
 /// reverse proxy.
 #[get("/metrics")]
@@ -311,7 +251,7 @@ pub async fn metrics_route(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
 ) -> HttpResponse {
-    let scraped = store::run(&state.pool, depths).await;
+    let scraped = store::run(&state.pool, store::statistics::depths).await;
     let pool = state.pool.state();
     let backend = store::Backend::from_url(&state.settings.database_url).name();
     metrics.record(|| {

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::reports::PeriodRecords;
+use crate::store::statistics::PeriodRecords;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Transparency {

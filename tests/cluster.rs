@@ -20,66 +20,15 @@ use diesel::{Connection, RunQueryDsl};
 use serde_json::{json, Value};
 use vigie::store::DbConnection;
 
+mod common;
+
+use common::{postgres_admin_url, PgDatabase};
+
 /// How long a process may take to start listening or to stop.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------------------------------------
 // Databases
-
-fn postgres_admin_url() -> Option<String> {
-    match std::env::var("VIGIE_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("VIGIE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "VIGIE_REQUIRE_POSTGRES=1 but VIGIE_TEST_DATABASE_URL is not set"
-            );
-            eprintln!("skipped: VIGIE_TEST_DATABASE_URL is not set, no PostgreSQL to test against");
-            None
-        }
-    }
-}
-
-/// A PostgreSQL database of its own, dropped afterwards.
-struct PgDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    fn create(admin_url: String) -> PgDb {
-        let name = format!("vigie_cluster_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = diesel::pg::PgConnection::establish(&admin_url)
-            .expect("cannot reach the PostgreSQL server of VIGIE_TEST_DATABASE_URL");
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut conn)
-            .expect("create test database");
-        let mut url = url::Url::parse(&admin_url).expect("VIGIE_TEST_DATABASE_URL is a URL");
-        url.set_path(&name);
-        PgDb {
-            admin_url,
-            name,
-            url: url.to_string(),
-        }
-    }
-
-    fn connect(&self) -> DbConnection {
-        DbConnection::Pg(diesel::pg::PgConnection::establish(&self.url).unwrap())
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = diesel::pg::PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn);
-        }
-    }
-}
 
 #[derive(diesel::QueryableByName)]
 struct Stored {
@@ -391,7 +340,7 @@ async fn three_replicas_share_one_postgresql_and_survive_a_sigkill() {
     let Some(admin_url) = postgres_admin_url() else {
         return;
     };
-    let db = PgDb::create(admin_url);
+    let db = PgDatabase::create(admin_url, "vigie_cluster");
     let dir = tempfile::tempdir().unwrap();
     let ingest = create_key(dir.path(), &db.url, "numerama", "ingest", "cms");
     let load_ingest = create_key(dir.path(), &db.url, "charge", "ingest", "cms");
@@ -873,7 +822,7 @@ impl Relay {
 /// A fresh PostgreSQL database reached through a relay, with an ingest key: what the
 /// database-down tests start from (`None` when no PostgreSQL is configured).
 struct Relayed {
-    _db: PgDb,
+    _db: PgDatabase,
     dir: tempfile::TempDir,
     key: String,
     relay: Relay,
@@ -882,7 +831,7 @@ struct Relayed {
 
 impl Relayed {
     fn start() -> Option<Relayed> {
-        let db = PgDb::create(postgres_admin_url()?);
+        let db = PgDatabase::create(postgres_admin_url()?, "vigie_cluster");
         let dir = tempfile::tempdir().unwrap();
         let key = create_key(dir.path(), &db.url, "numerama", "ingest", "cms");
         let (relay, url) = Relay::in_front_of(&db.url);

@@ -5,55 +5,20 @@
 //! Without Chromium, Node.js or `tests/e2e/node_modules`, the browser test prints
 //! "browser tests skipped: …" and passes, unless `VIGIE_REQUIRE_BROWSER=1` (CI), where it fails.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
-use vigie::config::Settings;
 use vigie::domain::Role;
-use vigie::startup::{prepare_state, Application};
-use vigie::state::AppState;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-// ---- the app on a random port (after tests/api/helpers.rs) ------------------------------------
+mod common;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
+use common::{spawn_app_with, Backend, TestApp};
 
-/// Runs each listed test on SQLite and, when `VIGIE_TEST_DATABASE_URL` is set, on PostgreSQL
-/// (the PostgreSQL variants are `ignored` otherwise; see `build.rs`).
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(
-                    not(vigie_postgres),
-                    ignore = "VIGIE_TEST_DATABASE_URL was not set when the tests were built"
-                )]
-                async fn $name() {
-                    super::$name(super::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+crate::on_both_backends!(
     console_page_is_served_with_a_strict_csp,
     sign_in_sets_a_strict_http_only_cookie,
     ingest_and_unknown_keys_are_refused,
@@ -62,130 +27,16 @@ on_both_backends!(
     thresholds_for_the_dashboard,
 );
 
-enum TestDb {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        use diesel::Connection;
-        if let TestDb::Postgres { admin_url, name } = self {
-            if let Ok(mut conn) = diesel::pg::PgConnection::establish(admin_url) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn);
-            }
-        }
-    }
-}
-
-fn fresh_database(backend: Backend) -> Option<(String, TestDb)> {
-    use diesel::Connection;
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let path = dir.path().join("vigie-console.db");
-            Some((path.to_string_lossy().into_owned(), TestDb::Sqlite(dir)))
-        }
-        Backend::Postgres => {
-            let admin_url = match std::env::var("VIGIE_TEST_DATABASE_URL") {
-                Ok(url) if !url.is_empty() => url,
-                _ => {
-                    assert!(
-                        std::env::var("VIGIE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                        "VIGIE_REQUIRE_POSTGRES=1 but VIGIE_TEST_DATABASE_URL is not set"
-                    );
-                    return None;
-                }
-            };
-            let name = format!("vigie_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = diesel::pg::PgConnection::establish(&admin_url)
-                .expect("cannot reach the PostgreSQL server of VIGIE_TEST_DATABASE_URL");
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut conn)
-                .expect("create test database");
-            let mut url = url::Url::parse(&admin_url).expect("VIGIE_TEST_DATABASE_URL is a URL");
-            url.set_path(&name);
-            Some((url.to_string(), TestDb::Postgres { admin_url, name }))
-        }
-    }
-}
-
-struct TestApp {
-    address: String,
-    client: reqwest::Client,
-    state: AppState,
-    _db: TestDb,
-}
-
-/// The app on a random port, or `None` (skipped) when the backend is not available.
+/// The app on a random port, two workers as in production, or `None` (skipped).
 async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    let Some((database_url, db)) = fresh_database(backend) else {
-        eprintln!("skipped: VIGIE_TEST_DATABASE_URL is not set, no PostgreSQL to test against");
-        return None;
-    };
-    let settings = Settings {
-        listen: "127.0.0.1:0".into(),
-        database_url,
-        pool_size: 6,
-        workers: 2,
-        sqlite_synchronous: "normal".into(),
-        log_level: std::env::var("VIGIE_TEST_LOG").unwrap_or_else(|_| "error".into()),
-        ..Settings::default()
-    };
-    vigie::telemetry::init("json", &settings.log_level);
-    let state = tokio::task::spawn_blocking(move || prepare_state(settings))
-        .await
-        .unwrap()
-        .expect("app state");
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let app = Application::with_listener(listener, state, 2).expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port);
-    tokio::spawn(app.server);
-    Some(TestApp {
-        address,
-        client: reqwest::Client::new(),
-        state: app.state,
-        _db: db,
+    spawn_app_with(backend, |s| {
+        s.workers = 2;
+        s.sqlite_synchronous = "normal".into();
     })
+    .await
 }
 
 impl TestApp {
-    async fn key(&self, site: &str, role: Role) -> String {
-        let site = site.to_owned();
-        self.with_db(move |conn| {
-            vigie::store::keys::create(conn, &site, role, "test")
-                .unwrap()
-                .secret
-        })
-        .await
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
-
-    async fn with_db<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut vigie::store::DbConnection) -> T + Send + 'static,
-    ) -> T {
-        let pool = self.state.pool.clone();
-        tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap()))
-            .await
-            .unwrap()
-    }
-
-    async fn post_bearer(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(key)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
     /// Signs in with `key`; the cookie (`name=value`) and the CSRF token.
     async fn sign_in(&self, key: &str) -> (String, String) {
         let res = self
@@ -399,7 +250,7 @@ async fn writes_with_the_cookie_need_the_csrf_token(backend: Backend) {
     let ingest = app.key("lemonde", Role::Ingest).await;
     let moderator = app.key("lemonde", Role::Moderator).await;
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/comments",
             &ingest,
             &comment("c-1", "a-1", "u-1", "Un avis mesuré sur la question."),
@@ -480,7 +331,7 @@ async fn writes_with_the_cookie_need_the_csrf_token(backend: Backend) {
 
     // Bearer keys work as before, with no CSRF token.
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/decisions/bulk",
             &moderator,
             &json!({"ids": [id], "action": "reject", "reason": "spam"}),
@@ -699,12 +550,12 @@ async fn console_in_headless_chromium() {
         if i == 3 {
             c["parent_id"] = json!("held-1");
         }
-        let res = app.post_bearer("/v1/comments", &ingest, &c).await;
+        let res = app.post_json("/v1/comments", &ingest, &c).await;
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     }
     // Words of the rules, with accents: highlights by byte offsets in the original text.
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/comments",
             &ingest,
             &comment(
@@ -719,7 +570,7 @@ async fn console_in_headless_chromium() {
     // The XSS comment.
     let xss = "<script>alert(1)</script><img src=x onerror=alert(2)>";
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/comments",
             &ingest,
             &comment("xss-1", "cloud-souverain", "u-x", xss),
@@ -729,7 +580,7 @@ async fn console_in_headless_chromium() {
     // A published comment (its thread post-moderated), then reported by two readers.
     // The thread exists from its first comment on; then it is opened.
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/comments",
             &ingest,
             &comment(
@@ -751,7 +602,7 @@ async fn console_in_headless_chromium() {
         .unwrap();
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/comments",
             &ingest,
             &comment(
@@ -769,7 +620,7 @@ async fn console_in_headless_chromium() {
         ("r-2", "misinformation", "Accusation sans aucune preuve."),
     ] {
         let res = app
-            .post_bearer(
+            .post_json(
                 &format!("/v1/comments/{reported_id}/reports"),
                 &ingest,
                 &json!({"category": category, "text": text,
@@ -784,7 +635,7 @@ async fn console_in_headless_chromium() {
     // moderator, someone else).
     let admin = app.key("e2e", Role::Admin).await;
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/comments",
             &ingest,
             &comment(
@@ -797,7 +648,7 @@ async fn console_in_headless_chromium() {
         .await;
     let appealed = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let res = app
-        .post_bearer(
+        .post_json(
             &format!("/v1/comments/{appealed}/decisions"),
             &admin,
             &json!({"action": "reject", "reason": "off_topic"}),
@@ -805,7 +656,7 @@ async fn console_in_headless_chromium() {
         .await;
     assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
     let res = app
-        .post_bearer(
+        .post_json(
             &format!("/v1/comments/{appealed}/appeals"),
             &ingest,
             &json!({"author_id": "u-a", "text": "Mon commentaire parlait bien du budget."}),
@@ -817,7 +668,7 @@ async fn console_in_headless_chromium() {
     let big_ingest = app.key("charge", Role::Ingest).await;
     let big_moderator = app.key("charge", Role::Moderator).await;
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/comments",
             &big_ingest,
             &comment("seed", "charge", "u-charge", "Le commentaire d'origine."),
@@ -853,7 +704,7 @@ async fn accounts_in_headless_chromium() {
     let admin = app.key("redaction", Role::Admin).await;
     for i in 1..=2 {
         let res = app
-            .post_bearer(
+            .post_json(
                 "/v1/comments",
                 &ingest,
                 &comment(
@@ -867,7 +718,7 @@ async fn accounts_in_headless_chromium() {
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     }
     let res = app
-        .post_bearer(
+        .post_json(
             "/v1/accounts",
             &admin,
             &json!({"email": "dominique@example.fr", "role": "admin", "name": "Dominique"}),

@@ -276,7 +276,9 @@ fn identifier(field: &str, value: String) -> Result<String, ValidationError> {
     Ok(trimmed.to_owned())
 }
 
-fn optional_text(
+/// An optional free-text field: trimmed, empty is absent, NUL refused, at most `max`
+/// characters.
+pub fn optional_text(
     field: &str,
     value: Option<String>,
     max: usize,

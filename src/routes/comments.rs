@@ -1,13 +1,14 @@
 //! `POST /v1/comments` (intake), `PUT /v1/comments/{id}` (edits) and `GET /v1/comments/{id}`.
 
+use super::utc;
 use actix_web::{get, post, put, web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::domain::intake::{CommentRequest, EditRequest, ValidationError};
-use crate::domain::{ModerationMode, Role};
+use crate::domain::intake::{CommentRequest, EditRequest};
+use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -42,10 +43,6 @@ pub struct AuthorResponse {
     /// The site's id of the author.
     pub id: String,
     pub name: Option<String>,
-}
-
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
 }
 
 impl From<store_comments::CommentView> for CommentResponse {
@@ -91,106 +88,14 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Ingest])?;
     let submission = request.validate(state.settings.max_body_chars)?;
-    let outcome = take_in(&state, caller.site_id, submission).await?;
+    let outcome = crate::intake::take_in(&state, caller.site_id, submission).await?;
     match outcome {
         Ok(store_comments::Intake::Created(view)) => {
             tracing::info!(comment_id = view.comment.id, status = %view.comment.status, "comment received");
             Ok(answer_intake(HttpResponse::Created(), view))
         }
         Ok(store_comments::Intake::Existing(view)) => Ok(answer_intake(HttpResponse::Ok(), view)),
-        Err(e) => Err(intake_error(e)),
-    }
-}
-
-/// Scores a validated comment with its site's rules and thresholds and stores it with its
-/// first decision, in one transaction (intake, and the Coral Talk phase).
-pub(crate) async fn take_in(
-    state: &AppState,
-    site_id: i64,
-    submission: crate::domain::intake::CommentSubmission,
-) -> Result<Result<store_comments::Intake, store_comments::IntakeError>, store::StoreError> {
-    let (ctx, submission) = score_for_intake(state, site_id, submission).await?;
-    store_intake(state, ctx, submission).await
-}
-
-/// The reading half of intake: the site, its rules and thresholds, the author's history, the
-/// verdict. Nothing is written.
-pub async fn score_for_intake(
-    state: &AppState,
-    site_id: i64,
-    submission: crate::domain::intake::CommentSubmission,
-) -> Result<
-    (
-        store_comments::IntakeContext,
-        crate::domain::intake::CommentSubmission,
-    ),
-    store::StoreError,
-> {
-    let body_hash = store_comments::body_hash(&submission.body);
-    let ctx = store_comments::IntakeContext {
-        body_hash: Some(body_hash.clone()),
-        verdict: None,
-        author_rate: None,
-        site_id,
-        site_mode: ModerationMode::Pre,
-        email_hash: submission
-            .author_email
-            .as_deref()
-            .map(|e| state.keyed_hash("email", e)),
-        ip_hash: submission.client_ip.and_then(|ip| state.ip_token(ip)),
-    };
-    let judge = state.judge.clone();
-    let repeat_window = chrono::Duration::seconds(state.settings.repeat_window_secs.max(0));
-    store::run(&state.pool, move |conn| {
-        let site = store::sites::by_id(conn, ctx.site_id)?
-            .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
-        let (_, rules) = judge.rules_for(conn, site.id)?;
-        let thresholds = judge.thresholds_from(site.thresholds.as_deref());
-        let history = store_comments::author_history(
-            conn,
-            site.id,
-            &submission.author_id,
-            &body_hash,
-            repeat_window,
-        )?;
-        let verdict = judge.verdict(
-            &submission.body,
-            submission.lang.as_deref(),
-            history,
-            &rules,
-            &thresholds,
-            judge.unscored_from(&site.unscored_language)?,
-        );
-        let ctx = store_comments::IntakeContext {
-            site_mode: site.moderation_mode.parse().unwrap_or(ModerationMode::Pre),
-            verdict: Some(store_comments::Scored::new(verdict, &thresholds)),
-            author_rate: rules.author_rate().cloned(),
-            ..ctx
-        };
-        Ok((ctx, submission))
-    })
-    .await
-}
-
-/// The writing half of intake: the comment and its first decision, through the group-commit
-/// writer on SQLite, in a transaction of its own on PostgreSQL; answered once durable.
-pub async fn store_intake(
-    state: &AppState,
-    ctx: store_comments::IntakeContext,
-    submission: crate::domain::intake::CommentSubmission,
-) -> Result<Result<store_comments::Intake, store_comments::IntakeError>, store::StoreError> {
-    match &state.writer {
-        Some(writer) => {
-            writer
-                .write(move |conn| store_comments::submit(conn, &ctx, &submission))
-                .await
-        }
-        None => {
-            store::run(&state.pool, move |conn| {
-                Ok(store_comments::submit(conn, &ctx, &submission))
-            })
-            .await
-        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -204,18 +109,6 @@ fn answer_intake(
     let mut response = builder.json(body);
     response.extensions_mut().insert(labels);
     response
-}
-
-pub(crate) fn intake_error(e: store_comments::IntakeError) -> ApiError {
-    use store_comments::IntakeError;
-    match e {
-        IntakeError::ThreadClosed(_) => ApiError::Conflict(e.to_string()),
-        IntakeError::ParentNotFound(_) | IntakeError::ParentInOtherThread(_) => {
-            ApiError::Validation(ValidationError::new("parent_id", e.to_string()))
-        }
-        IntakeError::Db(e) => store::StoreError::from(e).into(),
-        IntakeError::Store(e) => e.into(),
-    }
 }
 
 /// One comment of the key's site, whatever its status.
@@ -240,7 +133,7 @@ pub async fn get_one(
         let view = store_comments::view(conn, id)?;
         if let (Some(key), Some(v)) = (seen_by, &view) {
             if v.comment.site_id == site && v.comment.first_seen_at.is_none() {
-                store::moderation::mark_seen(conn, &[id], key, store::now())?;
+                store::decisions::mark_seen(conn, &[id], key, store::now())?;
             }
         }
         Ok(view)
@@ -287,74 +180,16 @@ pub async fn edit(
     caller.require(&[Role::Ingest])?;
     let id = id.into_inner();
     let edit = request.validate(state.settings.max_body_chars)?;
-    let site_id = caller.site_id;
-    let judge = state.judge.clone();
-    let repeat_window = chrono::Duration::seconds(state.settings.repeat_window_secs.max(0));
-    // The reading half: the comment, its site's rules, the author's history, the verdict.
-    let scored = store::run(&state.pool, move |conn| {
-        let Some(current) = store_comments::view(conn, id)? else {
-            return Ok(None);
-        };
-        if current.comment.site_id != site_id {
-            return Ok(None);
-        }
-        let site = store::sites::by_id(conn, site_id)?
-            .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
-        let (_, rules) = judge.rules_for(conn, site_id)?;
-        let thresholds = judge.thresholds_from(site.thresholds.as_deref());
-        let body_hash = store_comments::body_hash(&edit.body);
-        let history = store_comments::author_history(
-            conn,
-            site_id,
-            &current.author_external_id,
-            &body_hash,
-            repeat_window,
-        )?;
-        let lang = edit.lang.as_deref().or(current.comment.lang.as_deref());
-        let verdict = judge.verdict(
-            &edit.body,
-            lang,
-            history,
-            &rules,
-            &thresholds,
-            judge.unscored_from(&site.unscored_language)?,
-        );
-        let ctx = store_comments::EditContext {
-            site_id,
-            comment_id: id,
-            site_mode: site.moderation_mode.parse().unwrap_or(ModerationMode::Pre),
-            body_hash,
-            scored: store_comments::Scored::new(verdict, &thresholds),
-        };
-        Ok(Some((ctx, edit)))
-    })
-    .await?;
-    let (ctx, edit) = scored.ok_or_else(|| ApiError::NotFound(format!("comment {id}")))?;
-    let outcome = match &state.writer {
-        Some(writer) => {
-            writer
-                .write(move |conn| store_comments::edit(conn, &ctx, &edit))
-                .await?
-        }
-        None => {
-            store::run(&state.pool, move |conn| {
-                Ok(store_comments::edit(conn, &ctx, &edit))
-            })
-            .await?
-        }
-    };
-    use store_comments::{Edit, EditError};
+    let outcome = crate::intake::edit(&state, caller.site_id, id, edit)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("comment {id}")))?;
+    use store::edits::Edit;
     match outcome {
         Ok(Edit::Edited(view)) => {
             tracing::info!(comment_id = id, status = %view.comment.status, revision = view.comment.revision, "comment edited");
             Ok(HttpResponse::Ok().json(CommentResponse::from(view)))
         }
         Ok(Edit::Unchanged(view)) => Ok(HttpResponse::Ok().json(CommentResponse::from(view))),
-        Err(e @ EditError::NotFound(_)) => Err(ApiError::NotFound(e.to_string())),
-        Err(e @ (EditError::Deleted(_) | EditError::Stale(..))) => {
-            Err(ApiError::Conflict(e.to_string()))
-        }
-        Err(EditError::Db(e)) => Err(store::StoreError::from(e).into()),
-        Err(EditError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }

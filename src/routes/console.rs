@@ -6,7 +6,6 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, Caller, SESSION_COOKIE};
@@ -14,9 +13,8 @@ use crate::domain::intake::ValidationError;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::scoring::Thresholds;
 use crate::state::AppState;
-use crate::store::{self, schema::sites};
+use crate::store;
 
 const INDEX_HTML: &str = include_str!("../console/index.html");
 const CONSOLE_JS: &str = include_str!("../console/console.js");
@@ -313,17 +311,7 @@ async fn sign_out(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 async fn thresholds(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Moderator])?;
     let site = caller.site_id;
-    let stored = store::run(&state.pool, move |conn| {
-        Ok(sites::table
-            .find(site)
-            .select(sites::thresholds)
-            .first::<Option<String>>(conn)
-            .optional()?
-            .flatten())
-    })
-    .await?;
-    let effective = stored
-        .and_then(|json| serde_json::from_str::<Thresholds>(&json).ok())
-        .unwrap_or_else(|| state.judge.scorer().recommended_thresholds());
+    let judge = state.judge.clone();
+    let effective = store::run(&state.pool, move |conn| judge.thresholds_for(conn, site)).await?;
     Ok(secured(HttpResponse::Ok()).json(effective))
 }

@@ -290,7 +290,7 @@ pub async fn moderate(
     // answer goes without it.
     let intake_state = state.clone();
     let intake = actix_web::rt::spawn(async move {
-        super::comments::take_in(&intake_state, site_id, submission).await
+        crate::intake::take_in(&intake_state, site_id, submission).await
     });
     let outcome = match actix_web::rt::time::timeout(remaining, intake).await {
         Ok(Ok(result)) => result?,
@@ -312,7 +312,7 @@ pub async fn moderate(
         Err(store_comments::IntakeError::ThreadClosed(_)) => {
             return Ok(HttpResponse::Ok().json(json!({})))
         }
-        Err(e) => return Err(super::comments::intake_error(e)),
+        Err(e) => return Err(e.into()),
     };
     let comment_id = view.comment.id;
     let last = store::run(&state.pool, move |conn| {
@@ -361,8 +361,8 @@ impl CoralFacts {
         last: Option<&store::records::DecisionRecord>,
     ) -> CoralFacts {
         let author_hold = match last.and_then(|d| d.note.as_deref()) {
-            Some(store_comments::NOTE_AUTHOR_BANNED) => Some(AuthorHold::Banned),
-            Some(store_comments::NOTE_AUTHOR_PREMOD) => Some(AuthorHold::Premod),
+            Some(crate::domain::policy::NOTE_AUTHOR_BANNED) => Some(AuthorHold::Banned),
+            Some(crate::domain::policy::NOTE_AUTHOR_PREMOD) => Some(AuthorHold::Premod),
             _ => None,
         };
         let lang = verdict

@@ -1,17 +1,22 @@
 //! Every route of the service, in one place.
 
 pub mod accounts;
+pub mod appeals;
+pub mod authors;
+pub mod claims;
 pub mod comments;
 pub mod console;
 pub mod coral;
 pub mod datasets;
+pub mod decisions;
 pub mod health;
-pub mod moderation;
 pub mod perspective;
 pub mod privacy;
+pub mod queues;
 pub mod reports;
 pub mod rules;
 pub mod site;
+pub mod statements;
 pub mod threads;
 pub mod webhooks;
 
@@ -23,6 +28,11 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::domain::intake::ValidationError;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
+
+/// A stored UTC time (the databases keep naive UTC) as it appears in responses.
+pub(crate) fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
 
 /// Registers the routes and the error mapping of extractor failures.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -42,28 +52,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(comments::edit)
         .service(threads::visible_comments)
         .service(threads::update)
-        .service(moderation::queue_counts)
-        .service(moderation::queue_page)
-        .service(moderation::claim)
-        .service(moderation::release_mine)
-        .service(moderation::claim_one)
-        .service(moderation::release_one)
-        .service(moderation::decide)
-        .service(moderation::bulk)
-        .service(moderation::history)
-        .service(moderation::decision_log)
-        .service(moderation::author_status)
-        .service(moderation::author_view)
+        .service(queues::queue_counts)
+        .service(queues::queue_page)
+        .service(claims::claim)
+        .service(claims::release_mine)
+        .service(claims::claim_one)
+        .service(claims::release_one)
+        .service(decisions::decide)
+        .service(decisions::bulk)
+        .service(decisions::history)
+        .service(decisions::decision_log)
+        .service(authors::author_status)
+        .service(authors::author_view)
         .service(privacy::erase)
         .service(privacy::export)
         .service(reports::submit_report)
         .service(reports::report_status)
-        .service(reports::statement)
-        .service(reports::statements)
-        .service(reports::submit_appeal)
-        .service(reports::appeals)
-        .service(reports::decide_appeal)
-        .service(reports::transparency)
+        .service(statements::statement)
+        .service(statements::statements)
+        .service(appeals::submit_appeal)
+        .service(appeals::appeals)
+        .service(appeals::decide_appeal)
+        .service(statements::transparency)
         .service(rules::get_rules)
         .service(rules::put_rules)
         .service(rules::put_thresholds)
@@ -170,24 +180,37 @@ pub async fn not_found(
 }
 
 /// An optional free-text field: trimmed, empty is absent, NUL refused, at most `max`
-/// characters (422 naming `field` otherwise).
+/// characters (422 naming `field` otherwise); the rule of [`crate::domain::intake::optional_text`].
 pub(crate) fn optional_text(
     field: &str,
     value: Option<String>,
     max: usize,
 ) -> Result<Option<String>, ApiError> {
-    let Some(v) = value else { return Ok(None) };
-    if v.contains('\0') {
-        return Err(ValidationError::new(field, "must not contain NUL characters").into());
-    }
-    let v = v.trim().to_owned();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    if v.chars().count() > max {
-        return Err(
-            ValidationError::new(field, format!("must be at most {max} characters")).into(),
-        );
-    }
-    Ok(Some(v))
+    Ok(crate::domain::intake::optional_text(field, value, max)?)
+}
+
+/// The acting moderator (or admin) behind a moderator-only route; 403 for other keys.
+pub(crate) fn moderator(
+    caller: &crate::auth::Caller,
+) -> Result<crate::store::decisions::Actor, ApiError> {
+    use crate::domain::Role;
+    caller.require(&[Role::Moderator])?;
+    Ok(crate::store::decisions::Actor {
+        key_id: caller.key_id,
+        name: caller.name.clone(),
+        is_admin: caller.role == Role::Admin,
+    })
+}
+
+/// An RFC 3339 time or a date (midnight UTC), or 422 naming `field`.
+pub(crate) fn parse_time(field: &str, value: &str) -> Result<chrono::NaiveDateTime, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.naive_utc())
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        })
+        .map_err(|_| {
+            ValidationError::new(field, "must be an RFC 3339 time or a date (YYYY-MM-DD)").into()
+        })
 }

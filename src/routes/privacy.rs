@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{self, moderation::Actor, privacy};
+use crate::store::{self, decisions::Actor, privacy};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErasureResponse {

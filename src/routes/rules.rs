@@ -3,7 +3,6 @@
 
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -14,8 +13,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::scoring::{AuthorHistory, RuleSet, Thresholds};
 use crate::state::AppState;
-use crate::store::schema::{rule_sets, sites};
-use crate::store::{self, now, write_tx};
+use crate::store;
 
 /// Largest rule file accepted through the API (characters).
 pub const MAX_RULES_CHARS: usize = 60_000;
@@ -50,22 +48,14 @@ pub async fn get_rules(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let site = caller.site_id;
-    let stored = store::run(&state.pool, move |conn| {
-        Ok(rule_sets::table
-            .filter(rule_sets::site_id.eq(site))
-            .order(rule_sets::version.desc())
-            .select((
-                rule_sets::version,
-                rule_sets::source,
-                rule_sets::created_by,
-                rule_sets::created_at,
-            ))
-            .first::<(i32, String, String, chrono::NaiveDateTime)>(conn)
-            .optional()?)
-    })
-    .await?;
+    let stored = store::run(&state.pool, move |conn| store::rules::latest(conn, site)).await?;
     let response = match stored {
-        Some((version, source, by, at)) => {
+        Some(store::rules::StoredRuleSet {
+            version,
+            source,
+            created_by: by,
+            created_at: at,
+        }) => {
             let compiled = RuleSet::from_toml(&source, "stored").ok();
             RuleSetResponse {
                 version: Some(version),
@@ -121,24 +111,7 @@ pub async fn put_rules(
     let by = caller.name.clone();
     let source = update.source.clone();
     let (version, at) = store::run(&state.pool, move |conn| {
-        write_tx(conn, |conn| {
-            let latest: Option<i32> = rule_sets::table
-                .filter(rule_sets::site_id.eq(site))
-                .select(diesel::dsl::max(rule_sets::version))
-                .first(conn)?;
-            let version = latest.unwrap_or(0) + 1;
-            let at = now();
-            diesel::insert_into(rule_sets::table)
-                .values((
-                    rule_sets::site_id.eq(site),
-                    rule_sets::version.eq(version),
-                    rule_sets::source.eq(&source),
-                    rule_sets::created_by.eq(&by),
-                    rule_sets::created_at.eq(at),
-                ))
-                .execute(conn)?;
-            Ok::<_, store::StoreError>((version, at))
-        })
+        store::rules::save(conn, site, &source, &by)
     })
     .await?;
     state.judge.forget_rules(caller.site_id);
@@ -188,13 +161,7 @@ pub async fn put_thresholds(
         .as_ref()
         .map(|_| state.judge.scorer().model_version().to_string());
     store::run(&state.pool, move |conn| {
-        diesel::update(sites::table.find(site))
-            .set((
-                sites::thresholds.eq(json),
-                sites::thresholds_model.eq(model),
-            ))
-            .execute(conn)?;
-        Ok(())
+        store::sites::set_thresholds(conn, site, json.as_deref(), model.as_deref())
     })
     .await?;
     let effective = update.unwrap_or_else(|| state.judge.scorer().recommended_thresholds());
@@ -239,7 +206,7 @@ pub async fn dry_run(
         let record = store::sites::by_id(conn, site)?
             .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
         let thresholds = judge.thresholds_from(record.thresholds.as_deref());
-        let unscored = judge.unscored_from(&record.unscored_language)?;
+        let unscored = record.unscored_language;
         Ok(judge.verdict(
             &request.body,
             request.lang.as_deref(),

@@ -86,15 +86,12 @@ impl SiteResponse {
             thresholds,
             thresholds_outdated,
             thresholds_model: site.thresholds_model,
-            unscored_language: site
-                .unscored_language
-                .parse()
-                .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?,
+            unscored_language: site.unscored_language,
             territorial_scope: crate::domain::dsa::territorial_scope_of(
                 site.territorial_scope.as_deref(),
             ),
             slug: site.slug,
-            moderation_mode: site.moderation_mode,
+            moderation_mode: site.moderation_mode.to_string(),
             report_hide_threshold: site.report_hide_threshold,
             role: role.to_string(),
         })

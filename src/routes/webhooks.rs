@@ -1,8 +1,9 @@
 //! Webhook endpoints of the key's site (admin): create (the secret is shown once), list,
 //! change, delete, rotate the secret, read the delivery log, redeliver.
 
+use super::utc;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -119,10 +120,6 @@ pub struct DeliveryQuery {
     /// 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-}
-
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
 }
 
 fn response(e: outbox::EndpointRecord, secret: Option<String>) -> WebhookResponse {

@@ -11,8 +11,9 @@ use super::records::{
 use super::schema::{authors, comments, decisions, threads};
 use super::{is_unique_violation, now, write_tx, DbConnection, StoreError};
 use crate::domain::intake::CommentSubmission;
+use crate::domain::policy::{self, Placement, Scored};
 use crate::domain::{
-    initial_status, AuthorStatus, CommentStatus, DecisionSource, ModerationMode, ThreadStatus,
+    AuthorStatus, CommentStatus, DecisionSource, ModerationMode, ReasonCode, ThreadStatus,
 };
 
 /// A comment with the site-facing ids of what it points to.
@@ -38,72 +39,6 @@ pub struct IntakeContext {
     /// The site's per-author rate rule, applied when the comment is written.
     pub author_rate: Option<crate::scoring::AuthorRate>,
 }
-
-/// A verdict with what the policy needs from it, computed before the transaction.
-#[derive(Debug, Clone)]
-pub struct Scored {
-    pub verdict: crate::scoring::Verdict,
-    /// The verdict as stored (JSON), serialised before the write so that the SQLite writer
-    /// thread, the serial part of intake, does not spend its time on it.
-    pub json: Option<String>,
-    /// Rule ids and categories to file the comment under in the queues.
-    pub reasons: Vec<String>,
-}
-
-impl Scored {
-    pub fn new(verdict: crate::scoring::Verdict, thresholds: &crate::scoring::Thresholds) -> Self {
-        let mut reasons: Vec<String> = verdict.rules.iter().map(|h| h.id.clone()).collect();
-        if verdict.scores.toxicity >= thresholds.toxicity.review {
-            reasons.push("toxicity".into());
-        }
-        if verdict.scores.spam >= thresholds.spam.review {
-            reasons.push("spam".into());
-        }
-        reasons.sort();
-        reasons.dedup();
-        let json = serde_json::to_string(&verdict).ok();
-        Scored {
-            verdict,
-            json,
-            reasons,
-        }
-    }
-
-    /// Adds a rule that fired after scoring (the per-author rate) to the verdict, its reasons
-    /// and its stored JSON.
-    pub fn add_rule_hit(&mut self, hit: crate::scoring::RuleHit, reason: String) {
-        self.reasons.push(hit.id.clone());
-        self.reasons.sort();
-        self.reasons.dedup();
-        self.verdict.add_rule_hit(hit, reason);
-        self.json = serde_json::to_string(&self.verdict).ok();
-    }
-
-    /// The reason code of an automated rejection: a blocking rule's category, else the
-    /// category that scored highest.
-    pub fn reason_code(&self) -> crate::domain::ReasonCode {
-        use crate::domain::ReasonCode;
-        use crate::scoring::{Action, RuleCategory};
-        let category = self
-            .verdict
-            .rules
-            .iter()
-            .find(|h| h.action == Action::Block)
-            .map(|h| h.category);
-        match category {
-            Some(RuleCategory::Spam) => ReasonCode::Spam,
-            Some(RuleCategory::Toxicity) => ReasonCode::Insult,
-            Some(RuleCategory::Behaviour) => ReasonCode::Other,
-            None if self.verdict.scores.spam > self.verdict.scores.toxicity => ReasonCode::Spam,
-            None => ReasonCode::Insult,
-        }
-    }
-}
-
-/// The note of the automated decision that holds or rejects a comment because of its author's
-/// status rather than its text (integrations tell the author which it was).
-pub const NOTE_AUTHOR_BANNED: &str = "author is banned";
-pub const NOTE_AUTHOR_PREMOD: &str = "author is pre-moderated";
 
 /// SHA-256 of the trimmed, lower-cased body, to spot an author posting the same text again.
 pub fn body_hash(body: &str) -> String {
@@ -255,93 +190,19 @@ fn insert_new(
     if thread.status == ThreadStatus::Closed.as_str() {
         return Err(IntakeError::ThreadClosed(thread.external_id));
     }
-    let parent_id = match &sub.parent_external_id {
-        None => None,
-        Some(parent_ext) => {
-            let parent: Option<(i64, i64)> = comments::table
-                .filter(comments::site_id.eq(ctx.site_id))
-                .filter(comments::external_id.eq(parent_ext))
-                .select((comments::id, comments::thread_id))
-                .first(conn)
-                .optional()?;
-            match parent {
-                None => return Err(IntakeError::ParentNotFound(parent_ext.clone())),
-                Some((_, thread_id)) if thread_id != thread.id => {
-                    return Err(IntakeError::ParentInOtherThread(parent_ext.clone()))
-                }
-                Some((id, _)) => Some(id),
-            }
-        }
-    };
+    let parent_id = parent_of(
+        conn,
+        ctx.site_id,
+        thread.id,
+        sub.parent_external_id.as_ref(),
+    )?;
     let author = find_or_create_author(conn, ctx, sub, t)?;
-    let rated;
-    let scored = match (&ctx.verdict, &ctx.author_rate) {
-        (Some(scored), Some(rate)) => {
-            let since = t - chrono::Duration::seconds(i64::from(rate.window_secs));
-            match rate.check(recent_comments(conn, author.id, since)?) {
-                Some(hit) => {
-                    let mut s = scored.clone();
-                    s.add_rule_hit(hit, rate.reason());
-                    rated = s;
-                    Some(&rated)
-                }
-                None => Some(scored),
-            }
-        }
-        (scored, None) => scored.as_ref(),
-        (None, _) => None,
-    };
+    let scored = with_author_rate(conn, ctx, author.id, t)?;
+    let scored = scored.as_deref();
 
-    let (mode, mode_origin) = match thread.moderation_mode.as_deref().map(str::parse) {
-        Some(Ok(mode)) => (mode, "thread"),
-        _ => (ctx.site_mode, "site"),
-    };
-    let mut status = initial_status(mode);
-    let mut note = format!("moderation mode `{mode}` ({mode_origin} setting)");
-    let mut reason = None;
-    if let Some(scored) = scored {
-        use crate::scoring::Decision;
-        let why = if scored.verdict.reasons.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", scored.verdict.reasons.join("; "))
-        };
-        match (mode, scored.verdict.decision) {
-            (ModerationMode::Post, Decision::Reject) => {
-                status = CommentStatus::Rejected;
-                reason = Some(scored.reason_code().as_str());
-                note = format!("verdict reject{why}");
-            }
-            (ModerationMode::Post, Decision::Review) => {
-                status = CommentStatus::Pending;
-                note = format!("verdict review{why}");
-            }
-            (ModerationMode::Post, Decision::Allow) => {
-                note = format!("verdict allow ({mode_origin} mode post)");
-            }
-            (ModerationMode::Pre, d) => {
-                note = format!(
-                    "moderation mode `pre` ({mode_origin} setting); verdict {}{why}",
-                    d.as_str()
-                );
-            }
-        }
-    }
-    let in_force = author.status_until.is_none_or(|until| until > t);
-    match author.status.parse::<AuthorStatus>() {
-        Ok(AuthorStatus::Banned) if in_force => {
-            status = CommentStatus::Rejected;
-            reason = Some(crate::domain::ReasonCode::Other.as_str());
-            note = NOTE_AUTHOR_BANNED.to_owned();
-        }
-        Ok(AuthorStatus::Premod) if in_force && status != CommentStatus::Rejected => {
-            status = CommentStatus::Pending;
-            note = NOTE_AUTHOR_PREMOD.to_owned();
-        }
-        _ => {}
-    }
-    let verdict_json = scored.and_then(|s| s.json.as_deref());
-    let verdict_decision = scored.map(|s| s.verdict.decision.as_str());
+    let (mode, origin) = policy::effective_mode(thread.moderation_mode.as_deref(), ctx.site_mode);
+    let author_standing = policy::standing(&author.status, author.status_until, t);
+    let placement = policy::place_new(mode, origin, scored, author_standing);
     let (toxicity, spam) = match scored {
         Some(s) => (
             Some(f64::from(s.verdict.scores.toxicity)),
@@ -357,10 +218,10 @@ fn insert_new(
         external_id: &sub.external_id,
         body: &sub.body,
         lang: sub.lang.as_deref(),
-        status: status.as_str(),
+        status: placement.status.as_str(),
         revision: 1,
-        verdict: verdict_json,
-        verdict_decision,
+        verdict: scored.and_then(|s| s.json.as_deref()),
+        verdict_decision: scored.map(|s| s.verdict.decision.as_str()),
         client_ip_hash: ctx.ip_hash.as_deref(),
         user_agent: sub.user_agent.as_deref(),
         created_at: t,
@@ -381,19 +242,90 @@ fn insert_new(
     let Some(record) = record else {
         return Ok(None);
     };
-    let id = record.id;
+    record_placement(conn, &record, &placement, scored, t)?;
+    // What `view` would read back, from what was just written.
+    Ok(Some(CommentView {
+        comment: record,
+        thread_external_id: thread.external_id,
+        author_external_id: author.external_id,
+        author_name: author.display_name,
+        parent_external_id: sub.parent_external_id.clone(),
+    }))
+}
+
+/// The id of the parent comment a reply names, which must be in the same thread.
+fn parent_of(
+    conn: &mut DbConnection,
+    site_id: i64,
+    thread_id: i64,
+    parent_external_id: Option<&String>,
+) -> Result<Option<i64>, IntakeError> {
+    let Some(parent_ext) = parent_external_id else {
+        return Ok(None);
+    };
+    let parent: Option<(i64, i64)> = comments::table
+        .filter(comments::site_id.eq(site_id))
+        .filter(comments::external_id.eq(parent_ext))
+        .select((comments::id, comments::thread_id))
+        .first(conn)
+        .optional()?;
+    match parent {
+        None => Err(IntakeError::ParentNotFound(parent_ext.clone())),
+        Some((_, parent_thread)) if parent_thread != thread_id => {
+            Err(IntakeError::ParentInOtherThread(parent_ext.clone()))
+        }
+        Some((id, _)) => Ok(Some(id)),
+    }
+}
+
+/// The verdict with the site's per-author rate rule applied: it counts the author's recent
+/// comments, so it runs in the writing transaction.
+fn with_author_rate<'a>(
+    conn: &mut DbConnection,
+    ctx: &'a IntakeContext,
+    author_id: i64,
+    t: chrono::NaiveDateTime,
+) -> Result<Option<std::borrow::Cow<'a, Scored>>, IntakeError> {
+    use std::borrow::Cow;
+    let (Some(scored), Some(rate)) = (&ctx.verdict, &ctx.author_rate) else {
+        return Ok(ctx.verdict.as_ref().map(Cow::Borrowed));
+    };
+    let since = t - chrono::Duration::seconds(i64::from(rate.window_secs));
+    Ok(Some(
+        match rate.check(recent_comments(conn, author_id, since)?) {
+            Some(hit) => {
+                let mut s = scored.clone();
+                s.add_rule_hit(hit, rate.reason());
+                Cow::Owned(s)
+            }
+            None => Cow::Borrowed(scored),
+        },
+    ))
+}
+
+/// What follows a new comment's placement: its automated decision, the webhook event, the
+/// reasons it is queued for, and (when rejected) its statement of reasons.
+fn record_placement(
+    conn: &mut DbConnection,
+    record: &CommentRecord,
+    placement: &Placement,
+    scored: Option<&Scored>,
+    t: chrono::NaiveDateTime,
+) -> Result<(), IntakeError> {
+    let (id, site_id, status) = (record.id, record.site_id, placement.status);
+    let reason = placement.reason.map(ReasonCode::as_str);
     let new_decision = NewDecision {
         comment_id: id,
-        site_id: ctx.site_id,
+        site_id,
         actor: "policy",
         actor_key_id: None,
         source: DecisionSource::Automated.as_str(),
         from_status: None,
         to_status: status.as_str(),
         reason,
-        note: Some(&note),
+        note: Some(&placement.note),
         created_at: t,
-        verdict: verdict_json,
+        verdict: scored.and_then(|s| s.json.as_deref()),
         action: None,
         note_to_author: None,
     };
@@ -403,55 +335,39 @@ fn insert_new(
         .get_result(c))?;
     super::outbox::emit_status_change(
         conn,
-        ctx.site_id,
+        site_id,
         id,
         None,
         status,
         super::outbox::decision_ref(decision_id, DecisionSource::Automated, None, reason),
     )?;
-    if let Some(scored) = scored {
-        for r in &scored.reasons {
-            super::on_backend!(conn, |c| diesel::insert_into(
-                super::schema::comment_reasons::table
-            )
-            .values((
-                super::schema::comment_reasons::comment_id.eq(id),
-                super::schema::comment_reasons::reason.eq(r),
-            ))
-            .execute(c))?;
-        }
+    for r in scored.map(|s| s.reasons.as_slice()).unwrap_or_default() {
+        super::on_backend!(conn, |c| diesel::insert_into(
+            super::schema::comment_reasons::table
+        )
+        .values((
+            super::schema::comment_reasons::comment_id.eq(id),
+            super::schema::comment_reasons::reason.eq(r),
+        ))
+        .execute(c))?;
     }
     if status == CommentStatus::Rejected {
-        let slug: String = super::schema::sites::table
-            .find(ctx.site_id)
-            .select(super::schema::sites::slug)
-            .first(conn)?;
-        super::reports::record_statement(
+        super::statements::record_statement(
             conn,
-            &slug,
-            &record,
+            record,
             Some(decision_id),
             None,
-            super::reports::StatementParts {
+            super::statements::StatementParts {
                 restriction: crate::domain::dsa::Restriction::Removed,
-                reason: reason
-                    .and_then(|r| r.parse().ok())
-                    .unwrap_or(crate::domain::ReasonCode::Other),
-                note_to_author: Some(&note),
+                reason: placement.reason.unwrap_or(ReasonCode::Other),
+                note_to_author: Some(&placement.note),
                 automated_detection: true,
                 automated_decision: true,
                 notice: false,
             },
         )?;
     }
-    // What `view` would read back, from what was just written.
-    Ok(Some(CommentView {
-        comment: record,
-        thread_external_id: thread.external_id,
-        author_external_id: author.external_id,
-        author_name: author.display_name,
-        parent_external_id: sub.parent_external_id.clone(),
-    }))
+    Ok(())
 }
 
 fn find_or_create_thread(
@@ -538,6 +454,20 @@ fn recent_comments(
         .count()
         .get_result(c))?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// A comment of the site, whatever its status; `None` for another site's.
+pub fn site_comment(
+    conn: &mut DbConnection,
+    site_id: i64,
+    id: i64,
+) -> Result<Option<CommentRecord>, diesel::result::Error> {
+    comments::table
+        .filter(comments::id.eq(id))
+        .filter(comments::site_id.eq(site_id))
+        .select(CommentRecord::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn by_external_id(
@@ -657,236 +587,5 @@ pub fn decisions_of(
         .filter(decisions::comment_id.eq(comment_id))
         .order(decisions::id.asc())
         .select(DecisionRecord::as_select())
-        .load(conn)?)
-}
-
-/// What an edit needs besides the new text: the scored text, and the site's mode.
-#[derive(Debug, Clone)]
-pub struct EditContext {
-    pub site_id: i64,
-    pub comment_id: i64,
-    pub site_mode: ModerationMode,
-    pub body_hash: String,
-    pub scored: Scored,
-}
-
-#[derive(Debug)]
-pub enum Edit {
-    /// The new text is stored; the previous one is kept as a revision.
-    Edited(CommentView),
-    /// The same text (and language) as stored: nothing was written.
-    Unchanged(CommentView),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EditError {
-    #[error("comment {0} not found")]
-    NotFound(i64),
-    #[error("comment {0} is deleted and can no longer be edited")]
-    Deleted(i64),
-    #[error("comment {0} holds a later edit (edited at {1}): this one is older")]
-    Stale(i64, chrono::NaiveDateTime),
-    #[error(transparent)]
-    Db(#[from] diesel::result::Error),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Replaces a comment's text with an edit, keeping the previous text as a revision. A visible
-/// comment whose new text scoring would hold (or that its site, thread or author would hold
-/// anyway: pre-moderation, a pre-moderated or banned author) goes back to `pending` with an
-/// automated decision row and its webhook event; a pending comment stays in its queue with the
-/// new verdict; a rejected one stays rejected; a deleted one cannot be edited.
-pub fn edit(
-    conn: &mut DbConnection,
-    ctx: &EditContext,
-    new: &crate::domain::intake::CommentEdit,
-) -> Result<Edit, EditError> {
-    let changed = write_tx(conn, |conn| edit_once(conn, ctx, new))?;
-    let view = view(conn, ctx.comment_id)?.ok_or(EditError::NotFound(ctx.comment_id))?;
-    Ok(if changed {
-        Edit::Edited(view)
-    } else {
-        Edit::Unchanged(view)
-    })
-}
-
-/// `true` when the text changed.
-fn edit_once(
-    conn: &mut DbConnection,
-    ctx: &EditContext,
-    new: &crate::domain::intake::CommentEdit,
-) -> Result<bool, EditError> {
-    use super::records::NewRevision;
-    use super::schema::{comment_reasons, comment_revisions};
-    macro_rules! query {
-        () => {
-            comments::table
-                .filter(comments::id.eq(ctx.comment_id))
-                .filter(comments::site_id.eq(ctx.site_id))
-                .select(CommentRecord::as_select())
-        };
-    }
-    // Locked on PostgreSQL: two edits (or an edit and a decision) of one comment one after the
-    // other. SQLite writes one transaction at a time.
-    let c: Option<CommentRecord> = match conn {
-        DbConnection::Sqlite(c) => query!().first(c).optional(),
-        DbConnection::Pg(c) => query!().for_no_key_update().first(c).optional(),
-    }?;
-    let c = c.ok_or(EditError::NotFound(ctx.comment_id))?;
-    let from: CommentStatus = c
-        .status
-        .parse()
-        .map_err(|_| StoreError::Other(anyhow::anyhow!("unknown status `{}`", c.status)))?;
-    if from == CommentStatus::Deleted {
-        return Err(EditError::Deleted(c.id));
-    }
-    let lang = new.lang.as_deref().or(c.lang.as_deref());
-    if new.body == c.body && lang == c.lang.as_deref() {
-        return Ok(false);
-    }
-    if let (Some(edit), Some(stored)) = (new.edited_at, c.edited_at) {
-        if edit <= stored {
-            return Err(EditError::Stale(c.id, stored));
-        }
-    }
-    let t = now();
-    diesel::insert_into(comment_revisions::table)
-        .values(NewRevision {
-            comment_id: c.id,
-            site_id: c.site_id,
-            revision: c.revision,
-            body: &c.body,
-            lang: c.lang.as_deref(),
-            verdict: c.verdict.as_deref(),
-            verdict_decision: c.verdict_decision.as_deref(),
-            status: &c.status,
-            edited_at: c.edited_at,
-            received_at: c.body_received_at.unwrap_or(c.created_at),
-            replaced_at: t,
-        })
-        .execute(conn)?;
-
-    // Would the new text be held? The verdict, and what holds every comment of this thread or
-    // author.
-    let thread_mode: Option<String> = threads::table
-        .find(c.thread_id)
-        .select(threads::moderation_mode)
-        .first(conn)?;
-    let mode = thread_mode
-        .as_deref()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(ctx.site_mode);
-    let (author_status, until): (String, Option<chrono::NaiveDateTime>) = authors::table
-        .find(c.author_id)
-        .select((authors::status, authors::status_until))
-        .first(conn)?;
-    let author_held = until.is_none_or(|u| u > t)
-        && matches!(
-            author_status.parse::<AuthorStatus>(),
-            Ok(AuthorStatus::Premod | AuthorStatus::Banned)
-        );
-    let verdict = &ctx.scored.verdict;
-    let held_by = if verdict.decision != crate::scoring::Decision::Allow {
-        Some(format!(
-            "verdict {}: {}",
-            verdict.decision.as_str(),
-            verdict.reasons.join("; ")
-        ))
-    } else if mode == ModerationMode::Pre {
-        Some("moderation mode `pre`".to_owned())
-    } else if author_held {
-        Some(format!("author is {author_status}"))
-    } else {
-        None
-    };
-    let to = match (from.is_visible(), &held_by) {
-        (true, Some(_)) => CommentStatus::Pending,
-        _ => from,
-    };
-    let scores = verdict.scores;
-    diesel::update(comments::table.find(c.id))
-        .set((
-            comments::body.eq(&new.body),
-            comments::lang.eq(lang),
-            comments::verdict.eq(ctx.scored.json.as_deref()),
-            comments::verdict_decision.eq(verdict.decision.as_str()),
-            comments::risk.eq(f64::from(scores.toxicity.max(scores.spam))),
-            comments::score_toxicity.eq(f64::from(scores.toxicity)),
-            comments::score_spam.eq(f64::from(scores.spam)),
-            comments::body_hash.eq(&ctx.body_hash),
-            comments::edited_at.eq(new.edited_at),
-            comments::body_received_at.eq(t),
-            comments::status.eq(to.as_str()),
-            comments::revision.eq(c.revision + 1),
-            comments::updated_at.eq(t),
-        ))
-        .execute(conn)?;
-    // The reasons a comment is queued for are those of its current text (an escalation stays).
-    diesel::delete(
-        comment_reasons::table
-            .filter(comment_reasons::comment_id.eq(c.id))
-            .filter(comment_reasons::reason.ne("escalated")),
-    )
-    .execute(conn)?;
-    let mut reasons = ctx.scored.reasons.clone();
-    if to != from {
-        reasons.push("edited".to_owned());
-    }
-    for r in &reasons {
-        diesel::insert_into(comment_reasons::table)
-            .values((
-                comment_reasons::comment_id.eq(c.id),
-                comment_reasons::reason.eq(r),
-            ))
-            .execute(conn)?;
-    }
-    if to != from {
-        let note = format!(
-            "text edited (revision {} replaced); held again: {}",
-            c.revision,
-            held_by.as_deref().unwrap_or_default()
-        );
-        let decision_id: i64 = diesel::insert_into(decisions::table)
-            .values(NewDecision {
-                comment_id: c.id,
-                site_id: c.site_id,
-                actor: "policy",
-                actor_key_id: None,
-                source: DecisionSource::Automated.as_str(),
-                from_status: Some(from.as_str()),
-                to_status: to.as_str(),
-                reason: None,
-                note: Some(&note),
-                created_at: t,
-                verdict: ctx.scored.json.as_deref(),
-                action: None,
-                note_to_author: None,
-            })
-            .returning(decisions::id)
-            .get_result(conn)?;
-        super::outbox::emit_status_change(
-            conn,
-            c.site_id,
-            c.id,
-            Some(from),
-            to,
-            super::outbox::decision_ref(decision_id, DecisionSource::Automated, None, None),
-        )?;
-    }
-    Ok(true)
-}
-
-/// The texts a comment had before its edits, newest first.
-pub fn revisions_of(
-    conn: &mut DbConnection,
-    comment_id: i64,
-) -> Result<Vec<super::records::RevisionRecord>, StoreError> {
-    use super::records::RevisionRecord;
-    use super::schema::comment_revisions;
-    Ok(comment_revisions::table
-        .filter(comment_revisions::comment_id.eq(comment_id))
-        .order(comment_revisions::revision.desc())
-        .select(RevisionRecord::as_select())
         .load(conn)?)
 }

@@ -66,6 +66,15 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<(ApiKeyRecord, String)>, Stor
 }
 
 /// Revokes a key; `false` when no such key exists. Revoking twice keeps the first time.
+/// The name of key `id`, if it exists.
+pub fn name_of(conn: &mut DbConnection, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(api_keys::table
+        .find(id)
+        .select(api_keys::name)
+        .first::<String>(conn)
+        .optional()?)
+}
+
 pub fn revoke(conn: &mut DbConnection, id: i64) -> Result<bool, StoreError> {
     let exists = api_keys::table
         .find(id)

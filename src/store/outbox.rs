@@ -219,6 +219,29 @@ struct ClaimedId {
     id: i64,
 }
 
+/// [`claim_due`] on PostgreSQL: `$1` the lease's end, `$2` now, `$3` the limit.
+const CLAIM_DUE_POSTGRES: &str = "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN ( \
+       SELECT d.id FROM webhook_deliveries d \
+       WHERE d.status = 'pending' AND d.next_attempt_at <= $2 \
+         AND (d.locked_until IS NULL OR d.locked_until < $2) \
+         AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.active) \
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+             WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject \
+               AND p.status = 'pending' AND p.id < d.id) \
+       ORDER BY d.id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id";
+
+/// [`claim_due`] on SQLite (numbered `?N` placeholders; no row locks: the write transaction
+/// holds the database).
+const CLAIM_DUE_SQLITE: &str = "UPDATE webhook_deliveries SET locked_until = ?1 WHERE id IN ( \
+       SELECT d.id FROM webhook_deliveries d \
+       WHERE d.status = 'pending' AND d.next_attempt_at <= ?2 \
+         AND (d.locked_until IS NULL OR d.locked_until < ?2) \
+         AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.active) \
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+             WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject \
+               AND p.status = 'pending' AND p.id < d.id) \
+       ORDER BY d.id LIMIT ?3) RETURNING id";
+
 /// Claims up to `limit` due deliveries for `lease`: the oldest pending delivery of each
 /// (endpoint, subject) whose time has come, so one subject's events go out in order. Rows are
 /// taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL (replicas never take the same row) and
@@ -230,20 +253,11 @@ pub fn claim_due(
 ) -> Result<Vec<DueDelivery>, StoreError> {
     let t = now();
     let until = t + lease;
-    let pg = matches!(conn, DbConnection::Pg(_));
-    let sql = format!(
-        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN ( \
-           SELECT d.id FROM webhook_deliveries d \
-           WHERE d.status = 'pending' AND d.next_attempt_at <= $2 \
-             AND (d.locked_until IS NULL OR d.locked_until < $2) \
-             AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.active) \
-             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
-                 WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject \
-                   AND p.status = 'pending' AND p.id < d.id) \
-           ORDER BY d.id LIMIT $3{}) RETURNING id",
-        if pg { " FOR UPDATE SKIP LOCKED" } else { "" }
-    );
-    let sql = if pg { sql } else { sql.replace('$', "?") };
+    // The same statement on both backends but for the placeholders and the row locks.
+    let sql = match conn {
+        DbConnection::Pg(_) => CLAIM_DUE_POSTGRES,
+        DbConnection::Sqlite(_) => CLAIM_DUE_SQLITE,
+    };
     let ids: Vec<i64> = write_tx(conn, |conn| {
         diesel::sql_query(sql)
             .bind::<Timestamp, _>(until)

@@ -31,15 +31,6 @@ pub struct RetentionPolicy {
     pub ip_retention: chrono::Duration,
 }
 
-impl RetentionPolicy {
-    pub fn from_settings(s: &crate::config::Settings) -> Self {
-        RetentionPolicy {
-            retention: chrono::Duration::days(s.retention_days.max(1)),
-            ip_retention: chrono::Duration::days(s.ip_retention_days.max(1)),
-        }
-    }
-}
-
 /// What one purge changed, per kind of data.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct PurgeCounts {
@@ -296,7 +287,7 @@ pub fn erase_author(
     site_id: i64,
     author_external_id: &str,
     reporter_identity: &str,
-    actor: &super::moderation::Actor,
+    actor: &super::decisions::Actor,
 ) -> Result<Option<ErasureCounts>, StoreError> {
     let result = write_tx(conn, |conn| {
         let Some(author) = authors::table
@@ -530,7 +521,7 @@ pub fn export_author(
         .order(appeals::id)
         .select(super::records::AppealRecord::as_select())
         .load(conn)?;
-    let actions = super::moderation::author_history(conn, author.id)?;
+    let actions = super::authors::author_history(conn, author.id)?;
     let statements_of: Vec<(String, Option<i64>, String, NaiveDateTime)> = statements::table
         .filter(
             statements::comment_id

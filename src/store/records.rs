@@ -13,7 +13,7 @@ use super::schema::{
 pub struct SiteRecord {
     pub id: i64,
     pub slug: String,
-    pub moderation_mode: String,
+    pub moderation_mode: crate::domain::ModerationMode,
     pub created_at: NaiveDateTime,
     /// Weighted reports past which a published comment is hidden until a moderator decides.
     pub report_hide_threshold: f64,
@@ -23,9 +23,8 @@ pub struct SiteRecord {
     pub coral_secrets: Option<String>,
     /// Country codes (space-separated) where the site's restrictions apply; `None`: the EU.
     pub territorial_scope: Option<String>,
-    /// What happens to comments in a language the model does not score
-    /// ([`crate::domain::UnscoredLanguage`]).
-    pub unscored_language: String,
+    /// What happens to comments in a language the model does not score.
+    pub unscored_language: crate::domain::UnscoredLanguage,
     /// The model version the site's own `thresholds` were saved for (`None`: not recorded).
     pub thresholds_model: Option<String>,
 }
@@ -34,7 +33,7 @@ pub struct SiteRecord {
 #[diesel(table_name = sites)]
 pub struct NewSite<'a> {
     pub slug: &'a str,
-    pub moderation_mode: &'a str,
+    pub moderation_mode: crate::domain::ModerationMode,
     pub created_at: NaiveDateTime,
 }
 

@@ -1,21 +1,15 @@
-//! Reader reports ("Signaler un abus"), reporter weights, hiding past a threshold, statements
-//! of reasons, appeals, and the figures of the transparency report.
+//! Reader reports ("Signaler un abus"): the snapshot of the comment, the reporter's weight,
+//! rate limits, hiding past a threshold, bursts (brigading), and their resolution by a decision.
 
 use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::moderation::{self, Actor, DecideError, DecisionInput};
-use super::records::{
-    AppealRecord, CommentRecord, DecisionRecord, NewDecision, NewReport, ReportRecord,
-    StatementRecord,
-};
-use super::schema::{
-    appeals, comment_reasons, comments, decisions, reporters, reports, sites, statements,
-};
+use super::records::{CommentRecord, NewDecision, NewReport, ReportRecord};
+use super::schema::{appeals, comment_reasons, comments, decisions, reporters, reports, sites};
 use super::{is_unique_violation, now, write_tx, DbConnection, StoreError};
-use crate::domain::dsa::{self, ReportSource, Restriction, StatementFacts};
+use crate::domain::dsa::{ReportSource, Restriction};
 use crate::domain::report_weight::{self, BurstRules, Outcome, ReporterRecord};
-use crate::domain::{Action, CommentStatus, DecisionSource, ReasonCode};
+use crate::domain::{CommentStatus, DecisionSource, ReasonCode};
 
 /// Limits on reports (from the settings).
 #[derive(Debug, Clone)]
@@ -131,45 +125,14 @@ fn submit_once(
     input: &ReportInput,
     limits: &ReportLimits,
 ) -> Result<ReportOutcome, ReportError> {
-    let c = moderation::site_comment(conn, site_id, comment_id)?.ok_or(ReportError::NotFound)?;
+    let c =
+        super::comments::site_comment(conn, site_id, comment_id)?.ok_or(ReportError::NotFound)?;
     if c.status == CommentStatus::Deleted.as_str() {
         return Err(ReportError::NotFound);
     }
-    // Everything counted below (the reporter's, the IP's and the site's reports, the author's
-    // burst) is counted and written by one transaction at a time per key.
-    let mut keys = vec![
-        format!("report/reporter/{site_id}/{}", input.identity_hash),
-        format!("report/author/{}", c.author_id),
-    ];
-    if let Some(ip) = &input.ip_hash {
-        keys.push(format!("report/ip/{site_id}/{ip}"));
-    }
-    if !input.has_ip {
-        keys.push(format!("report/site-bucket/{site_id}"));
-    }
-    super::lock_keys(conn, &keys)?;
+    lock_counted(conn, site_id, c.author_id, input)?;
     let t = now();
-    let reporter = match reporters::table
-        .filter(reporters::site_id.eq(site_id))
-        .filter(reporters::identity_hash.eq(&input.identity_hash))
-        .select((reporters::id, reporters::upheld, reporters::dismissed))
-        .first::<(i64, i32, i32)>(conn)
-        .optional()?
-    {
-        Some(r) => r,
-        None => {
-            let id = diesel::insert_into(reporters::table)
-                .values((
-                    reporters::site_id.eq(site_id),
-                    reporters::identity_hash.eq(&input.identity_hash),
-                    reporters::created_at.eq(t),
-                ))
-                .returning(reporters::id)
-                .get_result::<i64>(conn)?;
-            (id, 0, 0)
-        }
-    };
-    let (reporter_id, upheld, dismissed) = reporter;
+    let (reporter_id, upheld, dismissed) = reporter(conn, site_id, &input.identity_hash, t)?;
     let record = ReporterRecord { upheld, dismissed };
     if let Some(existing) = reports::table
         .filter(reports::comment_id.eq(comment_id))
@@ -180,36 +143,8 @@ fn submit_once(
     {
         return Ok(ReportOutcome::Existing(existing));
     }
-    let window_start = t - chrono::Duration::seconds(limits.window_secs);
-    let by_reporter: i64 = reports::table
-        .filter(reports::reporter_id.eq(reporter_id))
-        .filter(reports::created_at.ge(window_start))
-        .count()
-        .get_result(conn)?;
-    let by_ip: i64 = match &input.ip_hash {
-        Some(ip) => reports::table
-            .filter(reports::site_id.eq(site_id))
-            .filter(reports::ip_hash.eq(ip))
-            .filter(reports::created_at.ge(window_start))
-            .count()
-            .get_result(conn)?,
-        None => 0,
-    };
     let site_bucket = report_weight::counts_in_site_bucket(input.has_ip, record);
-    let in_site_bucket: i64 = if site_bucket {
-        reports::table
-            .filter(reports::site_id.eq(site_id))
-            .filter(reports::site_bucket.eq(true))
-            .filter(reports::created_at.ge(window_start))
-            .count()
-            .get_result(conn)?
-    } else {
-        0
-    };
-    if by_reporter >= limits.per_reporter
-        || by_ip >= limits.per_ip
-        || in_site_bucket >= limits.per_site_without_ip
-    {
+    if over_limits(conn, site_id, reporter_id, input, limits, site_bucket, t)? {
         return Err(ReportError::RateLimited {
             retry_after: limits.window_secs,
         });
@@ -287,6 +222,97 @@ fn submit_once(
     })
 }
 
+/// Everything a report counts (the reporter's, the IP's and the site's reports, the author's
+/// burst) is counted and written by one transaction at a time per key.
+fn lock_counted(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author_id: i64,
+    input: &ReportInput,
+) -> Result<(), ReportError> {
+    let mut keys = vec![
+        format!("report/reporter/{site_id}/{}", input.identity_hash),
+        format!("report/author/{author_id}"),
+    ];
+    if let Some(ip) = &input.ip_hash {
+        keys.push(format!("report/ip/{site_id}/{ip}"));
+    }
+    if !input.has_ip {
+        keys.push(format!("report/site-bucket/{site_id}"));
+    }
+    super::lock_keys(conn, &keys)?;
+    Ok(())
+}
+
+/// The reporter of this identity on the site, created on first sight: id, upheld and dismissed
+/// reports so far.
+fn reporter(
+    conn: &mut DbConnection,
+    site_id: i64,
+    identity_hash: &str,
+    t: NaiveDateTime,
+) -> Result<(i64, i32, i32), ReportError> {
+    let found = reporters::table
+        .filter(reporters::site_id.eq(site_id))
+        .filter(reporters::identity_hash.eq(identity_hash))
+        .select((reporters::id, reporters::upheld, reporters::dismissed))
+        .first::<(i64, i32, i32)>(conn)
+        .optional()?;
+    if let Some(r) = found {
+        return Ok(r);
+    }
+    let id = diesel::insert_into(reporters::table)
+        .values((
+            reporters::site_id.eq(site_id),
+            reporters::identity_hash.eq(identity_hash),
+            reporters::created_at.eq(t),
+        ))
+        .returning(reporters::id)
+        .get_result::<i64>(conn)?;
+    Ok((id, 0, 0))
+}
+
+/// Whether one more report passes a limit of the window: the reporter's, the IP's, or the
+/// site's bucket of reports with neither IP nor an established reporter.
+fn over_limits(
+    conn: &mut DbConnection,
+    site_id: i64,
+    reporter_id: i64,
+    input: &ReportInput,
+    limits: &ReportLimits,
+    site_bucket: bool,
+    t: NaiveDateTime,
+) -> Result<bool, ReportError> {
+    let window_start = t - chrono::Duration::seconds(limits.window_secs);
+    let by_reporter: i64 = reports::table
+        .filter(reports::reporter_id.eq(reporter_id))
+        .filter(reports::created_at.ge(window_start))
+        .count()
+        .get_result(conn)?;
+    let by_ip: i64 = match &input.ip_hash {
+        Some(ip) => reports::table
+            .filter(reports::site_id.eq(site_id))
+            .filter(reports::ip_hash.eq(ip))
+            .filter(reports::created_at.ge(window_start))
+            .count()
+            .get_result(conn)?,
+        None => 0,
+    };
+    let in_site_bucket: i64 = if site_bucket {
+        reports::table
+            .filter(reports::site_id.eq(site_id))
+            .filter(reports::site_bucket.eq(true))
+            .filter(reports::created_at.ge(window_start))
+            .count()
+            .get_result(conn)?
+    } else {
+        0
+    };
+    Ok(by_reporter >= limits.per_reporter
+        || by_ip >= limits.per_ip
+        || in_site_bucket >= limits.per_site_without_ip)
+}
+
 /// What [`reassess`] did to a comment.
 struct Applied {
     hidden: bool,
@@ -323,10 +349,11 @@ fn reassess(
     rules: &BurstRules,
     t: NaiveDateTime,
 ) -> Result<Applied, ReportError> {
-    let c = moderation::site_comment(conn, site_id, comment_id)?.ok_or(ReportError::NotFound)?;
-    let (threshold, slug): (f64, String) = sites::table
+    let c =
+        super::comments::site_comment(conn, site_id, comment_id)?.ok_or(ReportError::NotFound)?;
+    let threshold: f64 = sites::table
         .find(site_id)
-        .select((sites::report_hide_threshold, sites::slug))
+        .select(sites::report_hide_threshold)
         .first(conn)?;
     let open_rows = reports::table
         .inner_join(reporters::table)
@@ -387,16 +414,7 @@ fn reassess(
                 .find(|cat| *cat != ReasonCode::Illegal.as_str())
                 .and_then(|cat| cat.parse().ok())
                 .unwrap_or(ReasonCode::Other);
-            applied.hidden = hide(
-                conn,
-                site_id,
-                &slug,
-                &c,
-                reason,
-                assessment.weight,
-                threshold,
-                t,
-            )?;
+            applied.hidden = hide(conn, site_id, &c, reason, assessment.weight, threshold, t)?;
         }
         Outcome::Escalate
             if !c.escalated
@@ -431,7 +449,6 @@ fn reassess(
 fn hide(
     conn: &mut DbConnection,
     site_id: i64,
-    slug: &str,
     c: &CommentRecord,
     category: ReasonCode,
     weight: f64,
@@ -485,13 +502,12 @@ fn hide(
             Some(category.as_str()),
         ),
     )?;
-    record_statement(
+    super::statements::record_statement(
         conn,
-        slug,
         c,
         Some(decision_id),
         None,
-        StatementParts {
+        super::statements::StatementParts {
             restriction: Restriction::Hidden,
             reason: category,
             note_to_author: None,
@@ -501,93 +517,6 @@ fn hide(
         },
     )?;
     Ok(true)
-}
-
-/// The parts of a statement of reasons that depend on the decision.
-#[derive(Debug, Clone, Copy)]
-pub struct StatementParts<'a> {
-    pub restriction: Restriction,
-    pub reason: ReasonCode,
-    pub note_to_author: Option<&'a str>,
-    pub automated_detection: bool,
-    pub automated_decision: bool,
-    /// Whether a reader's notice was behind it.
-    pub notice: bool,
-}
-
-/// Writes the statement of reasons of a restriction on a comment (or, with `author_id`, on an
-/// account).
-pub fn record_statement(
-    conn: &mut DbConnection,
-    platform: &str,
-    c: &CommentRecord,
-    decision_id: Option<i64>,
-    author_id: Option<i64>,
-    parts: StatementParts<'_>,
-) -> Result<StatementRecord, diesel::result::Error> {
-    // A notice behind it: the illegal-content details and source come from the reports.
-    let notice: Option<(String, Option<String>, Option<String>)> = if parts.notice {
-        reports::table
-            .filter(reports::comment_id.eq(c.id))
-            // A trusted flagger's or an authority's notice first: the statement names it.
-            .order((
-                reports::source.eq(ReportSource::Reader.as_str()).asc(),
-                reports::category.eq(ReasonCode::Illegal.as_str()).desc(),
-                reports::id.asc(),
-            ))
-            .select((reports::source, reports::legal_ground, reports::explanation))
-            .first(conn)
-            .optional()?
-    } else {
-        None
-    };
-    let source = notice.as_ref().map(|(s, _, _)| match s.as_str() {
-        "trusted_flagger" => ReportSource::TrustedFlagger,
-        "authority" => ReportSource::Authority,
-        _ => ReportSource::Reader,
-    });
-    let uuid = uuid::Uuid::new_v4().to_string();
-    let t = now();
-    let scope: Option<String> = super::schema::sites::table
-        .find(c.site_id)
-        .select(super::schema::sites::territorial_scope)
-        .first(conn)?;
-    let territorial_scope = dsa::territorial_scope_of(scope.as_deref());
-    // The site's language, else the one scoring detected ("und" when it could not tell).
-    let detected: Option<String> = c
-        .verdict
-        .as_deref()
-        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
-        .and_then(|v| v["language"].as_str().map(str::to_owned))
-        .filter(|l| l != "und");
-    let body = dsa::statement(&StatementFacts {
-        uuid: &uuid,
-        platform,
-        restriction: parts.restriction,
-        reason: parts.reason,
-        legal_ground: notice.as_ref().and_then(|(_, g, _)| g.as_deref()),
-        explanation: notice.as_ref().and_then(|(_, _, e)| e.as_deref()),
-        note_to_author: parts.note_to_author,
-        automated_detection: parts.automated_detection,
-        automated_decision: parts.automated_decision,
-        notice_source: source,
-        content_language: c.lang.as_deref().or(detected.as_deref()),
-        territorial_scope: &territorial_scope,
-        content_date: c.created_at,
-        application_date: t,
-    });
-    diesel::insert_into(statements::table)
-        .values((
-            statements::uuid.eq(&uuid),
-            statements::site_id.eq(c.site_id),
-            statements::comment_id.eq(Some(c.id)),
-            statements::author_id.eq(author_id),
-            statements::decision_id.eq(decision_id),
-            statements::body.eq(body.to_string()),
-            statements::created_at.eq(t),
-        ))
-        .returning(statements::all_columns)
-        .get_result(conn)
 }
 
 /// Resolves the open reports of a comment after a decision: upheld when it was rejected,
@@ -713,366 +642,10 @@ pub fn of_comments(
         .collect())
 }
 
-pub fn latest_statement(
+pub(super) fn reference_of(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
-) -> Result<Option<StatementRecord>, StoreError> {
-    Ok(statements::table
-        .filter(statements::site_id.eq(site_id))
-        .filter(statements::comment_id.eq(comment_id))
-        .order(statements::id.desc())
-        .select(StatementRecord::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-pub fn statements_between(
-    conn: &mut DbConnection,
-    site_id: i64,
-    from: Option<NaiveDateTime>,
-    to: Option<NaiveDateTime>,
-) -> Result<Vec<StatementRecord>, StoreError> {
-    let mut q = statements::table
-        .filter(statements::site_id.eq(site_id))
-        .select(StatementRecord::as_select())
-        .into_boxed();
-    if let Some(from) = from {
-        q = q.filter(statements::created_at.ge(from));
-    }
-    if let Some(to) = to {
-        q = q.filter(statements::created_at.lt(to));
-    }
-    Ok(q.order(statements::id).load(conn)?)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Appeals
-
-/// Who appeals.
-#[derive(Debug, Clone)]
-pub enum Appellant {
-    /// The comment's author, by the site's author id.
-    Author(String),
-    /// A reporter whose report was dismissed, by the report's reference.
-    Reporter(String),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AppealError {
-    #[error("comment not found")]
-    NotFound,
-    #[error("{0}")]
-    NotEntitled(String),
-    #[error("{0}")]
-    NothingToAppeal(String),
-    #[error("the appeal window closed on {0}")]
-    WindowClosed(NaiveDateTime),
-    #[error("this decision has already been appealed")]
-    AlreadyAppealed,
-    #[error(transparent)]
-    Db(#[from] diesel::result::Error),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Files an appeal against the decision that restricted a comment (author) or dismissed a
-/// report (reporter).
-pub fn appeal(
-    conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
-    who: &Appellant,
-    text: &str,
-    window_days: i64,
-) -> Result<AppealRecord, AppealError> {
-    write_tx(conn, |conn| {
-        let c =
-            moderation::site_comment(conn, site_id, comment_id)?.ok_or(AppealError::NotFound)?;
-        let (decision, appellant, report_id): (DecisionRecord, String, Option<i64>) = match who {
-            Appellant::Author(author) => {
-                let author_ext: String = super::schema::authors::table
-                    .find(c.author_id)
-                    .select(super::schema::authors::external_id)
-                    .first(conn)?;
-                if &author_ext != author {
-                    return Err(AppealError::NotEntitled(
-                        "only the comment's author or a reporter whose report was dismissed may appeal".into(),
-                    ));
-                }
-                let restricted = matches!(c.status.as_str(), "rejected" | "pending");
-                let last = decisions::table
-                    .filter(decisions::comment_id.eq(comment_id))
-                    .order(decisions::id.desc())
-                    .select(DecisionRecord::as_select())
-                    .first(conn)
-                    .optional()?;
-                // Held by pre-moderation is not a decision against the comment: only a
-                // rejection, or hiding a comment that was visible, can be appealed.
-                match last {
-                    Some(d)
-                        if restricted
-                            && d.to_status == c.status
-                            && (c.status == "rejected" || d.from_status.is_some()) =>
-                    {
-                        (d, "author".to_owned(), None)
-                    }
-                    _ => {
-                        return Err(AppealError::NothingToAppeal(
-                            "the comment is not restricted by a decision".into(),
-                        ))
-                    }
-                }
-            }
-            Appellant::Reporter(reference) => {
-                let report = reports::table
-                    .filter(reports::site_id.eq(site_id))
-                    .filter(reports::comment_id.eq(comment_id))
-                    .filter(reports::reference.eq(reference))
-                    .select(ReportRecord::as_select())
-                    .first(conn)
-                    .optional()?;
-                let Some(report) = report.filter(|r| r.status == "dismissed") else {
-                    return Err(AppealError::NotEntitled(
-                        "only the comment's author or a reporter whose report was dismissed may appeal".into(),
-                    ));
-                };
-                let Some(decision_id) = report.decision_id else {
-                    return Err(AppealError::NothingToAppeal(
-                        "the report was closed without a decision".into(),
-                    ));
-                };
-                let decision = decisions::table
-                    .find(decision_id)
-                    .select(DecisionRecord::as_select())
-                    .first(conn)?;
-                (decision, format!("reporter:{}", report.id), Some(report.id))
-            }
-        };
-        let closes = decision.created_at + chrono::Duration::days(window_days);
-        let t = now();
-        if t > closes {
-            return Err(AppealError::WindowClosed(closes));
-        }
-        let inserted = diesel::insert_into(appeals::table)
-            .values((
-                appeals::site_id.eq(site_id),
-                appeals::comment_id.eq(comment_id),
-                appeals::decision_id.eq(decision.id),
-                appeals::appellant.eq(&appellant),
-                appeals::report_id.eq(report_id),
-                appeals::text.eq(text),
-                appeals::status.eq("open"),
-                appeals::created_at.eq(t),
-            ))
-            .returning(appeals::all_columns)
-            .get_result::<AppealRecord>(conn);
-        match inserted {
-            Err(e) if is_unique_violation(&e) => Err(AppealError::AlreadyAppealed),
-            other => Ok(other?),
-        }
-    })
-}
-
-pub fn open_appeals(
-    conn: &mut DbConnection,
-    site_id: i64,
-    status: &str,
-    limit: i64,
-) -> Result<Vec<(AppealRecord, CommentRecord, DecisionRecord)>, StoreError> {
-    let rows: Vec<AppealRecord> = appeals::table
-        .filter(appeals::site_id.eq(site_id))
-        .filter(appeals::status.eq(status))
-        .order(appeals::id)
-        .limit(limit)
-        .select(AppealRecord::as_select())
-        .load(conn)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for a in rows {
-        let c = comments::table
-            .find(a.comment_id)
-            .select(CommentRecord::as_select())
-            .first(conn)?;
-        let d = decisions::table
-            .find(a.decision_id)
-            .select(DecisionRecord::as_select())
-            .first(conn)?;
-        out.push((a, c, d));
-    }
-    Ok(out)
-}
-
-pub fn count_open_appeals(conn: &mut DbConnection, site_id: i64) -> Result<i64, StoreError> {
-    Ok(appeals::table
-        .filter(appeals::site_id.eq(site_id))
-        .filter(appeals::status.eq("open"))
-        .count()
-        .get_result(conn)?)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AppealDecisionError {
-    #[error("appeal not found")]
-    NotFound,
-    #[error("the appeal is already {0}")]
-    AlreadyDecided(String),
-    #[error("an appeal is decided by another moderator than the one who took the decision")]
-    SameModerator,
-    #[error(transparent)]
-    Decide(#[from] DecideError),
-    #[error(transparent)]
-    Db(#[from] diesel::result::Error),
-}
-
-/// Decides an appeal (humans only). Reversing restores the comment (author's appeal) or
-/// rejects it for the report's reason (reporter's appeal), logged like any decision.
-pub fn decide_appeal(
-    conn: &mut DbConnection,
-    site_id: i64,
-    appeal_id: i64,
-    actor: &Actor,
-    reverse: bool,
-    reply: &str,
-) -> Result<AppealRecord, AppealDecisionError> {
-    write_tx(conn, |conn| {
-        let a = appeals::table
-            .filter(appeals::id.eq(appeal_id))
-            .filter(appeals::site_id.eq(site_id))
-            .select(AppealRecord::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or(AppealDecisionError::NotFound)?;
-        if a.status != "open" {
-            return Err(AppealDecisionError::AlreadyDecided(a.status));
-        }
-        let original: Option<i64> = decisions::table
-            .find(a.decision_id)
-            .select(decisions::actor_key_id)
-            .first(conn)?;
-        if original == Some(actor.key_id) {
-            return Err(AppealDecisionError::SameModerator);
-        }
-        if reverse {
-            let c = comments::table
-                .find(a.comment_id)
-                .select(CommentRecord::as_select())
-                .first(conn)?;
-            let input = match a.report_id {
-                None => DecisionInput {
-                    action: if c.status == "rejected" {
-                        Action::Restore
-                    } else {
-                        Action::Approve
-                    },
-                    reason: None,
-                    note_to_author: Some(reply.to_owned()),
-                    internal_note: Some(format!("appeal {} reversed", a.id)),
-                    expected_revision: None,
-                    override_claim: true,
-                },
-                Some(report_id) => {
-                    let category: String = reports::table
-                        .find(report_id)
-                        .select(reports::category)
-                        .first(conn)?;
-                    DecisionInput {
-                        action: Action::Reject,
-                        reason: category.parse().ok(),
-                        note_to_author: None,
-                        internal_note: Some(format!("appeal {} by a reporter reversed", a.id)),
-                        expected_revision: None,
-                        override_claim: true,
-                    }
-                }
-            };
-            let admin_like = Actor {
-                is_admin: true,
-                ..actor.clone()
-            };
-            moderation::decide_in_tx(conn, site_id, a.comment_id, &admin_like, &input)?;
-            if let Some(report_id) = a.report_id {
-                diesel::update(reports::table.find(report_id))
-                    .set(reports::status.eq("upheld"))
-                    .execute(conn)?;
-            }
-        }
-        let t = now();
-        let outcome = if reverse { "reversed" } else { "upheld" };
-        super::outbox::emit(
-            conn,
-            site_id,
-            crate::domain::events::EventType::AppealDecided,
-            &super::outbox::comment_subject(a.comment_id),
-            |conn| {
-                Ok(serde_json::json!({
-                    "appeal": {
-                        "id": a.id,
-                        "appellant": a.appellant,
-                        "report_reference": match a.report_id {
-                            Some(r) => Some(reference_of(conn, r)?),
-                            None => None,
-                        },
-                        "outcome": outcome,
-                        "reply": reply,
-                    },
-                    "comment": super::outbox::comment_ref(conn, a.comment_id)?,
-                }))
-            },
-        )?;
-        diesel::update(appeals::table.find(a.id))
-            .set((
-                appeals::status.eq(outcome),
-                appeals::reply.eq(Some(reply)),
-                appeals::decided_by.eq(Some(actor.key_id)),
-                appeals::decided_at.eq(Some(t)),
-            ))
-            .execute(conn)?;
-        Ok(appeals::table
-            .find(a.id)
-            .select(AppealRecord::as_select())
-            .first(conn)?)
-    })
-}
-
-/// Everything the transparency report counts, for one site and period.
-#[derive(Debug, Default)]
-pub struct PeriodRecords {
-    pub reports: Vec<ReportRecord>,
-    pub decisions: Vec<DecisionRecord>,
-    pub appeals: Vec<AppealRecord>,
-    pub statements: Vec<StatementRecord>,
-}
-
-pub fn period(
-    conn: &mut DbConnection,
-    site_id: i64,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-) -> Result<PeriodRecords, StoreError> {
-    Ok(PeriodRecords {
-        reports: reports::table
-            .filter(reports::site_id.eq(site_id))
-            .filter(reports::created_at.ge(from))
-            .filter(reports::created_at.lt(to))
-            .select(ReportRecord::as_select())
-            .load(conn)?,
-        decisions: decisions::table
-            .filter(decisions::site_id.eq(site_id))
-            .filter(decisions::created_at.ge(from))
-            .filter(decisions::created_at.lt(to))
-            .select(DecisionRecord::as_select())
-            .load(conn)?,
-        appeals: appeals::table
-            .filter(appeals::site_id.eq(site_id))
-            .filter(appeals::created_at.ge(from))
-            .filter(appeals::created_at.lt(to))
-            .select(AppealRecord::as_select())
-            .load(conn)?,
-        statements: statements_between(conn, site_id, Some(from), Some(to))?,
-    })
-}
-
-fn reference_of(conn: &mut DbConnection, report_id: i64) -> Result<String, diesel::result::Error> {
+    report_id: i64,
+) -> Result<String, diesel::result::Error> {
     reports::table
         .find(report_id)
         .select(reports::reference)

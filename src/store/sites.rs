@@ -21,7 +21,7 @@ pub fn find_or_create(conn: &mut DbConnection, slug: &str) -> Result<SiteRecord,
         let site = diesel::insert_into(sites::table)
             .values(NewSite {
                 slug,
-                moderation_mode: ModerationMode::Pre.as_str(),
+                moderation_mode: ModerationMode::Pre,
                 created_at: now(),
             })
             .returning(sites::all_columns)
@@ -36,6 +36,36 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<SiteRecord>, Sto
         .select(SiteRecord::as_select())
         .first(c)
         .optional())?)
+}
+
+/// The site's own thresholds (JSON), `None` when it uses the model's.
+pub fn stored_thresholds(
+    conn: &mut DbConnection,
+    site_id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(sites::table
+        .find(site_id)
+        .select(sites::thresholds)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Sets the site's thresholds (JSON) and the model version they were chosen for; `None`
+/// returns to the model's.
+pub fn set_thresholds(
+    conn: &mut DbConnection,
+    site_id: i64,
+    thresholds: Option<&str>,
+    model_version: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(sites::table.find(site_id))
+        .set((
+            sites::thresholds.eq(thresholds),
+            sites::thresholds_model.eq(model_version),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Changes a site's policy settings; `None` leaves a setting as it is.

@@ -247,7 +247,7 @@ async fn an_invited_moderator_sets_a_password_signs_in_decides_and_signs_out(bac
     let stored: Vec<String> = app
         .with_db(|conn| {
             use diesel::prelude::*;
-            use vigie::store::schema::accounts::dsl::*;
+            use vigie::store::test_schema::accounts::dsl::*;
             accounts
                 .select(email_hash.concat(email_sealed))
                 .load::<String>(conn)
@@ -304,7 +304,7 @@ async fn invitations_refuse_weak_passwords_and_answer_410_once_used_or_expired(b
     let hashes: Vec<String> = app
         .with_db(|conn| {
             use diesel::prelude::*;
-            use vigie::store::schema::account_invitations::dsl::*;
+            use vigie::store::test_schema::account_invitations::dsl::*;
             account_invitations
                 .select(token_hash)
                 .load::<String>(conn)
@@ -317,7 +317,7 @@ async fn invitations_refuse_weak_passwords_and_answer_410_once_used_or_expired(b
     let late = invite(&app, &admin, "noe@example.fr", "moderator", "Noé").await;
     app.with_db(|conn| {
         use diesel::prelude::*;
-        use vigie::store::schema::account_invitations::dsl::*;
+        use vigie::store::test_schema::account_invitations::dsl::*;
         diesel::update(account_invitations.filter(used_at.is_null()))
             .set(expires_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1)))
             .execute(conn)
@@ -755,7 +755,7 @@ async fn a_second_factor_is_enrolled_then_asked_at_sign_in_and_codes_work_once(b
     let stored: Vec<String> = app
         .with_db(|conn| {
             use diesel::prelude::*;
-            use vigie::store::schema::account_recovery_codes::dsl::*;
+            use vigie::store::test_schema::account_recovery_codes::dsl::*;
             account_recovery_codes
                 .select(code_hash)
                 .load::<String>(conn)

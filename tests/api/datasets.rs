@@ -181,7 +181,7 @@ async fn the_export_holds_each_comments_last_human_decision_and_the_feedback(bac
     decide(&app, &moderator, purged, json!({"action": "approve"})).await;
     app.with_db(move |conn| {
         use diesel::prelude::*;
-        use vigie::store::schema::comments;
+        use vigie::store::test_schema::comments;
         diesel::update(comments::table.find(purged))
             .set(comments::body.eq(""))
             .execute(conn)
@@ -310,7 +310,7 @@ async fn dates_filter_decisions_and_feedback(backend: Backend) {
     suggest(&app, &ingest, "Un retour récent.", 1.0, "t-new").await;
     app.with_db(|conn| {
         use diesel::prelude::*;
-        use vigie::store::schema::perspective_feedback as fb;
+        use vigie::store::test_schema::perspective_feedback as fb;
         let t = vigie::store::now() - chrono::Duration::days(10);
         diesel::update(fb::table.filter(fb::client_token.eq("t-old")))
             .set(fb::updated_at.eq(t))

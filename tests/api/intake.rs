@@ -127,7 +127,7 @@ async fn emails_and_ips_are_stored_only_as_keyed_hashes(backend: Backend) {
     let (email_hash, ip_hash) = app
         .with_db(|conn| {
             use diesel::prelude::*;
-            use vigie::store::schema::{authors, comments};
+            use vigie::store::test_schema::{authors, comments};
             let email: Option<String> = authors::table
                 .select(authors::email_hash)
                 .first(conn)

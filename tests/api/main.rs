@@ -1,5 +1,7 @@
 //! Black-box tests through HTTP, each on SQLite and (when configured) PostgreSQL.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod helpers;
 
 mod accounts;
@@ -11,6 +13,7 @@ mod dsa;
 mod edits;
 mod intake;
 mod integrations;
+mod migrations;
 mod moderation;
 mod operations;
 mod perspective;

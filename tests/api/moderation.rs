@@ -50,7 +50,7 @@ async fn decide(app: &TestApp, key: &str, id: i64, body: Value) -> reqwest::Resp
 async fn set_risk(app: &TestApp, id: i64, risk: f64) {
     app.with_db(move |conn| {
         use diesel::prelude::*;
-        use vigie::store::schema::comments;
+        use vigie::store::test_schema::comments;
         diesel::update(comments::table.find(id))
             .set((
                 comments::risk.eq(risk),
@@ -363,7 +363,7 @@ async fn expired_claims_return_to_the_queue_and_claims_can_be_renewed_and_releas
     let id = ids[0];
     app.with_db(move |conn| {
         use diesel::prelude::*;
-        use vigie::store::schema::comments;
+        use vigie::store::test_schema::comments;
         let past = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
         diesel::update(comments::table.find(id))
             .set(comments::claim_expires_at.eq(Some(past)))
@@ -570,7 +570,7 @@ async fn decisions_follow_the_state_machine_and_the_display_reflects_them(backen
     let other = ids[1];
     app.with_db(move |conn| {
         use diesel::prelude::*;
-        use vigie::store::schema::comments;
+        use vigie::store::test_schema::comments;
         diesel::update(comments::table.find(other))
             .set(comments::status.eq("deleted"))
             .execute(conn)

@@ -555,7 +555,7 @@ async fn the_key_is_read_from_the_query_or_googles_header_and_judged_first(backe
         let revoked = revoked.clone();
         move |conn| {
             use diesel::prelude::*;
-            use vigie::store::schema::api_keys;
+            use vigie::store::test_schema::api_keys;
             diesel::update(
                 api_keys::table
                     .filter(api_keys::secret_hash.eq(vigie::store::keys::hash_secret(&revoked))),
@@ -791,7 +791,7 @@ async fn feedback_follows_retention_erasure_and_export(backend: Backend) {
     assert_eq!(erased["erased"]["perspective_feedback"], 1, "{erased}");
     assert_eq!(app.count("perspective_feedback").await, 1);
     // The retention purge removes what is older than retention_days.
-    let policy = vigie::store::privacy::RetentionPolicy::from_settings(&app.state.settings);
+    let policy = app.state.settings.retention_policy();
     let now = vigie::store::now();
     let kept = app
         .with_db(move |conn| {

@@ -349,7 +349,7 @@ async fn the_retention_purge_removes_old_personal_data_and_keeps_the_figures(bac
     let ip_hash = first_value(&app, "SELECT client_ip_hash AS v FROM comments")
         .await
         .unwrap();
-    let policy = vigie::store::privacy::RetentionPolicy::from_settings(&app.state.settings);
+    let policy = app.state.settings.retention_policy();
     let now = vigie::store::now();
 
     // Eight days on: IP data is gone, the rest stays.

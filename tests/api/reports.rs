@@ -614,7 +614,7 @@ async fn reports_refuse_bad_input_and_floods(backend: Backend) {
     // A deleted comment cannot be reported.
     app.with_db(move |conn| {
         use diesel::prelude::*;
-        use vigie::store::schema::comments;
+        use vigie::store::test_schema::comments;
         diesel::update(comments::table.find(id))
             .set(comments::status.eq("deleted"))
             .execute(conn)

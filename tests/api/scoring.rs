@@ -608,7 +608,7 @@ async fn thresholds_saved_for_another_model_are_flagged_in_the_site(backend: Bac
     for older in [Some("vigie-20261128-1849-older"), None] {
         app.with_db(move |conn| {
             use diesel::prelude::*;
-            use vigie::store::schema::sites;
+            use vigie::store::test_schema::sites;
             diesel::update(sites::table)
                 .set(sites::thresholds_model.eq(older))
                 .execute(conn)

@@ -300,7 +300,7 @@ async fn an_endpoint_stored_on_an_internal_address_is_not_delivered_to(backend: 
     let url = receiver.url.clone();
     app.with_db(move |conn| {
         use diesel::prelude::*;
-        use vigie::store::schema::webhook_endpoints::dsl;
+        use vigie::store::test_schema::webhook_endpoints::dsl;
         diesel::update(dsl::webhook_endpoints.filter(dsl::id.eq(id)))
             .set(dsl::url.eq(url))
             .execute(conn)
@@ -381,7 +381,7 @@ async fn webhooks_are_signed_retried_in_order_and_redelivered(backend: Backend) 
     let stored: Vec<String> = app
         .with_db(|conn| {
             use diesel::prelude::*;
-            use vigie::store::schema::webhook_endpoints::dsl::*;
+            use vigie::store::test_schema::webhook_endpoints::dsl::*;
             webhook_endpoints.select(secret_sealed).load(conn).unwrap()
         })
         .await;

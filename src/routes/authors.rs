@@ -1,0 +1,196 @@
+//! Author actions (premod, ban, with an end date) and an author's record on the site.
+
+use super::decisions::{bounded_note, decide_error};
+use super::{moderator, parse_time, utc};
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::domain::intake::ValidationError;
+use crate::domain::{AuthorStatus, ReasonCode};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::store::authors::AuthorStatusInput;
+use crate::store::{self, now};
+
+// ---------------------------------------------------------------------------------------------
+// Authors
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AuthorStatusRequest {
+    /// `active`, `premod` (every comment held) or `banned` (every comment rejected).
+    #[schema(inline, value_type = crate::openapi::values::SettableAuthorStatus)]
+    pub status: AuthorStatus,
+    /// When the status ends (RFC 3339, in the future; not for `active`); absent means until
+    /// changed.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    pub until: Option<String>,
+    pub reason: ReasonCode,
+    #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    pub note: Option<String>,
+    /// Also reject the author's pending comments.
+    #[serde(default)]
+    pub reject_pending: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorStatusResponse {
+    pub id: String,
+    pub status: String,
+    pub status_until: Option<DateTime<Utc>>,
+    /// Ids of the pending comments rejected with this action.
+    pub rejected_comments: Vec<i64>,
+}
+
+/// Pre-moderate, ban (optionally until a date) or reinstate an author.
+#[utoipa::path(post, path = "/v1/authors/{id}/status", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = String, Path, min_length = 1, description = "the site's author id")), request_body = AuthorStatusRequest,
+    responses((status = 200, body = AuthorStatusResponse)))]
+#[post("/v1/authors/{id}/status")]
+#[tracing::instrument(name = "author_status", skip_all, fields(key_id = caller.key_id))]
+pub async fn author_status(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    ApiJson(request): ApiJson<AuthorStatusRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = moderator(&caller)?;
+    let until = request
+        .until
+        .as_deref()
+        .map(|v| parse_time("until", v))
+        .transpose()?;
+    if until.is_some_and(|u| u <= now()) {
+        return Err(ValidationError::new("until", "must be in the future").into());
+    }
+    if request.status == AuthorStatus::Deleted {
+        return Err(ValidationError::new(
+            "status",
+            "an author is deleted only by erasure (POST /v1/authors/{id}/erase)",
+        )
+        .into());
+    }
+    if until.is_some() && request.status == AuthorStatus::Active {
+        return Err(ValidationError::new("until", "an active status has no end").into());
+    }
+    let input = AuthorStatusInput {
+        status: request.status,
+        until,
+        reason: request.reason,
+        note: bounded_note("note", request.note)?,
+        reject_pending: request.reject_pending,
+    };
+    let author_id = id.into_inner();
+    let site = caller.site_id;
+    let wanted = author_id.clone();
+    let result = store::run(&state.pool, move |conn| {
+        Ok(store::authors::set_author_status(
+            conn, site, &wanted, &actor, &input,
+        ))
+    })
+    .await?
+    .map_err(|e| decide_error(e, 0))?
+    .ok_or_else(|| ApiError::NotFound(format!("author `{author_id}`")))?;
+    let (author, rejected) = result;
+    tracing::info!(author = author.id, status = %author.status, rejected = rejected.len(), "author status changed");
+    Ok(HttpResponse::Ok().json(AuthorStatusResponse {
+        id: author.external_id,
+        status: author.status,
+        status_until: author.status_until.map(utc),
+        rejected_comments: rejected,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorComment {
+    pub id: i64,
+    pub thread_id: i64,
+    /// The first 280 characters.
+    pub excerpt: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorAction {
+    pub actor: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub until: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorView {
+    pub id: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub status_until: Option<DateTime<Utc>>,
+    pub approved: i64,
+    pub rejected: i64,
+    pub pending: i64,
+    /// The author's last 10 comments with their outcomes, newest first.
+    pub recent: Vec<AuthorComment>,
+    /// Status changes (pre-moderation, bans), oldest first.
+    pub actions: Vec<AuthorAction>,
+}
+
+/// An author's record: counts, recent comments with their outcomes, status actions.
+#[utoipa::path(get, path = "/v1/authors/{id}", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
+    params(("id" = String, Path, min_length = 1, description = "the site's author id")),
+    responses((status = 200, body = AuthorView)))]
+#[get("/v1/authors/{id}")]
+pub async fn author_view(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    moderator(&caller)?;
+    let author_id = id.into_inner();
+    let site = caller.site_id;
+    let wanted = author_id.clone();
+    let (author, recent, (approved, rejected, pending), actions) =
+        store::run(&state.pool, move |conn| {
+            store::authors::author_record(conn, site, &wanted, 10)
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("author `{author_id}`")))?;
+    Ok(HttpResponse::Ok().json(AuthorView {
+        id: author.external_id,
+        name: author.display_name,
+        status: author.status,
+        status_until: author.status_until.map(utc),
+        approved,
+        rejected,
+        pending,
+        recent: recent
+            .into_iter()
+            .map(|c| AuthorComment {
+                id: c.id,
+                thread_id: c.thread_id,
+                excerpt: c.body.chars().take(280).collect(),
+                status: c.status,
+                created_at: utc(c.created_at),
+            })
+            .collect(),
+        actions: actions
+            .into_iter()
+            .map(|a| AuthorAction {
+                actor: a.actor,
+                from_status: a.from_status,
+                to_status: a.to_status,
+                until: a.until.map(utc),
+                reason: a.reason,
+                note: a.note,
+                created_at: utc(a.created_at),
+            })
+            .collect(),
+    }))
+}

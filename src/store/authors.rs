@@ -1,0 +1,202 @@
+//! Authors on a site: the status moderators give them (premod, ban, with an end date), their
+//! history of actions, and their record.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::decisions::{decide_in_tx, Actor, DecideError, DecisionInput};
+use super::records::{AuthorActionRecord, AuthorRecord, CommentRecord, NewAuthorAction};
+use super::schema::{author_actions, authors, comments};
+use super::{now, write_tx, DbConnection, StoreError};
+use crate::domain::{Action, AuthorStatus, CommentStatus, ReasonCode};
+
+/// A change of an author's status as asked.
+#[derive(Debug, Clone)]
+pub struct AuthorStatusInput {
+    pub status: AuthorStatus,
+    pub until: Option<NaiveDateTime>,
+    pub reason: ReasonCode,
+    pub note: Option<String>,
+    pub reject_pending: bool,
+}
+
+/// Sets an author's status, logs it, and optionally rejects their pending comments (each with
+/// its own decision row). `None` when the site has no such author.
+pub fn set_author_status(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author_external_id: &str,
+    actor: &Actor,
+    input: &AuthorStatusInput,
+) -> Result<Option<(AuthorRecord, Vec<i64>)>, DecideError> {
+    write_tx(conn, |conn| {
+        let Some(author) = authors::table
+            .filter(authors::site_id.eq(site_id))
+            .filter(authors::external_id.eq(author_external_id))
+            .select(AuthorRecord::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        if author.status == AuthorStatus::Deleted.as_str() {
+            return Err(DecideError::Conflict(
+                "the author was erased; their record can no longer change".into(),
+            ));
+        }
+        let t = now();
+        diesel::update(authors::table.find(author.id))
+            .set((
+                authors::status.eq(input.status.as_str()),
+                authors::status_until.eq(input.until),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(author_actions::table)
+            .values(NewAuthorAction {
+                author_id: author.id,
+                site_id,
+                actor: &actor.name,
+                actor_key_id: Some(actor.key_id),
+                from_status: &author.status,
+                to_status: input.status.as_str(),
+                until: input.until,
+                reason: input.reason.as_str(),
+                note: input.note.as_deref(),
+                created_at: t,
+            })
+            .execute(conn)?;
+        let restriction = match input.status {
+            AuthorStatus::Banned => Some(crate::domain::dsa::Restriction::AccountSuspended),
+            AuthorStatus::Premod => Some(crate::domain::dsa::Restriction::AccountPremoderated),
+            AuthorStatus::Active | AuthorStatus::Deleted => None,
+        };
+        // The statement of an account restriction hangs on the author's latest comment.
+        let latest: Option<CommentRecord> = comments::table
+            .filter(comments::author_id.eq(author.id))
+            .order(comments::id.desc())
+            .select(CommentRecord::as_select())
+            .first(conn)
+            .optional()?;
+        if let (Some(restriction), Some(latest)) = (restriction, &latest) {
+            super::statements::record_statement(
+                conn,
+                latest,
+                None,
+                Some(author.id),
+                super::statements::StatementParts {
+                    restriction,
+                    reason: input.reason,
+                    note_to_author: input.note.as_deref(),
+                    automated_detection: false,
+                    automated_decision: false,
+                    notice: false,
+                },
+            )?;
+        }
+        super::outbox::emit(
+            conn,
+            site_id,
+            crate::domain::events::EventType::AuthorStatusChanged,
+            &format!("author:{}", author.id),
+            |_| {
+                Ok(serde_json::json!({
+                    "author": { "id": author.external_id },
+                    "from_status": author.status,
+                    "to_status": input.status.as_str(),
+                    "until": input.until.map(|u| u.and_utc().to_rfc3339()),
+                    "reason": input.reason.as_str(),
+                }))
+            },
+        )?;
+        let mut rejected = Vec::new();
+        if input.reject_pending {
+            let pending: Vec<i64> = comments::table
+                .filter(comments::author_id.eq(author.id))
+                .filter(comments::status.eq(CommentStatus::Pending.as_str()))
+                .select(comments::id)
+                .order(comments::id)
+                .load(conn)?;
+            let decision = DecisionInput {
+                action: Action::Reject,
+                reason: Some(input.reason),
+                note_to_author: None,
+                internal_note: Some(format!("author set to {}", input.status)),
+                expected_revision: None,
+                override_claim: true,
+            };
+            let as_admin = Actor {
+                is_admin: true,
+                ..actor.clone()
+            };
+            for id in pending {
+                decide_in_tx(conn, site_id, id, &as_admin, &decision)?;
+                rejected.push(id);
+            }
+        }
+        let author = authors::table
+            .find(author.id)
+            .select(AuthorRecord::as_select())
+            .first(conn)?;
+        Ok(Some((author, rejected)))
+    })
+}
+
+/// The author status actions of an author, oldest first.
+pub fn author_history(
+    conn: &mut DbConnection,
+    author_id: i64,
+) -> Result<Vec<AuthorActionRecord>, StoreError> {
+    Ok(author_actions::table
+        .filter(author_actions::author_id.eq(author_id))
+        .order(author_actions::id)
+        .select(AuthorActionRecord::as_select())
+        .load(conn)?)
+}
+
+/// An author, their recent comments, `(approved, rejected, pending)` counts and status actions.
+pub type AuthorRecordView = (
+    AuthorRecord,
+    Vec<CommentRecord>,
+    (i64, i64, i64),
+    Vec<AuthorActionRecord>,
+);
+
+/// An author of the site with their recent comments (newest first) and status actions.
+pub fn author_record(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author_external_id: &str,
+    recent: i64,
+) -> Result<Option<AuthorRecordView>, StoreError> {
+    let Some(author) = authors::table
+        .filter(authors::site_id.eq(site_id))
+        .filter(authors::external_id.eq(author_external_id))
+        .select(AuthorRecord::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let comments_of: Vec<CommentRecord> = comments::table
+        .filter(comments::author_id.eq(author.id))
+        .order(comments::id.desc())
+        .limit(recent)
+        .select(CommentRecord::as_select())
+        .load(conn)?;
+    let mut counts = (0, 0, 0);
+    for (status, n) in comments::table
+        .filter(comments::author_id.eq(author.id))
+        .group_by(comments::status)
+        .select((comments::status, diesel::dsl::count_star()))
+        .load::<(String, i64)>(conn)?
+    {
+        match status.as_str() {
+            "approved" => counts.0 += n,
+            "rejected" => counts.1 += n,
+            "pending" => counts.2 += n,
+            _ => {}
+        }
+    }
+    let actions = author_history(conn, author.id)?;
+    Ok(Some((author, comments_of, counts, actions)))
+}

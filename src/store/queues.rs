@@ -1,0 +1,310 @@
+//! The moderators' queues: counts and keyset pages (filters, orders), with what a page shows
+//! of each comment (author, thread, reports).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::records::{AuthorRecord, CommentRecord};
+use super::schema::{api_keys, authors, comment_reasons, comments, threads};
+use super::{DbConnection, StoreError};
+use crate::domain::{CommentStatus, Queue};
+
+/// Queue ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Highest risk first, then oldest.
+    Risk,
+    /// Oldest first.
+    Age,
+}
+
+/// Keyset position: the last item of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    /// The `reported` queue's priority (authority, trusted flagger, reader); 0 elsewhere.
+    pub priority: i32,
+    pub risk: f64,
+    pub id: i64,
+}
+
+/// Queue filters, all optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub thread: Option<String>,
+    pub reason: Option<String>,
+    pub lang: Option<String>,
+    /// `(category, min, max)`; category is `toxicity` or `spam`.
+    pub score: Option<(String, f64, f64)>,
+    pub author: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub escalated: Option<bool>,
+}
+
+/// Counts stop here: past it the console shows "10 000+", and counting a million-row queue
+/// exactly would cost more than the page itself (measured: 250 ms on PostgreSQL for 1M rows).
+pub const COUNT_CAP: i64 = 10_000;
+
+/// `open_reports > 0` as a literal: it is the predicate of the partial index
+/// `comments_reported`, and only a literal proves it (a bound 0 cannot, to SQLite built with
+/// QPSG nor to a generic PostgreSQL plan).
+pub(super) fn has_open_reports() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("comments.open_reports > 0")
+}
+
+/// The number of comments in each queue of a site, each capped at [`COUNT_CAP`] + 1.
+pub fn counts(conn: &mut DbConnection, site_id: i64) -> Result<Vec<(Queue, i64)>, StoreError> {
+    let mut out = Vec::with_capacity(Queue::ALL.len());
+    for q in Queue::ALL {
+        let base = comments::table
+            .filter(comments::site_id.eq(site_id))
+            .select(comments::id)
+            .limit(COUNT_CAP + 1)
+            .into_boxed();
+        let ids: Vec<i64> = match q.status() {
+            Some(s) => base.filter(comments::status.eq(s.as_str())).load(conn)?,
+            None => base
+                .filter(has_open_reports())
+                .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+                .load(conn)?,
+        };
+        out.push((*q, ids.len() as i64));
+    }
+    Ok(out)
+}
+
+/// One page of a queue (at most `limit` rows, after `after`).
+pub fn page(
+    conn: &mut DbConnection,
+    site_id: i64,
+    queue: Queue,
+    filter: &QueueFilter,
+    order: Order,
+    after: Option<Position>,
+    limit: i64,
+) -> Result<Vec<CommentRecord>, StoreError> {
+    let mut q = comments::table
+        .filter(comments::site_id.eq(site_id))
+        .select(CommentRecord::as_select())
+        .into_boxed();
+    q = match queue.status() {
+        Some(status) => q.filter(comments::status.eq(status.as_str())),
+        // Comments with open reports, whatever their status (bar erased ones).
+        None => q
+            .filter(has_open_reports())
+            .filter(comments::status.ne(CommentStatus::Deleted.as_str())),
+    };
+    let reported = queue == Queue::Reported;
+    if let Some(thread) = &filter.thread {
+        q = q.filter(
+            comments::thread_id.eq_any(
+                threads::table
+                    .filter(threads::site_id.eq(site_id))
+                    .filter(threads::external_id.eq(thread.clone()))
+                    .select(threads::id),
+            ),
+        );
+    }
+    if let Some(author) = &filter.author {
+        q = q.filter(
+            comments::author_id.eq_any(
+                authors::table
+                    .filter(authors::site_id.eq(site_id))
+                    .filter(authors::external_id.eq(author.clone()))
+                    .select(authors::id),
+            ),
+        );
+    }
+    if let Some(reason) = &filter.reason {
+        q = q.filter(
+            comments::id.eq_any(
+                comment_reasons::table
+                    .filter(comment_reasons::reason.eq(reason.clone()))
+                    .select(comment_reasons::comment_id),
+            ),
+        );
+    }
+    if let Some(lang) = &filter.lang {
+        q = q.filter(comments::lang.eq(lang.clone()));
+    }
+    if let Some((category, min, max)) = &filter.score {
+        q = match category.as_str() {
+            "spam" => q
+                .filter(comments::score_spam.ge(*min))
+                .filter(comments::score_spam.le(*max)),
+            _ => q
+                .filter(comments::score_toxicity.ge(*min))
+                .filter(comments::score_toxicity.le(*max)),
+        };
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(comments::created_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        q = q.filter(comments::created_at.lt(to));
+    }
+    if let Some(escalated) = filter.escalated {
+        q = q.filter(comments::escalated.eq(escalated));
+    }
+    // In the `reported` queue, notices of authorities and trusted flaggers come first (DSA
+    // Art. 22), then "risk" is the weighted count of open reports.
+    q = match (order, after, reported) {
+        (Order::Age, Some(p), true) => q.filter(comments::report_priority.le(p.priority)).filter(
+            comments::report_priority
+                .lt(p.priority)
+                .or(comments::report_priority
+                    .eq(p.priority)
+                    .and(comments::id.gt(p.id))),
+        ),
+        (Order::Risk, Some(p), true) => q.filter(comments::report_priority.le(p.priority)).filter(
+            comments::report_priority
+                .lt(p.priority)
+                .or(comments::report_priority.eq(p.priority).and(
+                    comments::report_weight
+                        .lt(p.risk)
+                        .or(comments::report_weight
+                            .eq(p.risk)
+                            .and(comments::id.gt(p.id))),
+                )),
+        ),
+        (Order::Age, Some(p), false) => q.filter(comments::id.gt(p.id)),
+        // The redundant `<=` is a range the index can seek to; the OR alone is only a filter
+        // (measured on PostgreSQL with 1M rows: 31 ms → under 1 ms for a mid-queue page).
+        (Order::Risk, Some(p), false) => q.filter(comments::risk.le(p.risk)).filter(
+            comments::risk
+                .lt(p.risk)
+                .or(comments::risk.eq(p.risk).and(comments::id.gt(p.id))),
+        ),
+        (_, None, _) => q,
+    };
+    q = match (order, reported) {
+        (Order::Age, false) => q.order(comments::id.asc()),
+        (Order::Risk, false) => q.order((comments::risk.desc(), comments::id.asc())),
+        (Order::Age, true) => q.order((comments::report_priority.desc(), comments::id.asc())),
+        (Order::Risk, true) => q.order((
+            comments::report_priority.desc(),
+            comments::report_weight.desc(),
+            comments::id.asc(),
+        )),
+    };
+    Ok(q.limit(limit).load(conn)?)
+}
+
+/// What a moderator needs next to a queued comment.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub threads: HashMap<i64, (String, Option<String>, Option<String>)>,
+    pub authors: HashMap<i64, AuthorRecord>,
+    /// `(approved, rejected, pending)` per author.
+    pub author_counts: HashMap<i64, (i64, i64, i64)>,
+    pub parents: HashMap<i64, CommentRecord>,
+    pub reasons: HashMap<i64, Vec<String>>,
+    pub key_names: HashMap<i64, String>,
+    /// Reports on each comment, with the reporter's current weight.
+    pub reports: HashMap<i64, Vec<(super::records::ReportRecord, f64)>>,
+    /// The text each edited comment had before its last edit.
+    pub previous: HashMap<i64, super::records::RevisionRecord>,
+}
+
+/// Loads the threads, authors (with their records), parents, reasons and claimers of `rows`.
+pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Context, StoreError> {
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let thread_ids: Vec<i64> = rows.iter().map(|c| c.thread_id).collect();
+    let author_ids: Vec<i64> = rows.iter().map(|c| c.author_id).collect();
+    let parent_ids: Vec<i64> = rows.iter().filter_map(|c| c.parent_id).collect();
+    let key_ids: Vec<i64> = rows.iter().filter_map(|c| c.claimed_by).collect();
+    let mut ctx = Context::default();
+    if ids.is_empty() {
+        return Ok(ctx);
+    }
+    ctx.threads = threads::table
+        .filter(threads::id.eq_any(&thread_ids))
+        .select((
+            threads::id,
+            threads::external_id,
+            threads::title,
+            threads::url,
+        ))
+        .load::<(i64, String, Option<String>, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, ext, title, url)| (id, (ext, title, url)))
+        .collect();
+    ctx.authors = authors::table
+        .filter(authors::id.eq_any(&author_ids))
+        .select(AuthorRecord::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    for (author, status, n) in comments::table
+        .filter(comments::author_id.eq_any(&author_ids))
+        .group_by((comments::author_id, comments::status))
+        .select((
+            comments::author_id,
+            comments::status,
+            diesel::dsl::count_star(),
+        ))
+        .load::<(i64, String, i64)>(conn)?
+    {
+        let entry = ctx.author_counts.entry(author).or_default();
+        match status.as_str() {
+            "approved" => entry.0 += n,
+            "rejected" => entry.1 += n,
+            "pending" => entry.2 += n,
+            _ => {}
+        }
+    }
+    if !parent_ids.is_empty() {
+        ctx.parents = comments::table
+            .filter(comments::id.eq_any(&parent_ids))
+            .select(CommentRecord::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    }
+    for (id, reason) in comment_reasons::table
+        .filter(comment_reasons::comment_id.eq_any(&ids))
+        .select((comment_reasons::comment_id, comment_reasons::reason))
+        .load::<(i64, String)>(conn)?
+    {
+        ctx.reasons.entry(id).or_default().push(reason);
+    }
+    // Only edited comments have earlier texts: no query for a page without any.
+    let edited: Vec<i64> = rows
+        .iter()
+        .filter(|c| c.body_received_at.is_some())
+        .map(|c| c.id)
+        .collect();
+    if !edited.is_empty() {
+        use super::schema::comment_revisions;
+        for r in comment_revisions::table
+            .filter(comment_revisions::comment_id.eq_any(&edited))
+            .order((
+                comment_revisions::comment_id,
+                comment_revisions::revision.desc(),
+            ))
+            .select(super::records::RevisionRecord::as_select())
+            .load::<super::records::RevisionRecord>(conn)?
+        {
+            ctx.previous.entry(r.comment_id).or_insert(r);
+        }
+    }
+    for (report, weight) in super::reports::of_comments(conn, &ids)? {
+        ctx.reports
+            .entry(report.comment_id)
+            .or_default()
+            .push((report, weight));
+    }
+    if !key_ids.is_empty() {
+        ctx.key_names = api_keys::table
+            .filter(api_keys::id.eq_any(&key_ids))
+            .select((api_keys::id, api_keys::name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+    }
+    Ok(ctx)
+}
