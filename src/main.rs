@@ -1,5 +1,5 @@
 //! The `vigie` command: serve, migrate, keys, config, train, eval, score, purge,
-//! perspective-calibrate.
+//! perspective-calibrate, dataset export.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +57,31 @@ enum Command {
     /// Purge personal data past its retention now (`retention_days`, `ip_retention_days`);
     /// `serve` also does it every `purge_interval_secs`.
     Purge,
+    /// Export training data from the site's moderation decisions.
+    Dataset {
+        #[command(subcommand)]
+        command: DatasetCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DatasetCommand {
+    /// Write the site's labelled comments (last human decisions, Perspective feedback) as CSV:
+    /// `text, label, category, lang, decided_at, source`.
+    Export {
+        /// The site's short name (slug).
+        #[arg(long)]
+        site: String,
+        /// Decisions from this day (YYYY-MM-DD, UTC) or RFC 3339 time, inclusive.
+        #[arg(long)]
+        from: Option<String>,
+        /// Decisions up to this day (whole day included) or RFC 3339 time, inclusive.
+        #[arg(long)]
+        to: Option<String>,
+        /// The CSV file to write.
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,6 +175,15 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Eval(args) => vigie::training::cli::eval(&args),
         Command::Score(args) => vigie::training::cli::score(&args),
         Command::PerspectiveCalibrate(args) => vigie::training::calibrate::calibrate(&args),
+        Command::Dataset {
+            command:
+                DatasetCommand::Export {
+                    site,
+                    from,
+                    to,
+                    output,
+                },
+        } => dataset_export(&settings, &site, from.as_deref(), to.as_deref(), &output),
         Command::Purge => {
             let pool = store::connect(&settings.db_options())?;
             store::migrate(&pool)?;
@@ -167,6 +201,28 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn dataset_export(
+    settings: &Settings,
+    site: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    let period = vigie::routes::datasets::period(from, to)
+        .map_err(|e| anyhow::anyhow!("--{} {}", e.field, e.detail))?;
+    let pool = store::connect(&settings.db_options())?;
+    store::migrate(&pool)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let site_id = store::datasets::site_id(&mut conn, site.trim())?
+        .with_context(|| format!("no site `{site}`"))?;
+    let file = std::fs::File::create(output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    let rows =
+        store::datasets::export_csv(&mut conn, site_id, period, std::io::BufWriter::new(file))?;
+    println!("{rows} row(s) written to {}", output.display());
+    Ok(())
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

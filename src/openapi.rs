@@ -73,6 +73,7 @@ use crate::routes::perspective::Docs as PerspectiveDocs;
         routes::perspective::analyze,
         routes::perspective::suggest_score,
         routes::perspective::list_feedback,
+        routes::datasets::decisions,
     ),
     components(schemas(crate::error::Problem, crate::domain::Queue, crate::domain::DecisionSource)),
     modifiers(&BearerKeys, &Problems, &PerspectiveDocs),
@@ -88,6 +89,7 @@ use crate::routes::perspective::Docs as PerspectiveDocs;
         (name = "privacy", description = "GDPR: erasure and export of an author's data"),
         (name = "accounts", description = "Named moderator accounts: invitations, sign-in, sessions"),
         (name = "perspective", description = "A drop-in for Google's Perspective API (its errors are Google's JSON, not problems) and the feedback it collects"),
+        (name = "datasets", description = "Training data from the site's own moderation decisions"),
     )
 )]
 pub struct ApiDoc;

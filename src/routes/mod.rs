@@ -7,6 +7,7 @@ pub mod claims;
 pub mod comments;
 pub mod console;
 pub mod coral;
+pub mod datasets;
 pub mod decisions;
 pub mod health;
 pub mod perspective;
@@ -94,6 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(perspective::analyze)
         .service(perspective::suggest_score)
         .service(perspective::list_feedback)
+        .service(datasets::decisions)
         .configure(console::configure)
         .configure(accounts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))

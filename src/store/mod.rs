@@ -6,6 +6,7 @@ pub mod appeals;
 pub mod authors;
 pub mod comments;
 pub mod console;
+pub mod datasets;
 pub mod decisions;
 pub mod edits;
 pub mod feedback;

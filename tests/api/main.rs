@@ -8,6 +8,7 @@ mod accounts;
 mod bad_input;
 mod cli;
 mod contract;
+mod datasets;
 mod dsa;
 mod edits;
 mod intake;

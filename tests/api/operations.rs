@@ -71,6 +71,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /v1/comments/{id}",
             "GET /v1/comments/{id}/history",
             "GET /v1/comments/{id}/statement",
+            "GET /v1/datasets/decisions",
             "GET /v1/decisions",
             "GET /v1/feedback",
             "GET /v1/integrations/coral",
