@@ -134,7 +134,7 @@ async fn registry(state: &AppState, site: i64) -> Result<RegistryResponse, ApiEr
 
 /// The directories model directories may be registered from: `model_roots`, or by default the
 /// directory of the shipped model's versions and `data/models` (those that exist).
-fn allowed_roots(settings: &crate::config::Settings) -> Vec<PathBuf> {
+pub fn allowed_roots(settings: &crate::config::Settings) -> Vec<PathBuf> {
     let configured: Vec<PathBuf> = if settings.model_roots.is_empty() {
         let model_dir = Path::new(&settings.model_dir);
         let shipped = if model_dir.join(crate::scoring::model::META_FILE).exists() {
@@ -154,7 +154,7 @@ fn allowed_roots(settings: &crate::config::Settings) -> Vec<PathBuf> {
 
 /// Checks a model directory for registration: absolute, under an allowed root (after links
 /// are resolved), and passing the integrity check. The error is the 422's reason.
-fn check_registration(
+pub fn check_registration(
     path: &str,
     roots: &[PathBuf],
 ) -> Result<(PathBuf, crate::judge::CheckedModel), String> {
@@ -220,23 +220,33 @@ pub async fn register(
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("model check: {e}")))?
         .map_err(|reason| ValidationError::new("path", reason))?;
     let (dir, checked) = checked;
-    let t = store::now();
-    let new = store::models::NewModel {
-        site_id: caller.site_id,
-        version: checked.scorer.model_version().to_owned(),
-        path: dir.to_string_lossy().into_owned(),
-        sha256: checked.sha256,
-        weights_sha256: checked.scorer.model().meta.weights_sha256.clone(),
-        status: ModelStatus::Registered.as_str().to_owned(),
-        registered_by: caller.name.clone(),
-        registered_at: t,
-        updated_at: t,
-    };
+    let new = new_model(caller.site_id, &dir, checked, &caller.name);
     let record = store::run(&state.pool, move |conn| store::models::register(conn, &new))
         .await?
         .map_err(refusal)?;
     tracing::info!(version = %record.version, "model registered");
     Ok(HttpResponse::Created().json(ModelResponse::from(record)))
+}
+
+/// The registry row of a checked model directory (`vigie models register` too).
+pub fn new_model(
+    site_id: i64,
+    dir: &Path,
+    checked: crate::judge::CheckedModel,
+    by: &str,
+) -> store::models::NewModel {
+    let t = store::now();
+    store::models::NewModel {
+        site_id,
+        version: checked.scorer.model_version().to_owned(),
+        path: dir.to_string_lossy().into_owned(),
+        sha256: checked.sha256,
+        weights_sha256: checked.scorer.model().meta.weights_sha256.clone(),
+        status: ModelStatus::Registered.as_str().to_owned(),
+        registered_by: by.to_owned(),
+        registered_at: t,
+        updated_at: t,
+    }
 }
 
 fn refusal(r: Refusal) -> ApiError {

@@ -18,6 +18,7 @@ crate::on_both_backends!(
     another_replica_scores_with_the_activated_model_within_seconds,
     the_registry_is_for_admins,
     thresholds_are_suggested_from_enough_human_decisions,
+    the_cli_registers_activates_and_lists_with_the_same_rules,
 );
 
 /// The shipped model's directory.
@@ -645,4 +646,65 @@ async fn thresholds_are_suggested_from_enough_human_decisions(backend: Backend) 
             .contains("210 more scored by other models"),
         "{p}"
     );
+}
+
+async fn the_cli_registers_activates_and_lists_with_the_same_rules(backend: Backend) {
+    let root = tempfile::tempdir().unwrap();
+    let Some(app) = app_with_root(backend, root.path()).await else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+    let database_url = app.state.settings.database_url.clone();
+    let roots = format!("[\"{}\"]", root.path().display());
+    let vigie = move |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(args)
+            .env("VIGIE_DATABASE_URL", &database_url)
+            .env("VIGIE_MODEL_ROOTS", &roots)
+            .env(
+                "VIGIE_MODEL_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/models"),
+            )
+            .env("VIGIE_LOG_LEVEL", "error")
+            .env_remove("VIGIE_CONFIG")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let dir = model_copy(root.path(), "a", Some("site-a-1"), None);
+    let dir = dir.to_string_lossy().into_owned();
+    let (ok, out) = vigie(&["models", "register", "--site", "numerama", &dir]);
+    assert!(ok, "{out}");
+    assert!(out.contains("site-a-1 registered"), "{out}");
+    let (ok, out) = vigie(&["models", "register", "--site", "numerama", &dir]);
+    assert!(!ok && out.contains("already registered"), "{out}");
+    let outside = tempfile::tempdir().unwrap();
+    let elsewhere = model_copy(outside.path(), "b", Some("site-b-1"), None);
+    let (ok, out) = vigie(&[
+        "models",
+        "register",
+        "--site",
+        "numerama",
+        &elsewhere.to_string_lossy(),
+    ]);
+    assert!(!ok && out.contains("model_roots"), "{out}");
+    let (ok, out) = vigie(&["models", "activate", "--site", "numerama", "site-a-1"]);
+    assert!(ok && out.contains("site-a-1 active"), "{out}");
+    let (ok, out) = vigie(&["models", "rollback", "--site", "numerama", "nope-1"]);
+    assert!(!ok && out.contains("no such model version"), "{out}");
+    let (ok, out) = vigie(&["models", "list", "--site", "nowhere"]);
+    assert!(!ok && out.contains("no site"), "{out}");
+    let (ok, out) = vigie(&["models", "list", "--site", "numerama"]);
+    assert!(
+        ok && out.contains("activate (shipped) → site-a-1 by cli"),
+        "{out}"
+    );
+
+    let list = ok_json(app.get("/v1/models", &admin).await, 200).await;
+    assert_eq!(list["active_version"], "site-a-1");
+    assert_eq!(list["events"][0]["actor"], "cli");
 }
