@@ -175,18 +175,27 @@ pub fn check_registration(
     }
     let checked = crate::judge::check_model_dir(&dir)
         .map_err(|e| format!("failed its integrity check: {e}"))?;
-    let version = checked.scorer.model_version();
-    let plain = !version.is_empty()
-        && version.chars().count() <= MAX_VERSION_CHARS
-        && version
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !plain {
+    if !plain_version(checked.scorer.model_version()) {
         return Err(format!(
             "its version must be 1 to {MAX_VERSION_CHARS} letters, digits, '.', '_' or '-'"
         ));
     }
     Ok((dir, checked))
+}
+
+/// Whether a version can name a model: 1 to 100 letters, digits, `.`, `_` or `-` (a path
+/// segment needing no escaping). Other versions are refused at registration, and unknown in
+/// URLs without asking the database.
+fn plain_version(version: &str) -> bool {
+    !version.is_empty()
+        && version.chars().count() <= MAX_VERSION_CHARS
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn unknown_version() -> ApiError {
+    ApiError::NotFound("model version".into())
 }
 
 /// Register a model directory on the server for the site (admin). The directory must be under
@@ -251,7 +260,7 @@ pub fn new_model(
 
 fn refusal(r: Refusal) -> ApiError {
     match r {
-        Refusal::NotFound => ApiError::NotFound("model version".into()),
+        Refusal::NotFound => unknown_version(),
         Refusal::Conflict(reason) => ApiError::Conflict(reason),
     }
 }
@@ -280,6 +289,9 @@ async fn change(
     change: Change,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
+    if !plain_version(&version) {
+        return Err(unknown_version());
+    }
     let site = caller.site_id;
     let actor = caller.name.clone();
     let outcome = store::run(&state.pool, move |conn| match change {
@@ -418,6 +430,9 @@ pub async fn shadow_report(
     caller.require(&[Role::Admin])?;
     let site = caller.site_id;
     let version = version.into_inner();
+    if !plain_version(&version) {
+        return Err(unknown_version());
+    }
     let found = store::run(&state.pool, move |conn| {
         let Some(model) = store::models::by_version(conn, site, &version)? else {
             return Ok(None);
@@ -426,7 +441,7 @@ pub async fn shadow_report(
         Ok(Some((model, rows)))
     })
     .await?;
-    let (model, rows) = found.ok_or_else(|| ApiError::NotFound("model version".into()))?;
+    let (model, rows) = found.ok_or_else(unknown_version)?;
     let mut changes: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     let mut examples = Vec::new();
     let mut agreed = 0usize;
