@@ -356,6 +356,14 @@ async fn activation_changes_the_model_and_rollback_returns_to_the_previous_one(b
     .await;
     let c = post_comment(&app, &submit, 1, BENIGN).await;
     assert_eq!(version_of(&c), "site-a-1");
+    // the dry run scores with it too
+    let v = ok_json(
+        app.post_json("/v1/score", &admin, &json!({"body": BENIGN, "lang": "fr"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(v["model_version"], "site-a-1");
     // no stored thresholds: the active model's recommended ones apply
     let r = app
         .client
