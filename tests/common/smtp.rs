@@ -32,7 +32,9 @@ impl Mail {
     /// The decoded body of the part with this content type (`text/plain`, `text/html`).
     pub fn part(&self, content_type: &str) -> Option<String> {
         for chunk in self.data.split("\r\n--") {
-            let (head, body) = chunk.split_once("\r\n\r\n")?;
+            let Some((head, body)) = chunk.split_once("\r\n\r\n") else {
+                continue;
+            };
             let head_l = head.to_ascii_lowercase();
             if !head_l.contains(&format!("content-type: {content_type}")) {
                 continue;
