@@ -265,7 +265,11 @@ impl Settings {
             }
         }
         figment
-            .merge(Env::prefixed("VIGIE_").ignore(&["config", "test_database_url", "smtp_password"]))
+            .merge(Env::prefixed("VIGIE_").ignore(&[
+                "config",
+                "test_database_url",
+                "smtp_password",
+            ]))
             .extract::<Settings>()
             .map_err(Box::new)
             .and_then(|s| {
@@ -288,7 +292,9 @@ impl Settings {
 
     /// Whether e-mail alerts are on (an SMTP host is set).
     pub fn smtp_enabled(&self) -> bool {
-        self.smtp_host.as_deref().is_some_and(|h| !h.trim().is_empty())
+        self.smtp_host
+            .as_deref()
+            .is_some_and(|h| !h.trim().is_empty())
     }
 
     /// What is wrong with the SMTP settings, if anything.
@@ -375,7 +381,8 @@ fn toml_string(s: &Settings) -> String {
 pub fn is_loopback_host(host: &str) -> bool {
     let h = host.trim().trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:<hidden>@host/db`.

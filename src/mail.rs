@@ -62,9 +62,8 @@ impl Mailer {
             .unwrap_or_default()
             .parse()
             .map_err(|e| format!("smtp_from: {e}"))?;
-        let tls = || {
-            TlsParameters::new(host.to_owned()).map_err(|e| format!("SMTP TLS settings: {e}"))
-        };
+        let tls =
+            || TlsParameters::new(host.to_owned()).map_err(|e| format!("SMTP TLS settings: {e}"));
         let tls = match settings.smtp_security {
             SmtpSecurity::Starttls => Tls::Required(tls()?),
             SmtpSecurity::Tls => Tls::Wrapper(tls()?),
@@ -329,7 +328,9 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> anyhow::Result<us
                 Err(Skip("the account is disabled or has no password".into()))
             } else {
                 match address {
-                    None => Err(Skip("the address cannot be opened with this instance key".into())),
+                    None => Err(Skip(
+                        "the address cannot be opened with this instance key".into(),
+                    )),
                     Some(a) => send(&mailer, &d, &a).await.map_err(Failure),
                 }
             };
@@ -395,12 +396,95 @@ async fn send(mailer: &Mailer, d: &DueMail, address: &str) -> Result<(), String>
 /// Runs the checker once: enqueues due queue-wait alerts and digests, and deletes old rows.
 pub async fn check(state: &AppState) -> anyhow::Result<outbox::Checked> {
     let pool = state.pool.clone();
-    Ok(tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let mut conn = pool.get()?;
         let t = crate::store::now();
         let checked = outbox::check(&mut conn, t)?;
         outbox::purge_old(&mut conn, t - chrono::Duration::days(outbox::KEEP_DAYS))?;
         Ok::<_, anyhow::Error>(checked)
     })
-    .await??)
+    .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::mail::MailRecord;
+
+    fn due(kind: &str, language: &str, payload: Value) -> DueMail {
+        let t = chrono::DateTime::from_timestamp(1_796_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        DueMail {
+            mail: MailRecord {
+                id: 7,
+                site_id: 1,
+                account_id: 1,
+                kind: kind.into(),
+                subject: "x".into(),
+                payload: payload.to_string(),
+                dedup_key: None,
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: t,
+                retry_until: t,
+                locked_until: None,
+                last_error: None,
+                created_at: t,
+                sent_at: None,
+            },
+            email_sealed: String::new(),
+            name: "Camille <admin>".into(),
+            language: language.into(),
+            site_slug: "numerama".into(),
+            inactive: false,
+            excerpt: Some(("a-1".into(), "Texte <b>gras</b>".into())),
+        }
+    }
+
+    #[test]
+    fn report_alerts_are_written_in_the_recipients_language_and_escaped_in_html() {
+        let now = crate::store::now();
+        let payload = serde_json::json!({"reference": "VIG-2026-000001", "category": "illegal", "source": "reader"});
+        let fr = write(
+            &due("report", "fr", payload.clone()),
+            "https://m.example",
+            now,
+        );
+        assert_eq!(
+            fr.subject,
+            "[Vigie numerama] Signalement à traiter : VIG-2026-000001"
+        );
+        assert!(fr.text.contains("comme contenu illicite"), "{}", fr.text);
+        assert!(fr
+            .text
+            .contains("Ouvrir la console : https://m.example/console/#/queue/reported"));
+        let en = write(&due("report", "en", payload), "https://m.example", now);
+        assert_eq!(
+            en.subject,
+            "[Vigie numerama] Report to handle: VIG-2026-000001"
+        );
+        assert!(en.text.starts_with("Hello Camille <admin>,"));
+        assert!(
+            en.html.contains("Hello Camille &lt;admin&gt;,"),
+            "{}",
+            en.html
+        );
+        assert!(
+            en.html.contains("Texte &lt;b&gt;gras&lt;/b&gt;"),
+            "{}",
+            en.html
+        );
+        assert!(!en.html.contains("<b>"), "{}", en.html);
+    }
+
+    #[test]
+    fn waits_read_in_hours_and_minutes() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z")
+            .unwrap()
+            .naive_utc();
+        assert_eq!(waited("2026-12-04T09:18:00Z", now), "42 min");
+        assert_eq!(waited("2026-12-04T06:55:00Z", now), "3 h 05 min");
+        assert_eq!(waited("not a date", now), "?");
+    }
 }

@@ -212,7 +212,10 @@ pub fn queue_states(
     let (pending, pending_oldest): (i64, Option<NaiveDateTime>) = comments::table
         .filter(comments::site_id.eq(site_id))
         .filter(comments::status.eq(CommentStatus::Pending.as_str()))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(comments::created_at)))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(comments::created_at),
+        ))
         .first(conn)?;
     let (reported, reported_oldest): (i64, Option<NaiveDateTime>) = comments::table
         .filter(comments::site_id.eq(site_id))
@@ -226,7 +229,10 @@ pub fn queue_states(
     let (open, open_oldest): (i64, Option<NaiveDateTime>) = appeals::table
         .filter(appeals::site_id.eq(site_id))
         .filter(appeals::status.eq("open"))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(appeals::created_at)))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(appeals::created_at),
+        ))
         .first(conn)?;
     Ok(vec![
         QueueState {
@@ -284,9 +290,8 @@ pub fn check(conn: &mut DbConnection, t: NaiveDateTime) -> Result<Checked, Store
             if prefs.queue_wait_minutes.is_none() && prefs.digest_hour.is_none() {
                 continue;
             }
-            if !states.contains_key(&site_id) {
-                let s = queue_states(conn, site_id)?;
-                states.insert(site_id, s);
+            if let std::collections::hash_map::Entry::Vacant(e) = states.entry(site_id) {
+                e.insert(queue_states(conn, site_id)?);
             }
             let site_states = &states[&site_id];
             if let Some(minutes) = prefs.queue_wait_minutes {
@@ -397,7 +402,9 @@ pub fn claim_due(
             MailRecord::as_select(),
             accounts::email_sealed,
             api_keys::name,
-            accounts::disabled_at.is_not_null().or(accounts::password_hash.is_null()),
+            accounts::disabled_at
+                .is_not_null()
+                .or(accounts::password_hash.is_null()),
             sites::slug,
             alert_preferences::language.nullable(),
         ))
@@ -425,7 +432,10 @@ pub fn claim_due(
 }
 
 /// A comment's thread id and the first [`EXCERPT_CHARS`] characters of its text.
-fn excerpt(conn: &mut DbConnection, comment_id: i64) -> Result<Option<(String, String)>, StoreError> {
+fn excerpt(
+    conn: &mut DbConnection,
+    comment_id: i64,
+) -> Result<Option<(String, String)>, StoreError> {
     let row: Option<(String, String, String)> = comments::table
         .inner_join(threads::table)
         .filter(comments::id.eq(comment_id))

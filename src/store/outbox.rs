@@ -278,7 +278,14 @@ pub(super) fn after_failure(
     retry_until: NaiveDateTime,
 ) -> (&'static str, NaiveDateTime) {
     let next = t + retry_delay;
-    (if next > retry_until { "failed" } else { "pending" }, next)
+    (
+        if next > retry_until {
+            "failed"
+        } else {
+            "pending"
+        },
+        next,
+    )
 }
 
 /// Claims up to `limit` due deliveries for `lease`: the oldest pending delivery of each

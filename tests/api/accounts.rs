@@ -78,7 +78,13 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> Session {
 }
 
 /// An invited account with its password set, signed in.
-pub(crate) async fn person(app: &TestApp, admin: &str, email: &str, role: &str, name: &str) -> Session {
+pub(crate) async fn person(
+    app: &TestApp,
+    admin: &str,
+    email: &str,
+    role: &str,
+    name: &str,
+) -> Session {
     let token = invite(app, admin, email, role, name).await;
     assert_eq!(set_password(app, &token, PASSWORD).await.status(), 200);
     sign_in(app, email, PASSWORD).await
@@ -89,7 +95,12 @@ impl Session {
         app.client.get(app.url(path)).header("cookie", &self.cookie)
     }
 
-    pub(crate) fn send(&self, app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn send(
+        &self,
+        app: &TestApp,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
         app.client
             .request(method, app.url(path))
             .header("cookie", &self.cookie)

@@ -19,6 +19,7 @@ on_both_backends!(
     while_the_smtp_server_is_down_messages_wait_and_requests_do_not,
     nothing_is_written_or_sent_without_smtp_settings,
     alert_choices_reject_bad_input_with_the_field_named,
+    checkers_of_several_replicas_at_once_enqueue_each_alert_once,
 );
 
 const PUBLIC_URL: &str = "https://moderation.example.fr";
@@ -133,7 +134,14 @@ async fn an_illegal_report_mails_the_people_who_asked_in_their_language_and_no_o
         return;
     };
     let (ingest, admin) = site(&app).await;
-    let camille = person(&app, &admin, "camille@numerama.example", "moderator", "Camille").await;
+    let camille = person(
+        &app,
+        &admin,
+        "camille@numerama.example",
+        "moderator",
+        "Camille",
+    )
+    .await;
     let dana = person(&app, &admin, "dana@numerama.example", "moderator", "Dana").await;
     let _eli = person(&app, &admin, "eli@numerama.example", "moderator", "Eli").await;
     let r = set_alerts(&app, &camille, json!({"language": "fr", "on_report": true})).await;
@@ -211,13 +219,21 @@ async fn an_illegal_report_mails_the_people_who_asked_in_their_language_and_no_o
     let text = m.part("text/plain").unwrap();
     assert!(text.starts_with("Hello Dana,"), "{text}");
     assert!(text.contains("by a trusted flagger"), "{text}");
-    assert!(text.contains("Excerpt: “Un autre <commentaire> & co”"), "{text}");
     assert!(
-        text.contains(&format!("Open the console: {PUBLIC_URL}/console/#/queue/reported")),
+        text.contains("Excerpt: “Un autre <commentaire> & co”"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "Open the console: {PUBLIC_URL}/console/#/queue/reported"
+        )),
         "{text}"
     );
     let html = m.part("text/html").unwrap();
-    assert!(html.contains("Un autre &lt;commentaire&gt; &amp; co"), "{html}");
+    assert!(
+        html.contains("Un autre &lt;commentaire&gt; &amp; co"),
+        "{html}"
+    );
     let fr = &sink.to("camille@numerama.example")[1];
     assert!(fr
         .part("text/plain")
@@ -227,15 +243,20 @@ async fn an_illegal_report_mails_the_people_who_asked_in_their_language_and_no_o
     assert_ne!(m.header("Message-ID"), fr.header("Message-ID"));
 }
 
-async fn a_waiting_queue_alerts_once_per_period_and_the_digest_comes_once_a_day(
-    backend: Backend,
-) {
+async fn a_waiting_queue_alerts_once_per_period_and_the_digest_comes_once_a_day(backend: Backend) {
     let sink = SmtpSink::start().await;
     let Some(app) = app_with_sink(backend, &sink).await else {
         return;
     };
     let (ingest, admin) = site(&app).await;
-    let camille = person(&app, &admin, "camille@numerama.example", "moderator", "Camille").await;
+    let camille = person(
+        &app,
+        &admin,
+        "camille@numerama.example",
+        "moderator",
+        "Camille",
+    )
+    .await;
     let first = post_comment(&app, &ingest, "c-1", "Un avis sur l'article").await;
     post_comment(&app, &ingest, "c-2", "Un autre avis").await;
     // The first comment has waited 45 minutes.
@@ -304,7 +325,10 @@ async fn a_waiting_queue_alerts_once_per_period_and_the_digest_comes_once_a_day(
         "[Vigie numerama] Résumé quotidien"
     );
     let text = digest.part("text/plain").unwrap();
-    assert!(text.contains("- À modérer : 2, le plus ancien depuis"), "{text}");
+    assert!(
+        text.contains("- À modérer : 2, le plus ancien depuis"),
+        "{text}"
+    );
     assert!(text.contains("- Signalés : 0"), "{text}");
     assert!(text.contains("- Recours à trancher : 0"), "{text}");
     assert!(
@@ -345,7 +369,14 @@ async fn while_the_smtp_server_is_down_messages_wait_and_requests_do_not(backend
         return;
     };
     let (ingest, admin) = site(&app).await;
-    let camille = person(&app, &admin, "camille@numerama.example", "moderator", "Camille").await;
+    let camille = person(
+        &app,
+        &admin,
+        "camille@numerama.example",
+        "moderator",
+        "Camille",
+    )
+    .await;
     let r = set_alerts(&app, &camille, json!({"language": "fr", "on_report": true})).await;
     assert_eq!(r.status(), 200);
     let id = post_comment(&app, &ingest, "c-1", "Un commentaire").await;
@@ -384,7 +415,14 @@ async fn nothing_is_written_or_sent_without_smtp_settings(backend: Backend) {
         return;
     };
     let (ingest, admin) = site(&app).await;
-    let camille = person(&app, &admin, "camille@numerama.example", "moderator", "Camille").await;
+    let camille = person(
+        &app,
+        &admin,
+        "camille@numerama.example",
+        "moderator",
+        "Camille",
+    )
+    .await;
     let r = set_alerts(
         &app,
         &camille,
@@ -412,7 +450,14 @@ async fn alert_choices_reject_bad_input_with_the_field_named(backend: Backend) {
         return;
     };
     let (_, admin) = site(&app).await;
-    let camille = person(&app, &admin, "camille@numerama.example", "moderator", "Camille").await;
+    let camille = person(
+        &app,
+        &admin,
+        "camille@numerama.example",
+        "moderator",
+        "Camille",
+    )
+    .await;
     // Nothing chosen yet: all off, in the console's language (French by default).
     let shown: Value = camille
         .get(&app, "/v1/account/alerts")
@@ -513,4 +558,62 @@ async fn alert_choices_reject_bad_input_with_the_field_named(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(shown["on_report"], false);
+}
+
+/// Replicas run the checker at the same moment: each alert is still written once (one checker
+/// at a time holds the lock). The app has no SMTP settings, so only these calls check.
+async fn checkers_of_several_replicas_at_once_enqueue_each_alert_once(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let (ingest, admin) = site(&app).await;
+    let camille = person(
+        &app,
+        &admin,
+        "camille@numerama.example",
+        "moderator",
+        "Camille",
+    )
+    .await;
+    let dana = person(&app, &admin, "dana@numerama.example", "moderator", "Dana").await;
+    for who in [&camille, &dana] {
+        let r = set_alerts(
+            &app,
+            who,
+            json!({"language": "fr", "on_report": false, "queue_wait_minutes": 1, "digest_hour": 0}),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    let first = post_comment(&app, &ingest, "c-1", "Un avis").await;
+    app.with_db(move |conn| {
+        use diesel::prelude::*;
+        use vigie::store::test_schema::comments;
+        let t = vigie::store::now() - chrono::Duration::minutes(5);
+        diesel::update(comments::table.find(first))
+            .set(comments::created_at.eq(t))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let mut checks = Vec::new();
+    for _ in 0..6 {
+        let pool = app.state.pool.clone();
+        checks.push(tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().unwrap();
+            vigie::store::mail::check(&mut conn, vigie::store::now()).unwrap()
+        }));
+    }
+    let mut total = vigie::store::mail::Checked::default();
+    for c in checks {
+        let done = c.await.unwrap();
+        total.queue_waits += done.queue_waits;
+        total.digests += done.digests;
+    }
+    // Two people: one "to review" alert and one digest each.
+    assert_eq!(total.queue_waits, 2);
+    assert_eq!(total.digests, 2);
+    let kinds: Vec<String> = outbox_rows(&app).await.into_iter().map(|r| r.0).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "queue_wait").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "digest").count(), 2);
 }

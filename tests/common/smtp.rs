@@ -24,8 +24,7 @@ impl Mail {
         let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
         unfolded.split("\r\n").find_map(|line| {
             let (k, v) = line.split_once(':')?;
-            k.eq_ignore_ascii_case(name)
-                .then(|| decode_words(v.trim()))
+            k.eq_ignore_ascii_case(name).then(|| decode_words(v.trim()))
         })
     }
 
@@ -160,7 +159,11 @@ impl SmtpSink {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         let got = self.received();
-        assert!(got.len() >= n, "expected {n} messages, got {}: {got:?}", got.len());
+        assert!(
+            got.len() >= n,
+            "expected {n} messages, got {}: {got:?}",
+            got.len()
+        );
         got
     }
 }
@@ -211,7 +214,9 @@ async fn session(
             to.push(arg("RCPT TO:"));
             b"250 OK\r\n"
         } else if upper == "DATA" {
-            write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
             let mut data = String::new();
             loop {
                 line.clear();
