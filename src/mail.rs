@@ -320,7 +320,7 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> anyhow::Result<us
     let mut sends = Vec::with_capacity(n);
     for d in due {
         let address = state
-            .open(crate::routes::accounts::EMAIL_PURPOSE, &d.email_sealed)
+            .open(crate::domain::accounts::EMAIL_PURPOSE, &d.email_sealed)
             .and_then(|b| String::from_utf8(b).ok());
         let mailer = mailer.clone();
         sends.push(tokio::spawn(async move {

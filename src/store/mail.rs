@@ -516,7 +516,8 @@ pub fn purge_old(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize
     })?)
 }
 
-/// A site's id by the account's principal key, and its queues (the test endpoint's digest).
+/// Queues a message for one person now: a test message, or a digest of the site's queues
+/// (`POST /v1/account/alerts/test`).
 pub fn enqueue_now(
     conn: &mut DbConnection,
     site_id: i64,
