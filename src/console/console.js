@@ -1144,6 +1144,7 @@
     box.appendChild(el('h3', null, w.title));
     const note = el('p', 'muted');
     const msg = el('p', null);
+    msg.id = 'alerts-message';
     msg.setAttribute('role', 'status');
     const field = (label, input) => {
       const l = el('label', null, label);
@@ -1168,9 +1169,9 @@
     field(w.wait, wait);
     field(w.digest, digest);
     const save = el('button', null, w.save);
-    save.type = 'button';
+    save.type = 'button'; save.id = 'alerts-save';
     const test = el('button', null, w.test);
-    test.type = 'button';
+    test.type = 'button'; test.id = 'alerts-test';
     box.appendChild(save);
     box.appendChild(test);
     box.appendChild(msg);
