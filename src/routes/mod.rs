@@ -1,6 +1,7 @@
 //! Every route of the service, in one place.
 
 pub mod accounts;
+pub mod alerts;
 pub mod appeals;
 pub mod authors;
 pub mod claims;
@@ -107,6 +108,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(models::suggest_thresholds)
         .configure(console::configure)
         .configure(accounts::configure)
+        .configure(alerts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .service(web::redirect("/docs", "/docs/"));
 }

@@ -5,6 +5,7 @@ mod common;
 mod helpers;
 
 mod accounts;
+mod alerts;
 mod bad_input;
 mod cli;
 mod contract;
