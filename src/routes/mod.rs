@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod appeals;
 pub mod authors;
+pub mod backtests;
 pub mod claims;
 pub mod comments;
 pub mod console;
@@ -96,6 +97,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(perspective::suggest_score)
         .service(perspective::list_feedback)
         .service(datasets::decisions)
+        .service(backtests::create)
+        .service(backtests::list)
+        .service(backtests::get_one)
+        .service(backtests::cancel)
         .configure(console::configure)
         .configure(accounts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
