@@ -5,6 +5,7 @@ mod common;
 mod helpers;
 
 mod accounts;
+mod backtests;
 mod bad_input;
 mod cli;
 mod contract;
