@@ -567,7 +567,15 @@ pub fn run(
         thresholds: Some(setup.thresholds),
         ..Report::default()
     };
-    let mut after = 0;
+    let range = {
+        let mut conn = pool.get().map_err(StoreError::from)?;
+        store_bt::id_range(&mut conn, setup.site_id, setup.from, setup.until)?
+    };
+    let Some((first, last)) = range else {
+        report.finish();
+        return Ok(report);
+    };
+    let mut after = first - 1;
     loop {
         let mut conn = pool.get().map_err(StoreError::from)?;
         let batch = store_bt::comment_page(
@@ -575,7 +583,7 @@ pub fn run(
             setup.site_id,
             setup.from,
             setup.until,
-            after,
+            (after, last),
             batch_size.max(1),
         )?;
         let Some(last) = batch.last() else { break };

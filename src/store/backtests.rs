@@ -248,18 +248,43 @@ pub fn count_in_period(
         .get_result(conn)?)
 }
 
-/// The next `limit` comments of [`count_in_period`] after comment id `after`, by id.
+/// The ids of the first and last comment of the site created in `[from, until)` (from the
+/// index on site and time), `None` when there is none: the range a backtest walks.
+pub fn id_range(
+    conn: &mut DbConnection,
+    site_id: i64,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    let (first, last): (Option<i64>, Option<i64>) = comments::table
+        .filter(comments::site_id.eq(site_id))
+        .filter(comments::created_at.ge(from))
+        .filter(comments::created_at.lt(until))
+        .select((
+            diesel::dsl::min(comments::id),
+            diesel::dsl::max(comments::id),
+        ))
+        .first(conn)?;
+    Ok(first.zip(last))
+}
+
+/// The next `limit` comments of [`count_in_period`] after comment id `after`, up to id `last`,
+/// by id.
 pub fn comment_page(
     conn: &mut DbConnection,
     site_id: i64,
     from: NaiveDateTime,
     until: NaiveDateTime,
-    after: i64,
+    (after, last): (i64, i64),
     limit: i64,
 ) -> Result<Vec<BacktestComment>, StoreError> {
     Ok(comments::table
-        .filter(comments::site_id.eq(site_id))
+        // `site_id + 0`: no index on the site, so the planners walk the comments by id from
+        // the cursor and stop at a page, instead of reading and sorting the site's whole index
+        // for every page (which made a backtest quadratic in the site's comments).
+        .filter((comments::site_id + 0_i64).eq(site_id))
         .filter(comments::id.gt(after))
+        .filter(comments::id.le(last))
         .filter(comments::created_at.ge(from))
         .filter(comments::created_at.lt(until))
         .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
@@ -343,7 +368,6 @@ pub fn author_comments(
         .filter(comments::author_id.eq_any(authors))
         .filter(comments::created_at.ge(from))
         .filter(comments::created_at.le(until))
-        .order((comments::created_at, comments::id))
         .select((
             comments::id,
             comments::author_id,

@@ -19,3 +19,6 @@ CREATE TABLE backtests (
 );
 CREATE INDEX backtests_site ON backtests (site_id, id);
 CREATE UNIQUE INDEX backtests_one_active ON backtests (site_id) WHERE status IN ('queued', 'running');
+-- A backtest finds the first and last comment of its period, and counts them, from this index
+-- (then walks the comments by id between the two).
+CREATE INDEX comments_site_created ON comments (site_id, created_at, id);
