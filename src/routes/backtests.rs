@@ -31,8 +31,11 @@ pub struct BacktestRequest {
     #[schema(max_length = 60000, pattern = r"^[^\x00]*$")]
     pub rules: Option<String>,
     /// Thresholds to try instead of the site's (the shape of `PUT /v1/site/thresholds`).
+    /// Read as JSON first, so that a bound is checked on the number sent, before it is
+    /// rounded to the scores' precision (1.0100000000000002 is over 1.01).
     #[serde(default)]
-    pub thresholds: Option<Thresholds>,
+    #[schema(value_type = Option<Thresholds>)]
+    pub thresholds: Option<serde_json::Value>,
     /// A model version to try instead of the one scoring now.
     #[serde(default)]
     #[schema(max_length = 100)]
@@ -164,9 +167,12 @@ pub async fn create(
         Some(source) => Some(backtest::compile_rules(source)?),
         None => None,
     };
-    if let Some(t) = &request.thresholds {
-        super::rules::check_thresholds(t, "thresholds.")?;
-    }
+    let thresholds = request
+        .thresholds
+        .as_ref()
+        .filter(|t| !t.is_null())
+        .map(thresholds_of)
+        .transpose()?;
     let scorer = match request.model.clone() {
         Some(version) => {
             let judge = state.judge.clone();
@@ -179,7 +185,7 @@ pub async fn create(
     };
     let params = Params {
         rules: request.rules,
-        thresholds: request.thresholds,
+        thresholds,
         model: request.model,
         from,
         until,
@@ -225,6 +231,29 @@ pub async fn create(
             format!("/v1/backtests/{}", job.id),
         ))
         .json(response(job, true)))
+}
+
+/// Thresholds from a request, each bound checked on the number as sent (422 naming
+/// `thresholds.<category>`), then as `PUT /v1/site/thresholds` checks them.
+fn thresholds_of(value: &serde_json::Value) -> Result<Thresholds, ValidationError> {
+    for category in ["toxicity", "spam"] {
+        for step in ["review", "reject"] {
+            let bound = value.get(category).and_then(|c| c.get(step));
+            if bound
+                .and_then(serde_json::Value::as_f64)
+                .is_some_and(|b| !(0.0..=1.01).contains(&b))
+            {
+                return Err(ValidationError::new(
+                    format!("thresholds.{category}"),
+                    "review and reject are between 0 and 1 (above 1: off), review ≤ reject",
+                ));
+            }
+        }
+    }
+    let t: Thresholds = serde_json::from_value(value.clone())
+        .map_err(|e| ValidationError::new("thresholds", e.to_string()))?;
+    super::rules::check_thresholds(&t, "thresholds.")?;
+    Ok(t)
 }
 
 /// A backtest of the site (admin): its status and progress, then its result.

@@ -423,7 +423,16 @@ async fn bad_backtests_are_refused_with_the_reason(backend: Backend) {
             Some("thresholds.toxicity"),
             "review",
         ),
-        (json!({"thresholds": {"toxicity": 3}}), None, ""),
+        (
+            json!({"thresholds": {"toxicity": 3}}),
+            Some("thresholds"),
+            "",
+        ),
+        (
+            json!({"thresholds": {"spam": {"review": 0.2, "reject": 1.0100000000000002}}}),
+            Some("thresholds.spam"),
+            "between 0 and 1",
+        ),
         (json!({"surprise": true}), None, ""),
     ];
     for (body, field, detail) in refused {
