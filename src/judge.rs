@@ -353,6 +353,19 @@ impl Judge {
         }
     }
 
+    /// The model registered for the site under `version`, loaded (or from the cache); `None`
+    /// when the site has no such version or its directory no longer passes the check.
+    pub fn registered_model(
+        &self,
+        conn: &mut DbConnection,
+        site_id: i64,
+        version: &str,
+    ) -> Result<Option<Arc<Scorer>>, StoreError> {
+        Ok(crate::store::models::by_version(conn, site_id, version)?
+            .and_then(|record| self.load_registered(&record))
+            .map(|(scorer, _)| scorer))
+    }
+
     /// Scores one comment with `model` (a site's active or shadow model).
     #[allow(clippy::too_many_arguments)]
     pub fn verdict_by(

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod background;
+pub mod backtest;
 pub mod config;
 pub mod domain;
 pub mod error;

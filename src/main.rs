@@ -57,6 +57,9 @@ enum Command {
     /// Purge personal data past its retention now (`retention_days`, `ip_retention_days`);
     /// `serve` also does it every `purge_interval_secs`.
     Purge,
+    /// What a rule set, thresholds or a model would have done to the site's comments of a
+    /// period, compared with what happened and with moderators' decisions (nothing is changed).
+    Backtest(BacktestArgs),
     /// Export training data from the site's moderation decisions.
     Dataset {
         #[command(subcommand)]
@@ -121,6 +124,31 @@ enum DatasetCommand {
         #[arg(long)]
         output: PathBuf,
     },
+}
+
+#[derive(clap::Args)]
+struct BacktestArgs {
+    /// The site's short name (slug).
+    #[arg(long)]
+    site: String,
+    /// A rule file (TOML) to try instead of the site's rules.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Thresholds to try, as JSON: `{"toxicity":{"review":0.5,"reject":0.9}}`.
+    #[arg(long)]
+    thresholds: Option<String>,
+    /// A model version to try (`<model_dir>/<version>` or beside `model_dir`).
+    #[arg(long)]
+    model: Option<String>,
+    /// Comments from this day (YYYY-MM-DD, UTC) or RFC 3339 time (default: 30 days before --to).
+    #[arg(long)]
+    from: Option<String>,
+    /// Comments up to this day (whole day included) or time (default: now).
+    #[arg(long)]
+    to: Option<String>,
+    /// Print the whole result as JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -224,6 +252,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 },
         } => dataset_export(&settings, &site, from.as_deref(), to.as_deref(), &output),
         Command::Models { command } => models(command, &settings),
+        Command::Backtest(args) => backtest(&settings, &args),
         Command::Purge => {
             let pool = store::connect(&settings.db_options())?;
             store::migrate(&pool)?;
@@ -332,6 +361,110 @@ fn models(command: ModelsCommand, settings: &Settings) -> anyhow::Result<()> {
         Err(Refusal::NotFound) => anyhow::bail!("no such model version on site `{site}`"),
         Err(Refusal::Conflict(reason)) => anyhow::bail!("{reason}"),
     }
+}
+
+fn backtest(settings: &Settings, args: &BacktestArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+    use vigie::backtest::{self, Change, Setup};
+    let invalid = |e: vigie::domain::intake::ValidationError| {
+        anyhow::anyhow!("--{} {}", e.field.split('.').next().unwrap_or(""), e.detail)
+    };
+    let bounds = vigie::routes::datasets::period(args.from.as_deref(), args.to.as_deref())
+        .map_err(invalid)?;
+    let period = backtest::period(bounds.from, bounds.until, store::now()).map_err(invalid)?;
+    let judge = vigie::judge::Judge::load(
+        std::path::Path::new(&settings.model_dir),
+        settings.rules_file.as_deref().map(std::path::Path::new),
+    )?;
+    let rules = match &args.rules {
+        Some(path) => {
+            let source = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(backtest::compile_rules(&source).map_err(invalid)?)
+        }
+        None => None,
+    };
+    let thresholds = match &args.thresholds {
+        Some(json) => {
+            let t: vigie::scoring::Thresholds =
+                serde_json::from_str(json).context("--thresholds is not thresholds JSON")?;
+            vigie::routes::rules::check_thresholds(&t, "").map_err(invalid)?;
+            Some(t)
+        }
+        None => None,
+    };
+    let pool = store::connect(&settings.db_options())?;
+    store::migrate(&pool)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let site = store::backtests::site_by_slug(&mut conn, args.site.trim())?
+        .with_context(|| format!("no site `{}`", args.site))?;
+    let scorer = backtest::resolve_backtest_model(
+        &judge,
+        &mut conn,
+        site.id,
+        std::path::Path::new(&settings.model_dir),
+        args.model.as_deref(),
+    )?
+    .map_err(invalid)?;
+    let total = store::backtests::count_in_period(&mut conn, site.id, period.0, period.1)?;
+    anyhow::ensure!(total > 0, "the period holds no comment of the site");
+    let change = Change {
+        rules,
+        thresholds,
+        scorer,
+    };
+    let repeat_window = chrono::Duration::seconds(settings.repeat_window_secs.max(0));
+    let setup = Setup::new(&mut conn, &judge, &site, change, repeat_window, period)?;
+    drop(conn);
+    let started = std::time::Instant::now();
+    let report = backtest::run(&pool, &setup, backtest::BATCH_COMMENTS, |_, done| {
+        eprint!(
+            "\rbacktest: {done}/{total} comments ({}%)",
+            done * 100 / total.max(1) as u64
+        );
+        let _ = std::io::stderr().flush();
+        Ok(true)
+    })
+    .map_err(|e| anyhow::anyhow!("backtest failed: {e}"))?;
+    eprintln!(" in {:.1} s", started.elapsed().as_secs_f64());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let (b, a) = (report.before, report.after);
+    println!(
+        "{} comments from {} to {} (model {}, rules {})",
+        report.comments, period.0, period.1, report.model_version, report.rules_version
+    );
+    println!("{:<10} {:>10} {:>10}", "", "happened", "change");
+    for (name, x, y) in [
+        ("published", b.published, a.published),
+        ("held", b.held, a.held),
+        ("rejected", b.rejected, a.rejected),
+    ] {
+        println!("{name:<10} {x:>10} {y:>10}");
+    }
+    for (name, d) in [
+        ("newly held", report.newly_held),
+        ("newly published", report.newly_published),
+        ("newly rejected", report.newly_rejected),
+    ] {
+        println!(
+            "{name}: {} ({} rejected and {} approved by moderators)",
+            d.count, d.moderators_rejected, d.moderators_approved
+        );
+    }
+    let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.1} %", v * 100.0));
+    let h = report.human;
+    println!(
+        "against {} moderator decisions: precision {} → {}, recall {} → {}",
+        h.after.labelled,
+        pct(h.before.precision),
+        pct(h.after.precision),
+        pct(h.before.recall),
+        pct(h.after.recall)
+    );
+    Ok(())
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

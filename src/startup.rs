@@ -77,6 +77,18 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
     let mut conn = pool.get().context("no database connection")?;
     let key = store::sites::instance_secret(&mut conn, settings.secret_key.as_deref())
         .context("cannot read the hashing key")?;
+    // Backtests left queued or running by a process that stopped will never end: failed. A
+    // SQLite file is served by one process, so all of them; on PostgreSQL another replica may
+    // be running one, so those it has not touched for a while.
+    let stale_before = match store::Backend::from_url(&settings.database_url) {
+        store::Backend::Sqlite(_) => store::now() + chrono::Duration::seconds(1),
+        store::Backend::Postgres(_) => store::now() - crate::backtest::STALE_AFTER,
+    };
+    let stale = store::backtests::fail_stale(&mut conn, stale_before)
+        .context("cannot mark interrupted backtests")?;
+    if stale > 0 {
+        tracing::warn!(backtests = stale, "interrupted backtests marked failed");
+    }
     drop(conn);
     let writer = match store::Backend::from_url(&settings.database_url) {
         store::Backend::Sqlite(_) => Some(store::writer::Writer::start(&pool)?),

@@ -4,12 +4,7 @@
 #   scripts/load/dataset-export.sh [VIGIE_BINARY]     (default: the debug binary of CARGO_TARGET_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=$(realpath "${1:-${CARGO_TARGET_DIR:-target}/debug/vigie}"); N=${N:-100000}
-export VIGIE_MODEL_DIR=$(pwd)/models VIGIE_LOG_LEVEL=error
-command -v sqlite3 >/dev/null || { echo "sqlite3 is needed" >&2; exit 1; }
-dir=$(mktemp -d); cd "$dir"
-trap 'rm -rf "$dir"' EXIT
-"$BIN" keys create --site bench --role admin --quiet >/dev/null
+source scripts/load/sqlite-bench.sh
 sqlite3 vigie.db <<SQL
 INSERT INTO threads (site_id, external_id, status, created_at) VALUES (1, 't1', 'open', '2026-12-01 10:00:00');
 INSERT INTO authors (site_id, external_id, status, created_at) VALUES (1, 'a1', 'active', '2026-12-01 10:00:00');

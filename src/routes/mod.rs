@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod appeals;
 pub mod authors;
+pub mod backtests;
 pub mod claims;
 pub mod comments;
 pub mod console;
@@ -106,6 +107,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(models::rollback)
         .service(models::shadow_report)
         .service(models::suggest_thresholds)
+        .service(backtests::create)
+        .service(backtests::list)
+        .service(backtests::get_one)
+        .service(backtests::cancel)
         .configure(console::configure)
         .configure(accounts::configure)
         .configure(alerts::configure)

@@ -139,18 +139,7 @@ pub async fn put_thresholds(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     if let Some(t) = &update {
-        for (name, c) in [("toxicity", t.toxicity), ("spam", t.spam)] {
-            let ok = (0.0..=1.01).contains(&c.review)
-                && (0.0..=1.01).contains(&c.reject)
-                && c.review <= c.reject;
-            if !ok {
-                return Err(ValidationError::new(
-                    name,
-                    "review and reject are between 0 and 1 (above 1: off), review ≤ reject",
-                )
-                .into());
-            }
-        }
+        check_thresholds(t, "")?;
     }
     let site = caller.site_id;
     let json = update
@@ -167,6 +156,23 @@ pub async fn put_thresholds(
     .await?;
     let effective = update.unwrap_or(recommended);
     Ok(HttpResponse::Ok().json(effective))
+}
+
+/// Refuses thresholds out of range (422 naming `prefix` + the category): per category,
+/// `review` and `reject` between 0 and 1.01, `review` ≤ `reject`.
+pub fn check_thresholds(t: &Thresholds, prefix: &str) -> Result<(), ValidationError> {
+    for (name, c) in [("toxicity", t.toxicity), ("spam", t.spam)] {
+        let ok = (0.0..=1.01).contains(&c.review)
+            && (0.0..=1.01).contains(&c.reject)
+            && c.review <= c.reject;
+        if !ok {
+            return Err(ValidationError::new(
+                format!("{prefix}{name}"),
+                "review and reject are between 0 and 1 (above 1: off), review ≤ reject",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

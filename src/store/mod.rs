@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod appeals;
 pub mod authors;
+pub mod backtests;
 pub mod comments;
 pub mod console;
 pub mod datasets;

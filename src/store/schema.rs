@@ -370,6 +370,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    backtests (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        params -> Text,
+        status -> Text,
+        progress_done -> BigInt,
+        progress_total -> BigInt,
+        result -> Nullable<Text>,
+        error -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(api_keys -> sites (site_id));
@@ -450,6 +468,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     perspective_feedback,
     alert_preferences,
     mail_outbox,
+    backtests,
 );
 
 // The model registry (store/models.rs).

@@ -339,6 +339,8 @@ fn valid_body(method: &str, path: &str, rules: &str) -> Option<Value> {
         ("put", "/v1/site/rules") => json!({"source": rules}),
         ("put", "/v1/site/thresholds") => Value::Null,
         ("post", "/v1/models") => json!({"path": "/srv/vigie/models/site-1"}),
+        ("post", "/v1/backtests") => json!({"rules": rules, "model": "vigie-20261203-2302",
+            "from": "2026-12-01", "to": "2026-12-02"}),
         ("patch", "/v1/threads/{thread_id}") => json!({"status": "closed"}),
         ("post", "/v1/webhooks") => json!({"url": "https://hooks.example.fr/vigie",
             "events": ["comment.published"], "description": "site"}),

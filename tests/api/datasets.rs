@@ -420,20 +420,7 @@ async fn the_cli_writes_the_same_rows_to_a_file(backend: Backend) {
     suggest(&app, &ingest, "Un retour de Coral.", 0.0, "t1").await;
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("numerama.csv");
-    let vigie = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
-            .current_dir(dir.path())
-            .env_remove("VIGIE_CONFIG")
-            .env("VIGIE_DATABASE_URL", &app.state.settings.database_url)
-            .env("VIGIE_LOG_FORMAT", "json")
-            .env(
-                "VIGIE_MODEL_DIR",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/models"),
-            )
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let vigie = |args: &[&str]| app.cli(dir.path(), args);
     let out = vigie(&[
         "dataset",
         "export",

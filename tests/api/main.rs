@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod alerts;
+mod backtests;
 mod bad_input;
 mod cli;
 mod contract;

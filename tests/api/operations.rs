@@ -56,6 +56,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
     assert_eq!(
         routes,
         [
+            "DELETE /v1/backtests/{id}",
             "DELETE /v1/claims",
             "DELETE /v1/comments/{id}/claim",
             "DELETE /v1/integrations/coral",
@@ -69,6 +70,8 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /v1/appeals",
             "GET /v1/authors/{id}",
             "GET /v1/authors/{id}/export",
+            "GET /v1/backtests",
+            "GET /v1/backtests/{id}",
             "GET /v1/comments/{id}",
             "GET /v1/comments/{id}/history",
             "GET /v1/comments/{id}/statement",
@@ -105,6 +108,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "POST /v1/appeals/{id}/decision",
             "POST /v1/authors/{id}/erase",
             "POST /v1/authors/{id}/status",
+            "POST /v1/backtests",
             "POST /v1/comments",
             "POST /v1/comments/{id}/appeals",
             "POST /v1/comments/{id}/claim",

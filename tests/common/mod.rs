@@ -239,6 +239,31 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn delete(&self, path: &str, key: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs `vigie ARGS` in `dir` against this app's database, with the shipped model.
+    pub fn cli(&self, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .current_dir(dir)
+            .env_remove("VIGIE_CONFIG")
+            .env("VIGIE_DATABASE_URL", &self.state.settings.database_url)
+            .env("VIGIE_LOG_FORMAT", "json")
+            .env(
+                "VIGIE_MODEL_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/models"),
+            )
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
     pub async fn patch_json(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
         self.client
             .patch(self.url(path))

@@ -1,0 +1,2 @@
+DROP INDEX comments_site_created;
+DROP TABLE backtests;
