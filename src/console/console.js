@@ -7,6 +7,13 @@
   const REASONS = ['spam', 'insult', 'hate', 'threat', 'obscene', 'illegal', 'off_topic',
     'personal_data', 'misinformation', 'other'];
   const PAGE = 100;
+  // The views of comments, by the API's queue names.
+  const QUEUES = ['pending', 'reported', 'unmoderated', 'approved', 'rejected'];
+  // What a comment's status allows (the API's transitions; escalate once).
+  const ALLOWED = {
+    pending: ['approve', 'reject', 'escalate'], published: ['approve', 'reject', 'escalate'],
+    approved: ['reject'], rejected: ['restore'],
+  };
   const LEASE = 300;
   const RENEW_MS = 120000;
 
@@ -32,6 +39,10 @@
       'team.enable': 'Réactiver', 'team.reset': 'Nouveau lien', 'role.moderator': 'modération', 'role.admin': 'administration',
       'state.invited': 'invité', 'state.active': 'actif', 'state.disabled': 'désactivé', 'msg.account': 'Compte modifié.',
       'nav.pending': 'À modérer', 'nav.reported': 'Signalés', 'nav.appeals': 'Recours',
+      'nav.unmoderated': 'Publiés', 'nav.approved': 'Approuvés', 'nav.rejected': 'Rejetés',
+      'f.q': 'Rechercher dans le texte', 'f.author': 'Auteur (id)', 'act.restore': 'Rétablir (o)',
+      'done.restored': 'rétabli', 'msg.restored': 'Commentaire {id} rétabli (approuvé).',
+      'k.o': 'rétablir un commentaire rejeté', 'k.slash': 'rechercher', 'list.none': 'Aucun commentaire ici.',
       'nav.dashboard': 'Tableau de bord', 'nav.signout': 'Se déconnecter',
       'f.thread': 'Article', 'f.reason': 'Motif/règle', 'f.lang': 'Langue', 'f.min': 'Score min',
       'f.max': 'Score max', 'f.from': 'Du', 'f.to': 'Au', 'f.order': 'Ordre', 'f.risk': 'risque',
@@ -96,6 +107,10 @@
       'team.enable': 'Enable', 'team.reset': 'New link', 'role.moderator': 'moderator', 'role.admin': 'admin',
       'state.invited': 'invited', 'state.active': 'active', 'state.disabled': 'disabled', 'msg.account': 'Account changed.',
       'nav.pending': 'To review', 'nav.reported': 'Reported', 'nav.appeals': 'Appeals',
+      'nav.unmoderated': 'Published', 'nav.approved': 'Approved', 'nav.rejected': 'Rejected',
+      'f.q': 'Search the text', 'f.author': 'Author (id)', 'act.restore': 'Restore (o)',
+      'done.restored': 'restored', 'msg.restored': 'Comment {id} restored (approved).',
+      'k.o': 'restore a rejected comment', 'k.slash': 'search', 'list.none': 'No comment here.',
       'nav.dashboard': 'Dashboard', 'nav.signout': 'Sign out',
       'f.thread': 'Article', 'f.reason': 'Reason/rule', 'f.lang': 'Language', 'f.min': 'Min score',
       'f.max': 'Max score', 'f.from': 'From', 'f.to': 'To', 'f.order': 'Order', 'f.risk': 'risk',
@@ -318,8 +333,7 @@
   async function refreshCounts() {
     try {
       const c = await api('GET', '/v1/queues');
-      $('count-pending').textContent = c.pending;
-      $('count-reported').textContent = c.reported;
+      for (const q of QUEUES) $('count-' + q).textContent = c[q] > c.capped_at ? c.capped_at + '+' : c[q];
       $('count-appeals').textContent = c.appeals;
     } catch (_) { /* shown elsewhere */ }
   }
@@ -331,11 +345,14 @@
     let view = h[0] || 'queue';
     if (view === 'team' && S.session.role !== 'admin') view = 'queue';
     for (const v of ['queue', 'appeals', 'dashboard', 'team']) $('view-' + v).hidden = v !== view;
-    const nav = view === 'queue' ? (h[1] === 'reported' ? 'reported' : 'pending') : view;
-    for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === nav);
+    const q = QUEUES.includes(h[1]) ? h[1] : 'pending';
+    const nav = view === 'queue' ? q : view;
+    for (const a of document.querySelectorAll('[data-nav]')) {
+      a.classList.toggle('active', a.dataset.nav === nav);
+      if (a.dataset.nav === nav) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    }
     if (view !== 'queue') releaseCurrent();
     if (view === 'queue') {
-      const q = h[1] === 'reported' ? 'reported' : 'pending';
       if (S.view !== 'queue' || S.queue !== q) { S.queue = q; loadQueue(true); }
       else { renderList(); renderPanel(); }
     } else if (view === 'appeals') loadAppeals();
@@ -414,8 +431,9 @@
     const frag = document.createDocumentFragment();
     S.items.forEach((it, idx) => frag.appendChild(listItem(it, idx)));
     ol.appendChild(frag);
-    $('list-title').textContent = t(S.queue === 'reported' ? 'nav.reported' : 'nav.pending');
-    $('list-info').textContent = S.items.length ? t('list.shown', { n: S.items.length }) + (S.nextCursor ? '' : ' · ' + t('list.end')) : t('list.empty');
+    $('list-title').textContent = t('nav.' + S.queue);
+    $('list-info').textContent = S.items.length ? t('list.shown', { n: S.items.length }) + (S.nextCursor ? '' : ' · ' + t('list.end'))
+      : t(S.queue === 'pending' || S.queue === 'reported' ? 'list.empty' : 'list.none');
     $('btn-more').hidden = !S.nextCursor;
     $('selection-info').textContent = S.selected.size ? t('sel.info', { n: S.selected.size }) : '';
   }
@@ -433,7 +451,8 @@
     if (rows[idx]) { rows[idx].classList.add('current'); rows[idx].scrollIntoView({ block: 'nearest' }); }
     renderPanel();
     const it = S.items[idx];
-    if (!it.done) claim(it.comment.id); else releaseCurrent();
+    // Claims guard the review queues; browsing decided comments claims nothing.
+    if (!it.done && allowed(it).includes('approve')) claim(it.comment.id); else releaseCurrent();
     // Near the end of what is loaded: fetch the next page (appended below, nothing moves).
     if (S.nextCursor && idx >= S.items.length - 5) loadQueue(false);
   }
@@ -542,7 +561,18 @@
     } catch (_) { return el('span', null, text); }
   }
 
+  // The actions the current comment's status allows (none once decided here).
+  function allowed(it) {
+    if (!it || it.done) return [];
+    return (ALLOWED[it.comment.status] || []).filter((a) => a !== 'escalate' || !it.comment.escalated);
+  }
+  function updateActions() {
+    const can = allowed(S.items[S.cursor]);
+    for (const a of ['approve', 'reject', 'escalate', 'restore']) $('btn-' + a).disabled = !can.includes(a);
+    $('btn-select').disabled = !can.includes('reject');
+  }
   function renderPanel() {
+    updateActions();
     const panel = $('panel');
     clear(panel);
     const it = S.items[S.cursor];
@@ -648,12 +678,12 @@
   async function decide(action, reason, keyAt) {
     const idx = S.cursor;
     const it = S.items[idx];
-    if (!it || it.done) return;
+    if (!allowed(it).includes(action)) return;
     const body = { action, expected_revision: it.comment.revision };
     if (reason) body.reason = reason;
     try {
       await api('POST', '/v1/comments/' + it.comment.id + '/decisions', body);
-      const outcome = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'escalated';
+      const outcome = { approve: 'approved', reject: 'rejected', escalate: 'escalated', restore: 'restored' }[action];
       afterDecision(idx, outcome, keyAt);
       status(t('msg.' + outcome, { id: it.comment.id, r: reason ? t('reason.' + reason) : '' }));
     } catch (e) { fail(e); }
@@ -681,7 +711,7 @@
     } catch (e) { fail(e); }
   }
   function toggleSelect(id) {
-    if (id == null) { const it = S.items[S.cursor]; if (!it || it.done) return; id = it.comment.id; }
+    if (id == null) { const it = S.items[S.cursor]; if (!allowed(it).includes('reject')) return; id = it.comment.id; }
     if (S.selected.has(id)) S.selected.delete(id); else S.selected.add(id);
     const idx = S.items.findIndex((i) => i.comment.id === id);
     if (idx >= 0) updateRow(idx);
@@ -734,7 +764,7 @@
     return REASONS.map((r, i) => ({ digit: String((i + 1) % 10), value: r, label: t('reason.' + r) + ' (' + r + ')' }));
   }
   function askReject(keyAt) {
-    if (!S.items[S.cursor] || S.items[S.cursor].done) return;
+    if (!allowed(S.items[S.cursor]).includes('reject')) return;
     openPicker(t('picker.reason'), reasonOptions(), (reason) => decide('reject', reason, S.pendingKeyAt ?? keyAt));
   }
   function askBulk() {
@@ -759,7 +789,7 @@
     const dl = $('help-list');
     clear(dl);
     const rows = [['j / k', t('k.jk')], ['a', t('k.a')], ['r', t('k.r')], ['e', t('k.e')], ['b', t('k.b')],
-      ['x', t('k.x')], ['R', t('k.R')], ['u', t('k.u')], ['?', t('k.help')], ['Esc', t('k.esc')],
+      ['x', t('k.x')], ['R', t('k.R')], ['o', t('k.o')], ['/', t('k.slash')], ['u', t('k.u')], ['?', t('k.help')], ['Esc', t('k.esc')],
       ['1–9, 0', t('k.reasons') + ' : ' + REASONS.map((r, i) => ((i + 1) % 10) + ' ' + t('reason.' + r)).join(', ')]];
     for (const [k, v] of rows) { dl.appendChild(el('dt', null, k)); dl.appendChild(el('dd', null, v)); }
   }
@@ -782,6 +812,8 @@
       case 'a': decide('approve', null, keyAt); break;
       case 'r': S.pendingKeyAt = null; askReject(keyAt); break;
       case 'e': decide('escalate', null, keyAt); break;
+      case 'o': decide('restore', null, keyAt); break;
+      case '/': $('search-q').focus(); break;
       case 'b': askAuthor(); break;
       case 'x': toggleSelect(); break;
       case 'R': askBulk(); break;
@@ -1099,6 +1131,7 @@
     $('btn-approve').addEventListener('click', () => decide('approve', null, performance.now()));
     $('btn-reject').addEventListener('click', () => askReject(performance.now()));
     $('btn-escalate').addEventListener('click', () => decide('escalate', null, performance.now()));
+    $('btn-restore').addEventListener('click', () => decide('restore', null, performance.now()));
     $('btn-author').addEventListener('click', askAuthor);
     $('btn-select').addEventListener('click', () => toggleSelect());
     $('btn-bulk').addEventListener('click', askBulk);

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod bad_input;
 mod cli;
+mod console_tools;
 mod contract;
 mod datasets;
 mod dsa;
