@@ -61,9 +61,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(decisions::decide)
         .service(decisions::bulk)
         .service(decisions::history)
+        .service(decisions::decision_log_csv)
         .service(decisions::decision_log)
         .service(authors::author_status)
         .service(authors::author_view)
+        .service(authors::list_notes)
+        .service(authors::add_note)
+        .service(authors::delete_note)
         .service(privacy::erase)
         .service(privacy::export)
         .service(reports::submit_report)
@@ -200,6 +204,14 @@ pub(crate) fn moderator(
         name: caller.name.clone(),
         is_admin: caller.role == Role::Admin,
     })
+}
+
+/// An optional RFC 3339 time or date (see [`parse_time`]).
+pub(crate) fn optional_time(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+    value.map(|v| parse_time(field, v)).transpose()
 }
 
 /// An RFC 3339 time or a date (midnight UTC), or 422 naming `field`.

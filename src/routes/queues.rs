@@ -1,7 +1,7 @@
 //! The moderators' queues: counts, and pages of held comments with their context (thread,
 //! parent, author's record, reports, revisions), keyset-paginated.
 
-use super::{moderator, parse_time, utc};
+use super::{moderator, utc};
 use actix_web::{get, web, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -204,16 +204,8 @@ impl QueueQuery {
             lang: self.lang.clone(),
             score,
             author: self.author.clone(),
-            from: self
-                .from
-                .as_deref()
-                .map(|v| parse_time("from", v))
-                .transpose()?,
-            to: self
-                .to
-                .as_deref()
-                .map(|v| parse_time("to", v))
-                .transpose()?,
+            from: super::optional_time("from", self.from.as_deref())?,
+            to: super::optional_time("to", self.to.as_deref())?,
             escalated: self.escalated,
             text: self.q.as_deref().map(search_text).transpose()?,
         })

@@ -370,6 +370,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    author_notes (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        author_id -> BigInt,
+        text -> Text,
+        created_by -> Text,
+        created_by_key_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(api_keys -> sites (site_id));
@@ -389,6 +401,7 @@ diesel::joinable!(accounts -> api_keys (key_id));
 diesel::joinable!(account_invitations -> accounts (account_id));
 diesel::joinable!(account_recovery_codes -> accounts (account_id));
 diesel::joinable!(perspective_feedback -> sites (site_id));
+diesel::joinable!(author_notes -> authors (author_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -415,4 +428,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_recovery_codes,
     sign_in_failures,
     perspective_feedback,
+    author_notes,
 );

@@ -6,7 +6,12 @@ use vigie::domain::Role;
 
 use crate::helpers::{assert_problem, comment, spawn_app, Backend, TestApp};
 
-crate::on_both_backends!(queue_search_matches_text_literally_and_combines_with_filters,);
+crate::on_both_backends!(
+    queue_search_matches_text_literally_and_combines_with_filters,
+    notes_about_an_author_are_for_moderators_exported_and_erased,
+    the_audit_log_filters_by_action_and_author_and_exports_safe_csv,
+    an_author_record_lists_as_many_comments_as_asked,
+);
 
 async fn post(app: &TestApp, key: &str, id: &str, thread: &str, author: &str, body: &str) -> i64 {
     let mut c = comment(id, thread, body);
@@ -131,4 +136,341 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+async fn notes_about_an_author_are_for_moderators_exported_and_erased(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ingest = app.key("notes", Role::Ingest).await;
+    let moderator = app.key("notes", Role::Moderator).await;
+    let other_moderator = app.key("notes", Role::Moderator).await;
+    let admin = app.key("notes", Role::Admin).await;
+    let elsewhere = app.key("ailleurs", Role::Moderator).await;
+    post(&app, &ingest, "c1", "t1", "ana", "Premier commentaire").await;
+
+    let notes = "/v1/authors/ana/notes";
+    let r = app
+        .post_json(
+            notes,
+            &moderator,
+            &json!({"text": "  Insiste souvent, mais reste poli.  "}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first["text"], "Insiste souvent, mais reste poli.");
+    assert_eq!(first["created_by"], "test");
+    assert_eq!(first["deletable"], true);
+    let r = app
+        .post_json(notes, &other_moderator, &json!({"text": "Second avis."}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let second: Value = r.json().await.unwrap();
+
+    let list: Value = app.get(notes, &moderator).await.json().await.unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["id"], second["id"], "newest first");
+    assert_eq!(items[0]["deletable"], false, "another moderator's note");
+    assert_eq!(items[1]["deletable"], true);
+
+    // Bad input: empty, too long, NUL, wrong type, unknown field, malformed JSON.
+    for (body, field) in [
+        (json!({"text": "   "}), Some("text")),
+        (json!({"text": "x".repeat(2001)}), Some("text")),
+        (json!({"text": "a\0b"}), Some("text")),
+    ] {
+        assert_problem(app.post_json(notes, &moderator, &body).await, 422, field).await;
+    }
+    assert_eq!(
+        app.post_json(notes, &moderator, &json!({"text": "é".repeat(2000)}))
+            .await
+            .status(),
+        201,
+        "2,000 characters (not bytes) fit"
+    );
+    for (body, field) in [
+        (json!({"text": 3}), Some("text")),
+        (json!({}), Some("text")),
+        (json!({"text": "x", "extra": 1}), None),
+    ] {
+        assert_problem(app.post_json(notes, &moderator, &body).await, 422, field).await;
+    }
+    assert_problem(app.post_raw(notes, &moderator, "{").await, 400, None).await;
+    // Unknown author or note, other site, other roles.
+    assert_problem(
+        app.post_json(
+            "/v1/authors/nobody/notes",
+            &moderator,
+            &json!({"text": "x"}),
+        )
+        .await,
+        404,
+        None,
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/authors/nobody/notes", &moderator).await,
+        404,
+        None,
+    )
+    .await;
+    assert_problem(app.get(notes, &elsewhere).await, 404, None).await;
+    assert_problem(app.get(notes, &ingest).await, 403, None).await;
+    assert_problem(
+        app.post_json(notes, &ingest, &json!({"text": "x"})).await,
+        403,
+        None,
+    )
+    .await;
+    let r = app.client.get(app.url(notes)).send().await.unwrap();
+    assert_problem(r, 401, None).await;
+
+    // Deleting: the writer or an admin; another moderator is refused.
+    let delete = |id: &Value| format!("{notes}/{id}");
+    let r = delete_as(&app, &delete(&second["id"]), &moderator).await;
+    assert_problem(r, 403, None).await;
+    let r = delete_as(&app, &delete(&first["id"]), &moderator).await;
+    assert_eq!(r.status(), 204);
+    let r = delete_as(&app, &delete(&first["id"]), &moderator).await;
+    assert_problem(r, 404, None).await;
+    let r = delete_as(&app, &format!("{notes}/abc"), &admin).await;
+    assert_problem(r, 404, None).await;
+
+    // The export holds the notes (not who wrote them); erasure deletes them.
+    let export: Value = app
+        .get("/v1/authors/ana/export", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let exported = export["moderator_notes"].as_array().unwrap();
+    assert_eq!(exported.len(), 2);
+    assert!(exported.iter().any(|n| n["text"] == "Second avis."));
+    assert!(exported[0].get("created_by").is_none());
+    assert_eq!(app.count("author_notes").await, 2);
+    let r = app
+        .post_json("/v1/authors/ana/erase", &admin, &json!({}))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let erased: Value = r.json().await.unwrap();
+    assert_eq!(erased["erased"]["author_notes"], 2);
+    assert_eq!(app.count("author_notes").await, 0);
+}
+
+async fn the_audit_log_filters_by_action_and_author_and_exports_safe_csv(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ingest = app.key("audit", Role::Ingest).await;
+    let moderator = app.key("audit", Role::Moderator).await;
+    let a = post(&app, &ingest, "c1", "t1", "mallory", "Un").await;
+    let b = post(&app, &ingest, "c2", "t1", "bob", "Deux").await;
+    let decide = |id: i64, body: Value| {
+        let app = &app;
+        let moderator = moderator.clone();
+        async move {
+            let r = app
+                .post_json(&format!("/v1/comments/{id}/decisions"), &moderator, &body)
+                .await;
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+    };
+    decide(
+        a,
+        json!({"action": "reject", "reason": "spam", "internal_note": "=HYPERLINK(\"http://x\")"}),
+    )
+    .await;
+    decide(
+        a,
+        json!({"action": "restore", "internal_note": "@erreur, \"rétabli\"\nligne 2"}),
+    )
+    .await;
+    decide(b, json!({"action": "approve", "internal_note": "+33 6 00"})).await;
+
+    let log = |query: &str| {
+        let app = &app;
+        let moderator = moderator.clone();
+        let path = format!("/v1/decisions?{query}");
+        async move {
+            let r = app.get(&path, &moderator).await;
+            assert_eq!(r.status(), 200, "{path}");
+            let v: Value = r.json().await.unwrap();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["source"] == "human")
+                .map(|d| {
+                    (
+                        d["comment_id"].as_i64().unwrap(),
+                        d["action"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(log("action=restore").await, vec![(a, "restore".to_owned())]);
+    assert_eq!(log("author=bob").await, vec![(b, "approve".to_owned())]);
+    assert_eq!(log("author=bob&action=reject").await, vec![]);
+    assert_eq!(
+        log("moderator=test&action=reject").await,
+        vec![(a, "reject".to_owned())]
+    );
+    assert_problem(
+        app.get("/v1/decisions?action=delete", &moderator).await,
+        400,
+        None,
+    )
+    .await;
+
+    // CSV: every decision (automated ones too), newest first, formula cells quoted.
+    let r = app.get("/v1/decisions.csv?source=human", &moderator).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"vigie-decisions-"));
+    let text = r.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        vigie::routes::decisions::AUDIT_CSV_HEADER.to_vec()
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(&rows[0][4], "approve");
+    assert_eq!(&rows[0][9], "'+33 6 00");
+    assert_eq!(&rows[1][4], "restore");
+    assert_eq!(&rows[1][9], "'@erreur, \"rétabli\"\nligne 2");
+    assert_eq!(&rows[2][9], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&rows[2][7], "spam");
+    assert_eq!(&rows[2][2], "test");
+    for row in &rows {
+        for cell in row {
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell}");
+        }
+    }
+    // The filters apply; pages do not.
+    let text = app
+        .get("/v1/decisions.csv?action=restore", &moderator)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        text.lines().count(),
+        3,
+        "header and one two-line row: {text}"
+    );
+    assert_problem(
+        app.get("/v1/decisions.csv?limit=5", &moderator).await,
+        422,
+        Some("limit"),
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/decisions.csv?from=hier", &moderator).await,
+        422,
+        Some("from"),
+    )
+    .await;
+    assert_problem(app.get("/v1/decisions.csv", &ingest).await, 403, None).await;
+    let r = app
+        .client
+        .get(app.url("/v1/decisions.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 401, None).await;
+    // Past one page of the stream (500 rows): every decision, once.
+    for i in 0..520 {
+        app.with_db(move |conn| {
+            use diesel::prelude::*;
+            use vigie::store::test_schema::{comments, decisions};
+            let site: i64 = comments::table
+                .find(b)
+                .select(comments::site_id)
+                .first(conn)
+                .unwrap();
+            diesel::insert_into(decisions::table)
+                .values((
+                    decisions::comment_id.eq(b),
+                    decisions::site_id.eq(site),
+                    decisions::actor.eq(format!("m{i}")),
+                    decisions::source.eq("human"),
+                    decisions::to_status.eq("approved"),
+                    decisions::created_at.eq(chrono::Utc::now().naive_utc()),
+                ))
+                .execute(conn)
+                .unwrap();
+        })
+        .await;
+    }
+    let text = app
+        .get("/v1/decisions.csv?source=human", &moderator)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let ids: Vec<i64> = reader
+        .records()
+        .map(|r| r.unwrap()[0].parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 523);
+    assert!(
+        ids.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats"
+    );
+}
+
+async fn an_author_record_lists_as_many_comments_as_asked(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ingest = app.key("record", Role::Ingest).await;
+    let moderator = app.key("record", Role::Moderator).await;
+    for i in 0..12 {
+        post(
+            &app,
+            &ingest,
+            &format!("c{i}"),
+            "t1",
+            "ana",
+            &format!("Commentaire {i}"),
+        )
+        .await;
+    }
+    let recent = |path: &'static str| {
+        let app = &app;
+        let moderator = moderator.clone();
+        async move {
+            let v: Value = app.get(path, &moderator).await.json().await.unwrap();
+            v["recent"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(recent("/v1/authors/ana").await, 10);
+    assert_eq!(recent("/v1/authors/ana?comments=200").await, 12);
+    assert_eq!(recent("/v1/authors/ana?comments=3").await, 3);
+    for bad in ["0", "201"] {
+        assert_problem(
+            app.get(&format!("/v1/authors/ana?comments={bad}"), &moderator)
+                .await,
+            422,
+            Some("comments"),
+        )
+        .await;
+    }
+}
+
+async fn delete_as(app: &TestApp, path: &str, key: &str) -> reqwest::Response {
+    app.client
+        .delete(app.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
 }
