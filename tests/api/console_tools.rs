@@ -11,6 +11,7 @@ crate::on_both_backends!(
     notes_about_an_author_are_for_moderators_exported_and_erased,
     the_audit_log_filters_by_action_and_author_and_exports_safe_csv,
     an_author_record_lists_as_many_comments_as_asked,
+    a_thread_can_be_set_up_before_its_first_comment,
 );
 
 async fn post(app: &TestApp, key: &str, id: &str, thread: &str, author: &str, body: &str) -> i64 {
@@ -473,4 +474,99 @@ async fn delete_as(app: &TestApp, path: &str, key: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
+}
+
+async fn a_thread_can_be_set_up_before_its_first_comment(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ingest = app.key("avance", Role::Ingest).await;
+    let moderator = app.key("avance", Role::Moderator).await;
+    // The site publishes (post-moderation); one article is pre-moderated, another closed,
+    // before their first comment.
+    let admin = app.key("avance", Role::Admin).await;
+    let r = app
+        .patch_json("/v1/site", &admin, &json!({"moderation_mode": "post"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .patch_json(
+            "/v1/threads/embargo",
+            &moderator,
+            &json!({"moderation_mode": "pre", "title": "Sous embargo", "url": "https://example.fr/embargo"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let thread: Value = r.json().await.unwrap();
+    assert_eq!(thread["id"], "embargo");
+    assert_eq!(thread["title"], "Sous embargo");
+    assert_eq!(thread["url"], "https://example.fr/embargo");
+    assert_eq!(thread["moderation_mode"], "pre");
+    assert_eq!(thread["status"], "open");
+    let r = app
+        .patch_json(
+            "/v1/threads/ferme",
+            &moderator,
+            &json!({"status": "closed"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    // Again: the same thread, 200.
+    let r = app
+        .patch_json("/v1/threads/embargo", &moderator, &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["moderation_mode"], "pre");
+
+    let first = app
+        .post_json(
+            "/v1/comments",
+            &ingest,
+            &comment("e1", "embargo", "Premier !"),
+        )
+        .await;
+    assert_eq!(first.status(), 201);
+    assert_eq!(first.json::<Value>().await.unwrap()["status"], "pending");
+    assert_problem(
+        app.post_json("/v1/comments", &ingest, &comment("f1", "ferme", "Trop tôt"))
+            .await,
+        409,
+        None,
+    )
+    .await;
+
+    // Bad input names the field; ingest keys cannot.
+    for (body, field) in [
+        (json!({"url": "javascript:alert(1)"}), "url"),
+        (json!({"title": "x".repeat(501)}), "title"),
+        (json!({"status": "ajar"}), "status"),
+    ] {
+        assert_problem(
+            app.patch_json("/v1/threads/autre", &moderator, &body).await,
+            422,
+            Some(field),
+        )
+        .await;
+    }
+    let long_id = format!("/v1/threads/{}", "x".repeat(201));
+    assert_problem(
+        app.patch_json(&long_id, &moderator, &json!({})).await,
+        422,
+        Some("thread_id"),
+    )
+    .await;
+    assert_problem(
+        app.patch_json("/v1/threads/autre", &ingest, &json!({"status": "closed"}))
+            .await,
+        403,
+        None,
+    )
+    .await;
+    assert_problem(
+        app.patch_json("/v1/threads/autre", &admin, &json!({"status": 1}))
+            .await,
+        422,
+        Some("status"),
+    )
+    .await;
 }
