@@ -65,6 +65,10 @@
       'msg.saved': 'Réglages enregistrés.', 'msg.signedOutAll': '{n} session(s) fermée(s).',
       'msg.threadCreated': 'Article {id} créé avec ces réglages.', 'msg.threadSaved': 'Article {id} enregistré.',
       'msg.fix': 'Corrigez le champ signalé.',
+      'words.title': 'Listes de mots', 'words.id': 'Liste', 'words.lang': 'Langue', 'words.action': 'Action', 'words.terms': 'Mots',
+      'words.hint': 'Chaque liste : action (signaler, retenir, rejeter), langue, mots séparés par des virgules. Chaque changement crée une nouvelle version des règles.',
+      'words.hold': 'retenir', 'words.block': 'rejeter', 'words.flag': 'signaler', 'words.add': 'Ajouter la liste',
+      'words.save': 'Enregistrer', 'words.remove': 'Supprimer', 'msg.words': 'Liste {id} enregistrée.', 'msg.wordsRemoved': 'Liste {id} supprimée.',
       'nav.unmoderated': 'Publiés', 'nav.approved': 'Approuvés', 'nav.rejected': 'Rejetés',
       'f.q': 'Rechercher dans le texte', 'f.author': 'Auteur (id)', 'act.restore': 'Rétablir (o)',
       'done.restored': 'rétabli', 'msg.restored': 'Commentaire {id} rétabli (approuvé).',
@@ -156,6 +160,10 @@
       'msg.saved': 'Settings saved.', 'msg.signedOutAll': '{n} session(s) ended.',
       'msg.threadCreated': 'Article {id} created with these settings.', 'msg.threadSaved': 'Article {id} saved.',
       'msg.fix': 'Fix the field shown.',
+      'words.title': 'Word lists', 'words.id': 'List', 'words.lang': 'Language', 'words.action': 'Action', 'words.terms': 'Words',
+      'words.hint': 'Each list: action (flag, hold, block), language, words separated by commas. Each change makes a new version of the rules.',
+      'words.hold': 'hold', 'words.block': 'block', 'words.flag': 'flag', 'words.add': 'Add the list',
+      'words.save': 'Save', 'words.remove': 'Remove', 'msg.words': 'List {id} saved.', 'msg.wordsRemoved': 'List {id} removed.',
       'nav.unmoderated': 'Published', 'nav.approved': 'Approved', 'nav.rejected': 'Rejected',
       'f.q': 'Search the text', 'f.author': 'Author (id)', 'act.restore': 'Restore (o)',
       'done.restored': 'restored', 'msg.restored': 'Comment {id} restored (approved).',
@@ -1291,6 +1299,7 @@
   function clearFieldErrors(form) { for (const n of form.querySelectorAll('[data-error]')) n.textContent = ''; }
   async function loadSettings() {
     let site;
+    loadWords();
     try { site = await api('GET', '/v1/site'); } catch (e) { fail(e); return; }
     clearFieldErrors($('site-form'));
     $('set-mode').value = site.moderation_mode;
@@ -1305,6 +1314,67 @@
       $('th-spam-review').value = th.spam.review; $('th-spam-reject').value = th.spam.reject;
     }
   }
+  // ---- word lists, entry by entry -------------------------------------------------------------------
+  const splitTerms = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  function actionSelect(value) {
+    const sel = el('select', 'words-action');
+    sel.setAttribute('aria-label', t('words.action'));
+    for (const a of ['flag', 'hold', 'block']) { const o = el('option', null, t('words.' + a)); o.value = a; o.selected = a === value; sel.appendChild(o); }
+    return sel;
+  }
+  async function loadWords() {
+    let list;
+    try { list = await api('GET', '/v1/site/rules/words'); } catch (e) { fail(e); return; }
+    const body = $('words-list');
+    clear(body);
+    for (const w of list.items) {
+      const tr = el('tr');
+      tr.dataset.words = w.id;
+      const lang = el('input', 'words-lang');
+      lang.value = w.lang || '';
+      lang.size = 3;
+      lang.maxLength = 3;
+      lang.setAttribute('aria-label', t('words.lang') + ' ' + w.id);
+      const action = actionSelect(w.action);
+      const terms = el('input', 'words-terms');
+      terms.value = w.terms.join(', ');
+      terms.setAttribute('aria-label', t('words.terms') + ' ' + w.id);
+      const err = el('span', 'field-error');
+      err.setAttribute('role', 'alert');
+      const save = el('button', 'words-save', t('words.save'));
+      save.type = 'button';
+      save.addEventListener('click', async () => {
+        err.textContent = '';
+        try {
+          await api('PATCH', '/v1/site/rules/words/' + encodeURIComponent(w.id), { action: action.value, lang: lang.value.trim() || null, terms: splitTerms(terms.value) });
+          status(t('msg.words', { id: w.id }));
+        } catch (e) { err.textContent = (e.field ? e.field + ' : ' : '') + e.message; status(t('msg.fix'), true); }
+      });
+      const remove = el('button', 'words-remove', t('words.remove'));
+      remove.type = 'button';
+      remove.addEventListener('click', async () => {
+        try { await api('DELETE', '/v1/site/rules/words/' + encodeURIComponent(w.id)); status(t('msg.wordsRemoved', { id: w.id })); loadWords(); } catch (e) { fail(e); }
+      });
+      const cells = [el('td', 'words-id', w.id), el('td'), el('td'), el('td'), el('td')];
+      cells[1].appendChild(lang); cells[2].appendChild(action); cells[3].append(terms, err); cells[4].append(save, remove);
+      tr.append(...cells);
+      body.appendChild(tr);
+    }
+  }
+  async function addWords(ev) {
+    ev.preventDefault();
+    const form = $('words-add');
+    const body = { id: $('words-new-id').value.trim(), action: $('words-new-action').value, terms: splitTerms($('words-new-terms').value) };
+    if ($('words-new-lang').value.trim()) body.lang = $('words-new-lang').value.trim();
+    try {
+      await api('POST', '/v1/site/rules/words', body);
+      clearFieldErrors(form);
+      form.reset();
+      status(t('msg.words', { id: body.id }));
+      loadWords();
+    } catch (e) { showFieldError(form, e); }
+  }
+
   async function saveSite(ev) {
     ev.preventDefault();
     const form = $('site-form');
@@ -1386,6 +1456,7 @@
     $('thresholds-form').addEventListener('submit', (e) => saveThresholds(e, false));
     $('thresholds-model').addEventListener('click', () => saveThresholds(null, true));
     $('thread-form').addEventListener('submit', saveThread);
+    $('words-add').addEventListener('submit', addWords);
     $('btn-lang').addEventListener('click', toggleLang);
     $('btn-help').addEventListener('click', () => toggleHelp());
     $('btn-help-close').addEventListener('click', () => toggleHelp(false));

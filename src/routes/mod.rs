@@ -19,6 +19,7 @@ pub mod site;
 pub mod statements;
 pub mod threads;
 pub mod webhooks;
+pub mod words;
 
 use actix_web::dev::ResourceDef;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -81,6 +82,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(rules::get_rules)
         .service(rules::put_rules)
         .service(rules::put_thresholds)
+        .service(words::list_words)
+        .service(words::add_words)
+        .service(words::change_words)
+        .service(words::remove_words)
         .service(rules::dry_run)
         .service(site::get_site)
         .service(site::update_site)

@@ -97,7 +97,7 @@ pub async fn visible_comments(
 }
 
 /// Present-and-null (`Some(None)`) differs from absent (`None`) in a PATCH.
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(super) fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

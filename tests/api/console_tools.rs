@@ -12,6 +12,7 @@ crate::on_both_backends!(
     the_audit_log_filters_by_action_and_author_and_exports_safe_csv,
     an_author_record_lists_as_many_comments_as_asked,
     a_thread_can_be_set_up_before_its_first_comment,
+    word_lists_are_edited_entry_by_entry_and_judge_new_comments,
 );
 
 async fn post(app: &TestApp, key: &str, id: &str, thread: &str, author: &str, body: &str) -> i64 {
@@ -569,4 +570,194 @@ async fn a_thread_can_be_set_up_before_its_first_comment(backend: Backend) {
         Some("status"),
     )
     .await;
+}
+
+async fn word_lists_are_edited_entry_by_entry_and_judge_new_comments(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ingest = app.key("mots", Role::Ingest).await;
+    let moderator = app.key("mots", Role::Moderator).await;
+    let admin = app.key("mots", Role::Admin).await;
+    let words = "/v1/site/rules/words";
+    // The defaults, as entries.
+    let list: Value = app.get(words, &admin).await.json().await.unwrap();
+    assert!(list["version"].is_null());
+    let defaults = list["items"].as_array().unwrap().len();
+    assert!(defaults > 3);
+    assert!(list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["id"] == "fr-slur"));
+
+    // Add an entry: saved as version 1, in force for the next comment.
+    let r = app
+        .post_json(
+            words,
+            &admin,
+            &json!({"id": "site-mots", "action": "block", "lang": "fr", "terms": ["  zorglub ", "zorglub", "bulgroz"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let added: Value = r.json().await.unwrap();
+    assert_eq!(added["terms"], json!(["zorglub", "bulgroz"]));
+    assert_eq!(added["category"], "toxicity");
+    let rules: Value = app
+        .get("/v1/site/rules", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rules["version"], 1);
+    assert!(
+        rules["source"]
+            .as_str()
+            .unwrap()
+            .contains("# Vigie default rule set"),
+        "comments kept"
+    );
+    let c: Value = app
+        .post_json(
+            "/v1/comments",
+            &ingest,
+            &comment("z1", "t1", "Quel zorglub celui-là"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["verdict"]["decision"], "reject", "{c}");
+    assert_eq!(rule_action(&c, "site-mots"), Some("block".into()));
+
+    // Change its action and language; then remove it.
+    let r = app
+        .patch_json(
+            &format!("{words}/site-mots"),
+            &admin,
+            &json!({"action": "flag", "lang": null}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let changed: Value = r.json().await.unwrap();
+    assert_eq!(changed["action"], "flag");
+    assert!(changed["lang"].is_null());
+    let c: Value = app
+        .post_json(
+            "/v1/comments",
+            &ingest,
+            &comment("z2", "t1", "Encore un zorglub"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rule_action(&c, "site-mots"), Some("flag".into()), "{c}");
+    let r = delete_as(&app, &format!("{words}/site-mots"), &admin).await;
+    assert_eq!(r.status(), 204);
+    let list: Value = app.get(words, &admin).await.json().await.unwrap();
+    assert_eq!(list["version"], 3);
+    assert_eq!(list["items"].as_array().unwrap().len(), defaults);
+
+    // Typed checks name the field; unknown entries 404; a taken id 409.
+    for (body, field) in [
+        (json!({"id": "a b", "action": "hold", "terms": ["x"]}), "id"),
+        (
+            json!({"id": "ok", "action": "ban", "terms": ["x"]}),
+            "action",
+        ),
+        (
+            json!({"id": "ok", "action": "hold", "category": "rude", "terms": ["x"]}),
+            "category",
+        ),
+        (
+            json!({"id": "ok", "action": "hold", "lang": "FR", "terms": ["x"]}),
+            "lang",
+        ),
+        (json!({"id": "ok", "action": "hold", "terms": []}), "terms"),
+        (
+            json!({"id": "ok", "action": "hold", "terms": ["x", " "]}),
+            "terms[1]",
+        ),
+        (
+            json!({"id": "ok", "action": "hold", "terms": ["x".repeat(101)]}),
+            "terms[0]",
+        ),
+        (json!({"id": "ok", "action": "hold"}), "terms"),
+        (json!({"id": "ok", "action": "hold", "terms": "x"}), "terms"),
+    ] {
+        assert_problem(app.post_json(words, &admin, &body).await, 422, Some(field)).await;
+    }
+    assert_problem(
+        app.post_json(
+            words,
+            &admin,
+            &json!({"id": "fr-slur", "action": "hold", "terms": ["x"]}),
+        )
+        .await,
+        409,
+        None,
+    )
+    .await;
+    assert_problem(
+        app.patch_json(&format!("{words}/nope"), &admin, &json!({"action": "flag"}))
+            .await,
+        404,
+        None,
+    )
+    .await;
+    assert_problem(
+        app.patch_json(
+            &format!("{words}/fr-slur"),
+            &admin,
+            &json!({"action": "ban"}),
+        )
+        .await,
+        422,
+        Some("action"),
+    )
+    .await;
+    assert_problem(
+        delete_as(&app, &format!("{words}/nope"), &admin).await,
+        404,
+        None,
+    )
+    .await;
+    // Admins only.
+    assert_problem(app.get(words, &moderator).await, 403, None).await;
+    assert_problem(
+        app.post_json(
+            words,
+            &moderator,
+            &json!({"id": "m", "action": "hold", "terms": ["x"]}),
+        )
+        .await,
+        403,
+        None,
+    )
+    .await;
+    assert_problem(
+        delete_as(&app, &format!("{words}/fr-slur"), &moderator).await,
+        403,
+        None,
+    )
+    .await;
+    assert_eq!(
+        app.get("/v1/site/rules", &admin)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["version"],
+        3,
+        "refused edits save nothing"
+    );
+}
+
+/// The action of the rule `id` in a comment's verdict, if it fired.
+fn rule_action(comment: &Value, id: &str) -> Option<String> {
+    comment["verdict"]["rules"]
+        .as_array()?
+        .iter()
+        .find(|r| r["id"] == id)
+        .map(|r| r["action"].as_str().unwrap_or_default().to_owned())
 }

@@ -158,6 +158,35 @@ try {
   await page.click('#thresholds-save');
   await page.waitForFunction(() => document.querySelector('[data-error="toxicity"]').textContent.length > 0);
 
+  // ---- the word lists, entry by entry ----------------------------------------------------------
+  step = 'word lists';
+  await page.waitForSelector('#words-list tr[data-words="fr-slur"]');
+  await page.fill('#words-new-id', 'mauvais id');
+  await page.fill('#words-new-terms', 'zorglub');
+  await page.click('#words-new-add');
+  await page.waitForFunction(() => document.querySelector('#words-add [data-error="id"]').textContent.length > 0);
+  await page.fill('#words-new-id', 'site-test');
+  await page.fill('#words-new-lang', 'fr');
+  await page.selectOption('#words-new-action', 'block');
+  await page.fill('#words-new-terms', 'zorglub, bulgroz');
+  await page.click('#words-new-add');
+  await page.waitForSelector('#words-list tr[data-words="site-test"]');
+  const row2 = '#words-list tr[data-words="site-test"]';
+  assert.equal(await page.$eval(row2 + ' .words-terms', (i) => i.value), 'zorglub, bulgroz');
+  await page.selectOption(row2 + ' .words-action', 'flag');
+  await page.fill(row2 + ' .words-terms', 'zorglub, bulgroz, glubzor');
+  await page.evaluate(() => { document.querySelector('#status').textContent = ''; });
+  await page.click(row2 + ' .words-save');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'Liste site-test enregistrée.');
+  const words = (await api(adminKey, 'GET', '/v1/site/rules/words')).body.items.find((w) => w.id === 'site-test');
+  assert.deepEqual({ action: words.action, lang: words.lang, terms: words.terms }, { action: 'flag', lang: 'fr', terms: ['zorglub', 'bulgroz', 'glubzor'] });
+  await page.fill(row2 + ' .words-lang', 'FRA');
+  await page.click(row2 + ' .words-save');
+  await page.waitForFunction((r) => document.querySelector(r + ' .field-error').textContent.startsWith('lang'), row2);
+  const rules = (await api(adminKey, 'GET', '/v1/site/rules')).body;
+  assert.equal(rules.version, 2, 'two saved versions: the add and the change');
+  assert.equal(rules.updated_by, 'test');
+
   // ---- an article closed before its first comment ---------------------------------------------
   step = 'thread before its first comment';
   await page.fill('#thread-id', 'embargo-2027');
