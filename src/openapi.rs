@@ -78,6 +78,7 @@ use crate::routes::perspective::Docs as PerspectiveDocs;
         routes::accounts::figures,
         routes::accounts::start_totp,
         routes::accounts::confirm_totp,
+        routes::accounts::disable_totp,
         routes::perspective::analyze,
         routes::perspective::suggest_score,
         routes::perspective::list_feedback,

@@ -65,6 +65,8 @@
       'msg.saved': 'Réglages enregistrés.', 'msg.signedOutAll': '{n} session(s) fermée(s).',
       'msg.threadCreated': 'Article {id} créé avec ces réglages.', 'msg.threadSaved': 'Article {id} enregistré.',
       'msg.fix': 'Corrigez le champ signalé.',
+      'totp.offTitle': 'Désactiver le second facteur', 'totp.offCode': "Code actuel de l'application", 'totp.off': 'Désactiver',
+      'totp.isOff': 'Le second facteur est désactivé.', 'totp.refused': 'Mot de passe ou code incorrect.', 'totp.notOn': "Le second facteur n'est pas activé.",
       'words.title': 'Listes de mots', 'words.id': 'Liste', 'words.lang': 'Langue', 'words.action': 'Action', 'words.terms': 'Mots',
       'words.hint': 'Chaque liste : action (signaler, retenir, rejeter), langue, mots séparés par des virgules. Chaque changement crée une nouvelle version des règles.',
       'words.hold': 'retenir', 'words.block': 'rejeter', 'words.flag': 'signaler', 'words.add': 'Ajouter la liste',
@@ -160,6 +162,8 @@
       'msg.saved': 'Settings saved.', 'msg.signedOutAll': '{n} session(s) ended.',
       'msg.threadCreated': 'Article {id} created with these settings.', 'msg.threadSaved': 'Article {id} saved.',
       'msg.fix': 'Fix the field shown.',
+      'totp.offTitle': 'Turn the second factor off', 'totp.offCode': 'Current code of the app', 'totp.off': 'Turn off',
+      'totp.isOff': 'The second factor is off.', 'totp.refused': 'Wrong password or code.', 'totp.notOn': 'The second factor is not on.',
       'words.title': 'Word lists', 'words.id': 'List', 'words.lang': 'Language', 'words.action': 'Action', 'words.terms': 'Words',
       'words.hint': 'Each list: action (flag, hold, block), language, words separated by commas. Each change makes a new version of the rules.',
       'words.hold': 'hold', 'words.block': 'block', 'words.flag': 'flag', 'words.add': 'Add the list',
@@ -956,6 +960,18 @@
     } catch (e) { $('totp-error').textContent = e.message; }
   }
 
+  async function disableTotp() {
+    try {
+      await api('POST', '/v1/account/totp/disable', { password: $('totp-off-password').value, code: $('totp-off-code').value.trim() });
+      $('totp-error').textContent = '';
+      status(t('totp.isOff'));
+      $('totp').hidden = true;
+    } catch (e) {
+      $('totp-error').textContent = e.status === 403 ? t('totp.refused') : e.status === 409 ? t('totp.notOn')
+        : e.status === 429 ? t('signin.limited', { s: e.retryAfter || '?' }) : e.message;
+    } finally { $('totp-off-password').value = ''; $('totp-off-code').value = ''; }
+  }
+
   // ---- team (admins): invite, change role, disable, reset --------------------------------------
   function showLink(url) {
     $('invite-result').hidden = false;
@@ -1443,6 +1459,7 @@
     $('btn-2fa').addEventListener('click', openTotp);
     $('totp-start').addEventListener('click', startTotp);
     $('totp-confirm').addEventListener('click', confirmTotp);
+    $('totp-off-submit').addEventListener('click', disableTotp);
     $('totp-close').addEventListener('click', () => { $('totp').hidden = true; $('totp-secret').value = ''; $('totp-url').value = ''; clear($('totp-codes')); });
     $('btn-signout').addEventListener('click', signOut);
     $('btn-signout-all').addEventListener('click', signOutEverywhere);
