@@ -5,7 +5,7 @@
 //! `VIGIE_LISTEN`, `VIGIE_DATABASE_URL`, `VIGIE_POOL_SIZE`, `VIGIE_CONNECT_TIMEOUT_MS`,
 //! `VIGIE_STATEMENT_TIMEOUT_MS`, `VIGIE_SQLITE_SYNCHRONOUS`, `VIGIE_SQLITE_BUSY_TIMEOUT_MS`,
 //! `VIGIE_MAX_REQUEST_BYTES`, `VIGIE_MAX_BODY_CHARS`, `VIGIE_SECRET_KEY`, `VIGIE_LOG_FORMAT`,
-//! `VIGIE_MODEL_DIR`, `VIGIE_RULES_FILE`, `VIGIE_REPEAT_WINDOW_SECS`, `VIGIE_REPORT_LIMIT_PER_REPORTER`,
+//! `VIGIE_MODEL_DIR`, `VIGIE_MODEL_ROOTS` (a list, like `VIGIE_WEBHOOK_ALLOW_HOSTS`), `VIGIE_RULES_FILE`, `VIGIE_REPEAT_WINDOW_SECS`, `VIGIE_REPORT_LIMIT_PER_REPORTER`,
 //! `VIGIE_REPORT_LIMIT_PER_IP`, `VIGIE_REPORT_LIMIT_PER_SITE_WITHOUT_IP`,
 //! `VIGIE_REPORT_WINDOW_SECS`, `VIGIE_REPORT_BURST_REPORTERS`, `VIGIE_BRIGADING_REPORTS`,
 //! `VIGIE_BRIGADING_WINDOW_SECS`, `VIGIE_APPEAL_WINDOW_DAYS`, `VIGIE_LOG_LEVEL`, `VIGIE_WORKERS`, `VIGIE_SHUTDOWN_TIMEOUT_SECS`, `VIGIE_IP_STORAGE`,
@@ -98,6 +98,10 @@ pub struct Settings {
     pub model_dir: String,
     /// A TOML rule file replacing the built-in default rules (sites can still have their own).
     pub rules_file: Option<String>,
+    /// Directories under which `POST /v1/models` may register model directories. Empty (the
+    /// default): the directory holding the shipped model's version directories (`model_dir`
+    /// itself when it has a `DEFAULT` file, else its parent) and `data/models`.
+    pub model_roots: Vec<String>,
     /// The same author posting the same text within this window fires the repeat rule.
     pub repeat_window_secs: i64,
     /// What is kept of readers' IP addresses: `hash` (keyed hash), `truncate` (network only)
@@ -192,6 +196,7 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             model_dir: "models".into(),
             rules_file: None,
+            model_roots: Vec::new(),
             repeat_window_secs: 24 * 3600,
             ip_storage: IpStorage::Hash,
             retention_days: 365,

@@ -10,6 +10,7 @@ pub mod coral;
 pub mod datasets;
 pub mod decisions;
 pub mod health;
+pub mod models;
 pub mod perspective;
 pub mod privacy;
 pub mod queues;
@@ -105,6 +106,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(perspective::suggest_score)
         .service(perspective::list_feedback)
         .service(datasets::decisions)
+        // model registry (issue 17)
+        .service(models::register)
+        .service(models::list)
+        .service(models::shadow)
+        .service(models::activate)
+        .service(models::rollback)
+        .service(models::shadow_report)
+        .service(models::suggest_thresholds)
         .configure(console::configure)
         .configure(accounts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))

@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod edits;
 pub mod feedback;
 pub mod keys;
+pub mod models;
 pub mod notes;
 pub mod outbox;
 pub mod privacy;

@@ -430,3 +430,49 @@ diesel::allow_tables_to_appear_in_same_query!(
     perspective_feedback,
     author_notes,
 );
+
+// The model registry (store/models.rs).
+diesel::table! {
+    models (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        version -> Text,
+        path -> Text,
+        sha256 -> Text,
+        weights_sha256 -> Text,
+        status -> Text,
+        replaced_id -> Nullable<BigInt>,
+        registered_by -> Text,
+        registered_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    model_events (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        action -> Text,
+        actor -> Text,
+        from_version -> Nullable<Text>,
+        to_version -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shadow_scores (model_id, comment_id) {
+        comment_id -> BigInt,
+        model_id -> BigInt,
+        toxicity -> Double,
+        spam -> Double,
+        decision -> Text,
+        active_version -> Text,
+        active_decision -> Text,
+        reasons -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(shadow_scores, comments);
+diesel::allow_tables_to_appear_in_same_query!(shadow_scores, decisions);

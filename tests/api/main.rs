@@ -15,6 +15,7 @@ mod edits;
 mod intake;
 mod integrations;
 mod migrations;
+mod models;
 mod moderation;
 mod operations;
 mod perspective;

@@ -79,6 +79,8 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /v1/decisions.csv",
             "GET /v1/feedback",
             "GET /v1/integrations/coral",
+            "GET /v1/models",
+            "GET /v1/models/{version}/shadow-report",
             "GET /v1/moderators/figures",
             "GET /v1/queues",
             "GET /v1/queues/{queue}",
@@ -86,6 +88,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /v1/site",
             "GET /v1/site/rules",
             "GET /v1/site/rules/words",
+            "GET /v1/site/thresholds/suggestion",
             "GET /v1/statements",
             "GET /v1/threads/{thread_id}/comments",
             "GET /v1/transparency",
@@ -116,6 +119,10 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "POST /v1/decisions/bulk",
             "POST /v1/integrations/coral/moderate",
             "POST /v1/invitations/{token}",
+            "POST /v1/models",
+            "POST /v1/models/{version}/activate",
+            "POST /v1/models/{version}/rollback",
+            "POST /v1/models/{version}/shadow",
             "POST /v1/queues/{queue}/claims",
             "POST /v1/score",
             "POST /v1/session",
@@ -137,6 +144,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             .replace("{id}", "1")
             .replace("{thread_id}", "t")
             .replace("{queue}", "pending")
+            .replace("{version}", "v-1")
             .replace("{reference}", "VIG-2026-000001");
         let r = app
             .client
