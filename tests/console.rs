@@ -734,3 +734,47 @@ async fn accounts_in_headless_chromium() {
     )
     .await;
 }
+
+/// The console's tools: decide → restore from "rejected" → search → author record and note →
+/// audit log and its CSV → settings with a field error → an article closed before its first
+/// comment → phone width → sign out everywhere (`tests/e2e/tools.spec.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_tools_in_headless_chromium() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let ingest = app.key("outils", Role::Ingest).await;
+    let admin = app.key("outils", Role::Admin).await;
+    for (id, author, body) in [
+        (
+            "o-1",
+            "u-1",
+            "Le cloud souverain coûte 100% trop cher, voilà la vérité.",
+        ),
+        ("o-2", "u-2", "Un autre avis sur le budget de la ville."),
+        (
+            "o-3",
+            "u-1",
+            "Troisième remarque du même lecteur sur le budget.",
+        ),
+        ("o-4", "u-3", "Merci pour cet article très complet."),
+    ] {
+        let res = app
+            .post_json(
+                "/v1/comments",
+                &ingest,
+                &comment(id, "budget-2027", author, body),
+            )
+            .await;
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+    run_spec(
+        chromium,
+        "tools.spec.mjs",
+        vec![app.address.clone(), admin, ingest],
+    )
+    .await;
+}

@@ -7,6 +7,16 @@
   const REASONS = ['spam', 'insult', 'hate', 'threat', 'obscene', 'illegal', 'off_topic',
     'personal_data', 'misinformation', 'other'];
   const PAGE = 100;
+  // The views of comments, by the API's queue names.
+  const QUEUES = ['pending', 'reported', 'unmoderated', 'approved', 'rejected'];
+  const VIEWS = ['queue', 'appeals', 'dashboard', 'team', 'author', 'audit', 'settings'];
+  // The author record lists this many comments (the API's most).
+  const AUTHOR_COMMENTS = 200;
+  // What a comment's status allows (the API's transitions; escalate once).
+  const ALLOWED = {
+    pending: ['approve', 'reject', 'escalate'], published: ['approve', 'reject', 'escalate'],
+    approved: ['reject'], rejected: ['restore'],
+  };
   const LEASE = 300;
   const RENEW_MS = 120000;
 
@@ -32,6 +42,39 @@
       'team.enable': 'Réactiver', 'team.reset': 'Nouveau lien', 'role.moderator': 'modération', 'role.admin': 'administration',
       'state.invited': 'invité', 'state.active': 'actif', 'state.disabled': 'désactivé', 'msg.account': 'Compte modifié.',
       'nav.pending': 'À modérer', 'nav.reported': 'Signalés', 'nav.appeals': 'Recours',
+'nav.audit': 'Journal', 'nav.settings': 'Réglages', 'nav.signoutAll': 'Déconnecter partout',
+      'author.notes': 'Notes de modération (visibles des seuls modérateurs)', 'author.noteNew': 'Nouvelle note',
+      'author.noteAdd': 'Ajouter la note', 'author.comments': 'Commentaires', 'author.decisions': 'Décisions et actions',
+      'author.open': "Fiche complète de l'auteur", 'author.noteDelete': 'Supprimer', 'author.noNotes': 'Aucune note.',
+      'author.title': 'Auteur {id}', 'msg.noteAdded': 'Note ajoutée.', 'msg.noteDeleted': 'Note supprimée.',
+      'audit.title': 'Journal des décisions', 'audit.actor': 'Modérateur', 'audit.action': 'Action', 'audit.any': 'toutes',
+      'audit.csv': 'Exporter en CSV', 'audit.when': 'Quand', 'audit.change': 'Statut', 'audit.comment': 'Commentaire',
+      'audit.reason': 'Motif / note', 'audit.none': 'Aucune décision pour ces filtres.',
+      'set.title': 'Réglages du site', 'set.site': 'Modération', 'set.mode': 'Mode de modération',
+      'set.pre': 'a priori (tout est retenu)', 'set.post': 'a posteriori (publication)',
+      'set.hide': 'Seuil de masquage par signalements (poids)', 'set.unscored': 'Langues non évaluées par le modèle',
+      'set.review': 'à examiner', 'set.allow': 'règles seules', 'set.rejectLang': 'rejeter',
+      'set.scope': 'Portée territoriale (codes pays, séparés par des virgules)', 'set.save': 'Enregistrer',
+      'set.thresholds': 'Seuils du modèle', 'set.toxReview': 'Toxicité : examen à partir de', 'set.toxReject': 'Toxicité : rejet à partir de',
+      'set.spamReview': 'Spam : examen à partir de', 'set.spamReject': 'Spam : rejet à partir de',
+      'set.useModel': 'Revenir aux seuils du modèle', 'set.thread': "Un article (même avant son premier commentaire)",
+      'set.threadId': "Identifiant de l'article", 'set.threadStatus': 'Commentaires', 'set.unchanged': 'inchangé',
+      'set.open': 'ouverts', 'set.closed': 'fermés', 'set.siteMode': 'celui du site', 'set.threadTitle': 'Titre (facultatif)',
+      'set.threadUrl': 'Adresse (facultative)', 'set.own': 'Seuils propres au site (modèle {m}).',
+      'set.modelOnes': 'Le site suit les seuils du modèle.', 'set.outdated': 'Seuils enregistrés pour un autre modèle : à revoir.',
+      'msg.saved': 'Réglages enregistrés.', 'msg.signedOutAll': '{n} session(s) fermée(s).',
+      'msg.threadCreated': 'Article {id} créé avec ces réglages.', 'msg.threadSaved': 'Article {id} enregistré.',
+      'msg.fix': 'Corrigez le champ signalé.',
+      'totp.offTitle': 'Désactiver le second facteur', 'totp.offCode': "Code actuel de l'application", 'totp.off': 'Désactiver',
+      'totp.isOff': 'Le second facteur est désactivé.', 'totp.refused': 'Mot de passe ou code incorrect.', 'totp.notOn': "Le second facteur n'est pas activé.",
+      'words.title': 'Listes de mots', 'words.id': 'Liste', 'words.lang': 'Langue', 'words.action': 'Action', 'words.terms': 'Mots',
+      'words.hint': 'Chaque liste : action (signaler, retenir, rejeter), langue, mots séparés par des virgules. Chaque changement crée une nouvelle version des règles.',
+      'words.hold': 'retenir', 'words.block': 'rejeter', 'words.flag': 'signaler', 'words.add': 'Ajouter la liste',
+      'words.save': 'Enregistrer', 'words.remove': 'Supprimer', 'msg.words': 'Liste {id} enregistrée.', 'msg.wordsRemoved': 'Liste {id} supprimée.',
+      'nav.unmoderated': 'Publiés', 'nav.approved': 'Approuvés', 'nav.rejected': 'Rejetés',
+      'f.q': 'Rechercher dans le texte', 'f.author': 'Auteur (id)', 'act.restore': 'Rétablir (o)',
+      'done.restored': 'rétabli', 'msg.restored': 'Commentaire {id} rétabli (approuvé).',
+      'k.o': 'rétablir un commentaire rejeté', 'k.slash': 'rechercher', 'list.none': 'Aucun commentaire ici.',
       'nav.dashboard': 'Tableau de bord', 'nav.signout': 'Se déconnecter',
       'f.thread': 'Article', 'f.reason': 'Motif/règle', 'f.lang': 'Langue', 'f.min': 'Score min',
       'f.max': 'Score max', 'f.from': 'Du', 'f.to': 'Au', 'f.order': 'Ordre', 'f.risk': 'risque',
@@ -96,6 +139,39 @@
       'team.enable': 'Enable', 'team.reset': 'New link', 'role.moderator': 'moderator', 'role.admin': 'admin',
       'state.invited': 'invited', 'state.active': 'active', 'state.disabled': 'disabled', 'msg.account': 'Account changed.',
       'nav.pending': 'To review', 'nav.reported': 'Reported', 'nav.appeals': 'Appeals',
+'nav.audit': 'Audit log', 'nav.settings': 'Settings', 'nav.signoutAll': 'Sign out everywhere',
+      'author.notes': 'Moderator notes (seen by moderators only)', 'author.noteNew': 'New note',
+      'author.noteAdd': 'Add the note', 'author.comments': 'Comments', 'author.decisions': 'Decisions and actions',
+      'author.open': "Author's full record", 'author.noteDelete': 'Delete', 'author.noNotes': 'No note.',
+      'author.title': 'Author {id}', 'msg.noteAdded': 'Note added.', 'msg.noteDeleted': 'Note deleted.',
+      'audit.title': 'Decision log', 'audit.actor': 'Moderator', 'audit.action': 'Action', 'audit.any': 'any',
+      'audit.csv': 'Export as CSV', 'audit.when': 'When', 'audit.change': 'Status', 'audit.comment': 'Comment',
+      'audit.reason': 'Reason / note', 'audit.none': 'No decision for these filters.',
+      'set.title': 'Site settings', 'set.site': 'Moderation', 'set.mode': 'Moderation mode',
+      'set.pre': 'pre-moderation (everything held)', 'set.post': 'post-moderation (published)',
+      'set.hide': 'Report weight that hides a comment', 'set.unscored': 'Languages the model does not score',
+      'set.review': 'hold for review', 'set.allow': 'rules only', 'set.rejectLang': 'reject',
+      'set.scope': 'Territorial scope (country codes, comma-separated)', 'set.save': 'Save',
+      'set.thresholds': 'Model thresholds', 'set.toxReview': 'Toxicity: review from', 'set.toxReject': 'Toxicity: reject from',
+      'set.spamReview': 'Spam: review from', 'set.spamReject': 'Spam: reject from',
+      'set.useModel': "Use the model's thresholds", 'set.thread': 'An article (even before its first comment)',
+      'set.threadId': 'Article id', 'set.threadStatus': 'Comments', 'set.unchanged': 'unchanged',
+      'set.open': 'open', 'set.closed': 'closed', 'set.siteMode': "the site's", 'set.threadTitle': 'Title (optional)',
+      'set.threadUrl': 'Address (optional)', 'set.own': "The site's own thresholds (model {m}).",
+      'set.modelOnes': "The site follows the model's thresholds.", 'set.outdated': 'Thresholds saved for another model: check them.',
+      'msg.saved': 'Settings saved.', 'msg.signedOutAll': '{n} session(s) ended.',
+      'msg.threadCreated': 'Article {id} created with these settings.', 'msg.threadSaved': 'Article {id} saved.',
+      'msg.fix': 'Fix the field shown.',
+      'totp.offTitle': 'Turn the second factor off', 'totp.offCode': 'Current code of the app', 'totp.off': 'Turn off',
+      'totp.isOff': 'The second factor is off.', 'totp.refused': 'Wrong password or code.', 'totp.notOn': 'The second factor is not on.',
+      'words.title': 'Word lists', 'words.id': 'List', 'words.lang': 'Language', 'words.action': 'Action', 'words.terms': 'Words',
+      'words.hint': 'Each list: action (flag, hold, block), language, words separated by commas. Each change makes a new version of the rules.',
+      'words.hold': 'hold', 'words.block': 'block', 'words.flag': 'flag', 'words.add': 'Add the list',
+      'words.save': 'Save', 'words.remove': 'Remove', 'msg.words': 'List {id} saved.', 'msg.wordsRemoved': 'List {id} removed.',
+      'nav.unmoderated': 'Published', 'nav.approved': 'Approved', 'nav.rejected': 'Rejected',
+      'f.q': 'Search the text', 'f.author': 'Author (id)', 'act.restore': 'Restore (o)',
+      'done.restored': 'restored', 'msg.restored': 'Comment {id} restored (approved).',
+      'k.o': 'restore a rejected comment', 'k.slash': 'search', 'list.none': 'No comment here.',
       'nav.dashboard': 'Dashboard', 'nav.signout': 'Sign out',
       'f.thread': 'Article', 'f.reason': 'Reason/rule', 'f.lang': 'Language', 'f.min': 'Min score',
       'f.max': 'Max score', 'f.from': 'From', 'f.to': 'To', 'f.order': 'Order', 'f.risk': 'risk',
@@ -179,6 +255,7 @@
       this.status = status;
       this.retryAfter = retryAfter;
       this.type = problem && problem.type;
+      this.field = problem && problem.field;
     }
   }
 
@@ -309,6 +386,7 @@
     $('app').hidden = false;
     $('whoami').textContent = session.name + ' · ' + session.site + ' · ' + session.role;
     $('nav-team').hidden = session.role !== 'admin';
+    $('nav-settings').hidden = session.role !== 'admin';
     applyI18n();
     refreshCounts();
     if (!location.hash || location.hash === '#') location.hash = '#/queue/pending';
@@ -318,8 +396,7 @@
   async function refreshCounts() {
     try {
       const c = await api('GET', '/v1/queues');
-      $('count-pending').textContent = c.pending;
-      $('count-reported').textContent = c.reported;
+      for (const q of QUEUES) $('count-' + q).textContent = c[q] > c.capped_at ? c.capped_at + '+' : c[q];
       $('count-appeals').textContent = c.appeals;
     } catch (_) { /* shown elsewhere */ }
   }
@@ -329,18 +406,25 @@
     if (!S.session) return;
     const h = location.hash.replace(/^#\/?/, '').split('/');
     let view = h[0] || 'queue';
-    if (view === 'team' && S.session.role !== 'admin') view = 'queue';
-    for (const v of ['queue', 'appeals', 'dashboard', 'team']) $('view-' + v).hidden = v !== view;
-    const nav = view === 'queue' ? (h[1] === 'reported' ? 'reported' : 'pending') : view;
-    for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === nav);
+    if ((view === 'team' || view === 'settings') && S.session.role !== 'admin') view = 'queue';
+    if (!VIEWS.includes(view)) view = 'queue';
+    for (const v of VIEWS) $('view-' + v).hidden = v !== view;
+    const q = QUEUES.includes(h[1]) ? h[1] : 'pending';
+    const nav = view === 'queue' ? q : view;
+    for (const a of document.querySelectorAll('[data-nav]')) {
+      a.classList.toggle('active', a.dataset.nav === nav);
+      if (a.dataset.nav === nav) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    }
     if (view !== 'queue') releaseCurrent();
     if (view === 'queue') {
-      const q = h[1] === 'reported' ? 'reported' : 'pending';
       if (S.view !== 'queue' || S.queue !== q) { S.queue = q; loadQueue(true); }
       else { renderList(); renderPanel(); }
     } else if (view === 'appeals') loadAppeals();
     else if (view === 'dashboard') loadDashboard();
     else if (view === 'team') loadTeam();
+    else if (view === 'author') loadAuthor(decodeURIComponent(h.slice(1).join('/')));
+    else if (view === 'audit') loadAudit(true);
+    else if (view === 'settings') loadSettings();
     S.view = view;
   }
 
@@ -414,8 +498,9 @@
     const frag = document.createDocumentFragment();
     S.items.forEach((it, idx) => frag.appendChild(listItem(it, idx)));
     ol.appendChild(frag);
-    $('list-title').textContent = t(S.queue === 'reported' ? 'nav.reported' : 'nav.pending');
-    $('list-info').textContent = S.items.length ? t('list.shown', { n: S.items.length }) + (S.nextCursor ? '' : ' · ' + t('list.end')) : t('list.empty');
+    $('list-title').textContent = t('nav.' + S.queue);
+    $('list-info').textContent = S.items.length ? t('list.shown', { n: S.items.length }) + (S.nextCursor ? '' : ' · ' + t('list.end'))
+      : t(S.queue === 'pending' || S.queue === 'reported' ? 'list.empty' : 'list.none');
     $('btn-more').hidden = !S.nextCursor;
     $('selection-info').textContent = S.selected.size ? t('sel.info', { n: S.selected.size }) : '';
   }
@@ -433,7 +518,8 @@
     if (rows[idx]) { rows[idx].classList.add('current'); rows[idx].scrollIntoView({ block: 'nearest' }); }
     renderPanel();
     const it = S.items[idx];
-    if (!it.done) claim(it.comment.id); else releaseCurrent();
+    // Claims guard the review queues; browsing decided comments claims nothing.
+    if (!it.done && allowed(it).includes('approve')) claim(it.comment.id); else releaseCurrent();
     // Near the end of what is loaded: fetch the next page (appended below, nothing moves).
     if (S.nextCursor && idx >= S.items.length - 5) loadQueue(false);
   }
@@ -542,7 +628,18 @@
     } catch (_) { return el('span', null, text); }
   }
 
+  // The actions the current comment's status allows (none once decided here).
+  function allowed(it) {
+    if (!it || it.done) return [];
+    return (ALLOWED[it.comment.status] || []).filter((a) => a !== 'escalate' || !it.comment.escalated);
+  }
+  function updateActions() {
+    const can = allowed(S.items[S.cursor]);
+    for (const a of ['approve', 'reject', 'escalate', 'restore']) $('btn-' + a).disabled = !can.includes(a);
+    $('btn-select').disabled = !can.includes('reject');
+  }
   function renderPanel() {
+    updateActions();
     const panel = $('panel');
     clear(panel);
     const it = S.items[S.cursor];
@@ -588,6 +685,9 @@
     section(panel, 'p.author');
     const a = it.author;
     panel.appendChild(kv([[a.name || '—', a.id], ['', t('p.record', { a: a.approved, r: a.rejected, p: a.pending, s: a.status + (a.status_until ? ' → ' + fmtDate(a.status_until) : '') })]]));
+    const open = el('a', 'author-open', t('author.open'));
+    open.href = '#/author/' + encodeURIComponent(a.id);
+    panel.appendChild(open);
     const recent = el('ul', 'plain author-recent');
     panel.appendChild(recent);
     const authorKey = a.id;
@@ -648,12 +748,12 @@
   async function decide(action, reason, keyAt) {
     const idx = S.cursor;
     const it = S.items[idx];
-    if (!it || it.done) return;
+    if (!allowed(it).includes(action)) return;
     const body = { action, expected_revision: it.comment.revision };
     if (reason) body.reason = reason;
     try {
       await api('POST', '/v1/comments/' + it.comment.id + '/decisions', body);
-      const outcome = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'escalated';
+      const outcome = { approve: 'approved', reject: 'rejected', escalate: 'escalated', restore: 'restored' }[action];
       afterDecision(idx, outcome, keyAt);
       status(t('msg.' + outcome, { id: it.comment.id, r: reason ? t('reason.' + reason) : '' }));
     } catch (e) { fail(e); }
@@ -681,7 +781,7 @@
     } catch (e) { fail(e); }
   }
   function toggleSelect(id) {
-    if (id == null) { const it = S.items[S.cursor]; if (!it || it.done) return; id = it.comment.id; }
+    if (id == null) { const it = S.items[S.cursor]; if (!allowed(it).includes('reject')) return; id = it.comment.id; }
     if (S.selected.has(id)) S.selected.delete(id); else S.selected.add(id);
     const idx = S.items.findIndex((i) => i.comment.id === id);
     if (idx >= 0) updateRow(idx);
@@ -734,7 +834,7 @@
     return REASONS.map((r, i) => ({ digit: String((i + 1) % 10), value: r, label: t('reason.' + r) + ' (' + r + ')' }));
   }
   function askReject(keyAt) {
-    if (!S.items[S.cursor] || S.items[S.cursor].done) return;
+    if (!allowed(S.items[S.cursor]).includes('reject')) return;
     openPicker(t('picker.reason'), reasonOptions(), (reason) => decide('reject', reason, S.pendingKeyAt ?? keyAt));
   }
   function askBulk() {
@@ -759,7 +859,7 @@
     const dl = $('help-list');
     clear(dl);
     const rows = [['j / k', t('k.jk')], ['a', t('k.a')], ['r', t('k.r')], ['e', t('k.e')], ['b', t('k.b')],
-      ['x', t('k.x')], ['R', t('k.R')], ['u', t('k.u')], ['?', t('k.help')], ['Esc', t('k.esc')],
+      ['x', t('k.x')], ['R', t('k.R')], ['o', t('k.o')], ['/', t('k.slash')], ['u', t('k.u')], ['?', t('k.help')], ['Esc', t('k.esc')],
       ['1–9, 0', t('k.reasons') + ' : ' + REASONS.map((r, i) => ((i + 1) % 10) + ' ' + t('reason.' + r)).join(', ')]];
     for (const [k, v] of rows) { dl.appendChild(el('dt', null, k)); dl.appendChild(el('dd', null, v)); }
   }
@@ -782,6 +882,8 @@
       case 'a': decide('approve', null, keyAt); break;
       case 'r': S.pendingKeyAt = null; askReject(keyAt); break;
       case 'e': decide('escalate', null, keyAt); break;
+      case 'o': decide('restore', null, keyAt); break;
+      case '/': $('search-q').focus(); break;
       case 'b': askAuthor(); break;
       case 'x': toggleSelect(); break;
       case 'R': askBulk(); break;
@@ -856,6 +958,18 @@
       $('totp-error').textContent = '';
       status(t('totp.on'));
     } catch (e) { $('totp-error').textContent = e.message; }
+  }
+
+  async function disableTotp() {
+    try {
+      await api('POST', '/v1/account/totp/disable', { password: $('totp-off-password').value, code: $('totp-off-code').value.trim() });
+      $('totp-error').textContent = '';
+      status(t('totp.isOff'));
+      $('totp').hidden = true;
+    } catch (e) {
+      $('totp-error').textContent = e.status === 403 ? t('totp.refused') : e.status === 409 ? t('totp.notOn')
+        : e.status === 429 ? t('signin.limited', { s: e.retryAfter || '?' }) : e.message;
+    } finally { $('totp-off-password').value = ''; $('totp-off-code').value = ''; }
   }
 
   // ---- team (admins): invite, change role, disable, reset --------------------------------------
@@ -1080,6 +1194,262 @@
     } catch (e) { fig.appendChild(el('p', 'error', e.message)); }
   }
 
+  // ---- author record: history, notes, premod/ban -----------------------------------------------
+  function authorPath(suffix) { return '/v1/authors/' + encodeURIComponent(S.author) + (suffix || ''); }
+  async function loadAuthor(id) {
+    releaseCurrent();
+    S.author = id;
+    $('author-title').textContent = t('author.title', { id });
+    for (const box of ['author-comments', 'author-decisions', 'notes-list']) clear($(box));
+    $('note-error').textContent = '';
+    let av;
+    try { av = await api('GET', authorPath('?comments=' + AUTHOR_COMMENTS)); } catch (e) { fail(e); return; }
+    if (S.author !== id) return;
+    $('author-title').textContent = t('author.title', { id }) + (av.name ? ' — ' + av.name : '');
+    $('author-status').textContent = av.status + (av.status_until ? ' → ' + fmtDate(av.status_until) : '');
+    $('author-record').textContent = t('p.record', { a: av.approved, r: av.rejected, p: av.pending, s: av.status });
+    for (const c of av.recent) {
+      const li = el('li', 'recent-' + c.status);
+      li.dataset.id = String(c.id);
+      li.appendChild(el('span', 'muted', fmtDate(c.created_at) + ' · #' + c.id + ' · ' + c.status + ' · '));
+      li.appendChild(el('span', null, c.excerpt));
+      $('author-comments').appendChild(li);
+    }
+    const decisions = $('author-decisions');
+    for (const ac of av.actions) decisions.appendChild(el('li', null, fmtDate(ac.created_at) + ' · ' + ac.actor + ' · ' + ac.from_status + ' → ' + ac.to_status + ' · ' + ac.reason + (ac.note ? ' · ' + ac.note : '')));
+    api('GET', '/v1/decisions?limit=200&author=' + encodeURIComponent(id)).then((log) => {
+      if (S.author !== id) return;
+      for (const d of log.items) decisions.appendChild(el('li', null, fmtDate(d.created_at) + ' · ' + d.actor + ' · #' + d.comment_id + ' · ' + (d.action || d.source) + ' · ' + (d.from_status || '∅') + ' → ' + d.to_status + (d.reason ? ' · ' + d.reason : '')));
+    }).catch(fail);
+    loadNotes();
+  }
+  async function loadNotes() {
+    const id = S.author;
+    let notes;
+    try { notes = await api('GET', authorPath('/notes')); } catch (e) { fail(e); return; }
+    if (S.author !== id) return;
+    const ul = $('notes-list');
+    clear(ul);
+    if (!notes.items.length) ul.appendChild(el('li', 'muted', t('author.noNotes')));
+    for (const n of notes.items) {
+      const li = el('li');
+      li.dataset.note = String(n.id);
+      li.appendChild(el('div', 'body', n.text));
+      li.appendChild(el('span', 'muted', n.created_by + ' · ' + fmtDate(n.created_at) + ' '));
+      if (n.deletable) {
+        const b = el('button', 'note-delete', t('author.noteDelete'));
+        b.type = 'button';
+        b.addEventListener('click', async () => {
+          try { await api('DELETE', authorPath('/notes/' + n.id)); status(t('msg.noteDeleted')); } catch (e) { fail(e); }
+          loadNotes();
+        });
+        li.appendChild(b);
+      }
+      ul.appendChild(li);
+    }
+  }
+  async function addNote(ev) {
+    ev.preventDefault();
+    try {
+      await api('POST', authorPath('/notes'), { text: $('note-text').value });
+      $('note-text').value = '';
+      $('note-error').textContent = '';
+      status(t('msg.noteAdded'));
+      loadNotes();
+    } catch (e) { $('note-error').textContent = e.message; }
+  }
+  function authorStatus(statusValue) {
+    openPicker(t('picker.authorReason'), reasonOptions(), async (reason) => {
+      try {
+        const res = await api('POST', authorPath('/status'), { status: statusValue, reason });
+        status(t('msg.author', { id: res.id, s: res.status }));
+        loadAuthor(S.author);
+        refreshCounts();
+      } catch (e) { fail(e); }
+    });
+  }
+
+  // ---- audit log ------------------------------------------------------------------------------
+  function auditQuery() {
+    const p = new URLSearchParams();
+    for (const [k, v] of new FormData($('audit-filters')).entries()) {
+      if (v === '') continue;
+      if (k === 'from' || k === 'to') p.set(k, v + (k === 'from' ? 'T00:00:00Z' : 'T23:59:59Z'));
+      else p.set(k, v);
+    }
+    return p;
+  }
+  async function loadAudit(reset) {
+    const p = auditQuery();
+    $('audit-csv').href = '/v1/decisions.csv' + (p.toString() ? '?' + p.toString() : '');
+    p.set('limit', String(PAGE));
+    if (!reset && S.auditCursor) p.set('cursor', S.auditCursor);
+    let page;
+    try { page = await api('GET', '/v1/decisions?' + p.toString()); } catch (e) { fail(e); return; }
+    const body = $('audit-list');
+    if (reset) clear(body);
+    for (const d of page.items) {
+      const tr = el('tr');
+      tr.dataset.decision = String(d.id);
+      const c = el('td');
+      const link = el('a', null, '#' + d.comment_id);
+      link.href = '#/queue/' + ({ approved: 'approved', rejected: 'rejected', pending: 'pending', published: 'unmoderated' }[d.to_status] || 'pending');
+      c.appendChild(link);
+      tr.append(el('td', null, fmtDate(d.created_at)), el('td', 'actor', d.actor + (d.source === 'automated' ? ' (auto)' : '')),
+        el('td', 'action', d.action || '—'), el('td', null, (d.from_status || '∅') + ' → ' + d.to_status), c,
+        el('td', null, [d.reason, d.internal_note].filter(Boolean).join(' · ')));
+      body.appendChild(tr);
+    }
+    if (reset && !page.items.length) { const tr = el('tr'); const td = el('td', 'muted', t('audit.none')); td.colSpan = 6; tr.appendChild(td); body.appendChild(tr); }
+    S.auditCursor = page.next_cursor;
+    $('audit-more').hidden = !page.next_cursor;
+  }
+
+  // ---- site settings (admins) -----------------------------------------------------------------
+  // A 422 names the field: its message goes next to that field of the form.
+  function showFieldError(form, e) {
+    for (const n of form.querySelectorAll('[data-error]')) n.textContent = '';
+    const spot = e.field && form.querySelector('[data-error="' + CSS.escape(String(e.field).split('.')[0].split('[')[0]) + '"]');
+    if (e.status === 422 && spot) { spot.textContent = e.message; status(t('msg.fix'), true); } else fail(e);
+  }
+  function clearFieldErrors(form) { for (const n of form.querySelectorAll('[data-error]')) n.textContent = ''; }
+  async function loadSettings() {
+    let site;
+    loadWords();
+    try { site = await api('GET', '/v1/site'); } catch (e) { fail(e); return; }
+    clearFieldErrors($('site-form'));
+    $('set-mode').value = site.moderation_mode;
+    $('set-hide').value = site.report_hide_threshold;
+    $('set-unscored').value = site.unscored_language;
+    $('set-scope').value = (site.territorial_scope || []).join(', ');
+    let th = site.thresholds;
+    if (!th) { try { th = await api('GET', '/console/api/thresholds'); } catch (_) { th = null; } }
+    $('thresholds-info').textContent = site.thresholds ? t('set.own', { m: site.thresholds_model || '?' }) + (site.thresholds_outdated ? ' ' + t('set.outdated') : '') : t('set.modelOnes');
+    if (th) {
+      $('th-tox-review').value = th.toxicity.review; $('th-tox-reject').value = th.toxicity.reject;
+      $('th-spam-review').value = th.spam.review; $('th-spam-reject').value = th.spam.reject;
+    }
+  }
+  // ---- word lists, entry by entry -------------------------------------------------------------------
+  const splitTerms = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  function actionSelect(value) {
+    const sel = el('select', 'words-action');
+    sel.setAttribute('aria-label', t('words.action'));
+    for (const a of ['flag', 'hold', 'block']) { const o = el('option', null, t('words.' + a)); o.value = a; o.selected = a === value; sel.appendChild(o); }
+    return sel;
+  }
+  async function loadWords() {
+    let list;
+    try { list = await api('GET', '/v1/site/rules/words'); } catch (e) { fail(e); return; }
+    const body = $('words-list');
+    clear(body);
+    for (const w of list.items) {
+      const tr = el('tr');
+      tr.dataset.words = w.id;
+      const lang = el('input', 'words-lang');
+      lang.value = w.lang || '';
+      lang.size = 3;
+      lang.maxLength = 3;
+      lang.setAttribute('aria-label', t('words.lang') + ' ' + w.id);
+      const action = actionSelect(w.action);
+      const terms = el('input', 'words-terms');
+      terms.value = w.terms.join(', ');
+      terms.setAttribute('aria-label', t('words.terms') + ' ' + w.id);
+      const err = el('span', 'field-error');
+      err.setAttribute('role', 'alert');
+      const save = el('button', 'words-save', t('words.save'));
+      save.type = 'button';
+      save.addEventListener('click', async () => {
+        err.textContent = '';
+        try {
+          await api('PATCH', '/v1/site/rules/words/' + encodeURIComponent(w.id), { action: action.value, lang: lang.value.trim() || null, terms: splitTerms(terms.value) });
+          status(t('msg.words', { id: w.id }));
+        } catch (e) { err.textContent = (e.field ? e.field + ' : ' : '') + e.message; status(t('msg.fix'), true); }
+      });
+      const remove = el('button', 'words-remove', t('words.remove'));
+      remove.type = 'button';
+      remove.addEventListener('click', async () => {
+        try { await api('DELETE', '/v1/site/rules/words/' + encodeURIComponent(w.id)); status(t('msg.wordsRemoved', { id: w.id })); loadWords(); } catch (e) { fail(e); }
+      });
+      const cells = [el('td', 'words-id', w.id), el('td'), el('td'), el('td'), el('td')];
+      cells[1].appendChild(lang); cells[2].appendChild(action); cells[3].append(terms, err); cells[4].append(save, remove);
+      tr.append(...cells);
+      body.appendChild(tr);
+    }
+  }
+  async function addWords(ev) {
+    ev.preventDefault();
+    const form = $('words-add');
+    const body = { id: $('words-new-id').value.trim(), action: $('words-new-action').value, terms: splitTerms($('words-new-terms').value) };
+    if ($('words-new-lang').value.trim()) body.lang = $('words-new-lang').value.trim();
+    try {
+      await api('POST', '/v1/site/rules/words', body);
+      clearFieldErrors(form);
+      form.reset();
+      status(t('msg.words', { id: body.id }));
+      loadWords();
+    } catch (e) { showFieldError(form, e); }
+  }
+
+  async function saveSite(ev) {
+    ev.preventDefault();
+    const form = $('site-form');
+    const hide = $('set-hide').value;
+    const body = {
+      moderation_mode: $('set-mode').value, unscored_language: $('set-unscored').value,
+      report_hide_threshold: hide === '' ? null : Number(hide),
+      territorial_scope: $('set-scope').value.split(',').map((x) => x.trim()).filter(Boolean),
+    };
+    if (body.report_hide_threshold === null) delete body.report_hide_threshold;
+    try { await api('PATCH', '/v1/site', body); clearFieldErrors(form); status(t('msg.saved')); loadSettings(); } catch (e) { showFieldError(form, e); }
+  }
+  async function saveThresholds(ev, useModel) {
+    if (ev) ev.preventDefault();
+    const form = $('thresholds-form');
+    const num = (id) => Number($(id).value);
+    const body = useModel ? null : {
+      toxicity: { review: num('th-tox-review'), reject: num('th-tox-reject') },
+      spam: { review: num('th-spam-review'), reject: num('th-spam-reject') },
+    };
+    try { await api('PUT', '/v1/site/thresholds', body); clearFieldErrors(form); status(t('msg.saved')); loadSettings(); } catch (e) { showFieldError(form, e); }
+  }
+  async function saveThread(ev) {
+    ev.preventDefault();
+    const form = $('thread-form');
+    const id = $('thread-id').value.trim();
+    const body = {};
+    if ($('thread-status').value) body.status = $('thread-status').value;
+    const mode = $('thread-mode').value;
+    if (mode) body.moderation_mode = mode === 'site' ? null : mode;
+    if ($('thread-title').value.trim()) body.title = $('thread-title').value.trim();
+    if ($('thread-url').value.trim()) body.url = $('thread-url').value.trim();
+    if (!id) { showFieldError(form, { status: 422, field: 'thread_id', message: t('msg.fix') }); return; }
+    try {
+      const res = await fetchThread(id, body);
+      clearFieldErrors(form);
+      $('thread-result').textContent = t(res.created ? 'msg.threadCreated' : 'msg.threadSaved', { id: res.thread.id }) + ' (' + res.thread.status + ', ' + (res.thread.moderation_mode || t('set.siteMode')) + ')';
+    } catch (e) { showFieldError(form, e); }
+  }
+  // PATCH a thread, telling a creation (201) from an update.
+  async function fetchThread(id, body) {
+    const res = await fetch('/v1/threads/' + encodeURIComponent(id), {
+      method: 'PATCH', credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': S.session.csrf_token },
+      body: JSON.stringify(body),
+    });
+    const data = await res.json().catch(() => null);
+    if (!res.ok) throw new HttpError(res.status, data, null);
+    return { created: res.status === 201, thread: data };
+  }
+
+  async function signOutEverywhere() {
+    try {
+      const r = await api('DELETE', '/v1/sessions');
+      S.claimed = null;
+      showSignin(t('msg.signedOutAll', { n: r ? r.ended : 0 }));
+    } catch (e) { fail(e); }
+  }
+
   // ---- start --------------------------------------------------------------------------------
   function wire() {
     $('signin-form').addEventListener('submit', signIn);
@@ -1090,8 +1460,21 @@
     wireAlerts();
     $('totp-start').addEventListener('click', startTotp);
     $('totp-confirm').addEventListener('click', confirmTotp);
+    $('totp-off-submit').addEventListener('click', disableTotp);
     $('totp-close').addEventListener('click', () => { $('totp').hidden = true; $('totp-secret').value = ''; $('totp-url').value = ''; clear($('totp-codes')); });
     $('btn-signout').addEventListener('click', signOut);
+    $('btn-signout-all').addEventListener('click', signOutEverywhere);
+    $('note-form').addEventListener('submit', addNote);
+    $('author-premod').addEventListener('click', () => authorStatus('premod'));
+    $('author-ban').addEventListener('click', () => authorStatus('banned'));
+    $('author-active').addEventListener('click', () => authorStatus('active'));
+    $('audit-filters').addEventListener('submit', (e) => { e.preventDefault(); loadAudit(true); });
+    $('audit-more').addEventListener('click', () => loadAudit(false));
+    $('site-form').addEventListener('submit', saveSite);
+    $('thresholds-form').addEventListener('submit', (e) => saveThresholds(e, false));
+    $('thresholds-model').addEventListener('click', () => saveThresholds(null, true));
+    $('thread-form').addEventListener('submit', saveThread);
+    $('words-add').addEventListener('submit', addWords);
     $('btn-lang').addEventListener('click', toggleLang);
     $('btn-help').addEventListener('click', () => toggleHelp());
     $('btn-help-close').addEventListener('click', () => toggleHelp(false));
@@ -1100,6 +1483,7 @@
     $('btn-approve').addEventListener('click', () => decide('approve', null, performance.now()));
     $('btn-reject').addEventListener('click', () => askReject(performance.now()));
     $('btn-escalate').addEventListener('click', () => decide('escalate', null, performance.now()));
+    $('btn-restore').addEventListener('click', () => decide('restore', null, performance.now()));
     $('btn-author').addEventListener('click', askAuthor);
     $('btn-select').addEventListener('click', () => toggleSelect());
     $('btn-bulk').addEventListener('click', askBulk);

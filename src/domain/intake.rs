@@ -256,7 +256,7 @@ fn reject_nul(field: &str, value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn identifier(field: &str, value: String) -> Result<String, ValidationError> {
+pub fn identifier(field: &str, value: String) -> Result<String, ValidationError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
@@ -298,7 +298,7 @@ pub fn optional_text(
     Ok(Some(trimmed.to_owned()))
 }
 
-fn http_url(field: &str, value: String) -> Result<String, ValidationError> {
+pub fn http_url(field: &str, value: String) -> Result<String, ValidationError> {
     if value.chars().count() > MAX_URL_CHARS {
         return Err(ValidationError::new(
             field,

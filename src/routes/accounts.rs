@@ -43,7 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(reset)
         .service(figures)
         .service(start_totp)
-        .service(confirm_totp);
+        .service(confirm_totp)
+        .service(disable_totp);
 }
 
 /// The start of links sent to people: `public_url`, else the address this request came to.
@@ -99,6 +100,20 @@ pub struct SessionResponse {
 struct Scopes {
     email: String,
     ip: String,
+}
+
+impl Scopes {
+    /// The scopes of `email` and of the request's client address.
+    fn of(state: &AppState, req: &HttpRequest, email: &str) -> Scopes {
+        let peer = req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        Scopes {
+            email: state.keyed_hash(SIGN_IN_EMAIL_SCOPE, email),
+            ip: state.keyed_hash(SIGN_IN_IP_SCOPE, &peer),
+        }
+    }
 }
 
 /// 429 when either scope had its fill of failures within the window.
@@ -160,14 +175,7 @@ pub async fn sign_in(
         )
         .into());
     }
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let scopes = Scopes {
-        email: state.keyed_hash(SIGN_IN_EMAIL_SCOPE, email.as_str()),
-        ip: state.keyed_hash(SIGN_IN_IP_SCOPE, &peer),
-    };
+    let scopes = Scopes::of(&state, &req, email.as_str());
     check_rate_limits(&state, &scopes).await?;
 
     let email_hash = state.keyed_hash(EMAIL_PURPOSE, email.as_str());
@@ -829,4 +837,92 @@ pub async fn confirm_totp(
     Ok(secured(HttpResponse::Ok()).json(RecoveryCodes {
         recovery_codes: codes,
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpDisable {
+    /// The account's password.
+    #[schema(format = Password, max_length = 256)]
+    pub password: String,
+    /// The authenticator's current 6-digit code.
+    #[schema(pattern = r"^[0-9]{6}$")]
+    pub code: String,
+}
+
+/// Turn one's own second factor off, with the password and the authenticator's current code
+/// (recovery codes do not count). Failures count toward the sign-in limits of the account and
+/// of the address (429 past them).
+#[utoipa::path(post, path = "/v1/account/totp/disable", tag = "accounts", security(("bearer" = [])),
+    request_body = TotpDisable,
+    responses((status = 204, description = "the second factor is off; its recovery codes are deleted"),
+        (status = 403, description = "wrong password or code, or an API key", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the second factor is not on", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many failures; retry after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/account/totp/disable")]
+#[tracing::instrument(name = "disable_totp", skip_all, fields(key_id = caller.key_id))]
+pub async fn disable_totp(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<TotpDisable>,
+) -> Result<HttpResponse, ApiError> {
+    let account = caller_account(&state, &caller).await?;
+    if body.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ValidationError::new(
+            "password",
+            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        )
+        .into());
+    }
+    let secret = match (&account.totp_enabled_at, &account.totp_secret_sealed) {
+        (Some(_), Some(sealed)) => state.open(TOTP_PURPOSE, sealed).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("second-factor secret unreadable"))
+        })?,
+        _ => return Err(ApiError::Conflict("the second factor is not on".into())),
+    };
+    let email = state
+        .open(EMAIL_PURPOSE, &account.email_sealed)
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    let scopes = Scopes::of(&state, &req, &email);
+    check_rate_limits(&state, &scopes).await?;
+    let stored = account.password_hash.clone();
+    let password = body.password;
+    let password_ok = web::block(move || verify_password(stored.as_deref(), &password)).await?;
+    let now = Utc::now().timestamp().max(0) as u64;
+    let step = totp::matching_step(&secret, &body.code, now);
+    let id = account.id;
+    let code_ok = match (password_ok, step) {
+        (true, Some(step)) => {
+            let step = step as i64;
+            store::run(&state.pool, move |conn| {
+                store::accounts::use_totp_step(conn, id, step)
+            })
+            .await?
+        }
+        _ => false,
+    };
+    if !code_ok {
+        // Counted like a failed sign-in, but answered 403: the session itself stays valid.
+        let window = chrono::Duration::seconds(state.settings.sign_in_window_secs.max(1));
+        let forget_before = store::now() - window;
+        store::run(&state.pool, move |conn| {
+            store::accounts::record_failure(conn, &[&scopes.email, &scopes.ip], forget_before)
+        })
+        .await?;
+        tracing::warn!(
+            account_id = id,
+            "second factor not turned off: wrong password or code"
+        );
+        return Err(ApiError::Forbidden(
+            "wrong password or authenticator code".into(),
+        ));
+    }
+    store::run(&state.pool, move |conn| {
+        store::accounts::disable_totp(conn, id)
+    })
+    .await?;
+    tracing::info!(account_id = id, "second factor off");
+    Ok(secured(HttpResponse::NoContent()).finish())
 }

@@ -22,6 +22,7 @@ pub mod site;
 pub mod statements;
 pub mod threads;
 pub mod webhooks;
+pub mod words;
 
 use actix_web::dev::ResourceDef;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -64,9 +65,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(decisions::decide)
         .service(decisions::bulk)
         .service(decisions::history)
+        .service(decisions::decision_log_csv)
         .service(decisions::decision_log)
         .service(authors::author_status)
         .service(authors::author_view)
+        .service(authors::list_notes)
+        .service(authors::add_note)
+        .service(authors::delete_note)
         .service(privacy::erase)
         .service(privacy::export)
         .service(reports::submit_report)
@@ -80,6 +85,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(rules::get_rules)
         .service(rules::put_rules)
         .service(rules::put_thresholds)
+        .service(words::list_words)
+        .service(words::add_words)
+        .service(words::change_words)
+        .service(words::remove_words)
         .service(rules::dry_run)
         .service(site::get_site)
         .service(site::update_site)
@@ -216,6 +225,14 @@ pub(crate) fn moderator(
         name: caller.name.clone(),
         is_admin: caller.role == Role::Admin,
     })
+}
+
+/// An optional RFC 3339 time or date (see [`parse_time`]).
+pub(crate) fn optional_time(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+    value.map(|v| parse_time(field, v)).transpose()
 }
 
 /// An RFC 3339 time or a date (midnight UTC), or 422 naming `field`.

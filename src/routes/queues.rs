@@ -1,7 +1,7 @@
 //! The moderators' queues: counts, and pages of held comments with their context (thread,
 //! parent, author's record, reports, revisions), keyset-paginated.
 
-use super::{moderator, parse_time, utc};
+use super::{moderator, utc};
 use actix_web::{get, web, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use crate::domain::intake::ValidationError;
 use crate::domain::Queue;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::queues::{Order, Position, QueueFilter};
+use crate::store::queues::{Order, Position, QueueFilter, MAX_SEARCH_CHARS};
 use crate::store::records::CommentRecord;
 use crate::store::{self, now};
 
@@ -106,6 +106,10 @@ pub struct QueueQuery {
     #[param(format = DateTime)]
     pub to: Option<String>,
     pub escalated: Option<bool>,
+    /// Text the comment contains, case-insensitive (`%` and `_` are literal), 1 to 100
+    /// characters.
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
     /// `risk` (highest score first) or `age` (oldest first, default).
     #[param(inline, value_type = Option<crate::openapi::values::QueueOrder>)]
     pub order: Option<String>,
@@ -158,6 +162,19 @@ fn decode_position(cursor: &str) -> Result<Position, ApiError> {
     Ok(Position { priority, risk, id })
 }
 
+/// The `q` of a queue search: trimmed, 1 to [`MAX_SEARCH_CHARS`] characters, no NUL.
+fn search_text(q: &str) -> Result<String, ApiError> {
+    let q = q.trim();
+    if q.is_empty() || q.chars().count() > MAX_SEARCH_CHARS || q.contains('\0') {
+        return Err(ValidationError::new(
+            "q",
+            format!("must hold 1 to {MAX_SEARCH_CHARS} characters (no NUL)"),
+        )
+        .into());
+    }
+    Ok(q.to_owned())
+}
+
 impl QueueQuery {
     fn filter(&self) -> Result<QueueFilter, ApiError> {
         let score =
@@ -187,17 +204,10 @@ impl QueueQuery {
             lang: self.lang.clone(),
             score,
             author: self.author.clone(),
-            from: self
-                .from
-                .as_deref()
-                .map(|v| parse_time("from", v))
-                .transpose()?,
-            to: self
-                .to
-                .as_deref()
-                .map(|v| parse_time("to", v))
-                .transpose()?,
+            from: super::optional_time("from", self.from.as_deref())?,
+            to: super::optional_time("to", self.to.as_deref())?,
             escalated: self.escalated,
+            text: self.q.as_deref().map(search_text).transpose()?,
         })
     }
 }

@@ -97,7 +97,7 @@ pub async fn visible_comments(
 }
 
 /// Present-and-null (`Some(None)`) differs from absent (`None`) in a PATCH.
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(super) fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -114,6 +114,15 @@ pub struct ThreadUpdate {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<ModerationMode>)]
     pub moderation_mode: Option<Option<ModerationMode>>,
+    /// The article's address (http or https, at most 2,048 characters); sets it, and names the
+    /// article of a thread created by this request.
+    #[serde(default)]
+    #[schema(max_length = 2048)]
+    pub url: Option<String>,
+    /// The article's title (at most 500 characters).
+    #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -126,13 +135,16 @@ pub struct ThreadResponse {
     pub moderation_mode: Option<String>,
 }
 
-/// Close or reopen a thread, or give it its own moderation mode (moderator or admin).
+/// Close or reopen a thread, or give it its own moderation mode (moderator or admin). An
+/// unknown thread is created (201): an article can be closed or pre-moderated before its first
+/// comment.
 #[utoipa::path(patch, path = "/v1/threads/{thread_id}", tag = "threads",
     params(("thread_id" = String, Path, min_length = 1, description = "the site's id of the thread")),
     request_body = ThreadUpdate,
     security(("bearer" = ["moderator", "admin"])),
     responses(
         (status = 200, body = ThreadResponse),
+        (status = 201, description = "the thread did not exist: created with these settings", body = ThreadResponse),
     ))]
 #[patch("/v1/threads/{thread_id}")]
 #[tracing::instrument(name = "update_thread", skip_all, fields(key_id = caller.key_id))]
@@ -143,22 +155,34 @@ pub async fn update(
     ApiJson(update): ApiJson<ThreadUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Moderator])?;
-    let thread_id = thread_id.into_inner();
+    use crate::domain::intake::{http_url, identifier, optional_text, MAX_TITLE_CHARS};
+    let thread_id = identifier("thread_id", thread_id.into_inner())?;
+    let url = update.url.map(|u| http_url("url", u)).transpose()?;
+    let title = optional_text("title", update.title, MAX_TITLE_CHARS)?;
     let site_id = caller.site_id;
     let wanted = thread_id.clone();
-    let thread = store::run(&state.pool, move |conn| {
+    let (thread, created) = store::run(&state.pool, move |conn| {
         store::sites::update_thread(
             conn,
             site_id,
             &wanted,
             update.status,
             update.moderation_mode,
+            store::sites::ThreadAbout {
+                url: url.as_deref(),
+                title: title.as_deref(),
+            },
         )
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("thread `{thread_id}`")))?;
-    tracing::info!(thread = thread.id, status = %thread.status, mode = ?thread.moderation_mode, "thread updated");
-    Ok(HttpResponse::Ok().json(ThreadResponse {
+    tracing::info!(thread = thread.id, created, status = %thread.status, mode = ?thread.moderation_mode, "thread updated");
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(ThreadResponse {
         id: thread.external_id,
         url: thread.url,
         title: thread.title,

@@ -537,6 +537,26 @@ pub fn enable_totp(
     Ok(())
 }
 
+/// Turns the second factor off (its owner, with password and code): secret, last step and
+/// recovery codes are deleted.
+pub fn disable_totp(conn: &mut DbConnection, account_id: i64) -> Result<(), StoreError> {
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::update(accounts::table.find(account_id))
+            .set((
+                accounts::totp_secret_sealed.eq(None::<String>),
+                accounts::totp_enabled_at.eq(None::<NaiveDateTime>),
+                accounts::totp_last_step.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+        diesel::delete(
+            account_recovery_codes::table.filter(account_recovery_codes::account_id.eq(account_id)),
+        )
+        .execute(conn)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
 /// Takes time step `step` for the account's code: `false` when that step (or a later one) was
 /// already used, so that a code works once.
 pub fn use_totp_step(

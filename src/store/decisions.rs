@@ -487,6 +487,10 @@ pub struct DecisionFilter {
     pub source: Option<DecisionSource>,
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
+    /// The moderator's action (`approve`, `reject`, …).
+    pub action: Option<Action>,
+    /// Decisions on the comments of this author (the site's author id).
+    pub author: Option<String>,
 }
 
 /// The site's decisions, newest first, before the decision id `before`.
@@ -515,6 +519,26 @@ pub fn decision_log(
     }
     if let Some(to) = filter.to {
         q = q.filter(decisions::created_at.lt(to));
+    }
+    if let Some(action) = filter.action {
+        q = q.filter(decisions::action.eq(action.as_str()));
+    }
+    if let Some(author) = &filter.author {
+        use super::schema::authors;
+        q = q.filter(
+            decisions::comment_id.eq_any(
+                comments::table
+                    .filter(
+                        comments::author_id.eq_any(
+                            authors::table
+                                .filter(authors::site_id.eq(site_id))
+                                .filter(authors::external_id.eq(author.clone()))
+                                .select(authors::id),
+                        ),
+                    )
+                    .select(comments::id),
+            ),
+        );
     }
     if let Some(before) = before {
         q = q.filter(decisions::id.lt(before));

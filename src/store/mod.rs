@@ -14,6 +14,7 @@ pub mod feedback;
 pub mod keys;
 pub mod mail;
 pub mod models;
+pub mod notes;
 pub mod outbox;
 pub mod privacy;
 pub mod queues;

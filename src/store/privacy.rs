@@ -274,6 +274,8 @@ pub struct ErasureCounts {
     pub revisions: usize,
     /// Perspective API feedback examples repeating the text of one of those comments, deleted.
     pub perspective_feedback: usize,
+    /// Moderators' notes about the author, deleted.
+    pub author_notes: usize,
 }
 
 /// Erases an author of a site: comment bodies, connection data, verdicts (they quote the
@@ -410,6 +412,7 @@ pub fn erase_author(
         diesel::update(author_actions::table.filter(author_actions::author_id.eq(author.id)))
             .set(author_actions::note.eq(None::<String>))
             .execute(conn)?;
+        counts.author_notes = super::notes::erase(conn, author.id)?;
         diesel::delete(
             webhook_deliveries::table
                 .filter(webhook_deliveries::subject.eq(format!("author:{}", author.id))),
@@ -541,6 +544,7 @@ pub fn export_author(
         .map(|(c, _)| super::comments::body_hash(&c.body))
         .collect();
     let feedback = super::feedback::matching(conn, site_id, &texts)?;
+    let notes = super::notes::of_author(conn, author.id)?;
     let role = |source: &str, actor: &str| -> &'static str {
         match (source, actor) {
             ("automated", "reports") => "reader reports",
@@ -619,6 +623,12 @@ pub fn export_author(
             "decided_at": a.decided_at.map(rfc3339),
         })).collect::<Vec<_>>(),
         "perspective_feedback": feedback.iter().map(super::feedback::to_json).collect::<Vec<_>>(),
+        // Moderators' notes about the author; who wrote each is left out (moderators appear
+        // only by role).
+        "moderator_notes": notes.iter().map(|n| json!({
+            "text": n.text,
+            "created_at": rfc3339(n.created_at),
+        })).collect::<Vec<_>>(),
         "statements_of_reasons": statements_of.iter().map(|(uuid, comment_id, body, at)| json!({
             "uuid": uuid,
             "comment_id": comment_id,

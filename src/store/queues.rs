@@ -41,6 +41,32 @@ pub struct QueueFilter {
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub escalated: Option<bool>,
+    /// Words the body contains (case-insensitive), already length-checked; matched literally
+    /// (`%`, `_` and `\` escaped), see [`like_pattern`].
+    pub text: Option<String>,
+}
+
+/// Longest text search, in characters: a LIKE over the bodies costs with its length.
+pub const MAX_SEARCH_CHARS: usize = 100;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`: Unicode on PostgreSQL, ASCII only on SQLite.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A `LIKE … ESCAPE '\'` pattern matching `text` anywhere, literally: `%`, `_` and `\`
+/// are escaped; lowercased, to compare with `lower(body)`.
+pub fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }
 
 /// Counts stop here: past it the console shows "10 000+", and counting a million-row queue
@@ -148,6 +174,9 @@ pub fn page(
     if let Some(escalated) = filter.escalated {
         q = q.filter(comments::escalated.eq(escalated));
     }
+    if let Some(text) = &filter.text {
+        q = q.filter(lower(comments::body).like(like_pattern(text)).escape('\\'));
+    }
     // In the `reported` queue, notices of authorities and trusted flaggers come first (DSA
     // Art. 22), then "risk" is the weighted count of open reports.
     q = match (order, after, reported) {
@@ -190,6 +219,19 @@ pub fn page(
         )),
     };
     Ok(q.limit(limit).load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_the_escape_character() {
+        assert_eq!(like_pattern("100%"), "%100\\%%");
+        assert_eq!(like_pattern("a_b"), "%a\\_b%");
+        assert_eq!(like_pattern(r"c:\x"), r"%c:\\x%");
+        assert_eq!(like_pattern("Crétin"), "%crétin%");
+    }
 }
 
 /// What a moderator needs next to a queued comment.

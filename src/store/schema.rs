@@ -388,6 +388,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    author_notes (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        author_id -> BigInt,
+        text -> Text,
+        created_by -> Text,
+        created_by_key_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(api_keys -> sites (site_id));
@@ -440,6 +452,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
     }
 }
+diesel::joinable!(author_notes -> authors (author_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -469,6 +482,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_preferences,
     mail_outbox,
     backtests,
+    author_notes,
 );
 
 // The model registry (store/models.rs).

@@ -110,19 +110,44 @@ pub fn update_thread(
     external_id: &str,
     status: Option<crate::domain::ThreadStatus>,
     moderation_mode: Option<Option<ModerationMode>>,
-) -> Result<Option<super::records::ThreadRecord>, StoreError> {
+    about: ThreadAbout<'_>,
+) -> Result<Option<(super::records::ThreadRecord, bool)>, StoreError> {
     use super::records::ThreadRecord;
     write_tx(conn, |conn| {
         let target = threads::table
             .filter(threads::site_id.eq(site_id))
             .filter(threads::external_id.eq(external_id));
-        let Some(thread) = target
+        let existing = target
             .select(ThreadRecord::as_select())
             .first(conn)
-            .optional()?
-        else {
-            return Ok(None);
+            .optional()?;
+        let created = existing.is_none();
+        // A thread set up before its first comment (an article closed or pre-moderated ahead
+        // of publication): created here, as the first comment would.
+        let thread = match existing {
+            Some(thread) => thread,
+            None => diesel::insert_into(threads::table)
+                .values(super::records::NewThread {
+                    site_id,
+                    external_id,
+                    url: about.url,
+                    title: about.title,
+                    status: crate::domain::ThreadStatus::Open.as_str(),
+                    created_at: super::now(),
+                })
+                .returning(threads::all_columns)
+                .get_result::<ThreadRecord>(conn)?,
         };
+        if let Some(url) = about.url {
+            diesel::update(threads::table.find(thread.id))
+                .set(threads::url.eq(url))
+                .execute(conn)?;
+        }
+        if let Some(title) = about.title {
+            diesel::update(threads::table.find(thread.id))
+                .set(threads::title.eq(title))
+                .execute(conn)?;
+        }
         if let Some(status) = status {
             diesel::update(threads::table.find(thread.id))
                 .set(threads::status.eq(status.as_str()))
@@ -137,8 +162,16 @@ pub fn update_thread(
             .find(thread.id)
             .select(ThreadRecord::as_select())
             .first(conn)
-            .optional()?)
+            .optional()?
+            .map(|t| (t, created)))
     })
+}
+
+/// A thread's article, when a moderator names it (both optional, already validated).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadAbout<'a> {
+    pub url: Option<&'a str>,
+    pub title: Option<&'a str>,
 }
 
 /// The key used to hash emails and IPs. A configured key wins; otherwise one is generated on

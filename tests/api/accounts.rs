@@ -18,6 +18,7 @@ crate::on_both_backends!(
     an_idle_session_ends,
     sign_in_and_account_requests_reject_bad_input_precisely,
     a_second_factor_is_enrolled_then_asked_at_sign_in_and_codes_work_once,
+    one_turns_ones_own_second_factor_off_with_password_and_code,
 );
 
 const PASSWORD: &str = "le phare de la vigie 1903";
@@ -786,4 +787,92 @@ async fn a_second_factor_is_enrolled_then_asked_at_sign_in_and_codes_work_once(b
     assert_eq!(r.status(), 201);
     let list: Value = app.get("/v1/accounts", &admin).await.json().await.unwrap();
     assert_eq!(list["items"][0]["second_factor"], false);
+}
+
+async fn one_turns_ones_own_second_factor_off_with_password_and_code(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+    let sam = person(&app, &admin, "sam@example.fr", "moderator", "Sam").await;
+    let disable = |body: Value| {
+        sam.send(&app, reqwest::Method::POST, "/v1/account/totp/disable")
+            .json(&body)
+            .send()
+    };
+    // Not on yet: 409; an API key: 403.
+    let r = disable(json!({"password": PASSWORD, "code": "123456"}))
+        .await
+        .unwrap();
+    assert_problem(r, 409, None).await;
+    let r = app
+        .post_json(
+            "/v1/account/totp/disable",
+            &admin,
+            &json!({"password": PASSWORD, "code": "123456"}),
+        )
+        .await;
+    assert_problem(r, 403, None).await;
+
+    let r = sam
+        .send(&app, reqwest::Method::POST, "/v1/account/totp")
+        .send()
+        .await
+        .unwrap();
+    let secret = base32_decode(r.json::<Value>().await.unwrap()["secret"].as_str().unwrap());
+    let now = chrono::Utc::now().timestamp() as u64;
+    let code_at = |secs: u64| vigie::domain::totp::code_at(&secret, secs);
+    let r = sam
+        .send(&app, reqwest::Method::POST, "/v1/account/totp/confirm")
+        .json(&json!({"code": code_at(now)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Wrong password, or a code that is not the current one: 403, the factor stays on.
+    let wrong_code = if code_at(now + 30) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for body in [
+        json!({"password": "pas le bon mot de passe", "code": code_at(now + 30)}),
+        json!({"password": PASSWORD, "code": wrong_code}),
+    ] {
+        assert_problem(disable(body).await.unwrap(), 403, None).await;
+    }
+    // Bad input names the field.
+    for (body, field) in [
+        (json!({"password": PASSWORD}), Some("code")),
+        (json!({"code": "123456"}), Some("password")),
+        (json!({"password": PASSWORD, "code": 123456}), Some("code")),
+        (
+            json!({"password": "x".repeat(257), "code": "123456"}),
+            Some("password"),
+        ),
+        (
+            json!({"password": PASSWORD, "code": "123456", "extra": 1}),
+            None,
+        ),
+    ] {
+        assert_problem(disable(body).await.unwrap(), 422, field).await;
+    }
+    assert_eq!(
+        assert_problem(sign_in_with_code(&app, None).await, 401, None).await["type"],
+        "urn:vigie:problem:second-factor-required"
+    );
+    // The password and the current code: off, recovery codes gone; sign-in asks no code.
+    let r = disable(json!({"password": PASSWORD, "code": code_at(now + 30)}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.count("account_recovery_codes").await, 0);
+    assert_eq!(sign_in_with_code(&app, None).await.status(), 201);
+    let list: Value = app.get("/v1/accounts", &admin).await.json().await.unwrap();
+    assert_eq!(list["items"][0]["second_factor"], false);
+    let r = disable(json!({"password": PASSWORD, "code": code_at(now + 60)}))
+        .await
+        .unwrap();
+    assert_problem(r, 409, None).await;
 }

@@ -323,6 +323,14 @@ fn valid_body(method: &str, path: &str, rules: &str) -> Option<Value> {
         ("post", "/v1/queues/{queue}/claims") => json!({"count": 1, "order": "age"}),
         ("post", "/v1/authors/{id}/status") => json!({"status": "premod", "reason": "spam",
             "note": "n", "until": "2999-01-01T00:00:00Z"}),
+        ("post", "/v1/authors/{id}/notes") => json!({"text": "Insiste souvent."}),
+        ("post", "/v1/account/totp/disable") => {
+            json!({"password": "le phare de la vigie 1903", "code": "123456"})
+        }
+        ("post", "/v1/site/rules/words") => {
+            json!({"id": "nul-walk", "action": "hold", "lang": "fr", "terms": ["abruti"]})
+        }
+        ("patch", "/v1/site/rules/words/{id}") => json!({"action": "flag", "terms": ["abruti"]}),
         ("post", "/v1/score") => json!({"body": "Bonjour", "lang": "fr"}),
         ("post", "/v1/session") => {
             json!({"email": "camille@example.fr", "password": "le phare de la vigie 1903"})

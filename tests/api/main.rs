@@ -9,6 +9,7 @@ mod alerts;
 mod backtests;
 mod bad_input;
 mod cli;
+mod console_tools;
 mod contract;
 mod datasets;
 mod dsa;

@@ -1,0 +1,248 @@
+// The console's tools in Debian's headless Chromium: decide a pending comment → restore it
+// from "rejected" → search → the author's record and a note → the audit log (filtered, CSV)
+// → site settings with a field error → an article set up before its first comment → a view at
+// phone width → sign out everywhere. Run by tests/console.rs:
+//   node tools.spec.mjs <base-url> <admin-key> <ingest-key>
+// Screenshots go to $E2E_OUT (target/e2e).
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+const [base, adminKey, ingestKey] = process.argv.slice(2);
+if (!base || !adminKey || !ingestKey) {
+  console.error('usage: node tools.spec.mjs <base-url> <admin-key> <ingest-key>');
+  process.exit(2);
+}
+const out = process.env.E2E_OUT || path.resolve('../../target/e2e');
+mkdirSync(out, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: process.env.VIGIE_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const api = async (k, method, p, body) => {
+  const res = await fetch(base + p, {
+    method,
+    headers: { Authorization: 'Bearer ' + k, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+};
+
+let step = 'start';
+const dialogs = [];
+const pageErrors = [];
+async function newPage(viewport) {
+  const context = await browser.newContext({ viewport: viewport || { width: 1280, height: 800 }, locale: 'fr-FR' });
+  const page = await context.newPage();
+  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.setDefaultTimeout(10000);
+  return { context, page };
+}
+async function signIn(page) {
+  await page.goto(base + '/console');
+  await page.waitForSelector('#signin-key');
+  await page.fill('#signin-key', adminKey);
+  await page.click('#signin-submit');
+  await page.waitForSelector('#list li.current');
+}
+const currentId = (page) => page.$eval('#panel', (p) => Number(p.dataset.id));
+const statusText = (page) => page.$eval('#status', (p) => p.textContent);
+
+try {
+  step = 'sign in';
+  const { context, page } = await newPage();
+  await signIn(page);
+
+  // ---- decide a pending comment (reject, spam) by keyboard ------------------------------------
+  step = 'reject a pending comment';
+  const rejected = await currentId(page);
+  await page.keyboard.press('r');
+  await page.waitForSelector('#picker:not([hidden])');
+  await page.keyboard.press('1');
+  await page.waitForFunction((id) => Number(document.querySelector('#panel').dataset.id) !== id, rejected);
+  assert.equal((await api(adminKey, 'GET', '/v1/comments/' + rejected + '/history')).body.decisions.at(-1).to_status, 'rejected');
+
+  // ---- restore it from the "rejected" view ------------------------------------------------------
+  step = 'restore from rejected';
+  await page.click('[data-nav="rejected"]');
+  await page.waitForSelector('#list li[data-id="' + rejected + '"]');
+  await page.waitForFunction(() => document.querySelector('#list-title').textContent === 'Rejetés');
+  await page.click('#list li[data-id="' + rejected + '"]');
+  await page.waitForFunction((id) => Number(document.querySelector('#panel').dataset.id) === id, rejected);
+  assert.equal(await page.$eval('#btn-restore', (b) => b.disabled), false, 'restore offered');
+  assert.equal(await page.$eval('#btn-approve', (b) => b.disabled), true, 'approve is not a transition of a rejected comment');
+  assert.ok(Number(await page.$eval('#count-rejected', (b) => b.textContent)) >= 1);
+  await page.keyboard.press('o');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.includes('rétabli'));
+  assert.equal(await statusText(page), 'Commentaire ' + rejected + ' rétabli (approuvé).');
+  const history = (await api(adminKey, 'GET', '/v1/comments/' + rejected + '/history')).body.decisions;
+  assert.equal(history.at(-1).action, 'restore');
+  assert.equal(history.at(-1).to_status, 'approved');
+  await page.click('[data-nav="approved"]');
+  await page.waitForSelector('#list li[data-id="' + rejected + '"]');
+  await page.screenshot({ path: path.join(out, 'approved-view.png') });
+
+  // ---- search the text (% literal), from the keyboard ------------------------------------------
+  step = 'search';
+  await page.click('[data-nav="pending"]');
+  await page.waitForFunction(() => document.querySelector('#list-title').textContent === 'À modérer');
+  await page.waitForSelector('#list li.current');
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'search-q', '/ focuses the search');
+  await page.keyboard.type('100%');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#list li').length === 1);
+  assert.match(await page.$eval('#list li', (li) => li.textContent), /100 ?%/);
+  const found = await page.$eval('#list li', (li) => Number(li.dataset.id));
+  await page.fill('#search-q', 'zzz-introuvable');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#list li').length === 0);
+  await page.fill('#search-q', '');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#list li').length > 1);
+
+  // ---- the author's record: history and a note --------------------------------------------------
+  step = 'author record';
+  await page.click('#list li[data-id="' + found + '"]');
+  await page.waitForSelector('#panel a.author-open');
+  await page.click('#panel a.author-open');
+  await page.waitForSelector('#view-author:not([hidden])');
+  await page.waitForSelector('#author-comments li[data-id="' + found + '"]');
+  assert.ok(await page.$$eval('#author-comments li', (l) => l.length) >= 2, 'every comment of the author');
+  await page.waitForSelector('#notes-list li');
+  await page.fill('#note-text', 'Lecteur insistant, toujours poli.');
+  await page.click('#note-add');
+  await page.waitForSelector('#notes-list li[data-note]');
+  assert.match(await page.$eval('#notes-list li[data-note]', (li) => li.textContent), /toujours poli/);
+  await page.screenshot({ path: path.join(out, 'author-record.png') });
+
+  // ---- the audit log: filtered, exported -------------------------------------------------------
+  step = 'audit log';
+  await page.click('[data-nav="audit"]');
+  await page.waitForSelector('#audit-list tr[data-decision]');
+  await page.selectOption('#audit-filters select[name="action"]', 'restore');
+  await page.click('#audit-refresh');
+  await page.waitForFunction(() => document.querySelectorAll('#audit-list tr[data-decision]').length === 1);
+  const row = await page.$eval('#audit-list tr[data-decision]', (tr) => tr.textContent);
+  assert.ok(row.includes('#' + rejected) && row.includes('restore'), row);
+  const href = await page.$eval('#audit-csv', (a) => a.getAttribute('href'));
+  assert.equal(href, '/v1/decisions.csv?action=restore');
+  const csv = await page.evaluate(async (h) => (await fetch(h)).text(), href);
+  const lines = csv.trim().split('\n');
+  assert.equal(lines[0], 'id,created_at,actor,source,action,from_status,to_status,reason,comment_id,internal_note,note_to_author');
+  assert.equal(lines.length, 2, csv);
+  assert.ok(lines[1].includes(',restore,rejected,approved,,' + rejected + ','), lines[1]);
+  await page.screenshot({ path: path.join(out, 'audit-log.png') });
+
+  // ---- site settings: the API's 422 next to its field, then saved -------------------------------
+  step = 'settings';
+  await page.click('[data-nav="settings"]');
+  await page.waitForFunction(() => document.querySelector('#set-hide').value !== '');
+  await page.fill('#set-hide', '0.1');
+  await page.click('#site-save');
+  await page.waitForFunction(() => document.querySelector('[data-error="report_hide_threshold"]').textContent.length > 0);
+  await page.fill('#set-hide', '4');
+  await page.selectOption('#set-unscored', 'allow');
+  await page.click('#site-save');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'Réglages enregistrés.');
+  const site = (await api(adminKey, 'GET', '/v1/site')).body;
+  assert.equal(site.report_hide_threshold, 4);
+  assert.equal(site.unscored_language, 'allow');
+  assert.equal(await page.$eval('[data-error="report_hide_threshold"]', (n) => n.textContent), '');
+  await page.fill('#th-tox-review', '0.9');
+  await page.fill('#th-tox-reject', '0.5');
+  await page.click('#thresholds-save');
+  await page.waitForFunction(() => document.querySelector('[data-error="toxicity"]').textContent.length > 0);
+
+  // ---- the word lists, entry by entry ----------------------------------------------------------
+  step = 'word lists';
+  await page.waitForSelector('#words-list tr[data-words="fr-slur"]');
+  await page.fill('#words-new-id', 'mauvais id');
+  await page.fill('#words-new-terms', 'zorglub');
+  await page.click('#words-new-add');
+  await page.waitForFunction(() => document.querySelector('#words-add [data-error="id"]').textContent.length > 0);
+  await page.fill('#words-new-id', 'site-test');
+  await page.fill('#words-new-lang', 'fr');
+  await page.selectOption('#words-new-action', 'block');
+  await page.fill('#words-new-terms', 'zorglub, bulgroz');
+  await page.click('#words-new-add');
+  await page.waitForSelector('#words-list tr[data-words="site-test"]');
+  const row2 = '#words-list tr[data-words="site-test"]';
+  assert.equal(await page.$eval(row2 + ' .words-terms', (i) => i.value), 'zorglub, bulgroz');
+  await page.selectOption(row2 + ' .words-action', 'flag');
+  await page.fill(row2 + ' .words-terms', 'zorglub, bulgroz, glubzor');
+  await page.evaluate(() => { document.querySelector('#status').textContent = ''; });
+  await page.click(row2 + ' .words-save');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'Liste site-test enregistrée.');
+  const words = (await api(adminKey, 'GET', '/v1/site/rules/words')).body.items.find((w) => w.id === 'site-test');
+  assert.deepEqual({ action: words.action, lang: words.lang, terms: words.terms }, { action: 'flag', lang: 'fr', terms: ['zorglub', 'bulgroz', 'glubzor'] });
+  await page.fill(row2 + ' .words-lang', 'FRA');
+  await page.click(row2 + ' .words-save');
+  await page.waitForFunction((r) => document.querySelector(r + ' .field-error').textContent.startsWith('lang'), row2);
+  const rules = (await api(adminKey, 'GET', '/v1/site/rules')).body;
+  assert.equal(rules.version, 2, 'two saved versions: the add and the change');
+  assert.equal(rules.updated_by, 'test');
+
+  // ---- an article closed before its first comment ---------------------------------------------
+  step = 'thread before its first comment';
+  await page.fill('#thread-id', 'embargo-2027');
+  await page.selectOption('#thread-status', 'closed');
+  await page.fill('#thread-title', 'Sous embargo');
+  await page.click('#thread-save');
+  await page.waitForFunction(() => document.querySelector('#thread-result').textContent.includes('créé'));
+  const refused = await api(ingestKey, 'POST', '/v1/comments', {
+    external_id: 'trop-tot', thread: { id: 'embargo-2027' },
+    author: { id: 'u-9', name: 'Lecteur', email: 'u-9@example.fr' }, body: 'Premier !', lang: 'fr',
+    client: { ip: '192.0.2.10', user_agent: 'Mozilla/5.0' },
+  });
+  assert.equal(refused.status, 409, JSON.stringify(refused.body));
+  await page.screenshot({ path: path.join(out, 'settings.png'), fullPage: true });
+
+  // ---- English strings --------------------------------------------------------------------------
+  step = 'english';
+  await page.click('#btn-lang');
+  await page.waitForFunction(() => document.querySelector('[data-nav="rejected"] span').textContent === 'Rejected');
+  assert.equal(await page.$eval('#btn-signout-all', (b) => b.textContent), 'Sign out everywhere');
+  await page.click('#btn-lang');
+
+  // ---- a new view at phone width (390 px) -------------------------------------------------------
+  step = 'phone width';
+  const { context: cp, page: pp } = await newPage({ width: 390, height: 844 });
+  await signIn(pp);
+  await pp.evaluate(() => { location.hash = '#/queue/approved'; });
+  await pp.waitForSelector('#list li[data-id="' + rejected + '"]');
+  await pp.click('#list li[data-id="' + rejected + '"]');
+  await pp.waitForFunction((id) => Number(document.querySelector('#panel').dataset.id) === id, rejected);
+  assert.ok(await pp.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll');
+  const box = await pp.$eval('#panel', (p) => { const r = p.getBoundingClientRect(); return { left: r.left, right: r.right }; });
+  assert.ok(box.left >= 0 && box.right <= 390, 'the comment fits the width: ' + JSON.stringify(box));
+  await pp.screenshot({ path: path.join(out, 'approved-phone.png') });
+  await pp.evaluate(() => { location.hash = '#/audit'; });
+  await pp.waitForSelector('#audit-list tr[data-decision]');
+  assert.ok(await pp.evaluate(() => document.documentElement.scrollWidth <= 390), 'audit log: no page-wide horizontal scroll');
+  await pp.screenshot({ path: path.join(out, 'audit-phone.png') });
+
+  // ---- sign out everywhere: both sessions end -----------------------------------------------------
+  step = 'sign out everywhere';
+  await page.click('#btn-signout-all');
+  await page.waitForSelector('#signin:not([hidden])');
+  await pp.reload();
+  await pp.waitForSelector('#signin:not([hidden])');
+  await cp.close();
+  await context.close();
+
+  assert.deepEqual(dialogs, [], 'no dialog fired during the run');
+  assert.deepEqual(pageErrors, [], 'no uncaught page error');
+  console.log('screenshots: ' + ['approved-view.png', 'author-record.png', 'audit-log.png', 'settings.png', 'approved-phone.png', 'audit-phone.png'].map((f) => path.join(out, f)).join(' '));
+  console.log('browser tests passed');
+  await browser.close();
+} catch (e) {
+  console.error('FAILED at step "' + step + '": ' + (e && e.stack ? e.stack : e));
+  console.error('dialogs: ' + JSON.stringify(dialogs) + ' page errors: ' + JSON.stringify(pageErrors));
+  await browser.close().catch(() => {});
+  process.exit(1);
+}
