@@ -44,7 +44,8 @@ enum Command {
     },
     /// Print the effective configuration, secrets hidden.
     Config,
-    /// Train a model from labelled CSV/TSV files (default config: training.toml).
+    /// Train a model from labelled CSV/TSV files (default config: training.toml), or a site
+    /// model from the site's moderation decisions (`--from-decisions`).
     Train(vigie::training::cli::TrainArgs),
     /// Evaluate the model on a labelled file: ROC AUC, average precision, P/R/F1 at the
     /// shipped thresholds, pass rates per functionality, PR and ROC curves as SVG.
@@ -171,6 +172,9 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Keys { command } => keys(command, &settings),
         Command::Users { command } => users(command, &settings),
+        Command::Train(args) if args.from_decisions => {
+            vigie::training::site::train_from_decisions(&settings, &args)
+        }
         Command::Train(args) => vigie::training::cli::train(&args),
         Command::Eval(args) => vigie::training::cli::eval(&args),
         Command::Score(args) => vigie::training::cli::score(&args),
