@@ -1,9 +1,10 @@
 //! `vigie train --from-decisions`: a site model from the site's own moderators' decisions.
 //!
 //! The shared training data is not on a newsroom's server, so a site model starts from a trained
-//! base model (the configured `model_dir` by default) and adapts it to the labelled rows of
-//! [`crate::store::datasets`] (last human approve/reject/restore per comment, Perspective
-//! feedback). Two methods, measured by `scripts/site_model_bench.sh` (docs/benchmarks.md):
+//! base model (the configured `model_dir` by default) and adapts it to the labelled rows that
+//! `crate::store::datasets` exports (last human approve/reject/restore per comment, Perspective
+//! feedback), read by `main.rs`: training never touches the database. Two methods, measured by
+//! `scripts/site_model_bench.py` (docs/benchmarks.md):
 //!
 //! - [`Method::Layer`]: per category, a linfa-logistic regression over the base model's stacked
 //!   logit and its 16 dense features (text logits, rule evidence, shape), fitted on the site's
@@ -33,11 +34,9 @@ use super::data::{prepare, Doc, Prepared};
 use super::metrics::{self, AtThreshold};
 use super::sparse::{shuffle, train_sparse_from, Rows, SparseLr, SparseParams, WarmStart};
 use super::stacker::fit_layer;
-use crate::config::Settings;
 use crate::scoring::features::SparseFeatures;
 use crate::scoring::model::{Model, CATEGORIES};
 use crate::scoring::{default_rules, lang, normalise, RuleSet, Scorer, Thresholds};
-use crate::store::{self, datasets};
 
 /// Default of `--min-labels`: fewer labelled comments than this and no model is trained.
 pub const MIN_LABELS: usize = 200;
@@ -101,11 +100,37 @@ fn category_of(reason: Option<&str>) -> usize {
     }
 }
 
-fn site_row(r: datasets::DatasetRow) -> SiteRow {
+/// One labelled comment as the store exports it (`store::datasets::DatasetRow`; the wiring in
+/// `main.rs` reads them, as training never touches the database).
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub text: String,
+    /// 1: rejected; 0: approved or restored.
+    pub label: i32,
+    /// The rejection's reason code, or the Perspective attribute of a feedback row.
+    pub category: Option<String>,
+    pub lang: Option<String>,
+    pub decided_at: NaiveDateTime,
+    /// A moderator's decision (else Perspective feedback).
+    pub from_decision: bool,
+}
+
+/// What the wiring read from the database for a site.
+#[derive(Debug, Clone)]
+pub struct SiteData {
+    /// Every labelled row, in any order.
+    pub rows: Vec<Labelled>,
+    /// The site's own thresholds (JSON) if it set some.
+    pub stored_thresholds: Option<String>,
+    /// How long reading took.
+    pub read_seconds: f64,
+}
+
+fn site_row(r: Labelled) -> SiteRow {
     let c = category_of(r.category.as_deref());
-    let labels = match (r.label, r.source) {
+    let labels = match (r.label, r.from_decision) {
         // a moderator's approval: neither toxic nor spam
-        (0, datasets::SOURCE_DECISION) => [0, 0],
+        (0, true) => [0, 0],
         // a rejection says why (its category); a feedback row speaks of its attribute only
         (l, _) => {
             let mut v = [-1i8; 2];
@@ -126,19 +151,6 @@ fn site_row(r: datasets::DatasetRow) -> SiteRow {
         decided_at: r.decided_at,
         text: r.text,
     }
-}
-
-/// Every labelled row of the site, oldest decision first.
-fn read_rows(conn: &mut store::DbConnection, site_id: i64) -> Result<Vec<SiteRow>> {
-    let mut rows = Vec::new();
-    let mut cursor = datasets::Cursor::START;
-    while cursor != datasets::Cursor::Done {
-        let (page, next) = datasets::page(conn, site_id, datasets::Period::default(), cursor)?;
-        rows.extend(page.into_iter().map(site_row));
-        cursor = next;
-    }
-    rows.sort_by_key(|r| r.decided_at);
-    Ok(rows)
 }
 
 /// Refuses too few labels, with what was found and what is needed.
@@ -455,19 +467,6 @@ fn version_name(base: &str, site: &str) -> String {
     format!("{base}-{slug}-{}", chrono::Utc::now().format("%Y%m%d-%H%M"))
 }
 
-/// The site's stored thresholds, else the model's.
-fn site_thresholds(
-    conn: &mut store::DbConnection,
-    site_id: i64,
-    model: &Model,
-) -> Result<(Thresholds, &'static str)> {
-    let stored = store::sites::stored_thresholds(conn, site_id)?;
-    Ok(match stored.and_then(|t| serde_json::from_str(&t).ok()) {
-        Some(t) => (t, "site"),
-        None => (model.meta.thresholds, "model"),
-    })
-}
-
 /// The shared training rows of `--config` (role `train`), with their datasets' weights.
 fn shared_docs(config: &Path) -> Result<Vec<(Doc, f32)>> {
     let cfg = super::load_config(config)?;
@@ -507,15 +506,15 @@ impl Laps {
     }
 }
 
-/// `vigie train --from-decisions --site SLUG --output DIR [--base DIR] [--config FILE]`
-pub fn train_from_decisions(settings: &Settings, args: &TrainArgs) -> Result<()> {
+/// The site and output directory of `args`, refused before any work when unusable.
+pub fn check_args(args: &TrainArgs) -> Result<(&str, &Path)> {
     let site = args.site.as_deref().map(str::trim).unwrap_or_default();
     if site.is_empty() {
         bail!("--from-decisions needs --site SLUG");
     }
     let output = args
         .output
-        .clone()
+        .as_deref()
         .context("--from-decisions needs --output DIR (the model directory to create)")?;
     if output.exists() {
         bail!(
@@ -538,28 +537,36 @@ pub fn train_from_decisions(settings: &Settings, args: &TrainArgs) -> Result<()>
     if !(t.3.is_finite() && t.3 >= 0.0) {
         bail!("--layer-alpha must be a number ≥ 0");
     }
+    if output.file_name().is_none() {
+        bail!("--output must name a directory");
+    }
+    Ok((site, output))
+}
+
+/// `vigie train --from-decisions --site SLUG --output DIR [--base DIR] [--config FILE]`, on
+/// the site's rows read by the wiring.
+pub fn train_from_decisions(args: &TrainArgs, base_dir: &Path, data: SiteData) -> Result<()> {
+    let (site, output) = check_args(args)?;
     let name = output
         .file_name()
         .context("--output must name a directory")?
         .to_string_lossy()
         .into_owned();
     let mut laps = Laps::new();
-    let base_dir = match &args.base {
-        Some(d) => d.clone(),
-        None => crate::judge::resolve_model_dir(Path::new(&settings.model_dir))?,
-    };
-    let base = Model::load(&base_dir)
+    laps.done.push(("read decisions".into(), data.read_seconds));
+    let base = Model::load(base_dir)
         .with_context(|| format!("cannot load the base model {}", base_dir.display()))?;
-    let pool = store::connect(&settings.db_options())?;
-    store::migrate(&pool)?;
-    let mut conn = pool.get().context("no database connection")?;
-    let site_id =
-        datasets::site_id(&mut conn, site)?.with_context(|| format!("no site `{site}`"))?;
-    let rows = read_rows(&mut conn, site_id)?;
+    let mut rows: Vec<SiteRow> = data.rows.into_iter().map(site_row).collect();
+    rows.sort_by_key(|r| r.decided_at);
     check_counts(site, &rows, args.min_labels)?;
-    let (thresholds, thresholds_source) = site_thresholds(&mut conn, site_id, &base)?;
-    drop(conn);
-    laps.lap("read decisions");
+    let (thresholds, thresholds_source) = match data
+        .stored_thresholds
+        .and_then(|t| serde_json::from_str::<Thresholds>(&t).ok())
+    {
+        Some(t) => (t, "site"),
+        None => (base.meta.thresholds, "model"),
+    };
+    laps.lap("load the base model");
 
     let rules = default_rules();
     let mut docs: Vec<Doc> = rows
@@ -648,7 +655,7 @@ pub fn train_from_decisions(settings: &Settings, args: &TrainArgs) -> Result<()>
         .with_context(|| format!("cannot create {}", parent.display()))?;
     let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let written = write_dir(&tmp, &mut model, report, &mut laps).and_then(|r| {
-        std::fs::rename(&tmp, &output)
+        std::fs::rename(&tmp, output)
             .with_context(|| format!("cannot rename {} to {}", tmp.display(), output.display()))?;
         Ok(r)
     });
@@ -659,7 +666,7 @@ pub fn train_from_decisions(settings: &Settings, args: &TrainArgs) -> Result<()>
             return Err(e);
         }
     };
-    print_summary(&report, &output);
+    print_summary(&report, output);
     Ok(())
 }
 
@@ -870,21 +877,20 @@ mod tests {
         }
     }
 
-    fn row(label: i32, category: Option<&str>, source: &'static str) -> datasets::DatasetRow {
-        datasets::DatasetRow {
+    fn row(label: i32, category: Option<&str>, from_decision: bool) -> Labelled {
+        Labelled {
             text: "Un texte".into(),
             label,
             category: category.map(str::to_owned),
             lang: Some("fr-CA".into()),
             decided_at: chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc(),
-            source,
+            from_decision,
         }
     }
 
     #[test]
     fn rejections_label_their_category_and_approvals_both() {
-        let d = datasets::SOURCE_DECISION;
-        let f = datasets::SOURCE_FEEDBACK;
+        let (d, f) = (true, false);
         let r = site_row(row(1, Some("insult"), d));
         assert_eq!(
             (r.labels, r.lang, r.reason.as_deref()),
