@@ -9,7 +9,8 @@ otherwise). Then `vigie train --from-decisions` builds a site model with each me
 gain and the time of each step.
 
 Sets (the base model trained on part of both; only rows it never saw are evaluated):
-  toxifrench  toxifrench_agreement_fr, file order taken as time (no date column). The older half
+  toxifrench  toxifrench_agreement_fr ordered by msg_id (an anonymised hash: it has no dates, and
+              its file order groups the labels), taken as time. The older half
               is fed whole (~250 rows: a site model needs 200); the newer half is evaluated on
               its rows in the base's holdout only (40 % by hash of the text, `held_out()` in
               src/training/config.rs): ~100 rows, so expect ±0.05 on its AUCs.
@@ -59,7 +60,10 @@ def held_out(text, share):
 def toxifrench():
     path = os.path.join(DATASETS, "toxifrench_agreement_fr", "agreement_labels.csv")
     with open(path, newline="", encoding="utf-8") as f:
-        rows = [(r["content"], int(r["label"])) for r in csv.DictReader(f)]
+        # the file groups its labels (rows 200-249 are all toxic): order by `msg_id`, an
+        # anonymised hash, which is as good as a random order of arrival
+        rows = [(r["content"], int(r["label"]))
+                for r in sorted(csv.DictReader(f), key=lambda r: r["msg_id"])]
     half = len(rows) // 2
     feed = rows[:half]
     test = [r for r in rows[half:] if held_out(r[0], 0.4)]

@@ -808,7 +808,14 @@ fn card(r: &SiteReport, files: &[(String, String)], dir: &Path) -> Result<String
         "| slice | category | n | positives | ROC AUC base | ROC AUC site | review P/R base | \
          review P/R site | reject P/R base | reject P/R site |\n|---|---|---|---|---|---|---|---|---|---|"
     )?;
-    let pr = |a: &AtThreshold| format!("{:.2} / {:.2}", a.precision, a.recall);
+    let num = |v: f32| {
+        if v.is_finite() {
+            format!("{v:.2}")
+        } else {
+            "–".into()
+        }
+    };
+    let pr = |a: &AtThreshold| format!("{} / {}", num(a.precision), num(a.recall));
     for c in &r.comparison {
         writeln!(
             s,
