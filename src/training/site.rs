@@ -832,6 +832,22 @@ fn card(r: &SiteReport, files: &[(String, String)], dir: &Path) -> Result<String
             pr(&c.site.reject)
         )?;
     }
+    for c in r.comparison.iter().filter(|c| c.slice == "all") {
+        let fewest = c.positives.min(c.n - c.positives);
+        if fewest < MIN_CLASS_FIT {
+            writeln!(
+                s,
+                "\n**Note:** the holdout has only {fewest} {} row(s) of one class for `{}`: its \
+                 ROC AUC rests on them and says little.",
+                if c.positives == fewest {
+                    "positive"
+                } else {
+                    "negative"
+                },
+                c.category
+            )?;
+        }
+    }
     if r.comparison.is_empty() {
         writeln!(
             s,
