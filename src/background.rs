@@ -1,5 +1,6 @@
-//! Work every replica does besides answering requests: webhook delivery from the outbox and
-//! the scheduled retention purge. It runs on its own thread and small runtime, so a slow
+//! Work every replica does besides answering requests: webhook delivery from the outbox, e-mail
+//! alerts (the checker of waiting queues and digests, and sending from the mail outbox) and the
+//! scheduled retention purge. It runs on its own thread and small runtime, so a slow
 //! receiver never holds an HTTP worker, and stops when its [`Background`] handle is dropped.
 
 use std::time::{Duration, Instant};
@@ -68,6 +69,15 @@ async fn run(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
     let purge_every = Duration::from_secs(settings.purge_interval_secs);
     // First purge shortly after start, then every interval.
     let mut next_purge = Instant::now() + Duration::from_secs(5).min(purge_every);
+    let mailer = match crate::mail::Mailer::from_settings(&settings) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "e-mail alerts off: the SMTP settings are unusable");
+            None
+        }
+    };
+    let check_every = Duration::from_secs(settings.alert_check_interval_secs.max(1));
+    let mut next_check = Instant::now();
     loop {
         if *stopped.borrow() {
             break;
@@ -85,6 +95,17 @@ async fn run(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
                     tracing::warn!(error = %e, "webhook worker: cannot read the outbox");
                     break;
                 }
+            }
+        }
+        if let Some(mailer) = &mailer {
+            if Instant::now() >= next_check {
+                next_check = Instant::now() + check_every;
+                if let Err(e) = crate::mail::check(&state).await {
+                    tracing::warn!(error = %e, "e-mail alerts: the checker failed");
+                }
+            }
+            if let Err(e) = crate::mail::deliver_due(&state, mailer).await {
+                tracing::warn!(error = %e, "e-mail worker: cannot read the mail outbox");
             }
         }
         if settings.purge_interval_secs > 0 && Instant::now() >= next_purge {

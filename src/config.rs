@@ -5,7 +5,7 @@
 //! `VIGIE_LISTEN`, `VIGIE_DATABASE_URL`, `VIGIE_POOL_SIZE`, `VIGIE_CONNECT_TIMEOUT_MS`,
 //! `VIGIE_STATEMENT_TIMEOUT_MS`, `VIGIE_SQLITE_SYNCHRONOUS`, `VIGIE_SQLITE_BUSY_TIMEOUT_MS`,
 //! `VIGIE_MAX_REQUEST_BYTES`, `VIGIE_MAX_BODY_CHARS`, `VIGIE_SECRET_KEY`, `VIGIE_LOG_FORMAT`,
-//! `VIGIE_MODEL_DIR`, `VIGIE_RULES_FILE`, `VIGIE_REPEAT_WINDOW_SECS`, `VIGIE_REPORT_LIMIT_PER_REPORTER`,
+//! `VIGIE_MODEL_DIR`, `VIGIE_MODEL_ROOTS` (a list, like `VIGIE_WEBHOOK_ALLOW_HOSTS`), `VIGIE_RULES_FILE`, `VIGIE_REPEAT_WINDOW_SECS`, `VIGIE_REPORT_LIMIT_PER_REPORTER`,
 //! `VIGIE_REPORT_LIMIT_PER_IP`, `VIGIE_REPORT_LIMIT_PER_SITE_WITHOUT_IP`,
 //! `VIGIE_REPORT_WINDOW_SECS`, `VIGIE_REPORT_BURST_REPORTERS`, `VIGIE_BRIGADING_REPORTS`,
 //! `VIGIE_BRIGADING_WINDOW_SECS`, `VIGIE_APPEAL_WINDOW_DAYS`, `VIGIE_LOG_LEVEL`, `VIGIE_WORKERS`, `VIGIE_SHUTDOWN_TIMEOUT_SECS`, `VIGIE_IP_STORAGE`,
@@ -16,7 +16,10 @@
 //! `VIGIE_BODY_READ_TIMEOUT_SECS`, `VIGIE_HEADER_READ_TIMEOUT_SECS`, `VIGIE_KEEP_ALIVE_SECS`,
 //! `VIGIE_MAX_CONNECTIONS`, `VIGIE_PUBLIC_URL`, `VIGIE_SESSION_IDLE_SECS`,
 //! `VIGIE_SESSION_LIFETIME_SECS`, `VIGIE_SESSION_COOKIE_SECURE`, `VIGIE_SIGN_IN_LIMIT_PER_ACCOUNT`,
-//! `VIGIE_SIGN_IN_LIMIT_PER_IP`, `VIGIE_SIGN_IN_WINDOW_SECS`.
+//! `VIGIE_SIGN_IN_LIMIT_PER_IP`, `VIGIE_SIGN_IN_WINDOW_SECS`, `VIGIE_SMTP_HOST`, `VIGIE_SMTP_PORT`,
+//! `VIGIE_SMTP_SECURITY`, `VIGIE_SMTP_USER`, `VIGIE_SMTP_FROM`, `VIGIE_SMTP_TIMEOUT_MS`,
+//! `VIGIE_SMTP_RETRY_BASE_MS`, `VIGIE_ALERT_CHECK_INTERVAL_SECS`. The SMTP password is read from
+//! `VIGIE_SMTP_PASSWORD` only (never from the file, never printed): see [`crate::mail`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -98,6 +101,10 @@ pub struct Settings {
     pub model_dir: String,
     /// A TOML rule file replacing the built-in default rules (sites can still have their own).
     pub rules_file: Option<String>,
+    /// Directories under which `POST /v1/models` may register model directories. Empty (the
+    /// default): the directory holding the shipped model's version directories (`model_dir`
+    /// itself when it has a `DEFAULT` file, else its parent) and `data/models`.
+    pub model_roots: Vec<String>,
     /// The same author posting the same text within this window fires the repeat rule.
     pub repeat_window_secs: i64,
     /// What is kept of readers' IP addresses: `hash` (keyed hash), `truncate` (network only)
@@ -142,6 +149,31 @@ pub struct Settings {
     /// Failed sign-ins from one client address per `sign_in_window_secs`; past it, 429.
     pub sign_in_limit_per_ip: i64,
     pub sign_in_window_secs: i64,
+    /// The SMTP server e-mail alerts go through; unset, no alert is written or sent.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls` (upgrade required), `tls` (TLS from the first byte, usually port 465) or
+    /// `none` (loopback hosts only: a local relay).
+    pub smtp_security: SmtpSecurity,
+    /// SMTP user name; the password comes from `VIGIE_SMTP_PASSWORD` only.
+    pub smtp_user: Option<String>,
+    /// The messages' `From`, e.g. `Vigie <vigie@example.fr>` (required with `smtp_host`).
+    pub smtp_from: Option<String>,
+    /// How long one SMTP conversation may take before it counts as failed.
+    pub smtp_timeout_ms: u64,
+    /// First retry delay of a message; doubled each retry (capped at one hour), ±50 % jitter.
+    pub smtp_retry_base_ms: u64,
+    /// How often each replica looks for queues that waited too long and digests that are due.
+    pub alert_check_interval_secs: u64,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
 }
 
 /// What is kept of a reader's IP address.
@@ -192,6 +224,7 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             model_dir: "models".into(),
             rules_file: None,
+            model_roots: Vec::new(),
             repeat_window_secs: 24 * 3600,
             ip_storage: IpStorage::Hash,
             retention_days: 365,
@@ -210,6 +243,14 @@ impl Default for Settings {
             sign_in_limit_per_account: 5,
             sign_in_limit_per_ip: 20,
             sign_in_window_secs: 900,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_user: None,
+            smtp_from: None,
+            smtp_timeout_ms: 10_000,
+            smtp_retry_base_ms: 60_000,
+            alert_check_interval_secs: 60,
         }
     }
 }
@@ -229,7 +270,11 @@ impl Settings {
             }
         }
         figment
-            .merge(Env::prefixed("VIGIE_").ignore(&["config", "test_database_url"]))
+            .merge(Env::prefixed("VIGIE_").ignore(&[
+                "config",
+                "test_database_url",
+                "smtp_password",
+            ]))
             .extract::<Settings>()
             .map_err(Box::new)
             .and_then(|s| {
@@ -243,8 +288,35 @@ impl Settings {
                         "retention_days and ip_retention_days must be at least 1".to_owned(),
                     )));
                 }
+                if let Some(problem) = s.smtp_problem() {
+                    return Err(Box::new(figment::Error::from(problem)));
+                }
                 Ok(s)
             })
+    }
+
+    /// Whether e-mail alerts are on (an SMTP host is set).
+    pub fn smtp_enabled(&self) -> bool {
+        self.smtp_host
+            .as_deref()
+            .is_some_and(|h| !h.trim().is_empty())
+    }
+
+    /// What is wrong with the SMTP settings, if anything.
+    pub fn smtp_problem(&self) -> Option<String> {
+        let host = self.smtp_host.as_deref().filter(|h| !h.trim().is_empty())?;
+        let from = self.smtp_from.as_deref().unwrap_or_default();
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Some(format!(
+                "smtp_from must be an address such as `Vigie <vigie@example.fr>` (got {from:?})"
+            ));
+        }
+        if self.smtp_security == SmtpSecurity::None && !is_loopback_host(host) {
+            return Some(format!(
+                "smtp_security = \"none\" is only allowed for a loopback host, not {host}"
+            ));
+        }
+        None
     }
 
     pub fn report_limits(&self) -> crate::store::reports::ReportLimits {
@@ -253,6 +325,7 @@ impl Settings {
             per_ip: self.report_limit_per_ip.max(1),
             per_site_without_ip: self.report_limit_per_site_without_ip.max(1),
             window_secs: self.report_window_secs.max(1),
+            mail_alerts: self.smtp_enabled(),
             burst: crate::domain::report_weight::BurstRules {
                 comment_reporters: self.report_burst_reporters.max(2) as usize,
                 author_reports: self.brigading_reports.max(2) as usize,
@@ -309,6 +382,14 @@ fn toml_string(s: &Settings) -> String {
     out
 }
 
+/// `localhost` or a loopback address (`127.0.0.1`, `::1`, `[::1]`).
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:<hidden>@host/db`.
 pub fn redact_url_password(raw: &str) -> String {
     match url::Url::parse(raw) {
@@ -331,6 +412,25 @@ mod tests {
             "postgres://vigie:<hidden>@localhost/vigie"
         );
         assert_eq!(redact_url_password("vigie.db"), "vigie.db");
+    }
+
+    #[test]
+    fn smtp_without_encryption_is_refused_unless_the_host_is_loopback() {
+        let mut s = Settings {
+            smtp_host: Some("smtp.example.fr".into()),
+            smtp_from: Some("Vigie <vigie@example.fr>".into()),
+            ..Settings::default()
+        };
+        assert_eq!(s.smtp_problem(), None);
+        s.smtp_security = SmtpSecurity::None;
+        assert!(s.smtp_problem().unwrap().contains("loopback"));
+        s.smtp_host = Some("127.0.0.1".into());
+        assert_eq!(s.smtp_problem(), None);
+        s.smtp_from = Some("not an address".into());
+        assert!(s.smtp_problem().unwrap().contains("smtp_from"));
+        s.smtp_host = None;
+        assert_eq!(s.smtp_problem(), None);
+        assert!(!s.smtp_enabled());
     }
 
     #[test]

@@ -54,8 +54,9 @@ pub async fn score_for_intake(
             body_hash: &body_hash,
             author_external_id: &submission.author_id,
         };
-        let (scored, rules) = score(conn, &judge, &site, &text, repeat_window)?;
+        let (scored, rules, shadow) = score(conn, &judge, &site, &text, repeat_window)?;
         let ctx = IntakeContext {
+            shadow,
             site_id,
             site_mode: site.moderation_mode,
             email_hash,
@@ -106,7 +107,7 @@ pub async fn edit(
             body_hash: &body_hash,
             author_external_id: &current.author_external_id,
         };
-        let (scored, _) = score(conn, &judge, &site, &text, repeat_window)?;
+        let (scored, _, _) = score(conn, &judge, &site, &text, repeat_window)?;
         let ctx = EditContext {
             site_id,
             comment_id: id,
@@ -133,17 +134,28 @@ struct Text<'a> {
     author_external_id: &'a str,
 }
 
-/// The verdict on `text` under the site's rules and thresholds (its own, or the model's), with
-/// its author's history; the rules, for what applies when the comment is written.
+/// What scoring a text gives: the verdict, the rules (for what applies when the comment is
+/// written), and the shadow model's verdict when the site has one.
+type ScoreOutcome = (
+    Scored,
+    std::sync::Arc<crate::scoring::RuleSet>,
+    Option<store::models::ShadowVerdict>,
+);
+
+/// The verdict of the site's active model on `text` under the site's rules and thresholds (its
+/// own, or the model's), with its author's history; and, when the site has a shadow model, that
+/// model's verdict under the same rules (computed here, before the write, so the writer's
+/// critical section only stores it).
 fn score(
     conn: &mut DbConnection,
     judge: &Judge,
     site: &SiteRecord,
     text: &Text<'_>,
     repeat_window: chrono::Duration,
-) -> Result<(Scored, std::sync::Arc<crate::scoring::RuleSet>), StoreError> {
+) -> Result<ScoreOutcome, StoreError> {
     let (_, rules) = judge.rules_for(conn, site.id)?;
-    let thresholds = judge.thresholds_from(site.thresholds.as_deref());
+    let models = judge.models_for(conn, site.id)?;
+    let thresholds = judge.thresholds_from(site.thresholds.as_deref(), &models.active);
     let history = store_comments::author_history(
         conn,
         site.id,
@@ -151,15 +163,34 @@ fn score(
         text.body_hash,
         repeat_window,
     )?;
-    let verdict = judge.verdict(
-        text.body,
-        text.lang,
-        history,
-        &rules,
-        &thresholds,
-        site.unscored_language,
-    );
-    Ok((Scored::new(verdict, &thresholds), rules))
+    let verdict_of = |model: &crate::scoring::Scorer, thresholds: &crate::scoring::Thresholds| {
+        judge.verdict_by(
+            model,
+            text.body,
+            text.lang,
+            history,
+            &rules,
+            thresholds,
+            site.unscored_language,
+        )
+    };
+    let verdict = verdict_of(&models.active, &thresholds);
+    let shadow = models.shadow.map(|(model_id, model)| {
+        let v = verdict_of(
+            &model,
+            &judge.thresholds_from(site.thresholds.as_deref(), &model),
+        );
+        store::models::ShadowVerdict {
+            model_id,
+            toxicity: f64::from(v.scores.toxicity),
+            spam: f64::from(v.scores.spam),
+            decision: v.decision.as_str().to_owned(),
+            active_version: verdict.model_version.clone(),
+            active_decision: verdict.decision.as_str().to_owned(),
+            reasons: serde_json::to_string(&v.reasons).unwrap_or_else(|_| "[]".into()),
+        }
+    });
+    Ok((Scored::new(verdict, &thresholds), rules, shadow))
 }
 
 fn site(conn: &mut DbConnection, site_id: i64) -> Result<SiteRecord, StoreError> {

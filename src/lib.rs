@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod intake;
 pub mod judge;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

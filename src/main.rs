@@ -63,6 +63,45 @@ enum Command {
         #[command(subcommand)]
         command: DatasetCommand,
     },
+    /// The site's model registry (the same as `/v1/models`).
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Register a model directory (under `model_roots`, integrity-checked) for a site.
+    Register {
+        #[arg(long)]
+        site: String,
+        /// The model directory.
+        path: PathBuf,
+    },
+    /// The site's models and the last changes.
+    List {
+        #[arg(long)]
+        site: String,
+    },
+    /// Run a registered model in shadow.
+    Shadow {
+        #[arg(long)]
+        site: String,
+        version: String,
+    },
+    /// Make a registered model the site's active model.
+    Activate {
+        #[arg(long)]
+        site: String,
+        version: String,
+    },
+    /// Roll the active model back to the one it replaced (or the shipped model).
+    Rollback {
+        #[arg(long)]
+        site: String,
+        version: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +225,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     output,
                 },
         } => dataset_export(&settings, &site, from.as_deref(), to.as_deref(), &output),
+        Command::Models { command } => models(command, &settings),
         Command::Purge => {
             let pool = store::connect(&settings.db_options())?;
             store::migrate(&pool)?;
@@ -265,6 +305,75 @@ fn train_site(settings: &Settings, args: &vigie::training::cli::TrainArgs) -> an
         read_seconds: started.elapsed().as_secs_f64(),
     };
     site::train_from_decisions(args, &base_dir, data)
+}
+
+/// `vigie models …`: the registry's store functions, as the API calls them; the actor is
+/// `cli`.
+fn models(command: ModelsCommand, settings: &Settings) -> anyhow::Result<()> {
+    use store::models::Refusal;
+    const ACTOR: &str = "cli";
+    let pool = store::connect(&settings.db_options())?;
+    store::migrate(&pool)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let (ModelsCommand::Register { site, .. }
+    | ModelsCommand::List { site }
+    | ModelsCommand::Shadow { site, .. }
+    | ModelsCommand::Activate { site, .. }
+    | ModelsCommand::Rollback { site, .. }) = &command;
+    let site = site.trim().to_owned();
+    let site_id =
+        store::datasets::site_id(&mut conn, &site)?.with_context(|| format!("no site `{site}`"))?;
+    let changed = match command {
+        ModelsCommand::Register { ref path, .. } => {
+            let roots = vigie::routes::models::allowed_roots(settings);
+            let (dir, checked) =
+                vigie::routes::models::check_registration(&path.to_string_lossy(), &roots)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let new = vigie::routes::models::new_model(site_id, &dir, checked, ACTOR);
+            store::models::register(&mut conn, &new)?
+        }
+        ModelsCommand::List { .. } => {
+            for m in store::models::list(&mut conn, site_id)? {
+                println!(
+                    "{:<32} {:<10} {} {} {}",
+                    m.version,
+                    m.status().as_str(),
+                    m.registered_at.format("%Y-%m-%d %H:%M"),
+                    m.registered_by,
+                    m.path
+                );
+            }
+            for e in store::models::events(&mut conn, site_id, 20)? {
+                let name = |v: Option<String>| v.unwrap_or_else(|| "(shipped)".into());
+                println!(
+                    "{} {:<8} {} → {} by {}",
+                    e.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    e.action,
+                    name(e.from_version),
+                    name(e.to_version),
+                    e.actor
+                );
+            }
+            return Ok(());
+        }
+        ModelsCommand::Shadow { ref version, .. } => {
+            store::models::shadow(&mut conn, site_id, version, ACTOR)?
+        }
+        ModelsCommand::Activate { ref version, .. } => {
+            store::models::activate(&mut conn, site_id, version, ACTOR)?
+        }
+        ModelsCommand::Rollback { ref version, .. } => {
+            store::models::rollback(&mut conn, site_id, version, ACTOR)?
+        }
+    };
+    match changed {
+        Ok(m) => {
+            println!("{} {}", m.version, m.status().as_str());
+            Ok(())
+        }
+        Err(Refusal::NotFound) => anyhow::bail!("no such model version on site `{site}`"),
+        Err(Refusal::Conflict(reason)) => anyhow::bail!("{reason}"),
+    }
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

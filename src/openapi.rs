@@ -70,10 +70,21 @@ use crate::routes::perspective::Docs as PerspectiveDocs;
         routes::accounts::figures,
         routes::accounts::start_totp,
         routes::accounts::confirm_totp,
+        routes::alerts::get_alerts,
+        routes::alerts::put_alerts,
+        routes::alerts::test_alert,
         routes::perspective::analyze,
         routes::perspective::suggest_score,
         routes::perspective::list_feedback,
         routes::datasets::decisions,
+        // model registry (issue 17)
+        routes::models::register,
+        routes::models::list,
+        routes::models::shadow,
+        routes::models::activate,
+        routes::models::rollback,
+        routes::models::shadow_report,
+        routes::models::suggest_thresholds,
     ),
     components(schemas(crate::error::Problem, crate::domain::Queue, crate::domain::DecisionSource)),
     modifiers(&BearerKeys, &Problems, &PerspectiveDocs),
@@ -90,6 +101,7 @@ use crate::routes::perspective::Docs as PerspectiveDocs;
         (name = "accounts", description = "Named moderator accounts: invitations, sign-in, sessions"),
         (name = "perspective", description = "A drop-in for Google's Perspective API (its errors are Google's JSON, not problems) and the feedback it collects"),
         (name = "datasets", description = "Training data from the site's own moderation decisions"),
+        (name = "models", description = "The site's model registry: register, shadow, activate, roll back"),
     )
 )]
 pub struct ApiDoc;

@@ -1087,6 +1087,7 @@
     $('invitation-form').addEventListener('submit', setPassword);
     $('invite-form').addEventListener('submit', invite);
     $('btn-2fa').addEventListener('click', openTotp);
+    wireAlerts();
     $('totp-start').addEventListener('click', startTotp);
     $('totp-confirm').addEventListener('click', confirmTotp);
     $('totp-close').addEventListener('click', () => { $('totp').hidden = true; $('totp-secret').value = ''; $('totp-url').value = ''; clear($('totp-codes')); });
@@ -1119,5 +1120,83 @@
       start(s);
     } catch (_) { showSignin(''); }
   }
+  // ---- e-mail alerts of the signed-in account (in the 2FA / account overlay) ------------------
+  // One block: its own words, its own form, built on first opening; hooked in wire().
+  const ALERT_WORDS = {
+    fr: { title: 'Alertes par e-mail', to: 'Envoyées à', off: 'Aucun serveur SMTP configuré : rien ne sera envoyé.',
+      lang: 'Langue des messages', report: 'Signalement de contenu illicite, par un signaleur de confiance ou une autorité',
+      wait: 'File en attente depuis plus de (minutes, vide : jamais)', digest: 'Résumé quotidien à (heure UTC, vide : aucun)',
+      save: 'Enregistrer', test: 'Envoyer un message d’essai', saved: 'Alertes enregistrées.', queued: 'Message en file d’envoi.' },
+    en: { title: 'E-mail alerts', to: 'Sent to', off: 'No SMTP server configured: nothing will be sent.',
+      lang: 'Language of the messages', report: 'Report of illegal content, by a trusted flagger or an authority',
+      wait: 'Queue waiting for more than (minutes, empty: never)', digest: 'Daily digest at (UTC hour, empty: none)',
+      save: 'Save', test: 'Send a test message', saved: 'Alerts saved.', queued: 'Message queued.' },
+  };
+  function wireAlerts() {
+    $('btn-2fa').addEventListener('click', openAlerts);
+  }
+  async function openAlerts() {
+    const w = ALERT_WORDS[S.lang] || ALERT_WORDS.fr;
+    let box = $('alerts');
+    if (box) box.remove();
+    box = el('section', 'alerts');
+    box.id = 'alerts';
+    box.appendChild(el('h3', null, w.title));
+    const note = el('p', 'muted');
+    const msg = el('p', null);
+    msg.id = 'alerts-message';
+    msg.setAttribute('role', 'status');
+    const field = (label, input) => {
+      const l = el('label', null, label);
+      l.htmlFor = input.id;
+      box.appendChild(l);
+      box.appendChild(input);
+      return input;
+    };
+    const lang = document.createElement('select');
+    lang.id = 'alerts-language';
+    for (const v of ['fr', 'en']) { const o = el('option', null, v === 'fr' ? 'Français' : 'English'); o.value = v; lang.appendChild(o); }
+    const report = document.createElement('input');
+    report.type = 'checkbox';
+    report.id = 'alerts-report';
+    const wait = document.createElement('input');
+    wait.type = 'number'; wait.min = '1'; wait.max = '10080'; wait.id = 'alerts-wait';
+    const digest = document.createElement('input');
+    digest.type = 'number'; digest.min = '0'; digest.max = '23'; digest.id = 'alerts-digest';
+    box.appendChild(note);
+    field(w.lang, lang);
+    field(w.report, report);
+    field(w.wait, wait);
+    field(w.digest, digest);
+    const save = el('button', null, w.save);
+    save.type = 'button'; save.id = 'alerts-save';
+    const test = el('button', null, w.test);
+    test.type = 'button'; test.id = 'alerts-test';
+    box.appendChild(save);
+    box.appendChild(test);
+    box.appendChild(msg);
+    $('totp-error').after(box);
+    const num = (input) => (input.value === '' ? null : Number(input.value));
+    try {
+      const a = await api('GET', '/v1/account/alerts');
+      lang.value = a.language;
+      report.checked = a.on_report;
+      wait.value = a.queue_wait_minutes === null ? '' : String(a.queue_wait_minutes);
+      digest.value = a.digest_hour === null ? '' : String(a.digest_hour);
+      note.textContent = w.to + ' ' + a.email + (a.smtp_configured ? '' : ' · ' + w.off);
+      test.disabled = !a.smtp_configured;
+    } catch (e) { box.remove(); return; } // an API key has no alerts
+    save.addEventListener('click', async () => {
+      try {
+        await api('PUT', '/v1/account/alerts', { language: lang.value, on_report: report.checked, queue_wait_minutes: num(wait), digest_hour: num(digest) });
+        msg.className = ''; msg.textContent = w.saved;
+      } catch (e) { msg.className = 'error'; msg.textContent = e.message; }
+    });
+    test.addEventListener('click', async () => {
+      try { await api('POST', '/v1/account/alerts/test', { kind: 'test' }); msg.className = ''; msg.textContent = w.queued; }
+      catch (e) { msg.className = 'error'; msg.textContent = e.message; }
+    });
+  }
+
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot); else boot();
 })();

@@ -9,6 +9,10 @@ use argon2::Argon2;
 use super::intake::ValidationError;
 use super::Role;
 
+/// Keyed-hash and sealing purpose of account e-mails (routes seal them, the mail worker opens
+/// them).
+pub const EMAIL_PURPOSE: &str = "account-email";
+
 /// Shortest password accepted (characters).
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longest password accepted (characters): argon2 takes any length, the limit keeps a request

@@ -22,8 +22,7 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::store::{self, accounts::Account};
 
-/// Keyed-hash and sealing purpose of account e-mails.
-pub const EMAIL_PURPOSE: &str = "account-email";
+pub use crate::domain::accounts::EMAIL_PURPOSE;
 /// Sealing purpose of second-factor secrets, keyed-hash purpose of recovery codes.
 const TOTP_PURPOSE: &str = "account-totp";
 const RECOVERY_PURPOSE: &str = "account-recovery-code";

@@ -1,6 +1,7 @@
 //! Every route of the service, in one place.
 
 pub mod accounts;
+pub mod alerts;
 pub mod appeals;
 pub mod authors;
 pub mod claims;
@@ -10,6 +11,7 @@ pub mod coral;
 pub mod datasets;
 pub mod decisions;
 pub mod health;
+pub mod models;
 pub mod perspective;
 pub mod privacy;
 pub mod queues;
@@ -96,8 +98,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(perspective::suggest_score)
         .service(perspective::list_feedback)
         .service(datasets::decisions)
+        // model registry (issue 17)
+        .service(models::register)
+        .service(models::list)
+        .service(models::shadow)
+        .service(models::activate)
+        .service(models::rollback)
+        .service(models::shadow_report)
+        .service(models::suggest_thresholds)
         .configure(console::configure)
         .configure(accounts::configure)
+        .configure(alerts::configure)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .service(web::redirect("/docs", "/docs/"));
 }

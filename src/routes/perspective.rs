@@ -756,7 +756,18 @@ async fn analyze_inner(
             Err(e) => return Ok(Err(e)),
         };
         let (_, rules) = judge.rules_for(conn, site)?;
-        Ok(score(&request, &judge, &rules, &calibration.0))
+        // the site's active model; a registered one brings its own calibration (or none)
+        let models = judge.models_for(conn, site)?;
+        let identity;
+        let calibration = match &models.active_calibration {
+            Some(c) => c.as_ref(),
+            None if models.active.model_version() == calibration.0.model_version => &calibration.0,
+            None => {
+                identity = Calibration::identity(models.active.model_version());
+                &identity
+            }
+        };
+        Ok(score(&request, &judge, &models.active, &rules, calibration))
     })
     .await??;
     if let Some(m) = metrics {
@@ -774,6 +785,7 @@ async fn analyze_inner(
 fn score(
     request: &Analysis,
     judge: &crate::judge::Judge,
+    model: &crate::scoring::Scorer,
     rules: &crate::scoring::RuleSet,
     calibration: &Calibration,
 ) -> Result<AnalyzeResponse, GoogleError> {
@@ -804,7 +816,8 @@ fn score(
             return Err(e);
         }
     };
-    let verdict = judge.verdict(
+    let verdict = judge.verdict_by(
+        model,
         &request.text,
         Some(&lang),
         AuthorHistory {

@@ -156,15 +156,16 @@ pub async fn put_thresholds(
     let json = update
         .as_ref()
         .map(|t| serde_json::to_string(t).unwrap_or_default());
-    // the score scale they were chosen on: GET /v1/site flags them once the model changes
-    let model = update
-        .as_ref()
-        .map(|_| state.judge.scorer().model_version().to_string());
-    store::run(&state.pool, move |conn| {
-        store::sites::set_thresholds(conn, site, json.as_deref(), model.as_deref())
+    let judge = state.judge.clone();
+    let recommended = store::run(&state.pool, move |conn| {
+        let active = judge.models_for(conn, site)?.active;
+        // the score scale they were chosen on: GET /v1/site flags them once the model changes
+        let model = json.as_ref().map(|_| active.model_version().to_owned());
+        store::sites::set_thresholds(conn, site, json.as_deref(), model.as_deref())?;
+        Ok(active.recommended_thresholds())
     })
     .await?;
-    let effective = update.unwrap_or_else(|| state.judge.scorer().recommended_thresholds());
+    let effective = update.unwrap_or(recommended);
     Ok(HttpResponse::Ok().json(effective))
 }
 
@@ -203,11 +204,13 @@ pub async fn dry_run(
     let judge = state.judge.clone();
     let verdict = store::run(&state.pool, move |conn| {
         let (_, rules) = judge.rules_for(conn, site)?;
+        let active = judge.models_for(conn, site)?.active;
         let record = store::sites::by_id(conn, site)?
             .ok_or_else(|| store::StoreError::Other(anyhow::anyhow!("key without site")))?;
-        let thresholds = judge.thresholds_from(record.thresholds.as_deref());
+        let thresholds = judge.thresholds_from(record.thresholds.as_deref(), &active);
         let unscored = record.unscored_language;
-        Ok(judge.verdict(
+        Ok(judge.verdict_by(
+            &active,
             &request.body,
             request.lang.as_deref(),
             AuthorHistory {

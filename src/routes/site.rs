@@ -107,14 +107,14 @@ pub async fn get_site(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let site_id = caller.site_id;
-    let site = store::run(&state.pool, move |conn| store::sites::by_id(conn, site_id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("site".into()))?;
-    Ok(HttpResponse::Ok().json(SiteResponse::of(
-        site,
-        caller.role,
-        state.judge.scorer().model_version(),
-    )?))
+    let judge = state.judge.clone();
+    let (site, model) = store::run(&state.pool, move |conn| {
+        let model = judge.models_for(conn, site_id)?.active;
+        Ok((store::sites::by_id(conn, site_id)?, model))
+    })
+    .await?;
+    let site = site.ok_or_else(|| ApiError::NotFound("site".into()))?;
+    Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role, model.model_version())?))
 }
 
 /// Change the site's moderation mode, report-hide threshold or unscored-language policy
@@ -146,21 +146,20 @@ pub async fn update_site(
         .transpose()
         .map_err(|e| crate::domain::intake::ValidationError::new("territorial_scope", e))?;
     let site_id = caller.site_id;
-    let site = store::run(&state.pool, move |conn| {
-        store::sites::update(
+    let judge = state.judge.clone();
+    let (site, model) = store::run(&state.pool, move |conn| {
+        let model = judge.models_for(conn, site_id)?.active;
+        let site = store::sites::update(
             conn,
             site_id,
             update.moderation_mode,
             update.report_hide_threshold,
             scope.as_deref(),
             update.unscored_language,
-        )
+        )?;
+        Ok((site, model))
     })
     .await?;
     tracing::info!(site = site.id, mode = %site.moderation_mode, "site moderation mode changed");
-    Ok(HttpResponse::Ok().json(SiteResponse::of(
-        site,
-        caller.role,
-        state.judge.scorer().model_version(),
-    )?))
+    Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role, model.model_version())?))
 }

@@ -10,6 +10,7 @@ pub mod model;
 pub mod normalise;
 pub mod perspective;
 pub mod policy;
+pub mod recalibrate;
 pub mod rules;
 
 use std::path::Path;

@@ -174,8 +174,70 @@ impl AuthorRate {
 /// Longest per-author rate window (a day).
 pub const MAX_RATE_WINDOW_SECS: u32 = 86_400;
 
+/// Room for each regex's lazy DFA (per thread that runs it; grown only as states are built).
+/// The regex crate's default (2 MiB) is too small for the rule set's large alternations: the
+/// cache filled and was rebuilt while scoring, which took a third of `vigie score`'s time.
+const REGEX_DFA_CACHE: usize = 32 << 20;
+
+/// A rule's regex as the scorer runs it.
+fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .dfa_size_limit(REGEX_DFA_CACHE)
+        .build()
+}
+
 fn default_rate_window() -> u32 {
     60
+}
+
+/// The regex rules that run on one text (original or normalised): each rule's own regex, and
+/// one [`RegexSet`] per comment language holding only the rules of that language, so an English
+/// comment never runs the French patterns (most of the rules' cost).
+#[derive(Debug, Clone)]
+struct RegexGroup {
+    /// (meta index, the rule's regex)
+    singles: Vec<(usize, Regex)>,
+    /// Indexed by [`RegexGroup::slot`]: the set and, per set pattern, its index in `singles`.
+    by_lang: [Option<(RegexSet, Vec<usize>)>; 3],
+}
+
+impl RegexGroup {
+    /// Which set a comment language runs: French, English, or every rule (other languages).
+    fn slot(lang: &str) -> usize {
+        match lang {
+            "fr" => 0,
+            "en" => 1,
+            _ => 2,
+        }
+    }
+
+    /// Compiles the group; `None` when a set exceeds the size limit.
+    fn build(pats: Vec<String>, idxs: Vec<usize>, meta: &[(Meta, bool)]) -> Option<RegexGroup> {
+        if pats.is_empty() {
+            return None;
+        }
+        let singles: Vec<(usize, Regex)> = pats
+            .iter()
+            .zip(&idxs)
+            .map(|(p, &i)| compile(p).ok().map(|r| (i, r)))
+            .collect::<Option<_>>()?;
+        let mut by_lang: [Option<(RegexSet, Vec<usize>)>; 3] = [None, None, None];
+        for (slot, lang) in ["fr", "en", ""].into_iter().enumerate() {
+            let members: Vec<usize> = (0..pats.len())
+                .filter(|&k| RuleSet::lang_ok(meta[idxs[k]].0.lang, lang))
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let set = RegexSetBuilder::new(members.iter().map(|&k| &pats[k]))
+                .size_limit(1 << 22)
+                .dfa_size_limit(REGEX_DFA_CACHE)
+                .build()
+                .ok()?;
+            by_lang[slot] = Some((set, members));
+        }
+        Some(RegexGroup { singles, by_lang })
+    }
 }
 
 /// A compiled rule set. Cheap to share behind an `Arc`; immutable once built.
@@ -188,8 +250,8 @@ pub struct RuleSet {
     regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
     /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports).
     regex_unless: Vec<Option<Regex>>,
-    regex_orig: Option<(RegexSet, Vec<(usize, Regex)>)>,
-    regex_norm: Option<(RegexSet, Vec<(usize, Regex)>)>,
+    regex_orig: Option<RegexGroup>,
+    regex_norm: Option<RegexGroup>,
     /// regexes gated by `requires` words: (meta index, regex)
     gated: Vec<(usize, Regex)>,
     links: Vec<LinkRule>,
@@ -549,7 +611,7 @@ impl RuleSet {
             }
             let unless = match &r.unless {
                 None => None,
-                Some(u) => match Regex::new(u.get_ref()) {
+                Some(u) => match compile(u.get_ref()) {
                     Ok(re) => Some(re),
                     Err(e) => {
                         let msg = e.to_string().replace('\n', " ");
@@ -568,7 +630,7 @@ impl RuleSet {
                     return cx.err(req.span(), "`requires` is empty");
                 }
                 let gi = rs.gated.len();
-                let re = Regex::new(r.pattern.get_ref()).map_err(|e| RuleError {
+                let re = compile(r.pattern.get_ref()).map_err(|e| RuleError {
                     file: file_name.to_string(),
                     line: cx.line(r.pattern.span().start),
                     reason: e.to_string(),
@@ -593,26 +655,10 @@ impl RuleSet {
             target.0.push(r.pattern.get_ref().clone());
             target.1.push(idx);
         }
-        let build =
-            |(pats, idxs): (Vec<String>, Vec<usize>)| -> Option<(RegexSet, Vec<(usize, Regex)>)> {
-                if pats.is_empty() {
-                    return None;
-                }
-                let set = RegexSetBuilder::new(&pats)
-                    .size_limit(1 << 22)
-                    .build()
-                    .ok()?;
-                let singles = pats
-                    .iter()
-                    .zip(idxs)
-                    .filter_map(|(p, i)| Regex::new(p).ok().map(|r| (i, r)))
-                    .collect();
-                Some((set, singles))
-            };
         let n_orig = orig.0.len();
         let n_norm = norm.0.len();
-        rs.regex_orig = build(orig);
-        rs.regex_norm = build(norm);
+        rs.regex_orig = RegexGroup::build(orig.0, orig.1, &rs.regex_meta);
+        rs.regex_norm = RegexGroup::build(norm.0, norm.1, &rs.regex_meta);
         if (n_orig > 0 && rs.regex_orig.is_none()) || (n_norm > 0 && rs.regex_norm.is_none()) {
             return cx.err(0..0, "the regexes together are too large to compile");
         }
@@ -842,25 +888,24 @@ impl RuleSet {
         if !gated_hits.is_empty() {
             out.splice(first..first, gated_hits);
         }
-        for (set, singles, text) in [
-            self.regex_orig.as_ref().map(|(s, r)| (s, r, inp.original)),
-            self.regex_norm
+        let slot = RegexGroup::slot(inp.lang);
+        for (group, text) in [
+            (&self.regex_orig, inp.original),
+            (&self.regex_norm, n.text.as_str()),
+        ] {
+            let Some((group, (set, members))) = group
                 .as_ref()
-                .map(|(s, r)| (s, r, n.text.as_str())),
-        ]
-        .into_iter()
-        .flatten()
-        {
+                .and_then(|g| g.by_lang[slot].as_ref().map(|s| (g, s)))
+            else {
+                continue;
+            };
             let m = set.matches(text);
             if !m.matched_any() {
                 continue;
             }
             for k in m.iter() {
-                let (idx, re) = &singles[k];
+                let (idx, re) = &group.singles[members[k]];
                 let (meta, on_norm) = &self.regex_meta[*idx];
-                if !Self::lang_ok(meta.lang, inp.lang) {
-                    continue;
-                }
                 if let Some(f) = re
                     .find(text)
                     .filter(|_| !self.cancelled(*idx, inp.original))

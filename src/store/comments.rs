@@ -38,6 +38,8 @@ pub struct IntakeContext {
     pub verdict: Option<Scored>,
     /// The site's per-author rate rule, applied when the comment is written.
     pub author_rate: Option<crate::scoring::AuthorRate>,
+    /// What the site's shadow model would have advised, stored with the comment.
+    pub shadow: Option<super::models::ShadowVerdict>,
 }
 
 /// SHA-256 of the trimmed, lower-cased body, to spot an author posting the same text again.
@@ -243,6 +245,9 @@ fn insert_new(
         return Ok(None);
     };
     record_placement(conn, &record, &placement, scored, t)?;
+    if let Some(shadow) = &ctx.shadow {
+        super::models::record_shadow(conn, record.id, shadow, t)?;
+    }
     // What `view` would read back, from what was just written.
     Ok(Some(CommentView {
         comment: record,

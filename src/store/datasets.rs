@@ -24,7 +24,7 @@ pub const SOURCE_DECISION: &str = "moderator_decision";
 pub const SOURCE_FEEDBACK: &str = "perspective_feedback";
 
 /// The decision actions that are labels.
-const LABEL_ACTIONS: [&str; 3] = ["approve", "reject", "restore"];
+pub const LABEL_ACTIONS: [&str; 3] = ["approve", "reject", "restore"];
 
 diesel::alias!(decisions as later_decisions: LaterDecisions);
 

@@ -11,6 +11,8 @@ pub mod decisions;
 pub mod edits;
 pub mod feedback;
 pub mod keys;
+pub mod mail;
+pub mod models;
 pub mod outbox;
 pub mod privacy;
 pub mod queues;

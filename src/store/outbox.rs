@@ -242,6 +242,52 @@ const CLAIM_DUE_SQLITE: &str = "UPDATE webhook_deliveries SET locked_until = ?1 
                AND p.status = 'pending' AND p.id < d.id) \
        ORDER BY d.id LIMIT ?3) RETURNING id";
 
+/// Runs a claim statement (`postgres` or `sqlite`, the same but for placeholders and row
+/// locks; `$1`/`?1` the lease's end, `$2`/`?2` now, `$3`/`?3` the limit, returning `id`) in a
+/// write transaction: the ids now leased. Shared by webhook deliveries and the mail outbox.
+pub(super) fn claim_ids(
+    conn: &mut DbConnection,
+    postgres: &str,
+    sqlite: &str,
+    lease: chrono::Duration,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let t = now();
+    let until = t + lease;
+    let sql = match conn {
+        DbConnection::Pg(_) => postgres,
+        DbConnection::Sqlite(_) => sqlite,
+    };
+    Ok(write_tx(conn, |conn| {
+        diesel::sql_query(sql)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(t)
+            .bind::<BigInt, _>(limit)
+            .load::<ClaimedId>(conn)
+    })?
+    .into_iter()
+    .map(|c| c.id)
+    .collect())
+}
+
+/// After a failed attempt at `t`: `pending` again at `t + retry_delay`, or `failed` once that
+/// is past `retry_until`.
+pub(super) fn after_failure(
+    t: NaiveDateTime,
+    retry_delay: chrono::Duration,
+    retry_until: NaiveDateTime,
+) -> (&'static str, NaiveDateTime) {
+    let next = t + retry_delay;
+    (
+        if next > retry_until {
+            "failed"
+        } else {
+            "pending"
+        },
+        next,
+    )
+}
+
 /// Claims up to `limit` due deliveries for `lease`: the oldest pending delivery of each
 /// (endpoint, subject) whose time has come, so one subject's events go out in order. Rows are
 /// taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL (replicas never take the same row) and
@@ -251,23 +297,7 @@ pub fn claim_due(
     lease: chrono::Duration,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, StoreError> {
-    let t = now();
-    let until = t + lease;
-    // The same statement on both backends but for the placeholders and the row locks.
-    let sql = match conn {
-        DbConnection::Pg(_) => CLAIM_DUE_POSTGRES,
-        DbConnection::Sqlite(_) => CLAIM_DUE_SQLITE,
-    };
-    let ids: Vec<i64> = write_tx(conn, |conn| {
-        diesel::sql_query(sql)
-            .bind::<Timestamp, _>(until)
-            .bind::<Timestamp, _>(t)
-            .bind::<BigInt, _>(limit)
-            .load::<ClaimedId>(conn)
-    })?
-    .into_iter()
-    .map(|c| c.id)
-    .collect();
+    let ids = claim_ids(conn, CLAIM_DUE_POSTGRES, CLAIM_DUE_SQLITE, lease, limit)?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -331,12 +361,7 @@ pub fn record_attempt(
                 ))
                 .execute(conn)?;
         } else {
-            let next = t + retry_delay;
-            let status = if next > delivery.retry_until {
-                "failed"
-            } else {
-                "pending"
-            };
+            let (status, next) = after_failure(t, retry_delay, delivery.retry_until);
             diesel::update(target)
                 .set((
                     webhook_deliveries::status.eq(status),

@@ -21,6 +21,8 @@ pub struct ReportLimits {
     pub window_secs: i64,
     /// When new reporters make a burst (escalated instead of hidden).
     pub burst: BurstRules,
+    /// Whether e-mail alerts are written to the mail outbox (SMTP is configured).
+    pub mail_alerts: bool,
 }
 
 impl Default for ReportLimits {
@@ -31,6 +33,7 @@ impl Default for ReportLimits {
             per_site_without_ip: 20,
             window_secs: 600,
             burst: BurstRules::default(),
+            mail_alerts: false,
         }
     }
 }
@@ -189,6 +192,16 @@ fn submit_once(
         .execute(conn)?;
 
     let (reference, category) = (reference_of(conn, id)?, input.category);
+    if limits.mail_alerts {
+        super::mail::enqueue_report_alerts(
+            conn,
+            site_id,
+            comment_id,
+            &reference,
+            category,
+            input.source,
+        )?;
+    }
     super::outbox::emit(
         conn,
         site_id,

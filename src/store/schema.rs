@@ -389,6 +389,39 @@ diesel::joinable!(accounts -> api_keys (key_id));
 diesel::joinable!(account_invitations -> accounts (account_id));
 diesel::joinable!(account_recovery_codes -> accounts (account_id));
 diesel::joinable!(perspective_feedback -> sites (site_id));
+diesel::joinable!(alert_preferences -> accounts (account_id));
+diesel::joinable!(mail_outbox -> accounts (account_id));
+
+diesel::table! {
+    alert_preferences (account_id) {
+        account_id -> BigInt,
+        language -> Text,
+        on_report -> Bool,
+        queue_wait_minutes -> Nullable<Integer>,
+        digest_hour -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        account_id -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        payload -> Text,
+        dedup_key -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        retry_until -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -415,4 +448,52 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_recovery_codes,
     sign_in_failures,
     perspective_feedback,
+    alert_preferences,
+    mail_outbox,
 );
+
+// The model registry (store/models.rs).
+diesel::table! {
+    models (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        version -> Text,
+        path -> Text,
+        sha256 -> Text,
+        weights_sha256 -> Text,
+        status -> Text,
+        replaced_id -> Nullable<BigInt>,
+        registered_by -> Text,
+        registered_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    model_events (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        action -> Text,
+        actor -> Text,
+        from_version -> Nullable<Text>,
+        to_version -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shadow_scores (model_id, comment_id) {
+        comment_id -> BigInt,
+        model_id -> BigInt,
+        toxicity -> Double,
+        spam -> Double,
+        decision -> Text,
+        active_version -> Text,
+        active_decision -> Text,
+        reasons -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(shadow_scores, comments);
+diesel::allow_tables_to_appear_in_same_query!(shadow_scores, decisions);

@@ -547,6 +547,13 @@ fn eval_markdown(o: &EvalOut) -> String {
 }
 
 /// `vigie score --input FILE.(csv|jsonl) [--output FILE]`
+/// One line of `vigie score`'s output.
+#[derive(serde::Serialize)]
+struct ScoredLine<'a> {
+    row: usize,
+    verdict: &'a crate::scoring::Verdict,
+}
+
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let scorer = load_scorer(&args.model)?;
     let rules = load_rules(&args.rules)?;
@@ -624,7 +631,13 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
             &th,
         );
         *counts.entry(v.decision.as_str().to_owned()).or_default() += 1;
-        serde_json::to_writer(&mut out, &serde_json::json!({"row": k, "verdict": v}))?;
+        serde_json::to_writer(
+            &mut out,
+            &ScoredLine {
+                row: k,
+                verdict: &v,
+            },
+        )?;
         out.write_all(b"\n")?;
         if k % 256 == 0 {
             pb.set_position(k as u64);

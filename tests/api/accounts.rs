@@ -23,9 +23,9 @@ crate::on_both_backends!(
 const PASSWORD: &str = "le phare de la vigie 1903";
 
 /// A cookie session: the `name=value` pair and the CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Session {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 /// An admin key of `site` invites `email` with `role`; the invitation token.
@@ -78,18 +78,29 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> Session {
 }
 
 /// An invited account with its password set, signed in.
-async fn person(app: &TestApp, admin: &str, email: &str, role: &str, name: &str) -> Session {
+pub(crate) async fn person(
+    app: &TestApp,
+    admin: &str,
+    email: &str,
+    role: &str,
+    name: &str,
+) -> Session {
     let token = invite(app, admin, email, role, name).await;
     assert_eq!(set_password(app, &token, PASSWORD).await.status(), 200);
     sign_in(app, email, PASSWORD).await
 }
 
 impl Session {
-    fn get(&self, app: &TestApp, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn get(&self, app: &TestApp, path: &str) -> reqwest::RequestBuilder {
         app.client.get(app.url(path)).header("cookie", &self.cookie)
     }
 
-    fn send(&self, app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn send(
+        &self,
+        app: &TestApp,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
         app.client
             .request(method, app.url(path))
             .header("cookie", &self.cookie)

@@ -333,9 +333,12 @@ fn valid_body(method: &str, path: &str, rules: &str) -> Option<Value> {
         }
         ("patch", "/v1/accounts/{id}") => json!({"role": "admin"}),
         ("post", "/v1/account/totp/confirm") => json!({"code": "123456"}),
+        ("put", "/v1/account/alerts") => json!({"language": "fr", "on_report": true}),
+        ("post", "/v1/account/alerts/test") => json!({"kind": "test"}),
         ("patch", "/v1/site") => json!({"moderation_mode": "post"}),
         ("put", "/v1/site/rules") => json!({"source": rules}),
         ("put", "/v1/site/thresholds") => Value::Null,
+        ("post", "/v1/models") => json!({"path": "/srv/vigie/models/site-1"}),
         ("patch", "/v1/threads/{thread_id}") => json!({"status": "closed"}),
         ("post", "/v1/webhooks") => json!({"url": "https://hooks.example.fr/vigie",
             "events": ["comment.published"], "description": "site"}),

@@ -5,6 +5,7 @@ mod common;
 mod helpers;
 
 mod accounts;
+mod alerts;
 mod bad_input;
 mod cli;
 mod contract;
@@ -14,6 +15,7 @@ mod edits;
 mod intake;
 mod integrations;
 mod migrations;
+mod models;
 mod moderation;
 mod operations;
 mod perspective;

@@ -64,6 +64,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "DELETE /v1/webhooks/{id}",
             "GET /healthz",
             "GET /readyz",
+            "GET /v1/account/alerts",
             "GET /v1/accounts",
             "GET /v1/appeals",
             "GET /v1/authors/{id}",
@@ -75,12 +76,15 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /v1/decisions",
             "GET /v1/feedback",
             "GET /v1/integrations/coral",
+            "GET /v1/models",
+            "GET /v1/models/{version}/shadow-report",
             "GET /v1/moderators/figures",
             "GET /v1/queues",
             "GET /v1/queues/{queue}",
             "GET /v1/reports/{reference}",
             "GET /v1/site",
             "GET /v1/site/rules",
+            "GET /v1/site/thresholds/suggestion",
             "GET /v1/statements",
             "GET /v1/threads/{thread_id}/comments",
             "GET /v1/transparency",
@@ -93,6 +97,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "PATCH /v1/webhooks/{id}",
             "POST /perspective/v1alpha1/comments:analyze",
             "POST /perspective/v1alpha1/comments:suggestscore",
+            "POST /v1/account/alerts/test",
             "POST /v1/account/totp",
             "POST /v1/account/totp/confirm",
             "POST /v1/accounts",
@@ -108,12 +113,17 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "POST /v1/decisions/bulk",
             "POST /v1/integrations/coral/moderate",
             "POST /v1/invitations/{token}",
+            "POST /v1/models",
+            "POST /v1/models/{version}/activate",
+            "POST /v1/models/{version}/rollback",
+            "POST /v1/models/{version}/shadow",
             "POST /v1/queues/{queue}/claims",
             "POST /v1/score",
             "POST /v1/session",
             "POST /v1/webhooks",
             "POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
             "POST /v1/webhooks/{id}/secret",
+            "PUT /v1/account/alerts",
             "PUT /v1/comments/{id}",
             "PUT /v1/integrations/coral",
             "PUT /v1/site/rules",
@@ -128,6 +138,7 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             .replace("{id}", "1")
             .replace("{thread_id}", "t")
             .replace("{queue}", "pending")
+            .replace("{version}", "v-1")
             .replace("{reference}", "VIG-2026-000001");
         let r = app
             .client

@@ -7,6 +7,8 @@
 //! item, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::net::TcpListener;
 
 use diesel::{Connection, RunQueryDsl};

@@ -140,6 +140,25 @@ try {
   await pm.screenshot({ path: path.join(out, 'totp-recovery-codes.png') });
   await pm.click('#totp-close');
 
+  step = 'e-mail alerts';
+  await pm.click('#btn-2fa');
+  await pm.waitForSelector('#alerts-language');
+  await pm.waitForFunction(() => (document.querySelector('#alerts .muted')?.textContent ?? '').includes('camille@example.fr'));
+  await pm.selectOption('#alerts-language', 'en');
+  await pm.check('#alerts-report');
+  await pm.fill('#alerts-wait', '30');
+  await pm.fill('#alerts-digest', '7');
+  await pm.click('#alerts-save');
+  await pm.waitForFunction(() => (document.querySelector('#alerts-message')?.textContent ?? '') !== '');
+  const alerts = await pm.evaluate(async () => (await fetch('/v1/account/alerts', { credentials: 'same-origin' })).json());
+  assert.deepEqual(
+    [alerts.language, alerts.on_report, alerts.queue_wait_minutes, alerts.digest_hour],
+    ['en', true, 30, 7], 'the alert choices are saved');
+  await pm.fill('#alerts-digest', '24');
+  await pm.click('#alerts-save');
+  await pm.waitForFunction(() => document.querySelector('#alerts-message').className === 'error');
+  await pm.click('#totp-close');
+
   step = 'moderator signs out';
   await pm.click('#btn-signout');
   await pm.waitForSelector('#signin:not([hidden])');

@@ -1,0 +1,3 @@
+DROP TABLE shadow_scores;
+DROP TABLE model_events;
+DROP TABLE models;
