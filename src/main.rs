@@ -44,7 +44,8 @@ enum Command {
     },
     /// Print the effective configuration, secrets hidden.
     Config,
-    /// Train a model from labelled CSV/TSV files (default config: training.toml).
+    /// Train a model from labelled CSV/TSV files (default config: training.toml), or a site
+    /// model from the site's moderation decisions (`--from-decisions`).
     Train(vigie::training::cli::TrainArgs),
     /// Evaluate the model on a labelled file: ROC AUC, average precision, P/R/F1 at the
     /// shipped thresholds, pass rates per functionality, PR and ROC curves as SVG.
@@ -238,6 +239,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Keys { command } => keys(command, &settings),
         Command::Users { command } => users(command, &settings),
+        Command::Train(args) if args.from_decisions => train_site(&settings, &args),
         Command::Train(args) => vigie::training::cli::train(&args),
         Command::Eval(args) => vigie::training::cli::eval(&args),
         Command::Score(args) => vigie::training::cli::score(&args),
@@ -292,6 +294,46 @@ fn dataset_export(
         store::datasets::export_csv(&mut conn, site_id, period, std::io::BufWriter::new(file))?;
     println!("{rows} row(s) written to {}", output.display());
     Ok(())
+}
+
+/// `vigie train --from-decisions`: reads the site's labelled rows (the store's dataset pages)
+/// and its thresholds, then trains (training never touches the database).
+fn train_site(settings: &Settings, args: &vigie::training::cli::TrainArgs) -> anyhow::Result<()> {
+    use vigie::training::site;
+    let (slug, _) = site::check_args(args)?;
+    let base_dir = match &args.base {
+        Some(d) => d.clone(),
+        None => vigie::judge::resolve_model_dir(std::path::Path::new(&settings.model_dir))?,
+    };
+    let started = std::time::Instant::now();
+    let pool = store::connect(&settings.db_options())?;
+    store::migrate(&pool)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let site_id =
+        store::datasets::site_id(&mut conn, slug)?.with_context(|| format!("no site `{slug}`"))?;
+    let mut rows = Vec::new();
+    let mut cursor = store::datasets::Cursor::START;
+    while cursor != store::datasets::Cursor::Done {
+        let period = store::datasets::Period::default();
+        let (page, next) = store::datasets::page(&mut conn, site_id, period, cursor)?;
+        rows.extend(page.into_iter().map(|r| site::Labelled {
+            from_decision: r.source == store::datasets::SOURCE_DECISION,
+            text: r.text,
+            label: r.label,
+            category: r.category,
+            lang: r.lang,
+            decided_at: r.decided_at,
+        }));
+        cursor = next;
+    }
+    let stored_thresholds = store::sites::stored_thresholds(&mut conn, site_id)?;
+    drop(conn);
+    let data = site::SiteData {
+        rows,
+        stored_thresholds,
+        read_seconds: started.elapsed().as_secs_f64(),
+    };
+    site::train_from_decisions(args, &base_dir, data)
 }
 
 /// `vigie models …`: the registry's store functions, as the API calls them; the actor is

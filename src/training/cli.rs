@@ -17,9 +17,42 @@ use crate::scoring::{AuthorHistory, Decision, ScoreInput, Scorer, Thresholds};
 /// `vigie train`
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainArgs {
-    /// Training configuration (TOML). Default: `training.toml`.
+    /// Training configuration (TOML). Default: `training.toml`. With `--from-decisions`: the
+    /// shared training data to add to the site's rows (optional).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Train a site model from the site's moderation decisions (read from the configured
+    /// database), starting from a trained base model.
+    #[arg(long, requires_all = ["site", "output"])]
+    pub from_decisions: bool,
+    /// The site's short name (slug), with `--from-decisions`.
+    #[arg(long, requires = "from_decisions")]
+    pub site: Option<String>,
+    /// The model directory to create (must not exist), with `--from-decisions`.
+    #[arg(long, requires = "from_decisions")]
+    pub output: Option<PathBuf>,
+    /// The base model directory (default: the configured `model_dir`).
+    #[arg(long, requires = "from_decisions")]
+    pub base: Option<PathBuf>,
+    /// Fewest labelled comments to train a site model (and at least 30 rejected, 30 approved).
+    #[arg(long, default_value_t = super::site::MIN_LABELS)]
+    pub min_labels: usize,
+    /// How the base model is adapted: `warm` (its text weights warm-started on the site's
+    /// rows, then a site layer) or `layer` (a site layer over its output only).
+    #[arg(long, value_enum, default_value = "warm")]
+    pub method: super::site::Method,
+    /// Warm start: AdaGrad learning rate.
+    #[arg(long, default_value_t = super::site::WARM_LR)]
+    pub warm_lr: f32,
+    /// Warm start: starting squared-gradient sum per weight (larger: smaller first steps).
+    #[arg(long, default_value_t = super::site::WARM_G0)]
+    pub warm_g0: f32,
+    /// Warm start: epochs over the site's rows.
+    #[arg(long, default_value_t = super::site::WARM_EPOCHS)]
+    pub warm_epochs: u32,
+    /// Site layer: linfa's L2 penalty.
+    #[arg(long, default_value_t = super::site::LAYER_ALPHA)]
+    pub layer_alpha: f64,
 }
 
 /// `vigie eval`

@@ -11,6 +11,7 @@ pub mod cli;
 mod config;
 mod data;
 pub mod metrics;
+pub mod site;
 mod sparse;
 mod stacker;
 mod validate;

@@ -47,6 +47,16 @@ pub fn shuffle(v: &mut [usize], seed: u64) {
     }
 }
 
+/// Where a warm start begins: trained weights and intercepts, an AdaGrad history that damps the
+/// first steps (as if each weight had already seen gradients summing to `g0` in square), and an
+/// L2 pull of strength `prior_l2` towards the starting weights instead of towards zero.
+pub struct WarmStart<'a> {
+    pub w: &'a [f32],
+    pub bias: [f32; 2],
+    pub g0: f32,
+    pub prior_l2: f32,
+}
+
 pub fn train_sparse(
     rows: &Rows<'_>,
     labels: &[[i8; 2]],
@@ -54,10 +64,39 @@ pub fn train_sparse(
     ids: &[usize],
     p: &SparseParams,
 ) -> SparseLr {
-    let mut w = vec![0f32; 2 * p.dim];
-    let mut g = vec![1e-6f32; 2 * p.dim];
+    train_sparse_from(rows, labels, weights, ids, p, None)
+}
+
+/// [`train_sparse`] from zero, or from a trained model (`warm`).
+pub fn train_sparse_from(
+    rows: &Rows<'_>,
+    labels: &[[i8; 2]],
+    weights: &[f32],
+    ids: &[usize],
+    p: &SparseParams,
+    warm: Option<&WarmStart<'_>>,
+) -> SparseLr {
+    if let Some(ws) = warm {
+        let mut m = SparseLr {
+            w: ws.w.to_vec(),
+            bias: ws.bias,
+        };
+        let mut g = vec![ws.g0; 2 * p.dim];
+        let mut gb = [ws.g0; 2];
+        sgd(
+            rows,
+            labels,
+            weights,
+            ids,
+            p,
+            &mut m,
+            &mut g,
+            &mut gb,
+            Some(ws),
+        );
+        return m;
+    }
     let mut bias = [0f32; 2];
-    let mut gb = [1e-6f32; 2];
     // start the intercepts at the log-odds of each category
     for (c, b) in bias.iter_mut().enumerate() {
         let (mut pos, mut n) = (0f32, 0f32);
@@ -72,6 +111,30 @@ pub fn train_sparse(
             *b = (r / (1.0 - r)).ln();
         }
     }
+    let mut m = SparseLr {
+        w: vec![0f32; 2 * p.dim],
+        bias,
+    };
+    let mut g = vec![1e-6f32; 2 * p.dim];
+    let mut gb = [1e-6f32; 2];
+    sgd(rows, labels, weights, ids, p, &mut m, &mut g, &mut gb, None);
+    m
+}
+
+/// AdaGrad epochs over `ids`, updating `m` and the squared-gradient sums `g`, `gb`.
+#[allow(clippy::too_many_arguments)]
+fn sgd(
+    rows: &Rows<'_>,
+    labels: &[[i8; 2]],
+    weights: &[f32],
+    ids: &[usize],
+    p: &SparseParams,
+    m: &mut SparseLr,
+    g: &mut [f32],
+    gb: &mut [f32; 2],
+    warm: Option<&WarmStart<'_>>,
+) {
+    let SparseLr { w, bias } = m;
     let mut order = ids.to_vec();
     for ep in 0..p.epochs {
         shuffle(&mut order, p.seed.wrapping_add(ep as u64 * 7919));
@@ -79,7 +142,7 @@ pub fn train_sparse(
             let (ix, val, scale) = rows.row(i);
             let lab = labels[i];
             let sw = weights[i];
-            let mut z = bias;
+            let mut z = *bias;
             match val {
                 None => {
                     for &k in ix {
@@ -117,14 +180,16 @@ pub fn train_sparse(
                     if lab[c] < 0 {
                         continue;
                     }
-                    let gr = err[c] * x + p.l2 * w[k + c];
+                    let mut gr = err[c] * x + p.l2 * w[k + c];
+                    if let Some(ws) = warm {
+                        gr += ws.prior_l2 * (w[k + c] - ws.w[k + c]);
+                    }
                     g[k + c] += gr * gr;
                     w[k + c] -= p.lr * gr / g[k + c].sqrt();
                 }
             }
         }
     }
-    SparseLr { w, bias }
 }
 
 impl SparseLr {

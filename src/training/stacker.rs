@@ -16,20 +16,26 @@ use super::sparse::{shuffle, train_sparse, Rows, SparseLr, SparseParams};
 
 /// Fit a linfa-logistic regression on standardised dense features; export its coefficients.
 pub fn fit_stacker(x: &[[f32; DENSE_DIM]], y: &[bool], alpha: f64) -> Result<Stacker> {
-    let n = x.len();
-    if n == 0 || y.iter().all(|&v| v) || y.iter().all(|&v| !v) {
+    fit_standardised(x.as_flattened(), DENSE_DIM, y, alpha)
+}
+
+/// A linfa-logistic regression on rows of `dim` features (`x` row after row), each feature
+/// standardised, oriented towards `true`: a [`Stacker`] of width `dim`.
+pub fn fit_standardised(x: &[f32], dim: usize, y: &[bool], alpha: f64) -> Result<Stacker> {
+    let n = y.len();
+    if n == 0 || x.len() != n * dim || y.iter().all(|&v| v) || y.iter().all(|&v| !v) {
         bail!("stacker needs both classes");
     }
-    let mut mean = [0f64; DENSE_DIM];
-    let mut var = [0f64; DENSE_DIM];
-    for r in x {
-        for j in 0..DENSE_DIM {
+    let mut mean = vec![0f64; dim];
+    let mut var = vec![0f64; dim];
+    for r in x.chunks_exact(dim) {
+        for j in 0..dim {
             mean[j] += r[j] as f64;
         }
     }
     mean.iter_mut().for_each(|m| *m /= n as f64);
-    for r in x {
-        for j in 0..DENSE_DIM {
+    for r in x.chunks_exact(dim) {
+        for j in 0..dim {
             var[j] += (r[j] as f64 - mean[j]).powi(2);
         }
     }
@@ -45,9 +51,9 @@ pub fn fit_stacker(x: &[[f32; DENSE_DIM]], y: &[bool], alpha: f64) -> Result<Sta
         })
         .collect();
     // column-major design matrix: linfa-logistic is much faster with it
-    let mut xs = Array2::<f64>::zeros((n, DENSE_DIM).f());
-    for (i, r) in x.iter().enumerate() {
-        for j in 0..DENSE_DIM {
+    let mut xs = Array2::<f64>::zeros((n, dim).f());
+    for (i, r) in x.chunks_exact(dim).enumerate() {
+        for j in 0..dim {
             xs[[i, j]] = (r[j] as f64 - mean[j]) / std[j];
         }
     }
@@ -188,5 +194,106 @@ impl Ctx<'_> {
         (0..self.cfg.datasets.len())
             .filter(|&k| self.cfg.datasets[k].role == Role::Train)
             .collect()
+    }
+}
+
+// ---------------------------------------------------------------- site layer
+
+/// A site layer: a linfa-logistic regression over a trained stacker's logit and the same dense
+/// features, fitted on a site's rows, folded back into one [`Stacker`] (the layer is linear in
+/// the features, so the model format does not change).
+pub fn fit_layer(
+    base: &Stacker,
+    x: &[[f32; DENSE_DIM]],
+    y: &[bool],
+    alpha: f64,
+) -> Result<Stacker> {
+    const D: usize = DENSE_DIM + 1;
+    let mut flat = Vec::with_capacity(x.len() * D);
+    for r in x {
+        flat.push(base.logit(r));
+        flat.extend_from_slice(r);
+    }
+    let Stacker {
+        mean,
+        std,
+        coef,
+        intercept,
+    } = fit_standardised(&flat, D, y, alpha)?;
+    // z = intercept + coef0 (zb - mean0) / std0 + Σ coef[j+1] (x_j - mean[j+1]) / std[j+1]
+    // with zb = base.intercept + Σ base.coef_j (x_j - base.mean_j) / base.std_j
+    let a = coef[0] / std[0];
+    let mut folded = Stacker {
+        mean: mean[1..].to_vec(),
+        std: std[1..].to_vec(),
+        coef: vec![0.0; DENSE_DIM],
+        intercept: intercept - coef[0] * mean[0] / std[0] + a * base.intercept,
+    };
+    for j in 0..DENSE_DIM {
+        let (m, s) = (mean[j + 1], std[j + 1]);
+        folded.coef[j] = coef[j + 1] + a * base.coef[j] * s / base.std[j];
+        folded.intercept += a * base.coef[j] * (m - base.mean[j]) / base.std[j];
+    }
+    Ok(folded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of random-looking features whose label follows features 0 and 7.
+    fn rows(n: usize) -> (Vec<[f32; DENSE_DIM]>, Vec<bool>) {
+        let mut s = 0x1234_5678_u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s % 10_000) as f32 / 5_000.0 - 1.0
+        };
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for _ in 0..n {
+            let mut r = [0f32; DENSE_DIM];
+            r.iter_mut().for_each(|v| *v = next() * 3.0);
+            y.push(r[0] - 0.5 * r[7] + next() > 0.0);
+            x.push(r);
+        }
+        (x, y)
+    }
+
+    #[test]
+    fn a_site_layer_folds_into_one_stacker_that_predicts_what_the_layer_predicts() {
+        let (x, y) = rows(300);
+        let base = fit_stacker(&x[..150], &y[..150], 0.01).unwrap();
+        let layer = fit_layer(&base, &x[150..], &y[150..], 1.0).unwrap();
+        // the layer's own prediction, recomputed from an unfolded fit
+        let mut flat = Vec::new();
+        for r in &x[150..] {
+            flat.push(base.logit(r));
+            flat.extend_from_slice(r);
+        }
+        let Stacker {
+            mean: m,
+            std: s,
+            coef: c,
+            intercept: b,
+        } = fit_standardised(&flat, DENSE_DIM + 1, &y[150..], 1.0).unwrap();
+        for (r, u) in x[150..].iter().zip(flat.chunks_exact(DENSE_DIM + 1)) {
+            let z: f32 = b
+                + (0..=DENSE_DIM)
+                    .map(|j| c[j] * (u[j] - m[j]) / s[j])
+                    .sum::<f32>();
+            assert!(
+                (layer.logit(r) - z).abs() < 1e-3,
+                "{} vs {z}",
+                layer.logit(r)
+            );
+        }
+        // and it learnt the direction of the labels
+        assert!(
+            layer.coef[0] > 0.0 && layer.coef[7] < 0.0,
+            "{:?}",
+            layer.coef
+        );
     }
 }

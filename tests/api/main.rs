@@ -24,6 +24,7 @@ mod perspective;
 mod privacy;
 mod reports;
 mod scoring;
+mod site_models;
 mod slow_clients;
 mod threads;
 mod transparency;
