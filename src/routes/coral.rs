@@ -395,7 +395,8 @@ fn spam_weighed_most(v: &Verdict) -> bool {
 }
 
 /// Coral's answer. Coral validates it field by field and throws the whole answer away for one
-/// invalid value (`../shared/design/CORAL.md`): no empty arrays (`tags: []` voids it), no empty
+/// invalid value (its custom moderation phase's response schema, re-expressed in
+/// `tests/e2e/coral-response.mjs`): no empty arrays (`tags: []` voids it), no empty
 /// or null strings, only the statuses, codes and flag reasons it lists. Text in
 /// `rejectionReason` is shown to the author, so it is the reader's wording, never rule ids or
 /// scores.

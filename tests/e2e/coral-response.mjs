@@ -1,5 +1,5 @@
 // Checks answers Vigie gives Coral Talk's external moderation phase against the validation
-// Coral applies to them before it uses them (../shared/design/CORAL.md, Coral 9.x): a joi
+// Coral applies to them before it uses them (Coral 9.x's custom moderation phase): a joi
 // schema written here from that contract, with Coral's options (unknown keys stripped, every
 // key optional, all errors reported). One invalid value and Coral drops the whole answer.
 //
