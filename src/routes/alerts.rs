@@ -111,7 +111,8 @@ fn view(state: &AppState, account: &Account, p: AlertPreferences) -> AlertsView 
 
 /// The signed-in person's alert choices (all off until set).
 #[utoipa::path(get, path = "/v1/account/alerts", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = AlertsView)))]
+    responses((status = 200, body = AlertsView),
+        (status = 403, description = "an API key: only a person's account has e-mail alerts", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/v1/account/alerts")]
 #[tracing::instrument(name = "get_alerts", skip_all, fields(key_id = caller.key_id))]
 pub async fn get_alerts(
