@@ -10,7 +10,7 @@ use super::schema::{
     account_invitations, account_recovery_codes, accounts, api_keys, console_sessions,
     sign_in_failures,
 };
-use super::{now, DbConnection, StoreError};
+use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::Role;
 
 /// Stored in `api_keys.prefix` of an account's principal key (listings tell them apart).
@@ -73,7 +73,7 @@ pub fn create(
     new: &NewAccount<'_>,
     invitation_lifetime: chrono::Duration,
 ) -> Result<Option<(Account, Invitation)>, StoreError> {
-    let result = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    let result = write_tx::<_, diesel::result::Error, _>(conn, |conn| {
         let taken = accounts::table
             .filter(accounts::email_hash.eq(new.email_hash))
             .select(accounts::id)
@@ -254,7 +254,7 @@ pub fn accept_invitation(
     token: &str,
     password_hash: &str,
 ) -> Result<InvitationState, StoreError> {
-    Ok(conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    Ok(write_tx::<_, diesel::result::Error, _>(conn, |conn| {
         let state = invitation_state(conn, token)?;
         if let InvitationState::Valid(account) = &state {
             let used = diesel::update(
@@ -284,7 +284,7 @@ pub fn reset(
     account: &Account,
     lifetime: chrono::Duration,
 ) -> Result<Invitation, StoreError> {
-    Ok(conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    Ok(write_tx::<_, diesel::result::Error, _>(conn, |conn| {
         diesel::update(
             account_invitations::table
                 .filter(account_invitations::account_id.eq(account.id))
@@ -330,7 +330,7 @@ pub fn set_disabled(
     account: &Account,
     disabled: bool,
 ) -> Result<(), StoreError> {
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    write_tx::<_, diesel::result::Error, _>(conn, |conn| {
         let at = disabled.then(now);
         diesel::update(accounts::table.find(account.id))
             .set(accounts::disabled_at.eq(at))
@@ -513,7 +513,7 @@ pub fn enable_totp(
     step: i64,
     code_hashes: &[String],
 ) -> Result<(), StoreError> {
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    write_tx::<_, diesel::result::Error, _>(conn, |conn| {
         diesel::update(accounts::table.find(account_id))
             .set((
                 accounts::totp_enabled_at.eq(Some(now())),
@@ -540,7 +540,7 @@ pub fn enable_totp(
 /// Turns the second factor off (its owner, with password and code): secret, last step and
 /// recovery codes are deleted.
 pub fn disable_totp(conn: &mut DbConnection, account_id: i64) -> Result<(), StoreError> {
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    write_tx::<_, diesel::result::Error, _>(conn, |conn| {
         diesel::update(accounts::table.find(account_id))
             .set((
                 accounts::totp_secret_sealed.eq(None::<String>),

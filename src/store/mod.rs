@@ -542,6 +542,27 @@ mod tests {
         assert!(offenders.is_empty(), "SQL outside src/store: {offenders:?}");
     }
 
+    /// A deferred transaction that reads and then writes fails at once with "database is
+    /// locked" on SQLite when another connection writes meanwhile (its busy handler is not
+    /// consulted for the upgrade): every transaction goes through `write_tx`, which takes the
+    /// write lock up front. (Found as a 503 on account creation while the mail worker wrote.)
+    #[test]
+    fn transactions_take_the_sqlite_write_lock_up_front() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let this = src.join("store").join("mod.rs");
+        let offenders: Vec<_> = files
+            .iter()
+            .filter(|f| **f != this)
+            .filter(|f| {
+                let text = std::fs::read_to_string(f).unwrap();
+                text.contains(".transaction(") || text.contains(".transaction::<")
+            })
+            .collect();
+        assert!(offenders.is_empty(), "use store::write_tx in {offenders:?}");
+    }
+
     #[test]
     fn text_enums_load_their_text_and_refuse_any_other() {
         use crate::domain::ModerationMode;

@@ -38,8 +38,9 @@ async fn invite(app: &TestApp, admin: &str, email: &str, role: &str, name: &str)
             &json!({"email": email, "role": role, "name": name}),
         )
         .await;
-    assert_eq!(r.status(), 201);
+    let status = r.status();
     let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
     assert_eq!(body["account"]["state"], "invited");
     let url = body["invitation_url"].as_str().unwrap();
     assert!(url.contains("/console/#invitation="), "{url}");
