@@ -1157,3 +1157,145 @@ mod hate_pattern_tests {
         assert!(ids("Rats are animals", "en").is_empty());
     }
 }
+
+#[cfg(test)]
+mod french_family_tests {
+    use super::*;
+
+    /// The ids of the default rules that hold or block `text` (French).
+    fn holding(text: &str) -> Vec<String> {
+        let rs = default_rules();
+        let n = normalise(text);
+        let a = AuthorHistory {
+            approved_count: 10,
+            ..AuthorHistory::default()
+        };
+        let mut out = Vec::new();
+        rs.evaluate(
+            &RuleInput {
+                original: text,
+                norm: &n,
+                lang: "fr",
+                author: &a,
+                links: 0,
+                letters: 0,
+                upper: 0,
+            },
+            &mut out,
+        );
+        out.into_iter()
+            .filter(|h| h.action != Action::Flag)
+            .map(|h| h.id)
+            .collect()
+    }
+
+    #[test]
+    fn each_french_threat_family_holds_its_own_form() {
+        for (text, id) in [
+            (
+                "Continue tes articles et tu vas finir aux urgences.",
+                "fr-threat-outcome",
+            ),
+            (
+                "Ce juge ne rentrera pas chez lui ce soir.",
+                "fr-threat-outcome",
+            ),
+            (
+                "On viendra te chercher à ton boulot, compte là-dessus.",
+                "fr-threat-coming",
+            ),
+            (
+                "Encore un mot et je m'occupe personnellement de toi.",
+                "fr-threat-coming",
+            ),
+            (
+                "Je vais trouver ton nom et ensuite te défoncer.",
+                "fr-threat-coming",
+            ),
+            (
+                "Ton fils va au collège Victor-Hugo, je dis ça je dis rien.",
+                "fr-threat-veiled",
+            ),
+            (
+                "Heureusement que je n'ai pas encore ton adresse.",
+                "fr-threat-veiled",
+            ),
+            (
+                "Qui a son adresse ? On passe ce week-end.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Je paie un resto à celui qui lui crève les pneus.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Ce week-end on va casser du migrant, ramenez vos potes.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Publie encore ça et on brûle vos locaux.",
+                "fr-threat-conditional",
+            ),
+            (
+                "Si jamais je croise ce modo, il est mort.",
+                "fr-threat-conditional",
+            ),
+        ] {
+            let ids = holding(text);
+            assert!(ids.iter().any(|i| i == id), "{text}: {ids:?}");
+        }
+    }
+
+    #[test]
+    fn look_alikes_of_threats_are_not_held_by_the_threat_families() {
+        for text in [
+            "Ce patch va finir par tuer ma batterie.",
+            "On va les écraser en finale, ce match est plié.",
+            "Je vais défoncer ce boss en ranked ce soir.",
+            "« Je sais où tu habites » : la journaliste a porté plainte pour ces messages.",
+            "Faites attention à vos enfants sur les réseaux sociaux.",
+            "Il faut que quelqu'un explique au maire que la piste est dangereuse.",
+            "Tuer le processus suffit, pas besoin de redémarrer le serveur.",
+            "Faut que quelqu'un meure pour qu'ils réparent ce carrefour ?",
+            "Mon colis n'est pas arrivé en un seul morceau.",
+        ] {
+            let ids = holding(text);
+            assert!(
+                ids.iter().all(|i| !i.starts_with("fr-threat")),
+                "{text}: {ids:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn french_spam_families_hold_link_drops_giveaways_and_services_by_phone() {
+        for (text, id) in [
+            (
+                "Super article ! Le meilleur comparatif est sur top-robots-cuisine-pas-cher.fr",
+                "spam-seo-domain-fr",
+            ),
+            (
+                "Carrefour offre 3 bons d'achat, il suffit de commenter MERCI et de partager",
+                "spam-giveaway-fr",
+            ),
+            (
+                "Voyance sérieuse et retour affectif rapide, appelez le 01 99 00 12 34",
+                "spam-services-phone-fr",
+            ),
+        ] {
+            let ids = holding(text);
+            assert!(ids.iter().any(|i| i == id), "{text}: {ids:?}");
+        }
+        for text in [
+            "Source : le rapport est sur service-public.fr, page 4.",
+            "Attention, arnaque : « serrurier pas cher 06 39 98 00 00 » demande 900 € après coup.",
+            "J'ai payé mon serrurier 120 €, c'est le tarif normal.",
+        ] {
+            let ids = holding(text);
+            assert!(
+                ids.iter().all(|i| !i.starts_with("spam-")),
+                "{text}: {ids:?}"
+            );
+        }
+    }
+}

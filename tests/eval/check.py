@@ -38,6 +38,18 @@ SETS = {
         },
         min_per_label={"1": 160, "0": 160},
     ),
+    # Written after the rules of 2026-12-04 by someone who saw neither fr_threats.csv, the rules
+    # nor the training templates: the blind measure of the French threat rules and model.
+    "fr_threats_blind.csv": dict(
+        prefix="thb-",
+        langs={"fr"},
+        kinds={
+            "direct": "1", "veiled": "1", "conditional": "1", "incitement": "1",
+            "quote_report": "0", "quote_condemn": "0", "news": "0", "figurative": "0",
+            "game": "0", "sport": "0", "advice": "0", "jargon": "0", "culture": "0",
+        },
+        min_per_label={"1": 150, "0": 150},
+    ),
     "fr_spam.csv": dict(
         prefix="spam-",
         langs={"fr"},
