@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-SETS = ["fr_threats", "fr_threats_blind", "fr_spam", "benign_news_comments", "identity_templates"]
+SETS = ["fr_threats", "fr_threats_blind", "fr_spam", "fr_spam_blind", "benign_news_comments", "identity_templates"]
 
 
 def score(vigie, rules, model, path, out):

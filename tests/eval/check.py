@@ -62,6 +62,20 @@ SETS = {
         },
         min_per_label={"1": 160, "0": 160},
     ),
+    # Written on 2026-12-04 by someone who saw neither fr_spam.csv, the rules nor the training
+    # data: the blind measure of the French spam rules and model.
+    "fr_spam_blind.csv": dict(
+        prefix="spb-",
+        langs={"fr"},
+        kinds={
+            "money": "1", "work_from_home": "1", "followers": "1", "crypto": "1",
+            "dating": "1", "phone": "1", "short_link": "1", "seo": "1", "giveaway": "1",
+            "pharmacy": "1", "mixed": "1",
+            "source_link": "0", "price": "0", "model_number": "0", "recommendation": "0",
+            "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
+        },
+        min_per_label={"1": 150, "0": 150},
+    ),
     "benign_news_comments.csv": dict(
         prefix="ben-",
         langs={"fr", "en"},
