@@ -1155,6 +1155,25 @@ mod hate_pattern_tests {
         assert!(ids("il faut gazer tous les juifs", "fr").contains(&"hate-violence-fr".to_string()));
         assert!(ids("c'est un rat de bibliothèque", "fr").is_empty());
         assert!(ids("Rats are animals", "en").is_empty());
+        // The example, a generalisation by a negative attribute, and exclusion.
+        assert!(ids("Les immigrés sont tous des voleurs.", "fr")
+            .contains(&"hate-dehumanising-fr".to_string()));
+        assert!(
+            ids("Immigrants are all criminals", "en").contains(&"hate-dehumanising-en".to_string())
+        );
+        assert!(ids("Dehors les arabes !", "fr").contains(&"hate-exclusion-fr".to_string()));
+        assert!(ids(
+            "Send the migrants home? No: kick all the migrants out.",
+            "en"
+        )
+        .contains(&"hate-exclusion-en".to_string()));
+        for clean in [
+            "Les politiciens sont tous des voleurs.",
+            "Les immigrés ne sont pas tous des voleurs, loin de là.",
+            "Les immigrés ont contribué à reconstruire le pays.",
+        ] {
+            assert!(ids(clean, "fr").is_empty(), "{clean}");
+        }
     }
 }
 
@@ -1194,23 +1213,23 @@ mod french_family_tests {
         for (text, id) in [
             (
                 "Continue tes articles et tu vas finir aux urgences.",
-                "fr-threat-outcome",
+                "fr-threat-veiled",
             ),
             (
                 "Ce juge ne rentrera pas chez lui ce soir.",
-                "fr-threat-outcome",
+                "fr-threat-veiled",
             ),
             (
                 "On viendra te chercher à ton boulot, compte là-dessus.",
-                "fr-threat-coming",
+                "fr-threat-incitement",
             ),
             (
                 "Encore un mot et je m'occupe personnellement de toi.",
-                "fr-threat-coming",
+                "fr-threat-incitement",
             ),
             (
                 "Je vais trouver ton nom et ensuite te défoncer.",
-                "fr-threat-coming",
+                "fr-threat-incitement",
             ),
             (
                 "Ton fils va au collège Victor-Hugo, je dis ça je dis rien.",
@@ -1234,11 +1253,11 @@ mod french_family_tests {
             ),
             (
                 "Publie encore ça et on brûle vos locaux.",
-                "fr-threat-conditional",
+                "fr-threat-veiled",
             ),
             (
                 "Si jamais je croise ce modo, il est mort.",
-                "fr-threat-conditional",
+                "fr-threat-veiled",
             ),
         ] {
             let ids = holding(text);

@@ -188,7 +188,7 @@ async fn a_site_rule_set_is_versioned_refused_with_its_line_and_applied_at_once(
         "a refused file leaves the rules in force"
     );
 
-    let good = format!("{}\n[[words]]\nid = \"maison-raclette\"\naction = \"block\"\ncategory = \"spam\"\nterms = [\"raclette\"]\n", default["source"].as_str().unwrap().replace("name = \"vigie-default-2026-11\"", "name = \"maison\""));
+    let good = format!("{}\n[[words]]\nid = \"maison-raclette\"\naction = \"block\"\ncategory = \"spam\"\nterms = [\"raclette\"]\n", default["source"].as_str().unwrap().replace("name = \"vigie-default-2026-12\"", "name = \"maison\""));
     let r = app
         .client
         .put(app.url("/v1/site/rules"))
