@@ -24,9 +24,9 @@ pub struct Thresholds {
     pub spam: CategoryThresholds,
 }
 
-/// The thresholds of the shipped model `vigie-20261203-2302` (its `model.json`, set in
+/// The thresholds of the shipped model `vigie-20261204-1306` (its `model.json`, set in
 /// `training.toml`'s `[thresholds]`; why, and what the validation rule chose instead, in
-/// `models/vigie-20261203-2302/MODEL_CARD.md`). A model trained later records its own in
+/// `models/vigie-20261204-1306/MODEL_CARD.md`). A model trained later records its own in
 /// `model.json` ([`crate::scoring::Scorer::recommended_thresholds`]); these apply to a model
 /// file without any.
 pub const DEFAULT_THRESHOLDS: Thresholds = Thresholds {
@@ -35,8 +35,8 @@ pub const DEFAULT_THRESHOLDS: Thresholds = Thresholds {
         reject: 0.93,
     },
     spam: CategoryThresholds {
-        review: 0.30,
-        reject: 0.50,
+        review: 0.70,
+        reject: 0.90,
     },
 };
 

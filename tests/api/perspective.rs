@@ -874,6 +874,7 @@ async fn corals_own_request_bodies_get_what_coral_reads(backend: Backend) {
     // Ordinary news comments (the project's own set, never trained on), as Coral sends them.
     let benign = eval_rows("benign_news_comments.csv");
     let mut above = Vec::new();
+    let mut above_070 = 0;
     for (text, _, lang) in &benign {
         let response = post(&app, ANALYZE, &key, &coral_analyze(text, lang)).await;
         assert_eq!(response.status(), 200);
@@ -885,10 +886,12 @@ async fn corals_own_request_bodies_get_what_coral_reads(backend: Backend) {
         if value > threshold {
             above.push((text.clone(), value));
         }
+        above_070 += usize::from(value > 0.7);
     }
-    // 8 of the 420 at the shipped model's calibration (README, "Replacing Perspective API").
+    // 8 of the 420 at the shipped model's calibration, 14 above 0.70 (README, "Replacing
+    // Perspective API").
     eprintln!(
-        "ordinary news comments above {threshold}: {} of {}",
+        "ordinary news comments above {threshold}: {} of {} (above 0.70: {above_070})",
         above.len(),
         benign.len()
     );
