@@ -958,7 +958,8 @@ pub fn default_rules() -> RuleSet {
 mod tests {
     use super::*;
 
-    fn hits(rs: &RuleSet, text: &str, lang: &str) -> Vec<RuleHit> {
+    /// What the rules fire on `text` for an author with ten approved comments.
+    pub(super) fn hits(rs: &RuleSet, text: &str, lang: &str) -> Vec<RuleHit> {
         let n = normalise(text);
         let a = AuthorHistory {
             approved_count: 10,
@@ -1128,22 +1129,8 @@ mod hate_pattern_tests {
     fn identity_hate_patterns() {
         let rs = default_rules();
         let ids = |t: &str, l: &str| -> Vec<String> {
-            let n = normalise(t);
-            let a = AuthorHistory::default();
-            let mut out = Vec::new();
-            rs.evaluate(
-                &RuleInput {
-                    original: t,
-                    norm: &n,
-                    lang: l,
-                    author: &a,
-                    links: 0,
-                    letters: 0,
-                    upper: 0,
-                },
-                &mut out,
-            );
-            out.into_iter()
+            super::tests::hits(&rs, t, l)
+                .into_iter()
                 .map(|h| h.id)
                 .filter(|i| i.starts_with("hate-"))
                 .collect()
@@ -1182,35 +1169,38 @@ mod french_family_tests {
     use super::*;
 
     /// The ids of the default rules that hold or block `text` (French).
-    fn holding(text: &str) -> Vec<String> {
-        let rs = default_rules();
-        let n = normalise(text);
-        let a = AuthorHistory {
-            approved_count: 10,
-            ..AuthorHistory::default()
-        };
-        let mut out = Vec::new();
-        rs.evaluate(
-            &RuleInput {
-                original: text,
-                norm: &n,
-                lang: "fr",
-                author: &a,
-                links: 0,
-                letters: 0,
-                upper: 0,
-            },
-            &mut out,
-        );
-        out.into_iter()
+    fn holding(rs: &RuleSet, text: &str) -> Vec<String> {
+        super::tests::hits(rs, text, "fr")
+            .into_iter()
             .filter(|h| h.action != Action::Flag)
             .map(|h| h.id)
             .collect()
     }
 
+    /// Each text is held by the rule named beside it.
+    fn assert_held_by(cases: &[(&str, &str)]) {
+        let rs = default_rules();
+        for (text, id) in cases {
+            let ids = holding(&rs, text);
+            assert!(ids.iter().any(|i| i == id), "{text}: {ids:?}");
+        }
+    }
+
+    /// No rule whose id starts with `family` holds any of the texts.
+    fn assert_not_held_by(family: &str, texts: &[&str]) {
+        let rs = default_rules();
+        for text in texts {
+            let ids = holding(&rs, text);
+            assert!(
+                ids.iter().all(|i| !i.starts_with(family)),
+                "{text}: {ids:?}"
+            );
+        }
+    }
+
     #[test]
     fn each_french_threat_family_holds_its_own_form() {
-        for (text, id) in [
+        assert_held_by(&[
             (
                 "Continue tes articles et tu vas finir aux urgences.",
                 "fr-threat-veiled",
@@ -1259,36 +1249,30 @@ mod french_family_tests {
                 "Si jamais je croise ce modo, il est mort.",
                 "fr-threat-veiled",
             ),
-        ] {
-            let ids = holding(text);
-            assert!(ids.iter().any(|i| i == id), "{text}: {ids:?}");
-        }
+        ]);
     }
 
     #[test]
     fn look_alikes_of_threats_are_not_held_by_the_threat_families() {
-        for text in [
-            "Ce patch va finir par tuer ma batterie.",
-            "On va les écraser en finale, ce match est plié.",
-            "Je vais défoncer ce boss en ranked ce soir.",
-            "« Je sais où tu habites » : la journaliste a porté plainte pour ces messages.",
-            "Faites attention à vos enfants sur les réseaux sociaux.",
-            "Il faut que quelqu'un explique au maire que la piste est dangereuse.",
-            "Tuer le processus suffit, pas besoin de redémarrer le serveur.",
-            "Faut que quelqu'un meure pour qu'ils réparent ce carrefour ?",
-            "Mon colis n'est pas arrivé en un seul morceau.",
-        ] {
-            let ids = holding(text);
-            assert!(
-                ids.iter().all(|i| !i.starts_with("fr-threat")),
-                "{text}: {ids:?}"
-            );
-        }
+        assert_not_held_by(
+            "fr-threat",
+            &[
+                "Ce patch va finir par tuer ma batterie.",
+                "On va les écraser en finale, ce match est plié.",
+                "Je vais défoncer ce boss en ranked ce soir.",
+                "« Je sais où tu habites » : la journaliste a porté plainte pour ces messages.",
+                "Faites attention à vos enfants sur les réseaux sociaux.",
+                "Il faut que quelqu'un explique au maire que la piste est dangereuse.",
+                "Tuer le processus suffit, pas besoin de redémarrer le serveur.",
+                "Faut que quelqu'un meure pour qu'ils réparent ce carrefour ?",
+                "Mon colis n'est pas arrivé en un seul morceau.",
+            ],
+        );
     }
 
     #[test]
     fn french_spam_families_hold_link_drops_giveaways_and_services_by_phone() {
-        for (text, id) in [
+        assert_held_by(&[
             (
                 "Super article ! Le meilleur comparatif est sur top-robots-cuisine-pas-cher.fr",
                 "spam-seo-domain-fr",
@@ -1301,20 +1285,14 @@ mod french_family_tests {
                 "Voyance sérieuse et retour affectif rapide, appelez le 01 99 00 12 34",
                 "spam-services-phone-fr",
             ),
-        ] {
-            let ids = holding(text);
-            assert!(ids.iter().any(|i| i == id), "{text}: {ids:?}");
-        }
-        for text in [
+        ]);
+        assert_not_held_by(
+            "spam-",
+            &[
             "Source : le rapport est sur service-public.fr, page 4.",
             "Attention, arnaque : « serrurier pas cher 06 39 98 00 00 » demande 900 € après coup.",
             "J'ai payé mon serrurier 120 €, c'est le tarif normal.",
-        ] {
-            let ids = holding(text);
-            assert!(
-                ids.iter().all(|i| !i.starts_with("spam-")),
-                "{text}: {ids:?}"
-            );
-        }
+            ],
+        );
     }
 }

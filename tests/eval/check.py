@@ -26,16 +26,26 @@ HERE = Path(__file__).resolve().parent
 HEADER = ["id", "text", "label", "lang", "kind", "note"]
 LANGS8 = ["fr", "en", "de", "es", "it", "pt", "nl", "ar"]
 
+# The kinds of the French threat and spam sets (the blind sets use the same), with their label.
+THREAT_KINDS = {
+    "direct": "1", "veiled": "1", "conditional": "1", "incitement": "1",
+    "quote_report": "0", "quote_condemn": "0", "news": "0", "figurative": "0",
+    "game": "0", "sport": "0", "advice": "0", "jargon": "0", "culture": "0",
+}
+SPAM_KINDS = {
+    "money": "1", "work_from_home": "1", "followers": "1", "crypto": "1",
+    "dating": "1", "phone": "1", "short_link": "1", "seo": "1", "giveaway": "1",
+    "pharmacy": "1", "mixed": "1",
+    "source_link": "0", "price": "0", "model_number": "0", "recommendation": "0",
+    "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
+}
+
 # file -> what it must hold. `kinds` maps each kind to its label ("" = no label).
 SETS = {
     "fr_threats.csv": dict(
         prefix="thr-",
         langs={"fr"},
-        kinds={
-            "direct": "1", "veiled": "1", "conditional": "1", "incitement": "1",
-            "quote_report": "0", "quote_condemn": "0", "news": "0", "figurative": "0",
-            "game": "0", "sport": "0", "advice": "0", "jargon": "0", "culture": "0",
-        },
+        kinds=THREAT_KINDS,
         min_per_label={"1": 160, "0": 160},
     ),
     # Written after the rules of 2026-12-04 by someone who saw neither fr_threats.csv, the rules
@@ -43,23 +53,13 @@ SETS = {
     "fr_threats_blind.csv": dict(
         prefix="thb-",
         langs={"fr"},
-        kinds={
-            "direct": "1", "veiled": "1", "conditional": "1", "incitement": "1",
-            "quote_report": "0", "quote_condemn": "0", "news": "0", "figurative": "0",
-            "game": "0", "sport": "0", "advice": "0", "jargon": "0", "culture": "0",
-        },
+        kinds=THREAT_KINDS,
         min_per_label={"1": 150, "0": 150},
     ),
     "fr_spam.csv": dict(
         prefix="spam-",
         langs={"fr"},
-        kinds={
-            "money": "1", "work_from_home": "1", "followers": "1", "crypto": "1",
-            "dating": "1", "phone": "1", "short_link": "1", "seo": "1", "giveaway": "1",
-            "pharmacy": "1", "mixed": "1",
-            "source_link": "0", "price": "0", "model_number": "0", "recommendation": "0",
-            "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
-        },
+        kinds=SPAM_KINDS,
         min_per_label={"1": 160, "0": 160},
     ),
     # Written on 2026-12-04 by someone who saw neither fr_spam.csv, the rules nor the training
@@ -67,13 +67,7 @@ SETS = {
     "fr_spam_blind.csv": dict(
         prefix="spb-",
         langs={"fr"},
-        kinds={
-            "money": "1", "work_from_home": "1", "followers": "1", "crypto": "1",
-            "dating": "1", "phone": "1", "short_link": "1", "seo": "1", "giveaway": "1",
-            "pharmacy": "1", "mixed": "1",
-            "source_link": "0", "price": "0", "model_number": "0", "recommendation": "0",
-            "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
-        },
+        kinds=SPAM_KINDS,
         min_per_label={"1": 150, "0": 150},
     ),
     "benign_news_comments.csv": dict(
