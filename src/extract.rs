@@ -7,7 +7,8 @@
 //! - [`check_url`] (applied by the [`edge`] middleware): a NUL character (`%00`) or a percent-escape that is not UTF-8 in the path
 //!   answers 404 (no resource can be named so), in the query string 400.
 //! - [`expect_continue`]: `Expect: 100-continue` with a `Content-Length` over
-//!   `max_request_bytes` answers 413 before `100 Continue` is sent, so the body never comes.
+//!   `max_request_bytes` (a model archive: its own limit) answers 413 before `100 Continue` is
+//!   sent, so the body never comes.
 
 use std::cell::RefCell;
 use std::pin::Pin;
@@ -300,6 +301,9 @@ pub async fn expect_continue(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // A model archive has its own, larger limit (curl asks `Expect: 100-continue` for it).
+    let limit = crate::routes::models::archive_limit(req.method(), req.path(), req.headers())
+        .unwrap_or(limit);
     if declared.is_some_and(|n| n > limit as u64) {
         let mut response: Response<BoxBody> = if req.path().starts_with("/perspective/") {
             crate::routes::perspective::too_large_before_body(limit).into()

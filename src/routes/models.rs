@@ -1,12 +1,20 @@
-//! The model registry of a site (admin): register a model directory on the server, run it in
-//! shadow, activate it, roll it back; the shadow report; and thresholds suggested from the
-//! site's own human decisions.
+//! The model registry of a site (admin): register a model directory on the server (by path, or
+//! posted as a tar archive and unpacked under the first `model_roots`), run it in shadow,
+//! activate it, roll it back; the shadow report; and thresholds suggested from the site's own
+//! human decisions.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::Method;
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -32,6 +40,38 @@ pub const EVENTS_LISTED: i64 = 100;
 pub const SHADOW_EXAMPLES: usize = 50;
 /// The directory searched for models besides the shipped model's, when `model_roots` is unset.
 pub const DATA_MODELS_DIR: &str = "data/models";
+/// The path of model registration (the archive form has its own body limit, also before
+/// `100 Continue`: [`archive_limit`]).
+pub const REGISTER_PATH: &str = "/v1/models";
+/// Largest model archive taken (the shipped model's directory is about 0.6 MB); the other
+/// routes keep `max_request_bytes`.
+pub const MAX_MODEL_ARCHIVE_BYTES: usize = 16 * 1024 * 1024;
+/// Largest total size of the files a model archive unpacks to.
+pub const MAX_MODEL_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+/// Room for tar headers and padding on top of [`MAX_MODEL_UNPACKED_BYTES`] when the archive is
+/// decompressed (a bomb stops there, whatever its headers claim).
+const ARCHIVE_HEADROOM: u64 = 1024 * 1024;
+/// The longest a model archive may take to arrive (`body_read_timeout_secs` when longer):
+/// larger than other bodies, and only admins send one.
+pub const MODEL_ARCHIVE_READ_TIMEOUT: Duration = Duration::from_secs(120);
+/// The files a model archive may hold: what `vigie train` writes in a model directory.
+pub const MODEL_ARCHIVE_FILES: [&str; 5] = [
+    crate::scoring::model::META_FILE,
+    crate::scoring::model::WEIGHTS_FILE,
+    crate::judge::CARD_FILE,
+    "validation.json",
+    "perspective_calibration.json",
+];
+/// Media types of a model archive (gzip-compressed or plain tar; the bytes tell which).
+pub const ARCHIVE_TYPES: [&str; 3] = [
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-tar",
+];
+/// Where archives are unpacked, under the first allowed root: `uploaded/site-<id>/<version>`
+/// (sites may each have a model of the same version).
+pub const UPLOADED_DIR: &str = "uploaded";
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ModelRegistration {
@@ -40,6 +80,14 @@ pub struct ModelRegistration {
     #[schema(max_length = 4096, pattern = r"^/[^\x00]*$")]
     pub path: String,
 }
+
+/// A tar archive of a model directory, gzip-compressed or not (`tar czf m.tgz -C models v1`):
+/// `model.json`, `weights.bin` and optionally `MODEL_CARD.md`, `validation.json` and
+/// `perspective_calibration.json`, at the top of the archive or in its one directory. At most
+/// 16 MiB, unpacking to at most 64 MiB.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ModelArchive(#[allow(dead_code)] Vec<u8>);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModelResponse {
@@ -173,14 +221,19 @@ pub fn check_registration(
             names.join(", ")
         ));
     }
-    let checked = crate::judge::check_model_dir(&dir)
+    Ok((dir.clone(), check_model(&dir)?))
+}
+
+/// The integrity check of a model directory, and its version's shape.
+fn check_model(dir: &Path) -> Result<crate::judge::CheckedModel, String> {
+    let checked = crate::judge::check_model_dir(dir)
         .map_err(|e| format!("failed its integrity check: {e}"))?;
     if !plain_version(checked.scorer.model_version()) {
         return Err(format!(
             "its version must be 1 to {MAX_VERSION_CHARS} letters, digits, '.', '_' or '-'"
         ));
     }
-    Ok((dir, checked))
+    Ok(checked)
 }
 
 /// Whether a version can name a model: 1 to 100 letters, digits, `.`, `_` or `-` (a path
@@ -198,23 +251,49 @@ fn unknown_version() -> ApiError {
     ApiError::NotFound("model version".into())
 }
 
-/// Register a model directory on the server for the site (admin). The directory must be under
-/// one of the `model_roots`, and pass the integrity check: `model.json` valid, the weights'
-/// SHA-256 as `model.json` records it, every file of `MODEL_CARD.md`'s table as the card
-/// records it. A failing directory is not registered (422 with the reason).
+/// Register a model directory for the site (admin): a directory on the server
+/// (`application/json`: `{"path": …}`, under one of the `model_roots`), or a tar archive of
+/// one (`application/gzip`, `application/x-gzip` or `application/x-tar`, at most 16 MiB),
+/// unpacked into `uploaded/site-<id>/<version>` under the first of the `model_roots`. It must
+/// pass the integrity check: `model.json` valid, the weights' SHA-256 as `model.json` records
+/// it, every file of `MODEL_CARD.md`'s table as the card records it. A failing model is not
+/// registered (422 with the reason) and an archive's files are removed.
 #[utoipa::path(post, path = "/v1/models", tag = "models", security(("bearer" = ["admin"])),
-    request_body = ModelRegistration,
+    request_body(description = "A model directory on the server, or a tar archive of one (the archive holds only regular files: `model.json`, `weights.bin`, `MODEL_CARD.md`, `validation.json`, `perspective_calibration.json`).",
+        content((ModelRegistration = "application/json"), (ModelArchive = "application/gzip"),
+            (ModelArchive = "application/x-gzip"), (ModelArchive = "application/x-tar"))),
     responses((status = 201, body = ModelResponse),
-        (status = 409, description = "the site already has a model of this version", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "the path is not allowed, or the directory fails its integrity check: the reason", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "the site already has a model of this version (or an archive of this version was unpacked and not registered)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than `max_request_bytes` (JSON) or 16 MiB (an archive)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is neither `application/json` nor an archive (`application/gzip`, `application/x-gzip`, `application/x-tar`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the path is not allowed, the archive cannot be read or holds anything but a model's files (`field`: `archive`), or the model fails its integrity check: the reason", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/models")]
 #[tracing::instrument(name = "register_model", skip_all, fields(key_id = caller.key_id))]
 pub async fn register(
     caller: Caller,
     state: web::Data<AppState>,
-    ApiJson(request): ApiJson<ModelRegistration>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
+    let record = if declares_archive(req.headers()) {
+        register_archive(&caller, &state, &req, payload).await?
+    } else {
+        // JSON as every route takes it; any other media type is refused there (415).
+        let ApiJson(request) =
+            ApiJson::<ModelRegistration>::from_request(&req, &mut payload.into_inner()).await?;
+        register_path(&caller, &state, request).await?
+    };
+    tracing::info!(version = %record.version, path = %record.path, "model registered");
+    Ok(HttpResponse::Created().json(ModelResponse::from(record)))
+}
+
+/// The path form: a directory already on the server.
+async fn register_path(
+    caller: &Caller,
+    state: &AppState,
+    request: ModelRegistration,
+) -> Result<ModelRecord, ApiError> {
     if request.path.chars().count() > MAX_PATH_CHARS || request.path.contains('\0') {
         return Err(ValidationError::new(
             "path",
@@ -230,11 +309,353 @@ pub async fn register(
         .map_err(|reason| ValidationError::new("path", reason))?;
     let (dir, checked) = checked;
     let new = new_model(caller.site_id, &dir, checked, &caller.name);
-    let record = store::run(&state.pool, move |conn| store::models::register(conn, &new))
+    store::run(&state.pool, move |conn| store::models::register(conn, &new))
         .await?
-        .map_err(refusal)?;
-    tracing::info!(version = %record.version, "model registered");
-    Ok(HttpResponse::Created().json(ModelResponse::from(record)))
+        .map_err(refusal)
+}
+
+/// The archive form: read the body, then unpack, check and register on a blocking thread.
+async fn register_archive(
+    caller: &Caller,
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<ModelRecord, ApiError> {
+    let timeout =
+        Duration::from_secs(state.settings.body_read_timeout_secs).max(MODEL_ARCHIVE_READ_TIMEOUT);
+    let body = archive_body(req, payload, timeout).await?;
+    let roots = allowed_roots(&state.settings);
+    let pool = state.pool.clone();
+    let (site_id, by) = (caller.site_id, caller.name.clone());
+    let span = tracing::Span::current();
+    web::block(move || {
+        let _entered = span.enter();
+        unpack_and_register(&body, &roots, site_id, &by, &pool)
+    })
+    .await?
+}
+
+/// Whether the body is declared a model archive ([`ARCHIVE_TYPES`]).
+fn declares_archive(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|essence| ARCHIVE_TYPES.contains(&essence.as_str()))
+}
+
+/// The body limit of a request when it is not `max_request_bytes`: a model archive posted to
+/// [`REGISTER_PATH`] (for `Expect: 100-continue`, decided before routing).
+pub fn archive_limit(method: &Method, path: &str, headers: &HeaderMap) -> Option<usize> {
+    (method == Method::POST && path == REGISTER_PATH && declares_archive(headers))
+        .then_some(MAX_MODEL_ARCHIVE_BYTES)
+}
+
+/// The whole body of a model archive: at most [`MAX_MODEL_ARCHIVE_BYTES`] (413), within
+/// `timeout` (408), as JSON bodies are read.
+async fn archive_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    timeout: Duration,
+) -> Result<web::Bytes, ApiError> {
+    let limit = MAX_MODEL_ARCHIVE_BYTES;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let read = async {
+        let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::BadRequest(format!("cannot read body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    actix_web::rt::time::timeout(timeout, read)
+        .await
+        .unwrap_or(Err(ApiError::RequestTimeout {
+            secs: timeout.as_secs(),
+        }))
+}
+
+/// Unpacks a model archive under the first allowed root, checks it and registers it; on any
+/// failure its directory is removed. All in one blocking task, which runs to its end even when
+/// the client goes away: a directory is never left behind unregistered.
+fn unpack_and_register(
+    body: &[u8],
+    roots: &[PathBuf],
+    site_id: i64,
+    by: &str,
+    pool: &store::DbPool,
+) -> Result<ModelRecord, ApiError> {
+    let refused = |reason: String| ApiError::from(ValidationError::new("archive", reason));
+    // Every entry is checked before anything is written.
+    walk_archive(body, |_, file| io::copy(file, &mut io::sink())).map_err(refused)?;
+    let root = roots.first().ok_or_else(|| {
+        refused(
+            "cannot be unpacked: none of the directories models may be registered from \
+             (model_roots) exists"
+                .into(),
+        )
+    })?;
+    let site_dir = root.join(UPLOADED_DIR).join(format!("site-{site_id}"));
+    std::fs::create_dir_all(&site_dir).map_err(|e| fs_error("create", &site_dir, e))?;
+    // A name of its own until the model is checked and its version known.
+    let staging = site_dir.join(format!(".unpacking-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir(&staging).map_err(|e| fs_error("create", &staging, e))?;
+    let checked = unpack_checked(body, &staging);
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(e) => {
+            discard(&staging);
+            return Err(e);
+        }
+    };
+    let version = checked.scorer.model_version().to_owned();
+    let dir = site_dir.join(&version);
+    if let Err(e) = std::fs::rename(&staging, &dir) {
+        discard(&staging);
+        if dir.symlink_metadata().is_err() {
+            return Err(fs_error("rename", &staging, e));
+        }
+        let mut conn = pool.get().map_err(store::StoreError::from)?;
+        let registered = store::models::by_version(&mut conn, site_id, &version)?.is_some();
+        return Err(ApiError::Conflict(if registered {
+            format!("version {version} is already registered for this site")
+        } else {
+            // Left by an upload that crashed before registering it, or being registered now.
+            format!(
+                "{} already exists and is not registered: register it by its path, or remove it",
+                dir.display()
+            )
+        }));
+    }
+    let new = new_model(site_id, &dir, checked, by);
+    let registered = pool
+        .get()
+        .map_err(store::StoreError::from)
+        .and_then(|mut conn| store::models::register(&mut conn, &new));
+    match registered {
+        Ok(Ok(record)) => Ok(record),
+        Ok(Err(r)) => {
+            discard(&dir);
+            Err(refusal(r))
+        }
+        Err(e) => {
+            discard(&dir);
+            Err(e.into())
+        }
+    }
+}
+
+/// Writes the archive's files into `dir` (empty) and checks the model there; the reason of a
+/// refusal names files without `dir`.
+fn unpack_checked(body: &[u8], dir: &Path) -> Result<crate::judge::CheckedModel, ApiError> {
+    walk_archive(body, |name, file| {
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dir.join(name))?;
+        io::copy(file, &mut out)
+    })
+    // The same bytes passed the first walk: only writing can fail.
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("unpacking a model archive: {e}")))?;
+    check_model(dir).map_err(|reason| {
+        let reason = reason.replace(&format!("{}/", dir.display()), "");
+        ValidationError::new("archive", format!("holds a model that {reason}")).into()
+    })
+}
+
+fn fs_error(action: &str, path: &Path, e: io::Error) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("cannot {action} {}: {e}", path.display()))
+}
+
+/// Removes an unpacked directory (a failure is logged: nothing more can be done).
+fn discard(dir: &Path) {
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        tracing::error!(dir = %dir.display(), error = %e, "cannot remove an unpacked model archive");
+    }
+}
+
+/// Reads a model archive (tar, gzip-compressed or not) and hands `keep` each file after its
+/// entry is checked: a regular file named as one of [`MODEL_ARCHIVE_FILES`], at the top of the
+/// archive or in its one directory, at most once, all within [`MAX_MODEL_UNPACKED_BYTES`].
+/// `keep` returns the bytes it read. The error is the reason of the refusal.
+fn walk_archive(
+    body: &[u8],
+    mut keep: impl FnMut(&str, &mut dyn Read) -> io::Result<u64>,
+) -> Result<(), String> {
+    let cap = MAX_MODEL_UNPACKED_BYTES + ARCHIVE_HEADROOM;
+    let read = Cell::new(0);
+    let inner: Box<dyn Read + '_> = if body.starts_with(&GZIP_MAGIC) {
+        Box::new(flate2::read::GzDecoder::new(body))
+    } else {
+        Box::new(body)
+    };
+    let too_large = || {
+        format!(
+            "unpacks to more than {} MiB",
+            MAX_MODEL_UNPACKED_BYTES >> 20
+        )
+    };
+    let unreadable = |e: io::Error| {
+        if read.get() > cap {
+            too_large()
+        } else {
+            // The cause may quote the bytes of a corrupt header: shown only when readable.
+            let cause = e.to_string();
+            let readable =
+                cause.len() <= 200 && cause.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+            let cause = if readable {
+                format!(": {cause}")
+            } else {
+                String::new()
+            };
+            format!("is not a readable tar archive (gzip-compressed or not){cause}")
+        }
+    };
+    let mut archive = tar::Archive::new(Capped {
+        inner,
+        read: &read,
+        cap,
+    });
+    // Where the files are: `Some(None)` at the top, `Some(Some(dir))` in one directory.
+    let mut place: Option<Option<OsString>> = None;
+    let mut kept: Vec<&str> = Vec::new();
+    let mut total = 0u64;
+    for entry in archive.entries().map_err(unreadable)? {
+        let mut entry = entry.map_err(unreadable)?;
+        let shown: String = String::from_utf8_lossy(&entry.path_bytes())
+            .chars()
+            .take(200)
+            .collect();
+        let path = entry.path().map_err(unreadable)?.into_owned();
+        let mut parts: Vec<&OsStr> = Vec::new();
+        for part in path.components() {
+            match part {
+                Component::Normal(p) => parts.push(p),
+                Component::CurDir => {}
+                Component::ParentDir => return Err(format!("`{shown}`: names a parent (`..`)")),
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err(format!("`{shown}`: is an absolute path"))
+                }
+            }
+        }
+        let nested = || {
+            format!(
+                "`{shown}`: is in a nested directory; the files go at the top of the archive or \
+                 in one directory"
+            )
+        };
+        let mut settle = |dir: Option<&OsStr>| {
+            let dir = dir.map(OsStr::to_owned);
+            match &place {
+                None => {
+                    place = Some(dir);
+                    Ok(())
+                }
+                Some(p) if *p == dir => Ok(()),
+                Some(_) => Err(format!(
+                    "`{shown}`: the files must all be at the top of the archive or all in one \
+                     directory"
+                )),
+            }
+        };
+        let not_a_file = match entry.header().entry_type() {
+            tar::EntryType::Regular => None,
+            tar::EntryType::Directory => {
+                match parts.as_slice() {
+                    [] => {}
+                    [dir] => settle(Some(dir))?,
+                    _ => return Err(nested()),
+                }
+                continue;
+            }
+            // pax metadata for the whole archive (`git archive` writes one): no file
+            tar::EntryType::XGlobalHeader => continue,
+            tar::EntryType::Symlink => Some("a symbolic link"),
+            tar::EntryType::Link => Some("a hard link"),
+            tar::EntryType::Char | tar::EntryType::Block => Some("a device"),
+            tar::EntryType::Fifo => Some("a FIFO"),
+            _ => Some("not a regular file"),
+        };
+        if let Some(what) = not_a_file {
+            return Err(format!(
+                "`{shown}`: is {what}; a model archive holds only regular files"
+            ));
+        }
+        let name = match parts.as_slice() {
+            [name] => {
+                settle(None)?;
+                name
+            }
+            [dir, name] => {
+                settle(Some(dir))?;
+                name
+            }
+            _ => return Err(nested()),
+        };
+        let Some(name) = MODEL_ARCHIVE_FILES
+            .into_iter()
+            .find(|f| OsStr::new(f) == *name)
+        else {
+            return Err(format!(
+                "`{shown}`: is not a model's file; a model archive holds only {}",
+                MODEL_ARCHIVE_FILES.join(", ")
+            ));
+        };
+        if kept.contains(&name) {
+            return Err(format!("`{shown}`: {name} is in the archive twice"));
+        }
+        let size = entry.size();
+        total = total.saturating_add(size);
+        if total > MAX_MODEL_UNPACKED_BYTES {
+            return Err(too_large());
+        }
+        let got = keep(name, &mut entry).map_err(unreadable)?;
+        if got != size {
+            return Err(format!("`{shown}`: is cut short ({got} of {size} bytes)"));
+        }
+        kept.push(name);
+    }
+    // To its end: a gzip stream's checksum is in its last bytes.
+    io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(unreadable)?;
+    if !kept.contains(&crate::scoring::model::META_FILE) {
+        return Err(format!("holds no {}", crate::scoring::model::META_FILE));
+    }
+    Ok(())
+}
+
+/// A reader that fails once more than `cap` bytes were read through it (`read` counts them).
+struct Capped<'a, R> {
+    inner: R,
+    read: &'a Cell<u64>,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        if self.read.get() > self.cap {
+            return Err(io::Error::other("the archive unpacks to too much data"));
+        }
+        Ok(n)
+    }
 }
 
 /// The registry row of a checked model directory (`vigie models register` too).

@@ -397,7 +397,7 @@ fn event(
 // Shadow verdicts
 
 /// What the shadow model said of a comment, stored with the comment.
-#[derive(Debug, Clone, PartialEq, Insertable)]
+#[derive(Debug, Clone, PartialEq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = shadow_scores)]
 pub struct ShadowScore {
     pub comment_id: i64,
@@ -450,6 +450,24 @@ pub fn record_shadow(
     Ok(())
 }
 
+/// The shadow verdicts of comments `ids` with their model's version (an author's export).
+pub fn shadow_of_comments(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<Vec<(ShadowScore, String)>, diesel::result::Error> {
+    shadow_scores::table
+        .inner_join(models::table.on(models::id.eq(shadow_scores::model_id)))
+        .filter(shadow_scores::comment_id.eq_any(ids))
+        .order((shadow_scores::comment_id, shadow_scores::model_id))
+        .select((ShadowScore::as_select(), models::version))
+        .load(conn)
+}
+
+/// Deletes the shadow verdicts of comments `ids` (their reasons quote the text); how many.
+pub fn erase_shadow(conn: &mut DbConnection, ids: &[i64]) -> Result<usize, diesel::result::Error> {
+    diesel::delete(shadow_scores::table.filter(shadow_scores::comment_id.eq_any(ids))).execute(conn)
+}
+
 /// A shadow verdict with the active verdict stored on the comment (JSON) and its human label.
 #[derive(Debug, Clone)]
 pub struct ShadowRow {
@@ -464,37 +482,10 @@ pub const MAX_SHADOW_ROWS: i64 = 100_000;
 
 /// The shadow verdicts of model `model_id`, newest first, with the human labels given since.
 pub fn shadow_rows(conn: &mut DbConnection, model_id: i64) -> Result<Vec<ShadowRow>, StoreError> {
-    type Row = (
-        (
-            i64,
-            i64,
-            f64,
-            f64,
-            String,
-            String,
-            String,
-            String,
-            NaiveDateTime,
-        ),
-        Option<String>,
-    );
-    let rows: Vec<Row> = shadow_scores::table
+    let rows: Vec<(ShadowScore, Option<String>)> = shadow_scores::table
         .inner_join(comments::table.on(comments::id.eq(shadow_scores::comment_id)))
         .filter(shadow_scores::model_id.eq(model_id))
-        .select((
-            (
-                shadow_scores::comment_id,
-                shadow_scores::model_id,
-                shadow_scores::toxicity,
-                shadow_scores::spam,
-                shadow_scores::decision,
-                shadow_scores::active_version,
-                shadow_scores::active_decision,
-                shadow_scores::reasons,
-                shadow_scores::created_at,
-            ),
-            comments::verdict,
-        ))
+        .select((ShadowScore::as_select(), comments::verdict))
         .order(shadow_scores::comment_id.desc())
         .limit(MAX_SHADOW_ROWS)
         .load(conn)?;
@@ -517,23 +508,10 @@ pub fn shadow_rows(conn: &mut DbConnection, model_id: i64) -> Result<Vec<ShadowR
         .collect();
     Ok(rows
         .into_iter()
-        .map(|(s, active_verdict)| {
-            let score = ShadowScore {
-                comment_id: s.0,
-                model_id: s.1,
-                toxicity: s.2,
-                spam: s.3,
-                decision: s.4,
-                active_version: s.5,
-                active_decision: s.6,
-                reasons: s.7,
-                created_at: s.8,
-            };
-            ShadowRow {
-                label: labels.get(&score.comment_id).copied(),
-                score,
-                active_verdict,
-            }
+        .map(|(score, active_verdict)| ShadowRow {
+            label: labels.get(&score.comment_id).copied(),
+            score,
+            active_verdict,
         })
         .collect())
 }

@@ -276,6 +276,8 @@ pub struct ErasureCounts {
     pub perspective_feedback: usize,
     /// Moderators' notes about the author, deleted.
     pub author_notes: usize,
+    /// Verdicts of a model in shadow mode on those comments (they quote the text), deleted.
+    pub shadow_verdicts: usize,
 }
 
 /// Erases an author of a site: comment bodies, connection data, verdicts (they quote the
@@ -413,6 +415,7 @@ pub fn erase_author(
             .set(author_actions::note.eq(None::<String>))
             .execute(conn)?;
         counts.author_notes = super::notes::erase(conn, author.id)?;
+        counts.shadow_verdicts = super::models::erase_shadow(conn, &ids)?;
         diesel::delete(
             webhook_deliveries::table
                 .filter(webhook_deliveries::subject.eq(format!("author:{}", author.id))),
@@ -545,6 +548,7 @@ pub fn export_author(
         .collect();
     let feedback = super::feedback::matching(conn, site_id, &texts)?;
     let notes = super::notes::of_author(conn, author.id)?;
+    let shadow = super::models::shadow_of_comments(conn, &ids)?;
     let role = |source: &str, actor: &str| -> &'static str {
         match (source, actor) {
             ("automated", "reports") => "reader reports",
@@ -590,6 +594,15 @@ pub fn export_author(
                 })).collect::<Vec<_>>(),
                 "reports": reports_on.iter().filter(|r| r.0 == c.id).map(|r| json!({
                     "reference": r.1, "category": r.2, "status": r.3, "at": rfc3339(r.4),
+                })).collect::<Vec<_>>(),
+                // What a candidate model in shadow mode said, which decided nothing.
+                "shadow_verdicts": shadow.iter().filter(|(s, _)| s.comment_id == c.id).map(|(s, version)| json!({
+                    "model_version": version,
+                    "decision": s.decision,
+                    "toxicity": s.toxicity,
+                    "spam": s.spam,
+                    "reasons": serde_json::from_str::<Value>(&s.reasons).unwrap_or(Value::Null),
+                    "at": rfc3339(s.created_at),
                 })).collect::<Vec<_>>(),
             })
         })

@@ -530,3 +530,4 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(shadow_scores, comments);
 diesel::allow_tables_to_appear_in_same_query!(shadow_scores, decisions);
+diesel::allow_tables_to_appear_in_same_query!(shadow_scores, models);

@@ -115,7 +115,7 @@ async fn snapshot(app: &TestApp) -> (Snapshot, i64) {
 }
 
 /// The stored verdict and scores of comment `id`.
-async fn stored(app: &TestApp, id: i64) -> (Value, f32, f32) {
+pub(crate) async fn stored(app: &TestApp, id: i64) -> (Value, f32, f32) {
     app.with_db(move |conn| {
         use diesel::prelude::*;
         use vigie::store::test_schema::comments as c;
@@ -140,7 +140,7 @@ async fn get_json(app: &TestApp, path: &str, key: &str) -> Value {
 }
 
 /// Polls a backtest until it ends; its last state.
-async fn wait(app: &TestApp, admin: &str, id: i64) -> Value {
+pub(crate) async fn wait(app: &TestApp, admin: &str, id: i64) -> Value {
     for _ in 0..600 {
         let r = app.get(&format!("/v1/backtests/{id}"), admin).await;
         assert_eq!(r.status(), 200);
@@ -153,7 +153,7 @@ async fn wait(app: &TestApp, admin: &str, id: i64) -> Value {
     panic!("backtest {id} did not end");
 }
 
-async fn start(app: &TestApp, admin: &str, body: Value) -> i64 {
+pub(crate) async fn start(app: &TestApp, admin: &str, body: Value) -> i64 {
     let r = app.post_json("/v1/backtests", admin, &body).await;
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     let job: Value = r.json().await.unwrap();
@@ -174,6 +174,122 @@ fn intake_outcome(status: &str) -> &'static str {
         "pending" => "held",
         "rejected" => "rejected",
         _ => "published",
+    }
+}
+
+/// What a backtest of other thresholds must report for `posted` ((id, status at intake) of
+/// comments scored by the model the backtest scores with), from their stored verdicts and
+/// scores alone, given moderators' last decisions (`human`: id → rejected).
+pub(crate) struct Expected {
+    pub comments: usize,
+    pub before: [u64; 3],
+    pub after: [u64; 3],
+    /// Ids whose outcome changes, by their new outcome.
+    pub newly: std::collections::HashMap<&'static str, Vec<i64>>,
+    /// True positives, false positives, false negatives, true negatives of the change.
+    pub confusion: [u64; 4],
+    pub labelled: usize,
+}
+
+/// [`Expected`] under toxicity and spam thresholds `(review, reject)`.
+pub(crate) async fn expected(
+    app: &TestApp,
+    posted: &[(i64, String)],
+    human: &std::collections::HashMap<i64, bool>,
+    toxicity: (f32, f32),
+    spam: (f32, f32),
+) -> Expected {
+    const OUTCOMES: [&str; 3] = ["published", "held", "rejected"];
+    let slot = |o: &str| OUTCOMES.iter().position(|x| *x == o).unwrap();
+    let mut e = Expected {
+        comments: posted.len(),
+        before: [0; 3],
+        after: [0; 3],
+        newly: std::collections::HashMap::new(),
+        confusion: [0; 4],
+        labelled: human.len(),
+    };
+    for (id, status) in posted {
+        let (verdict, tox, sp) = stored(app, *id).await;
+        let mut d = 0u8;
+        for hit in verdict["rules"].as_array().unwrap() {
+            match hit["action"].as_str().unwrap() {
+                "block" => d = d.max(2),
+                "hold" => d = d.max(1),
+                _ => {}
+            }
+        }
+        for (s, (r, j)) in [(tox, toxicity), (sp, spam)] {
+            if s >= j {
+                d = d.max(2);
+            } else if s >= r {
+                d = d.max(1);
+            }
+        }
+        let before = intake_outcome(status);
+        let after = outcome(d);
+        e.before[slot(before)] += 1;
+        e.after[slot(after)] += 1;
+        if before != after {
+            e.newly.entry(after).or_default().push(*id);
+        }
+        if let Some(rejected) = human.get(id) {
+            let cell = match (after != "published", *rejected) {
+                (true, true) => 0,
+                (true, false) => 1,
+                (false, true) => 2,
+                (false, false) => 3,
+            };
+            e.confusion[cell] += 1;
+        }
+    }
+    e
+}
+
+impl Expected {
+    /// Asserts that a finished backtest's `result` reports these counts, differences (with
+    /// every changed comment among the examples) and agreement with moderators.
+    pub(crate) fn assert_matches(&self, result: &Value) {
+        let counts = |o: &Value| {
+            [
+                o["published"].as_u64().unwrap(),
+                o["held"].as_u64().unwrap(),
+                o["rejected"].as_u64().unwrap(),
+            ]
+        };
+        assert_eq!(result["comments"], self.comments);
+        assert_eq!(counts(&result["before"]), self.before, "{result}");
+        assert_eq!(counts(&result["after"]), self.after, "{result}");
+        for kind in ["held", "published", "rejected"] {
+            let mut want = self.newly.get(kind).cloned().unwrap_or_default();
+            want.sort_unstable();
+            assert_eq!(
+                result[format!("newly_{kind}")]["count"],
+                want.len(),
+                "{kind}"
+            );
+            let mut got: Vec<i64> = result["examples"][format!("newly_{kind}")]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["comment_id"].as_i64().unwrap())
+                .collect();
+            got.sort_unstable();
+            // at most 50 examples of each kind, the first ones in the period
+            assert_eq!(got, want[..want.len().min(50)], "examples of newly {kind}");
+        }
+        let after = &result["human"]["after"];
+        assert_eq!(after["labelled"], self.labelled);
+        assert_eq!(
+            [
+                &after["true_positives"],
+                &after["false_positives"],
+                &after["false_negatives"],
+                &after["true_negatives"]
+            ],
+            self.confusion.map(|n| json!(n)).each_ref(),
+            "{after}"
+        );
     }
 }
 
@@ -219,51 +335,18 @@ async fn a_stricter_toxicity_threshold_reports_the_counts_the_stored_scores_give
         "spam": {"review": spam_review as f64, "reject": spam_reject as f64},
     });
 
-    // The expected outcomes, from the stored scores and rule hits alone.
-    let mut expected_before = [0u64; 3];
-    let mut expected_after = [0u64; 3];
-    let mut newly = std::collections::HashMap::<&str, Vec<i64>>::new();
-    let (mut tp, mut fp, mut fn_, mut tn) = (0, 0, 0, 0);
-    for ((id, status), (_, (verdict, tox, spam))) in posted.iter().zip(&scores) {
-        let mut d = 0u8;
-        for hit in verdict["rules"].as_array().unwrap() {
-            match hit["action"].as_str().unwrap() {
-                "block" => d = d.max(2),
-                "hold" => d = d.max(1),
-                _ => {}
-            }
-        }
-        for (s, r, j) in [(*tox, review, reject), (*spam, spam_review, spam_reject)] {
-            if s >= j {
-                d = d.max(2);
-            } else if s >= r {
-                d = d.max(1);
-            }
-        }
-        let before = intake_outcome(status);
-        let after = outcome(d);
-        let slot = |o: &str| {
-            ["published", "held", "rejected"]
-                .iter()
-                .position(|x| *x == o)
-        };
-        expected_before[slot(before).unwrap()] += 1;
-        expected_after[slot(after).unwrap()] += 1;
-        if before != after {
-            newly.entry(after).or_default().push(*id);
-        }
-        if let Some(rejected) = human.get(id) {
-            match (after != "published", *rejected) {
-                (true, true) => tp += 1,
-                (true, false) => fp += 1,
-                (false, true) => fn_ += 1,
-                (false, false) => tn += 1,
-            }
-        }
-    }
+    let expected = expected(
+        &app,
+        &posted,
+        &human,
+        (review, reject),
+        (spam_review, spam_reject),
+    )
+    .await;
     assert!(
-        !newly.get("held").is_none_or(Vec::is_empty),
-        "the stricter threshold holds more: {newly:?}"
+        !expected.newly.get("held").is_none_or(Vec::is_empty),
+        "the stricter threshold holds more: {:?}",
+        expected.newly
     );
 
     let id = start(&app, &admin, json!({"thresholds": thresholds.clone()})).await;
@@ -272,50 +355,12 @@ async fn a_stricter_toxicity_threshold_reports_the_counts_the_stored_scores_give
     assert_eq!(job["progress"]["done"], TEXTS.len());
     assert_eq!(job["progress"]["total"], TEXTS.len());
     let result = &job["result"];
-    let counts = |o: &Value| {
-        [
-            o["published"].as_u64().unwrap(),
-            o["held"].as_u64().unwrap(),
-            o["rejected"].as_u64().unwrap(),
-        ]
-    };
-    assert_eq!(result["comments"], TEXTS.len());
-    assert_eq!(counts(&result["before"]), expected_before, "{result}");
-    assert_eq!(counts(&result["after"]), expected_after, "{result}");
-    for kind in ["held", "published", "rejected"] {
-        let mut want = newly.get(kind).cloned().unwrap_or_default();
-        want.sort_unstable();
-        assert_eq!(
-            result[format!("newly_{kind}")]["count"],
-            want.len(),
-            "{kind}"
-        );
-        let mut got: Vec<i64> = result["examples"][format!("newly_{kind}")]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["comment_id"].as_i64().unwrap())
-            .collect();
-        got.sort_unstable();
-        assert_eq!(got, want, "examples of newly {kind}");
-    }
+    expected.assert_matches(result);
     let example = &result["examples"]["newly_held"][0];
     assert!(example["reasons"][0]
         .as_str()
         .unwrap()
         .contains("toxicity score"));
-    let after = &result["human"]["after"];
-    assert_eq!(after["labelled"], human.len());
-    assert_eq!(
-        [
-            &after["true_positives"],
-            &after["false_positives"],
-            &after["false_negatives"],
-            &after["true_negatives"]
-        ],
-        [&json!(tp), &json!(fp), &json!(fn_), &json!(tn)],
-        "{after}"
-    );
     assert_eq!(
         result["by_language"]["fr"]["after"]["labelled"],
         human.len()

@@ -19,6 +19,10 @@ crate::on_both_backends!(
     the_registry_is_for_admins,
     thresholds_are_suggested_from_enough_human_decisions,
     the_cli_registers_activates_and_lists_with_the_same_rules,
+    a_model_archive_is_unpacked_checked_and_registered_once,
+    a_model_archive_failing_its_check_leaves_nothing_behind,
+    a_model_archive_holding_anything_but_a_models_files_is_refused,
+    a_model_archive_needs_an_admin_a_known_media_type_and_a_bounded_size,
 );
 
 /// The shipped model's directory.
@@ -76,12 +80,17 @@ async fn register(app: &TestApp, key: &str, dir: &Path) -> reqwest::Response {
         .await
 }
 
-async fn post_change(app: &TestApp, key: &str, version: &str, change: &str) -> reqwest::Response {
+pub(crate) async fn post_change(
+    app: &TestApp,
+    key: &str,
+    version: &str,
+    change: &str,
+) -> reqwest::Response {
     app.post_json(&format!("/v1/models/{version}/{change}"), key, &json!({}))
         .await
 }
 
-async fn ok_json(r: reqwest::Response, status: u16) -> Value {
+pub(crate) async fn ok_json(r: reqwest::Response, status: u16) -> Value {
     let got = r.status().as_u16();
     let body = r.text().await.unwrap();
     assert_eq!(got, status, "{body}");
@@ -311,6 +320,31 @@ async fn a_shadow_model_scores_beside_the_active_one_and_reports(backend: Backen
         report["shadow"],
         json!({"labelled": 2, "precision": 0.5, "recall": 1.0})
     );
+
+    // the author's export shows what the shadow model said; erasure deletes it (its reasons
+    // quote the text)
+    let export = ok_json(app.get("/v1/authors/u-2/export", &admin).await, 200).await;
+    let shadow = &export["comments"][0]["shadow_verdicts"];
+    assert_eq!(shadow.as_array().unwrap().len(), 1, "{export}");
+    assert_eq!(shadow[0]["model_version"], "site-strict-1");
+    assert_eq!(shadow[0]["decision"], "review");
+    assert!(
+        !shadow[0]["reasons"].as_array().unwrap().is_empty(),
+        "{shadow}"
+    );
+    let r = app
+        .post_json("/v1/authors/u-2/erase", &admin, &json!({}))
+        .await;
+    let erased = ok_json(r, 200).await;
+    assert_eq!(erased["erased"]["shadow_verdicts"], 1, "{erased}");
+    assert_eq!(app.count("shadow_scores").await, 2);
+    let report = ok_json(
+        app.get("/v1/models/site-strict-1/shadow-report", &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["comments_scored"], 2);
 }
 
 async fn activation_changes_the_model_and_rollback_returns_to_the_previous_one(backend: Backend) {
@@ -715,4 +749,609 @@ async fn the_cli_registers_activates_and_lists_with_the_same_rules(backend: Back
     let list = ok_json(app.get("/v1/models", &admin).await, 200).await;
     assert_eq!(list["active_version"], "site-a-1");
     assert_eq!(list["events"][0]["actor"], "cli");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model archives: `POST /v1/models` with a tar(.gz) of a model directory
+
+/// A tar archive of `dir`'s files (gzip-compressed when `gzip`): in directory `top` when given
+/// (as `tar czf m.tgz -C parent top` makes it), else at the top as `./name`.
+fn archive_of(dir: &Path, top: Option<&str>, gzip: bool) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    if let Some(top) = top {
+        builder.append_dir(top, dir).unwrap();
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let inside = match top {
+            Some(top) => format!("{top}/{name}"),
+            None => format!("./{name}"),
+        };
+        builder
+            .append_path_with_name(dir.join(&name), inside)
+            .unwrap();
+    }
+    let tar = builder.into_inner().unwrap();
+    if gzip {
+        gzipped(&tar)
+    } else {
+        tar
+    }
+}
+
+fn gzipped(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A tar entry written as is: `name` (and `link`) straight into the header, past the checks
+/// `tar::Builder` makes on paths, as a hostile archive would be.
+fn raw_entry(
+    builder: &mut tar::Builder<Vec<u8>>,
+    name: &str,
+    kind: tar::EntryType,
+    link: &str,
+    data: &[u8],
+) {
+    let mut header = tar::Header::new_old();
+    let old = header.as_old_mut();
+    old.name[..name.len()].copy_from_slice(name.as_bytes());
+    old.linkname[..link.len()].copy_from_slice(link.as_bytes());
+    header.set_entry_type(kind);
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder.append(&header, data).unwrap();
+}
+
+/// A gzip-compressed archive of the model files in `dir` (written as `prefix` + name) with the
+/// raw entries `extra` after them: `(name, kind, link, data)`.
+fn archive_with(
+    dir: &Path,
+    prefix: &str,
+    extra: &[(&str, tar::EntryType, &str, &[u8])],
+) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for name in ["model.json", "weights.bin"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        raw_entry(
+            &mut builder,
+            &format!("{prefix}{name}"),
+            tar::EntryType::Regular,
+            "",
+            &bytes,
+        );
+    }
+    for (name, kind, link, data) in extra {
+        raw_entry(&mut builder, name, *kind, link, data);
+    }
+    gzipped(&builder.into_inner().unwrap())
+}
+
+async fn post_archive(
+    app: &TestApp,
+    key: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/models"))
+        .bearer_auth(key)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Every file under `dir`, at any depth (directories left out), sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.symlink_metadata().unwrap().is_dir() {
+                todo.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A temporary directory holding `root`, the only directory models may be registered from
+/// (and unpacked into), and `src`, where the test writes its models: what an archive could
+/// write outside `root` would show in the temporary directory.
+struct ArchiveDirs {
+    tmp: tempfile::TempDir,
+    root: PathBuf,
+    src: PathBuf,
+}
+
+fn archive_dirs() -> ArchiveDirs {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(&src).unwrap();
+    ArchiveDirs { tmp, root, src }
+}
+
+async fn a_model_archive_is_unpacked_checked_and_registered_once(backend: Backend) {
+    let dirs = archive_dirs();
+    let Some(app) = app_with_root(backend, &dirs.root).await else {
+        return;
+    };
+    let (admin, _, submit) = keys(&app).await;
+    let model = model_copy(&dirs.src, "site-arch-1", Some("site-arch-1"), None);
+    let archive = archive_of(&model, Some("site-arch-1"), true);
+
+    let registered = ok_json(
+        post_archive(&app, &admin, "application/gzip", archive.clone()).await,
+        201,
+    )
+    .await;
+    assert_eq!(registered["version"], "site-arch-1");
+    assert_eq!(registered["status"], "registered");
+    assert_eq!(registered["registered_by"], "test");
+    let unpacked = PathBuf::from(registered["path"].as_str().unwrap());
+    let uploaded = std::fs::canonicalize(&dirs.root).unwrap().join("uploaded");
+    assert!(unpacked.starts_with(&uploaded), "{registered}");
+    assert!(unpacked.ends_with("site-arch-1"), "{registered}");
+    for name in [
+        "model.json",
+        "weights.bin",
+        "validation.json",
+        "perspective_calibration.json",
+    ] {
+        assert_eq!(
+            std::fs::read(unpacked.join(name)).unwrap(),
+            std::fs::read(model.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let list = ok_json(app.get("/v1/models", &admin).await, 200).await;
+    assert_eq!(list["events"][0]["action"], "register");
+    assert_eq!(list["events"][0]["to_version"], "site-arch-1");
+
+    // it scores once activated
+    ok_json(
+        post_change(&app, &admin, "site-arch-1", "activate").await,
+        200,
+    )
+    .await;
+    let c = post_comment(&app, &submit, 0, BENIGN).await;
+    assert_eq!(c["verdict"]["model_version"], "site-arch-1", "{c}");
+
+    // the same archive again: 409, and no directory more
+    let on_disk = files_under(&dirs.root);
+    let p = assert_problem(
+        post_archive(&app, &admin, "application/x-gzip", archive).await,
+        409,
+        None,
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("already registered"),
+        "{p}"
+    );
+    assert_eq!(files_under(&dirs.root), on_disk);
+    assert_eq!(
+        std::fs::read_dir(unpacked.parent().unwrap())
+            .unwrap()
+            .count(),
+        1,
+        "a directory was left beside the model"
+    );
+
+    // a plain tar of the shipped model (its card checked too), its files at the top
+    let shipped = model_copy(&dirs.src, "shipped", None, None);
+    let r = post_archive(
+        &app,
+        &admin,
+        "application/x-tar",
+        archive_of(&shipped, None, false),
+    )
+    .await;
+    let registered = ok_json(r, 201).await;
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(shipped_model().join("model.json")).unwrap())
+            .unwrap();
+    assert_eq!(registered["version"], meta["version"]);
+    let unpacked = PathBuf::from(registered["path"].as_str().unwrap());
+    assert!(unpacked.join("MODEL_CARD.md").is_file());
+    assert_eq!(app.count("models").await, 2);
+}
+
+async fn a_model_archive_failing_its_check_leaves_nothing_behind(backend: Backend) {
+    let dirs = archive_dirs();
+    let Some(app) = app_with_root(backend, &dirs.root).await else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+
+    // weights changed after training: their sha256 no longer matches model.json
+    let tampered = model_copy(&dirs.src, "tampered", Some("site-bad-1"), None);
+    let weights = tampered.join("weights.bin");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    bytes[1000] ^= 0x55;
+    std::fs::write(&weights, bytes).unwrap();
+    let r = post_archive(
+        &app,
+        &admin,
+        "application/gzip",
+        archive_of(&tampered, Some("t"), true),
+    )
+    .await;
+    let p = assert_problem(r, 422, Some("archive")).await;
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("integrity") && detail.contains("sha256"),
+        "{p}"
+    );
+    assert!(
+        !detail.contains(".unpacking-"),
+        "the reason names a temporary path: {p}"
+    );
+
+    // model.json changed after the card was written
+    let edited = model_copy(&dirs.src, "edited", None, None);
+    let mut text = std::fs::read_to_string(edited.join("model.json")).unwrap();
+    text.push('\n');
+    std::fs::write(edited.join("model.json"), text).unwrap();
+    let r = post_archive(
+        &app,
+        &admin,
+        "application/gzip",
+        archive_of(&edited, None, true),
+    )
+    .await;
+    let p = assert_problem(r, 422, Some("archive")).await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("MODEL_CARD.md"),
+        "{p}"
+    );
+
+    // no model.json
+    let good = model_copy(&dirs.src, "good", Some("site-good-1"), None);
+    let minimal = archive_with(&good, "", &[]);
+    let mut builder = tar::Builder::new(Vec::new());
+    let w = std::fs::read(good.join("weights.bin")).unwrap();
+    raw_entry(&mut builder, "weights.bin", tar::EntryType::Regular, "", &w);
+    let r = post_archive(
+        &app,
+        &admin,
+        "application/gzip",
+        gzipped(&builder.into_inner().unwrap()),
+    )
+    .await;
+    let p = assert_problem(r, 422, Some("archive")).await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("no model.json"),
+        "{p}"
+    );
+
+    // not an archive: random bytes, a gzip stream of them, nothing, half an archive
+    let random: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let mut magic = vec![0x1f, 0x8b];
+    magic.extend_from_slice(&random);
+    let half = minimal[..minimal.len() / 2].to_vec();
+    for (content_type, body) in [
+        ("application/gzip", random.clone()),
+        ("application/x-tar", random.clone()),
+        ("application/gzip", magic),
+        ("application/gzip", gzipped(&random)),
+        ("application/gzip", Vec::new()),
+        ("application/gzip", half),
+    ] {
+        let r = post_archive(&app, &admin, content_type, body).await;
+        let status = r.status().as_u16();
+        assert!(status == 422 || status == 400, "{content_type}: {status}");
+        assert_problem(r, status, None).await;
+    }
+
+    assert!(files_under(dirs.tmp.path())
+        .iter()
+        .all(|f| f.starts_with(&dirs.src)));
+    assert_eq!(app.count("models").await, 0);
+    assert_eq!(app.count("model_events").await, 0);
+    // the good model still registers afterwards
+    ok_json(
+        post_archive(&app, &admin, "application/gzip", minimal).await,
+        201,
+    )
+    .await;
+}
+
+async fn a_model_archive_holding_anything_but_a_models_files_is_refused(backend: Backend) {
+    use tar::EntryType::{Block, Char, Directory, Fifo, Link, Regular, Symlink};
+    let dirs = archive_dirs();
+    let Some(app) = app_with_root(backend, &dirs.root).await else {
+        return;
+    };
+    let admin = app.key("numerama", Role::Admin).await;
+    let good = model_copy(&dirs.src, "good", Some("site-good-1"), None);
+    let hello: &[u8] = b"hello";
+    let outside = dirs.tmp.path().join("evil");
+    let outside = outside.to_string_lossy().into_owned();
+    type Case<'a> = (
+        &'a str,
+        Vec<(&'a str, tar::EntryType, &'a str, &'a [u8])>,
+        &'a str,
+    );
+    let cases: Vec<Case<'_>> = vec![
+        ("", vec![("../evil", Regular, "", hello)], "`..`"),
+        ("", vec![("../../../evil", Regular, "", hello)], "`..`"),
+        ("m/", vec![("m/../../evil", Regular, "", hello)], "`..`"),
+        ("", vec![(&outside, Regular, "", hello)], "absolute"),
+        (
+            "",
+            vec![("validation.json", Symlink, "/etc/passwd", b"")],
+            "symbolic link",
+        ),
+        ("", vec![("evil", Symlink, "..", b"")], "symbolic link"),
+        (
+            "",
+            vec![("validation.json", Link, "model.json", b"")],
+            "hard link",
+        ),
+        ("", vec![("MODEL_CARD.md", Char, "", b"")], "device"),
+        ("", vec![("MODEL_CARD.md", Block, "", b"")], "device"),
+        ("", vec![("MODEL_CARD.md", Fifo, "", b"")], "FIFO"),
+        ("m/", vec![("m/sub/", Directory, "", b"")], "nested"),
+        (
+            "m/",
+            vec![("m/sub/validation.json", Regular, "", hello)],
+            "nested",
+        ),
+        (
+            "m/",
+            vec![("n/validation.json", Regular, "", hello)],
+            "one directory",
+        ),
+        (
+            "m/",
+            vec![("validation.json", Regular, "", hello)],
+            "one directory",
+        ),
+        ("", vec![("n/", Directory, "", b"")], "one directory"),
+        ("", vec![("model.json", Regular, "", hello)], "twice"),
+        (
+            "",
+            vec![("notes.txt", Regular, "", hello)],
+            "not a model's file",
+        ),
+        (
+            "",
+            vec![(".model.json", Regular, "", hello)],
+            "not a model's file",
+        ),
+    ];
+    for (prefix, extra, cue) in cases {
+        let r = post_archive(
+            &app,
+            &admin,
+            "application/gzip",
+            archive_with(&good, prefix, &extra),
+        )
+        .await;
+        let p = assert_problem(r, 422, Some("archive")).await;
+        assert!(
+            p["detail"].as_str().unwrap().contains(cue),
+            "{extra:?}: {p}"
+        );
+    }
+
+    // a file claiming more than the unpacked limit (its bytes are never read)
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_path("weights.bin").unwrap();
+    header.set_size(vigie::routes::models::MAX_MODEL_UNPACKED_BYTES + 1);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder.append(&header, &[][..]).unwrap();
+    let r = post_archive(
+        &app,
+        &admin,
+        "application/gzip",
+        gzipped(&builder.into_inner().unwrap()),
+    )
+    .await;
+    let p = assert_problem(r, 422, Some("archive")).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unpacks to more than"),
+        "{p}"
+    );
+
+    // a bomb: a small gzip stream of more zeros than the limit
+    let zeros = vec![0u8; (vigie::routes::models::MAX_MODEL_UNPACKED_BYTES + (2 << 20)) as usize];
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_path("weights.bin").unwrap();
+    header.set_size(zeros.len() as u64);
+    header.set_cksum();
+    builder.append(&header, &zeros[..]).unwrap();
+    let bomb = gzipped(&builder.into_inner().unwrap());
+    assert!(bomb.len() < vigie::routes::models::MAX_MODEL_ARCHIVE_BYTES);
+    let r = post_archive(&app, &admin, "application/gzip", bomb).await;
+    let p = assert_problem(r, 422, Some("archive")).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unpacks to more than"),
+        "{p}"
+    );
+
+    // nothing written, in the root or beside it
+    assert!(files_under(dirs.tmp.path())
+        .iter()
+        .all(|f| f.starts_with(&dirs.src)));
+    assert!(!Path::new(&outside).exists());
+    assert_eq!(app.count("models").await, 0);
+    // the same files without the extra entry register
+    let r = post_archive(
+        &app,
+        &admin,
+        "application/gzip",
+        archive_with(&good, "m/", &[]),
+    )
+    .await;
+    ok_json(r, 201).await;
+}
+
+async fn a_model_archive_needs_an_admin_a_known_media_type_and_a_bounded_size(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use vigie::routes::models::MAX_MODEL_ARCHIVE_BYTES;
+    let dirs = archive_dirs();
+    let Some(app) = app_with_root(backend, &dirs.root).await else {
+        return;
+    };
+    let (admin, moderator, _) = keys(&app).await;
+    let model = model_copy(&dirs.src, "a", Some("site-a-1"), None);
+    let archive = archive_of(&model, Some("a"), true);
+
+    assert_problem(
+        post_archive(&app, &moderator, "application/gzip", archive.clone()).await,
+        403,
+        None,
+    )
+    .await;
+    let r = app
+        .client
+        .post(app.url("/v1/models"))
+        .header("content-type", "application/gzip")
+        .body(archive.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 401, None).await;
+    for content_type in ["text/plain", "application/octet-stream", "application/zip"] {
+        let r = post_archive(&app, &admin, content_type, archive.clone()).await;
+        assert_problem(r, 415, None).await;
+    }
+    let r = app
+        .client
+        .post(app.url("/v1/models"))
+        .bearer_auth(&admin)
+        .body(archive.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 415, None).await;
+
+    // over the limit, sent in chunks (no Content-Length)
+    let chunk = vec![7u8; 256 * 1024];
+    let chunks = MAX_MODEL_ARCHIVE_BYTES / chunk.len() + 1;
+    let stream = futures_util::stream::iter(
+        (0..chunks).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+    );
+    let r = app
+        .client
+        .post(app.url("/v1/models"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/gzip")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 413, None).await;
+
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let head = |len: usize, extra: &str| {
+        format!(
+            "POST /v1/models HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {admin}\r\n\
+             Content-Type: application/gzip\r\nContent-Length: {len}\r\n{extra}\r\n"
+        )
+    };
+    let wait = Duration::from_secs(60);
+    // over the limit by its Content-Length, with or without `Expect: 100-continue`: answered
+    // before the body is sent
+    for extra in ["", "Expect: 100-continue\r\n"] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(head(MAX_MODEL_ARCHIVE_BYTES + 1, extra).as_bytes())
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(wait, stream.read_to_end(&mut answer))
+            .await
+            .expect("no answer without the body")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413 "), "{extra}: {answer}");
+        assert!(answer.contains("payload-too-large"), "{answer}");
+    }
+    // an archive over `max_request_bytes` (64 KiB) but within its own limit is continued
+    assert!(archive.len() > app.state.settings.max_request_bytes);
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stream
+        .write_all(head(archive.len(), "Expect: 100-continue\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut interim = [0u8; 25];
+    tokio::time::timeout(wait, stream.read_exact(&mut interim))
+        .await
+        .expect("no 100 Continue")
+        .unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(&archive).await.unwrap();
+    let mut answer = [0u8; 12];
+    tokio::time::timeout(wait, stream.read_exact(&mut answer))
+        .await
+        .expect("no answer after the body")
+        .unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 201");
+    assert_eq!(app.count("models").await, 1);
+
+    // the document states both bodies and the archive's problems
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/v1/models"]["post"];
+    let content = &op["requestBody"]["content"];
+    assert!(content["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap()
+        .ends_with("/ModelRegistration"));
+    for media_type in [
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-tar",
+    ] {
+        assert!(content[media_type]["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .ends_with("/ModelArchive"));
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["ModelArchive"]["format"],
+        "binary"
+    );
+    for status in ["413", "415"] {
+        assert!(op["responses"][status]["description"]
+            .as_str()
+            .unwrap()
+            .contains("archive"));
+    }
 }

@@ -2,15 +2,20 @@
 //! through the API, trained by the real binary on the real database, then loaded, scored and
 //! evaluated like any model.
 
+use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 use vigie::domain::Role;
 
-use crate::helpers::{comment, spawn_app, Backend, TestApp};
+use crate::backtests::{expected, start, stored, wait};
+use crate::helpers::{comment, spawn_app, spawn_app_with, Backend, TestApp};
+use crate::models::{ok_json, post_change};
 
 crate::on_both_backends!(
+    the_learning_loop_decisions_site_model_shadow_activation_rollback_and_a_backtest,
     a_site_model_from_300_decisions_loads_scores_evaluates_and_compares_with_its_base,
     too_few_labels_an_unknown_site_or_an_existing_directory_are_refused_and_nothing_is_written,
 );
@@ -68,29 +73,42 @@ fn site_comment(i: usize) -> (String, bool) {
     (body, rejected)
 }
 
-/// Posts `n` comments and decides each through the API (reject as an insult or approve).
-async fn seed(app: &TestApp, n: usize) {
+/// What [`seed`] did: (id, status at intake) of each comment, and the comments a moderator
+/// decided (id → rejected).
+type Seeded = (Vec<(i64, String)>, HashMap<i64, bool>);
+
+/// Posts the site's comments `range` and decides each through the API (reject as an insult or
+/// approve; a comment rejected at intake that should be is left alone).
+async fn seed(app: &TestApp, range: Range<usize>) -> Seeded {
     let ingest = app.key(SITE, Role::Ingest).await;
     let moderator = app.key(SITE, Role::Moderator).await;
-    for i in 0..n {
+    let (mut posted, mut human) = (Vec::new(), HashMap::new());
+    for i in range {
         let (body, rejected) = site_comment(i);
         let mut c = comment(&format!("c{i}"), &format!("t{}", i / 25), &body);
         c["author"]["id"] = json!(format!("u{i}"));
         let r = app.post_json("/v1/comments", &ingest, &c).await;
         assert_eq!(r.status(), 201);
         let v: Value = r.json().await.unwrap();
-        let action = match (rejected, v["status"].as_str().unwrap()) {
-            (true, "rejected") => continue,
-            (true, _) => json!({"action": "reject", "reason": "insult"}),
-            (false, "rejected") => json!({"action": "restore"}),
-            (false, _) => json!({"action": "approve"}),
-        };
         let id = v["id"].as_i64().unwrap();
+        let status = v["status"].as_str().unwrap().to_owned();
+        let action = match (rejected, status.as_str()) {
+            (true, "rejected") => None,
+            (true, _) => Some(json!({"action": "reject", "reason": "insult"})),
+            (false, "rejected") => Some(json!({"action": "restore"})),
+            (false, _) => Some(json!({"action": "approve"})),
+        };
+        posted.push((id, status));
+        let Some(action) = action else {
+            continue;
+        };
         let r = app
             .post_json(&format!("/v1/comments/{id}/decisions"), &moderator, &action)
             .await;
         assert_eq!(r.status(), 200, "{action}");
+        human.insert(id, rejected);
     }
+    (posted, human)
 }
 
 fn vigie(app: &TestApp, dir: &Path, args: &[&str]) -> Output {
@@ -138,13 +156,171 @@ fn entries(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Issue 17's loop from end to end: a site's comments come in through the API and its
+/// moderators decide them; `vigie train --from-decisions` builds a site model on the server;
+/// it is registered, scores in shadow beside the shipped model, goes live, is rolled back; and
+/// a backtest of a stricter threshold reports the counts the stored scores give.
+async fn the_learning_loop_decisions_site_model_shadow_activation_rollback_and_a_backtest(
+    backend: Backend,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("models");
+    std::fs::create_dir_all(&root).unwrap();
+    let roots = vec![root.to_string_lossy().into_owned()];
+    let Some(app) = spawn_app_with(backend, move |s| s.model_roots = roots).await else {
+        return;
+    };
+    let admin = app.key(SITE, Role::Admin).await;
+    let ingest = app.key(SITE, Role::Ingest).await;
+    let r = app
+        .patch_json("/v1/site", &admin, &json!({"moderation_mode": "post"}))
+        .await;
+    ok_json(r, 200).await;
+    let base = ok_json(app.get("/v1/models", &admin).await, 200).await["default_version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // the site's comments and its moderators' decisions; a site model trained on them
+    let (mut posted, mut human) = seed(&app, 0..300).await;
+    let out = root.join("forum-1");
+    let stdout = train(&app, tmp.path(), &out, &[]);
+    assert!(stdout.contains("site model"), "{stdout}");
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(out.join("model.json")).unwrap()).unwrap();
+    let version = meta["version"].as_str().unwrap().to_owned();
+    assert_ne!(version, base);
+
+    // registered, then in shadow
+    let r = app
+        .post_json(
+            "/v1/models",
+            &admin,
+            &json!({"path": out.to_string_lossy()}),
+        )
+        .await;
+    let model = ok_json(r, 201).await;
+    assert_eq!(model["version"], version.as_str());
+    assert_eq!(model["status"], "registered");
+    let list = ok_json(post_change(&app, &admin, &version, "shadow").await, 200).await;
+    assert_eq!(list["shadow_version"], version.as_str());
+    assert_eq!(list["active_version"], Value::Null);
+
+    // sixty more comments: the shipped model decides them, the site model scores beside it
+    let (shadowed, shadow_human) = seed(&app, 300..360).await;
+    for (id, _) in &shadowed {
+        assert_eq!(stored(&app, *id).await.0["model_version"], base.as_str());
+    }
+    let labelled = shadow_human.len();
+    let site_rejected = shadow_human.values().filter(|r| **r).count();
+    posted.extend(shadowed);
+    human.extend(shadow_human);
+    let report = ok_json(
+        app.get(&format!("/v1/models/{version}/shadow-report"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["comments_scored"], 60, "{report}");
+    assert_eq!(report["active"]["labelled"], labelled, "{report}");
+    assert_eq!(report["shadow"]["labelled"], labelled, "{report}");
+    let recall = |who: &str| report[who]["recall"].as_f64().unwrap_or(0.0);
+    assert!(
+        site_rejected > 0 && recall("shadow") > recall("active"),
+        "the site model catches more of what the site's moderators reject: {report}"
+    );
+
+    // live: the site model decides (the backtest below stops before this)
+    let cut = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let list = ok_json(post_change(&app, &admin, &version, "activate").await, 200).await;
+    assert_eq!(list["active_version"], version.as_str());
+    assert_eq!(list["shadow_version"], Value::Null);
+    let (slur, _) = site_comment(360);
+    let dry_run = || async {
+        let r = app
+            .post_json("/v1/score", &admin, &json!({"body": slur, "lang": "fr"}))
+            .await;
+        ok_json(r, 200).await
+    };
+    let live = dry_run().await;
+    assert_eq!(live["model_version"], version.as_str());
+    let post = |i: usize| {
+        let mut c = comment(&format!("late-{i}"), "t-late", &site_comment(i).0);
+        c["author"]["id"] = json!(format!("late-{i}"));
+        let ingest = ingest.clone();
+        let app = &app;
+        async move { ok_json(app.post_json("/v1/comments", &ingest, &c).await, 201).await }
+    };
+    assert_eq!(
+        post(361).await["verdict"]["model_version"],
+        version.as_str()
+    );
+
+    // rolled back: the shipped model decides again, and scores the site's word lower
+    let list = ok_json(post_change(&app, &admin, &version, "rollback").await, 200).await;
+    assert_eq!(list["active_version"], Value::Null);
+    let back = dry_run().await;
+    assert_eq!(back["model_version"], base.as_str());
+    assert!(
+        live["scores"]["toxicity"].as_f64().unwrap() > back["scores"]["toxicity"].as_f64().unwrap(),
+        "site {live} vs shipped {back}"
+    );
+    assert_eq!(post(362).await["verdict"]["model_version"], base.as_str());
+    let actions: Vec<Value> = list["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].clone())
+        .collect();
+    assert_eq!(actions, ["rollback", "activate", "shadow", "register"]);
+
+    // a backtest of a stricter toxicity review threshold on the 360 comments before going live
+    let mut scores = Vec::new();
+    for (id, _) in &posted {
+        scores.push(stored(&app, *id).await.1);
+    }
+    scores.sort_by(f32::total_cmp);
+    let n = scores.len();
+    let review = (scores[n * 2 / 3] + scores[n * 2 / 3 + 1]) / 2.0;
+    let reject = 0.93f32;
+    assert!(review < 0.80, "stricter than the shipped 0.80: {review}");
+    let job = start(
+        &app,
+        &admin,
+        json!({
+            "thresholds": {
+                "toxicity": {"review": review as f64, "reject": reject as f64},
+                "spam": {"review": 0.70, "reject": 0.90},
+            },
+            "to": cut.to_rfc3339(),
+        }),
+    )
+    .await;
+    let job = wait(&app, &admin, job).await;
+    assert_eq!(job["status"], "done", "{job}");
+    let want = expected(&app, &posted, &human, (review, reject), (0.70, 0.90)).await;
+    let result = &job["result"];
+    want.assert_matches(result);
+    let newly_held = want.newly.get("held").cloned().unwrap_or_default();
+    assert!(!newly_held.is_empty(), "{result}");
+    let rejected_of_them = newly_held
+        .iter()
+        .filter(|id| human.get(id) == Some(&true))
+        .count();
+    assert_eq!(
+        result["newly_held"]["moderators_rejected"],
+        rejected_of_them
+    );
+}
+
 async fn a_site_model_from_300_decisions_loads_scores_evaluates_and_compares_with_its_base(
     backend: Backend,
 ) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    seed(&app, 300).await;
+    seed(&app, 0..300).await;
     let tmp = tempfile::tempdir().unwrap();
     let out: PathBuf = tmp.path().join("models").join("forum-site");
     let stdout = train(&app, tmp.path(), &out, &[]);
@@ -301,7 +477,7 @@ async fn too_few_labels_an_unknown_site_or_an_existing_directory_are_refused_and
     let e = refused(&["--site", SITE]);
     assert!(e.contains("no labelled comments"), "{e}");
 
-    seed(&app, 96).await;
+    seed(&app, 0..96).await;
     let e = refused(&["--site", SITE]);
     assert!(
         e.contains("labelled comments (") && e.contains("at least 200 (--min-labels)"),
