@@ -19,9 +19,25 @@ pub struct Caller {
     pub site_id: i64,
     pub role: Role,
     pub name: String,
+    /// Where the request came from, for the audit log: `console` (a session) or `api` (a
+    /// key)…
+    pub origin: &'static str,
+    /// …and the client's network (IPv4 /24, IPv6 /48).
+    pub network: Option<String>,
 }
 
 impl Caller {
+    /// The caller as the actor of a decision.
+    pub fn actor(&self) -> store::decisions::Actor {
+        store::decisions::Actor {
+            key_id: self.key_id,
+            name: self.name.clone(),
+            is_admin: self.role == Role::Admin,
+            origin: Some(self.origin),
+            network: self.network.clone(),
+        }
+    }
+
     /// 403 unless the key has one of `roles` (admin always passes).
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if self.role == Role::Admin || roles.contains(&self.role) {
@@ -91,6 +107,11 @@ pub async fn authenticate_first(
 fn authenticate(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, ApiError>> {
     let token = bearer_token(req);
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let network = state
+        .as_ref()
+        .and_then(|s| client_ip(req, &s.settings.trusted_proxies))
+        .map(crate::secrets::truncate_ip);
+    let origin = if token.is_some() { "api" } else { "console" };
     // No bearer key: the console's session cookie, with its CSRF token on writes.
     let session = if token.is_none() {
         session_token(req).map(|t| (t, csrf_header(req), is_safe_method(req)))
@@ -129,8 +150,44 @@ fn authenticate(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, Api
             site_id: key.site_id,
             role,
             name: key.name,
+            origin,
+            network,
         })
     })
+}
+
+/// The client's address: the peer's, or, when the peer is one of `trusted` (a reverse proxy),
+/// the last address of `X-Forwarded-For` that is not a trusted proxy, else its `X-Real-IP`.
+pub fn client_ip(
+    req: &HttpRequest,
+    trusted: &[crate::config::IpNetwork],
+) -> Option<std::net::IpAddr> {
+    let trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(*ip));
+    let peer = req.peer_addr()?.ip();
+    if !trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Vec<_>>();
+    // From the nearest hop back: the first one no trusted proxy vouches for. An address that
+    // does not parse ends the chain (it could be anything).
+    for hop in forwarded.iter().rev() {
+        match hop {
+            Some(ip) if trusted(ip) => continue,
+            Some(ip) => return Some(*ip),
+            None => return Some(peer),
+        }
+    }
+    req.headers()
+        .get("x-real-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .or(Some(peer))
 }
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {

@@ -133,6 +133,11 @@ pub struct Settings {
     /// Hosts (names or IP addresses) that webhook URLs may use even though they are, or
     /// resolve to, loopback, private, link-local or multicast addresses (refused otherwise).
     pub webhook_allow_hosts: Vec<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` (or `X-Real-IP`) header names the
+    /// client: the audit log's network of a moderator and the per-address sign-in limit use
+    /// it. Requests from any other address are taken as they come.
+    /// Addresses (`10.0.0.5`) or networks (`10.0.0.0/8`).
+    pub trusted_proxies: Vec<IpNetwork>,
     /// The address readers and moderators reach Vigie at (`https://moderation.example.fr`):
     /// invitation links start with it. Unset, the CLI uses `http://` + `listen` and the API the
     /// address the request came to.
@@ -174,6 +179,69 @@ pub enum SmtpSecurity {
     Starttls,
     Tls,
     None,
+}
+
+/// An IP address or network in CIDR notation (`192.0.2.0/24`, `2001:db8::/32`, `10.0.0.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IpNetwork {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNetwork {
+    /// The network of one address.
+    pub fn host(addr: std::net::IpAddr) -> IpNetwork {
+        let prefix = if addr.is_ipv4() { 32 } else { 128 };
+        IpNetwork { addr, prefix }
+    }
+
+    /// Whether `ip` is in the network (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let (net, ip, bits) = match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(i)) => {
+                (u128::from(n.to_bits()), u128::from(i.to_bits()), 32)
+            }
+            (IpAddr::V6(n), IpAddr::V6(i)) => (n.to_bits(), i.to_bits(), 128),
+            _ => return false,
+        };
+        let host_bits = bits - u32::from(self.prefix);
+        host_bits >= bits || (net >> host_bits) == (ip >> host_bits)
+    }
+}
+
+impl TryFrom<String> for IpNetwork {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<IpNetwork, String> {
+        let invalid = || format!("{s:?} is not an IP address or network (such as 10.0.0.0/8)");
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: std::net::IpAddr = addr.parse().map_err(|_| invalid())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(invalid)?,
+            None => max,
+        };
+        Ok(IpNetwork { addr, prefix })
+    }
+}
+
+impl From<IpNetwork> for String {
+    fn from(n: IpNetwork) -> String {
+        format!("{}/{}", n.addr, n.prefix)
+    }
 }
 
 /// What is kept of a reader's IP address.
@@ -236,6 +304,10 @@ impl Default for Settings {
             webhook_concurrency: 8,
             coral_deadline_ms: 150,
             webhook_allow_hosts: Vec::new(),
+            trusted_proxies: vec![
+                IpNetwork::host(std::net::Ipv4Addr::LOCALHOST.into()),
+                IpNetwork::host(std::net::Ipv6Addr::LOCALHOST.into()),
+            ],
             public_url: None,
             session_idle_secs: 3600,
             session_lifetime_secs: 8 * 3600,
@@ -404,6 +476,25 @@ pub fn redact_url_password(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let net = |s: &str| IpNetwork::try_from(s.to_owned());
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let private = net("10.0.0.0/8").unwrap();
+        assert!(private.contains(ip("10.89.3.4")));
+        assert!(!private.contains(ip("11.0.0.1")));
+        assert!(private.contains(ip("::ffff:10.1.2.3")), "IPv4-mapped");
+        assert!(!private.contains(ip("2001:db8::1")));
+        let host = net("127.0.0.1").unwrap();
+        assert!(host.contains(ip("127.0.0.1")) && !host.contains(ip("127.0.0.2")));
+        let v6 = net("2001:db8::/32").unwrap();
+        assert!(v6.contains(ip("2001:db8:ffff::1")) && !v6.contains(ip("2001:db9::1")));
+        assert!(net("0.0.0.0/0").unwrap().contains(ip("203.0.113.9")));
+        for bad in ["10.0.0.0/33", "nginx", "10.0.0.0/", "::/129", ""] {
+            assert!(net(bad).is_err(), "{bad}");
+        }
+        assert_eq!(String::from(private), "10.0.0.0/8");
+    }
 
     #[test]
     fn passwords_in_database_urls_are_hidden() {

@@ -105,9 +105,8 @@ struct Scopes {
 impl Scopes {
     /// The scopes of `email` and of the request's client address.
     fn of(state: &AppState, req: &HttpRequest, email: &str) -> Scopes {
-        let peer = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
+        let peer = crate::auth::client_ip(req, &state.settings.trusted_proxies)
+            .map(|ip| ip.to_string())
             .unwrap_or_default();
         Scopes {
             email: state.keyed_hash(SIGN_IN_EMAIL_SCOPE, email),

@@ -15,7 +15,6 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::store::appeals::{AppealDecisionError, AppealError, Appellant};
-use crate::store::decisions::Actor;
 use crate::store::{self};
 
 // ---------------------------------------------------------------------------------------------
@@ -219,11 +218,7 @@ pub async fn decide_appeal(
         super::optional_text("reply", Some(request.reply), MAX_TEXT_CHARS)?.ok_or_else(|| {
             ValidationError::new("reply", "an appeal decision needs a reasoned reply")
         })?;
-    let actor = Actor {
-        key_id: caller.key_id,
-        name: caller.name.clone(),
-        is_admin: caller.role == Role::Admin,
-    };
+    let actor = caller.actor();
     let id = id.into_inner();
     let site = caller.site_id;
     let appeal = store::run(&state.pool, move |conn| {

@@ -261,11 +261,29 @@ pub struct DecisionEntry {
     #[schema(value_type = Option<Object>)]
     pub verdict: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
+    /// Where a moderator's decision came from: `console` or `api` (null when automated).
+    pub origin: Option<String>,
+    /// The network the moderator's request came from (IPv4 /24, IPv6 /48, e.g.
+    /// `192.0.2.0/24`): for admins only, kept `ip_retention_days`.
+    pub network: Option<String>,
+}
+
+impl DecisionEntry {
+    /// The entry as `caller` may see it: the origin is for admins.
+    fn for_caller(d: store::records::DecisionRecord, caller: &Caller) -> DecisionEntry {
+        let mut entry = DecisionEntry::from(d);
+        if caller.role != crate::domain::Role::Admin {
+            entry.network = None;
+        }
+        entry
+    }
 }
 
 impl From<store::records::DecisionRecord> for DecisionEntry {
     fn from(d: store::records::DecisionRecord) -> Self {
         DecisionEntry {
+            origin: d.origin,
+            network: d.origin_network,
             id: d.id,
             comment_id: d.comment_id,
             actor: d.actor,
@@ -332,7 +350,10 @@ pub async fn history(
         first_seen_at: c.first_seen_at.map(utc),
         first_seen_by,
         first_reported_at: c.first_reported_at.map(utc),
-        decisions: log.into_iter().map(DecisionEntry::from).collect(),
+        decisions: log
+            .into_iter()
+            .map(|d| DecisionEntry::for_caller(d, &caller))
+            .collect(),
         revisions: revisions.into_iter().map(RevisionEntry::from).collect(),
     }))
 }
@@ -413,7 +434,7 @@ pub async fn decision_log(
     let items: Vec<DecisionEntry> = rows
         .into_iter()
         .take(limit as usize)
-        .map(DecisionEntry::from)
+        .map(|d| DecisionEntry::for_caller(d, &caller))
         .collect();
     let next_cursor = if has_more {
         items.last().map(|d| super::threads::encode_cursor(d.id))
@@ -430,7 +451,7 @@ pub async fn decision_log(
 const CSV_PAGE: i64 = 500;
 
 /// The CSV's columns.
-pub const AUDIT_CSV_HEADER: [&str; 11] = [
+pub const AUDIT_CSV_HEADER: [&str; 13] = [
     "id",
     "created_at",
     "actor",
@@ -442,6 +463,8 @@ pub const AUDIT_CSV_HEADER: [&str; 11] = [
     "comment_id",
     "internal_note",
     "note_to_author",
+    "origin",
+    "network",
 ];
 
 /// A cell a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`, a
@@ -454,7 +477,12 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn audit_csv(rows: &[store::records::DecisionRecord], header: bool) -> Result<Vec<u8>, csv::Error> {
+/// The rows as CSV; `networks` false leaves the network cells empty (moderators' keys).
+fn audit_csv(
+    rows: &[store::records::DecisionRecord],
+    header: bool,
+    networks: bool,
+) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
@@ -464,7 +492,12 @@ fn audit_csv(rows: &[store::records::DecisionRecord], header: bool) -> Result<Ve
     for d in rows {
         let created_at = utc(d.created_at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let (id, comment_id) = (d.id.to_string(), d.comment_id.to_string());
-        let cells: [&str; 11] = [
+        let network = if networks {
+            d.origin_network.as_deref()
+        } else {
+            None
+        };
+        let cells: [&str; 13] = [
             &id,
             &created_at,
             &d.actor,
@@ -476,6 +509,8 @@ fn audit_csv(rows: &[store::records::DecisionRecord], header: bool) -> Result<Ve
             &comment_id,
             d.note.as_deref().unwrap_or(""),
             d.note_to_author.as_deref().unwrap_or(""),
+            d.origin.as_deref().unwrap_or(""),
+            network.unwrap_or(""),
         ];
         out.write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
     }
@@ -487,7 +522,7 @@ fn audit_csv(rows: &[store::records::DecisionRecord], header: bool) -> Result<Ve
 /// newest first, streamed; cells that a spreadsheet would read as a formula start with `'`.
 #[utoipa::path(get, path = "/v1/decisions.csv", tag = "moderation", security(("bearer" = ["moderator", "admin"])),
     params(DecisionLogQuery),
-    responses((status = 200, description = "CSV with the columns `id, created_at, actor, source, action, from_status, to_status, reason, comment_id, internal_note, note_to_author`",
+    responses((status = 200, description = "CSV with the columns `id, created_at, actor, source, action, from_status, to_status, reason, comment_id, internal_note, note_to_author, origin, network` (the network for admins only)",
             content_type = "text/csv; charset=utf-8", body = String,
             headers(("content-disposition" = String, description = "attachment; filename=…")))))]
 #[get("/v1/decisions.csv")]
@@ -519,7 +554,8 @@ pub async fn decision_log_csv(
     let next = (first.len() as i64 == CSV_PAGE)
         .then(|| first.last().map(|d| d.id))
         .flatten();
-    let head = audit_csv(&first, true).map_err(|e| ApiError::Internal(e.into()))?;
+    let networks = caller.role == crate::domain::Role::Admin;
+    let head = audit_csv(&first, true, networks).map_err(|e| ApiError::Internal(e.into()))?;
     let pool = state.pool.clone();
     let rest = futures_util::stream::unfold(next, move |before| {
         let pool = pool.clone();
@@ -535,7 +571,7 @@ pub async fn decision_log_csv(
                 let next = (rows.len() as i64 == CSV_PAGE)
                     .then(|| rows.last().map(|d| d.id))
                     .flatten();
-                Ok((audit_csv(&rows, false)?, next))
+                Ok((audit_csv(&rows, false, networks)?, next))
             });
             Some(match page {
                 Ok((bytes, next)) => (Ok(Bytes::from(bytes)), next),

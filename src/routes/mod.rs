@@ -220,11 +220,7 @@ pub(crate) fn moderator(
 ) -> Result<crate::store::decisions::Actor, ApiError> {
     use crate::domain::Role;
     caller.require(&[Role::Moderator])?;
-    Ok(crate::store::decisions::Actor {
-        key_id: caller.key_id,
-        name: caller.name.clone(),
-        is_admin: caller.role == Role::Admin,
-    })
+    Ok(caller.actor())
 }
 
 /// An optional RFC 3339 time or date (see [`parse_time`]).

@@ -19,11 +19,7 @@ pub struct ErasureResponse {
 
 fn admin(caller: &Caller) -> Result<Actor, ApiError> {
     caller.require(&[Role::Admin])?;
-    Ok(Actor {
-        key_id: caller.key_id,
-        name: caller.name.clone(),
-        is_admin: true,
-    })
+    Ok(caller.actor())
 }
 
 /// Erase an author (admin): their comment bodies, connection data, verdicts and notes, name,

@@ -333,6 +333,8 @@ fn record_placement(
         verdict: scored.and_then(|s| s.json.as_deref()),
         action: None,
         note_to_author: None,
+        origin: None,
+        origin_network: None,
     };
     let decision_id: i64 = super::on_backend!(conn, |c| diesel::insert_into(decisions::table)
         .values(&new_decision)

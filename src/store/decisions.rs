@@ -18,6 +18,10 @@ pub struct Actor {
     pub key_id: i64,
     pub name: String,
     pub is_admin: bool,
+    /// Where the request came from, for the audit log: `console` or `api`…
+    pub origin: Option<&'static str>,
+    /// …and the client's network (IPv4 /24, IPv6 /48).
+    pub network: Option<String>,
 }
 
 /// Hands `actor` up to `count` unclaimed comments of `queue` with a lease until `until`.
@@ -408,6 +412,8 @@ fn log_decision(
             verdict: c.verdict.as_deref(),
             action: Some(input.action.as_str()),
             note_to_author: input.note_to_author.as_deref(),
+            origin: actor.origin,
+            origin_network: actor.network.as_deref(),
         })
         .returning(decisions::id)
         .get_result::<i64>(conn)?;

@@ -232,6 +232,8 @@ fn record_hold(
             verdict: ctx.scored.json.as_deref(),
             action: None,
             note_to_author: None,
+            origin: None,
+            origin_network: None,
         })
         .returning(decisions::id)
         .get_result(conn)?;

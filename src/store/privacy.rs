@@ -40,6 +40,8 @@ pub struct PurgeCounts {
     pub report_identity: usize,
     pub reporters: usize,
     pub decision_notes: usize,
+    /// Moderators' networks in the audit log, older than the IP retention.
+    pub decision_networks: usize,
     pub author_action_notes: usize,
     pub appeals: usize,
     pub authors: usize,
@@ -58,6 +60,7 @@ impl PurgeCounts {
             + self.report_identity
             + self.reporters
             + self.decision_notes
+            + self.decision_networks
             + self.author_action_notes
             + self.appeals
             + self.authors
@@ -119,6 +122,17 @@ pub fn purge(
             .load(conn)?;
         diesel::update(comments::table.filter(comments::id.eq_any(&ids)))
             .set(comments::user_agent.eq(None::<String>))
+            .execute(conn)
+    })?;
+    counts.decision_networks = in_batches(conn, |conn| {
+        let ids: Vec<i64> = decisions::table
+            .filter(decisions::origin_network.is_not_null())
+            .filter(decisions::created_at.lt(ip_cutoff))
+            .select(decisions::id)
+            .limit(BATCH)
+            .load(conn)?;
+        diesel::update(decisions::table.filter(decisions::id.eq_any(&ids)))
+            .set(decisions::origin_network.eq(None::<String>))
             .execute(conn)
     })?;
     counts.report_ip = in_batches(conn, |conn| {
@@ -348,6 +362,8 @@ pub fn erase_author(
                         verdict: None,
                         action: Some("erase"),
                         note_to_author: None,
+                        origin: actor.origin,
+                        origin_network: actor.network.as_deref(),
                     })
                     .execute(conn)?;
             }

@@ -198,6 +198,10 @@ pub struct DecisionRecord {
     /// The moderator action (`approve`, `reject`, …); `None` for automated decisions.
     pub action: Option<String>,
     pub note_to_author: Option<String>,
+    /// Where a moderator's decision came from: `console` or `api`; `None` when automated.
+    pub origin: Option<String>,
+    /// The client's network (IPv4 /24, IPv6 /48); purged after `ip_retention_days`.
+    pub origin_network: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -216,6 +220,8 @@ pub struct NewDecision<'a> {
     pub verdict: Option<&'a str>,
     pub action: Option<&'a str>,
     pub note_to_author: Option<&'a str>,
+    pub origin: Option<&'a str>,
+    pub origin_network: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

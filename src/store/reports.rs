@@ -499,6 +499,8 @@ fn hide(
             verdict: c.verdict.as_deref(),
             action: None,
             note_to_author: None,
+            origin: None,
+            origin_network: None,
         })
         .returning(decisions::id)
         .get_result::<i64>(conn)?;

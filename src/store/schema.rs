@@ -242,6 +242,8 @@ diesel::table! {
         verdict -> Nullable<Text>,
         action -> Nullable<Text>,
         note_to_author -> Nullable<Text>,
+        origin -> Nullable<Text>,
+        origin_network -> Nullable<Text>,
     }
 }
 

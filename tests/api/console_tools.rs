@@ -4,12 +4,13 @@
 use serde_json::{json, Value};
 use vigie::domain::Role;
 
-use crate::helpers::{assert_problem, comment, spawn_app, Backend, TestApp};
+use crate::helpers::{assert_problem, comment, spawn_app, spawn_app_with, Backend, TestApp};
 
 crate::on_both_backends!(
     queue_search_matches_text_literally_and_combines_with_filters,
     notes_about_an_author_are_for_moderators_exported_and_erased,
     the_audit_log_filters_by_action_and_author_and_exports_safe_csv,
+    the_audit_log_says_where_each_decision_came_from,
     an_author_record_lists_as_many_comments_as_asked,
     a_thread_can_be_set_up_before_its_first_comment,
     word_lists_are_edited_entry_by_entry_and_judge_new_comments,
@@ -427,6 +428,188 @@ async fn the_audit_log_filters_by_action_and_author_and_exports_safe_csv(backend
         ids.windows(2).all(|w| w[0] > w[1]),
         "newest first, no repeats"
     );
+}
+
+/// "Who decided what, when, from where": the channel (console or API key) and the client's
+/// network; behind a trusted proxy the forwarded address; the network for admins only.
+async fn the_audit_log_says_where_each_decision_came_from(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ingest = app.key("audit", Role::Ingest).await;
+    let moderator = app.key("audit", Role::Moderator).await;
+    let admin = app.key("audit", Role::Admin).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(
+            post(
+                &app,
+                &ingest,
+                &format!("c{i}"),
+                "t1",
+                &format!("a{i}"),
+                "Bonjour",
+            )
+            .await,
+        );
+    }
+    let approve = json!({"action": "approve"});
+    let decide = |id: i64, forwarded: Option<&'static str>| {
+        let mut req = app
+            .client
+            .post(app.url(&format!("/v1/comments/{id}/decisions")))
+            .bearer_auth(&moderator)
+            .json(&approve);
+        if let Some(f) = forwarded {
+            req = req.header("X-Forwarded-For", f);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+    };
+    // the test client connects from loopback, a trusted proxy by default
+    decide(ids[0], None).await;
+    decide(ids[1], Some("198.51.100.7")).await;
+    decide(ids[2], Some("2001:db8:1:2::7, 203.0.113.9, 127.0.0.1")).await;
+    // from the console: a session, with its CSRF token
+    let r = app
+        .client
+        .post(app.url("/console/session"))
+        .json(&json!({"key": moderator}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .client
+        .post(app.url(&format!("/v1/comments/{}/decisions", ids[3])))
+        .header("Cookie", cookie)
+        .header("X-CSRF-Token", csrf)
+        .json(&approve)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let log = |key: String| {
+        let app = &app;
+        async move {
+            let r = app.get("/v1/decisions?source=human", &key).await;
+            assert_eq!(r.status(), 200);
+            let v: Value = r.json().await.unwrap();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["comment_id"].as_i64().unwrap(),
+                        d["origin"].clone(),
+                        d["network"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        log(admin.clone()).await,
+        vec![
+            (ids[3], json!("console"), json!("127.0.0.0/24")),
+            (ids[2], json!("api"), json!("203.0.113.0/24")),
+            (ids[1], json!("api"), json!("198.51.100.0/24")),
+            (ids[0], json!("api"), json!("127.0.0.0/24")),
+        ]
+    );
+    // moderators see the channel, not their colleagues' networks
+    assert!(log(moderator.clone())
+        .await
+        .iter()
+        .all(|(_, origin, network)| origin.is_string() && network.is_null()));
+    let history: Value = app
+        .get(&format!("/v1/comments/{}/history", ids[1]), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let human = history["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["source"] == "human")
+        .unwrap();
+    assert_eq!(human["network"], "198.51.100.0/24", "{history}");
+    // automated decisions have no origin
+    assert!(history["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["source"] == "automated")
+        .all(|d| d["origin"].is_null() && d["network"].is_null()));
+
+    // the CSV: both columns for admins, the network left empty for moderators
+    let csv_rows = |key: String| {
+        let app = &app;
+        async move {
+            let text = app
+                .get("/v1/decisions.csv?source=human", &key)
+                .await
+                .text()
+                .await
+                .unwrap();
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let header = reader.headers().unwrap().clone();
+            let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+            let (o, n) = (at("origin"), at("network"));
+            reader
+                .records()
+                .map(|r| {
+                    let r = r.unwrap();
+                    (r[o].to_owned(), r[n].to_owned())
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        csv_rows(admin.clone()).await[1],
+        ("api".to_owned(), "203.0.113.0/24".to_owned())
+    );
+    assert_eq!(
+        csv_rows(moderator.clone()).await[1],
+        ("api".to_owned(), String::new())
+    );
+
+    // a proxy not trusted: the forwarded header is ignored
+    let Some(app) = spawn_app_with(backend, |s| s.trusted_proxies = Vec::new()).await else {
+        return;
+    };
+    let ingest = app.key("audit", Role::Ingest).await;
+    let admin = app.key("audit", Role::Admin).await;
+    let id = post(&app, &ingest, "c9", "t1", "a9", "Bonjour").await;
+    let r = app
+        .client
+        .post(app.url(&format!("/v1/comments/{id}/decisions")))
+        .bearer_auth(&admin)
+        .header("X-Forwarded-For", "198.51.100.7")
+        .json(&approve)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.get("/v1/decisions?source=human", &admin).await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["items"][0]["network"], "127.0.0.0/24", "{v}");
 }
 
 async fn an_author_record_lists_as_many_comments_as_asked(backend: Backend) {

@@ -96,6 +96,14 @@ async fn the_decision_log_refuses_changes_and_deletes_in_the_database(backend: B
             format!("UPDATE decisions SET note = 'autre chose' WHERE comment_id = {id}"),
         ),
         (
+            "origin",
+            format!("UPDATE decisions SET origin = 'console' WHERE comment_id = {id}"),
+        ),
+        (
+            "a network rewritten",
+            format!("UPDATE decisions SET origin_network = '10.0.0.0/24' WHERE comment_id = {id}"),
+        ),
+        (
             "a delete",
             format!("DELETE FROM decisions WHERE comment_id = {id}"),
         ),
@@ -125,7 +133,7 @@ async fn the_decision_log_refuses_changes_and_deletes_in_the_database(backend: B
     // What erasure and the purge do is allowed: clearing the free texts and the verdict.
     let cleared = execute(
         &app,
-        format!("UPDATE decisions SET note = NULL, note_to_author = NULL, verdict = NULL WHERE comment_id = {id}"),
+        format!("UPDATE decisions SET note = NULL, note_to_author = NULL, verdict = NULL, origin_network = NULL WHERE comment_id = {id}"),
     )
     .await
     .unwrap();
@@ -210,6 +218,10 @@ async fn erasure_and_the_retention_purge_still_clear_the_decision_log_notes(back
         .await;
     assert!(purged.decision_notes >= 2, "{purged:?}");
     assert_eq!(count(notes(b_id)).await, 0);
+    // the moderators' networks went with the IP retention; the channel stays
+    assert!(purged.decision_networks >= 1, "{purged:?}");
+    let origins = format!("SELECT COUNT(*) AS n FROM decisions WHERE comment_id = {b_id} AND origin = 'api' AND origin_network IS NULL");
+    assert_eq!(count(origins).await, 1);
 }
 
 async fn statements_of_reasons_carry_a_puid_the_territorial_scope_and_the_detected_language(
