@@ -736,8 +736,10 @@ async fn accounts_in_headless_chromium() {
 }
 
 /// The console's tools: decide → restore from "rejected" → search → author record and note →
-/// audit log and its CSV → settings with a field error → an article closed before its first
-/// comment → phone width → sign out everywhere (`tests/e2e/tools.spec.mjs`).
+/// audit log and its CSV → settings with a field error → previews (backtests) of stricter
+/// thresholds and of word lists before saving them (409, progress and Cancel, the sentence with
+/// the numbers [`seed_previews`] got from the API) → an article closed before its first comment →
+/// phone width → sign out everywhere (`tests/e2e/tools.spec.mjs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_tools_in_headless_chromium() {
     let Some(chromium) = chromium_or_skip() else {
@@ -771,10 +773,215 @@ async fn console_tools_in_headless_chromium() {
             .await;
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     }
+    let preview = seed_previews(&app, &ingest, &admin).await;
     run_spec(
         chromium,
         "tools.spec.mjs",
-        vec![app.address.clone(), admin, ingest],
+        vec![app.address.clone(), admin, ingest, preview.to_string()],
     )
     .await;
+}
+
+/// Comments of a post-moderated article, from polite to rude (their toxicity scores spread), on
+/// which the console's previews (backtests) have something to count.
+const FIBRE: [&str; 12] = [
+    "Merci pour cet article très clair sur la fibre, j'ai appris plein de choses.",
+    "Je ne suis pas d'accord avec la conclusion, mais l'analyse est intéressante.",
+    "Article un peu léger, il manque les chiffres de l'Arcep.",
+    "Encore un article sponsorisé, vous n'avez honte de rien.",
+    "L'auteur n'a visiblement rien compris au sujet, c'est nul.",
+    "Quel ramassis de bêtises, franchement c'est pathétique.",
+    "T'es vraiment un abruti, retourne à l'école.",
+    "Ferme-la, personne ne t'a demandé ton avis, crétin.",
+    "Espèce de gros c0nnard, ferme ta gueule",
+    "Bande de guignols incompétents, vous êtes des nuls.",
+    "La fibre arrive enfin dans mon village, excellente nouvelle.",
+    "Ce journaliste est une honte, un vrai imbécile.",
+];
+
+/// Polls backtest `id` until it ends; its last state.
+async fn finished_backtest(app: &TestApp, admin: &str, id: i64) -> Value {
+    for _ in 0..600 {
+        let job: Value = app
+            .get(&format!("/v1/backtests/{id}"), admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !matches!(job["status"].as_str(), Some("queued" | "running")) {
+            assert_eq!(job["status"], "done", "{job}");
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("backtest {id} did not end");
+}
+
+async fn backtest(app: &TestApp, admin: &str, body: Value) -> Value {
+    let res = app.post_json("/v1/backtests", admin, &body).await;
+    assert_eq!(res.status().as_u16(), 202, "{}", res.text().await.unwrap());
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    finished_backtest(app, admin, id).await["result"].clone()
+}
+
+/// What the console's previews must report, for `tools.spec.mjs`: the article `debat-fibre`
+/// (post-moderation: the verdicts placed its comments; those held are rejected by the admin, so
+/// that the review queue stays as the spec expects), the two most toxic published comments
+/// rejected and two approved by the admin; then the same backtests as the console's, run here
+/// through the API and checked against the stored scores: a stricter toxicity `review` (newly
+/// held: the published comments at or above it) and a `block` list of the word "fibre" (newly
+/// rejected: the comments with the word not rejected at intake). Last, a backtest "of another
+/// admin" left running (`running`), which the spec meets as a 409 and then cancels, and the
+/// admin key of a site without comments.
+async fn seed_previews(app: &TestApp, ingest: &str, admin: &str) -> Value {
+    let res = app
+        .patch_json(
+            "/v1/threads/debat-fibre",
+            admin,
+            &json!({"moderation_mode": "post", "title": "La fibre au village"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let mut published: Vec<(i64, f64)> = Vec::new();
+    let mut fibre = Vec::new();
+    let mut rejected = std::collections::HashSet::new();
+    let mut approved = std::collections::HashSet::new();
+    for (i, text) in FIBRE.iter().enumerate() {
+        let res = app
+            .post_json(
+                "/v1/comments",
+                ingest,
+                &comment(&format!("f-{i}"), "debat-fibre", &format!("f-{i}"), text),
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 201);
+        let c: Value = res.json().await.unwrap();
+        let id = c["id"].as_i64().unwrap();
+        let toxicity = c["verdict"]["scores"]["toxicity"].as_f64().unwrap();
+        let status = c["status"].as_str().unwrap().to_owned();
+        if text.contains("fibre") && status != "rejected" {
+            fibre.push(id);
+        }
+        match status.as_str() {
+            "published" => published.push((id, toxicity)),
+            "pending" => {
+                let res = app
+                    .post_json(
+                        &format!("/v1/comments/{id}/decisions"),
+                        admin,
+                        &json!({"action": "reject", "reason": "insult"}),
+                    )
+                    .await;
+                assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+                rejected.insert(id);
+            }
+            _ => {}
+        }
+    }
+    published.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert!(published.len() >= 5, "published at intake: {published:?}");
+    let n = published.len();
+    for (k, (id, _)) in published.iter().enumerate() {
+        let action = match k {
+            0 | 1 => "reject",
+            2 => "approve",
+            _ if k == n - 1 => "approve",
+            _ => continue,
+        };
+        let mut body = json!({"action": action});
+        if action == "reject" {
+            body["reason"] = json!("insult");
+            rejected.insert(*id);
+        } else {
+            approved.insert(*id);
+        }
+        let res = app
+            .post_json(&format!("/v1/comments/{id}/decisions"), admin, &body)
+            .await;
+        assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+    }
+
+    // Stricter thresholds: review from the third most toxic published comment (two decimals, as
+    // typed in the form); the model's other thresholds as the console shows them.
+    let shown: Value = app
+        .get("/console/api/thresholds", admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let review = (published[2].1 * 100.0).floor() / 100.0;
+    assert!(
+        review > 0.0 && review < shown["toxicity"]["review"].as_f64().unwrap(),
+        "stricter: {review} ({published:?}, {shown})"
+    );
+    let thresholds = json!({
+        "toxicity": {"review": review, "reject": shown["toxicity"]["reject"]},
+        "spam": shown["spam"],
+    });
+    let difference = |ids: &[i64]| {
+        json!({
+            "count": ids.len(),
+            "moderators_rejected": ids.iter().filter(|i| rejected.contains(i)).count(),
+            "moderators_approved": ids.iter().filter(|i| approved.contains(i)).count(),
+        })
+    };
+    let held: Vec<i64> = published
+        .iter()
+        .filter(|(_, t)| *t >= review)
+        .map(|(id, _)| *id)
+        .collect();
+    let result = backtest(app, admin, json!({"thresholds": thresholds})).await;
+    assert_eq!(result["newly_held"], difference(&held), "{result}");
+    assert_eq!(result["newly_published"]["count"], 0, "{result}");
+    assert_eq!(result["newly_rejected"]["count"], 0, "{result}");
+    assert!(held.len() >= 3 && result["human"]["after"]["labelled"].as_u64() > Some(0));
+
+    // A block list of "fibre", added to the site's rule file.
+    let rules: Value = app.get("/v1/site/rules", admin).await.json().await.unwrap();
+    let source = format!(
+        "{}\n[[words]]\nid = \"apercu-fibre\"\nlang = \"fr\"\naction = \"block\"\nterms = [\"fibre\"]\n",
+        rules["source"].as_str().unwrap()
+    );
+    let result = backtest(app, admin, json!({"rules": source})).await;
+    assert_eq!(result["newly_rejected"], difference(&fibre), "{result}");
+    assert_eq!(result["newly_held"]["count"], 0, "{result}");
+    assert_eq!(result["newly_published"]["count"], 0, "{result}");
+    assert_eq!(fibre.len(), 2, "both comments with the word were published");
+
+    let running = app
+        .with_db(|conn| {
+            use diesel::prelude::*;
+            use vigie::store::test_schema::{backtests as b, sites};
+            let site: i64 = sites::table
+                .filter(sites::slug.eq("outils"))
+                .select(sites::id)
+                .first(conn)
+                .unwrap();
+            // Touched "in the future": never stale while the spec runs.
+            let t = vigie::store::now();
+            diesel::insert_into(b::table)
+                .values((
+                    b::site_id.eq(site),
+                    b::params.eq("{}"),
+                    b::status.eq("running"),
+                    b::progress_done.eq(120i64),
+                    b::progress_total.eq(300i64),
+                    b::created_by.eq("another admin"),
+                    b::created_at.eq(t),
+                    b::started_at.eq(Some(t)),
+                    b::updated_at.eq(t + chrono::Duration::hours(1)),
+                ))
+                .returning(b::id)
+                .get_result::<i64>(conn)
+                .unwrap()
+        })
+        .await;
+    json!({
+        "thresholds": thresholds,
+        "held": difference(&held),
+        "words": {"term": "fibre", "rejected": difference(&fibre)},
+        "running": running,
+        // The admin of a site without comments: "no comments in the period".
+        "empty_site_admin": app.key("vide", Role::Admin).await,
+    })
 }

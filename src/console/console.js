@@ -49,7 +49,7 @@
       'author.title': 'Auteur {id}', 'msg.noteAdded': 'Note ajoutée.', 'msg.noteDeleted': 'Note supprimée.',
       'audit.title': 'Journal des décisions', 'audit.actor': 'Modérateur', 'audit.action': 'Action', 'audit.any': 'toutes',
       'audit.csv': 'Exporter en CSV', 'audit.when': 'Quand', 'audit.change': 'Statut', 'audit.comment': 'Commentaire',
-      'audit.reason': 'Motif / note', 'audit.none': 'Aucune décision pour ces filtres.',
+      'audit.reason': 'Motif / note', 'audit.none': 'Aucune décision pour ces filtres.', 'audit.from': 'Depuis', 'audit.console': 'console', 'audit.api': 'API',
       'set.title': 'Réglages du site', 'set.site': 'Modération', 'set.mode': 'Mode de modération',
       'set.pre': 'a priori (tout est retenu)', 'set.post': 'a posteriori (publication)',
       'set.hide': 'Seuil de masquage par signalements (poids)', 'set.unscored': 'Langues non évaluées par le modèle',
@@ -117,6 +117,29 @@
       'reason.obscene': 'obscénité', 'reason.illegal': 'contenu illicite', 'reason.off_topic': 'hors sujet',
       'reason.personal_data': 'données personnelles', 'reason.misinformation': 'désinformation', 'reason.other': 'autre',
       'out.approved': 'approuvés', 'out.rejected': 'rejetés', 'out.published': 'publiés', 'out.pending': 'retenus',
+      // Previews of a change (backtests on the last 30 days).
+      'bt.preview': 'Simuler sur les 30 derniers jours', 'bt.previewOf': 'Simuler sur les 30 derniers jours : liste {id}',
+      'bt.what.thresholds': 'Seuils essayés (examen / rejet) : toxicité {tr} / {tj}, spam {sr} / {sj}',
+      'bt.what.add': 'Ajout de la liste {id}', 'bt.what.change': 'Modification de la liste {id}',
+      'bt.queued': 'Simulation en attente…', 'bt.running': 'Simulation : {d} / {t} commentaires évalués…',
+      'bt.cancel': 'Annuler la simulation', 'bt.cancelled': 'Simulation annulée.', 'bt.failed': 'La simulation a échoué : {e}',
+      'bt.none': 'Aucun commentaire sur la période.',
+      'bt.lead': 'Sur les 30 derniers jours, ce changement aurait ', 'bt.sep': ' ; ',
+      'bt.held': 'retenu {n} {cm} de plus', 'bt.published': 'publié {n} {cm} de plus', 'bt.rejected': 'rejeté {n} {cm} de plus',
+      'bt.mods': ', dont {r} {rj} et {a} {ap} par les modérateurs', 'bt.modsR': ', dont {r} {rj} par les modérateurs',
+      'bt.modsA': ', dont {a} {ap} par les modérateurs', 'bt.modsNone': ', aucun décidé par les modérateurs',
+      'bt.same': 'Sur les 30 derniers jours ({c} {cm}), ce changement n’aurait modifié le sort d’aucun commentaire.',
+      'bt.quality': 'Face aux décisions des modérateurs ({l} {cm}) : précision {p0} → {p1}, rappel {r0} → {r1}.',
+      'bt.pct': '{p} %', 'bt.comment1': 'commentaire', 'bt.commentN': 'commentaires',
+      'bt.rej1': 'rejeté', 'bt.rejN': 'rejetés', 'bt.app1': 'approuvé', 'bt.appN': 'approuvés',
+      'bt.ex.held': 'Nouvellement retenus', 'bt.ex.published': 'Nouvellement publiés', 'bt.ex.rejected': 'Nouvellement rejetés',
+      'bt.exMore': '{n} premiers sur {t}', 'bt.out.published': 'publié', 'bt.out.held': 'retenu', 'bt.out.rejected': 'rejeté',
+      'bt.tox': 'toxicité', 'bt.rules': 'règles : {r}', 'bt.modRejected': 'rejeté par les modérateurs',
+      'bt.modApproved': 'approuvé par les modérateurs', 'bt.modNone': 'sans décision des modérateurs',
+      'bt.show': 'Afficher le commentaire #{id}', 'bt.hide': 'Masquer le commentaire #{id}',
+      'bt.badId': 'de 1 à 64 lettres, chiffres, « - » ou « _ »', 'bt.badLang': 'un code de langue de 2 ou 3 lettres minuscules',
+      'bt.badTerms': 'de 1 à 500 mots, de 1 à 100 caractères chacun', 'bt.taken': 'la liste {id} existe déjà',
+      'bt.noEntry': 'la liste {id} est introuvable dans le fichier de règles : simulation impossible',
     },
     en: {
       'signin.label': 'API key (moderator or admin)', 'signin.submit': 'Sign in',
@@ -146,7 +169,7 @@
       'author.title': 'Author {id}', 'msg.noteAdded': 'Note added.', 'msg.noteDeleted': 'Note deleted.',
       'audit.title': 'Decision log', 'audit.actor': 'Moderator', 'audit.action': 'Action', 'audit.any': 'any',
       'audit.csv': 'Export as CSV', 'audit.when': 'When', 'audit.change': 'Status', 'audit.comment': 'Comment',
-      'audit.reason': 'Reason / note', 'audit.none': 'No decision for these filters.',
+      'audit.reason': 'Reason / note', 'audit.none': 'No decision for these filters.', 'audit.from': 'From', 'audit.console': 'console', 'audit.api': 'API',
       'set.title': 'Site settings', 'set.site': 'Moderation', 'set.mode': 'Moderation mode',
       'set.pre': 'pre-moderation (everything held)', 'set.post': 'post-moderation (published)',
       'set.hide': 'Report weight that hides a comment', 'set.unscored': 'Languages the model does not score',
@@ -214,6 +237,28 @@
       'reason.obscene': 'obscene', 'reason.illegal': 'illegal content', 'reason.off_topic': 'off topic',
       'reason.personal_data': 'personal data', 'reason.misinformation': 'misinformation', 'reason.other': 'other',
       'out.approved': 'approved', 'out.rejected': 'rejected', 'out.published': 'published', 'out.pending': 'held',
+      'bt.preview': 'Preview on the last 30 days', 'bt.previewOf': 'Preview on the last 30 days: list {id}',
+      'bt.what.thresholds': 'Thresholds tried (review / reject): toxicity {tr} / {tj}, spam {sr} / {sj}',
+      'bt.what.add': 'Adding list {id}', 'bt.what.change': 'Changing list {id}',
+      'bt.queued': 'Preview queued…', 'bt.running': 'Preview: {d} / {t} comments scored…',
+      'bt.cancel': 'Cancel the preview', 'bt.cancelled': 'Preview cancelled.', 'bt.failed': 'The preview failed: {e}',
+      'bt.none': 'No comments in the period.',
+      'bt.lead': 'Over the last 30 days, this change would have ', 'bt.sep': '; ',
+      'bt.held': 'held {n} more {cm}', 'bt.published': 'published {n} more {cm}', 'bt.rejected': 'rejected {n} more {cm}',
+      'bt.mods': ', {r} of which moderators rejected and {a} approved', 'bt.modsR': ', {r} of which moderators rejected',
+      'bt.modsA': ', {a} of which moderators approved', 'bt.modsNone': ', none of which moderators had decided',
+      'bt.same': 'Over the last 30 days ({c} {cm}), this change would not have changed the outcome of any comment.',
+      'bt.quality': 'Against moderators’ decisions ({l} {cm}): precision {p0} → {p1}, recall {r0} → {r1}.',
+      'bt.pct': '{p}%', 'bt.comment1': 'comment', 'bt.commentN': 'comments',
+      'bt.rej1': 'rejected', 'bt.rejN': 'rejected', 'bt.app1': 'approved', 'bt.appN': 'approved',
+      'bt.ex.held': 'Newly held', 'bt.ex.published': 'Newly published', 'bt.ex.rejected': 'Newly rejected',
+      'bt.exMore': 'first {n} of {t}', 'bt.out.published': 'published', 'bt.out.held': 'held', 'bt.out.rejected': 'rejected',
+      'bt.tox': 'toxicity', 'bt.rules': 'rules: {r}', 'bt.modRejected': 'rejected by moderators',
+      'bt.modApproved': 'approved by moderators', 'bt.modNone': 'no moderator decision',
+      'bt.show': 'Show comment #{id}', 'bt.hide': 'Hide comment #{id}',
+      'bt.badId': '1 to 64 letters, digits, “-” or “_”', 'bt.badLang': 'a two- or three-letter lowercase language code',
+      'bt.badTerms': '1 to 500 words, each 1 to 100 characters', 'bt.taken': 'a word list {id} exists already',
+      'bt.noEntry': 'list {id} is not in the rule file: cannot preview',
     },
   };
 
@@ -286,6 +331,7 @@
     for (const n of document.querySelectorAll('[data-i18n]')) n.textContent = t(n.dataset.i18n);
     $('btn-lang').textContent = S.lang === 'fr' ? 'EN' : 'FR';
     renderHelp();
+    relabelPreviews();
   }
   async function toggleLang() {
     S.lang = S.lang === 'fr' ? 'en' : 'fr';
@@ -1295,12 +1341,14 @@
       const link = el('a', null, '#' + d.comment_id);
       link.href = '#/queue/' + ({ approved: 'approved', rejected: 'rejected', pending: 'pending', published: 'unmoderated' }[d.to_status] || 'pending');
       c.appendChild(link);
+      // where a moderator's decision came from: console or API, and (for admins) the network
+      const from = d.origin ? [t('audit.' + d.origin), d.network].filter(Boolean).join(' · ') : '—';
       tr.append(el('td', null, fmtDate(d.created_at)), el('td', 'actor', d.actor + (d.source === 'automated' ? ' (auto)' : '')),
-        el('td', 'action', d.action || '—'), el('td', null, (d.from_status || '∅') + ' → ' + d.to_status), c,
+        el('td', 'origin', from), el('td', 'action', d.action || '—'), el('td', null, (d.from_status || '∅') + ' → ' + d.to_status), c,
         el('td', null, [d.reason, d.internal_note].filter(Boolean).join(' · ')));
       body.appendChild(tr);
     }
-    if (reset && !page.items.length) { const tr = el('tr'); const td = el('td', 'muted', t('audit.none')); td.colSpan = 6; tr.appendChild(td); body.appendChild(tr); }
+    if (reset && !page.items.length) { const tr = el('tr'); const td = el('td', 'muted', t('audit.none')); td.colSpan = 7; tr.appendChild(td); body.appendChild(tr); }
     S.auditCursor = page.next_cursor;
     $('audit-more').hidden = !page.next_cursor;
   }
@@ -1371,8 +1419,20 @@
       remove.addEventListener('click', async () => {
         try { await api('DELETE', '/v1/site/rules/words/' + encodeURIComponent(w.id)); status(t('msg.wordsRemoved', { id: w.id })); loadWords(); } catch (e) { fail(e); }
       });
+      // A preview of the row as typed, before it is saved; a rule file that does not compile (422
+      // on `rules`: its line and reason) shows by the row, as a refused save does.
+      const preview = el('button', 'words-preview', t('bt.preview'));
+      preview.type = 'button';
+      preview.setAttribute('aria-label', t('bt.previewOf', { id: w.id }));
+      preview.addEventListener('click', () => {
+        err.textContent = '';
+        const entry = { action: action.value, lang: lang.value.trim() || null, terms: splitTerms(terms.value) };
+        previewWords({ change: w.id, entry }, () => t('bt.what.change', { id: w.id }), (e) => {
+          if (e.status === 422 || e.status === 404) { err.textContent = (e.field ? e.field + ' : ' : '') + e.message; status(t('msg.fix'), true); } else fail(e);
+        });
+      });
       const cells = [el('td', 'words-id', w.id), el('td'), el('td'), el('td'), el('td')];
-      cells[1].appendChild(lang); cells[2].appendChild(action); cells[3].append(terms, err); cells[4].append(save, remove);
+      cells[1].appendChild(lang); cells[2].appendChild(action); cells[3].append(terms, err); cells[4].append(save, preview, remove);
       tr.append(...cells);
       body.appendChild(tr);
     }
@@ -1391,6 +1451,357 @@
     } catch (e) { showFieldError(form, e); }
   }
 
+  // ---- previews: a backtest of a pending change over the last 30 days (admins) -----------------
+  // `POST /v1/backtests` with the thresholds typed, or with the rule file as a word-list change
+  // would leave it; then `GET /v1/backtests/{id}` every PREVIEW_POLL_MS until it ends (Cancel:
+  // `DELETE`). One backtest runs per site at a time: the API's 409 is shown like any error.
+  const PREVIEW_POLL_MS = 500;
+  const PREVIEW_EXAMPLES = 10;
+  const BT_KINDS = ['held', 'published', 'rejected'];
+  // The preview shown in each box (by the box's id), redrawn when the language changes.
+  const previewRuns = new Map();
+  let previewSeq = 0;
+  // A POST in flight: a second click would only meet the API's 409.
+  let previewStarting = false;
+  // French: 0 and 1 take the singular; English: 1 only.
+  function plural(n, one, many) { return t((S.lang === 'fr' ? n <= 1 : n === 1) ? one : many); }
+  const commentsWord = (n) => plural(n, 'bt.comment1', 'bt.commentN');
+  function pct(v) {
+    if (v == null) return '—';
+    return t('bt.pct', { p: (v * 100).toLocaleString(S.lang === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: 1 }) });
+  }
+  // "…this change would have held 41 more comments, 33 of which moderators rejected and 5
+  // approved; published 3 more comments, 2 of which moderators rejected": one clause per kind
+  // of difference that is not zero, moderators' decisions when there are any.
+  function previewSentence(r) {
+    if (!r || !r.comments) return t('bt.none');
+    const parts = [];
+    for (const kind of BT_KINDS) {
+      const d = r['newly_' + kind];
+      if (!d || !d.count) continue;
+      const rej = d.moderators_rejected || 0;
+      const app = d.moderators_approved || 0;
+      const mods = rej && app ? 'bt.mods' : rej ? 'bt.modsR' : app ? 'bt.modsA' : 'bt.modsNone';
+      parts.push(t('bt.' + kind, { n: d.count, cm: commentsWord(d.count) })
+        + t(mods, { r: rej, a: app, rj: plural(rej, 'bt.rej1', 'bt.rejN'), ap: plural(app, 'bt.app1', 'bt.appN') }));
+    }
+    if (!parts.length) return t('bt.same', { c: r.comments, cm: commentsWord(r.comments) });
+    return t('bt.lead') + parts.join(t('bt.sep')) + '.';
+  }
+  // Precision and recall against moderators' decisions, before → after (when there are any).
+  function previewQuality(r) {
+    const h = r && r.human;
+    if (!h || !h.after || !h.after.labelled) return '';
+    return t('bt.quality', { l: h.after.labelled, cm: commentsWord(h.after.labelled),
+      p0: pct(h.before.precision), p1: pct(h.after.precision), r0: pct(h.before.recall), r1: pct(h.after.recall) });
+  }
+  // One comment the change moves: outcomes, scores, moderators' decision, the new reasons, and a
+  // button showing its text (results carry ids, not texts).
+  function previewExample(x) {
+    const li = el('li', 'bt-example');
+    li.dataset.comment = String(x.comment_id);
+    const mods = x.moderators === 'rejected' ? t('bt.modRejected') : x.moderators === 'approved' ? t('bt.modApproved') : t('bt.modNone');
+    li.appendChild(el('div', null, '#' + x.comment_id + ' · ' + t('bt.out.' + x.before) + ' → ' + t('bt.out.' + x.after)
+      + ' · ' + t('bt.tox') + ' ' + Number(x.toxicity).toFixed(2) + ' · spam ' + Number(x.spam).toFixed(2)
+      + ' · ' + (x.language || '?') + ' · ' + mods));
+    if ((x.reasons || []).length) {
+      const ul = el('ul', 'plain bt-reasons');
+      for (const r of x.reasons) ul.appendChild(el('li', null, r));
+      li.appendChild(ul);
+    }
+    if ((x.rules || []).length) li.appendChild(el('div', 'muted', t('bt.rules', { r: x.rules.join(', ') })));
+    const body = el('div', 'body');
+    body.hidden = true;
+    body.id = 'bt-comment-' + (++previewSeq);
+    const show = el('button', 'bt-show', t('bt.show', { id: x.comment_id }));
+    show.type = 'button';
+    show.setAttribute('aria-expanded', 'false');
+    show.setAttribute('aria-controls', body.id);
+    show.addEventListener('click', async () => {
+      const open = body.hidden;
+      if (open && !body.dataset.loaded) {
+        try { body.textContent = (await api('GET', '/v1/comments/' + x.comment_id)).body; } catch (e) { fail(e); return; }
+        body.dataset.loaded = '1';
+      }
+      body.hidden = !open;
+      show.setAttribute('aria-expanded', String(open));
+      show.textContent = t(open ? 'bt.hide' : 'bt.show', { id: x.comment_id });
+    });
+    li.append(show, body);
+    return li;
+  }
+  // Draws a preview in its box: what is tried, then its progress and Cancel, or its outcome.
+  function drawPreview(run) {
+    const box = run.box;
+    clear(box);
+    box.hidden = false;
+    if (run.id) box.dataset.backtest = String(run.id); else delete box.dataset.backtest;
+    const v = {
+      runBox: el('div', 'bt-run'), text: el('span', 'bt-progress'), bar: el('progress'),
+      cancel: el('button', 'bt-cancel', t('bt.cancel')), sentence: el('p', 'bt-sentence'),
+      quality: el('p', 'bt-quality'), examples: el('div', 'bt-examples'),
+    };
+    run.view = v;
+    v.cancel.type = 'button';
+    v.cancel.addEventListener('click', () => cancelPreview(run));
+    v.bar.setAttribute('aria-label', t('bt.preview'));
+    v.sentence.tabIndex = -1;
+    v.runBox.append(v.text, v.bar, v.cancel);
+    box.append(el('p', 'muted bt-what', run.caption()), v.runBox, v.sentence, v.quality, v.examples);
+    const job = run.job;
+    if (!run.ended) { drawProgress(run); return; }
+    v.runBox.remove();
+    if (job.status === 'done') {
+      v.sentence.textContent = previewSentence(job.result);
+      v.quality.textContent = previewQuality(job.result);
+      const r = job.result || {};
+      for (const kind of BT_KINDS) {
+        const all = (r.examples && r.examples['newly_' + kind]) || [];
+        if (!all.length) continue;
+        const total = (r['newly_' + kind] || {}).count || all.length;
+        v.examples.appendChild(el('h4', null, t('bt.ex.' + kind)
+          + (total > PREVIEW_EXAMPLES ? ' (' + t('bt.exMore', { n: PREVIEW_EXAMPLES, t: total }) + ')' : '')));
+        const ul = el('ul', 'plain bt-list');
+        ul.dataset.kind = kind;
+        for (const x of all.slice(0, PREVIEW_EXAMPLES)) ul.appendChild(previewExample(x));
+        v.examples.appendChild(ul);
+      }
+    } else if (job.status === 'cancelled') {
+      v.sentence.textContent = t('bt.cancelled');
+    } else {
+      v.sentence.classList.add('error');
+      v.sentence.textContent = t('bt.failed', { e: job.error || job.status });
+    }
+  }
+  function drawProgress(run) {
+    const v = run.view;
+    const p = run.job.progress || { done: 0, total: 0 };
+    const running = run.job.status === 'running' && p.total > 0;
+    v.text.textContent = running ? t('bt.running', { d: p.done, t: p.total }) : t('bt.queued');
+    if (running) { v.bar.max = p.total; v.bar.value = p.done; } else v.bar.removeAttribute('value');
+  }
+  // The next state of a preview: progress (and the next poll) or its end.
+  function followPreview(run, job) {
+    if (run.ended || previewRuns.get(run.box.id) !== run) { run.ended = true; return; }
+    run.job = job;
+    if (job.status === 'queued' || job.status === 'running') {
+      drawProgress(run);
+      run.timer = setTimeout(() => pollPreview(run), PREVIEW_POLL_MS);
+      return;
+    }
+    endPreview(run);
+  }
+  function endPreview(run) {
+    run.ended = true;
+    if (run.timer) { clearTimeout(run.timer); run.timer = null; }
+    const hadFocus = run.box.contains(document.activeElement);
+    drawPreview(run);
+    if (hadFocus) run.view.sentence.focus();
+    const sentence = run.view.sentence.textContent;
+    status(sentence, run.job.status === 'failed');
+  }
+  async function pollPreview(run) {
+    run.timer = null;
+    if (run.ended || !S.session) return;
+    let job;
+    try { job = await api('GET', '/v1/backtests/' + run.id); } catch (e) {
+      if (!run.ended && previewRuns.get(run.box.id) === run) { run.job = { status: 'failed', error: e.message }; endPreview(run); }
+      fail(e);
+      return;
+    }
+    followPreview(run, job);
+  }
+  async function cancelPreview(run) {
+    if (run.ended) return;
+    try {
+      followPreview(run, await api('DELETE', '/v1/backtests/' + run.id));
+    } catch (e) {
+      // 409: it has just ended; the next poll shows how.
+      if (e.status !== 409) fail(e);
+    }
+  }
+  // Starts a backtest of `request` shown in `box`; `caption()` says what is tried; `onError(e)`
+  // shows a refusal (409, 422) where the console shows that form's errors.
+  async function startPreview(box, request, caption, onError) {
+    if (previewStarting) return;
+    previewStarting = true;
+    let job;
+    try { job = await api('POST', '/v1/backtests', request); } catch (e) {
+      previewStarting = false;
+      // Only a period without comments is refused on `from` (the console sends no period).
+      if (e.status === 422 && e.field === 'from') {
+        const run = { id: null, box, caption, ended: true, job: { status: 'done', result: { comments: 0 } } };
+        previewRuns.set(box.id, run);
+        endPreview(run);
+      } else onError(e);
+      return;
+    }
+    previewStarting = false;
+    const run = { id: job.id, box, caption, job, ended: false, timer: null };
+    previewRuns.set(box.id, run);
+    drawPreview(run);
+    followPreview(run, job);
+  }
+  function relabelPreviews() {
+    for (const run of previewRuns.values()) if (run.view) drawPreview(run);
+  }
+
+  function thresholdsBody() {
+    const num = (id) => Number($(id).value);
+    return {
+      toxicity: { review: num('th-tox-review'), reject: num('th-tox-reject') },
+      spam: { review: num('th-spam-review'), reject: num('th-spam-reject') },
+    };
+  }
+  function previewThresholds() {
+    const form = $('thresholds-form');
+    clearFieldErrors(form);
+    const th = thresholdsBody();
+    const caption = () => t('bt.what.thresholds', { tr: th.toxicity.review, tj: th.toxicity.reject, sr: th.spam.review, sj: th.spam.reject });
+    // A bound is refused on `thresholds.toxicity`: shown by the form's `toxicity` field.
+    startPreview($('thresholds-backtest'), { thresholds: th }, caption, (e) => showFieldError(form,
+      { status: e.status, field: e.field && String(e.field).replace(/^thresholds\./, ''), message: e.message }));
+  }
+
+  // ---- the rule file as a pending word-list change would leave it ------------------------------
+  // Word lists are saved entry by entry (src/routes/words.rs); a preview backtests the whole rule
+  // file of `GET /v1/site/rules` with the one change applied as the API would apply it: an added
+  // list goes last (category `toxicity`), a changed one is rewritten in its place (its category
+  // kept); every other line of the file stays as it is. Finding a `[[words]]` table needs only
+  // where TOML lines start outside strings and multi-line values, not a TOML parser.
+  function tomlCloseMultiline(src, i, quote, escapes) {
+    while (i < src.length) {
+      if (escapes && src[i] === '\\') { i += 2; continue; }
+      if (src.startsWith(quote, i)) {
+        i += 3;
+        for (let extra = 0; extra < 2 && src[i] === quote[0]; extra++) i++;
+        return i;
+      }
+      i++;
+    }
+    return i;
+  }
+  // The logical lines of a TOML file (start, end, and for a header whether it is `[[words]]`).
+  function tomlLines(src) {
+    const lines = [];
+    const n = src.length;
+    let i = 0;
+    let depth = 0;
+    let atLine = true;
+    while (i < n) {
+      if (atLine) {
+        atLine = false;
+        if (depth === 0) {
+          let j = i;
+          while (src[j] === ' ' || src[j] === '\t') j++;
+          let end = src.indexOf('\n', j);
+          if (end < 0) end = n;
+          const line = { start: i, end, header: false, words: false };
+          lines.push(line);
+          if (src[j] === '[') {
+            const m = /^\[\[[ \t]*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))[ \t]*\]\]/.exec(src.slice(j, end));
+            line.header = true;
+            line.words = !!m && (m[1] ?? m[2] ?? m[3]) === 'words';
+            i = end;
+            continue;
+          }
+        }
+      }
+      const c = src[i];
+      if (c === '\n') { atLine = true; i++; } else if (c === '#') {
+        while (i < n && src[i] !== '\n') i++;
+      } else if (src.startsWith('"""', i)) i = tomlCloseMultiline(src, i + 3, '"""', true);
+      else if (src.startsWith("'''", i)) i = tomlCloseMultiline(src, i + 3, "'''", false);
+      else if (c === '"' || c === "'") {
+        i++;
+        while (i < n && src[i] !== c && src[i] !== '\n') i += c === '"' && src[i] === '\\' ? 2 : 1;
+        if (src[i] === c) i++;
+      } else {
+        if (c === '[' || c === '{') depth++; else if ((c === ']' || c === '}') && depth > 0) depth--;
+        i++;
+      }
+    }
+    return lines;
+  }
+  // The `[[words]]` tables: id and span (trailing blank and comment lines left to what follows).
+  function tomlWordsTables(src) {
+    const lines = tomlLines(src);
+    const text = (l) => src.slice(l.start, l.end);
+    const tables = [];
+    lines.forEach((l, k) => {
+      if (!l.words) return;
+      let next = k + 1;
+      while (next < lines.length && !lines[next].header) next++;
+      let last = next - 1;
+      while (last > k && /^[ \t]*(#.*)?\r?$/.test(text(lines[last]))) last--;
+      let id = null;
+      for (let m = k + 1; m <= last && id === null; m++) {
+        const kv = /^[ \t]*(?:id|"id"|'id')[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')/.exec(text(lines[m]));
+        if (!kv) continue;
+        if (kv[2] !== undefined) id = kv[2]; else { try { id = JSON.parse('"' + kv[1] + '"'); } catch (_) { id = kv[1]; } }
+      }
+      tables.push({ id, start: l.start, end: last + 1 < lines.length ? lines[last + 1].start : src.length });
+    });
+    return tables;
+  }
+  function tomlString(s) {
+    return '"' + s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => (c === '\\' ? '\\\\' : c === '"' ? '\\"'
+      : '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))) + '"';
+  }
+  function tomlWordsTable(e) {
+    const lines = ['[[words]]', 'id = ' + tomlString(e.id)];
+    if (e.lang) lines.push('lang = ' + tomlString(e.lang));
+    lines.push('action = ' + tomlString(e.action));
+    if (e.category) lines.push('category = ' + tomlString(e.category));
+    lines.push('terms = [' + e.terms.map(tomlString).join(', ') + ']');
+    return lines.join('\n') + '\n';
+  }
+  const fieldError = (field, message) => ({ status: 422, field, message });
+  // An entry checked as `POST`/`PATCH /v1/site/rules/words` check it (terms deduplicated).
+  function checkedWords(entry) {
+    if (entry.id !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(entry.id)) throw fieldError('id', t('bt.badId'));
+    if (entry.lang && !/^[a-z]{2,3}$/.test(entry.lang)) throw fieldError('lang', t('bt.badLang'));
+    const terms = entry.terms.map((x) => x.trim());
+    if (!terms.length || terms.length > 500 || terms.some((x) => !x || [...x].length > 100 || /[\u0000-\u001f\u007f-\u009f]/.test(x))) {
+      throw fieldError('terms', t('bt.badTerms'));
+    }
+    return Object.assign({}, entry, { terms: [...new Set(terms)] });
+  }
+  // `edit`: {add: entry} or {change: id, entry} (action, lang, terms).
+  function editedRules(source, items, edit) {
+    if (edit.add) {
+      const entry = checkedWords(edit.add);
+      if (items.some((w) => w.id === entry.id)) throw fieldError('id', t('bt.taken', { id: entry.id }));
+      const sep = !source || source.endsWith('\n') ? '' : '\n';
+      return source + sep + '\n' + tomlWordsTable(Object.assign({ category: 'toxicity' }, entry));
+    }
+    const entry = checkedWords(Object.assign({}, edit.entry, { id: undefined }));
+    const saved = items.find((w) => w.id === edit.change);
+    const table = tomlWordsTables(source).find((x) => x.id === edit.change);
+    if (!saved || !table) throw { status: 404, message: t('bt.noEntry', { id: edit.change }) };
+    return source.slice(0, table.start)
+      + tomlWordsTable(Object.assign({}, entry, { id: edit.change, category: saved.category })) + source.slice(table.end);
+  }
+  async function previewWords(edit, caption, onError) {
+    let rules;
+    let list;
+    try {
+      [rules, list] = await Promise.all([api('GET', '/v1/site/rules'), api('GET', '/v1/site/rules/words')]);
+    } catch (e) { fail(e); return; }
+    let source;
+    try { source = editedRules(rules.source, list.items, edit); } catch (e) { onError(e); return; }
+    startPreview($('words-backtest'), { rules: source }, caption, onError);
+  }
+  function previewNewWords() {
+    const form = $('words-add');
+    clearFieldErrors(form);
+    const entry = { id: $('words-new-id').value.trim(), action: $('words-new-action').value,
+      lang: $('words-new-lang').value.trim() || null, terms: splitTerms($('words-new-terms').value) };
+    // The rule file that does not compile (`rules`: its line and reason) is shown by the terms.
+    previewWords({ add: entry }, () => t('bt.what.add', { id: entry.id }),
+      (e) => showFieldError(form, e.field === 'rules' ? fieldError('terms', e.message) : e));
+  }
+
   async function saveSite(ev) {
     ev.preventDefault();
     const form = $('site-form');
@@ -1406,11 +1817,7 @@
   async function saveThresholds(ev, useModel) {
     if (ev) ev.preventDefault();
     const form = $('thresholds-form');
-    const num = (id) => Number($(id).value);
-    const body = useModel ? null : {
-      toxicity: { review: num('th-tox-review'), reject: num('th-tox-reject') },
-      spam: { review: num('th-spam-review'), reject: num('th-spam-reject') },
-    };
+    const body = useModel ? null : thresholdsBody();
     try { await api('PUT', '/v1/site/thresholds', body); clearFieldErrors(form); status(t('msg.saved')); loadSettings(); } catch (e) { showFieldError(form, e); }
   }
   async function saveThread(ev) {
@@ -1473,6 +1880,8 @@
     $('site-form').addEventListener('submit', saveSite);
     $('thresholds-form').addEventListener('submit', (e) => saveThresholds(e, false));
     $('thresholds-model').addEventListener('click', () => saveThresholds(null, true));
+    $('thresholds-preview').addEventListener('click', previewThresholds);
+    $('words-new-preview').addEventListener('click', previewNewWords);
     $('thread-form').addEventListener('submit', saveThread);
     $('words-add').addEventListener('submit', addWords);
     $('btn-lang').addEventListener('click', toggleLang);
