@@ -54,9 +54,14 @@ pub async fn score_for_intake(
             body_hash: &body_hash,
             author_external_id: &submission.author_id,
         };
-        let (scored, rules, shadow) = score(conn, &judge, &site, &text, repeat_window)?;
+        let (scored, rules, shadow, history) = score(conn, &judge, &site, &text, repeat_window)?;
+        let new_author = site
+            .new_author_premod
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| history.approved_count < *n);
         let ctx = IntakeContext {
             shadow,
+            new_author,
             site_id,
             site_mode: site.moderation_mode,
             email_hash,
@@ -107,7 +112,7 @@ pub async fn edit(
             body_hash: &body_hash,
             author_external_id: &current.author_external_id,
         };
-        let (scored, _, _) = score(conn, &judge, &site, &text, repeat_window)?;
+        let (scored, _, _, _) = score(conn, &judge, &site, &text, repeat_window)?;
         let ctx = EditContext {
             site_id,
             comment_id: id,
@@ -135,11 +140,12 @@ struct Text<'a> {
 }
 
 /// What scoring a text gives: the verdict, the rules (for what applies when the comment is
-/// written), and the shadow model's verdict when the site has one.
+/// written), the shadow model's verdict when the site has one, and the author's history.
 type ScoreOutcome = (
     Scored,
     std::sync::Arc<crate::scoring::RuleSet>,
     Option<store::models::ShadowVerdict>,
+    crate::scoring::AuthorHistory,
 );
 
 /// The verdict of the site's active model on `text` under the site's rules and thresholds (its
@@ -190,7 +196,7 @@ fn score(
             reasons: serde_json::to_string(&v.reasons).unwrap_or_else(|_| "[]".into()),
         }
     });
-    Ok((Scored::new(verdict, &thresholds), rules, shadow))
+    Ok((Scored::new(verdict, &thresholds), rules, shadow, history))
 }
 
 fn site(conn: &mut DbConnection, site_id: i64) -> Result<SiteRecord, StoreError> {

@@ -53,6 +53,8 @@
       'set.title': 'Réglages du site', 'set.site': 'Modération', 'set.mode': 'Mode de modération',
       'set.pre': 'a priori (tout est retenu)', 'set.post': 'a posteriori (publication)',
       'set.hide': 'Seuil de masquage par signalements (poids)', 'set.unscored': 'Langues non évaluées par le modèle',
+      'set.newAuthor': "Nouveaux auteurs : retenir jusqu'à ce nombre de commentaires approuvés (0 : non)",
+      'set.appeal': 'Comment contester une décision (texte des exposés des motifs)',
       'set.review': 'à examiner', 'set.allow': 'règles seules', 'set.rejectLang': 'rejeter',
       'set.scope': 'Portée territoriale (codes pays, séparés par des virgules)', 'set.save': 'Enregistrer',
       'set.thresholds': 'Seuils du modèle', 'set.toxReview': 'Toxicité : examen à partir de', 'set.toxReject': 'Toxicité : rejet à partir de',
@@ -173,6 +175,8 @@
       'set.title': 'Site settings', 'set.site': 'Moderation', 'set.mode': 'Moderation mode',
       'set.pre': 'pre-moderation (everything held)', 'set.post': 'post-moderation (published)',
       'set.hide': 'Report weight that hides a comment', 'set.unscored': 'Languages the model does not score',
+      'set.newAuthor': 'New authors: hold until this many approved comments (0: off)',
+      'set.appeal': 'How to appeal a decision (shown in statements of reasons)',
       'set.review': 'hold for review', 'set.allow': 'rules only', 'set.rejectLang': 'reject',
       'set.scope': 'Territorial scope (country codes, comma-separated)', 'set.save': 'Save',
       'set.thresholds': 'Model thresholds', 'set.toxReview': 'Toxicity: review from', 'set.toxReject': 'Toxicity: reject from',
@@ -1370,6 +1374,8 @@
     $('set-hide').value = site.report_hide_threshold;
     $('set-unscored').value = site.unscored_language;
     $('set-scope').value = (site.territorial_scope || []).join(', ');
+    $('set-newauthor').value = String(site.new_author_premod || 0);
+    $('set-appeal').value = site.appeal_text || '';
     let th = site.thresholds;
     if (!th) { try { th = await api('GET', '/console/api/thresholds'); } catch (_) { th = null; } }
     $('thresholds-info').textContent = site.thresholds ? t('set.own', { m: site.thresholds_model || '?' }) + (site.thresholds_outdated ? ' ' + t('set.outdated') : '') : t('set.modelOnes');
@@ -1810,6 +1816,9 @@
       moderation_mode: $('set-mode').value, unscored_language: $('set-unscored').value,
       report_hide_threshold: hide === '' ? null : Number(hide),
       territorial_scope: $('set-scope').value.split(',').map((x) => x.trim()).filter(Boolean),
+      // a value the browser cannot read as a number is sent as typed: the API names the field
+      new_author_premod: $('set-newauthor').value === '' ? 0 : (Number.isFinite(Number($('set-newauthor').value)) ? Number($('set-newauthor').value) : $('set-newauthor').value),
+      appeal_text: $('set-appeal').value,
     };
     if (body.report_hide_threshold === null) delete body.report_hide_threshold;
     try { await api('PATCH', '/v1/site', body); clearFieldErrors(form); status(t('msg.saved')); loadSettings(); } catch (e) { showFieldError(form, e); }

@@ -100,6 +100,8 @@ pub struct StatementFacts<'a> {
     pub territorial_scope: &'a [String],
     pub content_date: chrono::NaiveDateTime,
     pub application_date: chrono::NaiveDateTime,
+    /// The site's own words on how to appeal (its `appeal_text`), if set.
+    pub how_to_appeal: Option<&'a str>,
 }
 
 /// The Transparency Database category closest to a reason code.
@@ -224,6 +226,8 @@ pub fn statement(f: &StatementFacts<'_>) -> serde_json::Value {
             "out-of-court dispute settlement (DSA Art. 21)",
             "judicial redress"
         ],
+        // The site's own instructions (where to write, which form), when it set them.
+        "how_to_appeal": f.how_to_appeal,
     })
 }
 
@@ -251,6 +255,7 @@ mod tests {
             territorial_scope: &[],
             content_date: t,
             application_date: t,
+            how_to_appeal: None,
         }
     }
 

@@ -12,6 +12,12 @@ use crate::scoring::{Action, Decision, RuleCategory, RuleHit, Thresholds, Verdic
 pub const NOTE_AUTHOR_BANNED: &str = "author is banned";
 pub const NOTE_AUTHOR_PREMOD: &str = "author is pre-moderated";
 
+/// The note of the automated decision that holds a new author's comment (the site's
+/// new-author pre-moderation: fewer than `n` approved comments).
+pub fn note_new_author(n: u32) -> String {
+    format!("new author: fewer than {n} approved comments (site setting)")
+}
+
 /// A verdict with what the policy needs from it, computed before the transaction.
 #[derive(Debug, Clone)]
 pub struct Scored {
@@ -118,12 +124,15 @@ pub struct Placement {
 
 /// The status of a new comment: the mode's, moved by the verdict in post-moderation (reject or
 /// hold), then by its author's standing (a banned author's comments are rejected, a
-/// pre-moderated author's held).
+/// pre-moderated author's held), then by the site's new-author pre-moderation
+/// (`new_author`: `Some(n)` when it is on and the author has fewer than `n` approved comments:
+/// a comment that would be published is held).
 pub fn place_new(
     mode: ModerationMode,
     origin: ModeOrigin,
     scored: Option<&Scored>,
     author: Option<AuthorStatus>,
+    new_author: Option<u32>,
 ) -> Placement {
     let origin = origin.as_str();
     let mut placement = Placement {
@@ -169,6 +178,12 @@ pub fn place_new(
             placement.note = NOTE_AUTHOR_PREMOD.to_owned();
         }
         _ => {}
+    }
+    if let Some(n) = new_author {
+        if placement.status == CommentStatus::Published {
+            placement.status = CommentStatus::Pending;
+            placement.note = note_new_author(n);
+        }
     }
     placement
 }
@@ -342,6 +357,7 @@ mod tests {
                 ModeOrigin::Site,
                 Some(&scored(d, t, 0.0)),
                 None,
+                None,
             )
         };
         let allowed = post(Decision::Allow, 0.0);
@@ -364,6 +380,7 @@ mod tests {
                 ModeOrigin::Thread,
                 Some(&scored(d, 0.99, 0.0)),
                 None,
+                None,
             );
             assert_eq!(p.status, CommentStatus::Pending);
             assert_eq!(p.reason, None);
@@ -371,7 +388,7 @@ mod tests {
                 .note
                 .starts_with("moderation mode `pre` (thread setting); verdict"));
         }
-        let unscored = place_new(ModerationMode::Pre, ModeOrigin::Site, None, None);
+        let unscored = place_new(ModerationMode::Pre, ModeOrigin::Site, None, None, None);
         assert_eq!(unscored.note, "moderation mode `pre` (site setting)");
     }
 
@@ -383,6 +400,7 @@ mod tests {
             ModeOrigin::Site,
             Some(&allow),
             Some(AuthorStatus::Banned),
+            None,
         );
         assert_eq!(banned.status, CommentStatus::Rejected);
         assert_eq!(banned.reason, Some(ReasonCode::Other));
@@ -392,6 +410,7 @@ mod tests {
             ModeOrigin::Site,
             Some(&allow),
             Some(AuthorStatus::Premod),
+            None,
         );
         assert_eq!(premod.status, CommentStatus::Pending);
         assert_eq!(premod.note, NOTE_AUTHOR_PREMOD);
@@ -401,9 +420,58 @@ mod tests {
             ModeOrigin::Site,
             Some(&scored(Decision::Reject, 0.99, 0.0)),
             Some(AuthorStatus::Premod),
+            None,
         );
         assert_eq!(rejected.status, CommentStatus::Rejected);
         assert_eq!(rejected.reason, Some(ReasonCode::Insult));
+    }
+
+    #[test]
+    fn a_new_author_is_held_when_the_site_asks_and_nothing_else_changes() {
+        let allow = scored(Decision::Allow, 0.0, 0.0);
+        let place = |mode, scored: &Scored, author, new_author| {
+            place_new(mode, ModeOrigin::Site, Some(scored), author, new_author)
+        };
+        let held = place(ModerationMode::Post, &allow, None, Some(3));
+        assert_eq!(held.status, CommentStatus::Pending);
+        assert_eq!(
+            held.note,
+            "new author: fewer than 3 approved comments (site setting)"
+        );
+        assert_eq!(held.reason, None);
+        // off, or enough approved comments (the caller passes None): published
+        let published = place(ModerationMode::Post, &allow, None, None);
+        assert_eq!(published.status, CommentStatus::Published);
+        // a rejection stays a rejection, and its note says why
+        let reject = scored(Decision::Reject, 0.99, 0.0);
+        let rejected = place(ModerationMode::Post, &reject, None, Some(3));
+        assert_eq!(rejected.status, CommentStatus::Rejected);
+        assert!(
+            rejected.note.starts_with("verdict reject"),
+            "{}",
+            rejected.note
+        );
+        let banned = place(
+            ModerationMode::Post,
+            &allow,
+            Some(AuthorStatus::Banned),
+            Some(3),
+        );
+        assert_eq!(banned.note, NOTE_AUTHOR_BANNED);
+        // held anyway: the verdict's or the mode's note is kept
+        let review = scored(Decision::Review, 0.9, 0.0);
+        let verdict = place(ModerationMode::Post, &review, None, Some(3));
+        assert!(
+            verdict.note.starts_with("verdict review"),
+            "{}",
+            verdict.note
+        );
+        let pre = place(ModerationMode::Pre, &allow, None, Some(3));
+        assert!(
+            pre.note.starts_with("moderation mode `pre`"),
+            "{}",
+            pre.note
+        );
     }
 
     #[test]

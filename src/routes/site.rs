@@ -34,6 +34,12 @@ pub struct SiteResponse {
     /// now (or for an unrecorded older one): a new model can change the score scale, so an
     /// admin should choose them again (or send `null` to use the model's).
     pub thresholds_outdated: bool,
+    /// New-author pre-moderation: an author's comments are held until this many of theirs were
+    /// approved; 0 when off.
+    pub new_author_premod: u32,
+    /// How the site's authors appeal a decision (shown in statements of reasons as
+    /// `how_to_appeal`); null when not set.
+    pub appeal_text: Option<String>,
     /// Role of the key that asked.
     pub role: String,
 }
@@ -68,7 +74,22 @@ pub struct SiteUpdate {
     /// `review`, `allow` or `reject`: comments in a language the model does not score.
     #[serde(default)]
     pub unscored_language: Option<UnscoredLanguage>,
+    /// Hold an author's comments until this many of theirs were approved (1 to
+    /// [`MAX_NEW_AUTHOR_PREMOD`]); 0 turns new-author pre-moderation off.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub new_author_premod: Option<u32>,
+    /// How the site's authors appeal a decision, shown in statements of reasons (at most
+    /// [`MAX_APPEAL_TEXT_CHARS`] characters; empty removes it).
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub appeal_text: Option<String>,
 }
+
+/// Most approved comments new-author pre-moderation may ask for.
+pub const MAX_NEW_AUTHOR_PREMOD: u32 = 100;
+/// Longest appeal text.
+pub const MAX_APPEAL_TEXT_CHARS: usize = 2000;
 
 impl SiteResponse {
     fn of(
@@ -93,6 +114,11 @@ impl SiteResponse {
             slug: site.slug,
             moderation_mode: site.moderation_mode.to_string(),
             report_hide_threshold: site.report_hide_threshold,
+            new_author_premod: site
+                .new_author_premod
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0),
+            appeal_text: site.appeal_text,
             role: role.to_string(),
         })
     }
@@ -117,8 +143,8 @@ pub async fn get_site(
     Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role, model.model_version())?))
 }
 
-/// Change the site's moderation mode, report-hide threshold or unscored-language policy
-/// (admin).
+/// Change the site's moderation mode, report-hide threshold, territorial scope,
+/// unscored-language policy, new-author pre-moderation or appeal text (admin).
 #[utoipa::path(patch, path = "/v1/site", tag = "site", security(("bearer" = ["admin"])),
     request_body = SiteUpdate,
     responses((status = 200, body = SiteResponse)))]
@@ -145,18 +171,40 @@ pub async fn update_site(
         .map(crate::domain::dsa::parse_territorial_scope)
         .transpose()
         .map_err(|e| crate::domain::intake::ValidationError::new("territorial_scope", e))?;
+    if update
+        .new_author_premod
+        .is_some_and(|n| n > MAX_NEW_AUTHOR_PREMOD)
+    {
+        return Err(crate::domain::intake::ValidationError::new(
+            "new_author_premod",
+            format!("must be between 0 (off) and {MAX_NEW_AUTHOR_PREMOD}"),
+        )
+        .into());
+    }
+    // "" (or blanks) removes the text
+    let appeal_text = match update.appeal_text {
+        Some(text) => Some(super::optional_text(
+            "appeal_text",
+            Some(text),
+            MAX_APPEAL_TEXT_CHARS,
+        )?),
+        None => None,
+    };
     let site_id = caller.site_id;
     let judge = state.judge.clone();
     let (site, model) = store::run(&state.pool, move |conn| {
         let model = judge.models_for(conn, site_id)?.active;
-        let site = store::sites::update(
-            conn,
-            site_id,
-            update.moderation_mode,
-            update.report_hide_threshold,
-            scope.as_deref(),
-            update.unscored_language,
-        )?;
+        let changes = store::sites::SiteChanges {
+            moderation_mode: update.moderation_mode.map(ModerationMode::as_str),
+            report_hide_threshold: update.report_hide_threshold,
+            territorial_scope: scope.map(|s| s.join(" ")),
+            unscored_language: update.unscored_language.map(UnscoredLanguage::as_str),
+            new_author_premod: update
+                .new_author_premod
+                .map(|n| (n > 0).then_some(n as i32)),
+            appeal_text,
+        };
+        let site = store::sites::update(conn, site_id, &changes)?;
         Ok((site, model))
     })
     .await?;

@@ -40,6 +40,9 @@ pub struct IntakeContext {
     pub author_rate: Option<crate::scoring::AuthorRate>,
     /// What the site's shadow model would have advised, stored with the comment.
     pub shadow: Option<super::models::ShadowVerdict>,
+    /// `Some(n)`: the site pre-moderates new authors and this one has fewer than `n` approved
+    /// comments.
+    pub new_author: Option<u32>,
 }
 
 /// SHA-256 of the trimmed, lower-cased body, to spot an author posting the same text again.
@@ -204,7 +207,7 @@ fn insert_new(
 
     let (mode, origin) = policy::effective_mode(thread.moderation_mode.as_deref(), ctx.site_mode);
     let author_standing = policy::standing(&author.status, author.status_until, t);
-    let placement = policy::place_new(mode, origin, scored, author_standing);
+    let placement = policy::place_new(mode, origin, scored, author_standing, ctx.new_author);
     let (toxicity, spam) = match scored {
         Some(s) => (
             Some(f64::from(s.verdict.scores.toxicity)),

@@ -27,6 +27,10 @@ pub struct SiteRecord {
     pub unscored_language: crate::domain::UnscoredLanguage,
     /// The model version the site's own `thresholds` were saved for (`None`: not recorded).
     pub thresholds_model: Option<String>,
+    /// An author's comments are held until this many of theirs were approved (`None`: off).
+    pub new_author_premod: Option<i32>,
+    /// How the site's authors appeal, shown in statements of reasons.
+    pub appeal_text: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

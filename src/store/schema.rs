@@ -20,6 +20,8 @@ diesel::table! {
         territorial_scope -> Nullable<Text>,
         unscored_language -> Text,
         thresholds_model -> Nullable<Text>,
+        new_author_premod -> Nullable<Integer>,
+        appeal_text -> Nullable<Text>,
     }
 }
 

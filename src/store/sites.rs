@@ -68,33 +68,40 @@ pub fn set_thresholds(
     Ok(())
 }
 
-/// Changes a site's policy settings; `None` leaves a setting as it is.
+/// Changes to a site's settings; `None` leaves a setting as it is (`Some(None)` clears a
+/// nullable one).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = sites)]
+pub struct SiteChanges<'a> {
+    pub moderation_mode: Option<&'a str>,
+    pub report_hide_threshold: Option<f64>,
+    /// Country codes separated by spaces.
+    pub territorial_scope: Option<String>,
+    pub unscored_language: Option<&'a str>,
+    pub new_author_premod: Option<Option<i32>>,
+    pub appeal_text: Option<Option<String>>,
+}
+
+impl SiteChanges<'_> {
+    fn is_empty(&self) -> bool {
+        self.moderation_mode.is_none()
+            && self.report_hide_threshold.is_none()
+            && self.territorial_scope.is_none()
+            && self.unscored_language.is_none()
+            && self.new_author_premod.is_none()
+            && self.appeal_text.is_none()
+    }
+}
+
+/// Applies `changes` to the site (one statement); the site as it is then.
 pub fn update(
     conn: &mut DbConnection,
     site_id: i64,
-    mode: Option<ModerationMode>,
-    report_hide_threshold: Option<f64>,
-    territorial_scope: Option<&[String]>,
-    unscored_language: Option<crate::domain::UnscoredLanguage>,
+    changes: &SiteChanges<'_>,
 ) -> Result<SiteRecord, StoreError> {
-    if let Some(policy) = unscored_language {
+    if !changes.is_empty() {
         diesel::update(sites::table.find(site_id))
-            .set(sites::unscored_language.eq(policy.as_str()))
-            .execute(conn)?;
-    }
-    if let Some(scope) = territorial_scope {
-        diesel::update(sites::table.find(site_id))
-            .set(sites::territorial_scope.eq(scope.join(" ")))
-            .execute(conn)?;
-    }
-    if let Some(mode) = mode {
-        diesel::update(sites::table.find(site_id))
-            .set(sites::moderation_mode.eq(mode.as_str()))
-            .execute(conn)?;
-    }
-    if let Some(t) = report_hide_threshold {
-        diesel::update(sites::table.find(site_id))
-            .set(sites::report_hide_threshold.eq(t))
+            .set(changes)
             .execute(conn)?;
     }
     Ok(sites::table

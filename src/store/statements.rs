@@ -31,9 +31,9 @@ pub fn record_statement(
     author_id: Option<i64>,
     parts: StatementParts<'_>,
 ) -> Result<StatementRecord, diesel::result::Error> {
-    let platform: String = sites::table
+    let (platform, scope, appeal_text): (String, Option<String>, Option<String>) = sites::table
         .find(c.site_id)
-        .select(sites::slug)
+        .select((sites::slug, sites::territorial_scope, sites::appeal_text))
         .first(conn)?;
     let platform = platform.as_str();
     // A notice behind it: the illegal-content details and source come from the reports.
@@ -59,10 +59,6 @@ pub fn record_statement(
     });
     let uuid = uuid::Uuid::new_v4().to_string();
     let t = now();
-    let scope: Option<String> = super::schema::sites::table
-        .find(c.site_id)
-        .select(super::schema::sites::territorial_scope)
-        .first(conn)?;
     let territorial_scope = dsa::territorial_scope_of(scope.as_deref());
     // The site's language, else the one scoring detected ("und" when it could not tell).
     let detected: Option<String> = c
@@ -86,6 +82,7 @@ pub fn record_statement(
         territorial_scope: &territorial_scope,
         content_date: c.created_at,
         application_date: t,
+        how_to_appeal: appeal_text.as_deref(),
     });
     diesel::insert_into(statements::table)
         .values((

@@ -14,6 +14,8 @@ crate::on_both_backends!(
     statements_of_reasons_carry_a_puid_the_territorial_scope_and_the_detected_language,
     the_history_says_when_a_comment_was_first_reported,
     an_author_posting_twenty_comments_at_once_has_five_published_and_the_rest_held,
+    new_authors_are_held_until_approved_and_the_appeal_text_reaches_the_statement,
+    the_new_author_and_appeal_settings_refuse_bad_values_by_field,
 );
 
 async fn post_mode_site(app: &TestApp) -> (String, String, String) {
@@ -496,4 +498,121 @@ async fn an_author_posting_twenty_comments_at_once_has_five_published_and_the_re
     )
     .await;
     assert_eq!(other["status"], "published");
+}
+
+/// Site settings from the console (issue 18): new-author pre-moderation holds an author's
+/// comments until `n` of theirs were approved; the appeal text is in statements of reasons.
+async fn new_authors_are_held_until_approved_and_the_appeal_text_reaches_the_statement(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ingest, admin, moderator) = post_mode_site(&app).await;
+    let site: Value = app.get("/v1/site", &admin).await.json().await.unwrap();
+    assert_eq!(site["new_author_premod"], 0);
+    assert_eq!(site["appeal_text"], Value::Null);
+    let appeal = "Pour contester, écrivez à moderation@numerama.fr en citant la référence.";
+    let r = app
+        .patch_json(
+            "/v1/site",
+            &admin,
+            &json!({"new_author_premod": 2, "appeal_text": format!("  {appeal}  ")}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let site: Value = r.json().await.unwrap();
+    assert_eq!(site["new_author_premod"], 2);
+    assert_eq!(site["appeal_text"], appeal, "trimmed");
+    assert_eq!(site["moderation_mode"], "post", "the other settings stay");
+
+    let benign = |n: usize| format!("Merci pour cet article sur la fibre, remarque numéro {n}.");
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let c = post(&app, &ingest, &format!("new-{n}"), "u-new", &benign(n)).await;
+        let id = c["id"].as_i64().unwrap();
+        statuses.push(c["status"].as_str().unwrap().to_owned());
+        if c["status"] == "pending" {
+            let history: Value = app
+                .get(&format!("/v1/comments/{id}/history"), &moderator)
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                history["decisions"][0]["internal_note"],
+                "new author: fewer than 2 approved comments (site setting)"
+            );
+            let r = app
+                .post_json(
+                    &format!("/v1/comments/{id}/decisions"),
+                    &moderator,
+                    &json!({"action": "approve"}),
+                )
+                .await;
+            assert_eq!(r.status(), 200);
+        }
+    }
+    assert_eq!(statuses, ["pending", "pending", "published"]);
+
+    // a rejection's statement of reasons carries the site's words on appeals
+    let c = post(&app, &ingest, "other-1", "u-other", &benign(9)).await;
+    let id = c["id"].as_i64().unwrap();
+    let r = app
+        .post_json(
+            &format!("/v1/comments/{id}/decisions"),
+            &moderator,
+            &json!({"action": "reject", "reason": "spam"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let statement: Value = app
+        .get(&format!("/v1/comments/{id}/statement"), &moderator)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["how_to_appeal"], appeal, "{statement}");
+
+    // off again: a new author is published; no appeal text
+    let r = app
+        .patch_json(
+            "/v1/site",
+            &admin,
+            &json!({"new_author_premod": 0, "appeal_text": ""}),
+        )
+        .await;
+    let site: Value = r.json().await.unwrap();
+    assert_eq!(site["new_author_premod"], 0);
+    assert_eq!(site["appeal_text"], Value::Null);
+    let c = post(&app, &ingest, "late-1", "u-late", &benign(10)).await;
+    assert_eq!(c["status"], "published");
+}
+
+async fn the_new_author_and_appeal_settings_refuse_bad_values_by_field(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (_, admin, moderator) = post_mode_site(&app).await;
+    for (body, field) in [
+        (json!({"new_author_premod": 101}), Some("new_author_premod")),
+        (json!({"new_author_premod": -1}), None),
+        (json!({"new_author_premod": "3"}), None),
+        (
+            json!({"appeal_text": "x".repeat(2001)}),
+            Some("appeal_text"),
+        ),
+        (json!({"appeal_text": "a\u{0}b"}), Some("appeal_text")),
+        (json!({"appeal_text": 7}), None),
+    ] {
+        let r = app.patch_json("/v1/site", &admin, &body).await;
+        assert_problem(r, 422, field).await;
+    }
+    let r = app
+        .patch_json("/v1/site", &moderator, &json!({"new_author_premod": 2}))
+        .await;
+    assert_problem(r, 403, None).await;
+    let site: Value = app.get("/v1/site", &admin).await.json().await.unwrap();
+    assert_eq!(site["new_author_premod"], 0, "nothing changed");
+    assert_eq!(site["appeal_text"], Value::Null);
 }

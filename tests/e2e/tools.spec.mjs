@@ -190,11 +190,23 @@ try {
   await page.waitForFunction(() => document.querySelector('[data-error="report_hide_threshold"]').textContent.length > 0);
   await page.fill('#set-hide', '4');
   await page.selectOption('#set-unscored', 'allow');
+  // new-author pre-moderation over its limit: refused by its field
+  await page.fill('#set-newauthor', '101');
+  await page.click('#site-save');
+  await page.waitForFunction(() => document.querySelector('[data-error="new_author_premod"]').textContent.length > 0);
+  await page.fill('#set-newauthor', '2');
+  await page.fill('#set-appeal', 'Pour contester, écrivez à moderation@example.fr.');
   await page.click('#site-save');
   await page.waitForFunction(() => document.querySelector('#status').textContent === 'Réglages enregistrés.');
   const site = (await api(adminKey, 'GET', '/v1/site')).body;
   assert.equal(site.report_hide_threshold, 4);
   assert.equal(site.unscored_language, 'allow');
+  assert.equal(site.new_author_premod, 2);
+  assert.equal(site.appeal_text, 'Pour contester, écrivez à moderation@example.fr.');
+  assert.equal(await page.$eval('#set-newauthor', (n) => n.value), '2', 'reloaded from the API');
+  // off again (through the API: the form's reload would race the threshold fields below), so
+  // that the steps below post as before
+  assert.equal((await api(adminKey, 'PATCH', '/v1/site', { new_author_premod: 0 })).body.new_author_premod, 0);
   assert.equal(await page.$eval('[data-error="report_hide_threshold"]', (n) => n.textContent), '');
   await page.fill('#th-tox-review', '0.9');
   await page.fill('#th-tox-reject', '0.5');
