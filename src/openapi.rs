@@ -53,6 +53,7 @@ use crate::routes::perspective::Docs as PerspectiveDocs;
         routes::rules::dry_run,
         routes::site::get_site,
         routes::site::update_site,
+        routes::site::setting_changes,
         routes::privacy::erase,
         routes::privacy::export,
         routes::webhooks::create,

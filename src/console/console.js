@@ -50,6 +50,9 @@
       'audit.title': 'Journal des décisions', 'audit.actor': 'Modérateur', 'audit.action': 'Action', 'audit.any': 'toutes',
       'audit.csv': 'Exporter en CSV', 'audit.when': 'Quand', 'audit.change': 'Statut', 'audit.comment': 'Commentaire',
       'audit.reason': 'Motif / note', 'audit.none': 'Aucune décision pour ces filtres.', 'audit.from': 'Depuis', 'audit.console': 'console', 'audit.api': 'API',
+      'changes.title': 'Réglages modifiés', 'changes.who': 'Par', 'changes.setting': 'Réglage', 'changes.what': 'Changement',
+      'changes.none': 'Aucun réglage modifié.', 'changes.site': 'site', 'changes.thresholds': 'seuils', 'changes.rules': 'règles',
+      'changes.words': 'listes de mots', 'changes.thread': 'article',
       'set.title': 'Réglages du site', 'set.site': 'Modération', 'set.mode': 'Mode de modération',
       'set.pre': 'a priori (tout est retenu)', 'set.post': 'a posteriori (publication)',
       'set.hide': 'Seuil de masquage par signalements (poids)', 'set.unscored': 'Langues non évaluées par le modèle',
@@ -172,6 +175,9 @@
       'audit.title': 'Decision log', 'audit.actor': 'Moderator', 'audit.action': 'Action', 'audit.any': 'any',
       'audit.csv': 'Export as CSV', 'audit.when': 'When', 'audit.change': 'Status', 'audit.comment': 'Comment',
       'audit.reason': 'Reason / note', 'audit.none': 'No decision for these filters.', 'audit.from': 'From', 'audit.console': 'console', 'audit.api': 'API',
+      'changes.title': 'Settings changed', 'changes.who': 'By', 'changes.setting': 'Setting', 'changes.what': 'Change',
+      'changes.none': 'No setting changed.', 'changes.site': 'site', 'changes.thresholds': 'thresholds', 'changes.rules': 'rules',
+      'changes.words': 'word lists', 'changes.thread': 'article',
       'set.title': 'Site settings', 'set.site': 'Moderation', 'set.mode': 'Moderation mode',
       'set.pre': 'pre-moderation (everything held)', 'set.post': 'post-moderation (published)',
       'set.hide': 'Report weight that hides a comment', 'set.unscored': 'Languages the model does not score',
@@ -1355,6 +1361,30 @@
     if (reset && !page.items.length) { const tr = el('tr'); const td = el('td', 'muted', t('audit.none')); td.colSpan = 7; tr.appendChild(td); body.appendChild(tr); }
     S.auditCursor = page.next_cursor;
     $('audit-more').hidden = !page.next_cursor;
+    if (reset) loadChanges(true);
+  }
+  // the settings log (admins): who changed which setting, when, from where
+  async function loadChanges(reset) {
+    const box = $('changes-box');
+    box.hidden = !S.session || S.session.role !== 'admin';
+    if (box.hidden) return;
+    const p = new URLSearchParams({ limit: String(PAGE) });
+    if (!reset && S.changesCursor) p.set('cursor', S.changesCursor);
+    let page;
+    try { page = await api('GET', '/v1/site/changes?' + p.toString()); } catch (e) { fail(e); return; }
+    const body = $('changes-list');
+    if (reset) clear(body);
+    for (const c of page.items) {
+      const tr = el('tr');
+      tr.dataset.change = String(c.id);
+      tr.append(el('td', null, fmtDate(c.created_at)), el('td', 'actor', c.actor),
+        el('td', 'origin', [c.origin && t('audit.' + c.origin), c.network].filter(Boolean).join(' · ') || '—'),
+        el('td', 'setting', t('changes.' + c.setting)), el('td', 'summary', c.summary));
+      body.appendChild(tr);
+    }
+    if (reset && !page.items.length) { const tr = el('tr'); const td = el('td', 'muted', t('changes.none')); td.colSpan = 5; tr.appendChild(td); body.appendChild(tr); }
+    S.changesCursor = page.next_cursor;
+    $('changes-more').hidden = !page.next_cursor;
   }
 
   // ---- site settings (admins) -----------------------------------------------------------------
@@ -1886,6 +1916,7 @@
     $('author-active').addEventListener('click', () => authorStatus('active'));
     $('audit-filters').addEventListener('submit', (e) => { e.preventDefault(); loadAudit(true); });
     $('audit-more').addEventListener('click', () => loadAudit(false));
+    $('changes-more').addEventListener('click', () => loadChanges(false));
     $('site-form').addEventListener('submit', saveSite);
     $('thresholds-form').addEventListener('submit', (e) => saveThresholds(e, false));
     $('thresholds-model').addEventListener('click', () => saveThresholds(null, true));

@@ -110,8 +110,19 @@ pub async fn put_rules(
     let site = caller.site_id;
     let by = caller.name.clone();
     let source = update.source.clone();
+    let actor = caller.actor();
+    let what = format!(
+        "`{}`, {} rule{}, {} characters",
+        compiled.name(),
+        compiled.len(),
+        if compiled.len() == 1 { "" } else { "s" },
+        update.source.chars().count()
+    );
     let (version, at) = store::run(&state.pool, move |conn| {
-        store::rules::save(conn, site, &source, &by)
+        let (version, at) = store::rules::save(conn, site, &source, &by)?;
+        let summary = format!("rule file replaced by version {version}: {what}");
+        store::changes::record(conn, site, &actor, "rules", &summary)?;
+        Ok((version, at))
     })
     .await?;
     state.judge.forget_rules(caller.site_id);
@@ -146,16 +157,37 @@ pub async fn put_thresholds(
         .as_ref()
         .map(|t| serde_json::to_string(t).unwrap_or_default());
     let judge = state.judge.clone();
+    let actor = caller.actor();
+    let now_in_words = thresholds_in_words(update.as_ref());
     let recommended = store::run(&state.pool, move |conn| {
         let active = judge.models_for(conn, site)?.active;
+        let before: Option<Thresholds> = store::sites::by_id(conn, site)?
+            .and_then(|s| s.thresholds)
+            .and_then(|t| serde_json::from_str(&t).ok());
         // the score scale they were chosen on: GET /v1/site flags them once the model changes
         let model = json.as_ref().map(|_| active.model_version().to_owned());
         store::sites::set_thresholds(conn, site, json.as_deref(), model.as_deref())?;
+        let was = thresholds_in_words(before.as_ref());
+        if was != now_in_words {
+            let summary = format!("{was} → {now_in_words}");
+            store::changes::record(conn, site, &actor, "thresholds", &summary)?;
+        }
         Ok(active.recommended_thresholds())
     })
     .await?;
     let effective = update.unwrap_or(recommended);
     Ok(HttpResponse::Ok().json(effective))
+}
+
+/// Thresholds in words for the settings log ("the model's" when the site has none).
+fn thresholds_in_words(t: Option<&Thresholds>) -> String {
+    match t {
+        None => "the model's thresholds".to_owned(),
+        Some(t) => format!(
+            "toxicity review {:.2}, reject {:.2}; spam review {:.2}, reject {:.2}",
+            t.toxicity.review, t.toxicity.reject, t.spam.review, t.spam.reject
+        ),
+    }
 }
 
 /// Refuses thresholds out of range (422 naming `prefix` + the category): per category,

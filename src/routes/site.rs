@@ -1,7 +1,9 @@
 //! The key's own site and its policy.
 
 use actix_web::{get, patch, web, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
@@ -192,8 +194,10 @@ pub async fn update_site(
     };
     let site_id = caller.site_id;
     let judge = state.judge.clone();
+    let actor = caller.actor();
     let (site, model) = store::run(&state.pool, move |conn| {
         let model = judge.models_for(conn, site_id)?.active;
+        let before = store::sites::by_id(conn, site_id)?;
         let changes = store::sites::SiteChanges {
             moderation_mode: update.moderation_mode.map(ModerationMode::as_str),
             report_hide_threshold: update.report_hide_threshold,
@@ -205,9 +209,152 @@ pub async fn update_site(
             appeal_text,
         };
         let site = store::sites::update(conn, site_id, &changes)?;
+        let summary = before
+            .map(|b| changes_in_words(&b, &site))
+            .unwrap_or_default();
+        if !summary.is_empty() {
+            store::changes::record(conn, site_id, &actor, "site", &summary)?;
+        }
         Ok((site, model))
     })
     .await?;
     tracing::info!(site = site.id, mode = %site.moderation_mode, "site moderation mode changed");
     Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role, model.model_version())?))
+}
+
+/// What changed between two states of the site's settings, in words; empty when nothing did.
+fn changes_in_words(old: &store::records::SiteRecord, new: &store::records::SiteRecord) -> String {
+    let scope = |s: &store::records::SiteRecord| {
+        s.territorial_scope
+            .clone()
+            .unwrap_or_else(|| "EU".to_owned())
+    };
+    let premod = |s: &store::records::SiteRecord| s.new_author_premod.unwrap_or(0).to_string();
+    let mut parts: Vec<String> = [
+        (
+            "moderation_mode",
+            old.moderation_mode.to_string(),
+            new.moderation_mode.to_string(),
+        ),
+        (
+            "report_hide_threshold",
+            old.report_hide_threshold.to_string(),
+            new.report_hide_threshold.to_string(),
+        ),
+        ("territorial_scope", scope(old), scope(new)),
+        (
+            "unscored_language",
+            old.unscored_language.as_str().to_owned(),
+            new.unscored_language.as_str().to_owned(),
+        ),
+        ("new_author_premod", premod(old), premod(new)),
+    ]
+    .into_iter()
+    .filter(|(_, a, b)| a != b)
+    .map(|(name, a, b)| format!("{name}: {a} → {b}"))
+    .collect();
+    if old.appeal_text != new.appeal_text {
+        parts.push(match &new.appeal_text {
+            Some(_) => "appeal_text changed".to_owned(),
+            None => "appeal_text removed".to_owned(),
+        });
+    }
+    parts.join("; ")
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ChangesQuery {
+    /// Only changes of this setting.
+    #[param(pattern = r"^(site|thresholds|rules|words|thread)$")]
+    pub setting: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One change of the site's settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingChangeEntry {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    /// The key's or account's name.
+    pub actor: String,
+    /// `console` or `api`.
+    pub origin: Option<String>,
+    /// The client's network (IPv4 /24, IPv6 /48); kept `ip_retention_days`.
+    pub network: Option<String>,
+    /// `site`, `thresholds`, `rules`, `words` or `thread`.
+    pub setting: String,
+    /// What changed, in words.
+    pub summary: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingChangesPage {
+    pub items: Vec<SettingChangeEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// The site's settings log (admin), newest first: every change of the site's settings,
+/// thresholds, rule file, word lists and threads' settings, by whom, when, from where.
+#[utoipa::path(get, path = "/v1/site/changes", tag = "site", security(("bearer" = ["admin"])),
+    params(ChangesQuery),
+    responses((status = 200, body = SettingChangesPage)))]
+#[get("/v1/site/changes")]
+pub async fn setting_changes(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ChangesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::domain::intake::ValidationError;
+    caller.require(&[Role::Admin])?;
+    let q = query.into_inner();
+    let limit = q.limit.unwrap_or(super::queues::DEFAULT_PAGE);
+    if !(1..=super::queues::MAX_PAGE).contains(&limit) {
+        return Err(ValidationError::new(
+            "limit",
+            format!("must be between 1 and {}", super::queues::MAX_PAGE),
+        )
+        .into());
+    }
+    if let Some(s) = &q.setting {
+        if !store::changes::SETTINGS.contains(&s.as_str()) {
+            return Err(ValidationError::new(
+                "setting",
+                format!("one of {}", store::changes::SETTINGS.join(", ")),
+            )
+            .into());
+        }
+    }
+    let before = q
+        .cursor
+        .as_deref()
+        .map(super::threads::decode_cursor)
+        .transpose()?;
+    let site = caller.site_id;
+    let setting = q.setting;
+    let rows = store::run(&state.pool, move |conn| {
+        store::changes::list(conn, site, setting.as_deref(), before, limit + 1)
+    })
+    .await?;
+    let has_more = rows.len() as i64 > limit;
+    let items: Vec<SettingChangeEntry> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|c| SettingChangeEntry {
+            id: c.id,
+            created_at: c.created_at.and_utc(),
+            actor: c.actor,
+            origin: c.origin,
+            network: c.origin_network,
+            setting: c.setting,
+            summary: c.summary,
+        })
+        .collect();
+    let next_cursor = has_more
+        .then(|| items.last().map(|c| super::threads::encode_cursor(c.id)))
+        .flatten();
+    Ok(HttpResponse::Ok().json(SettingChangesPage { items, next_cursor }))
 }

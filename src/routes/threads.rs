@@ -161,8 +161,21 @@ pub async fn update(
     let title = optional_text("title", update.title, MAX_TITLE_CHARS)?;
     let site_id = caller.site_id;
     let wanted = thread_id.clone();
+    let actor = caller.actor();
+    let mut what = Vec::new();
+    if let Some(s) = update.status {
+        what.push(format!("status {s}"));
+    }
+    match update.moderation_mode {
+        Some(Some(m)) => what.push(format!("moderation mode {m}")),
+        Some(None) => what.push("the site's moderation mode".to_owned()),
+        None => {}
+    }
+    if url.is_some() || title.is_some() {
+        what.push("address or title".to_owned());
+    }
     let (thread, created) = store::run(&state.pool, move |conn| {
-        store::sites::update_thread(
+        let changed = store::sites::update_thread(
             conn,
             site_id,
             &wanted,
@@ -172,7 +185,17 @@ pub async fn update(
                 url: url.as_deref(),
                 title: title.as_deref(),
             },
-        )
+        )?;
+        if let Some((_, created)) = &changed {
+            let set_up = if *created {
+                "set up before its first comment"
+            } else {
+                "changed"
+            };
+            let summary = format!("thread `{wanted}` {set_up}: {}", what.join(", "));
+            store::changes::record(conn, site_id, &actor, "thread", &summary)?;
+        }
+        Ok(changed)
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("thread `{thread_id}`")))?;

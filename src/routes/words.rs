@@ -203,6 +203,41 @@ pub enum Edit {
     Remove(String),
 }
 
+impl Edit {
+    /// The edit in words, for the settings log.
+    fn in_words(&self) -> String {
+        match self {
+            Edit::Add(e) => format!(
+                "word list `{}` added: {}, {}, {} terms",
+                e.id,
+                e.action,
+                e.lang.as_deref().unwrap_or("all languages"),
+                e.terms.len()
+            ),
+            Edit::Change(id, c) => {
+                let mut parts = Vec::new();
+                if let Some(a) = &c.action {
+                    parts.push(format!("action {a}"));
+                }
+                if let Some(cat) = &c.category {
+                    parts.push(format!("category {cat}"));
+                }
+                if let Some(lang) = &c.lang {
+                    parts.push(format!(
+                        "language {}",
+                        lang.as_deref().unwrap_or("all languages")
+                    ));
+                }
+                if let Some(t) = &c.terms {
+                    parts.push(format!("{} terms", t.len()));
+                }
+                format!("word list `{id}` changed: {}", parts.join(", "))
+            }
+            Edit::Remove(id) => format!("word list `{id}` removed"),
+        }
+    }
+}
+
 /// Applies `edit` to the rule file `source`: the new file, or why not (404 for an unknown
 /// entry, 409 for an id taken, 422 for a value or a file that no longer compiles).
 pub fn apply(source: &str, edit: Edit) -> Result<String, ApiError> {
@@ -304,13 +339,18 @@ async fn edit_words(
     caller.require(&[Role::Admin])?;
     let site = caller.site_id;
     let (_, source) = current(state, site).await?;
+    let what = edit.in_words();
     let updated = apply(&source, edit)?;
     let by = caller.name.clone();
+    let actor = caller.actor();
     let doc: DocumentMut = updated
         .parse()
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("rewritten rules do not parse: {e}")))?;
     let (version, _) = store::run(&state.pool, move |conn| {
-        store::rules::save(conn, site, &updated, &by)
+        let (version, at) = store::rules::save(conn, site, &updated, &by)?;
+        let summary = format!("{what} (rule file version {version})");
+        store::changes::record(conn, site, &actor, "words", &summary)?;
+        Ok((version, at))
     })
     .await?;
     state.judge.forget_rules(site);

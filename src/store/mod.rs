@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod appeals;
 pub mod authors;
 pub mod backtests;
+pub mod changes;
 pub mod comments;
 pub mod console;
 pub mod datasets;

@@ -42,6 +42,8 @@ pub struct PurgeCounts {
     pub decision_notes: usize,
     /// Moderators' networks in the audit log, older than the IP retention.
     pub decision_networks: usize,
+    /// The same in the settings log.
+    pub setting_change_networks: usize,
     pub author_action_notes: usize,
     pub appeals: usize,
     pub authors: usize,
@@ -61,6 +63,7 @@ impl PurgeCounts {
             + self.reporters
             + self.decision_notes
             + self.decision_networks
+            + self.setting_change_networks
             + self.author_action_notes
             + self.appeals
             + self.authors
@@ -134,6 +137,9 @@ pub fn purge(
         diesel::update(decisions::table.filter(decisions::id.eq_any(&ids)))
             .set(decisions::origin_network.eq(None::<String>))
             .execute(conn)
+    })?;
+    counts.setting_change_networks = in_batches(conn, |conn| {
+        super::changes::purge_networks(conn, ip_cutoff, BATCH)
     })?;
     counts.report_ip = in_batches(conn, |conn| {
         let ids: Vec<i64> = reports::table

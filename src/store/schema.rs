@@ -535,3 +535,18 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(shadow_scores, comments);
 diesel::allow_tables_to_appear_in_same_query!(shadow_scores, decisions);
 diesel::allow_tables_to_appear_in_same_query!(shadow_scores, models);
+
+// The site's settings log (store/changes.rs).
+diesel::table! {
+    setting_changes (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        actor -> Text,
+        actor_key_id -> Nullable<BigInt>,
+        origin -> Nullable<Text>,
+        origin_network -> Nullable<Text>,
+        setting -> Text,
+        summary -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -11,6 +11,7 @@ crate::on_both_backends!(
     notes_about_an_author_are_for_moderators_exported_and_erased,
     the_audit_log_filters_by_action_and_author_and_exports_safe_csv,
     the_audit_log_says_where_each_decision_came_from,
+    every_settings_change_is_logged_with_who_what_and_from_where,
     an_author_record_lists_as_many_comments_as_asked,
     a_thread_can_be_set_up_before_its_first_comment,
     word_lists_are_edited_entry_by_entry_and_judge_new_comments,
@@ -610,6 +611,152 @@ async fn the_audit_log_says_where_each_decision_came_from(backend: Backend) {
     let r = app.get("/v1/decisions?source=human", &admin).await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["items"][0]["network"], "127.0.0.0/24", "{v}");
+}
+
+/// The settings log: the site's settings, thresholds, rule file, word lists and a thread's
+/// settings, each change once, with its author, origin and what changed; for admins.
+async fn every_settings_change_is_logged_with_who_what_and_from_where(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = app.key("reglages", Role::Admin).await;
+    let moderator = app.key("reglages", Role::Moderator).await;
+    let ok = |r: reqwest::Response| async move {
+        let status = r.status();
+        assert!(status.is_success(), "{status}: {}", r.text().await.unwrap());
+    };
+    let change = json!({"moderation_mode": "post", "new_author_premod": 2});
+    ok(app.patch_json("/v1/site", &admin, &change).await).await;
+    // the same values again change nothing, and log nothing
+    ok(app.patch_json("/v1/site", &admin, &change).await).await;
+    let thresholds = json!({"toxicity": {"review": 0.6, "reject": 0.95}, "spam": {"review": 0.7, "reject": 0.9}});
+    let r = app
+        .client
+        .put(app.url("/v1/site/thresholds"))
+        .bearer_auth(&admin)
+        .json(&thresholds)
+        .send()
+        .await
+        .unwrap();
+    ok(r).await;
+    let source = "name = \"reglages\"\n\n[[words]]\nid = \"mots\"\naction = \"hold\"\nterms = [\"zorglub\"]\n";
+    let r = app
+        .client
+        .put(app.url("/v1/site/rules"))
+        .bearer_auth(&admin)
+        .json(&json!({ "source": source }))
+        .send()
+        .await
+        .unwrap();
+    ok(r).await;
+    let words = "/v1/site/rules/words";
+    let entry =
+        json!({"id": "autres", "action": "block", "lang": "fr", "terms": ["bulgroz", "zorg"]});
+    ok(app.post_json(words, &admin, &entry).await).await;
+    ok(app.delete(&format!("{words}/autres"), &admin).await).await;
+    let r = app
+        .patch_json(
+            "/v1/threads/article-9",
+            &moderator,
+            &json!({"status": "closed"}),
+        )
+        .await;
+    ok(r).await;
+    // refused changes are not logged
+    let r = app
+        .patch_json("/v1/site", &admin, &json!({"new_author_premod": 500}))
+        .await;
+    assert_problem(r, 422, Some("new_author_premod")).await;
+
+    let page: Value = app
+        .get("/v1/site/changes", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = page["items"].as_array().unwrap();
+    let rules_summary = format!(
+        "rule file replaced by version 1: `reglages`, 1 rule, {} characters",
+        source.chars().count()
+    );
+    let got: Vec<(&str, &str)> = items
+        .iter()
+        .map(|c| {
+            (
+                c["setting"].as_str().unwrap(),
+                c["summary"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("thread", "thread `article-9` set up before its first comment: status closed"),
+            ("words", "word list `autres` removed (rule file version 3)"),
+            ("words", "word list `autres` added: block, fr, 2 terms (rule file version 2)"),
+            ("rules", rules_summary.as_str()),
+            (
+                "thresholds",
+                "the model's thresholds → toxicity review 0.60, reject 0.95; spam review 0.70, reject 0.90"
+            ),
+            ("site", "moderation_mode: pre → post; new_author_premod: 0 → 2"),
+        ]
+    );
+    for c in items {
+        assert_eq!(c["actor"], "test");
+        assert_eq!(c["origin"], "api");
+        assert_eq!(c["network"], "127.0.0.0/24");
+        assert!(c["created_at"].as_str().unwrap().ends_with('Z'));
+    }
+    assert_eq!(page["next_cursor"], Value::Null);
+
+    // one setting; pages
+    let only: Value = app
+        .get("/v1/site/changes?setting=words", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(only["items"].as_array().unwrap().len(), 2);
+    let first: Value = app
+        .get("/v1/site/changes?limit=4", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"].as_array().unwrap().len(), 4);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest: Value = app
+        .get(&format!("/v1/site/changes?limit=4&cursor={cursor}"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["items"][0]["setting"], "thresholds");
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+
+    // for admins; bad filters by name; another site sees nothing
+    assert_problem(app.get("/v1/site/changes", &moderator).await, 403, None).await;
+    assert_problem(
+        app.get("/v1/site/changes?setting=everything", &admin).await,
+        422,
+        Some("setting"),
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/site/changes?limit=0", &admin).await,
+        422,
+        Some("limit"),
+    )
+    .await;
+    let other = app.key("ailleurs", Role::Admin).await;
+    let page: Value = app
+        .get("/v1/site/changes", &other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"], json!([]));
 }
 
 async fn an_author_record_lists_as_many_comments_as_asked(backend: Backend) {

@@ -114,6 +114,23 @@ async fn the_decision_log_refuses_changes_and_deletes_in_the_database(backend: B
         let error = result.expect_err(what);
         assert!(error.contains("append-only"), "{what}: {error}");
     }
+    // the settings log too (post_mode_site changed the mode)
+    for sql in [
+        "UPDATE setting_changes SET summary = 'rien'",
+        "UPDATE setting_changes SET origin = 'console'",
+        "DELETE FROM setting_changes",
+    ] {
+        let error = execute(&app, sql.into()).await.expect_err(sql);
+        assert!(error.contains("append-only"), "{sql}: {error}");
+    }
+    assert_eq!(
+        execute(
+            &app,
+            "UPDATE setting_changes SET origin_network = NULL".into()
+        )
+        .await,
+        Ok(1)
+    );
     if backend == Backend::Postgres {
         let error = execute(&app, "TRUNCATE decisions CASCADE".into())
             .await
@@ -222,6 +239,8 @@ async fn erasure_and_the_retention_purge_still_clear_the_decision_log_notes(back
     assert_eq!(count(notes(b_id)).await, 0);
     // the moderators' networks went with the IP retention; the channel stays
     assert!(purged.decision_networks >= 1, "{purged:?}");
+    // the settings log's too (post_mode_site changed the mode)
+    assert!(purged.setting_change_networks >= 1, "{purged:?}");
     let origins = format!("SELECT COUNT(*) AS n FROM decisions WHERE comment_id = {b_id} AND origin = 'api' AND origin_network IS NULL");
     assert_eq!(count(origins).await, 1);
 }

@@ -367,6 +367,18 @@ try {
   assert.equal(refused.status, 409, JSON.stringify(refused.body));
   await page.screenshot({ path: path.join(out, 'settings.png'), fullPage: true });
 
+  // ---- the settings log: who changed what, from where ------------------------------------------
+  step = 'settings log';
+  await page.click('[data-nav="audit"]');
+  await page.waitForFunction(() => (document.querySelector('#changes-list tr[data-change] td.summary') || {}).textContent === 'thread `embargo-2027` set up before its first comment: status closed, address or title');
+  const changes = await page.$$eval('#changes-list tr[data-change]', (rows) => rows.map((r) => [r.querySelector('td.origin').textContent, r.querySelector('td.summary').textContent]));
+  // the form's save came from the console, the API call from a key
+  const saved = changes.find(([, what]) => what.includes('new_author_premod: 0 → 2'));
+  assert.ok(saved && saved[0] === 'console · 127.0.0.0/24', JSON.stringify(changes));
+  const off = changes.find(([, what]) => what === 'new_author_premod: 2 → 0');
+  assert.ok(off && off[0] === 'API · 127.0.0.0/24', JSON.stringify(changes));
+  assert.ok(changes.some(([, what]) => what.startsWith('word list `')), JSON.stringify(changes));
+
   // ---- English strings --------------------------------------------------------------------------
   step = 'english';
   await page.click('#btn-lang');

@@ -1,0 +1,2 @@
+DROP TABLE setting_changes;
+DROP FUNCTION setting_changes_append_only();
