@@ -54,6 +54,7 @@ use crate::routes::perspective::Docs as PerspectiveDocs;
         routes::site::get_site,
         routes::site::update_site,
         routes::site::setting_changes,
+        routes::site::setting_changes_csv,
         routes::privacy::erase,
         routes::privacy::export,
         routes::webhooks::create,

@@ -92,6 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(rules::dry_run)
         .service(site::get_site)
         .service(site::update_site)
+        .service(site::setting_changes_csv)
         .service(site::setting_changes)
         .service(webhooks::create)
         .service(webhooks::list)

@@ -267,11 +267,36 @@ pub struct ChangesQuery {
     /// Only changes of this setting.
     #[param(pattern = r"^(site|thresholds|rules|words|thread)$")]
     pub setting: Option<String>,
+    /// At or after (RFC 3339, or a date YYYY-MM-DD).
+    #[param(format = DateTime)]
+    pub from: Option<String>,
+    /// Before (RFC 3339, or a date YYYY-MM-DD).
+    #[param(format = DateTime)]
+    pub to: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+impl ChangesQuery {
+    fn filter(&self) -> Result<store::changes::ChangeFilter, ApiError> {
+        if let Some(s) = &self.setting {
+            if !store::changes::SETTINGS.contains(&s.as_str()) {
+                return Err(crate::domain::intake::ValidationError::new(
+                    "setting",
+                    format!("one of {}", store::changes::SETTINGS.join(", ")),
+                )
+                .into());
+            }
+        }
+        Ok(store::changes::ChangeFilter {
+            setting: self.setting.clone(),
+            from: super::optional_time("from", self.from.as_deref())?,
+            to: super::optional_time("to", self.to.as_deref())?,
+        })
+    }
 }
 
 /// One change of the site's settings.
@@ -291,6 +316,20 @@ pub struct SettingChangeEntry {
     pub summary: String,
 }
 
+impl From<store::changes::SettingChange> for SettingChangeEntry {
+    fn from(c: store::changes::SettingChange) -> Self {
+        SettingChangeEntry {
+            id: c.id,
+            created_at: c.created_at.and_utc(),
+            actor: c.actor,
+            origin: c.origin,
+            network: c.origin_network,
+            setting: c.setting,
+            summary: c.summary,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingChangesPage {
     pub items: Vec<SettingChangeEntry>,
@@ -298,7 +337,8 @@ pub struct SettingChangesPage {
 }
 
 /// The site's settings log (admin), newest first: every change of the site's settings,
-/// thresholds, rule file, word lists and threads' settings, by whom, when, from where.
+/// thresholds, rule file, word lists and threads' settings, by whom, when, from where;
+/// filtered by setting and dates.
 #[utoipa::path(get, path = "/v1/site/changes", tag = "site", security(("bearer" = ["admin"])),
     params(ChangesQuery),
     responses((status = 200, body = SettingChangesPage)))]
@@ -319,42 +359,109 @@ pub async fn setting_changes(
         )
         .into());
     }
-    if let Some(s) = &q.setting {
-        if !store::changes::SETTINGS.contains(&s.as_str()) {
-            return Err(ValidationError::new(
-                "setting",
-                format!("one of {}", store::changes::SETTINGS.join(", ")),
-            )
-            .into());
-        }
-    }
+    let filter = q.filter()?;
     let before = q
         .cursor
         .as_deref()
         .map(super::threads::decode_cursor)
         .transpose()?;
     let site = caller.site_id;
-    let setting = q.setting;
     let rows = store::run(&state.pool, move |conn| {
-        store::changes::list(conn, site, setting.as_deref(), before, limit + 1)
+        store::changes::list(conn, site, &filter, before, limit + 1)
     })
     .await?;
     let has_more = rows.len() as i64 > limit;
     let items: Vec<SettingChangeEntry> = rows
         .into_iter()
         .take(limit as usize)
-        .map(|c| SettingChangeEntry {
-            id: c.id,
-            created_at: c.created_at.and_utc(),
-            actor: c.actor,
-            origin: c.origin,
-            network: c.origin_network,
-            setting: c.setting,
-            summary: c.summary,
-        })
+        .map(SettingChangeEntry::from)
         .collect();
     let next_cursor = has_more
         .then(|| items.last().map(|c| super::threads::encode_cursor(c.id)))
         .flatten();
     Ok(HttpResponse::Ok().json(SettingChangesPage { items, next_cursor }))
+}
+
+/// Most rows of the settings log's CSV (a site changes its settings a few times a day).
+pub const MAX_CHANGES_CSV_ROWS: i64 = 100_000;
+
+/// The CSV's columns.
+pub const CHANGES_CSV_HEADER: [&str; 7] = [
+    "id",
+    "created_at",
+    "actor",
+    "origin",
+    "network",
+    "setting",
+    "summary",
+];
+
+/// The settings log as CSV (admin; the same filters, no pages), newest first, at most
+/// 100,000 rows; cells that a spreadsheet would read as a formula start with `'`.
+#[utoipa::path(get, path = "/v1/site/changes.csv", tag = "site", security(("bearer" = ["admin"])),
+    params(ChangesQuery),
+    responses((status = 200, description = "CSV with the columns `id, created_at, actor, origin, network, setting, summary`",
+            content_type = "text/csv; charset=utf-8", body = String,
+            headers(("content-disposition" = String, description = "attachment; filename=…")))))]
+#[get("/v1/site/changes.csv")]
+pub async fn setting_changes_csv(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ChangesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let q = query.into_inner();
+    if q.limit.is_some() || q.cursor.is_some() {
+        return Err(crate::domain::intake::ValidationError::new(
+            if q.limit.is_some() { "limit" } else { "cursor" },
+            "the CSV holds every matching change: no pages",
+        )
+        .into());
+    }
+    let filter = q.filter()?;
+    let site = caller.site_id;
+    let rows = store::run(&state.pool, move |conn| {
+        store::changes::list(conn, site, &filter, None, MAX_CHANGES_CSV_ROWS)
+    })
+    .await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
+        out.write_record(CHANGES_CSV_HEADER)?;
+        for c in &rows {
+            let created_at = c
+                .created_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let id = c.id.to_string();
+            let cells: [&str; 7] = [
+                &id,
+                &created_at,
+                &c.actor,
+                c.origin.as_deref().unwrap_or(""),
+                c.origin_network.as_deref().unwrap_or(""),
+                &c.setting,
+                &c.summary,
+            ];
+            out.write_record(
+                cells
+                    .iter()
+                    .map(|cell| super::decisions::spreadsheet_safe(cell).into_owned()),
+            )?;
+        }
+        Ok(())
+    };
+    write(&mut out).map_err(|e| ApiError::Internal(e.into()))?;
+    let body = out
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"vigie-settings-{}.csv\"",
+                chrono::Utc::now().format("%Y%m%d")
+            ),
+        ))
+        .body(body))
 }

@@ -66,11 +66,22 @@ pub fn record(
     Ok(())
 }
 
-/// The site's changes, newest first, of one setting or all, before the change `before`.
+/// Which changes to list.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeFilter {
+    /// One of [`SETTINGS`], or all.
+    pub setting: Option<String>,
+    /// Made at or after…
+    pub from: Option<NaiveDateTime>,
+    /// …and before.
+    pub to: Option<NaiveDateTime>,
+}
+
+/// The site's changes matching `filter`, newest first, before the change `before`.
 pub fn list(
     conn: &mut DbConnection,
     site_id: i64,
-    setting: Option<&str>,
+    filter: &ChangeFilter,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<SettingChange>, StoreError> {
@@ -80,8 +91,14 @@ pub fn list(
         .order(setting_changes::id.desc())
         .limit(limit)
         .into_boxed();
-    if let Some(s) = setting {
-        q = q.filter(setting_changes::setting.eq(s.to_owned()));
+    if let Some(s) = &filter.setting {
+        q = q.filter(setting_changes::setting.eq(s.clone()));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(setting_changes::created_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        q = q.filter(setting_changes::created_at.lt(to));
     }
     if let Some(b) = before {
         q = q.filter(setting_changes::id.lt(b));

@@ -735,8 +735,64 @@ async fn every_settings_change_is_logged_with_who_what_and_from_where(backend: B
     assert_eq!(rest["items"][0]["setting"], "thresholds");
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
 
+    // dates: none in the future; all since yesterday
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d");
+    let later: Value = app
+        .get(&format!("/v1/site/changes?from={tomorrow}"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(later["items"], json!([]));
+    let since: Value = app
+        .get(
+            &format!("/v1/site/changes?from={yesterday}&to={tomorrow}"),
+            &admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(since["items"].as_array().unwrap().len(), 6);
+
+    // the CSV: every change, newest first, formula-safe cells
+    let r = app.get("/v1/site/changes.csv?setting=words", &admin).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"vigie-settings-"));
+    let text = r.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        vigie::routes::site::CHANGES_CSV_HEADER.to_vec()
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        &rows[0][6],
+        "word list `autres` removed (rule file version 3)"
+    );
+    assert_eq!((&rows[0][3], &rows[0][4]), ("api", "127.0.0.0/24"));
+    assert_problem(
+        app.get("/v1/site/changes.csv?limit=5", &admin).await,
+        422,
+        Some("limit"),
+    )
+    .await;
+    assert_problem(app.get("/v1/site/changes.csv", &moderator).await, 403, None).await;
+
     // for admins; bad filters by name; another site sees nothing
     assert_problem(app.get("/v1/site/changes", &moderator).await, 403, None).await;
+    assert_problem(
+        app.get("/v1/site/changes?from=hier", &admin).await,
+        422,
+        Some("from"),
+    )
+    .await;
     assert_problem(
         app.get("/v1/site/changes?setting=everything", &admin).await,
         422,
