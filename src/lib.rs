@@ -11,6 +11,7 @@ pub mod intake;
 pub mod judge;
 pub mod mail;
 pub mod metrics;
+pub mod model_archive;
 pub mod openapi;
 pub mod routes;
 pub mod scoring;

@@ -3,11 +3,9 @@
 //! activate it, roll it back; the shadow report; and thresholds suggested from the site's own
 //! human decisions.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
-use std::io::{self, Read};
-use std::path::{Component, Path, PathBuf};
+use std::io;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderMap};
@@ -46,22 +44,10 @@ pub const REGISTER_PATH: &str = "/v1/models";
 /// Largest model archive taken (the shipped model's directory is about 0.6 MB); the other
 /// routes keep `max_request_bytes`.
 pub const MAX_MODEL_ARCHIVE_BYTES: usize = 16 * 1024 * 1024;
-/// Largest total size of the files a model archive unpacks to.
-pub const MAX_MODEL_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
-/// Room for tar headers and padding on top of [`MAX_MODEL_UNPACKED_BYTES`] when the archive is
-/// decompressed (a bomb stops there, whatever its headers claim).
-const ARCHIVE_HEADROOM: u64 = 1024 * 1024;
+pub use crate::model_archive::{MAX_MODEL_UNPACKED_BYTES, MODEL_ARCHIVE_FILES};
 /// The longest a model archive may take to arrive (`body_read_timeout_secs` when longer):
 /// larger than other bodies, and only admins send one.
 pub const MODEL_ARCHIVE_READ_TIMEOUT: Duration = Duration::from_secs(120);
-/// The files a model archive may hold: what `vigie train` writes in a model directory.
-pub const MODEL_ARCHIVE_FILES: [&str; 5] = [
-    crate::scoring::model::META_FILE,
-    crate::scoring::model::WEIGHTS_FILE,
-    crate::judge::CARD_FILE,
-    "validation.json",
-    "perspective_calibration.json",
-];
 /// Media types of a model archive (gzip-compressed or plain tar; the bytes tell which).
 pub const ARCHIVE_TYPES: [&str; 3] = [
     "application/gzip",
@@ -71,7 +57,6 @@ pub const ARCHIVE_TYPES: [&str; 3] = [
 /// Where archives are unpacked, under the first allowed root: `uploaded/site-<id>/<version>`
 /// (sites may each have a model of the same version).
 pub const UPLOADED_DIR: &str = "uploaded";
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ModelRegistration {
@@ -404,7 +389,7 @@ fn unpack_and_register(
 ) -> Result<ModelRecord, ApiError> {
     let refused = |reason: String| ApiError::from(ValidationError::new("archive", reason));
     // Every entry is checked before anything is written.
-    walk_archive(body, |_, file| io::copy(file, &mut io::sink())).map_err(refused)?;
+    crate::model_archive::walk(body, |_, file| io::copy(file, &mut io::sink())).map_err(refused)?;
     let root = roots.first().ok_or_else(|| {
         refused(
             "cannot be unpacked: none of the directories models may be registered from \
@@ -465,7 +450,7 @@ fn unpack_and_register(
 /// Writes the archive's files into `dir` (empty) and checks the model there; the reason of a
 /// refusal names files without `dir`.
 fn unpack_checked(body: &[u8], dir: &Path) -> Result<crate::judge::CheckedModel, ApiError> {
-    walk_archive(body, |name, file| {
+    crate::model_archive::walk(body, |name, file| {
         let mut out = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -488,173 +473,6 @@ fn fs_error(action: &str, path: &Path, e: io::Error) -> ApiError {
 fn discard(dir: &Path) {
     if let Err(e) = std::fs::remove_dir_all(dir) {
         tracing::error!(dir = %dir.display(), error = %e, "cannot remove an unpacked model archive");
-    }
-}
-
-/// Reads a model archive (tar, gzip-compressed or not) and hands `keep` each file after its
-/// entry is checked: a regular file named as one of [`MODEL_ARCHIVE_FILES`], at the top of the
-/// archive or in its one directory, at most once, all within [`MAX_MODEL_UNPACKED_BYTES`].
-/// `keep` returns the bytes it read. The error is the reason of the refusal.
-fn walk_archive(
-    body: &[u8],
-    mut keep: impl FnMut(&str, &mut dyn Read) -> io::Result<u64>,
-) -> Result<(), String> {
-    let cap = MAX_MODEL_UNPACKED_BYTES + ARCHIVE_HEADROOM;
-    let read = Cell::new(0);
-    let inner: Box<dyn Read + '_> = if body.starts_with(&GZIP_MAGIC) {
-        Box::new(flate2::read::GzDecoder::new(body))
-    } else {
-        Box::new(body)
-    };
-    let too_large = || {
-        format!(
-            "unpacks to more than {} MiB",
-            MAX_MODEL_UNPACKED_BYTES >> 20
-        )
-    };
-    let unreadable = |e: io::Error| {
-        if read.get() > cap {
-            too_large()
-        } else {
-            // The cause may quote the bytes of a corrupt header: shown only when readable.
-            let cause = e.to_string();
-            let readable =
-                cause.len() <= 200 && cause.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
-            let cause = if readable {
-                format!(": {cause}")
-            } else {
-                String::new()
-            };
-            format!("is not a readable tar archive (gzip-compressed or not){cause}")
-        }
-    };
-    let mut archive = tar::Archive::new(Capped {
-        inner,
-        read: &read,
-        cap,
-    });
-    // Where the files are: `Some(None)` at the top, `Some(Some(dir))` in one directory.
-    let mut place: Option<Option<OsString>> = None;
-    let mut kept: Vec<&str> = Vec::new();
-    let mut total = 0u64;
-    for entry in archive.entries().map_err(unreadable)? {
-        let mut entry = entry.map_err(unreadable)?;
-        let shown: String = String::from_utf8_lossy(&entry.path_bytes())
-            .chars()
-            .take(200)
-            .collect();
-        let path = entry.path().map_err(unreadable)?.into_owned();
-        let mut parts: Vec<&OsStr> = Vec::new();
-        for part in path.components() {
-            match part {
-                Component::Normal(p) => parts.push(p),
-                Component::CurDir => {}
-                Component::ParentDir => return Err(format!("`{shown}`: names a parent (`..`)")),
-                Component::RootDir | Component::Prefix(_) => {
-                    return Err(format!("`{shown}`: is an absolute path"))
-                }
-            }
-        }
-        let nested = || {
-            format!(
-                "`{shown}`: is in a nested directory; the files go at the top of the archive or \
-                 in one directory"
-            )
-        };
-        let mut settle = |dir: Option<&OsStr>| {
-            let dir = dir.map(OsStr::to_owned);
-            match &place {
-                None => {
-                    place = Some(dir);
-                    Ok(())
-                }
-                Some(p) if *p == dir => Ok(()),
-                Some(_) => Err(format!(
-                    "`{shown}`: the files must all be at the top of the archive or all in one \
-                     directory"
-                )),
-            }
-        };
-        let not_a_file = match entry.header().entry_type() {
-            tar::EntryType::Regular => None,
-            tar::EntryType::Directory => {
-                match parts.as_slice() {
-                    [] => {}
-                    [dir] => settle(Some(dir))?,
-                    _ => return Err(nested()),
-                }
-                continue;
-            }
-            // pax metadata for the whole archive (`git archive` writes one): no file
-            tar::EntryType::XGlobalHeader => continue,
-            tar::EntryType::Symlink => Some("a symbolic link"),
-            tar::EntryType::Link => Some("a hard link"),
-            tar::EntryType::Char | tar::EntryType::Block => Some("a device"),
-            tar::EntryType::Fifo => Some("a FIFO"),
-            _ => Some("not a regular file"),
-        };
-        if let Some(what) = not_a_file {
-            return Err(format!(
-                "`{shown}`: is {what}; a model archive holds only regular files"
-            ));
-        }
-        let name = match parts.as_slice() {
-            [name] => {
-                settle(None)?;
-                name
-            }
-            [dir, name] => {
-                settle(Some(dir))?;
-                name
-            }
-            _ => return Err(nested()),
-        };
-        let Some(name) = MODEL_ARCHIVE_FILES
-            .into_iter()
-            .find(|f| OsStr::new(f) == *name)
-        else {
-            return Err(format!(
-                "`{shown}`: is not a model's file; a model archive holds only {}",
-                MODEL_ARCHIVE_FILES.join(", ")
-            ));
-        };
-        if kept.contains(&name) {
-            return Err(format!("`{shown}`: {name} is in the archive twice"));
-        }
-        let size = entry.size();
-        total = total.saturating_add(size);
-        if total > MAX_MODEL_UNPACKED_BYTES {
-            return Err(too_large());
-        }
-        let got = keep(name, &mut entry).map_err(unreadable)?;
-        if got != size {
-            return Err(format!("`{shown}`: is cut short ({got} of {size} bytes)"));
-        }
-        kept.push(name);
-    }
-    // To its end: a gzip stream's checksum is in its last bytes.
-    io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(unreadable)?;
-    if !kept.contains(&crate::scoring::model::META_FILE) {
-        return Err(format!("holds no {}", crate::scoring::model::META_FILE));
-    }
-    Ok(())
-}
-
-/// A reader that fails once more than `cap` bytes were read through it (`read` counts them).
-struct Capped<'a, R> {
-    inner: R,
-    read: &'a Cell<u64>,
-    cap: u64,
-}
-
-impl<R: Read> Read for Capped<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.set(self.read.get() + n as u64);
-        if self.read.get() > self.cap {
-            return Err(io::Error::other("the archive unpacks to too much data"));
-        }
-        Ok(n)
     }
 }
 
