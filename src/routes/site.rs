@@ -224,10 +224,9 @@ pub async fn update_site(
 
 /// What changed between two states of the site's settings, in words; empty when nothing did.
 fn changes_in_words(old: &store::records::SiteRecord, new: &store::records::SiteRecord) -> String {
+    // the states in force: the default (the EU) and the same states listed are no change
     let scope = |s: &store::records::SiteRecord| {
-        s.territorial_scope
-            .clone()
-            .unwrap_or_else(|| "EU".to_owned())
+        crate::domain::dsa::territorial_scope_of(s.territorial_scope.as_deref()).join(" ")
     };
     let premod = |s: &store::records::SiteRecord| s.new_author_premod.unwrap_or(0).to_string();
     let mut parts: Vec<String> = [

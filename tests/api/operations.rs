@@ -90,6 +90,8 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_is_served(back
             "GET /v1/queues/{queue}",
             "GET /v1/reports/{reference}",
             "GET /v1/site",
+            "GET /v1/site/changes",
+            "GET /v1/site/changes.csv",
             "GET /v1/site/rules",
             "GET /v1/site/rules/words",
             "GET /v1/site/thresholds/suggestion",
