@@ -378,6 +378,7 @@ try {
   const off = changes.find(([, what]) => what === 'new_author_premod: 2 → 0');
   assert.ok(off && off[0] === 'API · 127.0.0.0/24', JSON.stringify(changes));
   assert.ok(changes.some(([, what]) => what.startsWith('word list `')), JSON.stringify(changes));
+  await (await page.$('#changes-box')).screenshot({ path: path.join(out, 'settings-log.png') });
 
   // ---- English strings --------------------------------------------------------------------------
   step = 'english';
