@@ -227,3 +227,108 @@ impl<R: Read> Read for Capped<'_, R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar of `entries` (path, bytes), gzip-compressed when `gz`.
+    fn archive(entries: &[(&str, &[u8])], gz: bool) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, bytes) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            b.append_data(&mut h, path, *bytes).unwrap();
+        }
+        let tar = b.into_inner().unwrap();
+        if !gz {
+            return tar;
+        }
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut e, &tar).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// The files `walk` keeps, with their sizes, or its refusal.
+    fn kept(body: &[u8]) -> Result<Vec<(String, u64)>, String> {
+        let mut out = Vec::new();
+        walk(body, |name, r| {
+            let n = io::copy(r, &mut io::sink())?;
+            out.push((name.to_owned(), n));
+            Ok(n)
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_models_files_at_the_top_or_in_one_directory_are_kept() {
+        for gz in [false, true] {
+            let top = archive(&[("model.json", b"{}"), ("weights.bin", b"1234")], gz);
+            assert_eq!(
+                kept(&top).unwrap(),
+                [("model.json".to_owned(), 2), ("weights.bin".to_owned(), 4)]
+            );
+            let dir = archive(
+                &[("v1/model.json", b"{}"), ("./v1/MODEL_CARD.md", b"#")],
+                gz,
+            );
+            assert_eq!(kept(&dir).unwrap().len(), 2);
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_the_entry_named() {
+        let refused = |entries: &[(&str, &[u8])], want: &str| {
+            let e = kept(&archive(entries, true)).unwrap_err();
+            assert!(e.contains(want), "{entries:?}: {e}");
+        };
+        refused(&[("notes.txt", b"x")], "is not a model's file");
+        refused(&[("a/b/model.json", b"{}")], "nested directory");
+        refused(
+            &[("model.json", b"{}"), ("v1/weights.bin", b"1")],
+            "must all be at the top of the archive",
+        );
+        refused(&[("model.json", b"{}"), ("./model.json", b"{}")], "twice");
+        refused(&[("weights.bin", b"1")], "holds no model.json");
+        assert!(kept(b"not an archive at all, just text")
+            .unwrap_err()
+            .contains("not a readable tar archive"));
+        assert!(kept(&[0x1f, 0x8b, 0, 1, 2, 3]).is_err(), "a broken gzip");
+    }
+
+    #[test]
+    fn parents_absolute_paths_and_links_are_refused() {
+        let p = Path::new("../model.json");
+        assert!(parts(p, "../model.json").unwrap_err().contains("`..`"));
+        let p = Path::new("/etc/model.json");
+        assert!(parts(p, "/etc/model.json")
+            .unwrap_err()
+            .contains("absolute"));
+        assert_eq!(not_a_file(tar::EntryType::Symlink), "a symbolic link");
+        assert_eq!(not_a_file(tar::EntryType::Link), "a hard link");
+        assert_eq!(not_a_file(tar::EntryType::Fifo), "a FIFO");
+        assert_eq!(not_a_file(tar::EntryType::Char), "a device");
+    }
+
+    #[test]
+    fn a_file_larger_than_the_limit_is_refused_before_it_is_read() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(MAX_MODEL_UNPACKED_BYTES + 1);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_path("weights.bin").unwrap();
+        h.set_cksum();
+        b.append(&h, io::empty()).ok();
+        let body = b.into_inner().unwrap_or_default();
+        let mut read_any = false;
+        let e = walk(&body, |_, _| {
+            read_any = true;
+            Ok(0)
+        })
+        .unwrap_err();
+        assert!(e.contains("unpacks to more than 64 MiB"), "{e}");
+        assert!(!read_any);
+    }
+}

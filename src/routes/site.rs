@@ -464,3 +464,59 @@ pub async fn setting_changes_csv(
         ))
         .body(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ModerationMode, UnscoredLanguage};
+
+    fn site() -> store::records::SiteRecord {
+        store::records::SiteRecord {
+            id: 1,
+            slug: "s".into(),
+            moderation_mode: ModerationMode::Pre,
+            created_at: chrono::NaiveDateTime::default(),
+            report_hide_threshold: 3.0,
+            thresholds: None,
+            coral_secrets: None,
+            territorial_scope: None,
+            unscored_language: UnscoredLanguage::Review,
+            thresholds_model: None,
+            new_author_premod: None,
+            appeal_text: None,
+        }
+    }
+
+    #[test]
+    fn the_settings_log_says_what_changed_and_only_that() {
+        let old = site();
+        assert_eq!(changes_in_words(&old, &old), "");
+        // the default scope and the same states listed are the same
+        let eu = crate::domain::dsa::territorial_scope_of(None).join(" ");
+        let listed = store::records::SiteRecord {
+            territorial_scope: Some(eu),
+            ..site()
+        };
+        assert_eq!(changes_in_words(&old, &listed), "");
+        let new = store::records::SiteRecord {
+            moderation_mode: ModerationMode::Post,
+            new_author_premod: Some(3),
+            territorial_scope: Some("FR BE".into()),
+            appeal_text: Some("Écrivez-nous.".into()),
+            ..site()
+        };
+        let said = changes_in_words(&old, &new);
+        assert!(
+            said.starts_with("moderation_mode: pre → post; territorial_scope: "),
+            "{said}"
+        );
+        assert!(
+            said.ends_with("→ FR BE; new_author_premod: 0 → 3; appeal_text changed"),
+            "{said}"
+        );
+        assert_eq!(
+            changes_in_words(&new, &old).rsplit("; ").next(),
+            Some("appeal_text removed")
+        );
+    }
+}
