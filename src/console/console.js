@@ -142,9 +142,6 @@
       'bt.tox': 'toxicité', 'bt.rules': 'règles : {r}', 'bt.modRejected': 'rejeté par les modérateurs',
       'bt.modApproved': 'approuvé par les modérateurs', 'bt.modNone': 'sans décision des modérateurs',
       'bt.show': 'Afficher le commentaire #{id}', 'bt.hide': 'Masquer le commentaire #{id}',
-      'bt.badId': 'de 1 à 64 lettres, chiffres, « - » ou « _ »', 'bt.badLang': 'un code de langue de 2 ou 3 lettres minuscules',
-      'bt.badTerms': 'de 1 à 500 mots, de 1 à 100 caractères chacun', 'bt.taken': 'la liste {id} existe déjà',
-      'bt.noEntry': 'la liste {id} est introuvable dans le fichier de règles : simulation impossible',
     },
     en: {
       'signin.label': 'API key (moderator or admin)', 'signin.submit': 'Sign in',
@@ -266,9 +263,6 @@
       'bt.tox': 'toxicity', 'bt.rules': 'rules: {r}', 'bt.modRejected': 'rejected by moderators',
       'bt.modApproved': 'approved by moderators', 'bt.modNone': 'no moderator decision',
       'bt.show': 'Show comment #{id}', 'bt.hide': 'Hide comment #{id}',
-      'bt.badId': '1 to 64 letters, digits, “-” or “_”', 'bt.badLang': 'a two- or three-letter lowercase language code',
-      'bt.badTerms': '1 to 500 words, each 1 to 100 characters', 'bt.taken': 'a word list {id} exists already',
-      'bt.noEntry': 'list {id} is not in the rule file: cannot preview',
     },
   };
 
@@ -1455,15 +1449,15 @@
       remove.addEventListener('click', async () => {
         try { await api('DELETE', '/v1/site/rules/words/' + encodeURIComponent(w.id)); status(t('msg.wordsRemoved', { id: w.id })); loadWords(); } catch (e) { fail(e); }
       });
-      // A preview of the row as typed, before it is saved; a rule file that does not compile (422
-      // on `rules`: its line and reason) shows by the row, as a refused save does.
+      // A preview of the row as typed, before it is saved; a refusal (a rule file that does not
+      // compile: its line and reason) shows by the row, as a refused save does.
       const preview = el('button', 'words-preview', t('bt.preview'));
       preview.type = 'button';
       preview.setAttribute('aria-label', t('bt.previewOf', { id: w.id }));
       preview.addEventListener('click', () => {
         err.textContent = '';
         const entry = { action: action.value, lang: lang.value.trim() || null, terms: splitTerms(terms.value) };
-        previewWords({ change: w.id, entry }, () => t('bt.what.change', { id: w.id }), (e) => {
+        previewWords({ change: w.id, set: entry }, () => t('bt.what.change', { id: w.id }), (e) => {
           if (e.status === 422 || e.status === 404) { err.textContent = (e.field ? e.field + ' : ' : '') + e.message; status(t('msg.fix'), true); } else fail(e);
         });
       });
@@ -1699,143 +1693,20 @@
       { status: e.status, field: e.field && String(e.field).replace(/^thresholds\./, ''), message: e.message }));
   }
 
-  // ---- the rule file as a pending word-list change would leave it ------------------------------
-  // Word lists are saved entry by entry (src/routes/words.rs); a preview backtests the whole rule
-  // file of `GET /v1/site/rules` with the one change applied as the API would apply it: an added
-  // list goes last (category `toxicity`), a changed one is rewritten in its place (its category
-  // kept); every other line of the file stays as it is. Finding a `[[words]]` table needs only
-  // where TOML lines start outside strings and multi-line values, not a TOML parser.
-  function tomlCloseMultiline(src, i, quote, escapes) {
-    while (i < src.length) {
-      if (escapes && src[i] === '\\') { i += 2; continue; }
-      if (src.startsWith(quote, i)) {
-        i += 3;
-        for (let extra = 0; extra < 2 && src[i] === quote[0]; extra++) i++;
-        return i;
-      }
-      i++;
-    }
-    return i;
-  }
-  // The logical lines of a TOML file (start, end, and for a header whether it is `[[words]]`).
-  function tomlLines(src) {
-    const lines = [];
-    const n = src.length;
-    let i = 0;
-    let depth = 0;
-    let atLine = true;
-    while (i < n) {
-      if (atLine) {
-        atLine = false;
-        if (depth === 0) {
-          let j = i;
-          while (src[j] === ' ' || src[j] === '\t') j++;
-          let end = src.indexOf('\n', j);
-          if (end < 0) end = n;
-          const line = { start: i, end, header: false, words: false };
-          lines.push(line);
-          if (src[j] === '[') {
-            const m = /^\[\[[ \t]*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))[ \t]*\]\]/.exec(src.slice(j, end));
-            line.header = true;
-            line.words = !!m && (m[1] ?? m[2] ?? m[3]) === 'words';
-            i = end;
-            continue;
-          }
-        }
-      }
-      const c = src[i];
-      if (c === '\n') { atLine = true; i++; } else if (c === '#') {
-        while (i < n && src[i] !== '\n') i++;
-      } else if (src.startsWith('"""', i)) i = tomlCloseMultiline(src, i + 3, '"""', true);
-      else if (src.startsWith("'''", i)) i = tomlCloseMultiline(src, i + 3, "'''", false);
-      else if (c === '"' || c === "'") {
-        i++;
-        while (i < n && src[i] !== c && src[i] !== '\n') i += c === '"' && src[i] === '\\' ? 2 : 1;
-        if (src[i] === c) i++;
-      } else {
-        if (c === '[' || c === '{') depth++; else if ((c === ']' || c === '}') && depth > 0) depth--;
-        i++;
-      }
-    }
-    return lines;
-  }
-  // The `[[words]]` tables: id and span (trailing blank and comment lines left to what follows).
-  function tomlWordsTables(src) {
-    const lines = tomlLines(src);
-    const text = (l) => src.slice(l.start, l.end);
-    const tables = [];
-    lines.forEach((l, k) => {
-      if (!l.words) return;
-      let next = k + 1;
-      while (next < lines.length && !lines[next].header) next++;
-      let last = next - 1;
-      while (last > k && /^[ \t]*(#.*)?\r?$/.test(text(lines[last]))) last--;
-      let id = null;
-      for (let m = k + 1; m <= last && id === null; m++) {
-        const kv = /^[ \t]*(?:id|"id"|'id')[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')/.exec(text(lines[m]));
-        if (!kv) continue;
-        if (kv[2] !== undefined) id = kv[2]; else { try { id = JSON.parse('"' + kv[1] + '"'); } catch (_) { id = kv[1]; } }
-      }
-      tables.push({ id, start: l.start, end: last + 1 < lines.length ? lines[last + 1].start : src.length });
-    });
-    return tables;
-  }
-  function tomlString(s) {
-    return '"' + s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => (c === '\\' ? '\\\\' : c === '"' ? '\\"'
-      : '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))) + '"';
-  }
-  function tomlWordsTable(e) {
-    const lines = ['[[words]]', 'id = ' + tomlString(e.id)];
-    if (e.lang) lines.push('lang = ' + tomlString(e.lang));
-    lines.push('action = ' + tomlString(e.action));
-    if (e.category) lines.push('category = ' + tomlString(e.category));
-    lines.push('terms = [' + e.terms.map(tomlString).join(', ') + ']');
-    return lines.join('\n') + '\n';
-  }
-  const fieldError = (field, message) => ({ status: 422, field, message });
-  // An entry checked as `POST`/`PATCH /v1/site/rules/words` check it (terms deduplicated).
-  function checkedWords(entry) {
-    if (entry.id !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(entry.id)) throw fieldError('id', t('bt.badId'));
-    if (entry.lang && !/^[a-z]{2,3}$/.test(entry.lang)) throw fieldError('lang', t('bt.badLang'));
-    const terms = entry.terms.map((x) => x.trim());
-    if (!terms.length || terms.length > 500 || terms.some((x) => !x || [...x].length > 100 || /[\u0000-\u001f\u007f-\u009f]/.test(x))) {
-      throw fieldError('terms', t('bt.badTerms'));
-    }
-    return Object.assign({}, entry, { terms: [...new Set(terms)] });
-  }
-  // `edit`: {add: entry} or {change: id, entry} (action, lang, terms).
-  function editedRules(source, items, edit) {
-    if (edit.add) {
-      const entry = checkedWords(edit.add);
-      if (items.some((w) => w.id === entry.id)) throw fieldError('id', t('bt.taken', { id: entry.id }));
-      const sep = !source || source.endsWith('\n') ? '' : '\n';
-      return source + sep + '\n' + tomlWordsTable(Object.assign({ category: 'toxicity' }, entry));
-    }
-    const entry = checkedWords(Object.assign({}, edit.entry, { id: undefined }));
-    const saved = items.find((w) => w.id === edit.change);
-    const table = tomlWordsTables(source).find((x) => x.id === edit.change);
-    if (!saved || !table) throw { status: 404, message: t('bt.noEntry', { id: edit.change }) };
-    return source.slice(0, table.start)
-      + tomlWordsTable(Object.assign({}, entry, { id: edit.change, category: saved.category })) + source.slice(table.end);
-  }
-  async function previewWords(edit, caption, onError) {
-    let rules;
-    let list;
-    try {
-      [rules, list] = await Promise.all([api('GET', '/v1/site/rules'), api('GET', '/v1/site/rules/words')]);
-    } catch (e) { fail(e); return; }
-    let source;
-    try { source = editedRules(rules.source, list.items, edit); } catch (e) { onError(e); return; }
-    startPreview($('words-backtest'), { rules: source }, caption, onError);
+  // ---- a pending word-list change, previewed --------------------------------------------------
+  // The API applies the edit to the site's rule file as saving it would (the same checks, 404,
+  // 409 and 422 by field), backtests the result and saves nothing. `edit`: {add: entry} or
+  // {change: id, set: {action, lang, terms}}.
+  function previewWords(edit, caption, onError) {
+    startPreview($('words-backtest'), { words: edit }, caption, onError);
   }
   function previewNewWords() {
     const form = $('words-add');
     clearFieldErrors(form);
     const entry = { id: $('words-new-id').value.trim(), action: $('words-new-action').value,
       lang: $('words-new-lang').value.trim() || null, terms: splitTerms($('words-new-terms').value) };
-    // The rule file that does not compile (`rules`: its line and reason) is shown by the terms.
-    previewWords({ add: entry }, () => t('bt.what.add', { id: entry.id }),
-      (e) => showFieldError(form, e.field === 'rules' ? fieldError('terms', e.message) : e));
+    // A refusal is shown by its field (a rule file that no longer compiles: by the terms).
+    previewWords({ add: entry }, () => t('bt.what.add', { id: entry.id }), (e) => showFieldError(form, e));
   }
 
   async function saveSite(ev) {

@@ -30,6 +30,11 @@ pub struct BacktestRequest {
     #[serde(default)]
     #[schema(max_length = 60000, pattern = r"^[^\x00]*$")]
     pub rules: Option<String>,
+    /// Instead of `rules`: one word-list edit tried on the site's rule file, checked as
+    /// `POST /v1/site/rules/words` (`add`) or `PATCH /v1/site/rules/words/{id}` (`change`
+    /// and `set`) would check it; nothing is saved.
+    #[serde(default)]
+    pub words: Option<super::words::TriedEdit>,
     /// Thresholds to try instead of the site's (the shape of `PUT /v1/site/thresholds`).
     /// Read as JSON first, so that a bound is checked on the number sent, before it is
     /// rounded to the scores' precision (1.0100000000000002 is over 1.01).
@@ -156,7 +161,14 @@ pub async fn create(
     }
     let bounds = super::datasets::period(request.from.as_deref(), request.to.as_deref())?;
     let (from, until) = backtest::period(bounds.from, bounds.until, store::now())?;
-    let rules = match &request.rules {
+    let rules_source = match (request.rules, request.words) {
+        (Some(_), Some(_)) => {
+            return Err(ValidationError::new("words", "give `rules` or `words`, not both").into())
+        }
+        (None, Some(edit)) => Some(super::words::tried_rules(&state, caller.site_id, edit).await?),
+        (rules, None) => rules,
+    };
+    let rules = match &rules_source {
         Some(source) if source.chars().count() > MAX_RULES_CHARS || source.contains('\0') => {
             return Err(ValidationError::new(
                 "rules",
@@ -174,7 +186,7 @@ pub async fn create(
         .map(thresholds_of)
         .transpose()?;
     let params = Params {
-        rules: request.rules,
+        rules: rules_source,
         thresholds,
         model: request.model,
         from,

@@ -119,10 +119,13 @@ pub async fn put_rules(
         update.source.chars().count()
     );
     let (version, at) = store::run(&state.pool, move |conn| {
-        let (version, at) = store::rules::save(conn, site, &source, &by)?;
-        let summary = format!("rule file replaced by version {version}: {what}");
-        store::changes::record(conn, site, &actor, "rules", &summary)?;
-        Ok((version, at))
+        // the change and its entry in the settings log, together
+        store::write_tx(conn, |conn| {
+            let (version, at) = store::rules::save(conn, site, &source, &by)?;
+            let summary = format!("rule file replaced by version {version}: {what}");
+            store::changes::record(conn, site, &actor, "rules", &summary)?;
+            Ok::<_, store::StoreError>((version, at))
+        })
     })
     .await?;
     state.judge.forget_rules(caller.site_id);
@@ -166,12 +169,16 @@ pub async fn put_thresholds(
             .and_then(|t| serde_json::from_str(&t).ok());
         // the score scale they were chosen on: GET /v1/site flags them once the model changes
         let model = json.as_ref().map(|_| active.model_version().to_owned());
-        store::sites::set_thresholds(conn, site, json.as_deref(), model.as_deref())?;
-        let was = thresholds_in_words(before.as_ref());
-        if was != now_in_words {
-            let summary = format!("{was} → {now_in_words}");
-            store::changes::record(conn, site, &actor, "thresholds", &summary)?;
-        }
+        // the change and its entry in the settings log, together
+        store::write_tx(conn, |conn| {
+            store::sites::set_thresholds(conn, site, json.as_deref(), model.as_deref())?;
+            let was = thresholds_in_words(before.as_ref());
+            if was != now_in_words {
+                let summary = format!("{was} → {now_in_words}");
+                store::changes::record(conn, site, &actor, "thresholds", &summary)?;
+            }
+            Ok::<_, store::StoreError>(())
+        })?;
         Ok(active.recommended_thresholds())
     })
     .await?;

@@ -208,13 +208,17 @@ pub async fn update_site(
                 .map(|n| (n > 0).then_some(n as i32)),
             appeal_text,
         };
-        let site = store::sites::update(conn, site_id, &changes)?;
-        let summary = before
-            .map(|b| changes_in_words(&b, &site))
-            .unwrap_or_default();
-        if !summary.is_empty() {
-            store::changes::record(conn, site_id, &actor, "site", &summary)?;
-        }
+        // the change and its entry in the settings log, together
+        let site = store::write_tx(conn, |conn| {
+            let site = store::sites::update(conn, site_id, &changes)?;
+            let summary = before
+                .map(|b| changes_in_words(&b, &site))
+                .unwrap_or_default();
+            if !summary.is_empty() {
+                store::changes::record(conn, site_id, &actor, "site", &summary)?;
+            }
+            Ok::<_, store::StoreError>(site)
+        })?;
         Ok((site, model))
     })
     .await?;

@@ -175,27 +175,30 @@ pub async fn update(
         what.push("address or title".to_owned());
     }
     let (thread, created) = store::run(&state.pool, move |conn| {
-        let changed = store::sites::update_thread(
-            conn,
-            site_id,
-            &wanted,
-            update.status,
-            update.moderation_mode,
-            store::sites::ThreadAbout {
-                url: url.as_deref(),
-                title: title.as_deref(),
-            },
-        )?;
-        if let Some((_, created)) = &changed {
-            let set_up = if *created {
-                "set up before its first comment"
-            } else {
-                "changed"
-            };
-            let summary = format!("thread `{wanted}` {set_up}: {}", what.join(", "));
-            store::changes::record(conn, site_id, &actor, "thread", &summary)?;
-        }
-        Ok(changed)
+        // the change and its entry in the settings log, together
+        store::write_tx(conn, |conn| {
+            let changed = store::sites::update_thread(
+                conn,
+                site_id,
+                &wanted,
+                update.status,
+                update.moderation_mode,
+                store::sites::ThreadAbout {
+                    url: url.as_deref(),
+                    title: title.as_deref(),
+                },
+            )?;
+            if let Some((_, created)) = &changed {
+                let set_up = if *created {
+                    "set up before its first comment"
+                } else {
+                    "changed"
+                };
+                let summary = format!("thread `{wanted}` {set_up}: {}", what.join(", "));
+                store::changes::record(conn, site_id, &actor, "thread", &summary)?;
+            }
+            Ok::<_, store::StoreError>(changed)
+        })
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("thread `{thread_id}`")))?;

@@ -135,7 +135,7 @@ fn clean_terms(terms: Vec<String>) -> Result<Vec<String>, ApiError> {
 }
 
 impl WordEntry {
-    fn validated(mut self) -> Result<WordEntry, ApiError> {
+    pub(crate) fn validated(mut self) -> Result<WordEntry, ApiError> {
         let id_ok = !self.id.is_empty()
             && self.id.chars().count() <= MAX_WORD_ID_CHARS
             && self
@@ -330,6 +330,44 @@ async fn current(state: &AppState, site: i64) -> Result<(Option<i32>, String), A
     })
 }
 
+/// A word-list edit to try without saving it (`POST /v1/backtests`'s `words`): one of `add`, or
+/// `change` with `set`, as `POST /v1/site/rules/words` and `PATCH /v1/site/rules/words/{id}`
+/// take them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriedEdit {
+    /// A word list to add.
+    #[serde(default)]
+    pub add: Option<WordEntry>,
+    /// The id of a word list to change…
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 64)]
+    pub change: Option<String>,
+    /// …and what changes.
+    #[serde(default)]
+    pub set: Option<WordEntryChange>,
+}
+
+/// The site's rule file as `edit` would leave it, checked as a saved edit is (the same 404,
+/// 409 and 422); nothing is saved.
+pub async fn tried_rules(state: &AppState, site: i64, edit: TriedEdit) -> Result<String, ApiError> {
+    let edit = match edit {
+        TriedEdit {
+            add: Some(entry),
+            change: None,
+            set: None,
+        } => Edit::Add(entry.validated()?),
+        TriedEdit {
+            add: None,
+            change: Some(id),
+            set: Some(change),
+        } => Edit::Change(id, change),
+        _ => return Err(invalid("words", "give `add`, or `change` with `set`")),
+    };
+    let (_, source) = current(state, site).await?;
+    apply(&source, edit)
+}
+
 /// Applies `edit` to the site's rule file and saves the result as its next version.
 async fn edit_words(
     caller: &Caller,
@@ -347,10 +385,13 @@ async fn edit_words(
         .parse()
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("rewritten rules do not parse: {e}")))?;
     let (version, _) = store::run(&state.pool, move |conn| {
-        let (version, at) = store::rules::save(conn, site, &updated, &by)?;
-        let summary = format!("{what} (rule file version {version})");
-        store::changes::record(conn, site, &actor, "words", &summary)?;
-        Ok((version, at))
+        // the change and its entry in the settings log, together
+        store::write_tx(conn, |conn| {
+            let (version, at) = store::rules::save(conn, site, &updated, &by)?;
+            let summary = format!("{what} (rule file version {version})");
+            store::changes::record(conn, site, &actor, "words", &summary)?;
+            Ok::<_, store::StoreError>((version, at))
+        })
     })
     .await?;
     state.judge.forget_rules(site);

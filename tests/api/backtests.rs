@@ -429,6 +429,47 @@ async fn a_rule_set_that_holds_a_word_newly_holds_the_comments_with_it(backend: 
             .unwrap()
             .contains(&json!("test-hold-fibre")));
     }
+
+    // The same list as a word-list edit: the API applies it as saving would, with the same
+    // result, and records the file it tried.
+    let entry =
+        json!({"id": "test-hold-fibre", "lang": "fr", "action": "hold", "terms": ["fibre"]});
+    let id = start(&app, &admin, json!({"words": {"add": entry}})).await;
+    let job = wait(&app, &admin, id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["result"]["newly_held"], result["newly_held"], "{job}");
+    assert_eq!(job["result"]["after"], result["after"]);
+    let tried = job["rules"].as_str().unwrap();
+    assert!(tried.contains("id = \"test-hold-fibre\""), "{tried}");
+    assert!(vigie::scoring::RuleSet::from_toml(tried, "tried").is_ok());
+    // A change of a list the site has not got, an id taken, both forms, neither: refused as
+    // saving them would be.
+    for (body, status, field) in [
+        (
+            json!({"words": {"change": "nope", "set": {"action": "block"}}}),
+            404,
+            None,
+        ),
+        (
+            json!({"words": {"add": {"id": "fr-slur", "action": "hold", "terms": ["x"]}}}),
+            409,
+            None,
+        ),
+        (
+            json!({"words": {"add": entry}, "rules": source}),
+            422,
+            Some("words"),
+        ),
+        (json!({"words": {"change": "fr-slur"}}), 422, Some("words")),
+        (
+            json!({"words": {"add": {"id": "x", "action": "hold", "terms": ["!!!"]}}}),
+            422,
+            Some("terms"),
+        ),
+    ] {
+        let r = app.post_json("/v1/backtests", &admin, &body).await;
+        assert_problem(r, status, field).await;
+    }
     // The site's own rules did not change.
     let now: Value = get_json(&app, "/v1/site/rules", &admin).await;
     assert_eq!(now["source"], rules["source"]);
