@@ -22,6 +22,7 @@ pub use policy::{CategoryThresholds, Decision, Thresholds};
 pub use rules::{default_rules, Action, AuthorRate, RuleCategory, RuleError, RuleHit, RuleSet};
 
 use features::{FeatureConfig, SparseFeatures};
+use normalise::Normalised;
 
 /// What the caller knows about the author (from its own database).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,52 +179,8 @@ impl Scorer {
             _ => lang::detect(&norm, body),
         };
         let sh = features::shape(body);
-        let mut hits = Vec::new();
-        rules.evaluate(
-            &rules::RuleInput {
-                original: body,
-                norm: &norm,
-                lang,
-                author: &input.author,
-                links: sh.links,
-                letters: sh.letters,
-                upper: sh.upper,
-            },
-            &mut hits,
-        );
-        let ntok = norm.tokens.len().min(features::MAX_TOKENS);
-        // (margins, top tokens per category: (contribution, token index))
-        let (margins, tops) = SCRATCH.with(|sc| {
-            let mut sc = sc.borrow_mut();
-            let (sf, contrib) = &mut *sc;
-            contrib.clear();
-            contrib.resize(ntok, [0f32; 2]);
-            features::extract(&norm, &self.model.meta.features, sf);
-            let m = self.model.margins(sf, Some(contrib));
-            let mut tops = [[(0f32, usize::MAX); TOP_TERMS]; 2];
-            for (i, c) in contrib.iter().enumerate() {
-                if c[0] <= tops[0][TOP_TERMS - 1].0 && c[1] <= tops[1][TOP_TERMS - 1].0 {
-                    continue;
-                }
-                // stop words are not useful highlights
-                let w = norm.token_str(&norm.tokens[i]);
-                if w.len() <= 3 || lang::is_stop_word(w) {
-                    continue;
-                }
-                for (k, top) in tops.iter_mut().enumerate() {
-                    let v = c[k];
-                    if v > top[TOP_TERMS - 1].0 {
-                        let mut j = TOP_TERMS - 1;
-                        while j > 0 && top[j - 1].0 < v {
-                            top[j] = top[j - 1];
-                            j -= 1;
-                        }
-                        top[j] = (v, i);
-                    }
-                }
-            }
-            (m, tops)
-        });
+        let hits = rule_hits(rules, body, &norm, lang, &input.author, &sh);
+        let (margins, tops) = self.margins_and_tops(&norm);
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
         let p = self.model.probs(&x);
         let scores = Scores {
@@ -232,24 +189,7 @@ impl Scorer {
         };
         // top terms for the category that is the most likely
         let c = if scores.spam > scores.toxicity { 1 } else { 0 };
-        let top_terms = tops[c]
-            .iter()
-            .filter(|(v, i)| *i != usize::MAX && *v > 0.0)
-            .map(|&(v, i)| {
-                let t = &norm.tokens[i];
-                TopTerm {
-                    term: norm.token_str(t).to_string(),
-                    start: t.orig_start,
-                    end: t.orig_end,
-                    category: if c == 0 {
-                        Category::Toxicity
-                    } else {
-                        Category::Spam
-                    },
-                    weight: v,
-                }
-            })
-            .collect();
+        let top_terms = top_terms(&tops, c, &norm);
         let (decision, reasons) = if lang::is_scored(lang) {
             policy::decide(&scores, &hits, thresholds)
         } else {
@@ -267,6 +207,22 @@ impl Scorer {
         }
     }
 
+    /// The text logits and, per category, the tokens that weighed most (computed in this
+    /// thread's scratch buffers).
+    #[inline]
+    fn margins_and_tops(&self, norm: &Normalised) -> ([f32; 2], TopTokens) {
+        let ntok = norm.tokens.len().min(features::MAX_TOKENS);
+        SCRATCH.with(|sc| {
+            let mut sc = sc.borrow_mut();
+            let (sf, contrib) = &mut *sc;
+            contrib.clear();
+            contrib.resize(ntok, [0f32; 2]);
+            features::extract(norm, &self.model.meta.features, sf);
+            let m = self.model.margins(sf, Some(contrib));
+            (m, top_tokens(contrib, norm))
+        })
+    }
+
     /// Fast path without explanations (used for batch evaluation): probabilities only.
     pub fn scores_only(
         &self,
@@ -281,23 +237,11 @@ impl Scorer {
             _ => lang::detect(&norm, body),
         };
         let sh = features::shape(body);
-        let mut hits = Vec::new();
         let author = AuthorHistory {
             approved_count: u32::MAX,
             ..AuthorHistory::default()
         };
-        rules.evaluate(
-            &rules::RuleInput {
-                original: body,
-                norm: &norm,
-                lang,
-                author: &author,
-                links: sh.links,
-                letters: sh.letters,
-                upper: sh.upper,
-            },
-            &mut hits,
-        );
+        let hits = rule_hits(rules, body, &norm, lang, &author, &sh);
         let margins = SCRATCH.with(|sf| {
             let mut sc = sf.borrow_mut();
             features::extract_with(&norm, &self.model.meta.features, &mut sc.0, false);
@@ -313,6 +257,89 @@ impl Scorer {
             lang,
         )
     }
+}
+
+/// Per category (toxicity, spam), the [`TOP_TERMS`] tokens that weighed most:
+/// (contribution, token index), highest first; `usize::MAX` marks an empty slot.
+type TopTokens = [[(f32, usize); TOP_TERMS]; 2];
+
+/// Every rule's hits on one comment.
+#[inline]
+fn rule_hits(
+    rules: &RuleSet,
+    body: &str,
+    norm: &Normalised,
+    lang: &str,
+    author: &AuthorHistory,
+    sh: &features::Shape,
+) -> Vec<RuleHit> {
+    let mut hits = Vec::new();
+    rules.evaluate(
+        &rules::RuleInput {
+            original: body,
+            norm,
+            lang,
+            author,
+            links: sh.links,
+            letters: sh.letters,
+            upper: sh.upper,
+        },
+        &mut hits,
+    );
+    hits
+}
+
+/// The tokens with the largest contributions per category, stop words and short words left
+/// out (they are not useful highlights).
+#[inline]
+fn top_tokens(contrib: &[[f32; 2]], norm: &Normalised) -> TopTokens {
+    let mut tops = [[(0f32, usize::MAX); TOP_TERMS]; 2];
+    for (i, c) in contrib.iter().enumerate() {
+        if c[0] <= tops[0][TOP_TERMS - 1].0 && c[1] <= tops[1][TOP_TERMS - 1].0 {
+            continue;
+        }
+        // stop words are not useful highlights
+        let w = norm.token_str(&norm.tokens[i]);
+        if w.len() <= 3 || lang::is_stop_word(w) {
+            continue;
+        }
+        for (k, top) in tops.iter_mut().enumerate() {
+            let v = c[k];
+            if v > top[TOP_TERMS - 1].0 {
+                let mut j = TOP_TERMS - 1;
+                while j > 0 && top[j - 1].0 < v {
+                    top[j] = top[j - 1];
+                    j -= 1;
+                }
+                top[j] = (v, i);
+            }
+        }
+    }
+    tops
+}
+
+/// The top terms of category `c` (0 toxicity, 1 spam) that weighed towards it, with their
+/// spans in the original.
+#[inline]
+fn top_terms(tops: &TopTokens, c: usize, norm: &Normalised) -> Vec<TopTerm> {
+    tops[c]
+        .iter()
+        .filter(|(v, i)| *i != usize::MAX && *v > 0.0)
+        .map(|&(v, i)| {
+            let t = &norm.tokens[i];
+            TopTerm {
+                term: norm.token_str(t).to_string(),
+                start: t.orig_start,
+                end: t.orig_end,
+                category: if c == 0 {
+                    Category::Toxicity
+                } else {
+                    Category::Spam
+                },
+                weight: v,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

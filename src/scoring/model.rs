@@ -273,93 +273,108 @@ impl Model {
         }
         let mp = dir.join(META_FILE);
         let meta_bytes = read(&mp)?;
-        let corrupt = |path: &Path, reason: String| ScoringError::Corrupt {
-            path: path.to_path_buf(),
-            reason,
-        };
         let meta: ModelMeta = serde_json::from_slice(&meta_bytes)
             .map_err(|e| corrupt(&mp, format!("invalid JSON: {e}")))?;
-        if meta.format != FORMAT {
-            return Err(corrupt(
-                &mp,
-                format!("unsupported format {} (expected {FORMAT})", meta.format),
-            ));
-        }
-        if meta.categories != CATEGORIES {
-            return Err(corrupt(
-                &mp,
-                format!("unexpected categories {:?}", meta.categories),
-            ));
-        }
-        if !(8..=24).contains(&meta.features.hash_bits)
-            || meta.features.char_min == 0
-            || meta.features.char_max < meta.features.char_min
-            || meta.features.char_max > 8
-        {
-            return Err(corrupt(&mp, "invalid feature configuration".into()));
-        }
-        if meta.stackers.len() != 2 {
-            return Err(corrupt(&mp, "expected one stacker per category".into()));
-        }
-        for s in &meta.stackers {
-            s.check().map_err(|e| corrupt(&mp, e))?;
-        }
-        if meta.weights_file.contains('/')
-            || meta.weights_file.contains('\\')
-            || meta.weights_file.contains("..")
-        {
-            return Err(corrupt(
-                &mp,
-                "weights_file must be a plain file name".into(),
-            ));
-        }
-        let wp = dir.join(&meta.weights_file);
-        match std::fs::metadata(&wp) {
-            Ok(m) if m.len() > MAX_WEIGHTS_BYTES => {
-                return Err(corrupt(
-                    &wp,
-                    format!(
-                        "{} bytes is above the {} byte limit",
-                        m.len(),
-                        MAX_WEIGHTS_BYTES
-                    ),
-                ))
-            }
-            _ => {}
-        }
-        let wb = read(&wp)?;
-        let sha = hex::encode(Sha256::digest(&wb));
-        if sha != meta.weights_sha256 {
-            return Err(corrupt(
-                &wp,
-                format!(
-                    "sha256 {sha} does not match {} recorded in {META_FILE}",
-                    meta.weights_sha256
-                ),
-            ));
-        }
-        let (weights, used): (QuantWeights, usize) =
-            bincode::serde::decode_from_slice(&wb, bincode::config::standard())
-                .map_err(|e| corrupt(&wp, format!("cannot decode: {e}")))?;
-        if used != wb.len() {
-            return Err(corrupt(&wp, "trailing bytes".into()));
-        }
-        let expect = 2usize << meta.features.hash_bits;
-        if weights.codes.len() != expect || weights.codebook.len() != 512 {
-            return Err(corrupt(
-                &wp,
-                format!(
-                    "{} codes / {} codebook entries, expected {expect} / 512",
-                    weights.codes.len(),
-                    weights.codebook.len()
-                ),
-            ));
-        }
-        if weights.codebook.iter().any(|w| !w.is_finite()) {
-            return Err(corrupt(&wp, "non-finite weight".into()));
-        }
+        check_meta(&meta, &mp)?;
+        let weights = read_weights(&dir.join(&meta.weights_file), &meta)?;
         Ok(Model { meta, weights })
     }
+}
+
+/// A model file that cannot be used, and why.
+fn corrupt(path: &Path, reason: String) -> ScoringError {
+    ScoringError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+/// Refuses a `model.json` (at `mp`) this build cannot score with: another format, other
+/// categories, a feature configuration out of range, broken stackers, or a weights file name
+/// that is not a plain file name.
+fn check_meta(meta: &ModelMeta, mp: &Path) -> Result<(), ScoringError> {
+    if meta.format != FORMAT {
+        return Err(corrupt(
+            mp,
+            format!("unsupported format {} (expected {FORMAT})", meta.format),
+        ));
+    }
+    if meta.categories != CATEGORIES {
+        return Err(corrupt(
+            mp,
+            format!("unexpected categories {:?}", meta.categories),
+        ));
+    }
+    if !(8..=24).contains(&meta.features.hash_bits)
+        || meta.features.char_min == 0
+        || meta.features.char_max < meta.features.char_min
+        || meta.features.char_max > 8
+    {
+        return Err(corrupt(mp, "invalid feature configuration".into()));
+    }
+    if meta.stackers.len() != 2 {
+        return Err(corrupt(mp, "expected one stacker per category".into()));
+    }
+    for s in &meta.stackers {
+        s.check().map_err(|e| corrupt(mp, e))?;
+    }
+    if meta.weights_file.contains('/')
+        || meta.weights_file.contains('\\')
+        || meta.weights_file.contains("..")
+    {
+        return Err(corrupt(mp, "weights_file must be a plain file name".into()));
+    }
+    Ok(())
+}
+
+/// Reads the weights file `wp` and checks it against `meta`: size limit, sha256, a complete
+/// decoding, the number of codes for the hash size, finite codebook values.
+fn read_weights(wp: &Path, meta: &ModelMeta) -> Result<QuantWeights, ScoringError> {
+    match std::fs::metadata(wp) {
+        Ok(m) if m.len() > MAX_WEIGHTS_BYTES => {
+            return Err(corrupt(
+                wp,
+                format!(
+                    "{} bytes is above the {} byte limit",
+                    m.len(),
+                    MAX_WEIGHTS_BYTES
+                ),
+            ))
+        }
+        _ => {}
+    }
+    let wb = read(wp)?;
+    let sha = hex::encode(Sha256::digest(&wb));
+    if sha != meta.weights_sha256 {
+        return Err(corrupt(
+            wp,
+            format!(
+                "sha256 {sha} does not match {} recorded in {META_FILE}",
+                meta.weights_sha256
+            ),
+        ));
+    }
+    let (weights, used): (QuantWeights, usize) =
+        bincode::serde::decode_from_slice(&wb, bincode::config::standard())
+            .map_err(|e| corrupt(wp, format!("cannot decode: {e}")))?;
+    if used != wb.len() {
+        return Err(corrupt(wp, "trailing bytes".into()));
+    }
+    let expect = 2usize << meta.features.hash_bits;
+    if weights.codes.len() != expect || weights.codebook.len() != 512 {
+        return Err(corrupt(
+            wp,
+            format!(
+                "{} codes / {} codebook entries, expected {expect} / 512",
+                weights.codes.len(),
+                weights.codebook.len()
+            ),
+        ));
+    }
+    if weights.codebook.iter().any(|w| !w.is_finite()) {
+        return Err(corrupt(wp, "non-finite weight".into()));
+    }
+    Ok(weights)
 }
 
 fn read(p: &Path) -> Result<Vec<u8>, ScoringError> {

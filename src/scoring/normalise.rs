@@ -235,6 +235,7 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
+/// [`normalise`] with the caller's scratch buffers (cleared first, reused across calls).
 fn normalise_with(
     input: &str,
     fchars: &mut Vec<FChar>,
@@ -246,15 +247,29 @@ fn normalise_with(
     toks.clear();
     buf.clear();
     tmp.clear();
-    let mut input = input;
-    if input.len() > MAX_INPUT_BYTES {
-        let mut cut = MAX_INPUT_BYTES;
-        while !input.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        input = &input[..cut];
+    let input = truncate(input);
+    fold_input(input, fchars, tmp);
+    tokenise(fchars, toks);
+    build_tokens(input.len(), fchars, toks, buf)
+}
+
+/// `input` cut to [`MAX_INPUT_BYTES`] at a character boundary.
+#[inline]
+fn truncate(input: &str) -> &str {
+    if input.len() <= MAX_INPUT_BYTES {
+        return input;
     }
-    // 1. fold every character
+    let mut cut = MAX_INPUT_BYTES;
+    while !input.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &input[..cut]
+}
+
+/// Step 1: fold every character into `fchars`, each with its original span (`tmp` holds one
+/// character's folded form).
+#[inline]
+fn fold_input(input: &str, fchars: &mut Vec<FChar>, tmp: &mut Vec<char>) {
     for (i, c) in input.char_indices() {
         let end = (i + c.len_utf8()) as u32;
         if c.is_ascii() {
@@ -281,8 +296,12 @@ fn normalise_with(
             });
         }
     }
+}
 
-    // 2. tokenise: runs of word chars, with interior leet symbols and hyphens.
+/// Step 2: tokenise `fchars` into `toks`: runs of word characters, with interior leet symbols
+/// and hyphens; a single letter followed by an apostrophe is an elision (`l'`).
+#[inline]
+fn tokenise(fchars: &[FChar], toks: &mut Vec<RawTok>) {
     let n = fchars.len();
     let mut i = 0;
     while i < n {
@@ -293,25 +312,7 @@ fn normalise_with(
             continue;
         }
         let s = i;
-        i += 1;
-        while i < n {
-            let c = fchars[i].c;
-            let interior_symbol = is_leet_symbol(c)
-                && i + 1 < n
-                && is_word(fchars[i + 1].c)
-                && is_word(fchars[i - 1].c);
-            let interior_hyphen = c == '-'
-                && i + 2 < n
-                && is_word(fchars[i + 1].c)
-                && is_word(fchars[i + 2].c)
-                && i >= s + 2
-                && is_word(fchars[i - 2].c);
-            if is_word(c) || interior_symbol || interior_hyphen {
-                i += 1;
-            } else {
-                break;
-            }
-        }
+        i = token_end(fchars, s);
         let mut elision = false;
         if i - s == 1 && fchars[s].c.is_alphabetic() && i < n && is_apostrophe(fchars[i].c) {
             elision = true;
@@ -322,23 +323,59 @@ fn normalise_with(
             elision,
         });
     }
+}
 
-    // 3. build output tokens: leet decode, join single letters, collapse runs.
-    let mut out = Normalised {
-        text: String::with_capacity(input.len() + 8),
-        tokens: Vec::with_capacity(toks.len()),
-    };
-    let single = |t: &RawTok| -> bool {
-        !t.elision && t.chars.len() == 1 && {
-            let c = fchars[t.chars.start].c;
-            c.is_alphabetic() || leet(c).is_some()
+/// Where the token starting at `s` ends (exclusive index into `fchars`).
+#[inline]
+fn token_end(fchars: &[FChar], s: usize) -> usize {
+    let n = fchars.len();
+    let mut i = s + 1;
+    while i < n {
+        let c = fchars[i].c;
+        let interior_symbol =
+            is_leet_symbol(c) && i + 1 < n && is_word(fchars[i + 1].c) && is_word(fchars[i - 1].c);
+        let interior_hyphen = c == '-'
+            && i + 2 < n
+            && is_word(fchars[i + 1].c)
+            && is_word(fchars[i + 2].c)
+            && i >= s + 2
+            && is_word(fchars[i - 2].c);
+        if is_word(c) || interior_symbol || interior_hyphen {
+            i += 1;
+        } else {
+            break;
         }
+    }
+    i
+}
+
+/// A token of one letter (or leet character), a candidate for joining with its neighbours.
+#[inline]
+fn is_single(t: &RawTok, fchars: &[FChar]) -> bool {
+    !t.elision && t.chars.len() == 1 && {
+        let c = fchars[t.chars.start].c;
+        c.is_alphabetic() || leet(c).is_some()
+    }
+}
+
+/// Step 3: the output tokens: leet decoded, runs of single letters joined, runs collapsed
+/// (`buf` holds one token's characters).
+#[inline]
+fn build_tokens(
+    input_len: usize,
+    fchars: &[FChar],
+    toks: &[RawTok],
+    buf: &mut Vec<char>,
+) -> Normalised {
+    let mut out = Normalised {
+        text: String::with_capacity(input_len + 8),
+        tokens: Vec::with_capacity(toks.len()),
     };
     let mut k = 0;
     while k < toks.len() {
         // run of single-character tokens
         let mut j = k;
-        while j < toks.len() && single(&toks[j]) {
+        while j < toks.len() && is_single(&toks[j], fchars) {
             j += 1;
         }
         let letters = (k..j)

@@ -1,0 +1,507 @@
+//! Loading a rule file: the TOML as written (`raw`), checked section by section and compiled
+//! into a [`RuleSet`]. Every refusal names the file, the line and the reason ([`RuleError`]).
+
+use regex::{Regex, RegexBuilder};
+use toml::Spanned;
+
+use super::raw::{RawFile, RawLinks, RawRate, RawRegex, RawShout, RawWords};
+use super::{
+    build_regex, Action, AuthorRate, CountRule, Lang, LinkRule, Meta, RegexGroup, RuleCategory,
+    RuleError, RuleSet, ShoutRule, WordEntry, MAX_RATE_WINDOW_SECS,
+};
+use crate::scoring::hash::FxHashMap;
+use crate::scoring::normalise::normalise;
+
+/// The 1-based line of byte `pos` in `text`.
+fn line_of(text: &str, pos: usize) -> usize {
+    text.as_bytes()[..pos.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The rule file as written; a TOML error (syntax, unknown field) names its line.
+fn parse_raw(text: &str, file_name: &str) -> Result<RawFile, RuleError> {
+    toml::from_str(text).map_err(|e| RuleError {
+        file: file_name.to_string(),
+        line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+        reason: e.message().trim().to_string(),
+    })
+}
+
+/// The regex patterns of one ungated group (original or normalised text), with each pattern's
+/// index in `regex_meta`, in file order.
+#[derive(Default)]
+struct Patterns {
+    pats: Vec<String>,
+    idxs: Vec<usize>,
+}
+
+/// What compiling a file needs besides the rule set being built: the text (for line numbers),
+/// the file name (for errors) and the rule ids seen so far (ids are unique in a file).
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+    ids: std::collections::HashSet<String>,
+}
+
+impl Ctx<'_> {
+    fn line(&self, pos: usize) -> usize {
+        line_of(self.text, pos)
+    }
+
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        reason: impl Into<String>,
+    ) -> Result<T, RuleError> {
+        Err(RuleError {
+            file: self.file.to_string(),
+            line: self.line(span.start),
+            reason: reason.into(),
+        })
+    }
+
+    /// The fields every rule has: a new id, an action, a category (or `default_cat`) and a
+    /// language (or any).
+    fn meta(
+        &mut self,
+        id: &Spanned<String>,
+        action: &Spanned<String>,
+        category: Option<&Spanned<String>>,
+        lang: Option<&Spanned<String>>,
+        default_cat: RuleCategory,
+    ) -> Result<Meta, RuleError> {
+        let idv = id.get_ref().trim();
+        if idv.is_empty() || idv.len() > 100 {
+            return self.err(id.span(), "rule id must be 1 to 100 characters");
+        }
+        if !self.ids.insert(idv.to_string()) {
+            return self.err(id.span(), format!("duplicate rule id `{idv}`"));
+        }
+        let Some(a) = Action::parse(action.get_ref().trim()) else {
+            return self.err(
+                action.span(),
+                format!(
+                    "unknown action `{}` (expected block, hold or flag)",
+                    action.get_ref()
+                ),
+            );
+        };
+        Ok(Meta {
+            id: idv.to_string(),
+            action: a,
+            category: self.category(category, default_cat)?,
+            lang: self.lang(lang)?,
+        })
+    }
+
+    /// A rule's `category`, `default_cat` when absent.
+    fn category(
+        &self,
+        category: Option<&Spanned<String>>,
+        default_cat: RuleCategory,
+    ) -> Result<RuleCategory, RuleError> {
+        let Some(c) = category else {
+            return Ok(default_cat);
+        };
+        match RuleCategory::parse(c.get_ref().trim()) {
+            Some(c) => Ok(c),
+            None => self.err(
+                c.span(),
+                format!(
+                    "unknown category `{}` (expected toxicity, spam or behaviour)",
+                    c.get_ref()
+                ),
+            ),
+        }
+    }
+
+    /// A rule's `lang`, any when absent.
+    fn lang(&self, lang: Option<&Spanned<String>>) -> Result<Lang, RuleError> {
+        let Some(l) = lang else {
+            return Ok(Lang::Any);
+        };
+        match l.get_ref().trim() {
+            "any" | "*" => Ok(Lang::Any),
+            "fr" => Ok(Lang::Fr),
+            "en" => Ok(Lang::En),
+            other => self.err(
+                l.span(),
+                format!("unknown language `{other}` (expected fr, en or any)"),
+            ),
+        }
+    }
+
+    /// `[[words]]`: each list's terms, indexed by their first normalised token.
+    fn words(&mut self, rs: &mut RuleSet, raw: &[RawWords]) -> Result<(), RuleError> {
+        for w in raw {
+            let meta = self.meta(
+                &w.id,
+                &w.action,
+                w.category.as_ref(),
+                w.lang.as_ref(),
+                RuleCategory::Toxicity,
+            )?;
+            let li = rs.lists.len() as u32;
+            rs.lists.push(meta);
+            if w.terms.get_ref().is_empty() {
+                return self.err(w.terms.span(), "word list `terms` is empty");
+            }
+            for t in w.terms.get_ref() {
+                self.term(rs, li, t)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One term of word list `li`: a word, or a phrase (also matched hyphenated).
+    fn term(&self, rs: &mut RuleSet, li: u32, t: &Spanned<String>) -> Result<(), RuleError> {
+        let n = normalise(t.get_ref());
+        if n.tokens.is_empty() {
+            return self.err(
+                t.span(),
+                format!("term `{}` is empty after normalisation", t.get_ref()),
+            );
+        }
+        let toks: Vec<String> = n
+            .tokens
+            .iter()
+            .map(|k| n.token_str(k).to_string())
+            .collect();
+        let term = n.text.clone();
+        let entry = WordEntry {
+            rest: toks[1..].to_vec(),
+            list: li,
+            term: term.clone(),
+        };
+        rs.tokens
+            .entry(toks[0].clone())
+            .or_default()
+            .words
+            .push(entry);
+        if toks.len() > 1 && toks.iter().all(|t| t.chars().count() >= 2) {
+            // also match the hyphenated spelling of a phrase: fils-de-pute
+            rs.tokens
+                .entry(toks.join("-"))
+                .or_default()
+                .words
+                .push(WordEntry {
+                    rest: Vec::new(),
+                    list: li,
+                    term,
+                });
+        }
+        Ok(())
+    }
+
+    /// `[[regex]]`: gated rules compiled one by one, the others grouped per text they run on.
+    fn regexes(&mut self, rs: &mut RuleSet, raw: &[RawRegex]) -> Result<(), RuleError> {
+        let mut orig = Patterns::default();
+        let mut norm = Patterns::default();
+        for r in raw {
+            let meta = self.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                r.lang.as_ref(),
+                RuleCategory::Spam,
+            )?;
+            let on_norm = self.regex_on(r)?;
+            self.check_pattern(r, &meta)?;
+            let unless = self.unless(r, &meta)?;
+            let idx = rs.regex_meta.len();
+            rs.regex_meta.push((meta, on_norm));
+            rs.regex_unless.push(unless);
+            if let Some(req) = &r.requires {
+                self.gated(rs, r, req, idx)?;
+                continue;
+            }
+            let target = if on_norm { &mut norm } else { &mut orig };
+            target.pats.push(r.pattern.get_ref().clone());
+            target.idxs.push(idx);
+        }
+        let n_orig = orig.pats.len();
+        let n_norm = norm.pats.len();
+        rs.regex_orig = RegexGroup::build(orig.pats, orig.idxs, &rs.regex_meta);
+        rs.regex_norm = RegexGroup::build(norm.pats, norm.idxs, &rs.regex_meta);
+        if (n_orig > 0 && rs.regex_orig.is_none()) || (n_norm > 0 && rs.regex_norm.is_none()) {
+            return self.err(0..0, "the regexes together are too large to compile");
+        }
+        Ok(())
+    }
+
+    /// Whether a regex rule runs on the normalised text (`on`).
+    fn regex_on(&self, r: &RawRegex) -> Result<bool, RuleError> {
+        let Some(on) = &r.on else {
+            return Ok(false);
+        };
+        match on.get_ref().as_str() {
+            "original" => Ok(false),
+            "normalised" | "normalized" => Ok(true),
+            other => self.err(
+                on.span(),
+                format!("unknown `on` value `{other}` (expected original or normalised)"),
+            ),
+        }
+    }
+
+    /// Refuses a pattern that does not compile within the per-rule size limit.
+    fn check_pattern(&self, r: &RawRegex, meta: &Meta) -> Result<(), RuleError> {
+        if let Err(e) = RegexBuilder::new(r.pattern.get_ref())
+            .size_limit(1 << 20)
+            .build()
+        {
+            let msg = e.to_string().replace('\n', " ");
+            return self.err(
+                r.pattern.span(),
+                format!("invalid regex in rule `{}`: {msg}", meta.id),
+            );
+        }
+        Ok(())
+    }
+
+    /// The rule's compiled `unless` pattern, if it has one.
+    fn unless(&self, r: &RawRegex, meta: &Meta) -> Result<Option<Regex>, RuleError> {
+        let Some(u) = &r.unless else {
+            return Ok(None);
+        };
+        match build_regex(u.get_ref()) {
+            Ok(re) => Ok(Some(re)),
+            Err(e) => {
+                let msg = e.to_string().replace('\n', " ");
+                self.err(
+                    u.span(),
+                    format!("invalid `unless` regex in rule `{}`: {msg}", meta.id),
+                )
+            }
+        }
+    }
+
+    /// A regex rule run only when one of its `requires` words is a token of the comment: each
+    /// word's tokens open the gate.
+    fn gated(
+        &self,
+        rs: &mut RuleSet,
+        r: &RawRegex,
+        req: &Spanned<Vec<String>>,
+        idx: usize,
+    ) -> Result<(), RuleError> {
+        if req.get_ref().is_empty() {
+            return self.err(req.span(), "`requires` is empty");
+        }
+        let gi = rs.gated.len();
+        let re = match build_regex(r.pattern.get_ref()) {
+            Ok(re) => re,
+            Err(e) => return self.err(r.pattern.span(), e.to_string()),
+        };
+        rs.gated.push((idx, re));
+        for w in req.get_ref() {
+            let n = normalise(w);
+            for t in &n.tokens {
+                let v = &mut rs
+                    .tokens
+                    .entry(n.token_str(t).to_string())
+                    .or_default()
+                    .gates;
+                if !v.contains(&gi) {
+                    v.push(gi);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `[[links]]`: a number of links from which the rule fires.
+    fn links(&mut self, rs: &mut RuleSet, raw: &[RawLinks]) -> Result<(), RuleError> {
+        for l in raw {
+            let meta = self.meta(
+                &l.id,
+                &l.action,
+                l.category.as_ref(),
+                None,
+                RuleCategory::Spam,
+            )?;
+            if l.min == 0 {
+                return self.err(l.id.span(), "links rule needs `min` >= 1");
+            }
+            rs.links.push(LinkRule { meta, min: l.min });
+        }
+        Ok(())
+    }
+
+    /// `[[shouting]]`: a share of upper-case letters from which the rule fires.
+    fn shouting(&mut self, rs: &mut RuleSet, raw: &[RawShout]) -> Result<(), RuleError> {
+        for s in raw {
+            let meta = self.meta(
+                &s.id,
+                &s.action,
+                s.category.as_ref(),
+                None,
+                RuleCategory::Behaviour,
+            )?;
+            if !(s.ratio > 0.0 && s.ratio <= 1.0) {
+                return self.err(s.id.span(), "shouting `ratio` must be in (0, 1]");
+            }
+            rs.shouting.push(ShoutRule {
+                meta,
+                min_letters: s.min_letters,
+                ratio: s.ratio,
+            });
+        }
+        Ok(())
+    }
+
+    /// `[repeated_post]`, `[new_author]` and `[recent_rejections]`: rules on the author's
+    /// history.
+    fn history(&mut self, rs: &mut RuleSet, raw: &RawFile) -> Result<(), RuleError> {
+        if let Some(r) = &raw.repeated_post {
+            rs.repeated_post = Some(self.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                r.lang.as_ref(),
+                RuleCategory::Spam,
+            )?);
+        }
+        if let Some(r) = &raw.new_author {
+            let meta = self.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                None,
+                RuleCategory::Behaviour,
+            )?;
+            rs.new_author = Some(CountRule { meta, n: r.n });
+        }
+        if let Some(r) = &raw.recent_rejections {
+            let meta = self.meta(
+                &r.id,
+                &r.action,
+                r.category.as_ref(),
+                None,
+                RuleCategory::Behaviour,
+            )?;
+            if r.n == 0 {
+                return self.err(r.id.span(), "recent_rejections needs `n` >= 1");
+            }
+            rs.recent_rejections = Some(CountRule { meta, n: r.n });
+        }
+        Ok(())
+    }
+
+    /// `[author_rate]`: at most `max` comments per author within `window_secs`.
+    fn author_rate(&mut self, r: &RawRate) -> Result<AuthorRate, RuleError> {
+        let meta = self.meta(
+            &r.id,
+            &r.action,
+            r.category.as_ref(),
+            None,
+            RuleCategory::Behaviour,
+        )?;
+        if r.max == 0 {
+            return self.err(r.id.span(), "author_rate needs `max` >= 1");
+        }
+        if r.window_secs == 0 || r.window_secs > MAX_RATE_WINDOW_SECS {
+            return self.err(
+                r.id.span(),
+                format!("author_rate needs `window_secs` from 1 to {MAX_RATE_WINDOW_SECS}"),
+            );
+        }
+        Ok(AuthorRate {
+            meta,
+            max: r.max,
+            window_secs: r.window_secs,
+        })
+    }
+}
+
+impl RuleSet {
+    /// Parse and compile a rule file. `file_name` is only used in error messages.
+    pub fn from_toml(text: &str, file_name: &str) -> Result<RuleSet, RuleError> {
+        let raw = parse_raw(text, file_name)?;
+        let mut cx = Ctx {
+            text,
+            file: file_name,
+            ids: Default::default(),
+        };
+        let mut rs = RuleSet::empty(
+            raw.name.clone().unwrap_or_else(|| file_name.to_string()),
+            text.to_string(),
+        );
+        cx.words(&mut rs, &raw.words)?;
+        cx.regexes(&mut rs, &raw.regex)?;
+        cx.links(&mut rs, &raw.links)?;
+        cx.shouting(&mut rs, &raw.shouting)?;
+        cx.history(&mut rs, &raw)?;
+        if let Some(r) = &raw.author_rate {
+            rs.author_rate = Some(cx.author_rate(r)?);
+        }
+        Ok(rs)
+    }
+
+    /// A rule set with no rules yet.
+    fn empty(name: String, source: String) -> RuleSet {
+        RuleSet {
+            name,
+            source,
+            lists: Vec::new(),
+            tokens: FxHashMap::default(),
+            regex_meta: Vec::new(),
+            regex_unless: Vec::new(),
+            regex_orig: None,
+            regex_norm: None,
+            gated: Vec::new(),
+            links: Vec::new(),
+            shouting: Vec::new(),
+            repeated_post: None,
+            new_author: None,
+            recent_rejections: None,
+            author_rate: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let bad_action =
+            "name = \"x\"\n\n[[words]]\nid = \"a\"\naction = \"destroy\"\nterms = [\"x\"]\n";
+        let e = RuleSet::from_toml(bad_action, "site.toml").unwrap_err();
+        assert_eq!(e.file, "site.toml");
+        assert_eq!(e.line, 5);
+        assert!(e.reason.contains("unknown action"), "{e}");
+        let bad_re = "[[regex]]\nid = \"r\"\naction = \"flag\"\npattern = \"(unclosed\"\n";
+        let e = RuleSet::from_toml(bad_re, "re.toml").unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.reason.contains("invalid regex"), "{e}");
+        assert!(e.to_string().starts_with("re.toml:4: "));
+        let bad_syntax = "[[words]]\nid = \"a\"\naction = \"flag\"\nterms = [\"x\"\n";
+        let e = RuleSet::from_toml(bad_syntax, "s.toml").unwrap_err();
+        assert!(e.line >= 4, "{e}");
+        let unknown_field =
+            "[[words]]\nid = \"a\"\naction = \"flag\"\nterms = [\"x\"]\nseverity = 3\n";
+        let e = RuleSet::from_toml(unknown_field, "u.toml").unwrap_err();
+        assert!(e.reason.contains("severity"), "{e}");
+        let dup = "[[words]]\nid = \"a\"\naction = \"flag\"\nterms = [\"x\"]\n[[words]]\nid = \"a\"\naction = \"flag\"\nterms = [\"y\"]\n";
+        let e = RuleSet::from_toml(dup, "d.toml").unwrap_err();
+        assert_eq!(e.line, 6);
+    }
+
+    #[test]
+    fn an_author_rate_without_a_maximum_or_with_a_day_long_window_is_refused() {
+        let zero = "[author_rate]\nid = \"r\"\naction = \"hold\"\nmax = 0\n";
+        let e = RuleSet::from_toml(zero, "r.toml").unwrap_err();
+        assert!(e.reason.contains("max"), "{e}");
+        let long = "[author_rate]\nid = \"r\"\naction = \"hold\"\nmax = 3\nwindow_secs = 90000\n";
+        let e = RuleSet::from_toml(long, "r.toml").unwrap_err();
+        assert!(e.reason.contains("window_secs"), "{e}");
+        let ok = "[author_rate]\nid = \"r\"\naction = \"block\"\nmax = 3\n";
+        let rs = RuleSet::from_toml(ok, "r.toml").unwrap();
+        assert_eq!(rs.author_rate().unwrap().window_secs, 60);
+    }
+}

@@ -1,0 +1,481 @@
+//! Running a compiled [`RuleSet`] on one comment: words and phrases by token lookup, the regexes
+//! their tokens open, the per-language regex sets, then shape and author-history rules. This is
+//! the scoring hot path: helpers borrow the caller's buffers and allocate only for hits.
+
+use super::{Meta, RegexGroup, RuleHit, RuleSet};
+use crate::scoring::normalise::Normalised;
+use crate::scoring::AuthorHistory;
+
+/// Context for [`RuleSet::evaluate`].
+pub struct RuleInput<'a> {
+    pub original: &'a str,
+    pub norm: &'a Normalised,
+    /// "fr", "en" or anything else (all lists apply)
+    pub lang: &'a str,
+    pub author: &'a AuthorHistory,
+    pub links: u32,
+    pub letters: u32,
+    pub upper: u32,
+}
+
+impl RuleSet {
+    /// A regex rule's hit: the matched text (at most 64 characters) and its span in the
+    /// original (mapped back through the tokens when the regex ran on the normalised text).
+    fn regex_hit(meta: &Meta, on_norm: bool, n: &Normalised, f: regex::Match<'_>) -> RuleHit {
+        let span = if on_norm {
+            // map back to the original through the tokens
+            let (s, e) = (f.start() as u32, f.end() as u32);
+            let first = n.tokens.iter().find(|t| t.norm_end > s);
+            let last = n.tokens.iter().rev().find(|t| t.norm_start < e);
+            match (first, last) {
+                (Some(a), Some(b)) => Some((a.orig_start, b.orig_end.max(a.orig_start))),
+                _ => None,
+            }
+        } else {
+            Some((f.start() as u32, f.end() as u32))
+        };
+        Self::hit(meta, Some(f.as_str().chars().take(64).collect()), span)
+    }
+
+    /// The regex rule's `unless` pattern matches the original text.
+    fn cancelled(&self, idx: usize, original: &str) -> bool {
+        self.regex_unless[idx]
+            .as_ref()
+            .is_some_and(|u| u.is_match(original))
+    }
+
+    /// Run every rule; push hits into `out`.
+    pub fn evaluate(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
+        let mut gates: Vec<usize> = Vec::new();
+        let first = out.len();
+        if !self.tokens.is_empty() {
+            self.match_words(inp, &mut gates, out);
+        }
+        self.match_gated(inp, gates, first, out);
+        self.match_regex_sets(inp, out);
+        self.match_shape_and_history(inp, out);
+    }
+
+    /// Words and phrases, looked up by each token; records the gates the tokens open in
+    /// `gates` (first seen first). A list hits a given start once.
+    #[inline]
+    fn match_words(&self, inp: &RuleInput<'_>, gates: &mut Vec<usize>, out: &mut Vec<RuleHit>) {
+        let n = inp.norm;
+        let toks = &n.tokens;
+        for (i, t) in toks.iter().enumerate() {
+            let Some(tr) = self.tokens.get(n.token_str(t)) else {
+                continue;
+            };
+            for &gi in &tr.gates {
+                if !gates.contains(&gi) {
+                    gates.push(gi);
+                }
+            }
+            for e in &tr.words {
+                let meta = &self.lists[e.list as usize];
+                if !Self::lang_ok(meta.lang, inp.lang) {
+                    continue;
+                }
+                let ok = e
+                    .rest
+                    .iter()
+                    .enumerate()
+                    .all(|(k, w)| toks.get(i + 1 + k).is_some_and(|t2| n.token_str(t2) == w));
+                if ok {
+                    let last = &toks[i + e.rest.len()];
+                    if out
+                        .iter()
+                        .any(|h| h.id == meta.id && h.start == Some(t.orig_start))
+                    {
+                        continue;
+                    }
+                    out.push(Self::hit(
+                        meta,
+                        Some(e.term.clone()),
+                        Some((t.orig_start, last.orig_end)),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The regexes opened by `gates`: their hits go before the words' (from `first`), in the
+    /// order the gates were seen.
+    #[inline]
+    fn match_gated(
+        &self,
+        inp: &RuleInput<'_>,
+        gates: Vec<usize>,
+        first: usize,
+        out: &mut Vec<RuleHit>,
+    ) {
+        let n = inp.norm;
+        let mut gated_hits = Vec::new();
+        for gi in gates {
+            let (idx, re) = &self.gated[gi];
+            let (meta, on_norm) = &self.regex_meta[*idx];
+            if !Self::lang_ok(meta.lang, inp.lang) {
+                continue;
+            }
+            let text = if *on_norm {
+                n.text.as_str()
+            } else {
+                inp.original
+            };
+            if let Some(f) = re
+                .find(text)
+                .filter(|_| !self.cancelled(*idx, inp.original))
+            {
+                gated_hits.push(Self::regex_hit(meta, *on_norm, n, f));
+            }
+        }
+        if !gated_hits.is_empty() {
+            out.splice(first..first, gated_hits);
+        }
+    }
+
+    /// The ungated regexes of the comment's language: one set match per text (original, then
+    /// normalised), then each matching rule's own regex for the span.
+    #[inline]
+    fn match_regex_sets(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
+        let n = inp.norm;
+        let slot = RegexGroup::slot(inp.lang);
+        for (group, text) in [
+            (&self.regex_orig, inp.original),
+            (&self.regex_norm, n.text.as_str()),
+        ] {
+            let Some((group, (set, members))) = group
+                .as_ref()
+                .and_then(|g| g.by_lang[slot].as_ref().map(|s| (g, s)))
+            else {
+                continue;
+            };
+            let m = set.matches(text);
+            if !m.matched_any() {
+                continue;
+            }
+            for k in m.iter() {
+                let (idx, re) = &group.singles[members[k]];
+                let (meta, on_norm) = &self.regex_meta[*idx];
+                if let Some(f) = re
+                    .find(text)
+                    .filter(|_| !self.cancelled(*idx, inp.original))
+                {
+                    out.push(Self::regex_hit(meta, *on_norm, n, f));
+                }
+            }
+        }
+    }
+
+    /// Rules on the comment's shape (links, shouting) and on its author's history.
+    #[inline]
+    fn match_shape_and_history(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
+        if let Some(l) = self
+            .links
+            .iter()
+            .filter(|l| inp.links >= l.min)
+            .max_by_key(|l| l.min)
+        {
+            out.push(Self::hit(&l.meta, None, None));
+        }
+        for s in &self.shouting {
+            if inp.letters >= s.min_letters && inp.upper as f32 >= s.ratio * inp.letters as f32 {
+                out.push(Self::hit(&s.meta, None, None));
+            }
+        }
+        if let Some(m) = &self.repeated_post {
+            if inp.author.same_text_recently {
+                out.push(Self::hit(m, None, None));
+            }
+        }
+        if let Some(r) = &self.new_author {
+            if inp.author.approved_count < r.n {
+                out.push(Self::hit(&r.meta, None, None));
+            }
+        }
+        if let Some(r) = &self.recent_rejections {
+            if inp.author.recent_rejections >= r.n {
+                out.push(Self::hit(&r.meta, None, None));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scoring::normalise::normalise;
+    use crate::scoring::rules::{default_rules, Action, RuleCategory};
+
+    /// What the rules fire on `text` for an author with ten approved comments.
+    pub(super) fn hits(rs: &RuleSet, text: &str, lang: &str) -> Vec<RuleHit> {
+        let n = normalise(text);
+        let a = AuthorHistory {
+            approved_count: 10,
+            recent_rejections: 0,
+            same_text_recently: false,
+        };
+        let mut out = Vec::new();
+        rs.evaluate(
+            &RuleInput {
+                original: text,
+                norm: &n,
+                lang,
+                author: &a,
+                links: 0,
+                letters: 0,
+                upper: 0,
+            },
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn whole_word_only() {
+        let rs = default_rules();
+        for clean in [
+            "La connexion est lente",
+            "Le contrat est signé",
+            "une impasse, un cul-de-sac",
+            "le calcul est faux",
+            "Consultez la documentation",
+            "Il faut se baisser",
+            "a classic assessment",
+        ] {
+            let h = hits(&rs, clean, "fr");
+            assert!(
+                h.iter().all(|h| h.category != RuleCategory::Toxicity),
+                "{clean}: {h:?}"
+            );
+        }
+        let h = hits(&rs, "Quel con celui-là", "fr");
+        assert!(h
+            .iter()
+            .any(|h| h.term.as_deref() == Some("con") && h.action == Action::Flag));
+        let h = hits(&rs, "t'es qu'un c0nn@rd", "fr");
+        assert!(
+            h.iter().any(|h| h.term.as_deref() == Some("connard")),
+            "{h:?}"
+        );
+        let s = "espèce de c.o.n.n.a.r.d";
+        let h = hits(&rs, s, "fr");
+        let hit = h
+            .iter()
+            .find(|h| h.term.as_deref() == Some("connard"))
+            .unwrap();
+        assert_eq!(
+            &s[hit.start.unwrap() as usize..hit.end.unwrap() as usize],
+            "c.o.n.n.a.r.d"
+        );
+        let h = hits(&rs, "sale fils de pute", "fr");
+        assert!(h.iter().any(|h| h.term.as_deref() == Some("fils de pute")));
+    }
+
+    #[test]
+    fn behaviour_rules() {
+        let rs = default_rules();
+        let n = normalise("hello");
+        let a = AuthorHistory {
+            approved_count: 0,
+            recent_rejections: 5,
+            same_text_recently: true,
+        };
+        let mut out = Vec::new();
+        rs.evaluate(
+            &RuleInput {
+                original: "hello",
+                norm: &n,
+                lang: "en",
+                author: &a,
+                links: 4,
+                letters: 30,
+                upper: 30,
+            },
+            &mut out,
+        );
+        let ids: Vec<&str> = out.iter().map(|h| h.id.as_str()).collect();
+        assert!(ids.contains(&"repeated-post"), "{ids:?}");
+        assert!(ids.contains(&"author-new"), "{ids:?}");
+        assert!(ids.contains(&"author-rejections"), "{ids:?}");
+        assert!(ids.contains(&"links-many"), "{ids:?}");
+        assert!(ids.contains(&"shouting"), "{ids:?}");
+    }
+}
+
+#[cfg(test)]
+mod hate_pattern_tests {
+    use crate::scoring::rules::default_rules;
+
+    #[test]
+    fn identity_hate_patterns() {
+        let rs = default_rules();
+        let ids = |t: &str, l: &str| -> Vec<String> {
+            super::tests::hits(&rs, t, l)
+                .into_iter()
+                .map(|h| h.id)
+                .filter(|i| i.starts_with("hate-"))
+                .collect()
+        };
+        assert!(ids("Immigrants are nothing but VERMIN", "en")
+            .contains(&"hate-dehumanising-en".to_string()));
+        assert!(ids("Les migrants sont des parasites.", "fr")
+            .contains(&"hate-dehumanising-fr".to_string()));
+        assert!(ids("il faut gazer tous les juifs", "fr").contains(&"hate-violence-fr".to_string()));
+        assert!(ids("c'est un rat de bibliothèque", "fr").is_empty());
+        assert!(ids("Rats are animals", "en").is_empty());
+        // The example, a generalisation by a negative attribute, and exclusion.
+        assert!(ids("Les immigrés sont tous des voleurs.", "fr")
+            .contains(&"hate-dehumanising-fr".to_string()));
+        assert!(
+            ids("Immigrants are all criminals", "en").contains(&"hate-dehumanising-en".to_string())
+        );
+        assert!(ids("Dehors les arabes !", "fr").contains(&"hate-exclusion-fr".to_string()));
+        assert!(ids(
+            "Send the migrants home? No: kick all the migrants out.",
+            "en"
+        )
+        .contains(&"hate-exclusion-en".to_string()));
+        for clean in [
+            "Les politiciens sont tous des voleurs.",
+            "Les immigrés ne sont pas tous des voleurs, loin de là.",
+            "Les immigrés ont contribué à reconstruire le pays.",
+        ] {
+            assert!(ids(clean, "fr").is_empty(), "{clean}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod french_family_tests {
+    use super::*;
+    use crate::scoring::rules::{default_rules, Action};
+
+    /// The ids of the default rules that hold or block `text` (French).
+    fn holding(rs: &RuleSet, text: &str) -> Vec<String> {
+        super::tests::hits(rs, text, "fr")
+            .into_iter()
+            .filter(|h| h.action != Action::Flag)
+            .map(|h| h.id)
+            .collect()
+    }
+
+    /// Each text is held by the rule named beside it.
+    fn assert_held_by(cases: &[(&str, &str)]) {
+        let rs = default_rules();
+        for (text, id) in cases {
+            let ids = holding(&rs, text);
+            assert!(ids.iter().any(|i| i == id), "{text}: {ids:?}");
+        }
+    }
+
+    /// No rule whose id starts with `family` holds any of the texts.
+    fn assert_not_held_by(family: &str, texts: &[&str]) {
+        let rs = default_rules();
+        for text in texts {
+            let ids = holding(&rs, text);
+            assert!(
+                ids.iter().all(|i| !i.starts_with(family)),
+                "{text}: {ids:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_french_threat_family_holds_its_own_form() {
+        assert_held_by(&[
+            (
+                "Continue tes articles et tu vas finir aux urgences.",
+                "fr-threat-veiled",
+            ),
+            (
+                "Ce juge ne rentrera pas chez lui ce soir.",
+                "fr-threat-veiled",
+            ),
+            (
+                "On viendra te chercher à ton boulot, compte là-dessus.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Encore un mot et je m'occupe personnellement de toi.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Je vais trouver ton nom et ensuite te défoncer.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Ton fils va au collège Victor-Hugo, je dis ça je dis rien.",
+                "fr-threat-veiled",
+            ),
+            (
+                "Heureusement que je n'ai pas encore ton adresse.",
+                "fr-threat-veiled",
+            ),
+            (
+                "Qui a son adresse ? On passe ce week-end.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Je paie un resto à celui qui lui crève les pneus.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Ce week-end on va casser du migrant, ramenez vos potes.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Publie encore ça et on brûle vos locaux.",
+                "fr-threat-veiled",
+            ),
+            (
+                "Si jamais je croise ce modo, il est mort.",
+                "fr-threat-veiled",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn look_alikes_of_threats_are_not_held_by_the_threat_families() {
+        assert_not_held_by(
+            "fr-threat",
+            &[
+                "Ce patch va finir par tuer ma batterie.",
+                "On va les écraser en finale, ce match est plié.",
+                "Je vais défoncer ce boss en ranked ce soir.",
+                "« Je sais où tu habites » : la journaliste a porté plainte pour ces messages.",
+                "Faites attention à vos enfants sur les réseaux sociaux.",
+                "Il faut que quelqu'un explique au maire que la piste est dangereuse.",
+                "Tuer le processus suffit, pas besoin de redémarrer le serveur.",
+                "Faut que quelqu'un meure pour qu'ils réparent ce carrefour ?",
+                "Mon colis n'est pas arrivé en un seul morceau.",
+            ],
+        );
+    }
+
+    #[test]
+    fn french_spam_families_hold_link_drops_giveaways_and_services_by_phone() {
+        assert_held_by(&[
+            (
+                "Super article ! Le meilleur comparatif est sur top-robots-cuisine-pas-cher.fr",
+                "spam-seo-domain-fr",
+            ),
+            (
+                "Carrefour offre 3 bons d'achat, il suffit de commenter MERCI et de partager",
+                "spam-giveaway-fr",
+            ),
+            (
+                "Voyance sérieuse et retour affectif rapide, appelez le 01 99 00 12 34",
+                "spam-services-phone-fr",
+            ),
+        ]);
+        assert_not_held_by(
+            "spam-",
+            &[
+            "Source : le rapport est sur service-public.fr, page 4.",
+            "Attention, arnaque : « serrurier pas cher 06 39 98 00 00 » demande 900 € après coup.",
+            "J'ai payé mon serrurier 120 €, c'est le tarif normal.",
+            ],
+        );
+    }
+}

@@ -1,0 +1,355 @@
+//! Keyword, regex, shape and behaviour rules, configured from TOML.
+//!
+//! Word and phrase lists match whole normalised tokens only (never substrings): `con` does not
+//! hit "connexion" and `cul` does not hit "cul-de-sac" (a hyphenated compound is one token).
+//!
+//! This module holds the compiled rule set and the types a verdict reports; `raw` reads a TOML
+//! rule file, `compile` turns it into a [`RuleSet`] and `eval` runs one against a comment.
+
+mod compile;
+mod eval;
+mod raw;
+
+use std::fmt;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::{Deserialize, Serialize};
+
+use super::hash::FxHashMap;
+
+pub use eval::RuleInput;
+
+/// What a rule asks for when it fires. Ordered: `Flag < Hold < Block`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Evidence only: feeds the classifier, does not change the verdict by itself.
+    Flag,
+    /// At least `review`.
+    Hold,
+    /// `reject`.
+    Block,
+}
+
+impl Action {
+    fn parse(s: &str) -> Option<Action> {
+        match s {
+            "flag" => Some(Action::Flag),
+            "hold" => Some(Action::Hold),
+            "block" => Some(Action::Block),
+            _ => None,
+        }
+    }
+}
+
+/// Category a rule gives evidence for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleCategory {
+    Toxicity,
+    Spam,
+    /// Author behaviour and shape (shouting, repeated posts, history).
+    Behaviour,
+}
+
+impl RuleCategory {
+    fn parse(s: &str) -> Option<RuleCategory> {
+        match s {
+            "toxicity" => Some(RuleCategory::Toxicity),
+            "spam" => Some(RuleCategory::Spam),
+            "behaviour" | "behavior" => Some(RuleCategory::Behaviour),
+            _ => None,
+        }
+    }
+}
+
+/// One fired rule, reported in the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleHit {
+    pub id: String,
+    pub action: Action,
+    pub category: RuleCategory,
+    /// Matched term (normalised form) for word/phrase/regex rules.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub term: Option<String>,
+    /// Byte span in the original text, when the rule matched text.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub start: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub end: Option<u32>,
+}
+
+/// A rule file that could not be loaded: file, line and reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct RuleError {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Any,
+    Fr,
+    En,
+}
+
+#[derive(Debug, Clone)]
+struct Meta {
+    id: String,
+    action: Action,
+    category: RuleCategory,
+    lang: Lang,
+}
+
+/// Everything a normalised token can trigger: words and phrases starting with it, and the gated
+/// regexes it opens (one map lookup per token).
+#[derive(Debug, Clone, Default)]
+struct TokenRules {
+    words: Vec<WordEntry>,
+    gates: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct WordEntry {
+    /// tokens after the first one (phrases)
+    rest: Vec<String>,
+    list: u32,
+    term: String,
+}
+
+#[derive(Debug, Clone)]
+struct LinkRule {
+    meta: Meta,
+    min: u32,
+}
+
+#[derive(Debug, Clone)]
+struct ShoutRule {
+    meta: Meta,
+    min_letters: u32,
+    ratio: f32,
+}
+
+#[derive(Debug, Clone)]
+struct CountRule {
+    meta: Meta,
+    n: u32,
+}
+
+/// The per-author rate: more than `max` comments by one author within `window_secs` fires the
+/// rule. Counted where the comment is written (the count must see the comments stored just
+/// before it, also in a burst), so it is applied with [`AuthorRate::check`] rather than in
+/// [`RuleSet::evaluate`].
+#[derive(Debug, Clone)]
+pub struct AuthorRate {
+    meta: Meta,
+    /// Comments allowed within the window; the next one fires the rule.
+    pub max: u32,
+    pub window_secs: u32,
+}
+
+impl AuthorRate {
+    /// The rule's hit when the author already has `recent` comments within the window.
+    pub fn check(&self, recent: u32) -> Option<RuleHit> {
+        (recent >= self.max).then(|| RuleSet::hit(&self.meta, None, None))
+    }
+
+    /// The reason shown with the verdict, in words a reader understands.
+    pub fn reason(&self) -> String {
+        format!(
+            "rule `{}` fired ({}): more than {} comments by this author within {} seconds",
+            self.meta.id,
+            match self.meta.action {
+                Action::Flag => "flag",
+                Action::Hold => "hold",
+                Action::Block => "block",
+            },
+            self.max,
+            self.window_secs
+        )
+    }
+}
+
+/// Longest per-author rate window (a day).
+pub const MAX_RATE_WINDOW_SECS: u32 = 86_400;
+
+/// Room for each regex's lazy DFA (per thread that runs it; grown only as states are built).
+/// The regex crate's default (2 MiB) is too small for the rule set's large alternations: the
+/// cache filled and was rebuilt while scoring, which took a third of `vigie score`'s time.
+const REGEX_DFA_CACHE: usize = 32 << 20;
+
+/// A rule's regex as the scorer runs it.
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .dfa_size_limit(REGEX_DFA_CACHE)
+        .build()
+}
+
+/// The regex rules that run on one text (original or normalised): each rule's own regex, and
+/// one [`RegexSet`] per comment language holding only the rules of that language, so an English
+/// comment never runs the French patterns (most of the rules' cost).
+#[derive(Debug, Clone)]
+struct RegexGroup {
+    /// (meta index, the rule's regex)
+    singles: Vec<(usize, Regex)>,
+    /// Indexed by [`RegexGroup::slot`]: the set and, per set pattern, its index in `singles`.
+    by_lang: [Option<(RegexSet, Vec<usize>)>; 3],
+}
+
+impl RegexGroup {
+    /// Which set a comment language runs: French, English, or every rule (other languages).
+    fn slot(lang: &str) -> usize {
+        match lang {
+            "fr" => 0,
+            "en" => 1,
+            _ => 2,
+        }
+    }
+
+    /// Compiles the group; `None` when a set exceeds the size limit.
+    fn build(pats: Vec<String>, idxs: Vec<usize>, meta: &[(Meta, bool)]) -> Option<RegexGroup> {
+        if pats.is_empty() {
+            return None;
+        }
+        let singles: Vec<(usize, Regex)> = pats
+            .iter()
+            .zip(&idxs)
+            .map(|(p, &i)| build_regex(p).ok().map(|r| (i, r)))
+            .collect::<Option<_>>()?;
+        let mut by_lang: [Option<(RegexSet, Vec<usize>)>; 3] = [None, None, None];
+        for (slot, lang) in ["fr", "en", ""].into_iter().enumerate() {
+            let members: Vec<usize> = (0..pats.len())
+                .filter(|&k| RuleSet::lang_ok(meta[idxs[k]].0.lang, lang))
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let set = RegexSetBuilder::new(members.iter().map(|&k| &pats[k]))
+                .size_limit(1 << 22)
+                .dfa_size_limit(REGEX_DFA_CACHE)
+                .build()
+                .ok()?;
+            by_lang[slot] = Some((set, members));
+        }
+        Some(RegexGroup { singles, by_lang })
+    }
+}
+
+/// A compiled rule set. Cheap to share behind an `Arc`; immutable once built.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    name: String,
+    source: String,
+    lists: Vec<Meta>,
+    tokens: FxHashMap<String, TokenRules>,
+    regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
+    /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports).
+    regex_unless: Vec<Option<Regex>>,
+    regex_orig: Option<RegexGroup>,
+    regex_norm: Option<RegexGroup>,
+    /// regexes gated by `requires` words: (meta index, regex)
+    gated: Vec<(usize, Regex)>,
+    links: Vec<LinkRule>,
+    shouting: Vec<ShoutRule>,
+    repeated_post: Option<Meta>,
+    new_author: Option<CountRule>,
+    recent_rejections: Option<CountRule>,
+    author_rate: Option<AuthorRate>,
+}
+
+impl RuleSet {
+    /// Name given in the file (`name = ...`) or the file name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The TOML text this rule set was built from (for the admin API).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Number of words/phrases, regexes and other rules.
+    pub fn len(&self) -> usize {
+        self.tokens.values().map(|v| v.words.len()).sum::<usize>()
+            + self.regex_meta.len()
+            + self.links.len()
+            + self.shouting.len()
+            + self.repeated_post.is_some() as usize
+            + self.new_author.is_some() as usize
+            + self.recent_rejections.is_some() as usize
+            + self.author_rate.is_some() as usize
+    }
+
+    /// The per-author rate rule, if the set has one.
+    pub fn author_rate(&self) -> Option<&AuthorRate> {
+        self.author_rate.as_ref()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lang_ok(l: Lang, lang: &str) -> bool {
+        match l {
+            Lang::Any => true,
+            Lang::Fr => lang != "en",
+            Lang::En => lang != "fr",
+        }
+    }
+
+    fn hit(meta: &Meta, term: Option<String>, span: Option<(u32, u32)>) -> RuleHit {
+        RuleHit {
+            id: meta.id.clone(),
+            action: meta.action,
+            category: meta.category,
+            term,
+            start: span.map(|s| s.0),
+            end: span.map(|s| s.1),
+        }
+    }
+}
+
+/// The embedded default rule set (French + English), see `default_rules.toml`.
+pub const DEFAULT_RULES_TOML: &str = include_str!("../default_rules.toml");
+
+/// The default rule set. Panics only if the embedded file is broken (covered by a test).
+pub fn default_rules() -> RuleSet {
+    RuleSet::from_toml(DEFAULT_RULES_TOML, "default_rules.toml")
+        .expect("embedded default_rules.toml is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rules_parse() {
+        let rs = default_rules();
+        assert!(rs.len() > 100);
+    }
+
+    #[test]
+    fn the_default_author_rate_fires_from_the_sixth_comment_of_a_minute() {
+        let rs = default_rules();
+        let rate = rs
+            .author_rate()
+            .expect("the default rules have an author rate");
+        assert_eq!((rate.max, rate.window_secs), (5, 60));
+        assert!(rate.check(4).is_none());
+        let hit = rate.check(5).expect("a sixth comment fires the rule");
+        assert_eq!(hit.id, "author-rate");
+        assert_eq!(hit.action, Action::Hold);
+        assert!(
+            rate.reason().contains("more than 5 comments"),
+            "{}",
+            rate.reason()
+        );
+    }
+}

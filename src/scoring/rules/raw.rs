@@ -1,0 +1,135 @@
+//! A rule file as written: the TOML sections, deserialised with their spans (for the line
+//! numbers of errors) and no unknown fields. `compile` checks them and builds the rule set.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file: an optional name and each section.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFile {
+    #[serde(default)]
+    pub(super) name: Option<String>,
+    #[serde(default)]
+    pub(super) words: Vec<RawWords>,
+    #[serde(default)]
+    pub(super) regex: Vec<RawRegex>,
+    #[serde(default)]
+    pub(super) links: Vec<RawLinks>,
+    #[serde(default)]
+    pub(super) shouting: Vec<RawShout>,
+    #[serde(default)]
+    pub(super) repeated_post: Option<RawCommon>,
+    #[serde(default)]
+    pub(super) new_author: Option<RawCount>,
+    #[serde(default)]
+    pub(super) recent_rejections: Option<RawCount>,
+    #[serde(default)]
+    pub(super) author_rate: Option<RawRate>,
+}
+
+fn default_rate_window() -> u32 {
+    60
+}
+
+/// `[author_rate]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRate {
+    pub(super) id: Spanned<String>,
+    pub(super) action: Spanned<String>,
+    #[serde(default)]
+    pub(super) category: Option<Spanned<String>>,
+    /// Comments allowed within the window.
+    pub(super) max: u32,
+    #[serde(default = "default_rate_window")]
+    pub(super) window_secs: u32,
+}
+
+/// `[repeated_post]`: the fields every rule has.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCommon {
+    pub(super) id: Spanned<String>,
+    pub(super) action: Spanned<String>,
+    #[serde(default)]
+    pub(super) category: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) lang: Option<Spanned<String>>,
+}
+
+/// One `[[words]]` list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWords {
+    pub(super) id: Spanned<String>,
+    pub(super) action: Spanned<String>,
+    #[serde(default)]
+    pub(super) category: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) lang: Option<Spanned<String>>,
+    pub(super) terms: Spanned<Vec<Spanned<String>>>,
+}
+
+/// One `[[regex]]` rule.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRegex {
+    pub(super) id: Spanned<String>,
+    pub(super) action: Spanned<String>,
+    #[serde(default)]
+    pub(super) category: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) lang: Option<Spanned<String>>,
+    pub(super) pattern: Spanned<String>,
+    /// "original" (default) or "normalised"
+    #[serde(default)]
+    pub(super) on: Option<Spanned<String>>,
+    /// Only run this regex when one of these words (normalised tokens) is present: a cheap
+    /// gate for large patterns.
+    #[serde(default)]
+    pub(super) requires: Option<Spanned<Vec<String>>>,
+    /// No hit when this regex matches the ORIGINAL text (e.g. a reader quoting a threat between
+    /// guillemets to report it): quotation marks do not survive normalisation.
+    #[serde(default)]
+    pub(super) unless: Option<Spanned<String>>,
+}
+
+/// One `[[links]]` rule.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLinks {
+    pub(super) id: Spanned<String>,
+    pub(super) action: Spanned<String>,
+    #[serde(default)]
+    pub(super) category: Option<Spanned<String>>,
+    pub(super) min: u32,
+}
+
+/// One `[[shouting]]` rule.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawShout {
+    pub(super) id: Spanned<String>,
+    pub(super) action: Spanned<String>,
+    #[serde(default)]
+    pub(super) category: Option<Spanned<String>>,
+    #[serde(default = "default_min_letters")]
+    pub(super) min_letters: u32,
+    pub(super) ratio: f32,
+}
+
+fn default_min_letters() -> u32 {
+    12
+}
+
+/// `[new_author]` or `[recent_rejections]`: a count from which the rule fires.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCount {
+    pub(super) id: Spanned<String>,
+    pub(super) action: Spanned<String>,
+    #[serde(default)]
+    pub(super) category: Option<Spanned<String>>,
+    pub(super) n: u32,
+}
