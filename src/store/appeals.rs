@@ -55,63 +55,15 @@ pub fn appeal(
         let c = super::comments::site_comment(conn, site_id, comment_id)?
             .ok_or(AppealError::NotFound)?;
         let (decision, appellant, report_id): (DecisionRecord, String, Option<i64>) = match who {
-            Appellant::Author(author) => {
-                let author_ext: String = super::schema::authors::table
-                    .find(c.author_id)
-                    .select(super::schema::authors::external_id)
-                    .first(conn)?;
-                if &author_ext != author {
-                    return Err(AppealError::NotEntitled(
-                        "only the comment's author or a reporter whose report was dismissed may appeal".into(),
-                    ));
-                }
-                let restricted = matches!(c.status.as_str(), "rejected" | "pending");
-                let last = decisions::table
-                    .filter(decisions::comment_id.eq(comment_id))
-                    .order(decisions::id.desc())
-                    .select(DecisionRecord::as_select())
-                    .first(conn)
-                    .optional()?;
-                // Held by pre-moderation is not a decision against the comment: only a
-                // rejection, or hiding a comment that was visible, can be appealed.
-                match last {
-                    Some(d)
-                        if restricted
-                            && d.to_status == c.status
-                            && (c.status == "rejected" || d.from_status.is_some()) =>
-                    {
-                        (d, "author".to_owned(), None)
-                    }
-                    _ => {
-                        return Err(AppealError::NothingToAppeal(
-                            "the comment is not restricted by a decision".into(),
-                        ))
-                    }
-                }
-            }
+            Appellant::Author(author) => (
+                author_appealable(conn, &c, author)?,
+                "author".to_owned(),
+                None,
+            ),
             Appellant::Reporter(reference) => {
-                let report = reports::table
-                    .filter(reports::site_id.eq(site_id))
-                    .filter(reports::comment_id.eq(comment_id))
-                    .filter(reports::reference.eq(reference))
-                    .select(ReportRecord::as_select())
-                    .first(conn)
-                    .optional()?;
-                let Some(report) = report.filter(|r| r.status == "dismissed") else {
-                    return Err(AppealError::NotEntitled(
-                        "only the comment's author or a reporter whose report was dismissed may appeal".into(),
-                    ));
-                };
-                let Some(decision_id) = report.decision_id else {
-                    return Err(AppealError::NothingToAppeal(
-                        "the report was closed without a decision".into(),
-                    ));
-                };
-                let decision = decisions::table
-                    .find(decision_id)
-                    .select(DecisionRecord::as_select())
-                    .first(conn)?;
-                (decision, format!("reporter:{}", report.id), Some(report.id))
+                let (decision, report_id) =
+                    reporter_appealable(conn, site_id, comment_id, reference)?;
+                (decision, format!("reporter:{report_id}"), Some(report_id))
             }
         };
         let closes = decision.created_at + chrono::Duration::days(window_days);
@@ -137,6 +89,80 @@ pub fn appeal(
             other => Ok(other?),
         }
     })
+}
+
+/// Refusal of an appellant who is neither the author nor a reporter dismissed.
+fn not_entitled() -> AppealError {
+    AppealError::NotEntitled(
+        "only the comment's author or a reporter whose report was dismissed may appeal".into(),
+    )
+}
+
+/// The decision the comment's author (by the site's author id) may appeal: the latest, when it
+/// restricts the comment.
+fn author_appealable(
+    conn: &mut DbConnection,
+    c: &CommentRecord,
+    author: &str,
+) -> Result<DecisionRecord, AppealError> {
+    let author_ext: String = super::schema::authors::table
+        .find(c.author_id)
+        .select(super::schema::authors::external_id)
+        .first(conn)?;
+    if author_ext != author {
+        return Err(not_entitled());
+    }
+    let restricted = matches!(c.status.as_str(), "rejected" | "pending");
+    let last = decisions::table
+        .filter(decisions::comment_id.eq(c.id))
+        .order(decisions::id.desc())
+        .select(DecisionRecord::as_select())
+        .first(conn)
+        .optional()?;
+    // Held by pre-moderation is not a decision against the comment: only a
+    // rejection, or hiding a comment that was visible, can be appealed.
+    match last {
+        Some(d)
+            if restricted
+                && d.to_status == c.status
+                && (c.status == "rejected" || d.from_status.is_some()) =>
+        {
+            Ok(d)
+        }
+        _ => Err(AppealError::NothingToAppeal(
+            "the comment is not restricted by a decision".into(),
+        )),
+    }
+}
+
+/// The decision that dismissed the report of this reference on the comment, with the report's
+/// id.
+fn reporter_appealable(
+    conn: &mut DbConnection,
+    site_id: i64,
+    comment_id: i64,
+    reference: &str,
+) -> Result<(DecisionRecord, i64), AppealError> {
+    let report = reports::table
+        .filter(reports::site_id.eq(site_id))
+        .filter(reports::comment_id.eq(comment_id))
+        .filter(reports::reference.eq(reference))
+        .select(ReportRecord::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(report) = report.filter(|r| r.status == "dismissed") else {
+        return Err(not_entitled());
+    };
+    let Some(decision_id) = report.decision_id else {
+        return Err(AppealError::NothingToAppeal(
+            "the report was closed without a decision".into(),
+        ));
+    };
+    let decision = decisions::table
+        .find(decision_id)
+        .select(DecisionRecord::as_select())
+        .first(conn)?;
+    Ok((decision, report.id))
 }
 
 pub fn open_appeals(
@@ -218,72 +244,11 @@ pub fn decide_appeal(
             return Err(AppealDecisionError::SameModerator);
         }
         if reverse {
-            let c = comments::table
-                .find(a.comment_id)
-                .select(CommentRecord::as_select())
-                .first(conn)?;
-            let input = match a.report_id {
-                None => DecisionInput {
-                    action: if c.status == "rejected" {
-                        Action::Restore
-                    } else {
-                        Action::Approve
-                    },
-                    reason: None,
-                    note_to_author: Some(reply.to_owned()),
-                    internal_note: Some(format!("appeal {} reversed", a.id)),
-                    expected_revision: None,
-                    override_claim: true,
-                },
-                Some(report_id) => {
-                    let category: String = reports::table
-                        .find(report_id)
-                        .select(reports::category)
-                        .first(conn)?;
-                    DecisionInput {
-                        action: Action::Reject,
-                        reason: category.parse().ok(),
-                        note_to_author: None,
-                        internal_note: Some(format!("appeal {} by a reporter reversed", a.id)),
-                        expected_revision: None,
-                        override_claim: true,
-                    }
-                }
-            };
-            let admin_like = Actor {
-                is_admin: true,
-                ..actor.clone()
-            };
-            decide_in_tx(conn, site_id, a.comment_id, &admin_like, &input)?;
-            if let Some(report_id) = a.report_id {
-                diesel::update(reports::table.find(report_id))
-                    .set(reports::status.eq("upheld"))
-                    .execute(conn)?;
-            }
+            reverse_decision(conn, site_id, &a, actor, reply)?;
         }
         let t = now();
         let outcome = if reverse { "reversed" } else { "upheld" };
-        super::outbox::emit(
-            conn,
-            site_id,
-            crate::domain::events::EventType::AppealDecided,
-            &super::outbox::comment_subject(a.comment_id),
-            |conn| {
-                Ok(serde_json::json!({
-                    "appeal": {
-                        "id": a.id,
-                        "appellant": a.appellant,
-                        "report_reference": match a.report_id {
-                            Some(r) => Some(reference_of(conn, r)?),
-                            None => None,
-                        },
-                        "outcome": outcome,
-                        "reply": reply,
-                    },
-                    "comment": super::outbox::comment_ref(conn, a.comment_id)?,
-                }))
-            },
-        )?;
+        emit_decided(conn, site_id, &a, outcome, reply)?;
         diesel::update(appeals::table.find(a.id))
             .set((
                 appeals::status.eq(outcome),
@@ -297,4 +262,100 @@ pub fn decide_appeal(
             .select(AppealRecord::as_select())
             .first(conn)?)
     })
+}
+
+/// Reverses the appealed decision by a new one (as an admin, over any claim); a reporter's
+/// report becomes upheld.
+fn reverse_decision(
+    conn: &mut DbConnection,
+    site_id: i64,
+    a: &AppealRecord,
+    actor: &Actor,
+    reply: &str,
+) -> Result<(), AppealDecisionError> {
+    let input = reversal(conn, a, reply)?;
+    let admin_like = Actor {
+        is_admin: true,
+        ..actor.clone()
+    };
+    decide_in_tx(conn, site_id, a.comment_id, &admin_like, &input)?;
+    if let Some(report_id) = a.report_id {
+        diesel::update(reports::table.find(report_id))
+            .set(reports::status.eq("upheld"))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The decision that reverses an appealed one: the comment restored or approved for its
+/// author (with the reply), or rejected for the report's category for a reporter.
+fn reversal(
+    conn: &mut DbConnection,
+    a: &AppealRecord,
+    reply: &str,
+) -> Result<DecisionInput, AppealDecisionError> {
+    let c = comments::table
+        .find(a.comment_id)
+        .select(CommentRecord::as_select())
+        .first(conn)?;
+    Ok(match a.report_id {
+        None => DecisionInput {
+            action: if c.status == "rejected" {
+                Action::Restore
+            } else {
+                Action::Approve
+            },
+            reason: None,
+            note_to_author: Some(reply.to_owned()),
+            internal_note: Some(format!("appeal {} reversed", a.id)),
+            expected_revision: None,
+            override_claim: true,
+        },
+        Some(report_id) => {
+            let category: String = reports::table
+                .find(report_id)
+                .select(reports::category)
+                .first(conn)?;
+            DecisionInput {
+                action: Action::Reject,
+                reason: category.parse().ok(),
+                note_to_author: None,
+                internal_note: Some(format!("appeal {} by a reporter reversed", a.id)),
+                expected_revision: None,
+                override_claim: true,
+            }
+        }
+    })
+}
+
+/// The `appeal.decided` event.
+fn emit_decided(
+    conn: &mut DbConnection,
+    site_id: i64,
+    a: &AppealRecord,
+    outcome: &str,
+    reply: &str,
+) -> Result<(), AppealDecisionError> {
+    super::outbox::emit(
+        conn,
+        site_id,
+        crate::domain::events::EventType::AppealDecided,
+        &super::outbox::comment_subject(a.comment_id),
+        |conn| {
+            Ok(serde_json::json!({
+                "appeal": {
+                    "id": a.id,
+                    "appellant": a.appellant,
+                    "report_reference": match a.report_id {
+                        Some(r) => Some(reference_of(conn, r)?),
+                        None => None,
+                    },
+                    "outcome": outcome,
+                    "reply": reply,
+                },
+                "comment": super::outbox::comment_ref(conn, a.comment_id)?,
+            }))
+        },
+    )?;
+    Ok(())
 }

@@ -44,101 +44,149 @@ pub fn set_author_status(
                 "the author was erased; their record can no longer change".into(),
             ));
         }
-        let t = now();
-        diesel::update(authors::table.find(author.id))
-            .set((
-                authors::status.eq(input.status.as_str()),
-                authors::status_until.eq(input.until),
-            ))
-            .execute(conn)?;
-        diesel::insert_into(author_actions::table)
-            .values(NewAuthorAction {
-                author_id: author.id,
-                site_id,
-                actor: &actor.name,
-                actor_key_id: Some(actor.key_id),
-                from_status: &author.status,
-                to_status: input.status.as_str(),
-                until: input.until,
-                reason: input.reason.as_str(),
-                note: input.note.as_deref(),
-                created_at: t,
-            })
-            .execute(conn)?;
-        let restriction = match input.status {
-            AuthorStatus::Banned => Some(crate::domain::dsa::Restriction::AccountSuspended),
-            AuthorStatus::Premod => Some(crate::domain::dsa::Restriction::AccountPremoderated),
-            AuthorStatus::Active | AuthorStatus::Deleted => None,
+        change_status(conn, site_id, &author, actor, input)?;
+        record_restriction(conn, &author, input)?;
+        emit_status_changed(conn, site_id, &author, input)?;
+        let rejected = if input.reject_pending {
+            reject_pending(conn, site_id, author.id, actor, input)?
+        } else {
+            Vec::new()
         };
-        // The statement of an account restriction hangs on the author's latest comment.
-        let latest: Option<CommentRecord> = comments::table
-            .filter(comments::author_id.eq(author.id))
-            .order(comments::id.desc())
-            .select(CommentRecord::as_select())
-            .first(conn)
-            .optional()?;
-        if let (Some(restriction), Some(latest)) = (restriction, &latest) {
-            super::statements::record_statement(
-                conn,
-                latest,
-                None,
-                Some(author.id),
-                super::statements::StatementParts {
-                    restriction,
-                    reason: input.reason,
-                    note_to_author: input.note.as_deref(),
-                    automated_detection: false,
-                    automated_decision: false,
-                    notice: false,
-                },
-            )?;
-        }
-        super::outbox::emit(
-            conn,
-            site_id,
-            crate::domain::events::EventType::AuthorStatusChanged,
-            &format!("author:{}", author.id),
-            |_| {
-                Ok(serde_json::json!({
-                    "author": { "id": author.external_id },
-                    "from_status": author.status,
-                    "to_status": input.status.as_str(),
-                    "until": input.until.map(|u| u.and_utc().to_rfc3339()),
-                    "reason": input.reason.as_str(),
-                }))
-            },
-        )?;
-        let mut rejected = Vec::new();
-        if input.reject_pending {
-            let pending: Vec<i64> = comments::table
-                .filter(comments::author_id.eq(author.id))
-                .filter(comments::status.eq(CommentStatus::Pending.as_str()))
-                .select(comments::id)
-                .order(comments::id)
-                .load(conn)?;
-            let decision = DecisionInput {
-                action: Action::Reject,
-                reason: Some(input.reason),
-                note_to_author: None,
-                internal_note: Some(format!("author set to {}", input.status)),
-                expected_revision: None,
-                override_claim: true,
-            };
-            let as_admin = Actor {
-                is_admin: true,
-                ..actor.clone()
-            };
-            for id in pending {
-                decide_in_tx(conn, site_id, id, &as_admin, &decision)?;
-                rejected.push(id);
-            }
-        }
         let author = authors::table
             .find(author.id)
             .select(AuthorRecord::as_select())
             .first(conn)?;
         Ok(Some((author, rejected)))
     })
+}
+
+/// Writes the new status on the author and a row in their status log.
+fn change_status(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author: &AuthorRecord,
+    actor: &Actor,
+    input: &AuthorStatusInput,
+) -> Result<(), DecideError> {
+    let t = now();
+    diesel::update(authors::table.find(author.id))
+        .set((
+            authors::status.eq(input.status.as_str()),
+            authors::status_until.eq(input.until),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(author_actions::table)
+        .values(NewAuthorAction {
+            author_id: author.id,
+            site_id,
+            actor: &actor.name,
+            actor_key_id: Some(actor.key_id),
+            from_status: &author.status,
+            to_status: input.status.as_str(),
+            until: input.until,
+            reason: input.reason.as_str(),
+            note: input.note.as_deref(),
+            created_at: t,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The statement of reasons of an account restriction (ban, pre-moderation), hung on the
+/// author's latest comment; nothing when the status restricts nothing or there is no comment.
+fn record_restriction(
+    conn: &mut DbConnection,
+    author: &AuthorRecord,
+    input: &AuthorStatusInput,
+) -> Result<(), DecideError> {
+    let restriction = match input.status {
+        AuthorStatus::Banned => Some(crate::domain::dsa::Restriction::AccountSuspended),
+        AuthorStatus::Premod => Some(crate::domain::dsa::Restriction::AccountPremoderated),
+        AuthorStatus::Active | AuthorStatus::Deleted => None,
+    };
+    let latest: Option<CommentRecord> = comments::table
+        .filter(comments::author_id.eq(author.id))
+        .order(comments::id.desc())
+        .select(CommentRecord::as_select())
+        .first(conn)
+        .optional()?;
+    if let (Some(restriction), Some(latest)) = (restriction, &latest) {
+        super::statements::record_statement(
+            conn,
+            latest,
+            None,
+            Some(author.id),
+            super::statements::StatementParts {
+                restriction,
+                reason: input.reason,
+                note_to_author: input.note.as_deref(),
+                automated_detection: false,
+                automated_decision: false,
+                notice: false,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The `author.status_changed` event.
+fn emit_status_changed(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author: &AuthorRecord,
+    input: &AuthorStatusInput,
+) -> Result<(), DecideError> {
+    super::outbox::emit(
+        conn,
+        site_id,
+        crate::domain::events::EventType::AuthorStatusChanged,
+        &format!("author:{}", author.id),
+        |_| {
+            Ok(serde_json::json!({
+                "author": { "id": author.external_id },
+                "from_status": author.status,
+                "to_status": input.status.as_str(),
+                "until": input.until.map(|u| u.and_utc().to_rfc3339()),
+                "reason": input.reason.as_str(),
+            }))
+        },
+    )?;
+    Ok(())
+}
+
+/// Rejects the author's pending comments, oldest first, each by its own decision (as an
+/// admin, over any claim). Returns their ids.
+fn reject_pending(
+    conn: &mut DbConnection,
+    site_id: i64,
+    author_id: i64,
+    actor: &Actor,
+    input: &AuthorStatusInput,
+) -> Result<Vec<i64>, DecideError> {
+    let pending: Vec<i64> = comments::table
+        .filter(comments::author_id.eq(author_id))
+        .filter(comments::status.eq(CommentStatus::Pending.as_str()))
+        .select(comments::id)
+        .order(comments::id)
+        .load(conn)?;
+    let decision = DecisionInput {
+        action: Action::Reject,
+        reason: Some(input.reason),
+        note_to_author: None,
+        internal_note: Some(format!("author set to {}", input.status)),
+        expected_revision: None,
+        override_claim: true,
+    };
+    let as_admin = Actor {
+        is_admin: true,
+        ..actor.clone()
+    };
+    let mut rejected = Vec::new();
+    for id in pending {
+        decide_in_tx(conn, site_id, id, &as_admin, &decision)?;
+        rejected.push(id);
+    }
+    Ok(rejected)
 }
 
 /// The author status actions of an author, oldest first.

@@ -35,89 +35,115 @@ pub fn claim_next(
     order: Order,
     until: NaiveDateTime,
 ) -> Result<Vec<i64>, StoreError> {
-    let t = now();
-    let reported = queue == Queue::Reported;
-    // For `reported`, the status bind is unused: the condition is on open reports.
-    let status = queue.status().unwrap_or(CommentStatus::Published);
+    let claim = Claim {
+        site_id,
+        reported: queue == Queue::Reported,
+        // For `reported`, the status is unused: the condition is on open reports.
+        status: queue.status().unwrap_or(CommentStatus::Published),
+        actor,
+        count,
+        order,
+        until,
+        t: now(),
+    };
     match conn {
-        DbConnection::Pg(pg) => {
-            use diesel::sql_types::{BigInt, Text, Timestamp};
-            #[derive(QueryableByName)]
-            struct Claimed {
-                #[diesel(sql_type = BigInt)]
-                id: i64,
-            }
-            let order_sql = match (order, reported) {
-                (Order::Age, false) => "id ASC",
-                (Order::Risk, false) => "risk DESC, id ASC",
-                (Order::Age, true) => "report_priority DESC, id ASC",
-                (Order::Risk, true) => "report_priority DESC, report_weight DESC, id ASC",
-            };
-            let queue_sql = if reported {
-                "open_reports > 0 AND status <> 'deleted' AND $5 = $5"
-            } else {
-                "status = $5"
-            };
-            // The order is one of four fixed strings; every value is a bind parameter.
-            let sql = format!(
-                "UPDATE comments SET claimed_by = $1, claim_expires_at = $2, \
-                   first_seen_at = COALESCE(first_seen_at, $3), \
-                   first_seen_by = COALESCE(first_seen_by, $1) \
-                 WHERE id IN (SELECT id FROM comments \
-                   WHERE site_id = $4 AND {queue_sql} \
-                     AND (claimed_by IS NULL OR claim_expires_at < $3) \
-                   ORDER BY {order_sql} LIMIT $6 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id"
-            );
-            let mut ids: Vec<i64> = diesel::sql_query(sql)
-                .bind::<BigInt, _>(actor.key_id)
-                .bind::<Timestamp, _>(until)
-                .bind::<Timestamp, _>(t)
-                .bind::<BigInt, _>(site_id)
-                .bind::<Text, _>(status.as_str())
-                .bind::<BigInt, _>(count)
-                .load::<Claimed>(pg)?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
-            ids.sort_unstable();
-            Ok(ids)
-        }
-        DbConnection::Sqlite(_) => write_tx(conn, |conn| {
-            let free = comments::table
-                .filter(comments::site_id.eq(site_id))
-                .into_boxed();
-            let free = if reported {
-                free.filter(has_open_reports())
-                    .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
-            } else {
-                free.filter(comments::status.eq(status.as_str()))
-            };
-            let free = free
-                .filter(
-                    comments::claimed_by
-                        .is_null()
-                        .or(comments::claim_expires_at.lt(t)),
-                )
-                .select(comments::id)
-                .limit(count);
-            let free = match (order, reported) {
-                (Order::Age, false) => free.order(comments::id.asc()),
-                (Order::Risk, false) => free.order((comments::risk.desc(), comments::id.asc())),
-                (Order::Age, true) => {
-                    free.order((comments::report_priority.desc(), comments::id.asc()))
-                }
-                (Order::Risk, true) => free.order((
-                    comments::report_priority.desc(),
-                    comments::report_weight.desc(),
-                    comments::id.asc(),
-                )),
-            };
-            let ids: Vec<i64> = free.load(conn)?;
-            claim_ids(conn, &ids, actor, until, t)?;
-            Ok(ids)
-        }),
+        DbConnection::Pg(pg) => Ok(claim_on_postgres(pg, &claim)?),
+        DbConnection::Sqlite(_) => write_tx(conn, |conn| claim_on_sqlite(conn, &claim)),
     }
+}
+
+/// What [`claim_next`] asks of either backend.
+struct Claim<'a> {
+    site_id: i64,
+    /// The `reported` queue (open reports) rather than a status.
+    reported: bool,
+    status: CommentStatus,
+    actor: &'a Actor,
+    count: i64,
+    order: Order,
+    until: NaiveDateTime,
+    t: NaiveDateTime,
+}
+
+/// [`claim_next`] on PostgreSQL: one `UPDATE` over a subquery taking free rows with
+/// `FOR UPDATE SKIP LOCKED`; the claimed ids, sorted.
+fn claim_on_postgres(pg: &mut diesel::PgConnection, claim: &Claim<'_>) -> QueryResult<Vec<i64>> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Claimed {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let order_sql = match (claim.order, claim.reported) {
+        (Order::Age, false) => "id ASC",
+        (Order::Risk, false) => "risk DESC, id ASC",
+        (Order::Age, true) => "report_priority DESC, id ASC",
+        (Order::Risk, true) => "report_priority DESC, report_weight DESC, id ASC",
+    };
+    let queue_sql = if claim.reported {
+        "open_reports > 0 AND status <> 'deleted' AND $5 = $5"
+    } else {
+        "status = $5"
+    };
+    // The order is one of four fixed strings; every value is a bind parameter.
+    let sql = format!(
+        "UPDATE comments SET claimed_by = $1, claim_expires_at = $2, \
+           first_seen_at = COALESCE(first_seen_at, $3), \
+           first_seen_by = COALESCE(first_seen_by, $1) \
+         WHERE id IN (SELECT id FROM comments \
+           WHERE site_id = $4 AND {queue_sql} \
+             AND (claimed_by IS NULL OR claim_expires_at < $3) \
+           ORDER BY {order_sql} LIMIT $6 FOR UPDATE SKIP LOCKED) \
+         RETURNING id"
+    );
+    let mut ids: Vec<i64> = diesel::sql_query(sql)
+        .bind::<BigInt, _>(claim.actor.key_id)
+        .bind::<Timestamp, _>(claim.until)
+        .bind::<Timestamp, _>(claim.t)
+        .bind::<BigInt, _>(claim.site_id)
+        .bind::<Text, _>(claim.status.as_str())
+        .bind::<BigInt, _>(claim.count)
+        .load::<Claimed>(pg)?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// [`claim_next`] on SQLite, inside a write transaction (which holds the database): the free
+/// ids in the queue's order, then claimed.
+fn claim_on_sqlite(conn: &mut DbConnection, claim: &Claim<'_>) -> Result<Vec<i64>, StoreError> {
+    let free = comments::table
+        .filter(comments::site_id.eq(claim.site_id))
+        .into_boxed();
+    let free = if claim.reported {
+        free.filter(has_open_reports())
+            .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+    } else {
+        free.filter(comments::status.eq(claim.status.as_str()))
+    };
+    let free = free
+        .filter(
+            comments::claimed_by
+                .is_null()
+                .or(comments::claim_expires_at.lt(claim.t)),
+        )
+        .select(comments::id)
+        .limit(claim.count);
+    let free = match (claim.order, claim.reported) {
+        (Order::Age, false) => free.order(comments::id.asc()),
+        (Order::Risk, false) => free.order((comments::risk.desc(), comments::id.asc())),
+        (Order::Age, true) => free.order((comments::report_priority.desc(), comments::id.asc())),
+        (Order::Risk, true) => free.order((
+            comments::report_priority.desc(),
+            comments::report_weight.desc(),
+            comments::id.asc(),
+        )),
+    };
+    let ids: Vec<i64> = free.load(conn)?;
+    claim_ids(conn, &ids, claim.actor, claim.until, claim.t)?;
+    Ok(ids)
 }
 
 fn claim_ids(

@@ -101,6 +101,11 @@ pub fn counts(conn: &mut DbConnection, site_id: i64) -> Result<Vec<(Queue, i64)>
     Ok(out)
 }
 
+/// The backend of [`DbConnection`], for naming boxed queries.
+type Backend = <DbConnection as diesel::Connection>::Backend;
+/// A boxed query over comments selecting `ST`, built up by the filters of a page.
+type CommentQuery<'a, ST> = comments::BoxedQuery<'a, Backend, ST>;
+
 /// One page of a queue (at most `limit` rows, after `after`).
 pub fn page(
     conn: &mut DbConnection,
@@ -111,18 +116,36 @@ pub fn page(
     after: Option<Position>,
     limit: i64,
 ) -> Result<Vec<CommentRecord>, StoreError> {
-    let mut q = comments::table
+    let q = comments::table
         .filter(comments::site_id.eq(site_id))
         .select(CommentRecord::as_select())
         .into_boxed();
-    q = match queue.status() {
+    let q = in_queue(q, queue);
+    let q = filtered(q, site_id, filter);
+    let reported = queue == Queue::Reported;
+    let q = after_position(q, order, after, reported);
+    let q = ordered(q, order, reported);
+    Ok(q.limit(limit).load(conn)?)
+}
+
+/// Keeps the comments of `queue`.
+fn in_queue<ST>(q: CommentQuery<'_, ST>, queue: Queue) -> CommentQuery<'_, ST> {
+    match queue.status() {
         Some(status) => q.filter(comments::status.eq(status.as_str())),
         // Comments with open reports, whatever their status (bar erased ones).
         None => q
             .filter(has_open_reports())
             .filter(comments::status.ne(CommentStatus::Deleted.as_str())),
-    };
-    let reported = queue == Queue::Reported;
+    }
+}
+
+/// Applies the filters that are set: by thread or author (external ids of the site), reason,
+/// language, score range, time, escalation and text.
+fn filtered<'a, ST>(
+    mut q: CommentQuery<'a, ST>,
+    site_id: i64,
+    filter: &QueueFilter,
+) -> CommentQuery<'a, ST> {
     if let Some(thread) = &filter.thread {
         q = q.filter(
             comments::thread_id.eq_any(
@@ -177,9 +200,19 @@ pub fn page(
     if let Some(text) = &filter.text {
         q = q.filter(lower(comments::body).like(like_pattern(text)).escape('\\'));
     }
-    // In the `reported` queue, notices of authorities and trusted flaggers come first (DSA
-    // Art. 22), then "risk" is the weighted count of open reports.
-    q = match (order, after, reported) {
+    q
+}
+
+/// Keeps what comes after the keyset position `after` in the page's order. In the `reported`
+/// queue, notices of authorities and trusted flaggers come first (DSA Art. 22), then "risk" is
+/// the weighted count of open reports.
+fn after_position<ST>(
+    q: CommentQuery<'_, ST>,
+    order: Order,
+    after: Option<Position>,
+    reported: bool,
+) -> CommentQuery<'_, ST> {
+    match (order, after, reported) {
         (Order::Age, Some(p), true) => q.filter(comments::report_priority.le(p.priority)).filter(
             comments::report_priority
                 .lt(p.priority)
@@ -207,8 +240,13 @@ pub fn page(
                 .or(comments::risk.eq(p.risk).and(comments::id.gt(p.id))),
         ),
         (_, None, _) => q,
-    };
-    q = match (order, reported) {
+    }
+}
+
+/// Sorts a page: by id (age) or risk; in the `reported` queue by the source's priority first,
+/// and risk is the weight of the open reports.
+fn ordered<ST>(q: CommentQuery<'_, ST>, order: Order, reported: bool) -> CommentQuery<'_, ST> {
+    match (order, reported) {
         (Order::Age, false) => q.order(comments::id.asc()),
         (Order::Risk, false) => q.order((comments::risk.desc(), comments::id.asc())),
         (Order::Age, true) => q.order((comments::report_priority.desc(), comments::id.asc())),
@@ -217,27 +255,16 @@ pub fn page(
             comments::report_weight.desc(),
             comments::id.asc(),
         )),
-    };
-    Ok(q.limit(limit).load(conn)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn like_patterns_escape_wildcards_and_the_escape_character() {
-        assert_eq!(like_pattern("100%"), "%100\\%%");
-        assert_eq!(like_pattern("a_b"), "%a\\_b%");
-        assert_eq!(like_pattern(r"c:\x"), r"%c:\\x%");
-        assert_eq!(like_pattern("Crétin"), "%crétin%");
     }
 }
+
+/// A thread's external id, title and URL.
+pub type ThreadInfo = (String, Option<String>, Option<String>);
 
 /// What a moderator needs next to a queued comment.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    pub threads: HashMap<i64, (String, Option<String>, Option<String>)>,
+    pub threads: HashMap<i64, ThreadInfo>,
     pub authors: HashMap<i64, AuthorRecord>,
     /// `(approved, rejected, pending)` per author.
     pub author_counts: HashMap<i64, (i64, i64, i64)>,
@@ -261,18 +288,7 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
     if ids.is_empty() {
         return Ok(ctx);
     }
-    ctx.threads = threads::table
-        .filter(threads::id.eq_any(&thread_ids))
-        .select((
-            threads::id,
-            threads::external_id,
-            threads::title,
-            threads::url,
-        ))
-        .load::<(i64, String, Option<String>, Option<String>)>(conn)?
-        .into_iter()
-        .map(|(id, ext, title, url)| (id, (ext, title, url)))
-        .collect();
+    ctx.threads = threads_of(conn, &thread_ids)?;
     ctx.authors = authors::table
         .filter(authors::id.eq_any(&author_ids))
         .select(AuthorRecord::as_select())
@@ -280,24 +296,7 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    for (author, status, n) in comments::table
-        .filter(comments::author_id.eq_any(&author_ids))
-        .group_by((comments::author_id, comments::status))
-        .select((
-            comments::author_id,
-            comments::status,
-            diesel::dsl::count_star(),
-        ))
-        .load::<(i64, String, i64)>(conn)?
-    {
-        let entry = ctx.author_counts.entry(author).or_default();
-        match status.as_str() {
-            "approved" => entry.0 += n,
-            "rejected" => entry.1 += n,
-            "pending" => entry.2 += n,
-            _ => {}
-        }
-    }
+    ctx.author_counts = author_counts(conn, &author_ids)?;
     if !parent_ids.is_empty() {
         ctx.parents = comments::table
             .filter(comments::id.eq_any(&parent_ids))
@@ -314,26 +313,7 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
     {
         ctx.reasons.entry(id).or_default().push(reason);
     }
-    // Only edited comments have earlier texts: no query for a page without any.
-    let edited: Vec<i64> = rows
-        .iter()
-        .filter(|c| c.body_received_at.is_some())
-        .map(|c| c.id)
-        .collect();
-    if !edited.is_empty() {
-        use super::schema::comment_revisions;
-        for r in comment_revisions::table
-            .filter(comment_revisions::comment_id.eq_any(&edited))
-            .order((
-                comment_revisions::comment_id,
-                comment_revisions::revision.desc(),
-            ))
-            .select(super::records::RevisionRecord::as_select())
-            .load::<super::records::RevisionRecord>(conn)?
-        {
-            ctx.previous.entry(r.comment_id).or_insert(r);
-        }
-    }
+    ctx.previous = previous_texts(conn, rows)?;
     for (report, weight) in super::reports::of_comments(conn, &ids)? {
         ctx.reports
             .entry(report.comment_id)
@@ -349,4 +329,93 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
             .collect();
     }
     Ok(ctx)
+}
+
+/// External id, title and URL of each thread.
+fn threads_of(
+    conn: &mut DbConnection,
+    thread_ids: &[i64],
+) -> Result<HashMap<i64, ThreadInfo>, StoreError> {
+    Ok(threads::table
+        .filter(threads::id.eq_any(thread_ids))
+        .select((
+            threads::id,
+            threads::external_id,
+            threads::title,
+            threads::url,
+        ))
+        .load::<(i64, String, Option<String>, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, ext, title, url)| (id, (ext, title, url)))
+        .collect())
+}
+
+/// `(approved, rejected, pending)` comments of each author.
+fn author_counts(
+    conn: &mut DbConnection,
+    author_ids: &[i64],
+) -> Result<HashMap<i64, (i64, i64, i64)>, StoreError> {
+    let mut counts: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+    for (author, status, n) in comments::table
+        .filter(comments::author_id.eq_any(author_ids))
+        .group_by((comments::author_id, comments::status))
+        .select((
+            comments::author_id,
+            comments::status,
+            diesel::dsl::count_star(),
+        ))
+        .load::<(i64, String, i64)>(conn)?
+    {
+        let entry = counts.entry(author).or_default();
+        match status.as_str() {
+            "approved" => entry.0 += n,
+            "rejected" => entry.1 += n,
+            "pending" => entry.2 += n,
+            _ => {}
+        }
+    }
+    Ok(counts)
+}
+
+/// The text each edited comment of `rows` had before its last edit.
+fn previous_texts(
+    conn: &mut DbConnection,
+    rows: &[CommentRecord],
+) -> Result<HashMap<i64, super::records::RevisionRecord>, StoreError> {
+    // Only edited comments have earlier texts: no query for a page without any.
+    let edited: Vec<i64> = rows
+        .iter()
+        .filter(|c| c.body_received_at.is_some())
+        .map(|c| c.id)
+        .collect();
+    let mut previous = HashMap::new();
+    if edited.is_empty() {
+        return Ok(previous);
+    }
+    use super::schema::comment_revisions;
+    for r in comment_revisions::table
+        .filter(comment_revisions::comment_id.eq_any(&edited))
+        .order((
+            comment_revisions::comment_id,
+            comment_revisions::revision.desc(),
+        ))
+        .select(super::records::RevisionRecord::as_select())
+        .load::<super::records::RevisionRecord>(conn)?
+    {
+        previous.entry(r.comment_id).or_insert(r);
+    }
+    Ok(previous)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_the_escape_character() {
+        assert_eq!(like_pattern("100%"), "%100\\%%");
+        assert_eq!(like_pattern("a_b"), "%a\\_b%");
+        assert_eq!(like_pattern(r"c:\x"), r"%c:\\x%");
+        assert_eq!(like_pattern("Crétin"), "%crétin%");
+    }
 }

@@ -11,6 +11,13 @@ use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::events::EventType;
 use crate::domain::CommentStatus;
 
+mod endpoints;
+
+pub use endpoints::{
+    create_endpoint, delete_endpoint, endpoint, endpoints, update_endpoint, EndpointChanges,
+    EndpointError, NewEndpoint,
+};
+
 /// At most this many endpoints per site.
 pub const MAX_ENDPOINTS_PER_SITE: i64 = 10;
 /// Retries are spaced by at most this much.
@@ -391,133 +398,6 @@ pub fn record_attempt(
 
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
-}
-
-/// A new endpoint's fields.
-pub struct NewEndpoint<'a> {
-    pub url: &'a str,
-    pub description: Option<&'a str>,
-    pub events: &'a [EventType],
-    pub secret_sealed: &'a str,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EndpointError {
-    #[error("a site has at most {MAX_ENDPOINTS_PER_SITE} webhook endpoints")]
-    TooMany,
-    #[error("webhook endpoint not found")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] diesel::result::Error),
-}
-
-pub fn create_endpoint(
-    conn: &mut DbConnection,
-    site_id: i64,
-    new: &NewEndpoint<'_>,
-) -> Result<EndpointRecord, EndpointError> {
-    write_tx(conn, |conn| {
-        let count: i64 = webhook_endpoints::table
-            .filter(webhook_endpoints::site_id.eq(site_id))
-            .count()
-            .get_result(conn)?;
-        if count >= MAX_ENDPOINTS_PER_SITE {
-            return Err(EndpointError::TooMany);
-        }
-        let t = now();
-        Ok(diesel::insert_into(webhook_endpoints::table)
-            .values((
-                webhook_endpoints::site_id.eq(site_id),
-                webhook_endpoints::url.eq(new.url),
-                webhook_endpoints::description.eq(new.description),
-                webhook_endpoints::events.eq(events_column(new.events)),
-                webhook_endpoints::secret_sealed.eq(new.secret_sealed),
-                webhook_endpoints::active.eq(true),
-                webhook_endpoints::created_at.eq(t),
-                webhook_endpoints::updated_at.eq(t),
-            ))
-            .returning(webhook_endpoints::all_columns)
-            .get_result(conn)?)
-    })
-}
-
-pub fn endpoints(conn: &mut DbConnection, site_id: i64) -> Result<Vec<EndpointRecord>, StoreError> {
-    Ok(webhook_endpoints::table
-        .filter(webhook_endpoints::site_id.eq(site_id))
-        .order(webhook_endpoints::id)
-        .select(EndpointRecord::as_select())
-        .load(conn)?)
-}
-
-pub fn endpoint(
-    conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
-) -> Result<Option<EndpointRecord>, StoreError> {
-    Ok(webhook_endpoints::table
-        .filter(webhook_endpoints::site_id.eq(site_id))
-        .filter(webhook_endpoints::id.eq(id))
-        .select(EndpointRecord::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// Changes to an endpoint; `None` leaves a field as it is.
-#[derive(Debug, Default)]
-pub struct EndpointChanges {
-    pub url: Option<String>,
-    pub description: Option<Option<String>>,
-    pub events: Option<Vec<EventType>>,
-    pub active: Option<bool>,
-    pub secret_sealed: Option<String>,
-}
-
-pub fn update_endpoint(
-    conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
-    changes: EndpointChanges,
-) -> Result<EndpointRecord, EndpointError> {
-    write_tx(conn, |conn| {
-        let current = endpoint(conn, site_id, id)
-            .map_err(|e| EndpointError::Db(e.into()))?
-            .ok_or(EndpointError::NotFound)?;
-        let events = changes
-            .events
-            .as_deref()
-            .map(events_column)
-            .unwrap_or(current.events);
-        Ok(diesel::update(webhook_endpoints::table.find(id))
-            .set((
-                webhook_endpoints::url.eq(changes.url.unwrap_or(current.url)),
-                webhook_endpoints::description
-                    .eq(changes.description.unwrap_or(current.description)),
-                webhook_endpoints::events.eq(events),
-                webhook_endpoints::active.eq(changes.active.unwrap_or(current.active)),
-                webhook_endpoints::secret_sealed
-                    .eq(changes.secret_sealed.unwrap_or(current.secret_sealed)),
-                webhook_endpoints::updated_at.eq(now()),
-            ))
-            .returning(webhook_endpoints::all_columns)
-            .get_result(conn)?)
-    })
-}
-
-/// Deletes an endpoint with its deliveries and attempt log.
-pub fn delete_endpoint(conn: &mut DbConnection, site_id: i64, id: i64) -> Result<bool, StoreError> {
-    let deleted = write_tx(conn, |conn| {
-        let exists = endpoint(conn, site_id, id).map_err(diesel::result::Error::from)?;
-        if exists.is_none() {
-            return Ok::<_, diesel::result::Error>(false);
-        }
-        diesel::delete(webhook_attempts::table.filter(webhook_attempts::endpoint_id.eq(id)))
-            .execute(conn)?;
-        diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::endpoint_id.eq(id)))
-            .execute(conn)?;
-        diesel::delete(webhook_endpoints::table.find(id)).execute(conn)?;
-        Ok(true)
-    })?;
-    Ok(deleted)
 }
 
 /// The latest deliveries of an endpoint, newest first, each with its latest attempts.

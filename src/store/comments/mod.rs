@@ -1,7 +1,9 @@
 //! Comments: intake (thread and author created on first sight, idempotent by external id),
 //! reads, and the thread display listing.
 
-use std::collections::HashMap;
+mod reads;
+
+pub use reads::{by_external_id, decisions_of, site_comment, view, visible_in_thread, CommentView};
 
 use diesel::prelude::*;
 
@@ -15,16 +17,6 @@ use crate::domain::policy::{self, Placement, Scored};
 use crate::domain::{
     AuthorStatus, CommentStatus, DecisionSource, ModerationMode, ReasonCode, ThreadStatus,
 };
-
-/// A comment with the site-facing ids of what it points to.
-#[derive(Debug, Clone)]
-pub struct CommentView {
-    pub comment: CommentRecord,
-    pub thread_external_id: String,
-    pub author_external_id: String,
-    pub author_name: Option<String>,
-    pub parent_external_id: Option<String>,
-}
 
 /// What intake needs besides the submission: who the site is, the hashed personal data and
 /// the scoring verdict.
@@ -464,138 +456,4 @@ fn recent_comments(
         .count()
         .get_result(c))?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
-}
-
-/// A comment of the site, whatever its status; `None` for another site's.
-pub fn site_comment(
-    conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
-) -> Result<Option<CommentRecord>, diesel::result::Error> {
-    comments::table
-        .filter(comments::id.eq(id))
-        .filter(comments::site_id.eq(site_id))
-        .select(CommentRecord::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn by_external_id(
-    conn: &mut DbConnection,
-    site_id: i64,
-    external_id: &str,
-) -> Result<Option<i64>, diesel::result::Error> {
-    super::on_backend!(conn, |c| comments::table
-        .filter(comments::site_id.eq(site_id))
-        .filter(comments::external_id.eq(external_id))
-        .select(comments::id)
-        .first(c)
-        .optional())
-}
-
-/// One comment with its thread, author and parent ids.
-pub fn view(conn: &mut DbConnection, id: i64) -> Result<Option<CommentView>, StoreError> {
-    let row = comments::table
-        .inner_join(threads::table)
-        .inner_join(authors::table)
-        .filter(comments::id.eq(id))
-        .select((
-            CommentRecord::as_select(),
-            threads::external_id,
-            authors::external_id,
-            authors::display_name,
-        ))
-        .first::<(CommentRecord, String, String, Option<String>)>(conn)
-        .optional()?;
-    let Some((comment, thread_external_id, author_external_id, author_name)) = row else {
-        return Ok(None);
-    };
-    let parent_external_id = match comment.parent_id {
-        None => None,
-        Some(pid) => comments::table
-            .find(pid)
-            .select(comments::external_id)
-            .first(conn)
-            .optional()?,
-    };
-    Ok(Some(CommentView {
-        comment,
-        thread_external_id,
-        author_external_id,
-        author_name,
-        parent_external_id,
-    }))
-}
-
-/// A page of a thread's visible comments, oldest first, after the comment id `after`.
-/// Returns `None` when the site has no such thread.
-pub fn visible_in_thread(
-    conn: &mut DbConnection,
-    site_id: i64,
-    thread_external_id: &str,
-    after: Option<i64>,
-    limit: i64,
-) -> Result<Option<Vec<CommentView>>, StoreError> {
-    let thread: Option<i64> = threads::table
-        .filter(threads::site_id.eq(site_id))
-        .filter(threads::external_id.eq(thread_external_id))
-        .select(threads::id)
-        .first(conn)
-        .optional()?;
-    let Some(thread_id) = thread else {
-        return Ok(None);
-    };
-    let visible: Vec<&str> = CommentStatus::ALL
-        .iter()
-        .filter(|s| s.is_visible())
-        .map(|s| s.as_str())
-        .collect();
-    let rows = comments::table
-        .inner_join(authors::table)
-        .filter(comments::thread_id.eq(thread_id))
-        .filter(comments::status.eq_any(visible))
-        .filter(comments::id.gt(after.unwrap_or(0)))
-        .order(comments::id.asc())
-        .limit(limit)
-        .select((
-            CommentRecord::as_select(),
-            authors::external_id,
-            authors::display_name,
-        ))
-        .load::<(CommentRecord, String, Option<String>)>(conn)?;
-    let parent_ids: Vec<i64> = rows.iter().filter_map(|(c, _, _)| c.parent_id).collect();
-    let parents: HashMap<i64, String> = if parent_ids.is_empty() {
-        HashMap::new()
-    } else {
-        comments::table
-            .filter(comments::id.eq_any(parent_ids))
-            .select((comments::id, comments::external_id))
-            .load::<(i64, String)>(conn)?
-            .into_iter()
-            .collect()
-    };
-    Ok(Some(
-        rows.into_iter()
-            .map(|(comment, author_external_id, author_name)| CommentView {
-                parent_external_id: comment.parent_id.and_then(|p| parents.get(&p).cloned()),
-                thread_external_id: thread_external_id.to_owned(),
-                author_external_id,
-                author_name,
-                comment,
-            })
-            .collect(),
-    ))
-}
-
-/// The decision log of one comment, oldest first.
-pub fn decisions_of(
-    conn: &mut DbConnection,
-    comment_id: i64,
-) -> Result<Vec<super::records::DecisionRecord>, StoreError> {
-    use super::records::DecisionRecord;
-    Ok(decisions::table
-        .filter(decisions::comment_id.eq(comment_id))
-        .order(decisions::id.asc())
-        .select(DecisionRecord::as_select())
-        .load(conn)?)
 }
