@@ -2,8 +2,10 @@
 //! a period), `GET /v1/backtests/{id}` follows it and gives its result, `DELETE` cancels it,
 //! `GET /v1/backtests` lists the site's. The work is in [`crate::backtest`].
 
+use std::sync::Arc;
+
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -15,7 +17,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::routes::rules::MAX_RULES_CHARS;
 use crate::routes::utc;
-use crate::scoring::Thresholds;
+use crate::scoring::{RuleSet, Thresholds};
 use crate::state::AppState;
 use crate::store::{self, backtests::BacktestRecord, StoreError};
 
@@ -98,6 +100,7 @@ pub struct BacktestList {
     pub items: Vec<BacktestResponse>,
 }
 
+/// The API's view of a backtest job (`full`: with its rules and result).
 fn response(r: BacktestRecord, full: bool) -> BacktestResponse {
     let params: Option<Params> = serde_json::from_str(&r.params).ok();
     let result = full
@@ -151,34 +154,9 @@ pub async fn create(
     ApiJson(request): ApiJson<BacktestRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    for (field, value) in [("from", &request.from), ("to", &request.to)] {
-        if value
-            .as_ref()
-            .is_some_and(|v| v.chars().count() > MAX_DATE_CHARS)
-        {
-            return Err(ValidationError::new(field, "must be a day or an RFC 3339 time").into());
-        }
-    }
-    let bounds = super::datasets::period(request.from.as_deref(), request.to.as_deref())?;
-    let (from, until) = backtest::period(bounds.from, bounds.until, store::now())?;
-    let rules_source = match (request.rules, request.words) {
-        (Some(_), Some(_)) => {
-            return Err(ValidationError::new("words", "give `rules` or `words`, not both").into())
-        }
-        (None, Some(edit)) => Some(super::words::tried_rules(&state, caller.site_id, edit).await?),
-        (rules, None) => rules,
-    };
-    let rules = match &rules_source {
-        Some(source) if source.chars().count() > MAX_RULES_CHARS || source.contains('\0') => {
-            return Err(ValidationError::new(
-                "rules",
-                format!("must be at most {MAX_RULES_CHARS} characters of text"),
-            )
-            .into())
-        }
-        Some(source) => Some(backtest::compile_rules(source)?),
-        None => None,
-    };
+    let (from, until) = requested_period(&request)?;
+    let (rules_source, rules) =
+        tried_rules(&state, caller.site_id, request.rules, request.words).await?;
     let thresholds = request
         .thresholds
         .as_ref()
@@ -192,14 +170,79 @@ pub async fn create(
         from,
         until,
     };
+    let (job, setup) = queue(&state, &caller, params, rules).await?;
+    backtest::spawn(state.pool.clone(), job.id, setup)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot start the backtest: {e}")))?;
+    tracing::info!(backtest = job.id, "backtest queued");
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/v1/backtests/{}", job.id),
+        ))
+        .json(response(job, true)))
+}
+
+/// The period of a request (`from`, `to`; their defaults), as [`backtest::period`] bounds it.
+fn requested_period(request: &BacktestRequest) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
+    for (field, value) in [("from", &request.from), ("to", &request.to)] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_DATE_CHARS)
+        {
+            return Err(ValidationError::new(field, "must be a day or an RFC 3339 time").into());
+        }
+    }
+    let bounds = super::datasets::period(request.from.as_deref(), request.to.as_deref())?;
+    Ok(backtest::period(bounds.from, bounds.until, store::now())?)
+}
+
+/// The rule set a request tries, as sent (`rules`, or the site's with the `words` edit) and
+/// compiled; `None` for the site's own.
+async fn tried_rules(
+    state: &AppState,
+    site: i64,
+    rules: Option<String>,
+    words: Option<super::words::TriedEdit>,
+) -> Result<(Option<String>, Option<Arc<RuleSet>>), ApiError> {
+    let rules_source = match (rules, words) {
+        (Some(_), Some(_)) => {
+            return Err(ValidationError::new("words", "give `rules` or `words`, not both").into())
+        }
+        (None, Some(edit)) => Some(super::words::tried_rules(state, site, edit).await?),
+        (rules, None) => rules,
+    };
+    let rules = match &rules_source {
+        Some(source) if source.chars().count() > MAX_RULES_CHARS || source.contains('\0') => {
+            return Err(ValidationError::new(
+                "rules",
+                format!("must be at most {MAX_RULES_CHARS} characters of text"),
+            )
+            .into())
+        }
+        Some(source) => Some(backtest::compile_rules(source)?),
+        None => None,
+    };
+    Ok((rules_source, rules))
+}
+
+/// Queues the backtest of `params` for the caller's site and prepares what its run scores
+/// with; refused when the period holds no comment, the model is unknown, or a backtest of the
+/// site is already queued or running.
+async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    params: Params,
+    rules: Option<Arc<RuleSet>>,
+) -> Result<(BacktestRecord, Setup), ApiError> {
     let json = serde_json::to_string(&params).map_err(|e| ApiError::Internal(e.into()))?;
     let site = caller.site_id;
     let by = caller.name.clone();
     let judge = state.judge.clone();
     let model_dir = std::path::PathBuf::from(&state.settings.model_dir);
     let version = params.model.clone();
+    let (from, until) = (params.from, params.until);
     let repeat_window = chrono::Duration::seconds(state.settings.repeat_window_secs.max(0));
-    let queued = store::run(&state.pool, move |conn| {
+    store::run(&state.pool, move |conn| {
         let record = store::sites::by_id(conn, site)?
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("key without site")))?;
         if store::backtests::count_in_period(conn, site, from, until)? == 0 {
@@ -234,17 +277,7 @@ pub async fn create(
             )),
         })
     })
-    .await??;
-    let (job, setup) = queued;
-    backtest::spawn(state.pool.clone(), job.id, setup)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot start the backtest: {e}")))?;
-    tracing::info!(backtest = job.id, "backtest queued");
-    Ok(HttpResponse::Accepted()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            format!("/v1/backtests/{}", job.id),
-        ))
-        .json(response(job, true)))
+    .await?
 }
 
 /// Thresholds from a request, each bound checked on the number as sent (422 naming

@@ -357,6 +357,7 @@ pub struct QueuePage {
     pub next_cursor: Option<String>,
 }
 
+/// The queue items of `rows` with their context; `me` is the caller's key (to tell its claims).
 pub(super) fn queue_items(
     rows: Vec<CommentRecord>,
     ctx: &store::queues::Context,
@@ -364,112 +365,139 @@ pub(super) fn queue_items(
 ) -> Vec<QueueItem> {
     let t = now();
     rows.into_iter()
-        .map(|c| {
-            let (thread_ext, title, url) =
-                ctx.threads.get(&c.thread_id).cloned().unwrap_or_default();
-            let author = ctx.authors.get(&c.author_id);
-            let (approved, rejected, pending) = ctx
-                .author_counts
-                .get(&c.author_id)
-                .copied()
-                .unwrap_or_default();
-            let active_claim = match (c.claimed_by, c.claim_expires_at) {
-                (Some(by), Some(until)) if until > t => Some(ClaimSummary {
-                    moderator: ctx
-                        .key_names
-                        .get(&by)
-                        .cloned()
-                        .unwrap_or_else(|| format!("key {by}")),
-                    expires_at: utc(until),
-                    mine: by == me,
-                }),
-                _ => None,
-            };
-            QueueItem {
-                thread: ThreadSummary {
-                    id: thread_ext,
-                    title,
-                    url,
-                },
-                parent: c
-                    .parent_id
-                    .and_then(|p| ctx.parents.get(&p))
-                    .map(|p| ParentSummary {
-                        id: p.id,
-                        external_id: p.external_id.clone(),
-                        body: p.body.clone(),
-                        status: p.status.clone(),
-                    }),
-                verdict: c
-                    .verdict
-                    .as_deref()
-                    .and_then(|v| serde_json::from_str(v).ok()),
-                reasons: ctx.reasons.get(&c.id).cloned().unwrap_or_default(),
-                author: AuthorRecordSummary {
-                    id: author.map(|a| a.external_id.clone()).unwrap_or_default(),
-                    name: author.and_then(|a| a.display_name.clone()),
-                    status: author.map(|a| a.status.clone()).unwrap_or_default(),
-                    status_until: author.and_then(|a| a.status_until).map(utc),
-                    approved,
-                    rejected,
-                    pending,
-                },
-                claim: active_claim,
-                reports: ctx
-                    .reports
-                    .get(&c.id)
-                    .map(|list| {
-                        list.iter()
-                            .map(|(r, w)| ReportSummary {
-                                reference: r.reference.clone(),
-                                category: r.category.clone(),
-                                source: r.source.clone(),
-                                text: r.text.clone(),
-                                legal_ground: r.legal_ground.clone(),
-                                explanation: r.explanation.clone(),
-                                status: r.status.clone(),
-                                weight: r.weight,
-                                reporter_weight: *w,
-                                brigading: r.brigading,
-                                snapshot_body: (r.snapshot_revision != c.revision)
-                                    .then(|| r.snapshot_body.clone()),
-                                created_at: utc(r.created_at),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                open_reports: c.open_reports,
-                report_weight: c.report_weight,
-                report_priority: (c.open_reports > 0).then(|| {
-                    match c.report_priority {
-                        2.. => "authority",
-                        1 => "trusted_flagger",
-                        _ => "reader",
-                    }
-                    .to_owned()
-                }),
-                previous: ctx.previous.get(&c.id).cloned().map(RevisionEntry::from),
-                brigading: ctx
-                    .reports
-                    .get(&c.id)
-                    .is_some_and(|l| l.iter().any(|(r, _)| r.brigading && r.status == "open")),
-                comment: QueuedComment {
-                    id: c.id,
-                    external_id: c.external_id,
-                    body: c.body,
-                    lang: c.lang,
-                    status: c.status,
-                    revision: c.revision,
-                    escalated: c.escalated,
-                    risk: c.risk,
-                    score_toxicity: c.score_toxicity,
-                    score_spam: c.score_spam,
-                    created_at: utc(c.created_at),
-                    first_seen_at: c.first_seen_at.map(utc),
-                },
-            }
-        })
+        .map(|c| queue_item(c, ctx, me, t))
         .collect()
+}
+
+/// One comment of a queue with its thread, parent, author's record, claim, reports and
+/// previous revision; `t` is now (an expired claim is none).
+fn queue_item(
+    c: CommentRecord,
+    ctx: &store::queues::Context,
+    me: i64,
+    t: chrono::NaiveDateTime,
+) -> QueueItem {
+    let (thread_ext, title, url) = ctx.threads.get(&c.thread_id).cloned().unwrap_or_default();
+    QueueItem {
+        thread: ThreadSummary {
+            id: thread_ext,
+            title,
+            url,
+        },
+        parent: c
+            .parent_id
+            .and_then(|p| ctx.parents.get(&p))
+            .map(|p| ParentSummary {
+                id: p.id,
+                external_id: p.external_id.clone(),
+                body: p.body.clone(),
+                status: p.status.clone(),
+            }),
+        verdict: c
+            .verdict
+            .as_deref()
+            .and_then(|v| serde_json::from_str(v).ok()),
+        reasons: ctx.reasons.get(&c.id).cloned().unwrap_or_default(),
+        author: author_summary(ctx, c.author_id),
+        claim: active_claim(&c, ctx, me, t),
+        reports: report_summaries(&c, ctx),
+        open_reports: c.open_reports,
+        report_weight: c.report_weight,
+        report_priority: (c.open_reports > 0).then(|| {
+            match c.report_priority {
+                2.. => "authority",
+                1 => "trusted_flagger",
+                _ => "reader",
+            }
+            .to_owned()
+        }),
+        previous: ctx.previous.get(&c.id).cloned().map(RevisionEntry::from),
+        brigading: ctx
+            .reports
+            .get(&c.id)
+            .is_some_and(|l| l.iter().any(|(r, _)| r.brigading && r.status == "open")),
+        comment: QueuedComment {
+            id: c.id,
+            external_id: c.external_id,
+            body: c.body,
+            lang: c.lang,
+            status: c.status,
+            revision: c.revision,
+            escalated: c.escalated,
+            risk: c.risk,
+            score_toxicity: c.score_toxicity,
+            score_spam: c.score_spam,
+            created_at: utc(c.created_at),
+            first_seen_at: c.first_seen_at.map(utc),
+        },
+    }
+}
+
+/// The record of author `author_id` (empty strings and zero counts when unknown).
+fn author_summary(ctx: &store::queues::Context, author_id: i64) -> AuthorRecordSummary {
+    let author = ctx.authors.get(&author_id);
+    let (approved, rejected, pending) = ctx
+        .author_counts
+        .get(&author_id)
+        .copied()
+        .unwrap_or_default();
+    AuthorRecordSummary {
+        id: author.map(|a| a.external_id.clone()).unwrap_or_default(),
+        name: author.and_then(|a| a.display_name.clone()),
+        status: author.map(|a| a.status.clone()).unwrap_or_default(),
+        status_until: author.and_then(|a| a.status_until).map(utc),
+        approved,
+        rejected,
+        pending,
+    }
+}
+
+/// The comment's claim, if it has not expired at `t`.
+fn active_claim(
+    c: &CommentRecord,
+    ctx: &store::queues::Context,
+    me: i64,
+    t: chrono::NaiveDateTime,
+) -> Option<ClaimSummary> {
+    match (c.claimed_by, c.claim_expires_at) {
+        (Some(by), Some(until)) if until > t => Some(ClaimSummary {
+            moderator: ctx
+                .key_names
+                .get(&by)
+                .cloned()
+                .unwrap_or_else(|| format!("key {by}")),
+            expires_at: utc(until),
+            mine: by == me,
+        }),
+        _ => None,
+    }
+}
+
+/// The comment's reports, each with its reporter's weight now and, when the comment has been
+/// edited since, the text that was reported.
+fn report_summaries(c: &CommentRecord, ctx: &store::queues::Context) -> Vec<ReportSummary> {
+    ctx.reports
+        .get(&c.id)
+        .map(|list| {
+            list.iter()
+                .map(|(r, w)| ReportSummary {
+                    reference: r.reference.clone(),
+                    category: r.category.clone(),
+                    source: r.source.clone(),
+                    text: r.text.clone(),
+                    legal_ground: r.legal_ground.clone(),
+                    explanation: r.explanation.clone(),
+                    status: r.status.clone(),
+                    weight: r.weight,
+                    reporter_weight: *w,
+                    brigading: r.brigading,
+                    snapshot_body: (r.snapshot_revision != c.revision)
+                        .then(|| r.snapshot_body.clone()),
+                    created_at: utc(r.created_at),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// One page of a queue, with everything a moderator needs to decide each item.

@@ -93,6 +93,7 @@ pub struct ReportReceipt {
     pub receipt: Receipt,
 }
 
+/// The receipt a reader is shown for report `reference`, in French and English.
 fn receipt(reference: &str) -> Receipt {
     Receipt {
         fr: format!(
@@ -106,7 +107,29 @@ fn receipt(reference: &str) -> Receipt {
     }
 }
 
+/// Who reports, validated: the reporter's id, name and (lower-cased) email.
+struct Reporter {
+    id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+}
+
+/// How a reader's IP is known, hashed: the rate-limit key, the stored hash, the network's hash.
+#[derive(Default)]
+struct IpHashes {
+    /// Identifies the reader for rate limits and as a last-resort reporter identity (a keyed
+    /// hash, never stored as such).
+    key: Option<String>,
+    /// What is stored, per `ip_storage`.
+    stored: Option<String>,
+    /// Groups readers of one network (/24, /48, or one site-made hash) so they count once
+    /// toward hiding; kept no longer than `stored`, and not at all with `ip_storage = "none"`.
+    network: Option<String>,
+}
+
 impl ReportRequest {
+    /// The report as the store takes it: texts checked, an `illegal` report's notice
+    /// complete, the reporter identified, every identity keyed-hashed.
     fn validate(self, state: &AppState) -> Result<ReportInput, ApiError> {
         let text = super::optional_text("text", self.text, MAX_TEXT_CHARS)?;
         let legal_ground =
@@ -114,79 +137,12 @@ impl ReportRequest {
         let explanation = super::optional_text("explanation", self.explanation, MAX_TEXT_CHARS)?;
         let good_faith = self.good_faith.unwrap_or(false);
         if self.category == ReasonCode::Illegal {
-            if explanation.is_none() {
-                return Err(ValidationError::new(
-                    "explanation",
-                    "an `illegal` report must explain why the content is illegal",
-                )
-                .into());
-            }
-            if legal_ground.is_none() {
-                return Err(ValidationError::new(
-                    "legal_ground",
-                    "an `illegal` report must name the law or ground invoked",
-                )
-                .into());
-            }
-            if !good_faith {
-                return Err(ValidationError::new(
-                    "good_faith",
-                    "an `illegal` report needs the reader's good-faith statement",
-                )
-                .into());
-            }
+            illegal_notice(&explanation, &legal_ground, good_faith)?;
         }
-        let reporter = self.reporter.unwrap_or(ReporterRequest {
-            id: None,
-            name: None,
-            email: None,
-        });
-        let reporter_id = super::optional_text("reporter.id", reporter.id, MAX_ID_CHARS)?;
-        let name = super::optional_text("reporter.name", reporter.name, MAX_NAME_CHARS)?;
-        let email = match super::optional_text("reporter.email", reporter.email, MAX_EMAIL_CHARS)? {
-            Some(e) if e.contains('@') && !e.contains(char::is_whitespace) => {
-                Some(e.to_lowercase())
-            }
-            Some(_) => {
-                return Err(
-                    ValidationError::new("reporter.email", "must be an email address").into(),
-                )
-            }
-            None => None,
-        };
-        // `ip_key` identifies the reader for rate limits and as a last-resort reporter
-        // identity (a keyed hash, never stored as such); `ip_hash` is what is stored, per
-        // `ip_storage`.
-        // `network_hash` groups readers of one network (/24, /48, or one site-made hash) so
-        // they count once toward hiding; it is kept no longer than `ip_hash`, and not at all
-        // with `ip_storage = "none"`.
-        let (ip_key, ip_hash, network_hash) = match (
-            self.ip,
-            super::optional_text("ip_hash", self.ip_hash, MAX_ID_CHARS)?,
-        ) {
-            (Some(ip), _) => {
-                let ip: std::net::IpAddr = ip
-                    .trim()
-                    .parse()
-                    .map_err(|_| ValidationError::new("ip", "must be an IPv4 or IPv6 address"))?;
-                let token = state.ip_token(ip);
-                let network = token
-                    .as_ref()
-                    .map(|_| state.keyed_hash("ip-network", &crate::secrets::truncate_ip(ip)));
-                (
-                    Some(state.keyed_hash("ip", &ip.to_string())),
-                    token,
-                    network,
-                )
-            }
-            (None, Some(h)) => {
-                let h = state.keyed_hash("ip-hash", &h);
-                (Some(h.clone()), Some(h.clone()), Some(h))
-            }
-            (None, None) => (None, None, None),
-        };
-        let has_ip = ip_key.is_some();
-        let identity_hash = match (&reporter_id, &email, &ip_key) {
+        let reporter = reporter(self.reporter)?;
+        let ip = ip_hashes(state, self.ip, self.ip_hash)?;
+        let has_ip = ip.key.is_some();
+        let identity_hash = match (&reporter.id, &reporter.email, &ip.key) {
             (Some(id), _, _) => state.keyed_hash("reporter", id),
             (None, Some(e), _) => state.keyed_hash("reporter-email", e),
             (None, None, Some(h)) => state.keyed_hash("reporter-ip", h),
@@ -203,16 +159,98 @@ impl ReportRequest {
             source: self.source.unwrap_or(ReportSource::Reader),
             text,
             identity_hash,
-            reporter_name: name,
-            reporter_email_hash: email.map(|e| state.keyed_hash("email", &e)),
-            ip_hash,
-            network_hash,
+            reporter_name: reporter.name,
+            reporter_email_hash: reporter.email.map(|e| state.keyed_hash("email", &e)),
+            ip_hash: ip.stored,
+            network_hash: ip.network,
             has_ip,
             legal_ground,
             explanation,
             good_faith,
         })
     }
+}
+
+/// An `illegal` report is a notice (DSA Art. 16): it explains why, names the law or ground, and
+/// carries the reader's good-faith statement.
+fn illegal_notice(
+    explanation: &Option<String>,
+    legal_ground: &Option<String>,
+    good_faith: bool,
+) -> Result<(), ValidationError> {
+    if explanation.is_none() {
+        return Err(ValidationError::new(
+            "explanation",
+            "an `illegal` report must explain why the content is illegal",
+        ));
+    }
+    if legal_ground.is_none() {
+        return Err(ValidationError::new(
+            "legal_ground",
+            "an `illegal` report must name the law or ground invoked",
+        ));
+    }
+    if !good_faith {
+        return Err(ValidationError::new(
+            "good_faith",
+            "an `illegal` report needs the reader's good-faith statement",
+        ));
+    }
+    Ok(())
+}
+
+/// The `reporter` object's fields, checked; the email must look like one.
+fn reporter(reporter: Option<ReporterRequest>) -> Result<Reporter, ApiError> {
+    let reporter = reporter.unwrap_or(ReporterRequest {
+        id: None,
+        name: None,
+        email: None,
+    });
+    let id = super::optional_text("reporter.id", reporter.id, MAX_ID_CHARS)?;
+    let name = super::optional_text("reporter.name", reporter.name, MAX_NAME_CHARS)?;
+    let email = match super::optional_text("reporter.email", reporter.email, MAX_EMAIL_CHARS)? {
+        Some(e) if e.contains('@') && !e.contains(char::is_whitespace) => Some(e.to_lowercase()),
+        Some(_) => {
+            return Err(ValidationError::new("reporter.email", "must be an email address").into())
+        }
+        None => None,
+    };
+    Ok(Reporter { id, name, email })
+}
+
+/// The hashes of the reader's `ip` (an address) or, without one, of the site's `ip_hash`.
+fn ip_hashes(
+    state: &AppState,
+    ip: Option<String>,
+    ip_hash: Option<String>,
+) -> Result<IpHashes, ApiError> {
+    let ip_hash = super::optional_text("ip_hash", ip_hash, MAX_ID_CHARS)?;
+    Ok(match (ip, ip_hash) {
+        (Some(ip), _) => {
+            let ip: std::net::IpAddr = ip
+                .trim()
+                .parse()
+                .map_err(|_| ValidationError::new("ip", "must be an IPv4 or IPv6 address"))?;
+            let stored = state.ip_token(ip);
+            let network = stored
+                .as_ref()
+                .map(|_| state.keyed_hash("ip-network", &crate::secrets::truncate_ip(ip)));
+            IpHashes {
+                key: Some(state.keyed_hash("ip", &ip.to_string())),
+                stored,
+                network,
+            }
+        }
+        (None, Some(h)) => {
+            let h = state.keyed_hash("ip-hash", &h);
+            IpHashes {
+                key: Some(h.clone()),
+                stored: Some(h.clone()),
+                network: Some(h),
+            }
+        }
+        (None, None) => IpHashes::default(),
+    })
 }
 
 /// Report a comment ("Signaler un abus"). 201 with a tracking reference and receipt text; the
