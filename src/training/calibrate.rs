@@ -131,11 +131,34 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     };
     let scorer =
         Scorer::load(&dir).with_context(|| format!("cannot load model {}", dir.display()))?;
+    let (rows, fitted_on) = read_all(&args.data, &scorer)?;
+    if rows.is_empty() {
+        bail!("no labelled comment in the --data files");
+    }
+    let version = scorer.model_version().to_owned();
+    let out_of_fold = out_of_fold(&rows, &version);
+    print_table(&rows, &out_of_fold, &version);
+    let all: Vec<&Row> = rows.iter().collect();
+    let calibration = fit(&all, &version, fitted_on);
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| dir.join(crate::scoring::perspective::CALIBRATION_FILE));
+    let json = serde_json::to_string_pretty(&calibration)?;
+    std::fs::write(&output, json + "\n")
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    eprintln!("calibration written to {}", output.display());
+    Ok(())
+}
+
+/// Every `--data` file's rows, scored, and a line per file saying what it held (for the
+/// calibration's `fitted_on`).
+fn read_all(specs: &[String], scorer: &Scorer) -> Result<(Vec<Row>, Vec<String>)> {
     let mut rows = Vec::new();
     let mut fitted_on = Vec::new();
-    for spec in &args.data {
+    for spec in specs {
         let before = rows.len();
-        rows.extend(read_rows(spec, &scorer)?);
+        rows.extend(read_rows(spec, scorer)?);
         let added = &rows[before..];
         let pos = added.iter().filter(|r| r.label).count();
         // The file's name only: the folder is a temporary one.
@@ -148,21 +171,27 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
             added.len()
         ));
     }
-    if rows.is_empty() {
-        bail!("no labelled comment in the --data files");
-    }
-    let version = scorer.model_version().to_owned();
-    // Out of fold: each half calibrated by the map fitted on the other.
+    Ok((rows, fitted_on))
+}
+
+/// Each row's (calibrated, uncalibrated) `TOXICITY`, the calibration fitted on the other fold.
+fn out_of_fold(rows: &[Row], version: &str) -> Vec<(f32, f32)> {
     let mut out_of_fold: Vec<(f32, f32)> = vec![(0.0, 0.0); rows.len()];
     for fold in 0..2 {
         let others: Vec<&Row> = rows.iter().filter(|r| r.fold != fold).collect();
-        let cal = fit(&others, &version, Vec::new());
+        let cal = fit(&others, version, Vec::new());
         for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.fold == fold) {
             let a = attribute_scores(&r.verdict, &r.text, &cal);
-            let raw = attribute_scores(&r.verdict, &r.text, &Calibration::identity(&version));
+            let raw = attribute_scores(&r.verdict, &r.text, &Calibration::identity(version));
             out_of_fold[i] = (a.value(Attribute::Toxicity), raw.value(Attribute::Toxicity));
         }
     }
+    out_of_fold
+}
+
+/// The Markdown table: per language (and all), what each of [`TABLE_THRESHOLDS`] catches,
+/// calibrated and not.
+fn print_table(rows: &[Row], out_of_fold: &[(f32, f32)], version: &str) {
     let mut langs: Vec<String> = rows.iter().map(|r| r.lang.clone()).collect();
     langs.sort();
     langs.dedup();
@@ -193,15 +222,4 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
             );
         }
     }
-    let all: Vec<&Row> = rows.iter().collect();
-    let calibration = fit(&all, &version, fitted_on);
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| dir.join(crate::scoring::perspective::CALIBRATION_FILE));
-    let json = serde_json::to_string_pretty(&calibration)?;
-    std::fs::write(&output, json + "\n")
-        .with_context(|| format!("cannot write {}", output.display()))?;
-    eprintln!("calibration written to {}", output.display());
-    Ok(())
 }

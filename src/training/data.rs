@@ -27,42 +27,56 @@ fn cat_index(name: &str) -> Option<usize> {
     CATEGORIES.iter().position(|c| *c == name)
 }
 
-/// Read one dataset with its label mapping.
-pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
-    let path = base.join(&d.path);
-    let lang: &'static str = match d.lang.as_str() {
+/// Which category indices a dataset labels, and the categories each label value marks
+/// positive (`*`: any other value).
+struct LabelMapping {
+    cats: Vec<usize>,
+    positive: BTreeMap<String, Vec<usize>>,
+}
+
+/// The dataset's declared language, as the `'static` tag rows carry.
+fn dataset_lang(d: &DatasetConfig) -> Result<&'static str> {
+    Ok(match d.lang.as_str() {
         "fr" => "fr",
         "en" => "en",
         other => bail!("dataset {}: unknown lang {other}", d.name),
+    })
+}
+
+/// The dataset's categories and `positive` table, each category name checked.
+fn label_mapping(d: &DatasetConfig) -> Result<LabelMapping> {
+    let index = |c: &String| {
+        cat_index(c).with_context(|| format!("dataset {}: unknown category {c}", d.name))
     };
-    let mut cats = Vec::new();
-    for c in &d.categories {
-        cats.push(
-            cat_index(c).with_context(|| format!("dataset {}: unknown category {c}", d.name))?,
-        );
-    }
-    let mut pos_map: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let cats = d.categories.iter().map(index).collect::<Result<Vec<_>>>()?;
+    let mut positive: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (k, v) in &d.positive {
-        let mut ids = Vec::new();
-        for c in v {
-            ids.push(
-                cat_index(c)
-                    .with_context(|| format!("dataset {}: unknown category {c}", d.name))?,
-            );
-        }
-        pos_map.insert(k.clone(), ids);
+        positive.insert(k.clone(), v.iter().map(index).collect::<Result<Vec<_>>>()?);
     }
+    Ok(LabelMapping { cats, positive })
+}
+
+/// The dataset's file opened as CSV or TSV (its `delimiter` and `quoting`).
+fn open_dataset(d: &DatasetConfig, path: &Path) -> Result<csv::Reader<std::fs::File>> {
     let delim = match d.delimiter.as_deref() {
         None | Some(",") => b',',
         Some("\t") | Some("tab") => b'\t',
         Some(other) => bail!("dataset {}: unsupported delimiter {other:?}", d.name),
     };
-    let mut rdr = csv::ReaderBuilder::new()
+    csv::ReaderBuilder::new()
         .delimiter(delim)
         .quoting(d.quoting)
         .flexible(true)
-        .from_path(&path)
-        .with_context(|| format!("dataset {}: cannot open {}", d.name, path.display()))?;
+        .from_path(path)
+        .with_context(|| format!("dataset {}: cannot open {}", d.name, path.display()))
+}
+
+/// Read one dataset with its label mapping.
+pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
+    let path = base.join(&d.path);
+    let lang = dataset_lang(d)?;
+    let mapping = label_mapping(d)?;
+    let mut rdr = open_dataset(d, &path)?;
     let headers = rdr.byte_headers()?.clone();
     let col = |name: &str| -> Result<usize> {
         headers
@@ -106,33 +120,47 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
                 continue;
             }
         }
-        let positives = pos_map
-            .get(&label)
-            .or_else(|| pos_map.get("*"))
-            .with_context(|| {
-                let line = rec.position().map_or(0, |p| p.line());
-                format!(
-                    "dataset {}: {}:{line}: label value `{label}` is not in `positive` (known: {})",
-                    d.name,
-                    path.display(),
-                    d.positive.keys().cloned().collect::<Vec<_>>().join(", ")
-                )
-            })?;
-        let mut labels = [-1i8; 2];
-        for &c in &cats {
-            labels[c] = positives.contains(&c) as i8;
-        }
+        let line = || rec.position().map_or(0, |p| p.line());
         out.push(Doc {
             text,
             lang,
             ds: 0,
-            labels,
+            labels: row_labels(d, &path, &mapping, &label, line)?,
             functionality: fc
                 .and_then(|f| rec.get(f))
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
         });
     }
     Ok(out)
+}
+
+/// A row's labels per category from its label value (-1 where the dataset says nothing);
+/// a value missing from `positive` (and no `*`) is refused with its file and line.
+fn row_labels(
+    d: &DatasetConfig,
+    path: &Path,
+    mapping: &LabelMapping,
+    label: &str,
+    line: impl Fn() -> u64,
+) -> Result<[i8; 2]> {
+    let positives = mapping
+        .positive
+        .get(label)
+        .or_else(|| mapping.positive.get("*"))
+        .with_context(|| {
+            format!(
+                "dataset {}: {}:{}: label value `{label}` is not in `positive` (known: {})",
+                d.name,
+                path.display(),
+                line(),
+                d.positive.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+    let mut labels = [-1i8; 2];
+    for &c in &mapping.cats {
+        labels[c] = positives.contains(&c) as i8;
+    }
+    Ok(labels)
 }
 
 /// Votes per key of a dataset's vote file: (votes, true votes) in `label_column`.

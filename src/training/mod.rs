@@ -99,13 +99,7 @@ pub fn run(
         weights,
     };
     let train_ids = cx.train_ids();
-    let per_fit = cfg.folds.max(2) as u64 + 2;
-    let steps = if cfg.validate {
-        per_fit * (2 + cx.train_datasets().len() as u64) + 2
-    } else {
-        per_fit
-    };
-    progress.set_length(steps);
+    progress.set_length(progress_steps(cfg, &cx));
     let tick = || progress.inc(1);
     let mut v = validate::Validation {
         thresholds: cfg.thresholds.unwrap_or_default(),
@@ -116,19 +110,8 @@ pub fn run(
     }
     progress.set_message("final model");
     let fitted = cx.fit(&train_ids, &tick)?;
-    let meta = ModelMeta {
-        format: FORMAT,
-        version: version.clone(),
-        created: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        features: cfg.features,
-        categories: CATEGORIES.iter().map(|s| s.to_string()).collect(),
-        sparse_bias: fitted.sparse.bias,
-        stackers: fitted.stackers.to_vec(),
-        thresholds: v.thresholds,
-        weights_file: WEIGHTS_FILE.into(),
-        weights_sha256: String::new(),
-        rules: rules.name().to_string(),
-    };
+    let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let meta = model_meta(cfg, &version, created, &fitted, v.thresholds, &rules);
     let mut model = Model::from_f32(meta, &fitted.sparse.w);
     let functional = validate::score_held_out(&cx, &model, &rules, &v.thresholds, &mut v.metrics);
     tick();
@@ -157,6 +140,42 @@ pub fn run(
     })
 }
 
+/// How many ticks the progress bar counts: `folds + 2` per fit; when validating, the fits of
+/// validation too (two, plus one per training dataset) and two more.
+fn progress_steps(cfg: &TrainConfig, cx: &Ctx<'_>) -> u64 {
+    let per_fit = cfg.folds.max(2) as u64 + 2;
+    if cfg.validate {
+        per_fit * (2 + cx.train_datasets().len() as u64) + 2
+    } else {
+        per_fit
+    }
+}
+
+/// The `model.json` of a freshly trained model (its weights' digest is filled in on saving).
+fn model_meta(
+    cfg: &TrainConfig,
+    version: &str,
+    created: String,
+    fitted: &Fitted,
+    thresholds: crate::scoring::Thresholds,
+    rules: &RuleSet,
+) -> ModelMeta {
+    ModelMeta {
+        format: FORMAT,
+        version: version.to_owned(),
+        created,
+        features: cfg.features,
+        categories: CATEGORIES.iter().map(|s| s.to_string()).collect(),
+        sparse_bias: fitted.sparse.bias,
+        stackers: fitted.stackers.to_vec(),
+        thresholds,
+        weights_file: WEIGHTS_FILE.into(),
+        weights_sha256: String::new(),
+        rules: rules.name().to_string(),
+    }
+}
+
+/// Writes `validation.json` and `MODEL_CARD.md` beside the saved model.
 fn write_outputs(
     cfg: &TrainConfig,
     ds_rows: &[usize],

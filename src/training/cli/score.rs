@@ -1,0 +1,155 @@
+//! `vigie score --input FILE.(csv|jsonl) [--output FILE]`: a file of comments scored in batch,
+//! one JSON verdict per line.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use super::{bar, load_rules, load_scorer};
+use crate::scoring::{AuthorHistory, ScoreInput, Thresholds};
+
+/// `vigie score`
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScoreArgs {
+    /// CSV (column `body` or `text`, optional `lang`) or JSONL (`{"body"|"text", "lang"?}`).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output JSONL of verdicts (default: stdout).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Model directory (default: `models/<models/DEFAULT>`).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Rule file (TOML) instead of the built-in default rules.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+/// One line of `vigie score`'s output.
+#[derive(serde::Serialize)]
+struct ScoredLine<'a> {
+    row: usize,
+    verdict: &'a crate::scoring::Verdict,
+}
+
+/// A comment to score: its body and its language hint.
+type Item = (String, Option<String>);
+
+/// `vigie score --input FILE.(csv|jsonl) [--output FILE]`
+pub fn score(args: &ScoreArgs) -> Result<()> {
+    let scorer = load_scorer(&args.model)?;
+    let rules = load_rules(&args.rules)?;
+    let th: Thresholds = scorer.recommended_thresholds();
+    let is_jsonl = args
+        .input
+        .extension()
+        .is_some_and(|e| e == "jsonl" || e == "ndjson" || e == "json");
+    let items = if is_jsonl {
+        read_jsonl(&args.input)?
+    } else {
+        read_csv(&args.input)?
+    };
+    let mut out = open_output(args.output.as_deref())?;
+    let pb = bar(items.len() as u64);
+    let t = Instant::now();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (k, (body, lang)) in items.iter().enumerate() {
+        let v = scorer.score(
+            &ScoreInput {
+                body,
+                lang: lang.as_deref().filter(|l| !l.is_empty()),
+                author: AuthorHistory {
+                    approved_count: u32::MAX,
+                    ..Default::default()
+                },
+            },
+            &rules,
+            &th,
+        );
+        *counts.entry(v.decision.as_str().to_owned()).or_default() += 1;
+        serde_json::to_writer(
+            &mut out,
+            &ScoredLine {
+                row: k,
+                verdict: &v,
+            },
+        )?;
+        out.write_all(b"\n")?;
+        if k % 256 == 0 {
+            pb.set_position(k as u64);
+        }
+    }
+    out.flush()?;
+    pb.finish_and_clear();
+    eprintln!(
+        "scored {} comments in {:.2} s ({:.0}/s): {:?}",
+        items.len(),
+        t.elapsed().as_secs_f64(),
+        items.len() as f64 / t.elapsed().as_secs_f64().max(1e-9),
+        counts
+    );
+    Ok(())
+}
+
+/// The comments of a JSONL file: `{"body"|"text", "lang"?}` per line, blank lines skipped.
+fn read_jsonl(input: &Path) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    let f =
+        std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: invalid JSON", input.display(), n + 1))?;
+        let body = v
+            .get("body")
+            .or_else(|| v.get("text"))
+            .and_then(|b| b.as_str())
+            .with_context(|| {
+                format!("{}:{}: no `body` or `text` string", input.display(), n + 1)
+            })?;
+        let lang = v.get("lang").and_then(|l| l.as_str()).map(str::to_string);
+        items.push((body.to_string(), lang));
+    }
+    Ok(items)
+}
+
+/// The comments of a CSV file: column `body` (else `text`), optional `lang`.
+fn read_csv(input: &Path) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(input)
+        .with_context(|| format!("cannot open {}", input.display()))?;
+    let h = rdr.headers()?.clone();
+    let bc = h
+        .iter()
+        .position(|c| c == "body")
+        .or_else(|| h.iter().position(|c| c == "text"))
+        .context("CSV needs a `body` or `text` column")?;
+    let lc = h.iter().position(|c| c == "lang");
+    for r in rdr.byte_records() {
+        let r = r?;
+        let body = String::from_utf8_lossy(r.get(bc).unwrap_or_default()).into_owned();
+        let lang = lc
+            .and_then(|k| r.get(k))
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        items.push((body, lang));
+    }
+    Ok(items)
+}
+
+/// Where the verdicts go: `--output FILE`, else stdout (buffered either way).
+fn open_output(output: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
