@@ -151,119 +151,165 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What a message says before its greeting and footer are added.
+struct Content {
+    subject: String,
+    lines: Vec<String>,
+    /// The console page it links to, from the console's root.
+    link: String,
+}
+
 /// Writes a message from its facts, in its recipient's language.
 pub fn write(due: &DueMail, base_url: &str, now: NaiveDateTime) -> Written {
     let fr = french(&due.language);
     let p: Value = serde_json::from_str(&due.mail.payload).unwrap_or(Value::Null);
     let site = &due.site_slug;
+    let message = match due.mail.kind.as_str() {
+        outbox::KIND_REPORT => report_alert(&p, due, fr),
+        outbox::KIND_QUEUE_WAIT => queue_wait_alert(&p, site, fr, now),
+        outbox::KIND_DIGEST => digest(&p, site, fr, now),
+        _ => test_message(site, fr),
+    };
     let greeting = if fr {
         format!("Bonjour {},", due.name)
     } else {
         format!("Hello {},", due.name)
     };
-    // (subject, lines, link)
-    let (subject, lines, link): (String, Vec<String>, String) = match due.mail.kind.as_str() {
-        outbox::KIND_REPORT => {
-            let reference = p["reference"].as_str().unwrap_or("?");
-            let why = match (p["category"].as_str(), p["source"].as_str(), fr) {
-                (_, Some("authority"), true) => "par une autorité",
-                (_, Some("authority"), false) => "by an authority",
-                (_, Some("trusted_flagger"), true) => "par un signaleur de confiance",
-                (_, Some("trusted_flagger"), false) => "by a trusted flagger",
-                (_, _, true) => "comme contenu illicite",
-                (_, _, false) => "as illegal content",
-            };
-            let mut lines = vec![if fr {
-                format!("Un commentaire vient d'être signalé {why} (référence {reference}).")
-            } else {
-                format!("A comment has just been reported {why} (reference {reference}).")
-            }];
-            if let Some((thread, excerpt)) = &due.excerpt {
-                lines.push(if fr {
-                    format!("Article : {thread}")
-                } else {
-                    format!("Article: {thread}")
-                });
-                lines.push(if fr {
-                    format!("Extrait : « {excerpt} »")
-                } else {
-                    format!("Excerpt: “{excerpt}”")
-                });
-            }
-            let subject = if fr {
-                format!("[Vigie {site}] Signalement à traiter : {reference}")
-            } else {
-                format!("[Vigie {site}] Report to handle: {reference}")
-            };
-            (subject, lines, queue_path("reported").to_owned())
-        }
-        outbox::KIND_QUEUE_WAIT => {
-            let queue = p["queue"].as_str().unwrap_or("pending");
-            let label = queue_label(queue, fr);
-            let count = p["count"].as_i64().unwrap_or(0);
-            let wait = waited(p["oldest"].as_str().unwrap_or(""), now);
-            let minutes = p["minutes"].as_i64().unwrap_or(0);
-            let lines = vec![if fr {
-                format!(
-                    "La file « {label} » attend : {count} élément(s), le plus ancien depuis {wait} \
-                     (votre seuil : {minutes} min)."
-                )
-            } else {
-                format!(
-                    "The “{label}” queue is waiting: {count} item(s), the oldest for {wait} \
-                     (your threshold: {minutes} min)."
-                )
-            }];
-            let subject = if fr {
-                format!("[Vigie {site}] La file « {label} » attend depuis {wait}")
-            } else {
-                format!("[Vigie {site}] The “{label}” queue has waited {wait}")
-            };
-            (subject, lines, queue_path(queue).to_owned())
-        }
-        outbox::KIND_DIGEST => {
-            let mut lines = vec![if fr {
-                "Résumé du jour :".to_owned()
-            } else {
-                "Today's summary:".to_owned()
-            }];
-            for q in p["queues"].as_array().into_iter().flatten() {
-                let queue = q["queue"].as_str().unwrap_or("");
-                let count = q["count"].as_i64().unwrap_or(0);
-                let label = queue_label(queue, fr);
-                let oldest = match q["oldest"].as_str() {
-                    Some(o) if fr => format!(", le plus ancien depuis {}", waited(o, now)),
-                    Some(o) => format!(", the oldest for {}", waited(o, now)),
-                    None => String::new(),
-                };
-                lines.push(match (queue == "appeals", fr) {
-                    (true, true) => format!("- {label} à trancher : {count}{oldest}"),
-                    (true, false) => format!("- {label} due: {count}{oldest}"),
-                    (false, true) => format!("- {label} : {count}{oldest}"),
-                    (false, false) => format!("- {label}: {count}{oldest}"),
-                });
-            }
-            let subject = if fr {
-                format!("[Vigie {site}] Résumé quotidien")
-            } else {
-                format!("[Vigie {site}] Daily digest")
-            };
-            (subject, lines, "/console/#/dashboard".to_owned())
-        }
-        _ => {
-            let lines = vec![if fr {
-                "Ceci est un message d'essai : les alertes de Vigie vous parviennent.".to_owned()
-            } else {
-                "This is a test message: Vigie's alerts reach you.".to_owned()
-            }];
-            let subject = if fr {
-                format!("[Vigie {site}] Message d'essai")
-            } else {
-                format!("[Vigie {site}] Test message")
-            };
-            (subject, lines, "/console/".to_owned())
-        }
+    render(&greeting, message, base_url, fr)
+}
+
+/// A report to handle: its reference, why it is urgent, and where.
+fn report_alert(p: &Value, due: &DueMail, fr: bool) -> Content {
+    let site = &due.site_slug;
+    let reference = p["reference"].as_str().unwrap_or("?");
+    let why = match (p["category"].as_str(), p["source"].as_str(), fr) {
+        (_, Some("authority"), true) => "par une autorité",
+        (_, Some("authority"), false) => "by an authority",
+        (_, Some("trusted_flagger"), true) => "par un signaleur de confiance",
+        (_, Some("trusted_flagger"), false) => "by a trusted flagger",
+        (_, _, true) => "comme contenu illicite",
+        (_, _, false) => "as illegal content",
     };
+    let mut lines = vec![if fr {
+        format!("Un commentaire vient d'être signalé {why} (référence {reference}).")
+    } else {
+        format!("A comment has just been reported {why} (reference {reference}).")
+    }];
+    if let Some((thread, excerpt)) = &due.excerpt {
+        lines.push(if fr {
+            format!("Article : {thread}")
+        } else {
+            format!("Article: {thread}")
+        });
+        lines.push(if fr {
+            format!("Extrait : « {excerpt} »")
+        } else {
+            format!("Excerpt: “{excerpt}”")
+        });
+    }
+    let subject = if fr {
+        format!("[Vigie {site}] Signalement à traiter : {reference}")
+    } else {
+        format!("[Vigie {site}] Report to handle: {reference}")
+    };
+    Content {
+        subject,
+        lines,
+        link: queue_path("reported").to_owned(),
+    }
+}
+
+/// A queue has waited longer than the recipient's threshold.
+fn queue_wait_alert(p: &Value, site: &str, fr: bool, now: NaiveDateTime) -> Content {
+    let queue = p["queue"].as_str().unwrap_or("pending");
+    let label = queue_label(queue, fr);
+    let count = p["count"].as_i64().unwrap_or(0);
+    let wait = waited(p["oldest"].as_str().unwrap_or(""), now);
+    let minutes = p["minutes"].as_i64().unwrap_or(0);
+    let lines = vec![if fr {
+        format!(
+            "La file « {label} » attend : {count} élément(s), le plus ancien depuis {wait} \
+             (votre seuil : {minutes} min)."
+        )
+    } else {
+        format!(
+            "The “{label}” queue is waiting: {count} item(s), the oldest for {wait} \
+             (your threshold: {minutes} min)."
+        )
+    }];
+    let subject = if fr {
+        format!("[Vigie {site}] La file « {label} » attend depuis {wait}")
+    } else {
+        format!("[Vigie {site}] The “{label}” queue has waited {wait}")
+    };
+    Content {
+        subject,
+        lines,
+        link: queue_path(queue).to_owned(),
+    }
+}
+
+/// The daily digest: each queue's count and oldest wait.
+fn digest(p: &Value, site: &str, fr: bool, now: NaiveDateTime) -> Content {
+    let mut lines = vec![if fr {
+        "Résumé du jour :".to_owned()
+    } else {
+        "Today's summary:".to_owned()
+    }];
+    for q in p["queues"].as_array().into_iter().flatten() {
+        let queue = q["queue"].as_str().unwrap_or("");
+        let count = q["count"].as_i64().unwrap_or(0);
+        let label = queue_label(queue, fr);
+        let oldest = match q["oldest"].as_str() {
+            Some(o) if fr => format!(", le plus ancien depuis {}", waited(o, now)),
+            Some(o) => format!(", the oldest for {}", waited(o, now)),
+            None => String::new(),
+        };
+        lines.push(match (queue == "appeals", fr) {
+            (true, true) => format!("- {label} à trancher : {count}{oldest}"),
+            (true, false) => format!("- {label} due: {count}{oldest}"),
+            (false, true) => format!("- {label} : {count}{oldest}"),
+            (false, false) => format!("- {label}: {count}{oldest}"),
+        });
+    }
+    let subject = if fr {
+        format!("[Vigie {site}] Résumé quotidien")
+    } else {
+        format!("[Vigie {site}] Daily digest")
+    };
+    Content {
+        subject,
+        lines,
+        link: "/console/#/dashboard".to_owned(),
+    }
+}
+
+/// The message sent by "send a test message".
+fn test_message(site: &str, fr: bool) -> Content {
+    let lines = vec![if fr {
+        "Ceci est un message d'essai : les alertes de Vigie vous parviennent.".to_owned()
+    } else {
+        "This is a test message: Vigie's alerts reach you.".to_owned()
+    }];
+    let subject = if fr {
+        format!("[Vigie {site}] Message d'essai")
+    } else {
+        format!("[Vigie {site}] Test message")
+    };
+    Content {
+        subject,
+        lines,
+        link: "/console/".to_owned(),
+    }
+}
+
+/// The text and HTML parts: greeting, the message's lines, the console link, the footer.
+fn render(greeting: &str, message: Content, base_url: &str, fr: bool) -> Written {
+    let Content {
+        subject,
+        lines,
+        link,
+    } = message;
     let url = format!("{base_url}{link}");
     let (open, footer) = if fr {
         (
@@ -286,7 +332,7 @@ pub fn write(due: &DueMail, base_url: &str, now: NaiveDateTime) -> Written {
     let mut html = format!(
         "<!doctype html><html lang=\"{}\"><body><p>{}</p>",
         if fr { "fr" } else { "en" },
-        esc(&greeting)
+        esc(greeting)
     );
     for l in &lines {
         html.push_str(&format!("<p>{}</p>", esc(l)));

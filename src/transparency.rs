@@ -69,12 +69,25 @@ pub(crate) fn median(mut v: Vec<i64>) -> Option<i64> {
     })
 }
 
+/// The figures of a period from its records; `classifier` is the model card's summary.
 pub fn compute(
     r: &PeriodRecords,
     from: NaiveDateTime,
     to: NaiveDateTime,
     classifier: Option<serde_json::Value>,
 ) -> Transparency {
+    Transparency {
+        from: from.and_utc(),
+        to: to.and_utc(),
+        notices: notices(r),
+        actions: actions(r),
+        appeals: appeals(r),
+        classifier,
+    }
+}
+
+/// Notices (abuse reports) received, by category and source, and what became of them.
+fn notices(r: &PeriodRecords) -> Notices {
     let mut by_category = BTreeMap::new();
     let mut by_source = BTreeMap::new();
     let (mut upheld, mut dismissed, mut open) = (0, 0, 0);
@@ -91,6 +104,19 @@ pub fn compute(
             to_action.push((at - n.created_at).num_seconds());
         }
     }
+    Notices {
+        total: r.reports.len(),
+        by_category,
+        by_source,
+        upheld,
+        dismissed,
+        open,
+        median_seconds_to_action: median(to_action),
+    }
+}
+
+/// Actions taken, from the statements of reasons of the period.
+fn actions(r: &PeriodRecords) -> Actions {
     let mut actions = Actions {
         total: 0,
         by_ground: BTreeMap::new(),
@@ -130,36 +156,26 @@ pub fn compute(
             actions.automated_decision += 1;
         }
     }
+    actions
+}
+
+/// Appeals received and decided, reversals, and the median time to a decision.
+fn appeals(r: &PeriodRecords) -> Appeals {
     let decided: Vec<_> = r
         .appeals
         .iter()
         .filter(|a| a.decided_at.is_some())
         .collect();
-    Transparency {
-        from: from.and_utc(),
-        to: to.and_utc(),
-        notices: Notices {
-            total: r.reports.len(),
-            by_category,
-            by_source,
-            upheld,
-            dismissed,
-            open,
-            median_seconds_to_action: median(to_action),
-        },
-        actions,
-        appeals: Appeals {
-            received: r.appeals.len(),
-            decided: decided.len(),
-            reversed: decided.iter().filter(|a| a.status == "reversed").count(),
-            median_seconds_to_decision: median(
-                decided
-                    .iter()
-                    .filter_map(|a| a.decided_at.map(|d| (d - a.created_at).num_seconds()))
-                    .collect(),
-            ),
-        },
-        classifier,
+    Appeals {
+        received: r.appeals.len(),
+        decided: decided.len(),
+        reversed: decided.iter().filter(|a| a.status == "reversed").count(),
+        median_seconds_to_decision: median(
+            decided
+                .iter()
+                .filter_map(|a| a.decided_at.map(|d| (d - a.created_at).num_seconds()))
+                .collect(),
+        ),
     }
 }
 

@@ -25,11 +25,14 @@ use serde::{Deserialize, Serialize};
 use crate::domain::intake::ValidationError;
 use crate::domain::UnscoredLanguage;
 use crate::judge::Judge;
-use crate::scoring::{
-    Action, AuthorHistory, Decision, RuleCategory, RuleSet, ScoreInput, Scorer, Thresholds, Verdict,
-};
+use crate::scoring::{AuthorHistory, Decision, RuleSet, ScoreInput, Scorer, Thresholds, Verdict};
 use crate::store::backtests::{self as store_bt, AuthorComment, BacktestComment};
 use crate::store::{DbConnection, DbPool, StoreError};
+
+mod report;
+
+use report::Rescored;
+pub use report::{Agreement, BeforeAfter, Counts, Difference, Example, Examples, Outcome, Report};
 
 /// Comments read and scored per batch (cancellation is checked between batches).
 pub const BATCH_COMMENTS: i64 = 300;
@@ -193,184 +196,6 @@ impl Setup {
     }
 }
 
-/// Where a comment landed: visible, held for review, rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Published,
-    Held,
-    Rejected,
-}
-
-impl Outcome {
-    fn of_status(status: &str) -> Outcome {
-        match status {
-            "pending" => Outcome::Held,
-            "rejected" => Outcome::Rejected,
-            _ => Outcome::Published,
-        }
-    }
-
-    fn of_decision(d: Decision) -> Outcome {
-        match d {
-            Decision::Allow => Outcome::Published,
-            Decision::Review => Outcome::Held,
-            Decision::Reject => Outcome::Rejected,
-        }
-    }
-}
-
-/// Counts of each outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub published: u64,
-    pub held: u64,
-    pub rejected: u64,
-}
-
-impl Counts {
-    fn add(&mut self, o: Outcome) {
-        match o {
-            Outcome::Published => self.published += 1,
-            Outcome::Held => self.held += 1,
-            Outcome::Rejected => self.rejected += 1,
-        }
-    }
-}
-
-/// Comments whose outcome changed to one kind, and what moderators decided of them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Difference {
-    pub count: u64,
-    /// Of these, the ones a moderator's last decision rejected…
-    pub moderators_rejected: u64,
-    /// …and approved (or restored).
-    pub moderators_approved: u64,
-}
-
-/// Precision and recall against moderators' decisions (a rejection is a positive; a comment
-/// held or rejected is predicted positive).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Agreement {
-    /// Comments with a human decision.
-    pub labelled: u64,
-    pub true_positives: u64,
-    pub false_positives: u64,
-    pub false_negatives: u64,
-    pub true_negatives: u64,
-    /// `null` when nothing was predicted positive.
-    pub precision: Option<f64>,
-    /// `null` when moderators rejected nothing.
-    pub recall: Option<f64>,
-}
-
-impl Agreement {
-    fn add(&mut self, predicted: bool, actual: bool) {
-        self.labelled += 1;
-        match (predicted, actual) {
-            (true, true) => self.true_positives += 1,
-            (true, false) => self.false_positives += 1,
-            (false, true) => self.false_negatives += 1,
-            (false, false) => self.true_negatives += 1,
-        }
-    }
-
-    fn finish(&mut self) {
-        let ratio = |a: u64, b: u64| (a + b > 0).then(|| a as f64 / (a + b) as f64);
-        self.precision = ratio(self.true_positives, self.false_positives);
-        self.recall = ratio(self.true_positives, self.false_negatives);
-    }
-}
-
-/// Agreement of what happened and of the change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct BeforeAfter {
-    pub before: Agreement,
-    pub after: Agreement,
-}
-
-/// One comment whose outcome the change moves, with the new explanation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Example {
-    pub comment_id: i64,
-    pub before: Outcome,
-    pub after: Outcome,
-    /// `rejected` or `approved`: the last moderator decision, if any.
-    pub moderators: Option<String>,
-    pub decision: Decision,
-    pub toxicity: f32,
-    pub spam: f32,
-    /// Ids of the rules that fired under the change.
-    pub rules: Vec<String>,
-    pub reasons: Vec<String>,
-    pub language: String,
-}
-
-/// Up to [`MAX_EXAMPLES`] of each kind of difference.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Examples {
-    pub newly_held: Vec<Example>,
-    pub newly_published: Vec<Example>,
-    pub newly_rejected: Vec<Example>,
-}
-
-/// What a backtest found.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Report {
-    /// Comments re-scored.
-    pub comments: u64,
-    /// Outcomes at intake (what really happened).
-    pub before: Counts,
-    /// Outcomes under the change.
-    pub after: Counts,
-    /// Comments whose outcome differs.
-    pub changed: u64,
-    pub newly_held: Difference,
-    pub newly_published: Difference,
-    pub newly_rejected: Difference,
-    /// Against moderators' last decisions, overall…
-    pub human: BeforeAfter,
-    /// …per language the scoring saw…
-    pub by_language: std::collections::BTreeMap<String, BeforeAfter>,
-    /// …and per category (`toxicity`, `spam`: a moderator's `spam` rejection is a spam
-    /// positive, any other reason a toxicity one; a held or rejected comment is predicted in
-    /// the category that weighed most in its verdict).
-    pub by_category: std::collections::BTreeMap<String, BeforeAfter>,
-    pub examples: Examples,
-    /// The model and rule set the change scored with.
-    pub model_version: String,
-    pub rules_version: String,
-    pub thresholds: Option<Thresholds>,
-}
-
-impl Report {
-    fn finish(&mut self) {
-        for ba in std::iter::once(&mut self.human)
-            .chain(self.by_language.values_mut())
-            .chain(self.by_category.values_mut())
-        {
-            ba.before.finish();
-            ba.after.finish();
-        }
-    }
-}
-
-/// The category that weighed most in a verdict: its first blocking or holding rule's, else
-/// the higher score's.
-fn verdict_category(v: &Verdict) -> &'static str {
-    let rule = v
-        .rules
-        .iter()
-        .find(|h| h.action != Action::Flag && h.category != RuleCategory::Behaviour)
-        .map(|h| h.category);
-    match rule {
-        Some(RuleCategory::Spam) => "spam",
-        Some(_) => "toxicity",
-        None if v.scores.spam > v.scores.toxicity => "spam",
-        None => "toxicity",
-    }
-}
-
 /// A comment's author history as of its creation, from the author's comments around it.
 fn history_of(
     c: &BacktestComment,
@@ -399,6 +224,98 @@ fn history_of(
     h
 }
 
+/// The comments of a batch's authors around the batch, read once for all its comments.
+struct AuthorsAround {
+    by_author: HashMap<i64, Vec<AuthorComment>>,
+    /// Each author's approved comments before the window read.
+    approved_before: HashMap<i64, u32>,
+}
+
+impl AuthorsAround {
+    /// Reads the batch's authors' comments from the longest look-back an intake check uses
+    /// (recent rejections, repeats, the author rate rule) before its first comment.
+    fn read(
+        conn: &mut DbConnection,
+        setup: &Setup,
+        batch: &[BacktestComment],
+    ) -> Result<AuthorsAround, StoreError> {
+        let rate_window = setup
+            .rules
+            .author_rate()
+            .map_or(0, |r| i64::from(r.window_secs));
+        let lookback = [
+            chrono::Duration::days(RECENT_REJECTIONS_DAYS),
+            setup.repeat_window,
+            chrono::Duration::seconds(rate_window),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+        let mut authors: Vec<i64> = batch.iter().map(|c| c.author_id).collect();
+        authors.sort_unstable();
+        authors.dedup();
+        let first = batch.iter().map(|c| c.created_at).min().unwrap_or_default();
+        let last = batch.iter().map(|c| c.created_at).max().unwrap_or_default();
+        let (around, approved_before) =
+            store_bt::author_comments(conn, &authors, first - lookback, last)?;
+        let mut by_author: HashMap<i64, Vec<AuthorComment>> = HashMap::new();
+        for x in around {
+            by_author.entry(x.author_id).or_default().push(x);
+        }
+        Ok(AuthorsAround {
+            by_author,
+            approved_before,
+        })
+    }
+
+    fn of(&self, author_id: i64) -> &[AuthorComment] {
+        self.by_author
+            .get(&author_id)
+            .map_or(&[][..], Vec::as_slice)
+    }
+}
+
+/// The verdict the change gives a comment, with the author rate rule applied as at intake.
+fn rescore(setup: &Setup, c: &BacktestComment, authors: &AuthorsAround) -> Verdict {
+    let around = authors.of(c.author_id);
+    let history = history_of(
+        c,
+        around,
+        authors
+            .approved_before
+            .get(&c.author_id)
+            .copied()
+            .unwrap_or(0),
+        setup.repeat_window,
+    );
+    let unscored = match setup.unscored {
+        UnscoredLanguage::Review => Decision::Review,
+        UnscoredLanguage::Allow => Decision::Allow,
+        UnscoredLanguage::Reject => Decision::Reject,
+    };
+    let mut verdict = setup.scorer.score_with(
+        &ScoreInput {
+            body: &c.body,
+            lang: c.lang.as_deref(),
+            author: history,
+        },
+        &setup.rules,
+        &setup.thresholds,
+        unscored,
+    );
+    if let Some(rate) = setup.rules.author_rate() {
+        let since = c.created_at - chrono::Duration::seconds(i64::from(rate.window_secs));
+        let recent = around
+            .iter()
+            .filter(|x| x.created_at >= since && (x.created_at, x.id) < (c.created_at, c.id))
+            .count();
+        if let Some(hit) = rate.check(u32::try_from(recent).unwrap_or(u32::MAX)) {
+            verdict.add_rule_hit(hit, rate.reason());
+        }
+    }
+    verdict
+}
+
 /// Scores one batch and adds it to the report.
 fn score_batch(
     conn: &mut DbConnection,
@@ -409,59 +326,9 @@ fn score_batch(
     let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
     let intake = store_bt::intake_decisions(conn, &ids)?;
     let labels = store_bt::human_labels(conn, &ids)?;
-    let rate = setup.rules.author_rate().cloned();
-    let lookback = [
-        chrono::Duration::days(RECENT_REJECTIONS_DAYS),
-        setup.repeat_window,
-        chrono::Duration::seconds(rate.as_ref().map_or(0, |r| i64::from(r.window_secs))),
-    ]
-    .into_iter()
-    .max()
-    .unwrap_or_default();
-    let mut authors: Vec<i64> = batch.iter().map(|c| c.author_id).collect();
-    authors.sort_unstable();
-    authors.dedup();
-    let first = batch.iter().map(|c| c.created_at).min().unwrap_or_default();
-    let last = batch.iter().map(|c| c.created_at).max().unwrap_or_default();
-    let (around, approved_before) =
-        store_bt::author_comments(conn, &authors, first - lookback, last)?;
-    let mut by_author: HashMap<i64, Vec<AuthorComment>> = HashMap::new();
-    for x in around {
-        by_author.entry(x.author_id).or_default().push(x);
-    }
-    let unscored = match setup.unscored {
-        UnscoredLanguage::Review => Decision::Review,
-        UnscoredLanguage::Allow => Decision::Allow,
-        UnscoredLanguage::Reject => Decision::Reject,
-    };
+    let authors = AuthorsAround::read(conn, setup, batch)?;
     for c in batch {
-        let around = by_author.get(&c.author_id).map_or(&[][..], Vec::as_slice);
-        let history = history_of(
-            c,
-            around,
-            approved_before.get(&c.author_id).copied().unwrap_or(0),
-            setup.repeat_window,
-        );
-        let mut verdict = setup.scorer.score_with(
-            &ScoreInput {
-                body: &c.body,
-                lang: c.lang.as_deref(),
-                author: history,
-            },
-            &setup.rules,
-            &setup.thresholds,
-            unscored,
-        );
-        if let Some(rate) = &rate {
-            let since = c.created_at - chrono::Duration::seconds(i64::from(rate.window_secs));
-            let recent = around
-                .iter()
-                .filter(|x| x.created_at >= since && (x.created_at, x.id) < (c.created_at, c.id))
-                .count();
-            if let Some(hit) = rate.check(u32::try_from(recent).unwrap_or(u32::MAX)) {
-                verdict.add_rule_hit(hit, rate.reason());
-            }
-        }
+        let verdict = rescore(setup, c, &authors);
         let stored: Option<Verdict> = c
             .verdict
             .as_deref()
@@ -480,76 +347,14 @@ fn score_batch(
         } else {
             before
         };
-        report.comments += 1;
-        report.before.add(before);
-        report.after.add(after);
-        let label = labels.get(&c.id);
-        if before != after {
-            report.changed += 1;
-            let (diff, examples) = match after {
-                Outcome::Held => (&mut report.newly_held, &mut report.examples.newly_held),
-                Outcome::Published => (
-                    &mut report.newly_published,
-                    &mut report.examples.newly_published,
-                ),
-                Outcome::Rejected => (
-                    &mut report.newly_rejected,
-                    &mut report.examples.newly_rejected,
-                ),
-            };
-            diff.count += 1;
-            match label {
-                Some((true, _)) => diff.moderators_rejected += 1,
-                Some((false, _)) => diff.moderators_approved += 1,
-                None => {}
-            }
-            if examples.len() < MAX_EXAMPLES {
-                examples.push(Example {
-                    comment_id: c.id,
-                    before,
-                    after,
-                    moderators: label.map(|(r, _)| if *r { "rejected" } else { "approved" }.into()),
-                    decision: verdict.decision,
-                    toxicity: verdict.scores.toxicity,
-                    spam: verdict.scores.spam,
-                    rules: verdict.rules.iter().map(|h| h.id.clone()).collect(),
-                    reasons: verdict.reasons.clone(),
-                    language: verdict.language.clone(),
-                });
-            }
-        }
-        if let Some((rejected, reason)) = label {
-            let caught_before = before != Outcome::Published;
-            let caught_after = after != Outcome::Published;
-            report.human.before.add(caught_before, *rejected);
-            report.human.after.add(caught_after, *rejected);
-            let lang = report
-                .by_language
-                .entry(verdict.language.clone())
-                .or_default();
-            lang.before.add(caught_before, *rejected);
-            lang.after.add(caught_after, *rejected);
-            let actual = rejected.then(|| {
-                if reason.as_deref() == Some("spam") {
-                    "spam"
-                } else {
-                    "toxicity"
-                }
-            });
-            let before_category = stored.as_ref().map(verdict_category);
-            let after_category = verdict_category(&verdict);
-            for category in ["toxicity", "spam"] {
-                let entry = report.by_category.entry(category.to_owned()).or_default();
-                let is_actual = actual == Some(category);
-                entry.before.add(
-                    caught_before && before_category == Some(category),
-                    is_actual,
-                );
-                entry
-                    .after
-                    .add(caught_after && after_category == category, is_actual);
-            }
-        }
+        report.record(&Rescored {
+            comment_id: c.id,
+            before,
+            after,
+            verdict: &verdict,
+            stored: stored.as_ref(),
+            label: labels.get(&c.id),
+        });
     }
     Ok(())
 }

@@ -142,6 +142,41 @@ fn house_rule(reason: ReasonCode) -> &'static str {
     }
 }
 
+/// What happened, in the statement's `decision_facts`: the restriction and who noticed.
+fn decision_facts(f: &StatementFacts<'_>) -> &'static str {
+    match (f.restriction, f.notice_source) {
+        (Restriction::Hidden, Some(ReportSource::Reader)) => {
+            "Comment hidden pending review after reader reports passed the site's threshold."
+        }
+        (Restriction::Hidden, Some(ReportSource::TrustedFlagger)) => {
+            "Comment hidden pending review after reports, including a notice from a trusted \
+         flagger (DSA Art. 22), passed the site's threshold."
+        }
+        (Restriction::Hidden, Some(ReportSource::Authority)) => {
+            "Comment hidden pending review after reports, including a notice from an \
+         authority, passed the site's threshold."
+        }
+        (Restriction::Removed, Some(ReportSource::Reader)) => {
+            "Comment removed after review of a notice."
+        }
+        (Restriction::Removed, Some(ReportSource::TrustedFlagger)) => {
+            "Comment removed after review of a notice from a trusted flagger (DSA Art. 22), \
+         handled with priority."
+        }
+        (Restriction::Removed, Some(ReportSource::Authority)) => {
+            "Comment removed after review of a notice from an authority, handled with priority."
+        }
+        (Restriction::Removed, None) => {
+            "Comment removed on review by the editorial team or its automated moderation."
+        }
+        (Restriction::Hidden, None) => "Comment held for review.",
+        (Restriction::AccountSuspended, _) => "Author's ability to comment suspended.",
+        (Restriction::AccountPremoderated, _) => {
+            "Author's comments held for review before publication."
+        }
+    }
+}
+
 /// A statement of reasons as JSON, in the Transparency Database field names.
 pub fn statement(f: &StatementFacts<'_>) -> serde_json::Value {
     use serde_json::json;
@@ -156,37 +191,7 @@ pub fn statement(f: &StatementFacts<'_>) -> serde_json::Value {
             Some("DECISION_PROVISION_PARTIAL_SUSPENSION"),
         ),
     };
-    let facts = match (f.restriction, f.notice_source) {
-        (Restriction::Hidden, Some(ReportSource::Reader)) => {
-            "Comment hidden pending review after reader reports passed the site's threshold."
-        }
-        (Restriction::Hidden, Some(ReportSource::TrustedFlagger)) => {
-            "Comment hidden pending review after reports, including a notice from a trusted \
-             flagger (DSA Art. 22), passed the site's threshold."
-        }
-        (Restriction::Hidden, Some(ReportSource::Authority)) => {
-            "Comment hidden pending review after reports, including a notice from an \
-             authority, passed the site's threshold."
-        }
-        (Restriction::Removed, Some(ReportSource::Reader)) => {
-            "Comment removed after review of a notice."
-        }
-        (Restriction::Removed, Some(ReportSource::TrustedFlagger)) => {
-            "Comment removed after review of a notice from a trusted flagger (DSA Art. 22), \
-             handled with priority."
-        }
-        (Restriction::Removed, Some(ReportSource::Authority)) => {
-            "Comment removed after review of a notice from an authority, handled with priority."
-        }
-        (Restriction::Removed, None) => {
-            "Comment removed on review by the editorial team or its automated moderation."
-        }
-        (Restriction::Hidden, None) => "Comment held for review.",
-        (Restriction::AccountSuspended, _) => "Author's ability to comment suspended.",
-        (Restriction::AccountPremoderated, _) => {
-            "Author's comments held for review before publication."
-        }
-    };
+    let facts = decision_facts(f);
     let source = match f.notice_source {
         Some(ReportSource::TrustedFlagger) => "SOURCE_TRUSTED_FLAGGER",
         Some(ReportSource::Reader) | Some(ReportSource::Authority) => "SOURCE_ARTICLE_16",
