@@ -1,108 +1,18 @@
-//! The OpenAPI document, generated from the handlers' annotations.
+//! The OpenAPI document, generated from the handlers' annotations: [`ApiDoc`] holds what is not
+//! an operation (info, tags, shared schemas); the operations come from the route list in
+//! [`crate::routes`], and [`finish`] completes the document.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes;
 use crate::routes::perspective::Docs as PerspectiveDocs;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Vigie", description = "Self-hosted comment moderation: intake, scoring, queues, abuse reports."),
-    paths(
-        routes::health::healthz,
-        routes::health::readyz,
-        routes::comments::submit,
-        routes::comments::get_one,
-        routes::comments::edit,
-        routes::threads::visible_comments,
-        routes::threads::update,
-        routes::queues::queue_counts,
-        routes::queues::queue_page,
-        routes::claims::claim,
-        routes::claims::release_mine,
-        routes::claims::claim_one,
-        routes::claims::release_one,
-        routes::decisions::decide,
-        routes::decisions::bulk,
-        routes::decisions::history,
-        routes::decisions::decision_log,
-        routes::decisions::decision_log_csv,
-        routes::authors::author_status,
-        routes::authors::author_view,
-        routes::authors::list_notes,
-        routes::authors::add_note,
-        routes::authors::delete_note,
-        routes::reports::submit_report,
-        routes::reports::report_status,
-        routes::statements::statement,
-        routes::statements::statements,
-        routes::appeals::submit_appeal,
-        routes::appeals::appeals,
-        routes::appeals::decide_appeal,
-        routes::statements::transparency,
-        routes::rules::get_rules,
-        routes::rules::put_rules,
-        routes::rules::put_thresholds,
-        routes::words::list_words,
-        routes::words::add_words,
-        routes::words::change_words,
-        routes::words::remove_words,
-        routes::rules::dry_run,
-        routes::site::get_site,
-        routes::site::update_site,
-        routes::site::setting_changes,
-        routes::site::setting_changes_csv,
-        routes::privacy::erase,
-        routes::privacy::export,
-        routes::webhooks::create,
-        routes::webhooks::list,
-        routes::webhooks::get_one,
-        routes::webhooks::update,
-        routes::webhooks::remove,
-        routes::webhooks::rotate_secret,
-        routes::webhooks::deliveries,
-        routes::webhooks::redeliver,
-        routes::coral::moderate,
-        routes::coral::get_settings,
-        routes::coral::put_settings,
-        routes::coral::delete_settings,
-        routes::accounts::sign_in,
-        routes::accounts::sign_out,
-        routes::accounts::sign_out_everywhere,
-        routes::accounts::accept_invitation,
-        routes::accounts::list,
-        routes::accounts::create,
-        routes::accounts::update,
-        routes::accounts::reset,
-        routes::accounts::figures,
-        routes::accounts::start_totp,
-        routes::accounts::confirm_totp,
-        routes::alerts::get_alerts,
-        routes::alerts::put_alerts,
-        routes::alerts::test_alert,
-        routes::accounts::disable_totp,
-        routes::perspective::analyze,
-        routes::perspective::suggest_score,
-        routes::perspective::list_feedback,
-        routes::datasets::decisions,
-        // model registry (issue 17)
-        routes::models::register,
-        routes::models::list,
-        routes::models::shadow,
-        routes::models::activate,
-        routes::models::rollback,
-        routes::models::shadow_report,
-        routes::models::suggest_thresholds,
-        routes::backtests::create,
-        routes::backtests::list,
-        routes::backtests::get_one,
-        routes::backtests::cancel,
-    ),
     components(schemas(crate::error::Problem, crate::domain::Queue, crate::domain::DecisionSource)),
-    modifiers(&BearerKeys, &Problems, &PerspectiveDocs),
     tags(
         (name = "comments", description = "Comment intake and reads"),
         (name = "threads", description = "Articles and what they display"),
@@ -119,7 +29,19 @@ use crate::routes::perspective::Docs as PerspectiveDocs;
         (name = "models", description = "The site's model registry: register, shadow, activate, roll back"),
     )
 )]
+/// What the document says besides its operations: info, tags, the schemas no operation names.
 pub struct ApiDoc;
+
+/// The document once the routes have added their operations to [`ApiDoc`] (see
+/// [`crate::routes::mount`]): the security schemes, and the problem responses that each
+/// operation can answer (derived from the operations, hence applied last).
+pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let modifiers: [&dyn Modify; 3] = [&BearerKeys, &Problems, &PerspectiveDocs];
+    for modifier in modifiers {
+        modifier.modify(&mut doc);
+    }
+    doc
+}
 
 struct BearerKeys;
 
@@ -354,10 +276,8 @@ pub mod values {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     fn statuses(path: &str, method: &str) -> Vec<String> {
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let doc = serde_json::to_value(crate::routes::document()).unwrap();
         let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
         responses.keys().cloned().collect()
     }
@@ -382,7 +302,7 @@ mod tests {
         // Nothing to authenticate, nothing to read.
         assert_eq!(statuses("/healthz", "get"), ["200"]);
         // A body that may be `null` is still required.
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let doc = serde_json::to_value(crate::routes::document()).unwrap();
         assert_eq!(
             doc["paths"]["/v1/site/thresholds"]["put"]["requestBody"]["required"],
             true

@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use actix_http::{HttpService, KeepAlive};
 use actix_service::{map_config, IntoServiceFactory};
-use actix_web::dev::{fn_service, AppConfig, Server, Service};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{web, App, HttpMessage};
+use actix_web::dev::{fn_service, AppConfig, Server};
+use actix_web::{web, App};
 use anyhow::Context;
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
 use crate::state::AppState;
@@ -107,6 +106,8 @@ impl Application {
         Self::with_listener(listener, state, workers)
     }
 
+    /// Builds the server on `listener` (bound already; port 0 in tests) with `state`'s settings;
+    /// `workers` 0 is one per core. The background worker starts here too.
     pub fn with_listener(
         listener: TcpListener,
         state: AppState,
@@ -121,11 +122,10 @@ impl Application {
             &state,
         ));
         let app = move || {
-            App::new()
+            crate::routes::mount(App::new())
                 .app_data(data.clone())
                 .app_data(metrics.clone())
                 .app_data(perspective.clone())
-                .configure(crate::routes::configure)
                 .service(crate::metrics::metrics_route)
                 .default_service(web::to(crate::routes::not_found))
                 .wrap(actix_web::middleware::from_fn(
@@ -135,20 +135,9 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     crate::routes::perspective::google_errors,
                 ))
-                .wrap_fn(|req, srv| {
-                    let id = req.extensions().get::<RequestId>().copied();
-                    let fut = srv.call(req);
-                    async move {
-                        let mut res = fut.await?;
-                        if let Some(id) = id {
-                            if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
-                                res.headers_mut()
-                                    .insert(HeaderName::from_static("x-request-id"), v);
-                            }
-                        }
-                        Ok(res)
-                    }
-                })
+                .wrap(actix_web::middleware::from_fn(
+                    crate::telemetry::request_id_header,
+                ))
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .wrap(TracingLogger::<crate::telemetry::VigieRootSpanBuilder>::new())
                 .wrap(actix_web::middleware::from_fn(
@@ -162,18 +151,7 @@ impl Application {
             secs => KeepAlive::Timeout(Duration::from_secs(secs)),
         };
         let header_timeout = Duration::from_secs(s.header_read_timeout_secs.max(1));
-        // actix-web's `HttpServer` cannot decide `Expect: 100-continue` (it always answers
-        // `100 Continue`): the server is assembled from its parts as `HttpServer::listen`
-        // does, with our expect handler, and the same defaults otherwise.
-        let mut builder = actix_server::Server::build()
-            // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for this long.
-            .shutdown_timeout(s.shutdown_timeout_secs)
-            // At the limit a worker stops accepting: new connections wait in the kernel's
-            // backlog instead of using up the process's file descriptors.
-            .max_concurrent_connections(s.max_connections.max(1));
-        if workers > 0 {
-            builder = builder.workers(workers);
-        }
+        let builder = server_builder(s, workers);
         let shutdown = builder.graceful_shutdown_signal();
         let builder = builder.listen("vigie-http", listener, move || {
             let shutdown = shutdown.clone();
@@ -205,5 +183,23 @@ impl Application {
             state,
             background,
         })
+    }
+}
+
+/// The server's accept loop: shutdown grace, connection cap and workers from the settings.
+/// actix-web's `HttpServer` cannot decide `Expect: 100-continue` (it always answers `100
+/// Continue`): the server is assembled from its parts as `HttpServer::listen` does, with our
+/// expect handler, and the same defaults otherwise.
+fn server_builder(s: &Settings, workers: usize) -> actix_server::ServerBuilder {
+    let builder = actix_server::Server::build()
+        // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for this long.
+        .shutdown_timeout(s.shutdown_timeout_secs)
+        // At the limit a worker stops accepting: new connections wait in the kernel's
+        // backlog instead of using up the process's file descriptors.
+        .max_concurrent_connections(s.max_connections.max(1));
+    if workers > 0 {
+        builder.workers(workers)
+    } else {
+        builder
     }
 }

@@ -91,3 +91,24 @@ fn log_failed_request(status: StatusCode, problem: &str, field: Option<&str>) {
         tracing::debug!(status = code, problem, field, "client error");
     }
 }
+
+/// Middleware: answers with the request's id (the one its log lines carry) in `X-Request-Id`.
+pub async fn request_id_header<B: MessageBody>(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    use actix_web::HttpMessage;
+    let id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .copied();
+    let mut res = next.call(req).await?;
+    if let Some(id) = id {
+        if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), v);
+        }
+    }
+    Ok(res)
+}

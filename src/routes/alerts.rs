@@ -19,12 +19,6 @@ pub const MAX_QUEUE_WAIT_MINUTES: i32 = 7 * 24 * 60;
 /// The languages messages are written in.
 pub const LANGUAGES: [&str; 2] = ["fr", "en"];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(get_alerts)
-        .service(put_alerts)
-        .service(test_alert);
-}
-
 /// A person's alert choices.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertsView {

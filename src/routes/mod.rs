@@ -1,4 +1,5 @@
-//! Every route of the service, in one place.
+//! Every route of the service, in one place: one list registers the actix services and, for
+//! the documented ones (`#[utoipa::path]`), their operations in the OpenAPI document.
 
 pub mod accounts;
 pub mod alerts;
@@ -24,9 +25,11 @@ pub mod threads;
 pub mod webhooks;
 pub mod words;
 
-use actix_web::dev::ResourceDef;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::domain::intake::ValidationError;
@@ -38,25 +41,70 @@ pub(crate) fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     t.and_utc()
 }
 
-/// Registers the routes and the error mapping of extractor failures.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    let doc = ApiDoc::openapi();
-    cfg.app_data(web::Data::new(KnownRoutes::of(&doc)))
-        .app_data(web::PathConfig::default().error_handler(|err, req| {
-            // A path that does not parse (`/v1/comments/abc`) names nothing that exists.
-            ApiError::NotFound(format!("{} ({err})", req.path())).into()
-        }))
-        .app_data(web::QueryConfig::default().error_handler(|err, _| {
-            ApiError::BadRequest(format!("invalid query string: {err}")).into()
-        }))
-        .service(health::healthz)
+/// The app with every route, and the OpenAPI document made from the same list: registering a
+/// documented handler adds its operation to the document, which is then finished (see
+/// [`crate::openapi::finish`]), served at `/openapi.json` and `/docs`, and read by
+/// [`KnownRoutes`] to tell 405 from 404.
+pub fn mount<T>(app: App<T>) -> App<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let (app, doc) = with_document(app);
+    app.app_data(web::Data::new(KnownRoutes::of(&doc)))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
+        .service(web::redirect("/docs", "/docs/"))
+}
+
+/// The finished OpenAPI document, as [`mount`] serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    with_document(App::new()).1
+}
+
+/// Registers the routes on `app` and returns it with the document they make.
+fn with_document<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let (app, doc) = app
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure)
+        .split_for_parts();
+    (app, crate::openapi::finish(doc))
+}
+
+/// Registers the routes, in matching order, and the error mapping of extractor failures.
+fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.app_data(web::PathConfig::default().error_handler(|err, req| {
+        // A path that does not parse (`/v1/comments/abc`) names nothing that exists.
+        ApiError::NotFound(format!("{} ({err})", req.path())).into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest(format!("invalid query string: {err}")).into()
+    }))
+    .configure(intake)
+    .configure(moderation)
+    .configure(abuse_reports)
+    .configure(site_policy)
+    .configure(integrations)
+    .map(|cfg| cfg.configure(console::configure))
+    .configure(people);
+}
+
+/// Health, comment intake and reads, threads.
+fn intake(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(health::healthz)
         .service(health::readyz)
         .service(comments::submit)
         .service(comments::get_one)
         .service(comments::edit)
         .service(threads::visible_comments)
-        .service(threads::update)
-        .service(queues::queue_counts)
+        .service(threads::update);
+}
+
+/// Queues, claims, decisions, authors and their notes, erasure and export.
+fn moderation(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(queues::queue_counts)
         .service(queues::queue_page)
         .service(claims::claim)
         .service(claims::release_mine)
@@ -73,16 +121,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(authors::add_note)
         .service(authors::delete_note)
         .service(privacy::erase)
-        .service(privacy::export)
-        .service(reports::submit_report)
+        .service(privacy::export);
+}
+
+/// Reports, statements of reasons, appeals, transparency figures.
+fn abuse_reports(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(reports::submit_report)
         .service(reports::report_status)
         .service(statements::statement)
         .service(statements::statements)
         .service(appeals::submit_appeal)
         .service(appeals::appeals)
         .service(appeals::decide_appeal)
-        .service(statements::transparency)
-        .service(rules::get_rules)
+        .service(statements::transparency);
+}
+
+/// Rules, word lists, thresholds, the site's settings, webhooks.
+fn site_policy(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(rules::get_rules)
         .service(rules::put_rules)
         .service(rules::put_thresholds)
         .service(words::list_words)
@@ -101,8 +157,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(webhooks::remove)
         .service(webhooks::rotate_secret)
         .service(webhooks::deliveries)
-        .service(webhooks::redeliver)
-        .service(coral::moderate)
+        .service(webhooks::redeliver);
+}
+
+/// Coral, Perspective, training data, the model registry, backtests.
+fn integrations(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(coral::moderate)
         .service(coral::get_settings)
         .service(coral::put_settings)
         .service(coral::delete_settings)
@@ -121,12 +181,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(backtests::create)
         .service(backtests::list)
         .service(backtests::get_one)
-        .service(backtests::cancel)
-        .configure(console::configure)
-        .configure(accounts::configure)
-        .configure(alerts::configure)
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
-        .service(web::redirect("/docs", "/docs/"));
+        .service(backtests::cancel);
+}
+
+/// Named accounts (sign-in, invitations, management, second factor) and their e-mail alerts.
+fn people(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(accounts::sign_in)
+        .service(accounts::sign_out)
+        .service(accounts::sign_out_everywhere)
+        .service(accounts::accept_invitation)
+        .service(accounts::list)
+        .service(accounts::create)
+        .service(accounts::update)
+        .service(accounts::reset)
+        .service(accounts::figures)
+        .service(accounts::start_totp)
+        .service(accounts::confirm_totp)
+        .service(accounts::disable_totp)
+        .service(alerts::get_alerts)
+        .service(alerts::put_alerts)
+        .service(alerts::test_alert);
 }
 
 /// Routes served outside the OpenAPI document (the console, metrics, the document itself).
