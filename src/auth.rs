@@ -141,14 +141,10 @@ fn authenticate(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, Api
             .await?
             .ok_or(ApiError::Unauthorized)?
         };
-        let role = key
-            .role
-            .parse()
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("key {}: {e}", key.id)))?;
         Ok(Caller {
             key_id: key.id,
             site_id: key.site_id,
-            role,
+            role: key.role,
             name: key.name,
             origin,
             network,

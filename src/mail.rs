@@ -470,7 +470,7 @@ mod tests {
                 subject: "x".into(),
                 payload: payload.to_string(),
                 dedup_key: None,
-                status: "pending".into(),
+                status: crate::domain::MailStatus::Pending,
                 attempts: 0,
                 next_attempt_at: t,
                 retry_until: t,

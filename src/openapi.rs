@@ -214,24 +214,6 @@ pub mod values {
         Reverse,
     }
 
-    /// The status of an appeal.
-    #[derive(ToSchema)]
-    #[schema(rename_all = "lowercase")]
-    pub enum AppealStatus {
-        Open,
-        Upheld,
-        Reversed,
-    }
-
-    /// The status of a webhook delivery.
-    #[derive(ToSchema)]
-    #[schema(rename_all = "lowercase")]
-    pub enum DeliveryStatus {
-        Pending,
-        Delivered,
-        Failed,
-    }
-
     /// Coral's signing secrets: 1 to 5, each 16 to 512 characters without surrounding spaces
     /// (for `schema_with`: the items of a string list carry no constraints of their own).
     pub fn coral_secrets() -> utoipa::openapi::schema::Array {

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::{AppealStatus, ReportStatus};
 use crate::store::statistics::PeriodRecords;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,10 +96,10 @@ fn notices(r: &PeriodRecords) -> Notices {
     for n in &r.reports {
         *by_category.entry(n.category.clone()).or_insert(0) += 1;
         *by_source.entry(n.source.clone()).or_insert(0) += 1;
-        match n.status.as_str() {
-            "upheld" => upheld += 1,
-            "dismissed" => dismissed += 1,
-            _ => open += 1,
+        match n.status {
+            ReportStatus::Upheld => upheld += 1,
+            ReportStatus::Dismissed => dismissed += 1,
+            ReportStatus::Open => open += 1,
         }
         if let Some(at) = n.outcome_at {
             to_action.push((at - n.created_at).num_seconds());
@@ -169,7 +170,10 @@ fn appeals(r: &PeriodRecords) -> Appeals {
     Appeals {
         received: r.appeals.len(),
         decided: decided.len(),
-        reversed: decided.iter().filter(|a| a.status == "reversed").count(),
+        reversed: decided
+            .iter()
+            .filter(|a| a.status == AppealStatus::Reversed)
+            .count(),
         median_seconds_to_decision: median(
             decided
                 .iter()

@@ -23,7 +23,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::intake::ValidationError;
-use crate::domain::UnscoredLanguage;
+use crate::domain::{CommentStatus, UnscoredLanguage};
 use crate::judge::Judge;
 use crate::scoring::{AuthorHistory, Decision, RuleSet, ScoreInput, Scorer, Thresholds, Verdict};
 use crate::store::backtests::{self as store_bt, AuthorComment, BacktestComment};
@@ -211,10 +211,10 @@ fn history_of(
         ..AuthorHistory::default()
     };
     for x in around.iter().filter(earlier) {
-        if x.status == "approved" {
+        if x.status == CommentStatus::Approved {
             h.approved_count = h.approved_count.saturating_add(1);
         }
-        if x.status == "rejected" && x.created_at >= recent {
+        if x.status == CommentStatus::Rejected && x.created_at >= recent {
             h.recent_rejections += 1;
         }
         if x.created_at >= repeat && x.body_hash.is_some() && x.body_hash == c.body_hash {
@@ -337,10 +337,10 @@ fn score_batch(
         // nor the author's standing, which a change of scoring would not move).
         let (before, by_verdict) = match intake.get(&c.id) {
             Some((status, note)) => (
-                Outcome::of_status(status),
+                Outcome::of_status(*status),
                 note.as_deref().is_some_and(|n| n.starts_with("verdict ")),
             ),
-            None => (Outcome::of_status(&c.status), stored.is_some()),
+            None => (Outcome::of_status(c.status), stored.is_some()),
         };
         let after = if by_verdict {
             Outcome::of_decision(verdict.decision)
@@ -515,18 +515,18 @@ mod tests {
             author_id: author,
             body: String::new(),
             lang: None,
-            status: "published".into(),
+            status: CommentStatus::Published,
             body_hash: Some(hash.into()),
             created_at: at("2026-12-01 00:00:00") + chrono::Duration::minutes(minutes),
             verdict: None,
         }
     }
 
-    fn earlier(id: i64, minutes: i64, status: &str, hash: &str) -> AuthorComment {
+    fn earlier(id: i64, minutes: i64, status: CommentStatus, hash: &str) -> AuthorComment {
         AuthorComment {
             id,
             author_id: 1,
-            status: status.into(),
+            status,
             body_hash: Some(hash.into()),
             created_at: at("2026-12-01 00:00:00") + chrono::Duration::minutes(minutes),
         }
@@ -535,12 +535,12 @@ mod tests {
     #[test]
     fn author_history_counts_only_what_came_before_the_comment() {
         let around = [
-            earlier(1, -60 * 24 * 40, "rejected", "a"),
-            earlier(2, -60, "approved", "b"),
-            earlier(3, -30, "rejected", "c"),
-            earlier(4, -10, "published", "x"),
-            earlier(5, 0, "approved", "x"),
-            earlier(6, 10, "approved", "x"),
+            earlier(1, -60 * 24 * 40, CommentStatus::Rejected, "a"),
+            earlier(2, -60, CommentStatus::Approved, "b"),
+            earlier(3, -30, CommentStatus::Rejected, "c"),
+            earlier(4, -10, CommentStatus::Published, "x"),
+            earlier(5, 0, CommentStatus::Approved, "x"),
+            earlier(6, 10, CommentStatus::Approved, "x"),
         ];
         let h = history_of(
             &comment(5, 1, 0, "x"),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::CommentStatus;
 use crate::scoring::{Action, Decision, RuleCategory, Thresholds, Verdict};
 
 use super::MAX_EXAMPLES;
@@ -19,11 +20,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub(super) fn of_status(status: &str) -> Outcome {
+    pub(super) fn of_status(status: CommentStatus) -> Outcome {
         match status {
-            "pending" => Outcome::Held,
-            "rejected" => Outcome::Rejected,
-            _ => Outcome::Published,
+            CommentStatus::Pending => Outcome::Held,
+            CommentStatus::Rejected => Outcome::Rejected,
+            CommentStatus::Published | CommentStatus::Approved | CommentStatus::Deleted => {
+                Outcome::Published
+            }
         }
     }
 

@@ -78,7 +78,7 @@ fn list(conn: &mut store::DbConnection) -> anyhow::Result<()> {
             "{:>5}  {:<20} {:<10} {:<14} {:<22} {:<9} {}",
             key.id,
             site,
-            key.role,
+            key.role.as_str(),
             format!("{}…", key.prefix),
             key.created_at.format("%Y-%m-%d %H:%M:%S"),
             if key.revoked_at.is_some() {

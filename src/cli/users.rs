@@ -141,7 +141,12 @@ fn list(conn: &mut DbConnection, secrets: &Secrets) -> anyhow::Result<()> {
         let state = account.state();
         println!(
             "{:>5}  {:<20} {:<10} {:<9} {:<32} {}",
-            account.id, site, account.role, state, email, account.name
+            account.id,
+            site,
+            account.role.as_str(),
+            state,
+            email,
+            account.name
         );
     }
     Ok(())

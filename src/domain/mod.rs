@@ -168,6 +168,53 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// The status of a report: `open` until a decision on the comment upholds or dismisses it
+    /// (an appeal reversed by a reporter upholds it too).
+    ReportStatus { Open => "open", Upheld => "upheld", Dismissed => "dismissed" }
+}
+
+text_enum! {
+    /// The status of an appeal.
+    AppealStatus { Open => "open", Upheld => "upheld", Reversed => "reversed" }
+}
+
+// `registered`: known, neither scoring nor shadowing; `shadow`: scores every new comment beside
+// the active model, without deciding; `active`: scores and decides; `retired`: was active,
+// replaced or rolled back. (Not doc comments: the OpenAPI document shows the type's own.)
+text_enum! {
+    /// Where a registered model stands on its site.
+    ModelStatus {
+        Registered => "registered",
+        Shadow => "shadow",
+        Active => "active",
+        Retired => "retired",
+    }
+}
+
+text_enum! {
+    /// Where a backtest job stands: `queued`, `running`, then `done`, `cancelled` or `failed`
+    /// (at most one queued or running per site).
+    BacktestStatus {
+        Queued => "queued",
+        Running => "running",
+        Done => "done",
+        Cancelled => "cancelled",
+        Failed => "failed",
+    }
+}
+
+text_enum! {
+    /// The status of a webhook delivery.
+    DeliveryStatus { Pending => "pending", Delivered => "delivered", Failed => "failed" }
+}
+
+text_enum! {
+    /// Where an e-mail of the mail outbox stands: `pending` (to send, or retried), `sent`,
+    /// `failed` (retries given up) or `dropped` (its account is no longer active).
+    MailStatus { Pending => "pending", Sent => "sent", Failed => "failed", Dropped => "dropped" }
+}
+
 /// The status the site policy gives a new comment before any scoring.
 pub fn initial_status(mode: ModerationMode) -> CommentStatus {
     match mode {

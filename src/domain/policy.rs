@@ -93,23 +93,26 @@ impl ModeOrigin {
     }
 }
 
-/// The mode that applies: the thread's own when it has a valid one, else the site's.
-pub fn effective_mode(thread: Option<&str>, site: ModerationMode) -> (ModerationMode, ModeOrigin) {
-    match thread.map(str::parse) {
-        Some(Ok(mode)) => (mode, ModeOrigin::Thread),
-        _ => (site, ModeOrigin::Site),
+/// The mode that applies: the thread's own when it has one, else the site's.
+pub fn effective_mode(
+    thread: Option<ModerationMode>,
+    site: ModerationMode,
+) -> (ModerationMode, ModeOrigin) {
+    match thread {
+        Some(mode) => (mode, ModeOrigin::Thread),
+        None => (site, ModeOrigin::Site),
     }
 }
 
 /// An author's status when it is still in force at `now` (a status with an end date lapses);
-/// `None` when it has lapsed or is not one Vigie knows.
+/// `None` when it has lapsed.
 pub fn standing(
-    status: &str,
+    status: AuthorStatus,
     until: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> Option<AuthorStatus> {
     let in_force = until.is_none_or(|until| until > now);
-    in_force.then(|| status.parse().ok()).flatten()
+    in_force.then_some(status)
 }
 
 /// Where a new comment lands, and the automated decision that puts it there.
@@ -317,14 +320,10 @@ mod tests {
     }
 
     #[test]
-    fn a_thread_s_own_valid_mode_wins_over_the_site_s() {
+    fn a_thread_s_own_mode_wins_over_the_site_s() {
         assert_eq!(
-            effective_mode(Some("pre"), ModerationMode::Post),
+            effective_mode(Some(ModerationMode::Pre), ModerationMode::Post),
             (ModerationMode::Pre, ModeOrigin::Thread)
-        );
-        assert_eq!(
-            effective_mode(Some("bogus"), ModerationMode::Post),
-            (ModerationMode::Post, ModeOrigin::Site)
         );
         assert_eq!(
             effective_mode(None, ModerationMode::Pre),
@@ -339,14 +338,11 @@ mod tests {
             .naive_utc();
         let later = now + chrono::Duration::hours(1);
         let earlier = now - chrono::Duration::hours(1);
-        assert_eq!(standing("banned", None, now), Some(AuthorStatus::Banned));
-        assert_eq!(
-            standing("premod", Some(later), now),
-            Some(AuthorStatus::Premod)
-        );
-        assert_eq!(standing("banned", Some(earlier), now), None);
-        assert_eq!(standing("banned", Some(now), now), None);
-        assert_eq!(standing("unknown", None, now), None);
+        use AuthorStatus::{Banned, Premod};
+        assert_eq!(standing(Banned, None, now), Some(Banned));
+        assert_eq!(standing(Premod, Some(later), now), Some(Premod));
+        assert_eq!(standing(Banned, Some(earlier), now), None);
+        assert_eq!(standing(Banned, Some(now), now), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::reports::MAX_TEXT_CHARS;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::Role;
+use crate::domain::{AppealStatus, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -57,7 +57,7 @@ impl From<crate::store::records::AppealRecord> for AppealResponse {
             id: a.id,
             comment_id: a.comment_id,
             decision_id: a.decision_id,
-            status: a.status,
+            status: a.status.to_string(),
             text: a.text,
             reply: a.reply,
             created_at: utc(a.created_at),
@@ -122,7 +122,7 @@ pub async fn submit_appeal(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AppealsQuery {
     /// `open` (default), `upheld` or `reversed`.
-    #[param(inline, value_type = Option<crate::openapi::values::AppealStatus>)]
+    #[param(inline, value_type = Option<AppealStatus>)]
     pub status: Option<String>,
 }
 
@@ -150,15 +150,15 @@ pub async fn appeals(
     query: web::Query<AppealsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Moderator])?;
-    let status = query.into_inner().status.unwrap_or_else(|| "open".into());
-    if !matches!(status.as_str(), "open" | "upheld" | "reversed") {
-        return Err(ApiError::BadRequest(format!(
-            "unknown appeal status `{status}`"
-        )));
-    }
+    let status = match query.into_inner().status {
+        None => AppealStatus::Open,
+        Some(s) => s
+            .parse()
+            .map_err(|_| ApiError::BadRequest(format!("unknown appeal status `{s}`")))?,
+    };
     let site = caller.site_id;
     let rows = store::run(&state.pool, move |conn| {
-        store::appeals::open_appeals(conn, site, &status, 200)
+        store::appeals::open_appeals(conn, site, status, 200)
     })
     .await?;
     let items: Vec<AppealItem> = rows
@@ -170,7 +170,7 @@ pub async fn appeals(
                 "author".into()
             },
             comment_body: c.body,
-            comment_status: c.status,
+            comment_status: c.status.to_string(),
             decision_action: d.action,
             decision_reason: d.reason,
             decided_by: d.actor,

@@ -100,7 +100,7 @@ pub async fn author_status(
     tracing::info!(author = author.id, status = %author.status, rejected = rejected.len(), "author status changed");
     Ok(HttpResponse::Ok().json(AuthorStatusResponse {
         id: author.external_id,
-        status: author.status,
+        status: author.status.to_string(),
         status_until: author.status_until.map(utc),
         rejected_comments: rejected,
     }))
@@ -188,7 +188,7 @@ pub async fn author_view(
     Ok(HttpResponse::Ok().json(AuthorView {
         id: author.external_id,
         name: author.display_name,
-        status: author.status,
+        status: author.status.to_string(),
         status_until: author.status_until.map(utc),
         approved,
         rejected,
@@ -199,7 +199,7 @@ pub async fn author_view(
                 id: c.id,
                 thread_id: c.thread_id,
                 excerpt: c.body.chars().take(280).collect(),
-                status: c.status,
+                status: c.status.to_string(),
                 created_at: utc(c.created_at),
             })
             .collect(),
@@ -207,8 +207,8 @@ pub async fn author_view(
             .into_iter()
             .map(|a| AuthorAction {
                 actor: a.actor,
-                from_status: a.from_status,
-                to_status: a.to_status,
+                from_status: a.from_status.to_string(),
+                to_status: a.to_status.to_string(),
                 until: a.until.map(utc),
                 reason: a.reason,
                 note: a.note,

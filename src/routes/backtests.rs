@@ -116,7 +116,7 @@ fn response(r: BacktestRecord, full: bool) -> BacktestResponse {
         .unwrap_or((r.created_at, r.created_at));
     BacktestResponse {
         id: r.id,
-        status: r.status,
+        status: r.status.to_string(),
         progress: Progress {
             done: r.progress_done,
             total: r.progress_total,
@@ -356,7 +356,7 @@ pub async fn cancel(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("backtest {id}")))?;
-    if job.status != store::backtests::CANCELLED {
+    if job.status != store::backtests::BacktestStatus::Cancelled {
         return Err(ApiError::Conflict(format!(
             "backtest {id} has already ended ({})",
             job.status

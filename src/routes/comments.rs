@@ -59,7 +59,7 @@ impl From<store_comments::CommentView> for CommentResponse {
             },
             body: c.body,
             lang: c.lang,
-            status: c.status,
+            status: c.status.to_string(),
             revision: c.revision,
             verdict: c.verdict.and_then(|v| serde_json::from_str(&v).ok()),
             created_at: utc(c.created_at),

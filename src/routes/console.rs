@@ -201,10 +201,7 @@ async fn sign_in(
     })
     .await?
     .ok_or(ApiError::Unauthorized)?;
-    let role: Role = key
-        .role
-        .parse()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("key {}: {e}", key.id)))?;
+    let role = key.role;
     if role == Role::Ingest {
         return Err(ApiError::Forbidden(
             "the console needs a moderator or admin key; this key has role ingest".into(),
@@ -259,7 +256,7 @@ async fn session_info(
     let site = site_slug(&state, session.key.site_id).await?;
     Ok(secured(HttpResponse::Ok()).json(SessionInfo {
         csrf_token: session.csrf_token,
-        role: session.key.role,
+        role: session.key.role.to_string(),
         name: session.key.name,
         site,
         language: session.language,

@@ -268,7 +268,7 @@ impl From<store::records::RevisionRecord> for RevisionEntry {
             revision: r.revision,
             body: r.body,
             lang: r.lang,
-            status: r.status,
+            status: r.status.to_string(),
             verdict: r
                 .verdict
                 .as_deref()
@@ -391,7 +391,7 @@ fn queue_item(
                 id: p.id,
                 external_id: p.external_id.clone(),
                 body: p.body.clone(),
-                status: p.status.clone(),
+                status: p.status.to_string(),
             }),
         verdict: c
             .verdict
@@ -412,16 +412,16 @@ fn queue_item(
             .to_owned()
         }),
         previous: ctx.previous.get(&c.id).cloned().map(RevisionEntry::from),
-        brigading: ctx
-            .reports
-            .get(&c.id)
-            .is_some_and(|l| l.iter().any(|(r, _)| r.brigading && r.status == "open")),
+        brigading: ctx.reports.get(&c.id).is_some_and(|l| {
+            l.iter()
+                .any(|(r, _)| r.brigading && r.status == crate::domain::ReportStatus::Open)
+        }),
         comment: QueuedComment {
             id: c.id,
             external_id: c.external_id,
             body: c.body,
             lang: c.lang,
-            status: c.status,
+            status: c.status.to_string(),
             revision: c.revision,
             escalated: c.escalated,
             risk: c.risk,
@@ -444,7 +444,7 @@ fn author_summary(ctx: &store::queues::Context, author_id: i64) -> AuthorRecordS
     AuthorRecordSummary {
         id: author.map(|a| a.external_id.clone()).unwrap_or_default(),
         name: author.and_then(|a| a.display_name.clone()),
-        status: author.map(|a| a.status.clone()).unwrap_or_default(),
+        status: author.map(|a| a.status.to_string()).unwrap_or_default(),
         status_until: author.and_then(|a| a.status_until).map(utc),
         approved,
         rejected,
@@ -487,7 +487,7 @@ fn report_summaries(c: &CommentRecord, ctx: &store::queues::Context) -> Vec<Repo
                     text: r.text.clone(),
                     legal_ground: r.legal_ground.clone(),
                     explanation: r.explanation.clone(),
-                    status: r.status.clone(),
+                    status: r.status.to_string(),
                     weight: r.weight,
                     reporter_weight: *w,
                     brigading: r.brigading,

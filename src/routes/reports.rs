@@ -297,7 +297,7 @@ pub async fn submit_report(
         id: report.id,
         receipt: receipt(&report.reference),
         reference: report.reference,
-        status: report.status,
+        status: report.status.to_string(),
         category: report.category,
         created_at: utc(report.created_at),
     };
@@ -341,8 +341,9 @@ pub async fn report_status(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("report `{reference}`")))?;
-    let outcome = match report.status.as_str() {
-        "upheld" if restored => Some(Receipt {
+    use crate::domain::ReportStatus as Status;
+    let outcome = match report.status {
+        Status::Upheld if restored => Some(Receipt {
             fr: "Après examen, le commentaire signalé a été retiré, puis rétabli à la suite d'un \
                  recours de son auteur."
                 .into(),
@@ -350,19 +351,19 @@ pub async fn report_status(
                  appeal."
                 .into(),
         }),
-        "upheld" => Some(Receipt {
+        Status::Upheld => Some(Receipt {
             fr: "Après examen, le commentaire signalé a été retiré.".into(),
             en: "After review, the reported comment was removed.".into(),
         }),
-        "dismissed" => Some(Receipt {
+        Status::Dismissed => Some(Receipt {
             fr: "Après examen, le commentaire signalé a été maintenu. Vous pouvez contester cette décision.".into(),
             en: "After review, the reported comment was kept. You may appeal this decision.".into(),
         }),
-        _ => None,
+        Status::Open => None,
     };
     Ok(HttpResponse::Ok().json(ReportStatus {
         reference: report.reference,
-        status: report.status,
+        status: report.status.to_string(),
         restored_after_appeal: restored,
         category: report.category,
         created_at: utc(report.created_at),

@@ -202,7 +202,7 @@ pub async fn update(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("thread `{thread_id}`")))?;
-    tracing::info!(thread = thread.id, created, status = %thread.status, mode = ?thread.moderation_mode, "thread updated");
+    tracing::info!(thread = thread.id, created, status = %thread.status, mode = ?thread.moderation_mode.map(ModerationMode::as_str), "thread updated");
     let mut response = if created {
         HttpResponse::Created()
     } else {
@@ -212,7 +212,7 @@ pub async fn update(
         id: thread.external_id,
         url: thread.url,
         title: thread.title,
-        status: thread.status,
-        moderation_mode: thread.moderation_mode,
+        status: thread.status.to_string(),
+        moderation_mode: thread.moderation_mode.map(|m| m.to_string()),
     }))
 }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::domain::events::EventType;
 use crate::domain::intake::ValidationError;
-use crate::domain::Role;
+use crate::domain::{DeliveryStatus, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -115,7 +115,7 @@ pub struct DeliveryLog {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DeliveryQuery {
     /// `pending`, `delivered` or `failed`.
-    #[param(inline, value_type = Option<crate::openapi::values::DeliveryStatus>)]
+    #[param(inline, value_type = Option<DeliveryStatus>)]
     pub status: Option<String>,
     /// 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -143,8 +143,8 @@ fn delivery_response(
         id: d.id,
         event_id: d.event_id,
         event_type: d.event_type,
-        next_attempt_at: (d.status == "pending").then(|| utc(d.next_attempt_at)),
-        status: d.status,
+        next_attempt_at: (d.status == DeliveryStatus::Pending).then(|| utc(d.next_attempt_at)),
+        status: d.status.to_string(),
         attempts: d.attempts,
         last_status_code: d.last_status_code,
         last_error: d.last_error,
@@ -389,14 +389,17 @@ pub async fn deliveries(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let query = query.into_inner();
-    if let Some(s) = &query.status {
-        if !matches!(s.as_str(), "pending" | "delivered" | "failed") {
-            return Err(ApiError::BadRequest(format!(
-                "unknown delivery status `{}`; use pending, delivered or failed",
-                s.chars().take(40).collect::<String>()
-            )));
-        }
-    }
+    let status = query
+        .status
+        .map(|s| {
+            s.parse::<DeliveryStatus>().map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "unknown delivery status `{}`; use pending, delivered or failed",
+                    s.chars().take(40).collect::<String>()
+                ))
+            })
+        })
+        .transpose()?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=MAX_LOG_ROWS).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
@@ -408,7 +411,7 @@ pub async fn deliveries(
         if outbox::endpoint(conn, site, id)?.is_none() {
             return Ok(None);
         }
-        outbox::deliveries(conn, id, query.status.as_deref(), limit).map(Some)
+        outbox::deliveries(conn, id, status, limit).map(Some)
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("webhook {id}")))?;

@@ -25,7 +25,7 @@ pub struct Account {
     #[diesel(select_expression = api_keys::site_id)]
     pub site_id: i64,
     #[diesel(select_expression = api_keys::role)]
-    pub role: String,
+    pub role: Role,
     #[diesel(select_expression = api_keys::name)]
     pub name: String,
     pub email_sealed: String,
@@ -86,7 +86,7 @@ pub fn create(
         let key_id = diesel::insert_into(api_keys::table)
             .values(NewApiKey {
                 site_id: new.site_id,
-                role: new.role.as_str(),
+                role: new.role,
                 name: new.name,
                 prefix: PRINCIPAL_PREFIX,
                 // Not a hex SHA-256: no secret can ever match it.
@@ -318,7 +318,7 @@ pub fn end_sessions(conn: &mut DbConnection, key_id: i64) -> Result<usize, diese
 /// Changes an account's role (its principal key's).
 pub fn set_role(conn: &mut DbConnection, account: &Account, role: Role) -> Result<(), StoreError> {
     diesel::update(api_keys::table.find(account.key_id))
-        .set(api_keys::role.eq(role.as_str()))
+        .set(api_keys::role.eq(role))
         .execute(conn)?;
     Ok(())
 }

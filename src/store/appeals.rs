@@ -9,7 +9,7 @@ use super::records::{AppealRecord, CommentRecord, DecisionRecord, ReportRecord};
 use super::reports::reference_of;
 use super::schema::{appeals, comments, decisions, reports};
 use super::{is_unique_violation, now, write_tx, DbConnection, StoreError};
-use crate::domain::Action;
+use crate::domain::{Action, AppealStatus, CommentStatus, ReportStatus};
 
 // ---------------------------------------------------------------------------------------------
 // Appeals
@@ -79,7 +79,7 @@ pub fn appeal(
                 appeals::appellant.eq(&appellant),
                 appeals::report_id.eq(report_id),
                 appeals::text.eq(text),
-                appeals::status.eq("open"),
+                appeals::status.eq(AppealStatus::Open),
                 appeals::created_at.eq(t),
             ))
             .returning(appeals::all_columns)
@@ -112,7 +112,7 @@ fn author_appealable(
     if author_ext != author {
         return Err(not_entitled());
     }
-    let restricted = matches!(c.status.as_str(), "rejected" | "pending");
+    let restricted = matches!(c.status, CommentStatus::Rejected | CommentStatus::Pending);
     let last = decisions::table
         .filter(decisions::comment_id.eq(c.id))
         .order(decisions::id.desc())
@@ -125,7 +125,7 @@ fn author_appealable(
         Some(d)
             if restricted
                 && d.to_status == c.status
-                && (c.status == "rejected" || d.from_status.is_some()) =>
+                && (c.status == CommentStatus::Rejected || d.from_status.is_some()) =>
         {
             Ok(d)
         }
@@ -150,7 +150,7 @@ fn reporter_appealable(
         .select(ReportRecord::as_select())
         .first(conn)
         .optional()?;
-    let Some(report) = report.filter(|r| r.status == "dismissed") else {
+    let Some(report) = report.filter(|r| r.status == ReportStatus::Dismissed) else {
         return Err(not_entitled());
     };
     let Some(decision_id) = report.decision_id else {
@@ -168,7 +168,7 @@ fn reporter_appealable(
 pub fn open_appeals(
     conn: &mut DbConnection,
     site_id: i64,
-    status: &str,
+    status: AppealStatus,
     limit: i64,
 ) -> Result<Vec<(AppealRecord, CommentRecord, DecisionRecord)>, StoreError> {
     let rows: Vec<AppealRecord> = appeals::table
@@ -196,7 +196,7 @@ pub fn open_appeals(
 pub fn count_open_appeals(conn: &mut DbConnection, site_id: i64) -> Result<i64, StoreError> {
     Ok(appeals::table
         .filter(appeals::site_id.eq(site_id))
-        .filter(appeals::status.eq("open"))
+        .filter(appeals::status.eq(AppealStatus::Open))
         .count()
         .get_result(conn)?)
 }
@@ -206,7 +206,7 @@ pub enum AppealDecisionError {
     #[error("appeal not found")]
     NotFound,
     #[error("the appeal is already {0}")]
-    AlreadyDecided(String),
+    AlreadyDecided(AppealStatus),
     #[error("an appeal is decided by another moderator than the one who took the decision")]
     SameModerator,
     #[error(transparent)]
@@ -233,7 +233,7 @@ pub fn decide_appeal(
             .first(conn)
             .optional()?
             .ok_or(AppealDecisionError::NotFound)?;
-        if a.status != "open" {
+        if a.status != AppealStatus::Open {
             return Err(AppealDecisionError::AlreadyDecided(a.status));
         }
         let original: Option<i64> = decisions::table
@@ -247,7 +247,11 @@ pub fn decide_appeal(
             reverse_decision(conn, site_id, &a, actor, reply)?;
         }
         let t = now();
-        let outcome = if reverse { "reversed" } else { "upheld" };
+        let outcome = if reverse {
+            AppealStatus::Reversed
+        } else {
+            AppealStatus::Upheld
+        };
         emit_decided(conn, site_id, &a, outcome, reply)?;
         diesel::update(appeals::table.find(a.id))
             .set((
@@ -281,7 +285,7 @@ fn reverse_decision(
     decide_in_tx(conn, site_id, a.comment_id, &admin_like, &input)?;
     if let Some(report_id) = a.report_id {
         diesel::update(reports::table.find(report_id))
-            .set(reports::status.eq("upheld"))
+            .set(reports::status.eq(ReportStatus::Upheld))
             .execute(conn)?;
     }
     Ok(())
@@ -300,7 +304,7 @@ fn reversal(
         .first(conn)?;
     Ok(match a.report_id {
         None => DecisionInput {
-            action: if c.status == "rejected" {
+            action: if c.status == CommentStatus::Rejected {
                 Action::Restore
             } else {
                 Action::Approve
@@ -333,7 +337,7 @@ fn emit_decided(
     conn: &mut DbConnection,
     site_id: i64,
     a: &AppealRecord,
-    outcome: &str,
+    outcome: AppealStatus,
     reply: &str,
 ) -> Result<(), AppealDecisionError> {
     super::outbox::emit(

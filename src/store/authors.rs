@@ -39,7 +39,7 @@ pub fn set_author_status(
         else {
             return Ok(None);
         };
-        if author.status == AuthorStatus::Deleted.as_str() {
+        if author.status == AuthorStatus::Deleted {
             return Err(DecideError::Conflict(
                 "the author was erased; their record can no longer change".into(),
             ));
@@ -71,7 +71,7 @@ fn change_status(
     let t = now();
     diesel::update(authors::table.find(author.id))
         .set((
-            authors::status.eq(input.status.as_str()),
+            authors::status.eq(input.status),
             authors::status_until.eq(input.until),
         ))
         .execute(conn)?;
@@ -81,8 +81,8 @@ fn change_status(
             site_id,
             actor: &actor.name,
             actor_key_id: Some(actor.key_id),
-            from_status: &author.status,
-            to_status: input.status.as_str(),
+            from_status: author.status,
+            to_status: input.status,
             until: input.until,
             reason: input.reason.as_str(),
             note: input.note.as_deref(),
@@ -165,7 +165,7 @@ fn reject_pending(
 ) -> Result<Vec<i64>, DecideError> {
     let pending: Vec<i64> = comments::table
         .filter(comments::author_id.eq(author_id))
-        .filter(comments::status.eq(CommentStatus::Pending.as_str()))
+        .filter(comments::status.eq(CommentStatus::Pending))
         .select(comments::id)
         .order(comments::id)
         .load(conn)?;

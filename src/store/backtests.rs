@@ -11,15 +11,11 @@ use super::schema::{backtests, comments, decisions};
 use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::{CommentStatus, DecisionSource};
 
-/// Job statuses, as stored.
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const CANCELLED: &str = "cancelled";
-pub const FAILED: &str = "failed";
+pub use crate::domain::BacktestStatus;
+use BacktestStatus::{Cancelled, Done, Failed, Queued, Running};
 
 /// The statuses of a job that is not over (at most one per site).
-const ACTIVE: [&str; 2] = [QUEUED, RUNNING];
+const ACTIVE: [BacktestStatus; 2] = [Queued, Running];
 
 /// Jobs listed by `GET /v1/backtests` (the most recent first).
 pub const LIST_LIMIT: i64 = 100;
@@ -34,7 +30,7 @@ pub struct BacktestRecord {
     pub id: i64,
     pub site_id: i64,
     pub params: String,
-    pub status: String,
+    pub status: BacktestStatus,
     pub progress_done: i64,
     pub progress_total: i64,
     pub result: Option<String>,
@@ -70,7 +66,7 @@ pub fn create(
             .values((
                 backtests::site_id.eq(site_id),
                 backtests::params.eq(params),
-                backtests::status.eq(QUEUED),
+                backtests::status.eq(Queued),
                 backtests::created_by.eq(by),
                 backtests::created_at.eq(t),
                 backtests::updated_at.eq(t),
@@ -116,9 +112,9 @@ pub fn start(conn: &mut DbConnection, id: i64, total: i64) -> Result<bool, Store
     let t = now();
     let n = diesel::update(backtests::table)
         .filter(backtests::id.eq(id))
-        .filter(backtests::status.eq(QUEUED))
+        .filter(backtests::status.eq(Queued))
         .set((
-            backtests::status.eq(RUNNING),
+            backtests::status.eq(Running),
             backtests::progress_total.eq(total),
             backtests::started_at.eq(t),
             backtests::updated_at.eq(t),
@@ -132,7 +128,7 @@ pub fn start(conn: &mut DbConnection, id: i64, total: i64) -> Result<bool, Store
 pub fn progress(conn: &mut DbConnection, id: i64, done: i64) -> Result<bool, StoreError> {
     let n = diesel::update(backtests::table)
         .filter(backtests::id.eq(id))
-        .filter(backtests::status.eq(RUNNING))
+        .filter(backtests::status.eq(Running))
         .set((
             backtests::progress_done.eq(done),
             backtests::updated_at.eq(now()),
@@ -150,8 +146,8 @@ pub fn finish(
 ) -> Result<(), StoreError> {
     let t = now();
     let (status, result, error) = match outcome {
-        Ok(result) => (DONE, Some(result), None),
-        Err(error) => (FAILED, None, Some(error)),
+        Ok(result) => (Done, Some(result), None),
+        Err(error) => (Failed, None, Some(error)),
     };
     diesel::update(backtests::table)
         .filter(backtests::id.eq(id))
@@ -180,7 +176,7 @@ pub fn cancel(
         .filter(backtests::site_id.eq(site_id))
         .filter(backtests::status.eq_any(ACTIVE))
         .set((
-            backtests::status.eq(CANCELLED),
+            backtests::status.eq(Cancelled),
             backtests::finished_at.eq(t),
             backtests::updated_at.eq(t),
         ))
@@ -209,7 +205,7 @@ fn fail_stale_of(
     }
     query
         .set((
-            backtests::status.eq(FAILED),
+            backtests::status.eq(Failed),
             backtests::error.eq("interrupted: the process running it stopped"),
             backtests::finished_at.eq(t),
             backtests::updated_at.eq(t),
@@ -224,7 +220,7 @@ pub struct BacktestComment {
     pub author_id: i64,
     pub body: String,
     pub lang: Option<String>,
-    pub status: String,
+    pub status: CommentStatus,
     pub body_hash: Option<String>,
     pub created_at: NaiveDateTime,
     /// The verdict stored at intake (or at the last edit), JSON.
@@ -242,7 +238,7 @@ pub fn count_in_period(
         .filter(comments::site_id.eq(site_id))
         .filter(comments::created_at.ge(from))
         .filter(comments::created_at.lt(until))
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .filter(comments::status.ne(CommentStatus::Deleted))
         .filter(comments::body.ne(""))
         .count()
         .get_result(conn)?)
@@ -287,7 +283,7 @@ pub fn comment_page(
         .filter(comments::id.le(last))
         .filter(comments::created_at.ge(from))
         .filter(comments::created_at.lt(until))
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .filter(comments::status.ne(CommentStatus::Deleted))
         .filter(comments::body.ne(""))
         .order(comments::id)
         .limit(limit)
@@ -308,8 +304,8 @@ pub fn comment_page(
 pub fn intake_decisions(
     conn: &mut DbConnection,
     comment_ids: &[i64],
-) -> Result<HashMap<i64, (String, Option<String>)>, StoreError> {
-    let rows: Vec<(i64, String, Option<String>)> = decisions::table
+) -> Result<HashMap<i64, (CommentStatus, Option<String>)>, StoreError> {
+    let rows: Vec<(i64, CommentStatus, Option<String>)> = decisions::table
         .filter(decisions::comment_id.eq_any(comment_ids))
         .filter(decisions::source.eq(DecisionSource::Automated.as_str()))
         .filter(decisions::from_status.is_null())
@@ -350,7 +346,7 @@ pub fn human_labels(
 pub struct AuthorComment {
     pub id: i64,
     pub author_id: i64,
-    pub status: String,
+    pub status: CommentStatus,
     pub body_hash: Option<String>,
     pub created_at: NaiveDateTime,
 }
@@ -378,7 +374,7 @@ pub fn author_comments(
         .load(conn)?;
     let approved: Vec<(i64, i64)> = comments::table
         .filter(comments::author_id.eq_any(authors))
-        .filter(comments::status.eq(CommentStatus::Approved.as_str()))
+        .filter(comments::status.eq(CommentStatus::Approved))
         .filter(comments::created_at.lt(from))
         .group_by(comments::author_id)
         .select((comments::author_id, diesel::dsl::count_star()))

@@ -150,8 +150,8 @@ fn decision_page(
         .filter(decisions::action.eq_any(LABEL_ACTIONS))
         .filter(diesel::dsl::not(diesel::dsl::exists(later)))
         .filter(comments::body.ne(""))
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
-        .filter(authors::status.ne(AuthorStatus::Deleted.as_str()))
+        .filter(comments::status.ne(CommentStatus::Deleted))
+        .filter(authors::status.ne(AuthorStatus::Deleted))
         .filter(
             comments::body_received_at
                 .is_null()

@@ -119,9 +119,9 @@ fn claim_on_sqlite(conn: &mut DbConnection, claim: &Claim<'_>) -> Result<Vec<i64
         .into_boxed();
     let free = if claim.reported {
         free.filter(has_open_reports())
-            .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+            .filter(comments::status.ne(CommentStatus::Deleted))
     } else {
-        free.filter(comments::status.eq(claim.status.as_str()))
+        free.filter(comments::status.eq(claim.status))
     };
     let free = free
         .filter(
@@ -346,10 +346,7 @@ pub fn decide_in_tx(
     input: &DecisionInput,
 ) -> Result<CommentRecord, DecideError> {
     let c = site_comment(conn, site_id, id)?.ok_or(DecideError::NotFound)?;
-    let from: CommentStatus = c
-        .status
-        .parse()
-        .map_err(|e: crate::domain::UnknownValue| StoreError::Other(e.into()))?;
+    let from = c.status;
     if let Some(expected) = input.expected_revision {
         if expected != c.revision {
             return Err(DecideError::StaleRevision {
@@ -373,7 +370,7 @@ pub fn decide_in_tx(
             .filter(comments::revision.eq(c.revision)),
     )
     .set((
-        comments::status.eq(to.as_str()),
+        comments::status.eq(to),
         comments::revision.eq(c.revision + 1),
         comments::escalated.eq(escalated),
         comments::updated_at.eq(t),
@@ -430,8 +427,8 @@ fn log_decision(
             actor: &actor.name,
             actor_key_id: Some(actor.key_id),
             source: DecisionSource::Human.as_str(),
-            from_status: Some(from.as_str()),
-            to_status: to.as_str(),
+            from_status: Some(from),
+            to_status: to,
             reason: input.reason.map(|r| r.as_str()),
             note: input.internal_note.as_deref(),
             created_at: t,

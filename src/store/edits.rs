@@ -8,7 +8,7 @@ use super::records::{CommentRecord, NewDecision};
 use super::schema::{authors, comments, decisions, threads};
 use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::policy::{self, Scored};
-use crate::domain::{CommentStatus, DecisionSource, ModerationMode};
+use crate::domain::{AuthorStatus, CommentStatus, DecisionSource, ModerationMode};
 
 /// What an edit needs besides the new text: the scored text, and the site's mode.
 #[derive(Debug, Clone)]
@@ -68,10 +68,7 @@ fn edit_once(
     new: &crate::domain::intake::CommentEdit,
 ) -> Result<bool, EditError> {
     let c = locked(conn, ctx)?;
-    let from: CommentStatus = c
-        .status
-        .parse()
-        .map_err(|_| StoreError::Other(anyhow::anyhow!("unknown status `{}`", c.status)))?;
+    let from = c.status;
     if from == CommentStatus::Deleted {
         return Err(EditError::Deleted(c.id));
     }
@@ -102,7 +99,7 @@ fn edit_once(
             comments::body_hash.eq(&ctx.body_hash),
             comments::edited_at.eq(new.edited_at),
             comments::body_received_at.eq(t),
-            comments::status.eq(to.as_str()),
+            comments::status.eq(to),
             comments::revision.eq(c.revision + 1),
             comments::updated_at.eq(t),
         ))
@@ -158,7 +155,7 @@ fn keep_revision(
             lang: c.lang.as_deref(),
             verdict: c.verdict.as_deref(),
             verdict_decision: c.verdict_decision.as_deref(),
-            status: &c.status,
+            status: c.status,
             edited_at: c.edited_at,
             received_at: c.body_received_at.unwrap_or(c.created_at),
             replaced_at: t,
@@ -175,16 +172,16 @@ fn held_by(
     c: &CommentRecord,
     t: chrono::NaiveDateTime,
 ) -> Result<Option<String>, EditError> {
-    let thread_mode: Option<String> = threads::table
+    let thread_mode: Option<ModerationMode> = threads::table
         .find(c.thread_id)
         .select(threads::moderation_mode)
         .first(conn)?;
-    let (mode, _) = policy::effective_mode(thread_mode.as_deref(), ctx.site_mode);
-    let (author_status, until): (String, Option<chrono::NaiveDateTime>) = authors::table
+    let (mode, _) = policy::effective_mode(thread_mode, ctx.site_mode);
+    let (author_status, until): (AuthorStatus, Option<chrono::NaiveDateTime>) = authors::table
         .find(c.author_id)
         .select((authors::status, authors::status_until))
         .first(conn)?;
-    let standing = policy::standing(&author_status, until, t);
+    let standing = policy::standing(author_status, until, t);
     Ok(policy::edit_held_by(&ctx.scored.verdict, mode, standing))
 }
 
@@ -224,8 +221,8 @@ fn record_hold(
             actor: "policy",
             actor_key_id: None,
             source: DecisionSource::Automated.as_str(),
-            from_status: Some(from.as_str()),
-            to_status: to.as_str(),
+            from_status: Some(from),
+            to_status: to,
             reason: None,
             note: Some(note),
             created_at: t,

@@ -41,7 +41,7 @@ pub fn create(
     let record = diesel::insert_into(api_keys::table)
         .values(NewApiKey {
             site_id: site.id,
-            role: role.as_str(),
+            role,
             name,
             prefix: &prefix,
             secret_hash: &hash_secret(&secret),

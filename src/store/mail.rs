@@ -16,7 +16,7 @@ use super::schema::{
 };
 use super::{lock_keys, now, write_tx, DbConnection, StoreError};
 use crate::domain::dsa::ReportSource;
-use crate::domain::{CommentStatus, ReasonCode};
+use crate::domain::{AppealStatus, CommentStatus, MailStatus, ReasonCode};
 
 /// What a message is.
 pub const KIND_REPORT: &str = "report";
@@ -96,7 +96,7 @@ pub struct MailRecord {
     pub subject: String,
     pub payload: String,
     pub dedup_key: Option<String>,
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub retry_until: NaiveDateTime,
@@ -125,7 +125,7 @@ pub fn enqueue(
             mail_outbox::subject.eq(subject),
             mail_outbox::payload.eq(payload.to_string()),
             mail_outbox::dedup_key.eq(dedup_key),
-            mail_outbox::status.eq("pending"),
+            mail_outbox::status.eq(MailStatus::Pending),
             mail_outbox::next_attempt_at.eq(t),
             mail_outbox::retry_until.eq(t + chrono::Duration::hours(RETRY_WINDOW_HOURS)),
             mail_outbox::created_at.eq(t),
@@ -211,7 +211,7 @@ pub fn queue_states(
 ) -> Result<Vec<QueueState>, diesel::result::Error> {
     let (pending, pending_oldest): (i64, Option<NaiveDateTime>) = comments::table
         .filter(comments::site_id.eq(site_id))
-        .filter(comments::status.eq(CommentStatus::Pending.as_str()))
+        .filter(comments::status.eq(CommentStatus::Pending))
         .select((
             diesel::dsl::count_star(),
             diesel::dsl::min(comments::created_at),
@@ -220,7 +220,7 @@ pub fn queue_states(
     let (reported, reported_oldest): (i64, Option<NaiveDateTime>) = comments::table
         .filter(comments::site_id.eq(site_id))
         .filter(super::queues::has_open_reports())
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .filter(comments::status.ne(CommentStatus::Deleted))
         .select((
             diesel::dsl::count_star(),
             diesel::dsl::min(comments::first_reported_at),
@@ -228,7 +228,7 @@ pub fn queue_states(
         .first(conn)?;
     let (open, open_oldest): (i64, Option<NaiveDateTime>) = appeals::table
         .filter(appeals::site_id.eq(site_id))
-        .filter(appeals::status.eq("open"))
+        .filter(appeals::status.eq(AppealStatus::Open))
         .select((
             diesel::dsl::count_star(),
             diesel::dsl::min(appeals::created_at),
@@ -436,14 +436,14 @@ fn excerpt(
     conn: &mut DbConnection,
     comment_id: i64,
 ) -> Result<Option<(String, String)>, StoreError> {
-    let row: Option<(String, String, String)> = comments::table
+    let row: Option<(String, String, CommentStatus)> = comments::table
         .inner_join(threads::table)
         .filter(comments::id.eq(comment_id))
         .select((threads::external_id, comments::body, comments::status))
         .first(conn)
         .optional()?;
     Ok(row
-        .filter(|(_, _, status)| status != CommentStatus::Deleted.as_str())
+        .filter(|(_, _, status)| *status != CommentStatus::Deleted)
         .map(|(thread, body, _)| {
             let mut short: String = body.chars().take(EXCERPT_CHARS).collect();
             if short.len() < body.len() {
@@ -467,7 +467,7 @@ pub fn record_attempt(
     write_tx(conn, |conn| match error {
         None => diesel::update(target)
             .set((
-                mail_outbox::status.eq("sent"),
+                mail_outbox::status.eq(MailStatus::Sent),
                 mail_outbox::attempts.eq(attempts),
                 mail_outbox::locked_until.eq(None::<NaiveDateTime>),
                 mail_outbox::last_error.eq(None::<String>),
@@ -475,7 +475,12 @@ pub fn record_attempt(
             ))
             .execute(conn),
         Some(e) => {
-            let (status, next) = after_failure(t, retry_delay, mail.retry_until);
+            let (gave_up, next) = after_failure(t, retry_delay, mail.retry_until);
+            let status = if gave_up {
+                MailStatus::Failed
+            } else {
+                MailStatus::Pending
+            };
             diesel::update(target)
                 .set((
                     mail_outbox::status.eq(status),
@@ -495,7 +500,7 @@ pub fn drop_message(conn: &mut DbConnection, id: i64, why: &str) -> Result<(), S
     write_tx(conn, |conn| {
         diesel::update(mail_outbox::table.find(id))
             .set((
-                mail_outbox::status.eq("dropped"),
+                mail_outbox::status.eq(MailStatus::Dropped),
                 mail_outbox::locked_until.eq(None::<NaiveDateTime>),
                 mail_outbox::last_error.eq(Some(why)),
             ))
@@ -510,7 +515,7 @@ pub fn purge_old(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize
         diesel::delete(
             mail_outbox::table
                 .filter(mail_outbox::created_at.lt(before))
-                .filter(mail_outbox::status.ne("pending")),
+                .filter(mail_outbox::status.ne(MailStatus::Pending)),
         )
         .execute(conn)
     })?)

@@ -15,39 +15,7 @@ use super::schema::{comments, decisions, model_events, models, shadow_scores};
 use super::{lock_keys, now, write_tx, DbConnection, StoreError};
 use crate::domain::DecisionSource;
 
-/// Where a registered model stands on its site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelStatus {
-    /// Known, neither scoring nor shadowing.
-    Registered,
-    /// Scores every new comment beside the active model, without deciding.
-    Shadow,
-    /// Scores and decides.
-    Active,
-    /// Was active, replaced or rolled back.
-    Retired,
-}
-
-impl ModelStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelStatus::Registered => "registered",
-            ModelStatus::Shadow => "shadow",
-            ModelStatus::Active => "active",
-            ModelStatus::Retired => "retired",
-        }
-    }
-
-    fn parse(s: &str) -> ModelStatus {
-        match s {
-            "shadow" => ModelStatus::Shadow,
-            "active" => ModelStatus::Active,
-            "retired" => ModelStatus::Retired,
-            _ => ModelStatus::Registered,
-        }
-    }
-}
+pub use crate::domain::ModelStatus;
 
 /// One registered model.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -62,7 +30,7 @@ pub struct ModelRecord {
     pub sha256: String,
     /// SHA-256 of the weights, as `model.json` records it (and as checked).
     pub weights_sha256: String,
-    status: String,
+    status: ModelStatus,
     /// The model that was active when this one was activated (`None`: the shipped default).
     pub replaced_id: Option<i64>,
     pub registered_by: String,
@@ -72,7 +40,7 @@ pub struct ModelRecord {
 
 impl ModelRecord {
     pub fn status(&self) -> ModelStatus {
-        ModelStatus::parse(&self.status)
+        self.status
     }
 
     /// The key a loaded model is cached under: a version with these exact files.
@@ -90,7 +58,7 @@ pub struct NewModel {
     pub path: String,
     pub sha256: String,
     pub weights_sha256: String,
-    pub status: String,
+    pub status: ModelStatus,
     pub registered_by: String,
     pub registered_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -209,7 +177,7 @@ pub fn in_use(
 ) -> Result<(Option<ModelRecord>, Option<ModelRecord>), StoreError> {
     let rows: Vec<ModelRecord> = super::on_backend!(conn, |c| models::table
         .filter(models::site_id.eq(site_id))
-        .filter(models::status.eq_any([ModelStatus::Active.as_str(), ModelStatus::Shadow.as_str()]))
+        .filter(models::status.eq_any([ModelStatus::Active, ModelStatus::Shadow]))
         .select(ModelRecord::as_select())
         .load(c))?;
     let mut active = None;
@@ -357,16 +325,13 @@ fn set_status(
     match replaced {
         Some(r) => diesel::update(target)
             .set((
-                models::status.eq(status.as_str()),
+                models::status.eq(status),
                 models::replaced_id.eq(r),
                 models::updated_at.eq(now()),
             ))
             .execute(conn)?,
         None => diesel::update(target)
-            .set((
-                models::status.eq(status.as_str()),
-                models::updated_at.eq(now()),
-            ))
+            .set((models::status.eq(status), models::updated_at.eq(now())))
             .execute(conn)?,
     };
     Ok(())

@@ -90,10 +90,10 @@ pub fn counts(conn: &mut DbConnection, site_id: i64) -> Result<Vec<(Queue, i64)>
             .limit(COUNT_CAP + 1)
             .into_boxed();
         let ids: Vec<i64> = match q.status() {
-            Some(s) => base.filter(comments::status.eq(s.as_str())).load(conn)?,
+            Some(s) => base.filter(comments::status.eq(s)).load(conn)?,
             None => base
                 .filter(has_open_reports())
-                .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+                .filter(comments::status.ne(CommentStatus::Deleted))
                 .load(conn)?,
         };
         out.push((*q, ids.len() as i64));
@@ -131,11 +131,11 @@ pub fn page(
 /// Keeps the comments of `queue`.
 fn in_queue<ST>(q: CommentQuery<'_, ST>, queue: Queue) -> CommentQuery<'_, ST> {
     match queue.status() {
-        Some(status) => q.filter(comments::status.eq(status.as_str())),
+        Some(status) => q.filter(comments::status.eq(status)),
         // Comments with open reports, whatever their status (bar erased ones).
         None => q
             .filter(has_open_reports())
-            .filter(comments::status.ne(CommentStatus::Deleted.as_str())),
+            .filter(comments::status.ne(CommentStatus::Deleted)),
     }
 }
 
@@ -364,14 +364,14 @@ fn author_counts(
             comments::status,
             diesel::dsl::count_star(),
         ))
-        .load::<(i64, String, i64)>(conn)?
+        .load::<(i64, CommentStatus, i64)>(conn)?
     {
         let entry = counts.entry(author).or_default();
-        match status.as_str() {
-            "approved" => entry.0 += n,
-            "rejected" => entry.1 += n,
-            "pending" => entry.2 += n,
-            _ => {}
+        match status {
+            CommentStatus::Approved => entry.0 += n,
+            CommentStatus::Rejected => entry.1 += n,
+            CommentStatus::Pending => entry.2 += n,
+            CommentStatus::Published | CommentStatus::Deleted => {}
         }
     }
     Ok(counts)

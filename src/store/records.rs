@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::{AppealStatus, AuthorStatus, CommentStatus, ReportStatus, Role, ThreadStatus};
+
 use super::schema::{
     api_keys, appeals, author_actions, authors, comment_revisions, comments, decisions, reporters,
     reports, sites, statements, threads,
@@ -46,7 +48,7 @@ pub struct NewSite<'a> {
 pub struct ApiKeyRecord {
     pub id: i64,
     pub site_id: i64,
-    pub role: String,
+    pub role: Role,
     pub name: String,
     pub prefix: String,
     pub secret_hash: String,
@@ -58,7 +60,7 @@ pub struct ApiKeyRecord {
 #[diesel(table_name = api_keys)]
 pub struct NewApiKey<'a> {
     pub site_id: i64,
-    pub role: &'a str,
+    pub role: Role,
     pub name: &'a str,
     pub prefix: &'a str,
     pub secret_hash: &'a str,
@@ -73,8 +75,9 @@ pub struct ThreadRecord {
     pub external_id: String,
     pub url: Option<String>,
     pub title: Option<String>,
-    pub status: String,
-    pub moderation_mode: Option<String>,
+    pub status: ThreadStatus,
+    /// The thread's own mode; `None` follows the site's.
+    pub moderation_mode: Option<crate::domain::ModerationMode>,
     pub created_at: NaiveDateTime,
 }
 
@@ -87,7 +90,7 @@ pub struct NewThread<'a> {
     pub external_id: &'a str,
     pub url: Option<&'a str>,
     pub title: Option<&'a str>,
-    pub status: &'a str,
+    pub status: ThreadStatus,
     pub created_at: NaiveDateTime,
 }
 
@@ -99,7 +102,7 @@ pub struct AuthorRecord {
     pub external_id: String,
     pub display_name: Option<String>,
     pub email_hash: Option<String>,
-    pub status: String,
+    pub status: AuthorStatus,
     pub status_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
@@ -111,7 +114,7 @@ pub struct NewAuthor<'a> {
     pub external_id: &'a str,
     pub display_name: Option<&'a str>,
     pub email_hash: Option<&'a str>,
-    pub status: &'a str,
+    pub status: AuthorStatus,
     pub created_at: NaiveDateTime,
 }
 
@@ -126,7 +129,7 @@ pub struct CommentRecord {
     pub external_id: String,
     pub body: String,
     pub lang: Option<String>,
-    pub status: String,
+    pub status: CommentStatus,
     pub revision: i32,
     pub verdict: Option<String>,
     pub verdict_decision: Option<String>,
@@ -169,7 +172,7 @@ pub struct NewComment<'a> {
     pub external_id: &'a str,
     pub body: &'a str,
     pub lang: Option<&'a str>,
-    pub status: &'a str,
+    pub status: CommentStatus,
     pub revision: i32,
     pub verdict: Option<&'a str>,
     pub verdict_decision: Option<&'a str>,
@@ -192,8 +195,8 @@ pub struct DecisionRecord {
     pub actor: String,
     pub actor_key_id: Option<i64>,
     pub source: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<CommentStatus>,
+    pub to_status: CommentStatus,
     pub reason: Option<String>,
     pub note: Option<String>,
     pub created_at: NaiveDateTime,
@@ -216,8 +219,8 @@ pub struct NewDecision<'a> {
     pub actor: &'a str,
     pub actor_key_id: Option<i64>,
     pub source: &'a str,
-    pub from_status: Option<&'a str>,
-    pub to_status: &'a str,
+    pub from_status: Option<CommentStatus>,
+    pub to_status: CommentStatus,
     pub reason: Option<&'a str>,
     pub note: Option<&'a str>,
     pub created_at: NaiveDateTime,
@@ -236,8 +239,8 @@ pub struct AuthorActionRecord {
     pub site_id: i64,
     pub actor: String,
     pub actor_key_id: Option<i64>,
-    pub from_status: String,
-    pub to_status: String,
+    pub from_status: AuthorStatus,
+    pub to_status: AuthorStatus,
     pub until: Option<NaiveDateTime>,
     pub reason: String,
     pub note: Option<String>,
@@ -251,8 +254,8 @@ pub struct NewAuthorAction<'a> {
     pub site_id: i64,
     pub actor: &'a str,
     pub actor_key_id: Option<i64>,
-    pub from_status: &'a str,
-    pub to_status: &'a str,
+    pub from_status: AuthorStatus,
+    pub to_status: AuthorStatus,
     pub until: Option<NaiveDateTime>,
     pub reason: &'a str,
     pub note: Option<&'a str>,
@@ -292,7 +295,7 @@ pub struct ReportRecord {
     pub snapshot_revision: i32,
     pub weight: f64,
     pub brigading: bool,
-    pub status: String,
+    pub status: ReportStatus,
     pub outcome_at: Option<NaiveDateTime>,
     pub decision_id: Option<i64>,
     pub created_at: NaiveDateTime,
@@ -322,7 +325,7 @@ pub struct NewReport<'a> {
     pub snapshot_revision: i32,
     pub weight: f64,
     pub brigading: bool,
-    pub status: &'a str,
+    pub status: ReportStatus,
     pub created_at: NaiveDateTime,
     pub network_hash: Option<&'a str>,
     pub site_bucket: bool,
@@ -351,7 +354,7 @@ pub struct AppealRecord {
     pub appellant: String,
     pub report_id: Option<i64>,
     pub text: String,
-    pub status: String,
+    pub status: AppealStatus,
     pub reply: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
@@ -372,7 +375,7 @@ pub struct RevisionRecord {
     pub verdict: Option<String>,
     pub verdict_decision: Option<String>,
     /// The comment's status when this text was replaced.
-    pub status: String,
+    pub status: CommentStatus,
     pub edited_at: Option<NaiveDateTime>,
     pub received_at: NaiveDateTime,
     pub replaced_at: NaiveDateTime,
@@ -388,7 +391,7 @@ pub struct NewRevision<'a> {
     pub lang: Option<&'a str>,
     pub verdict: Option<&'a str>,
     pub verdict_decision: Option<&'a str>,
-    pub status: &'a str,
+    pub status: CommentStatus,
     pub edited_at: Option<NaiveDateTime>,
     pub received_at: NaiveDateTime,
     pub replaced_at: NaiveDateTime,

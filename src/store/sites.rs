@@ -139,7 +139,7 @@ pub fn update_thread(
                     external_id,
                     url: about.url,
                     title: about.title,
-                    status: crate::domain::ThreadStatus::Open.as_str(),
+                    status: crate::domain::ThreadStatus::Open,
                     created_at: super::now(),
                 })
                 .returning(threads::all_columns)
@@ -157,12 +157,12 @@ pub fn update_thread(
         }
         if let Some(status) = status {
             diesel::update(threads::table.find(thread.id))
-                .set(threads::status.eq(status.as_str()))
+                .set(threads::status.eq(status))
                 .execute(conn)?;
         }
         if let Some(mode) = moderation_mode {
             diesel::update(threads::table.find(thread.id))
-                .set(threads::moderation_mode.eq(mode.map(|m| m.as_str())))
+                .set(threads::moderation_mode.eq(mode))
                 .execute(conn)?;
         }
         Ok(threads::table

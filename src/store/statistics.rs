@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use super::records::{AppealRecord, DecisionRecord, ReportRecord, StatementRecord};
 use super::schema::{appeals, comments, decisions, reports, webhook_deliveries};
 use super::{now, DbConnection, StoreError};
-use crate::domain::CommentStatus;
+use crate::domain::{CommentStatus, DeliveryStatus};
 
 /// Queue depths, expired claims and webhook backlog, all sites together.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,23 +22,20 @@ pub struct Depths {
 }
 
 pub fn depths(conn: &mut DbConnection) -> Result<Depths, StoreError> {
-    let by_status: Vec<(String, i64)> = comments::table
-        .filter(comments::status.eq_any([
-            CommentStatus::Pending.as_str(),
-            CommentStatus::Published.as_str(),
-        ]))
+    let by_status: Vec<(CommentStatus, i64)> = comments::table
+        .filter(comments::status.eq_any([CommentStatus::Pending, CommentStatus::Published]))
         .group_by(comments::status)
         .select((comments::status, diesel::dsl::count_star()))
         .load(conn)?;
     let of = |s: CommentStatus| {
         by_status
             .iter()
-            .find(|(status, _)| status == s.as_str())
+            .find(|(status, _)| *status == s)
             .map_or(0, |(_, n)| *n)
     };
     let reported = comments::table
         .filter(comments::open_reports.gt(0))
-        .filter(comments::status.ne(CommentStatus::Deleted.as_str()))
+        .filter(comments::status.ne(CommentStatus::Deleted))
         .count()
         .get_result(conn)?;
     let claims_expired = comments::table
@@ -46,15 +43,17 @@ pub fn depths(conn: &mut DbConnection) -> Result<Depths, StoreError> {
         .filter(comments::claim_expires_at.lt(now()))
         .count()
         .get_result(conn)?;
-    let deliveries: Vec<(String, i64)> = webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq_any(["pending", "failed"]))
+    let deliveries: Vec<(DeliveryStatus, i64)> = webhook_deliveries::table
+        .filter(
+            webhook_deliveries::status.eq_any([DeliveryStatus::Pending, DeliveryStatus::Failed]),
+        )
         .group_by(webhook_deliveries::status)
         .select((webhook_deliveries::status, diesel::dsl::count_star()))
         .load(conn)?;
-    let deliveries_of = |s: &str| {
+    let deliveries_of = |s: DeliveryStatus| {
         deliveries
             .iter()
-            .find(|(status, _)| status == s)
+            .find(|(status, _)| *status == s)
             .map_or(0, |(_, n)| *n)
     };
     Ok(Depths {
@@ -62,8 +61,8 @@ pub fn depths(conn: &mut DbConnection) -> Result<Depths, StoreError> {
         reported,
         unmoderated: of(CommentStatus::Published),
         claims_expired,
-        webhooks_pending: deliveries_of("pending"),
-        webhooks_failed: deliveries_of("failed"),
+        webhooks_pending: deliveries_of(DeliveryStatus::Pending),
+        webhooks_failed: deliveries_of(DeliveryStatus::Failed),
     })
 }
 

@@ -59,7 +59,7 @@ async fn posting_a_comment_answers_201_with_the_held_comment_and_logs_the_decisi
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].source, "automated");
     assert_eq!(log[0].from_status, None);
-    assert_eq!(log[0].to_status, "pending");
+    assert_eq!(log[0].to_status, vigie::domain::CommentStatus::Pending);
     assert!(log[0].note.as_deref().unwrap().contains("pre"));
 }
 

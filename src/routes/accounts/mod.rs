@@ -65,7 +65,7 @@ fn account_response(state: &AppState, a: Account) -> AccountResponse {
         id: a.id,
         name: a.name,
         email,
-        role: a.role,
+        role: a.role.to_string(),
         state: status.into(),
         created_at: a.created_at.and_utc(),
         last_sign_in_at: a.last_sign_in_at.map(|t| t.and_utc()),

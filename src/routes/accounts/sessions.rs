@@ -178,7 +178,7 @@ pub async fn sign_in(
         ))
         .json(SessionResponse {
             csrf_token: csrf,
-            role: account.role,
+            role: account.role.to_string(),
             name: account.name,
             site,
             language,

@@ -66,8 +66,7 @@ impl CoralFacts {
             .filter(|l| *l != "und")
             .or(c.lang.as_deref());
         CoralFacts {
-            // A status Vigie cannot read back is answered "no opinion" below.
-            status: c.status.parse().unwrap_or(CommentStatus::Published),
+            status: c.status,
             detected: verdict.is_some_and(|v| v.decision != Decision::Allow),
             spam: verdict.is_some_and(spam_weighed_most),
             reason: last.and_then(|d| d.reason.as_deref()?.parse().ok()),

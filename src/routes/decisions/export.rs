@@ -5,6 +5,7 @@ use actix_web::{get, web, HttpResponse};
 use super::audit::DecisionLogQuery;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
+use crate::domain::CommentStatus;
 use crate::error::ApiError;
 use crate::routes::{moderator, utc};
 use crate::state::AppState;
@@ -66,8 +67,8 @@ fn audit_csv(
             &d.actor,
             &d.source,
             d.action.as_deref().unwrap_or(""),
-            d.from_status.as_deref().unwrap_or(""),
-            &d.to_status,
+            d.from_status.map_or("", CommentStatus::as_str),
+            d.to_status.as_str(),
             d.reason.as_deref().unwrap_or(""),
             &comment_id,
             d.note.as_deref().unwrap_or(""),

@@ -216,7 +216,7 @@ pub async fn bulk(
                 BulkItem {
                     id,
                     result: "done",
-                    status: Some(c.status),
+                    status: Some(c.status.to_string()),
                     detail: None,
                 }
             }

@@ -111,7 +111,7 @@ pub fn new_model(
         path: dir.to_string_lossy().into_owned(),
         sha256: checked.sha256,
         weights_sha256: checked.scorer.model().meta.weights_sha256.clone(),
-        status: ModelStatus::Registered.as_str().to_owned(),
+        status: ModelStatus::Registered,
         registered_by: by.to_owned(),
         registered_at: t,
         updated_at: t,

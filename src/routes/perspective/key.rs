@@ -104,10 +104,7 @@ pub(super) fn key_site(
     let Some(record) = store::keys::authenticate(conn, key)? else {
         return Ok(Err(key_invalid()));
     };
-    let role: Role = record
-        .role
-        .parse()
-        .map_err(|e| store::StoreError::Other(anyhow::anyhow!("key {}: {e}", record.id)))?;
+    let role = record.role;
     if matches!(role, Role::Ingest | Role::Admin) {
         Ok(Ok((record.site_id, record.id)))
     } else {

@@ -77,12 +77,12 @@ pub fn author_history(
     let of_author = comments::author_id.nullable().eq(author);
     let approved = comments::table
         .filter(of_author)
-        .filter(comments::status.eq(CommentStatus::Approved.as_str()))
+        .filter(comments::status.eq(CommentStatus::Approved))
         .select(count_star())
         .single_value();
     let rejected = comments::table
         .filter(of_author)
-        .filter(comments::status.eq(CommentStatus::Rejected.as_str()))
+        .filter(comments::status.eq(CommentStatus::Rejected))
         .filter(comments::updated_at.ge(recent))
         .select(count_star())
         .single_value();
@@ -184,7 +184,7 @@ fn insert_new(
 ) -> Result<Option<CommentView>, IntakeError> {
     let t = now();
     let thread = find_or_create_thread(conn, ctx.site_id, sub, t)?;
-    if thread.status == ThreadStatus::Closed.as_str() {
+    if thread.status == ThreadStatus::Closed {
         return Err(IntakeError::ThreadClosed(thread.external_id));
     }
     let parent_id = parent_of(
@@ -197,8 +197,8 @@ fn insert_new(
     let scored = with_author_rate(conn, ctx, author.id, t)?;
     let scored = scored.as_deref();
 
-    let (mode, origin) = policy::effective_mode(thread.moderation_mode.as_deref(), ctx.site_mode);
-    let author_standing = policy::standing(&author.status, author.status_until, t);
+    let (mode, origin) = policy::effective_mode(thread.moderation_mode, ctx.site_mode);
+    let author_standing = policy::standing(author.status, author.status_until, t);
     let placement = policy::place_new(mode, origin, scored, author_standing, ctx.new_author);
     let (toxicity, spam) = match scored {
         Some(s) => (
@@ -215,7 +215,7 @@ fn insert_new(
         external_id: &sub.external_id,
         body: &sub.body,
         lang: sub.lang.as_deref(),
-        status: placement.status.as_str(),
+        status: placement.status,
         revision: 1,
         verdict: scored.and_then(|s| s.json.as_deref()),
         verdict_decision: scored.map(|s| s.verdict.decision.as_str()),
@@ -321,7 +321,7 @@ fn record_placement(
         actor_key_id: None,
         source: DecisionSource::Automated.as_str(),
         from_status: None,
-        to_status: status.as_str(),
+        to_status: status,
         reason,
         note: Some(&placement.note),
         created_at: t,
@@ -393,7 +393,7 @@ fn find_or_create_thread(
             external_id: &sub.thread_id,
             url: sub.thread_url.as_deref(),
             title: sub.thread_title.as_deref(),
-            status: ThreadStatus::Open.as_str(),
+            status: ThreadStatus::Open,
             created_at: t,
         })
         .returning(threads::all_columns)
@@ -437,7 +437,7 @@ fn find_or_create_author(
             external_id: &sub.author_id,
             display_name: sub.author_name.as_deref(),
             email_hash: ctx.email_hash.as_deref(),
-            status: AuthorStatus::Active.as_str(),
+            status: AuthorStatus::Active,
             created_at: t,
         })
         .returning(authors::all_columns)

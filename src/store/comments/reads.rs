@@ -100,10 +100,10 @@ pub fn visible_in_thread(
     let Some(thread_id) = thread else {
         return Ok(None);
     };
-    let visible: Vec<&str> = CommentStatus::ALL
+    let visible: Vec<CommentStatus> = CommentStatus::ALL
         .iter()
+        .copied()
         .filter(|s| s.is_visible())
-        .map(|s| s.as_str())
         .collect();
     let rows = comments::table
         .inner_join(authors::table)

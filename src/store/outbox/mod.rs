@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::schema::{comments, threads, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::events::EventType;
-use crate::domain::CommentStatus;
+use crate::domain::{CommentStatus, DeliveryStatus};
 
 mod endpoints;
 
@@ -72,7 +72,7 @@ pub struct DeliveryRecord {
     pub event_type: String,
     pub subject: String,
     pub payload: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub retry_until: NaiveDateTime,
@@ -139,7 +139,7 @@ pub fn emit(
                 webhook_deliveries::event_type.eq(event.as_str()),
                 webhook_deliveries::subject.eq(subject),
                 webhook_deliveries::payload.eq(&payload),
-                webhook_deliveries::status.eq("pending"),
+                webhook_deliveries::status.eq(DeliveryStatus::Pending),
                 webhook_deliveries::next_attempt_at.eq(t),
                 webhook_deliveries::retry_until.eq(retry_until),
                 webhook_deliveries::created_at.eq(t),
@@ -277,22 +277,15 @@ pub(super) fn claim_ids(
     .collect())
 }
 
-/// After a failed attempt at `t`: `pending` again at `t + retry_delay`, or `failed` once that
-/// is past `retry_until`.
+/// After a failed attempt at `t`: the next try at `t + retry_delay`, and whether that is past
+/// `retry_until` (`true`: given up, the row becomes `failed`; else it stays `pending`).
 pub(super) fn after_failure(
     t: NaiveDateTime,
     retry_delay: chrono::Duration,
     retry_until: NaiveDateTime,
-) -> (&'static str, NaiveDateTime) {
+) -> (bool, NaiveDateTime) {
     let next = t + retry_delay;
-    (
-        if next > retry_until {
-            "failed"
-        } else {
-            "pending"
-        },
-        next,
-    )
+    (next > retry_until, next)
 }
 
 /// Claims up to `limit` due deliveries for `lease`: the oldest pending delivery of each
@@ -359,7 +352,7 @@ pub fn record_attempt(
         if outcome.succeeded() {
             diesel::update(target)
                 .set((
-                    webhook_deliveries::status.eq("delivered"),
+                    webhook_deliveries::status.eq(DeliveryStatus::Delivered),
                     webhook_deliveries::attempts.eq(attempt),
                     webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
                     webhook_deliveries::last_status_code.eq(code),
@@ -368,7 +361,12 @@ pub fn record_attempt(
                 ))
                 .execute(conn)?;
         } else {
-            let (status, next) = after_failure(t, retry_delay, delivery.retry_until);
+            let (gave_up, next) = after_failure(t, retry_delay, delivery.retry_until);
+            let status = if gave_up {
+                DeliveryStatus::Failed
+            } else {
+                DeliveryStatus::Pending
+            };
             diesel::update(target)
                 .set((
                     webhook_deliveries::status.eq(status),
@@ -404,14 +402,14 @@ fn truncate(s: &str, max: usize) -> String {
 pub fn deliveries(
     conn: &mut DbConnection,
     endpoint_id: i64,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     limit: i64,
 ) -> Result<Vec<(DeliveryRecord, Vec<AttemptRecord>)>, StoreError> {
     let mut q = webhook_deliveries::table
         .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
         .into_boxed();
     if let Some(status) = status {
-        q = q.filter(webhook_deliveries::status.eq(status.to_owned()));
+        q = q.filter(webhook_deliveries::status.eq(status));
     }
     let rows: Vec<DeliveryRecord> = q
         .order(webhook_deliveries::id.desc())
@@ -453,7 +451,7 @@ pub fn redeliver(
                 .filter(webhook_deliveries::endpoint_id.eq(endpoint_id)),
         )
         .set((
-            webhook_deliveries::status.eq("pending"),
+            webhook_deliveries::status.eq(DeliveryStatus::Pending),
             webhook_deliveries::next_attempt_at.eq(t),
             webhook_deliveries::retry_until.eq(t + chrono::Duration::hours(RETRY_WINDOW_HOURS)),
             webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
@@ -470,14 +468,14 @@ pub fn purge_old(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize
     let n = write_tx(conn, |conn| {
         let old = webhook_deliveries::table
             .filter(webhook_deliveries::created_at.lt(before))
-            .filter(webhook_deliveries::status.ne("pending"))
+            .filter(webhook_deliveries::status.ne(DeliveryStatus::Pending))
             .select(webhook_deliveries::id);
         diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(old)))
             .execute(conn)?;
         diesel::delete(
             webhook_deliveries::table
                 .filter(webhook_deliveries::created_at.lt(before))
-                .filter(webhook_deliveries::status.ne("pending")),
+                .filter(webhook_deliveries::status.ne(DeliveryStatus::Pending)),
         )
         .execute(conn)
     })?;

@@ -99,7 +99,7 @@ fn erase_comment(
     actor: &Actor,
     t: NaiveDateTime,
 ) -> QueryResult<()> {
-    let from = c.status.as_str();
+    let from = c.status;
     diesel::update(comments::table.find(c.id))
         .set((
             comments::body.eq(""),
@@ -107,14 +107,14 @@ fn erase_comment(
             comments::client_ip_hash.eq(None::<String>),
             comments::user_agent.eq(None::<String>),
             comments::body_hash.eq(None::<String>),
-            comments::status.eq(CommentStatus::Deleted.as_str()),
+            comments::status.eq(CommentStatus::Deleted),
             comments::revision.eq(c.revision + 1),
             comments::updated_at.eq(t),
             comments::claimed_by.eq(None::<i64>),
             comments::claim_expires_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
-    if from == CommentStatus::Deleted.as_str() {
+    if from == CommentStatus::Deleted {
         return Ok(());
     }
     diesel::insert_into(decisions::table)
@@ -125,7 +125,7 @@ fn erase_comment(
             actor_key_id: Some(actor.key_id),
             source: DecisionSource::Human.as_str(),
             from_status: Some(from),
-            to_status: CommentStatus::Deleted.as_str(),
+            to_status: CommentStatus::Deleted,
             reason: None,
             note: Some("erased at the author's or the site's request"),
             created_at: t,
@@ -265,7 +265,7 @@ fn log_author_deleted(
     actor: &Actor,
     t: NaiveDateTime,
 ) -> QueryResult<()> {
-    if author.status == AuthorStatus::Deleted.as_str() {
+    if author.status == AuthorStatus::Deleted {
         return Ok(());
     }
     diesel::insert_into(author_actions::table)
@@ -274,8 +274,8 @@ fn log_author_deleted(
             site_id,
             actor: &actor.name,
             actor_key_id: Some(actor.key_id),
-            from_status: &author.status,
-            to_status: AuthorStatus::Deleted.as_str(),
+            from_status: author.status,
+            to_status: AuthorStatus::Deleted,
             until: None,
             reason: crate::domain::ReasonCode::Other.as_str(),
             note: None,
@@ -292,7 +292,7 @@ fn anonymise_author(conn: &mut DbConnection, author_id: i64) -> QueryResult<usiz
             authors::external_id.eq(format!("erased:{}", uuid::Uuid::new_v4())),
             authors::display_name.eq(None::<String>),
             authors::email_hash.eq(None::<String>),
-            authors::status.eq(AuthorStatus::Deleted.as_str()),
+            authors::status.eq(AuthorStatus::Deleted),
             authors::status_until.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)

@@ -266,7 +266,7 @@ fn appeal_texts(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<u
     diesel::update(
         appeals::table
             .filter(appeals::created_at.lt(cutoff))
-            .filter(appeals::status.ne("open"))
+            .filter(appeals::status.ne(crate::domain::AppealStatus::Open))
             .filter(appeals::text.ne("")),
     )
     .set((appeals::text.eq(""), appeals::reply.eq(None::<String>)))

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::{ReportError, BURST_REASON};
 use crate::domain::dsa::Restriction;
 use crate::domain::report_weight::{self, BurstRules, Outcome, ReporterRecord};
-use crate::domain::{CommentStatus, DecisionSource, ReasonCode};
+use crate::domain::{CommentStatus, DecisionSource, ReasonCode, ReportStatus};
 use crate::store::records::{CommentRecord, NewDecision, ReportRecord};
 use crate::store::schema::{comment_reasons, comments, decisions, reporters, reports, sites};
 use crate::store::{is_unique_violation, DbConnection};
@@ -73,13 +73,16 @@ pub(super) fn reassess(
         wave_comments,
     };
     match assessment.outcome {
-        Outcome::Hide if c.status == CommentStatus::Published.as_str() => {
+        Outcome::Hide if c.status == CommentStatus::Published => {
             let reason = hiding_reason(&open_rows);
             applied.hidden = hide(conn, site_id, &c, reason, assessment.weight, threshold, t)?;
         }
         Outcome::Escalate
             if !c.escalated
-                && matches!(c.status.as_str(), "published" | "approved" | "pending") =>
+                && matches!(
+                    c.status,
+                    CommentStatus::Published | CommentStatus::Approved | CommentStatus::Pending
+                ) =>
         {
             escalate(conn, comment_id)?;
             applied.escalated = true;
@@ -94,7 +97,7 @@ fn open_reports(conn: &mut DbConnection, comment_id: i64) -> QueryResult<Vec<Rep
     reports::table
         .inner_join(reporters::table)
         .filter(reports::comment_id.eq(comment_id))
-        .filter(reports::status.eq("open"))
+        .filter(reports::status.eq(ReportStatus::Open))
         .order(reports::id)
         .select((
             ReportRecord::as_select(),
@@ -114,7 +117,7 @@ fn author_recent_reports(
         .inner_join(reporters::table)
         .inner_join(comments::table)
         .filter(comments::author_id.eq(author_id))
-        .filter(reports::status.eq("open"))
+        .filter(reports::status.eq(ReportStatus::Open))
         .filter(reports::created_at.ge(since))
         .select((
             ReportRecord::as_select(),
@@ -199,7 +202,7 @@ fn hide(
             .filter(comments::revision.eq(c.revision)),
     )
     .set((
-        comments::status.eq(CommentStatus::Pending.as_str()),
+        comments::status.eq(CommentStatus::Pending),
         comments::revision.eq(c.revision + 1),
         comments::updated_at.eq(t),
     ))
@@ -215,8 +218,8 @@ fn hide(
             actor: "reports",
             actor_key_id: None,
             source: DecisionSource::Automated.as_str(),
-            from_status: Some(CommentStatus::Published.as_str()),
-            to_status: CommentStatus::Pending.as_str(),
+            from_status: Some(CommentStatus::Published),
+            to_status: CommentStatus::Pending,
             reason: Some(category.as_str()),
             note: Some(&note),
             created_at: t,

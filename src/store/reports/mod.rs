@@ -14,7 +14,7 @@ use super::schema::{appeals, comments, reporters, reports};
 use super::{DbConnection, StoreError};
 use crate::domain::dsa::ReportSource;
 use crate::domain::report_weight::{BurstRules, ReporterRecord};
-use crate::domain::{CommentStatus, ReasonCode};
+use crate::domain::{AppealStatus, CommentStatus, ReasonCode, ReportStatus};
 
 /// Limits on reports (from the settings).
 #[derive(Debug, Clone)]
@@ -115,13 +115,13 @@ pub fn resolve_reports(
     t: NaiveDateTime,
 ) -> Result<usize, diesel::result::Error> {
     let outcome = match to {
-        CommentStatus::Rejected => "upheld",
-        CommentStatus::Approved => "dismissed",
+        CommentStatus::Rejected => ReportStatus::Upheld,
+        CommentStatus::Approved => ReportStatus::Dismissed,
         _ => return Ok(0),
     };
     let resolved: Vec<(i64, String, String)> = reports::table
         .filter(reports::comment_id.eq(comment_id))
-        .filter(reports::status.eq("open"))
+        .filter(reports::status.eq(ReportStatus::Open))
         .order(reports::id)
         .select((reports::reporter_id, reports::reference, reports::category))
         .load(conn)?;
@@ -147,7 +147,7 @@ pub fn resolve_reports(
     diesel::update(
         reports::table
             .filter(reports::comment_id.eq(comment_id))
-            .filter(reports::status.eq("open")),
+            .filter(reports::status.eq(ReportStatus::Open)),
     )
     .set((
         reports::status.eq(outcome),
@@ -156,7 +156,7 @@ pub fn resolve_reports(
     ))
     .execute(conn)?;
     let target = reporters::table.filter(reporters::id.eq_any(&open));
-    if outcome == "upheld" {
+    if outcome == ReportStatus::Upheld {
         diesel::update(target)
             .set(reporters::upheld.eq(reporters::upheld + 1))
             .execute(conn)?;
@@ -191,18 +191,18 @@ pub fn by_reference(
     else {
         return Ok(None);
     };
-    let restored = report.status == "upheld" && {
-        let status: String = comments::table
+    let restored = report.status == ReportStatus::Upheld && {
+        let status: CommentStatus = comments::table
             .find(report.comment_id)
             .select(comments::status)
             .first(conn)?;
         let reversed: i64 = appeals::table
             .filter(appeals::comment_id.eq(report.comment_id))
             .filter(appeals::report_id.is_null())
-            .filter(appeals::status.eq("reversed"))
+            .filter(appeals::status.eq(AppealStatus::Reversed))
             .count()
             .get_result(conn)?;
-        reversed > 0 && CommentStatus::Approved.as_str() == status
+        reversed > 0 && status == CommentStatus::Approved
     };
     Ok(Some((report, restored)))
 }

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::domain::dsa::ReportSource;
 use crate::domain::report_weight::{self, ReporterRecord};
-use crate::domain::CommentStatus;
+use crate::domain::{CommentStatus, ReportStatus};
 use crate::store::records::{CommentRecord, NewReport, ReportRecord};
 use crate::store::schema::{comments, reporters, reports};
 use crate::store::{is_unique_violation, now, write_tx, DbConnection};
@@ -47,7 +47,7 @@ fn submit_once(
 ) -> Result<ReportOutcome, ReportError> {
     let c = crate::store::comments::site_comment(conn, site_id, comment_id)?
         .ok_or(ReportError::NotFound)?;
-    if c.status == CommentStatus::Deleted.as_str() {
+    if c.status == CommentStatus::Deleted {
         return Err(ReportError::NotFound);
     }
     lock_counted(conn, site_id, c.author_id, input)?;
@@ -134,7 +134,7 @@ fn insert_report(
             snapshot_revision: c.revision,
             weight: reporter.record.weight(),
             brigading: false,
-            status: "open",
+            status: ReportStatus::Open,
             created_at: t,
             network_hash: input.network_hash.as_deref(),
             site_bucket: reporter.site_bucket,
