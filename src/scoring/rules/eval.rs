@@ -1,5 +1,5 @@
 //! Running a compiled [`RuleSet`] on one comment: words and phrases by token lookup, the regexes
-//! their tokens open, the per-language regex sets, then shape and author-history rules. This is
+//! their tokens open, the regexes of the comment's language, then shape and author-history rules. This is
 //! the scoring hot path: helpers borrow the caller's buffers and allocate only for hits.
 
 use super::{Meta, RegexGroup, RuleHit, RuleSet};
@@ -52,7 +52,7 @@ impl RuleSet {
             self.match_words(inp, &mut gates, out);
         }
         self.match_gated(inp, gates, first, out);
-        self.match_regex_sets(inp, out);
+        self.match_regexes(inp, out);
         self.match_shape_and_history(inp, out);
     }
 
@@ -134,28 +134,21 @@ impl RuleSet {
         }
     }
 
-    /// The ungated regexes of the comment's language: one set match per text (original, then
-    /// normalised), then each matching rule's own regex for the span.
+    /// The ungated regexes of the comment's language, on the original text then on the
+    /// normalised one, in rule order.
     #[inline]
-    fn match_regex_sets(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
+    fn match_regexes(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
         let n = inp.norm;
         let slot = RegexGroup::slot(inp.lang);
         for (group, text) in [
             (&self.regex_orig, inp.original),
             (&self.regex_norm, n.text.as_str()),
         ] {
-            let Some((group, (set, members))) = group
-                .as_ref()
-                .and_then(|g| g.by_lang[slot].as_ref().map(|s| (g, s)))
-            else {
+            let Some(group) = group.as_ref() else {
                 continue;
             };
-            let m = set.matches(text);
-            if !m.matched_any() {
-                continue;
-            }
-            for k in m.iter() {
-                let (idx, re) = &group.singles[members[k]];
+            for &member in &group.by_lang[slot] {
+                let (idx, re) = &group.singles[member];
                 let (meta, on_norm) = &self.regex_meta[*idx];
                 if let Some(f) = re
                     .find(text)
@@ -202,13 +195,13 @@ impl RuleSet {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::scoring::normalise::normalise;
     use crate::scoring::rules::{default_rules, Action, RuleCategory};
 
     /// What the rules fire on `text` for an author with ten approved comments.
-    pub(super) fn hits(rs: &RuleSet, text: &str, lang: &str) -> Vec<RuleHit> {
+    pub(in crate::scoring::rules) fn hits(rs: &RuleSet, text: &str, lang: &str) -> Vec<RuleHit> {
         let n = normalise(text);
         let a = AuthorHistory {
             approved_count: 10,
