@@ -1,7 +1,7 @@
 //! Loading a rule file: the TOML as written (`raw`), checked section by section and compiled
 //! into a [`RuleSet`]. Every refusal names the file, the line and the reason ([`RuleError`]).
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use toml::Spanned;
 
 use super::raw::{RawFile, RawLinks, RawRate, RawRegex, RawShout, RawWords};
@@ -227,7 +227,7 @@ impl Ctx<'_> {
         rs.regex_orig = RegexGroup::build(orig.pats, orig.idxs, &rs.regex_meta);
         rs.regex_norm = RegexGroup::build(norm.pats, norm.idxs, &rs.regex_meta);
         if (n_orig > 0 && rs.regex_orig.is_none()) || (n_norm > 0 && rs.regex_norm.is_none()) {
-            return self.err(0..0, "the regexes together are too large to compile");
+            return self.err(0..0, "a regex does not compile within the size limit");
         }
         Ok(())
     }
@@ -249,10 +249,7 @@ impl Ctx<'_> {
 
     /// Refuses a pattern that does not compile within the per-rule size limit.
     fn check_pattern(&self, r: &RawRegex, meta: &Meta) -> Result<(), RuleError> {
-        if let Err(e) = RegexBuilder::new(r.pattern.get_ref())
-            .size_limit(1 << 20)
-            .build()
-        {
+        if let Err(e) = build_regex(r.pattern.get_ref()) {
             let msg = e.to_string().replace('\n', " ");
             return self.err(
                 r.pattern.span(),
@@ -466,6 +463,19 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_regex_over_the_size_limit_is_refused_with_its_line() {
+        // `\w{1000}` compiles to several MiB of Unicode classes: over the 1 MiB a rule may take.
+        let big = "[[regex]]\nid = \"big\"\naction = \"flag\"\npattern = '\\w{1000}'\n";
+        let e = RuleSet::from_toml(big, "big.toml").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.reason.contains("invalid regex in rule `big`"), "{e}");
+        assert!(e.reason.contains("size limit"), "{e}");
+        // A short repetition of the same class loads.
+        let small = big.replace("{1000}", "{10}");
+        assert!(RuleSet::from_toml(&small, "small.toml").is_ok());
+    }
 
     #[test]
     fn errors_name_file_and_line() {

@@ -185,9 +185,14 @@ pub const MAX_RATE_WINDOW_SECS: u32 = 86_400;
 /// cache filled and was rebuilt while scoring, which took a third of `vigie score`'s time.
 const REGEX_DFA_CACHE: usize = 32 << 20;
 
-/// A rule's regex as the scorer runs it.
+/// Largest compiled size of one rule's regex (the regex crate's own default is 10 MiB). With
+/// the 60,000 characters of a rule file, it bounds what a site's rules can take.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A rule's regex as the scorer runs it; refused over [`REGEX_SIZE_LIMIT`].
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_DFA_CACHE)
         .build()
 }
@@ -220,7 +225,7 @@ impl RegexGroup {
         }
     }
 
-    /// Compiles the group; `None` when a regex does not compile within the size limit.
+    /// Compiles the group; `None` when a regex does not compile within [`REGEX_SIZE_LIMIT`].
     fn build(pats: Vec<String>, idxs: Vec<usize>, meta: &[(Meta, bool)]) -> Option<RegexGroup> {
         if pats.is_empty() {
             return None;
