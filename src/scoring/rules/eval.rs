@@ -63,14 +63,14 @@ impl RuleSet {
         let n = inp.norm;
         let toks = &n.tokens;
         for (i, t) in toks.iter().enumerate() {
-            let Some(tr) = self.tokens.get(n.token_str(t)) else {
+            let s = n.token_str(t);
+            if s.contains('-') {
+                self.open_segment_gates(s, gates);
+            }
+            let Some(tr) = self.tokens.get(s) else {
                 continue;
             };
-            for &gi in &tr.gates {
-                if !gates.contains(&gi) {
-                    gates.push(gi);
-                }
-            }
+            Self::open_gates(&tr.gates, gates);
             for e in &tr.words {
                 let meta = &self.lists[e.list as usize];
                 if !Self::lang_ok(meta.lang, inp.lang) {
@@ -95,6 +95,27 @@ impl RuleSet {
                         Some((t.orig_start, last.orig_end)),
                     ));
                 }
+            }
+        }
+    }
+
+    /// Adds `opened` to `gates`, each once, keeping the order they were first seen in.
+    #[inline]
+    fn open_gates(opened: &[usize], gates: &mut Vec<usize>) {
+        for &gi in opened {
+            if !gates.contains(&gi) {
+                gates.push(gi);
+            }
+        }
+    }
+
+    /// A hyphenated token ("depannage-express") also opens the gates of its parts: a regex on
+    /// the original text sees "dépannage" as a word there, so its `requires` word must open.
+    #[cold]
+    fn open_segment_gates(&self, token: &str, gates: &mut Vec<usize>) {
+        for seg in token.split('-') {
+            if let Some(tr) = self.tokens.get(seg) {
+                Self::open_gates(&tr.gates, gates);
             }
         }
     }
@@ -222,6 +243,30 @@ pub(super) mod tests {
             &mut out,
         );
         out
+    }
+
+    #[test]
+    fn gated_spam_rules_open_on_their_words() {
+        let rs = default_rules();
+        let ids = |text: &str| -> Vec<String> {
+            hits(&rs, text, "fr").into_iter().map(|h| h.id).collect()
+        };
+        let seo = "Le meilleur comparatif est sur meilleur-comparatif-aspirateur.fr, promo -30 %";
+        assert!(
+            ids(seo).iter().any(|id| id == "spam-seo-domain-fr"),
+            "{seo}"
+        );
+        // the gate is a token of its own: a hyphenated word opens the gates of its parts
+        let phone = "Dépannage-express 24h/24, appelez le 06 39 98 00 00";
+        assert!(
+            ids(phone).iter().any(|id| id == "spam-services-phone-fr"),
+            "{phone}"
+        );
+        let plain = "Le plombier est passé, la réparation a pris une heure.";
+        assert!(
+            !ids(plain).iter().any(|id| id.starts_with("spam-")),
+            "{plain}"
+        );
     }
 
     #[test]
