@@ -2,7 +2,7 @@
 """Hold rates of the whole pipeline (default rules, the model's thresholds) on the shared data the
 shipped model never trained on, and what a lower toxicity review threshold would hold.
 
-    python3 scripts/heldout_hold_rates.py [--vigie target/release/vigie] [--review 0.60]
+    python3 scripts/heldout_hold_rates.py [--vigie target/release/vigie] [--model DIR] [--review 0.60]
 
 Sets: the held-out 40 % of `toxifrench_agreement_fr` (French forum messages) and the held-out 30 %
 of `toxic_spans_en` (Civil Comments; a comment is "not toxic" when most annotators said so),
@@ -51,7 +51,9 @@ def main():
     ap.add_argument("--vigie", default=f"{ROOT}/target/release/vigie")
     ap.add_argument("--datasets", default=f"{ROOT}/../shared/datasets")
     ap.add_argument("--review", type=float, action="append", default=[])
+    ap.add_argument("--model", help="model directory (default: models/<models/DEFAULT>)")
     a = ap.parse_args()
+    model = ["--model", a.model] if a.model else []
     with tempfile.TemporaryDirectory() as work:
         for name, rows in sets(a.datasets).items():
             path, out = f"{work}/in.csv", f"{work}/out.jsonl"
@@ -59,7 +61,7 @@ def main():
                 w = csv.writer(f)
                 w.writerow(["text"])
                 w.writerows([t] for t, _ in rows)
-            subprocess.run([a.vigie, "score", "--input", path, "--output", out], check=True,
+            subprocess.run([a.vigie, "score", "--input", path, "--output", out] + model, check=True,
                            stderr=subprocess.DEVNULL)
             with open(out) as f:
                 verdicts = [json.loads(line)["verdict"] for line in f]

@@ -46,6 +46,10 @@ pub struct DatasetConfig {
     pub group: Option<String>,
     #[serde(default)]
     pub functionality_column: Option<String>,
+    /// A column giving each row's language (`fr` or `en`) in a set that mixes both; `lang`
+    /// is then only the dataset's label in reports.
+    #[serde(default)]
+    pub lang_column: Option<String>,
     /// Sample weight of every row of this dataset during training.
     #[serde(default = "one")]
     pub weight: f32,

@@ -36,10 +36,28 @@ struct LabelMapping {
 
 /// The dataset's declared language, as the `'static` tag rows carry.
 fn dataset_lang(d: &DatasetConfig) -> Result<&'static str> {
-    Ok(match d.lang.as_str() {
-        "fr" => "fr",
-        "en" => "en",
-        other => bail!("dataset {}: unknown lang {other}", d.name),
+    static_lang(&d.lang).with_context(|| format!("dataset {}: unknown lang {}", d.name, d.lang))
+}
+
+/// `fr` or `en` as a `'static` tag.
+fn static_lang(lang: &str) -> Option<&'static str> {
+    match lang {
+        "fr" => Some("fr"),
+        "en" => Some("en"),
+        _ => None,
+    }
+}
+
+/// A row's language from the dataset's `lang_column`, checked with its file and line.
+fn row_lang(d: &DatasetConfig, path: &Path, value: &[u8], line: u64) -> Result<&'static str> {
+    let v = String::from_utf8_lossy(value);
+    static_lang(v.trim()).with_context(|| {
+        format!(
+            "dataset {}: {}:{line}: unknown language `{v}` in column `{}` (expected fr or en)",
+            d.name,
+            path.display(),
+            d.lang_column.as_deref().unwrap_or_default()
+        )
     })
 }
 
@@ -99,6 +117,10 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
         Some(f) => Some(col(f)?),
         None => None,
     };
+    let langc = match &d.lang_column {
+        Some(c) => Some(col(c)?),
+        None => None,
+    };
     let mut out = Vec::new();
     let mut rec = csv::ByteRecord::new();
     while rdr.read_byte_record(&mut rec)? {
@@ -121,6 +143,10 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
             }
         }
         let line = || rec.position().map_or(0, |p| p.line());
+        let lang = match langc.map(|c| rec.get(c).unwrap_or_default()) {
+            Some(v) => row_lang(d, &path, v, line())?,
+            None => lang,
+        };
         out.push(Doc {
             text,
             lang,

@@ -10,6 +10,7 @@ mod card;
 pub mod cli;
 mod config;
 mod data;
+mod holds;
 pub mod metrics;
 pub mod site;
 mod sparse;
@@ -27,6 +28,7 @@ use crate::scoring::rules::RuleSet;
 pub use baseline::{Tfidf, DENSE_HASH_BITS};
 pub use config::{DatasetConfig, Role, TrainConfig};
 pub use data::{load_dataset, prepare, Doc, Prepared};
+pub use holds::HoldRate;
 pub use sparse::{train_sparse, Rows, SparseLr, SparseParams};
 pub use stacker::{fit_stacker, Ctx, Fitted};
 pub use validate::{FunctionalResult, Report, SetMetrics};
@@ -113,7 +115,7 @@ pub fn run(
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let meta = model_meta(cfg, &version, created, &fitted, v.thresholds, &rules);
     let mut model = Model::from_f32(meta, &fitted.sparse.w);
-    let functional = validate::score_held_out(&cx, &model, &rules, &v.thresholds, &mut v.metrics);
+    let held_out = validate::score_held_out(&cx, &model, &rules, &v.thresholds, &mut v.metrics);
     tick();
     let dir = base.join(&cfg.output_dir).join(&version);
     let files = model
@@ -125,7 +127,8 @@ pub fn run(
         n_train: train_ids.len(),
         train_seconds: t0.elapsed().as_secs_f32(),
         metrics: v.metrics,
-        functional,
+        functional: held_out.functional,
+        holds: held_out.holds,
         thresholds: v.thresholds,
         threshold_notes: v.threshold_notes,
         dense_linfa: v.dense_linfa,

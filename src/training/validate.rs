@@ -15,6 +15,7 @@ use crate::scoring::{AuthorHistory, Decision, ScoreInput, Scorer};
 use super::baseline::{self, Tfidf};
 use super::config::Role;
 use super::data::Doc;
+use super::holds::{self, HoldRate};
 use super::metrics;
 use super::sparse::{shuffle, train_sparse, Rows, SparseParams};
 use super::stacker::{Ctx, Fitted};
@@ -43,6 +44,13 @@ pub struct FunctionalResult {
     pub pass_rate: f32,
 }
 
+/// The final model's results on the sets it never trained on.
+#[derive(Debug, Default)]
+pub struct HeldOutResults {
+    pub functional: Vec<FunctionalResult>,
+    pub holds: Vec<HoldRate>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub version: String,
@@ -51,6 +59,7 @@ pub struct Report {
     pub train_seconds: f32,
     pub metrics: Vec<SetMetrics>,
     pub functional: Vec<FunctionalResult>,
+    pub holds: Vec<HoldRate>,
     pub thresholds: Thresholds,
     pub threshold_notes: Vec<String>,
     pub dense_linfa: Option<String>,
@@ -460,10 +469,10 @@ pub fn score_held_out(
     rules: &RuleSet,
     thresholds: &Thresholds,
     metrics_out: &mut Vec<SetMetrics>,
-) -> Vec<FunctionalResult> {
+) -> HeldOutResults {
     let docs = cx.docs;
     let scorer = Scorer::from_model(model.clone());
-    let mut functional = Vec::new();
+    let mut out = HeldOutResults::default();
     for (k, d) in cx.cfg.datasets.iter().enumerate() {
         if d.role == Role::Train {
             continue;
@@ -491,18 +500,27 @@ pub fn score_held_out(
             "held-out set (never trained)"
         };
         let first = metrics_out.len();
-        group_metrics(proto, &d.name, &d.lang, docs, &ids, &pm, metrics_out);
+        // a set with a language column mixes French and English
+        let lang = if d.lang_column.is_some() {
+            "fr+en"
+        } else {
+            d.lang.as_str()
+        };
+        group_metrics(proto, &d.name, lang, docs, &ids, &pm, metrics_out);
         // only the shipped pipeline scores these sets: no sparse-only or baseline figure
         for m in &mut metrics_out[first..] {
             m.auc_sparse = None;
             m.auc_tfidf = None;
             m.ap_tfidf = None;
         }
+        out.holds
+            .extend(holds::hold_rates(&d.name, docs, &ids, &flagged));
         if d.role == Role::Functional {
-            functional.extend(functional_pass_rates(&d.name, docs, &ids, &flagged));
+            out.functional
+                .extend(functional_pass_rates(&d.name, docs, &ids, &flagged));
         }
     }
-    functional
+    out
 }
 
 /// Pass = the whole pipeline (score thresholds AND hold/block rules) flags iff hateful.
