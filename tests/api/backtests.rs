@@ -328,7 +328,11 @@ async fn a_stricter_toxicity_threshold_reports_the_counts_the_stored_scores_give
     let n = sorted.len();
     let review = (sorted[n / 3] + sorted[n / 3 + 1]) / 2.0;
     let reject = (sorted[n - 2] + sorted[n - 1]) / 2.0;
-    assert!(review < 0.80, "stricter than the shipped review threshold");
+    let shipped = vigie::scoring::policy::DEFAULT_THRESHOLDS.toxicity.review;
+    assert!(
+        review < shipped,
+        "stricter than the shipped review threshold {shipped}"
+    );
     let (spam_review, spam_reject) = (0.30f32, 0.50f32);
     let thresholds = json!({
         "toxicity": {"review": review as f64, "reject": reject as f64},
