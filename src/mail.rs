@@ -464,7 +464,7 @@ mod tests {
         DueMail {
             mail: MailRecord {
                 id: 7,
-                site_id: 1,
+                site_id: crate::domain::SiteId(1),
                 account_id: 1,
                 kind: kind.into(),
                 subject: "x".into(),

@@ -7,7 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Declares id newtypes over `i64`, stored as BIGINT and serialised as the bare number.
+/// Declares id newtypes over `i64`, stored as BIGINT and serialised and displayed as the bare
+/// number. (`tracing::Value` is sealed: a span field takes `id.0`, which logs the same integer.)
 macro_rules! id_type {
     ($($(#[$meta:meta])* $name:ident;)+) => {$(
         $(#[$meta])*

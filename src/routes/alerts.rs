@@ -108,7 +108,7 @@ fn view(state: &AppState, account: &Account, p: AlertPreferences) -> AlertsView 
     responses((status = 200, body = AlertsView),
         (status = 403, description = "an API key: only a person's account has e-mail alerts", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/v1/account/alerts")]
-#[tracing::instrument(name = "get_alerts", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "get_alerts", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn get_alerts(
     caller: Caller,
     state: web::Data<AppState>,
@@ -166,7 +166,7 @@ fn validated(account_id: i64, body: AlertsUpdate) -> Result<AlertPreferences, Va
     request_body = AlertsUpdate,
     responses((status = 200, body = AlertsView)))]
 #[put("/v1/account/alerts")]
-#[tracing::instrument(name = "put_alerts", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "put_alerts", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn put_alerts(
     caller: Caller,
     state: web::Data<AppState>,
@@ -189,7 +189,7 @@ pub async fn put_alerts(
     responses((status = 202, body = AlertQueued),
         (status = 409, description = "no SMTP server is configured: nothing can be sent", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/account/alerts/test")]
-#[tracing::instrument(name = "test_alert", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "test_alert", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn test_alert(
     caller: Caller,
     state: web::Data<AppState>,

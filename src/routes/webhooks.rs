@@ -225,7 +225,7 @@ fn endpoint_error(e: outbox::EndpointError, id: i64) -> ApiError {
     responses((status = 201, body = WebhookResponse),
         (status = 409, description = "the site already has 10 endpoints", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/webhooks")]
-#[tracing::instrument(name = "create_webhook", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "create_webhook", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn create(
     caller: Caller,
     state: web::Data<AppState>,
@@ -294,7 +294,7 @@ pub async fn get_one(
     params(("id" = i64, Path, minimum = 1)), request_body = WebhookUpdate,
     responses((status = 200, body = WebhookResponse)))]
 #[patch("/v1/webhooks/{id}")]
-#[tracing::instrument(name = "update_webhook", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "update_webhook", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn update(
     caller: Caller,
     state: web::Data<AppState>,
@@ -330,7 +330,7 @@ pub async fn update(
     params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = WebhookResponse)))]
 #[post("/v1/webhooks/{id}/secret")]
-#[tracing::instrument(name = "rotate_webhook_secret", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "rotate_webhook_secret", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn rotate_secret(
     caller: Caller,
     state: web::Data<AppState>,
@@ -356,7 +356,7 @@ pub async fn rotate_secret(
     params(("id" = i64, Path, minimum = 1)),
     responses((status = 204)))]
 #[delete("/v1/webhooks/{id}")]
-#[tracing::instrument(name = "delete_webhook", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "delete_webhook", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn remove(
     caller: Caller,
     state: web::Data<AppState>,
@@ -430,7 +430,7 @@ pub async fn deliveries(
     params(("id" = i64, Path, minimum = 1), ("delivery_id" = i64, Path, minimum = 1)),
     responses((status = 202, body = DeliveryResponse)))]
 #[post("/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
-#[tracing::instrument(name = "redeliver_webhook", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "redeliver_webhook", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn redeliver(
     caller: Caller,
     state: web::Data<AppState>,

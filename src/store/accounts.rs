@@ -11,7 +11,7 @@ use super::schema::{
     sign_in_failures,
 };
 use super::{now, write_tx, DbConnection, StoreError};
-use crate::domain::Role;
+use crate::domain::{ApiKeyId, DecisionId, Role, SiteId};
 
 /// Stored in `api_keys.prefix` of an account's principal key (listings tell them apart).
 pub const PRINCIPAL_PREFIX: &str = "account";
@@ -21,9 +21,9 @@ pub const PRINCIPAL_PREFIX: &str = "account";
 #[diesel(table_name = accounts)]
 pub struct Account {
     pub id: i64,
-    pub key_id: i64,
+    pub key_id: ApiKeyId,
     #[diesel(select_expression = api_keys::site_id)]
-    pub site_id: i64,
+    pub site_id: SiteId,
     #[diesel(select_expression = api_keys::role)]
     pub role: Role,
     #[diesel(select_expression = api_keys::name)]
@@ -52,7 +52,7 @@ impl Account {
 
 /// What a new account is made of (the e-mail already hashed and sealed).
 pub struct NewAccount<'a> {
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub role: Role,
     pub name: &'a str,
     pub email_hash: &'a str,
@@ -151,14 +151,14 @@ fn by_id_any_site(
 /// The account `id` of `site_id`, if any.
 pub fn by_id(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     id: i64,
 ) -> Result<Option<Account>, StoreError> {
     Ok(by_id_any_site(conn, id)?.filter(|a| a.site_id == site_id))
 }
 
 /// The account acting through principal key `key_id`, if that key is one.
-pub fn by_key(conn: &mut DbConnection, key_id: i64) -> Result<Option<Account>, StoreError> {
+pub fn by_key(conn: &mut DbConnection, key_id: ApiKeyId) -> Result<Option<Account>, StoreError> {
     Ok(accounts::table
         .inner_join(api_keys::table)
         .filter(accounts::key_id.eq(key_id))
@@ -170,7 +170,7 @@ pub fn by_key(conn: &mut DbConnection, key_id: i64) -> Result<Option<Account>, S
 /// The accounts of a site (`None`: of every site), oldest first, with their site's slug.
 pub fn list(
     conn: &mut DbConnection,
-    site_id: Option<i64>,
+    site_id: Option<SiteId>,
 ) -> Result<Vec<(Account, String)>, StoreError> {
     use super::schema::sites;
     let mut query = accounts::table
@@ -310,7 +310,10 @@ pub fn reset(
 }
 
 /// Ends every console session opened through key `key_id`; how many there were.
-pub fn end_sessions(conn: &mut DbConnection, key_id: i64) -> Result<usize, diesel::result::Error> {
+pub fn end_sessions(
+    conn: &mut DbConnection,
+    key_id: ApiKeyId,
+) -> Result<usize, diesel::result::Error> {
     diesel::delete(console_sessions::table.filter(console_sessions::key_id.eq(key_id)))
         .execute(conn)
 }
@@ -398,7 +401,7 @@ pub fn record_failure(
 /// One moderator's figures over a period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModeratorFigures {
-    pub key_id: i64,
+    pub key_id: ApiKeyId,
     pub name: String,
     pub decisions: i64,
     /// (day, decisions that day), oldest first; days without decisions left out.
@@ -414,14 +417,14 @@ pub struct ModeratorFigures {
 /// Busiest first.
 pub fn moderator_figures(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     since: NaiveDateTime,
 ) -> Result<Vec<ModeratorFigures>, StoreError> {
     use super::schema::{appeals, comments, decisions};
     use std::collections::BTreeMap;
     type Row = (
-        i64,
-        Option<i64>,
+        DecisionId,
+        Option<ApiKeyId>,
         String,
         NaiveDateTime,
         NaiveDateTime,
@@ -445,7 +448,8 @@ pub fn moderator_figures(
         ))
         .load(conn)?;
     // A decision appears once per appeal (an author's and a reporter's): fold by decision.
-    let mut per_decision: BTreeMap<i64, (i64, String, NaiveDateTime, i64, bool)> = BTreeMap::new();
+    let mut per_decision: BTreeMap<DecisionId, (ApiKeyId, String, NaiveDateTime, i64, bool)> =
+        BTreeMap::new();
     for (id, key_id, actor, decided_at, received_at, appeal) in rows {
         let Some(key_id) = key_id else { continue };
         let entry = per_decision.entry(id).or_insert_with(|| {
@@ -454,8 +458,8 @@ pub fn moderator_figures(
         });
         entry.4 |= appeal.as_deref() == Some("reversed");
     }
-    let mut per_key: BTreeMap<i64, ModeratorFigures> = BTreeMap::new();
-    let mut waits: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut per_key: BTreeMap<ApiKeyId, ModeratorFigures> = BTreeMap::new();
+    let mut waits: BTreeMap<ApiKeyId, Vec<i64>> = BTreeMap::new();
     for (key_id, actor, decided_at, waited, reversed) in per_decision.into_values() {
         let f = per_key.entry(key_id).or_insert_with(|| ModeratorFigures {
             key_id,

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use super::schema::{authors, comments, decisions, perspective_feedback as fb};
 use super::{DbConnection, StoreError};
-use crate::domain::{Action, AuthorStatus, CommentStatus, DecisionSource};
+use crate::domain::{Action, AuthorStatus, CommentStatus, DecisionSource, SiteId};
 
 /// Rows read per query: a stream holds at most one page in memory.
 pub const PAGE_ROWS: i64 = 500;
@@ -65,7 +65,7 @@ impl Cursor {
 /// cursor of the next page. A page may be empty only with [`Cursor::Done`] after it.
 pub fn page(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
     cursor: Cursor,
 ) -> Result<(Vec<DatasetRow>, Cursor), StoreError> {
@@ -75,7 +75,7 @@ pub fn page(
 /// [`page`] with pages of `limit` rows.
 pub fn page_of(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
     cursor: Cursor,
     limit: i64,
@@ -117,7 +117,7 @@ type DecisionTuple = (
 
 fn decision_page(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
     after: i64,
     limit: i64,
@@ -203,7 +203,7 @@ fn verdict_language(verdict: Option<&str>) -> Option<String> {
 
 fn feedback_page(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
     after: i64,
     limit: i64,
@@ -277,7 +277,7 @@ pub fn write_csv<W: std::io::Write>(
 }
 
 /// The id of the site named `slug`, if it exists (the CLI never creates one to export it).
-pub fn site_id(conn: &mut DbConnection, slug: &str) -> Result<Option<i64>, StoreError> {
+pub fn site_id(conn: &mut DbConnection, slug: &str) -> Result<Option<SiteId>, StoreError> {
     use super::schema::sites;
     Ok(sites::table
         .filter(sites::slug.eq(slug))
@@ -290,7 +290,7 @@ pub fn site_id(conn: &mut DbConnection, slug: &str) -> Result<Option<i64>, Store
 /// the number of rows written.
 pub fn export_csv<W: std::io::Write>(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
     out: W,
 ) -> anyhow::Result<u64> {

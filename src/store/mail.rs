@@ -16,7 +16,7 @@ use super::schema::{
 };
 use super::{lock_keys, now, write_tx, DbConnection, StoreError};
 use crate::domain::dsa::ReportSource;
-use crate::domain::{AppealStatus, CommentStatus, MailStatus, ReasonCode};
+use crate::domain::{AppealStatus, CommentId, CommentStatus, MailStatus, ReasonCode, SiteId};
 
 /// What a message is.
 pub const KIND_REPORT: &str = "report";
@@ -90,7 +90,7 @@ pub fn set_preferences(
 #[diesel(table_name = mail_outbox)]
 pub struct MailRecord {
     pub id: i64,
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub account_id: i64,
     pub kind: String,
     pub subject: String,
@@ -109,7 +109,7 @@ pub struct MailRecord {
 /// Writes one message (inside the caller's transaction).
 pub fn enqueue(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     account_id: i64,
     kind: &str,
     subject: &str,
@@ -137,8 +137,8 @@ pub fn enqueue(
 /// Active accounts (password set, not disabled) of a site, or of every site, with choices.
 fn recipients(
     conn: &mut DbConnection,
-    site_id: Option<i64>,
-) -> Result<Vec<(AlertPreferences, i64)>, diesel::result::Error> {
+    site_id: Option<SiteId>,
+) -> Result<Vec<(AlertPreferences, SiteId)>, diesel::result::Error> {
     let mut q = alert_preferences::table
         .inner_join(accounts::table.inner_join(api_keys::table))
         .filter(accounts::disabled_at.is_null())
@@ -161,8 +161,8 @@ pub fn alerts_on(category: ReasonCode, source: ReportSource) -> bool {
 /// transaction). The comment's text is not copied: the worker quotes an excerpt when sending.
 pub fn enqueue_report_alerts(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     reference: &str,
     category: ReasonCode,
     source: ReportSource,
@@ -207,7 +207,7 @@ pub struct QueueState {
 /// The three queues people wait on: comments to review, reported comments, open appeals.
 pub fn queue_states(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
 ) -> Result<Vec<QueueState>, diesel::result::Error> {
     let (pending, pending_oldest): (i64, Option<NaiveDateTime>) = comments::table
         .filter(comments::site_id.eq(site_id))
@@ -285,7 +285,7 @@ pub fn check(conn: &mut DbConnection, t: NaiveDateTime) -> Result<Checked, Store
     Ok(write_tx(conn, |conn| {
         lock_keys(conn, &[CHECKER_LOCK.to_owned()])?;
         let mut done = Checked::default();
-        let mut states: HashMap<i64, Vec<QueueState>> = HashMap::new();
+        let mut states: HashMap<SiteId, Vec<QueueState>> = HashMap::new();
         for (prefs, site_id) in recipients(conn, None)? {
             if prefs.queue_wait_minutes.is_none() && prefs.digest_hour.is_none() {
                 continue;
@@ -415,7 +415,7 @@ pub fn claim_due(
             .ok()
             .and_then(|p| p["comment_id"].as_i64())
         {
-            Some(id) if mail.kind == KIND_REPORT => excerpt(conn, id)?,
+            Some(id) if mail.kind == KIND_REPORT => excerpt(conn, CommentId(id))?,
             _ => None,
         };
         out.push(DueMail {
@@ -434,7 +434,7 @@ pub fn claim_due(
 /// A comment's thread id and the first [`EXCERPT_CHARS`] characters of its text.
 fn excerpt(
     conn: &mut DbConnection,
-    comment_id: i64,
+    comment_id: CommentId,
 ) -> Result<Option<(String, String)>, StoreError> {
     let row: Option<(String, String, CommentStatus)> = comments::table
         .inner_join(threads::table)
@@ -525,7 +525,7 @@ pub fn purge_old(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize
 /// (`POST /v1/account/alerts/test`).
 pub fn enqueue_now(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     account_id: i64,
     kind: &str,
 ) -> Result<(), StoreError> {

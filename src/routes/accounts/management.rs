@@ -9,7 +9,7 @@ use super::invitations::{invitation_link, public_base};
 use super::{account_response, AccountResponse, EMAIL_PURPOSE};
 use crate::auth::Caller;
 use crate::domain::accounts::{account_role, display_name, Email, INVITATION_HOURS};
-use crate::domain::Role;
+use crate::domain::{Role, SiteId};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::routes::console::secured;
@@ -77,7 +77,7 @@ pub struct InvitationResponse {
     responses((status = 201, body = InvitationResponse),
         (status = 409, description = "this e-mail already has an account", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/accounts")]
-#[tracing::instrument(name = "create_account", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "create_account", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn create(
     req: HttpRequest,
     caller: Caller,
@@ -132,7 +132,7 @@ pub struct AccountUpdate {
 }
 
 /// Account `id` of the site, or 404.
-async fn account_of_site(state: &AppState, site: i64, id: i64) -> Result<Account, ApiError> {
+async fn account_of_site(state: &AppState, site: SiteId, id: i64) -> Result<Account, ApiError> {
     store::run(&state.pool, move |conn| {
         store::accounts::by_id(conn, site, id)
     })
@@ -147,7 +147,7 @@ async fn account_of_site(state: &AppState, site: i64, id: i64) -> Result<Account
     responses((status = 200, body = AccountResponse),
         (status = 409, description = "an admin's own account cannot be demoted or disabled", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[patch("/v1/accounts/{id}")]
-#[tracing::instrument(name = "update_account", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "update_account", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn update(
     caller: Caller,
     state: web::Data<AppState>,
@@ -191,7 +191,7 @@ pub async fn update(
     responses((status = 201, body = InvitationResponse),
         (status = 409, description = "the account is disabled", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/accounts/{id}/invitation")]
-#[tracing::instrument(name = "reset_account", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "reset_account", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn reset(
     req: HttpRequest,
     caller: Caller,

@@ -248,7 +248,7 @@ fn cleared_cookie(req: &HttpRequest, state: &AppState, mut response: HttpRespons
 #[utoipa::path(delete, path = "/v1/session", tag = "accounts", security(("bearer" = [])),
     responses((status = 204, description = "signed out")))]
 #[delete("/v1/session")]
-#[tracing::instrument(name = "sign_out", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "sign_out", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn sign_out(
     req: HttpRequest,
     caller: Caller,
@@ -277,7 +277,7 @@ pub struct SessionsEnded {
 #[utoipa::path(delete, path = "/v1/sessions", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = SessionsEnded)))]
 #[delete("/v1/sessions")]
-#[tracing::instrument(name = "sign_out_everywhere", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "sign_out_everywhere", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn sign_out_everywhere(
     req: HttpRequest,
     caller: Caller,

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::schema::{comments, threads, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::events::EventType;
-use crate::domain::{CommentStatus, DeliveryStatus};
+use crate::domain::{CommentId, CommentStatus, DecisionId, DeliveryStatus, SiteId};
 
 mod endpoints;
 
@@ -29,7 +29,7 @@ pub const RETRY_WINDOW_HOURS: i64 = 24;
 #[diesel(table_name = webhook_endpoints)]
 pub struct EndpointRecord {
     pub id: i64,
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub url: String,
     pub description: Option<String>,
     pub events: String,
@@ -67,7 +67,7 @@ pub fn events_column(events: &[EventType]) -> String {
 pub struct DeliveryRecord {
     pub id: i64,
     pub endpoint_id: i64,
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub event_id: String,
     pub event_type: String,
     pub subject: String,
@@ -101,7 +101,7 @@ pub struct AttemptRecord {
 /// inside the caller's transaction.
 pub fn emit(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     event: EventType,
     subject: &str,
     data: impl FnOnce(&mut DbConnection) -> Result<Value, diesel::result::Error>,
@@ -153,8 +153,8 @@ pub fn emit(
 /// `decision` describes the decision row that made it.
 pub fn emit_status_change(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     from: Option<CommentStatus>,
     to: CommentStatus,
     decision: Value,
@@ -174,7 +174,7 @@ pub fn emit_status_change(
 
 /// How an event describes a decision row.
 pub fn decision_ref(
-    id: i64,
+    id: DecisionId,
     source: crate::domain::DecisionSource,
     action: Option<&str>,
     reason: Option<&str>,
@@ -183,7 +183,7 @@ pub fn decision_ref(
 }
 
 /// The ordering key of a comment's events.
-pub fn comment_subject(comment_id: i64) -> String {
+pub fn comment_subject(comment_id: CommentId) -> String {
     format!("comment:{comment_id}")
 }
 
@@ -191,7 +191,7 @@ pub fn comment_subject(comment_id: i64) -> String {
 /// data (the site knows its own comment by `external_id`).
 pub fn comment_ref(
     conn: &mut DbConnection,
-    comment_id: i64,
+    comment_id: CommentId,
 ) -> Result<Value, diesel::result::Error> {
     let (external_id, thread, status, revision): (String, String, String, i32) = comments::table
         .inner_join(threads::table)
