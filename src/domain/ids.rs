@@ -97,8 +97,6 @@ id_type! {
     NoteId;
     /// A Perspective feedback row (`perspective_feedback.id`).
     FeedbackId;
-    /// A version of a site's rule set (`rule_sets.id`).
-    RuleSetId;
 }
 
 #[cfg(test)]
@@ -121,5 +119,10 @@ mod tests {
     fn an_id_displays_as_the_bare_number() {
         assert_eq!(SiteId(7).to_string(), "7");
         assert_eq!(format!("comment {}", CommentId(-1)), "comment -1");
+        // Width and fill reach the number (the CLI's tables, report references).
+        assert_eq!(
+            format!("{:>5}|{:06}", ApiKeyId(42), ReportId(7)),
+            "   42|000007"
+        );
     }
 }

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::accounts::EMAIL_PURPOSE;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
+use crate::domain::AccountId;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -131,7 +132,10 @@ pub async fn get_alerts(
 }
 
 /// Validated choices of a request.
-fn validated(account_id: i64, body: AlertsUpdate) -> Result<AlertPreferences, ValidationError> {
+fn validated(
+    account_id: AccountId,
+    body: AlertsUpdate,
+) -> Result<AlertPreferences, ValidationError> {
     if !LANGUAGES.contains(&body.language.as_str()) {
         return Err(ValidationError::new("language", "must be `fr` or `en`"));
     }
@@ -178,7 +182,7 @@ pub async fn put_alerts(
         store::mail::set_preferences(conn, &prefs)
     })
     .await?;
-    tracing::info!(account_id = account.id, "alert choices changed");
+    tracing::info!(account_id = account.id.0, "alert choices changed");
     Ok(HttpResponse::Ok().json(view(&state, &account, saved)))
 }
 

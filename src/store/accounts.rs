@@ -11,7 +11,7 @@ use super::schema::{
     sign_in_failures,
 };
 use super::{now, write_tx, DbConnection, StoreError};
-use crate::domain::{ApiKeyId, DecisionId, Role, SiteId};
+use crate::domain::{AccountId, ApiKeyId, DecisionId, Role, SiteId};
 
 /// Stored in `api_keys.prefix` of an account's principal key (listings tell them apart).
 pub const PRINCIPAL_PREFIX: &str = "account";
@@ -20,7 +20,7 @@ pub const PRINCIPAL_PREFIX: &str = "account";
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = accounts)]
 pub struct Account {
-    pub id: i64,
+    pub id: AccountId,
     pub key_id: ApiKeyId,
     #[diesel(select_expression = api_keys::site_id)]
     pub site_id: SiteId,
@@ -77,7 +77,7 @@ pub fn create(
         let taken = accounts::table
             .filter(accounts::email_hash.eq(new.email_hash))
             .select(accounts::id)
-            .first::<i64>(conn)
+            .first::<AccountId>(conn)
             .optional()?
             .is_some();
         if taken {
@@ -94,7 +94,7 @@ pub fn create(
                 created_at: now(),
             })
             .returning(api_keys::id)
-            .get_result::<i64>(conn)?;
+            .get_result::<ApiKeyId>(conn)?;
         let id = diesel::insert_into(accounts::table)
             .values((
                 accounts::key_id.eq(key_id),
@@ -104,7 +104,7 @@ pub fn create(
                 accounts::created_at.eq(now()),
             ))
             .returning(accounts::id)
-            .get_result::<i64>(conn)?;
+            .get_result::<AccountId>(conn)?;
         let invitation = insert_invitation(conn, id, invitation_lifetime)?;
         let account = by_id_any_site(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
         Ok(Some((account, invitation)))
@@ -119,7 +119,7 @@ pub fn create(
 
 fn insert_invitation(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     lifetime: chrono::Duration,
 ) -> Result<Invitation, diesel::result::Error> {
     let token = super::console::random_token();
@@ -138,7 +138,7 @@ fn insert_invitation(
 
 fn by_id_any_site(
     conn: &mut DbConnection,
-    id: i64,
+    id: AccountId,
 ) -> Result<Option<Account>, diesel::result::Error> {
     accounts::table
         .inner_join(api_keys::table)
@@ -152,7 +152,7 @@ fn by_id_any_site(
 pub fn by_id(
     conn: &mut DbConnection,
     site_id: SiteId,
-    id: i64,
+    id: AccountId,
 ) -> Result<Option<Account>, StoreError> {
     Ok(by_id_any_site(conn, id)?.filter(|a| a.site_id == site_id))
 }
@@ -220,7 +220,7 @@ fn invitation_state(
             account_invitations::expires_at,
             account_invitations::used_at,
         ))
-        .first::<(i64, NaiveDateTime, Option<NaiveDateTime>)>(conn)
+        .first::<(AccountId, NaiveDateTime, Option<NaiveDateTime>)>(conn)
         .optional()?;
     let Some((account_id, expires_at, used_at)) = found else {
         return Ok(InvitationState::Unknown);
@@ -352,7 +352,7 @@ pub fn set_disabled(
 /// Records a successful sign-in: its time, and the e-mail's failures are forgotten.
 pub fn signed_in(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     email_scope: &str,
 ) -> Result<(), StoreError> {
     diesel::update(accounts::table.find(account_id))
@@ -497,7 +497,7 @@ pub fn moderator_figures(
 /// required at sign-in.
 pub fn start_totp(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     sealed: &str,
 ) -> Result<(), StoreError> {
     diesel::update(accounts::table.find(account_id))
@@ -513,7 +513,7 @@ pub fn start_totp(
 /// (their keyed hashes) replacing any earlier ones.
 pub fn enable_totp(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     step: i64,
     code_hashes: &[String],
 ) -> Result<(), StoreError> {
@@ -543,7 +543,7 @@ pub fn enable_totp(
 
 /// Turns the second factor off (its owner, with password and code): secret, last step and
 /// recovery codes are deleted.
-pub fn disable_totp(conn: &mut DbConnection, account_id: i64) -> Result<(), StoreError> {
+pub fn disable_totp(conn: &mut DbConnection, account_id: AccountId) -> Result<(), StoreError> {
     write_tx::<_, diesel::result::Error, _>(conn, |conn| {
         diesel::update(accounts::table.find(account_id))
             .set((
@@ -565,7 +565,7 @@ pub fn disable_totp(conn: &mut DbConnection, account_id: i64) -> Result<(), Stor
 /// already used, so that a code works once.
 pub fn use_totp_step(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     step: i64,
 ) -> Result<bool, StoreError> {
     let taken = diesel::update(
@@ -583,7 +583,7 @@ pub fn use_totp_step(
 /// Uses up one unused recovery code of the account; `false` when there is no such code.
 pub fn use_recovery_code(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     code_hash: &str,
 ) -> Result<bool, StoreError> {
     let used = diesel::update(

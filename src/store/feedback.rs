@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::schema::perspective_feedback as fb;
 use super::{write_tx, DbConnection, StoreError};
-use crate::domain::{ApiKeyId, SiteId};
+use crate::domain::{ApiKeyId, FeedbackId, SiteId};
 
 /// Rows deleted per transaction by the purge.
 const PURGE_BATCH: i64 = 1_000;
@@ -22,7 +22,7 @@ const PURGE_BATCH: i64 = 1_000;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = fb)]
 pub struct FeedbackRecord {
-    pub id: i64,
+    pub id: FeedbackId,
     pub site_id: SiteId,
     pub client_token: Option<String>,
     pub attribute: String,
@@ -71,7 +71,7 @@ pub fn record(
 ) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         for row in rows {
-            let existing: Option<i64> = match &row.client_token {
+            let existing: Option<FeedbackId> = match &row.client_token {
                 None => None,
                 Some(token) => fb::table
                     .filter(fb::site_id.eq(row.site_id))
@@ -129,7 +129,7 @@ pub struct LabelCount {
 pub fn list(
     conn: &mut DbConnection,
     site_id: SiteId,
-    before: Option<i64>,
+    before: Option<FeedbackId>,
     limit: i64,
 ) -> Result<(Vec<FeedbackRecord>, Vec<LabelCount>), StoreError> {
     let mut page = fb::table
@@ -166,7 +166,7 @@ pub fn purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, St
     let mut total = 0;
     loop {
         let n = write_tx(conn, |conn| {
-            let ids: Vec<i64> = fb::table
+            let ids: Vec<FeedbackId> = fb::table
                 .filter(fb::updated_at.lt(cutoff))
                 .select(fb::id)
                 .limit(PURGE_BATCH)

@@ -16,7 +16,9 @@ use super::schema::{
 };
 use super::{lock_keys, now, write_tx, DbConnection, StoreError};
 use crate::domain::dsa::ReportSource;
-use crate::domain::{AppealStatus, CommentId, CommentStatus, MailStatus, ReasonCode, SiteId};
+use crate::domain::{
+    AccountId, AppealStatus, CommentId, CommentStatus, MailId, MailStatus, ReasonCode, SiteId,
+};
 
 /// What a message is.
 pub const KIND_REPORT: &str = "report";
@@ -36,7 +38,7 @@ const CHECKER_LOCK: &str = "mail-alert-checker";
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = alert_preferences)]
 pub struct AlertPreferences {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub language: String,
     pub on_report: bool,
     pub queue_wait_minutes: Option<i32>,
@@ -46,7 +48,7 @@ pub struct AlertPreferences {
 
 impl AlertPreferences {
     /// Nothing chosen yet: no alert, messages in `language`.
-    pub fn off(account_id: i64, language: &str) -> AlertPreferences {
+    pub fn off(account_id: AccountId, language: &str) -> AlertPreferences {
         AlertPreferences {
             account_id,
             language: language.to_owned(),
@@ -60,7 +62,7 @@ impl AlertPreferences {
 
 pub fn preferences(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Option<AlertPreferences>, StoreError> {
     Ok(alert_preferences::table
         .find(account_id)
@@ -89,9 +91,9 @@ pub fn set_preferences(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = mail_outbox)]
 pub struct MailRecord {
-    pub id: i64,
+    pub id: MailId,
     pub site_id: SiteId,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub kind: String,
     pub subject: String,
     pub payload: String,
@@ -110,7 +112,7 @@ pub struct MailRecord {
 pub fn enqueue(
     conn: &mut DbConnection,
     site_id: SiteId,
-    account_id: i64,
+    account_id: AccountId,
     kind: &str,
     subject: &str,
     payload: &Value,
@@ -496,7 +498,7 @@ pub fn record_attempt(
 }
 
 /// Marks a message not to be sent (its account is no longer active).
-pub fn drop_message(conn: &mut DbConnection, id: i64, why: &str) -> Result<(), StoreError> {
+pub fn drop_message(conn: &mut DbConnection, id: MailId, why: &str) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         diesel::update(mail_outbox::table.find(id))
             .set((
@@ -526,7 +528,7 @@ pub fn purge_old(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize
 pub fn enqueue_now(
     conn: &mut DbConnection,
     site_id: SiteId,
-    account_id: i64,
+    account_id: AccountId,
     kind: &str,
 ) -> Result<(), StoreError> {
     write_tx(conn, |conn| {

@@ -128,7 +128,7 @@ pub async fn confirm_totp(
         store::accounts::enable_totp(conn, id, step as i64, &hashes)
     })
     .await?;
-    tracing::info!(account_id = id, "second factor on");
+    tracing::info!(account_id = id.0, "second factor on");
     Ok(secured(HttpResponse::Ok()).json(RecoveryCodes {
         recovery_codes: codes,
     }))
@@ -207,7 +207,7 @@ pub async fn disable_totp(
         })
         .await?;
         tracing::warn!(
-            account_id = id,
+            account_id = id.0,
             "second factor not turned off: wrong password or code"
         );
         return Err(ApiError::Forbidden(
@@ -218,6 +218,6 @@ pub async fn disable_totp(
         store::accounts::disable_totp(conn, id)
     })
     .await?;
-    tracing::info!(account_id = id, "second factor off");
+    tracing::info!(account_id = id.0, "second factor off");
     Ok(secured(HttpResponse::NoContent()).finish())
 }

@@ -24,7 +24,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::domain::{ApiKeyId, Role, SiteId};
+use crate::domain::{ApiKeyId, FeedbackId, Role, SiteId};
 use crate::error::ApiError;
 use crate::extract::{parse_json, JsonBytes};
 use crate::metrics::Metrics;
@@ -374,13 +374,13 @@ pub async fn list_feedback(
             crate::domain::intake::ValidationError::new("before", "must be at least 1").into(),
         );
     }
-    let (site, before) = (caller.site_id, query.before);
+    let (site, before) = (caller.site_id, query.before.map(FeedbackId));
     let (items, counts) = store::run(&state.pool, move |conn| {
         feedback::list(conn, site, before, limit)
     })
     .await?;
     let next_before = (items.len() as i64 == limit)
-        .then(|| items.last().map(|r| r.id))
+        .then(|| items.last().map(|r| r.id.0))
         .flatten();
     Ok(HttpResponse::Ok().json(FeedbackPage {
         items: items.iter().map(feedback::to_json).collect(),

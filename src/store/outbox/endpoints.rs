@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::{events_column, EndpointRecord, MAX_ENDPOINTS_PER_SITE};
 use crate::domain::events::EventType;
-use crate::domain::SiteId;
+use crate::domain::{EndpointId, SiteId};
 use crate::store::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::store::{now, write_tx, DbConnection, StoreError};
 
@@ -75,7 +75,7 @@ pub fn endpoints(
 pub fn endpoint(
     conn: &mut DbConnection,
     site_id: SiteId,
-    id: i64,
+    id: EndpointId,
 ) -> Result<Option<EndpointRecord>, StoreError> {
     Ok(webhook_endpoints::table
         .filter(webhook_endpoints::site_id.eq(site_id))
@@ -99,7 +99,7 @@ pub struct EndpointChanges {
 pub fn update_endpoint(
     conn: &mut DbConnection,
     site_id: SiteId,
-    id: i64,
+    id: EndpointId,
     changes: EndpointChanges,
 ) -> Result<EndpointRecord, EndpointError> {
     write_tx(conn, |conn| {
@@ -131,7 +131,7 @@ pub fn update_endpoint(
 pub fn delete_endpoint(
     conn: &mut DbConnection,
     site_id: SiteId,
-    id: i64,
+    id: EndpointId,
 ) -> Result<bool, StoreError> {
     let deleted = write_tx(conn, |conn| {
         let exists = endpoint(conn, site_id, id).map_err(diesel::result::Error::from)?;
