@@ -1,6 +1,6 @@
-//! Typed ids (as Lemmy's `newtypes.rs`): one newtype per table, so that a comment's id cannot be
-//! passed where a site's is expected. Each loads from and stores to a BIGINT column on either
-//! backend and is sent as the bare number; response bodies still carry `i64` (the OpenAPI
+//! Typed ids (as Lemmy's `newtypes.rs`): one newtype per kind of row, so that a comment's id
+//! cannot be passed where a site's is expected. Each loads from and stores to a BIGINT column on
+//! either backend and is sent as the bare number; response bodies still carry `i64` (the OpenAPI
 //! document describes them), converted at the route.
 
 use std::fmt;
