@@ -7,7 +7,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use crate::domain::Role;
+use crate::domain::{ApiKeyId, Role, SiteId};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store;
@@ -15,8 +15,8 @@ use crate::store;
 /// The authenticated key behind a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub key_id: i64,
-    pub site_id: i64,
+    pub key_id: ApiKeyId,
+    pub site_id: SiteId,
     pub role: Role,
     pub name: String,
     /// Where the request came from, for the audit log: `console` (a session) or `api` (a
@@ -69,13 +69,13 @@ impl FromRequest for Caller {
                 req.extensions_mut().insert(Checked(Ok(caller.clone())));
             }
             return Box::pin(std::future::ready(outcome.inspect(|c| {
-                tracing::Span::current().record("key_id", c.key_id);
+                tracing::Span::current().record("key_id", c.key_id.0);
             })));
         }
         let authenticating = authenticate(req);
         Box::pin(async move {
             let caller = authenticating.await?;
-            tracing::Span::current().record("key_id", caller.key_id);
+            tracing::Span::current().record("key_id", caller.key_id.0);
             Ok(caller)
         })
     }

@@ -9,6 +9,7 @@
 
 use crate::domain::intake::{CommentEdit, CommentSubmission};
 use crate::domain::policy::Scored;
+use crate::domain::{CommentId, SiteId};
 use crate::judge::Judge;
 use crate::state::AppState;
 use crate::store::comments::{self as store_comments, Intake, IntakeContext, IntakeError};
@@ -24,7 +25,7 @@ pub type IntakeOutcome = Result<Result<Intake, IntakeError>, StoreError>;
 /// first decision, in one transaction.
 pub async fn take_in(
     state: &AppState,
-    site_id: i64,
+    site_id: SiteId,
     submission: CommentSubmission,
 ) -> IntakeOutcome {
     let (ctx, submission) = score_for_intake(state, site_id, submission).await?;
@@ -35,7 +36,7 @@ pub async fn take_in(
 /// verdict. Nothing is written.
 pub async fn score_for_intake(
     state: &AppState,
-    site_id: i64,
+    site_id: SiteId,
     submission: CommentSubmission,
 ) -> Result<(IntakeContext, CommentSubmission), StoreError> {
     let body_hash = store_comments::body_hash(&submission.body);
@@ -91,8 +92,8 @@ pub async fn store_intake(
 /// would be; `None` when the site holds no such comment.
 pub async fn edit(
     state: &AppState,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: CommentId,
     edit: CommentEdit,
 ) -> Result<Option<Result<Edit, EditError>>, StoreError> {
     let judge = state.judge.clone();
@@ -199,7 +200,7 @@ fn score(
     Ok((Scored::new(verdict, &thresholds), rules, shadow, history))
 }
 
-fn site(conn: &mut DbConnection, site_id: i64) -> Result<SiteRecord, StoreError> {
+fn site(conn: &mut DbConnection, site_id: SiteId) -> Result<SiteRecord, StoreError> {
     store::sites::by_id(conn, site_id)?
         .ok_or_else(|| StoreError::Other(anyhow::anyhow!("key without site")))
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::domain::UnscoredLanguage;
+use crate::domain::{ModelId, SiteId, UnscoredLanguage};
 use crate::scoring::perspective::Calibration;
 use crate::scoring::{AuthorHistory, Decision, RuleSet, ScoreInput, Scorer, Thresholds, Verdict};
 use crate::store::{DbConnection, StoreError};
@@ -41,12 +41,12 @@ pub struct Judge {
     scorer: Arc<Scorer>,
     /// Registered models loaded so far, by [`crate::store::models::ModelRecord::cache_key`].
     loaded: RwLock<HashMap<String, Loaded>>,
-    site_models: RwLock<HashMap<i64, (SiteModels, Instant)>>,
+    site_models: RwLock<HashMap<SiteId, (SiteModels, Instant)>>,
     /// Precision and recall at the shipped thresholds, per category and language, from the
     /// model's `validation.json` (what `vigie train` measured).
     at_thresholds: Vec<serde_json::Value>,
     default_rules: Arc<RuleSet>,
-    site_rules: RwLock<HashMap<i64, CachedRules>>,
+    site_rules: RwLock<HashMap<SiteId, CachedRules>>,
 }
 
 /// A loaded registered model and its Perspective calibration (if fitted on it).
@@ -70,7 +70,7 @@ pub struct SiteModels {
     /// shipped model's is read at start by `routes::perspective`).
     pub active_calibration: Option<Arc<Calibration>>,
     /// Scores beside it without deciding: the shadow model's registry id and the model.
-    pub shadow: Option<(i64, Arc<Scorer>)>,
+    pub shadow: Option<(ModelId, Arc<Scorer>)>,
 }
 
 /// How long a site's active and shadow models are trusted before the registry is asked again:
@@ -207,7 +207,7 @@ impl Judge {
     pub fn rules_for(
         &self,
         conn: &mut DbConnection,
-        site_id: i64,
+        site_id: SiteId,
     ) -> Result<(Option<i32>, Arc<RuleSet>), StoreError> {
         let cached = self
             .site_rules
@@ -231,7 +231,7 @@ impl Judge {
                 match RuleSet::from_toml(&source, &format!("site {site_id} rules v{version}")) {
                     Ok(r) => Arc::new(r),
                     Err(e) => {
-                        tracing::error!(site_id, version, error = %e, "stored rule set does not compile; using the default rules");
+                        tracing::error!(site_id = site_id.0, version, error = %e, "stored rule set does not compile; using the default rules");
                         self.default_rules.clone()
                     }
                 }
@@ -245,7 +245,7 @@ impl Judge {
     }
 
     /// Forgets the cached rule set of a site (after this process replaced it).
-    pub fn forget_rules(&self, site_id: i64) {
+    pub fn forget_rules(&self, site_id: SiteId) {
         self.site_rules
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -263,7 +263,7 @@ impl Judge {
     pub fn thresholds_for(
         &self,
         conn: &mut DbConnection,
-        site_id: i64,
+        site_id: SiteId,
     ) -> Result<Thresholds, StoreError> {
         let models = self.models_for(conn, site_id)?;
         let stored = crate::store::sites::stored_thresholds(conn, site_id)?;
@@ -279,7 +279,7 @@ impl Judge {
     pub fn models_for(
         &self,
         conn: &mut DbConnection,
-        site_id: i64,
+        site_id: SiteId,
     ) -> Result<SiteModels, StoreError> {
         if let Some((models, checked)) = self
             .site_models
@@ -311,7 +311,7 @@ impl Judge {
     }
 
     /// Forgets the cached models of a site (after this process changed them).
-    pub fn forget_models(&self, site_id: i64) {
+    pub fn forget_models(&self, site_id: SiteId) {
         self.site_models
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -333,7 +333,7 @@ impl Judge {
             Ok(checked) if checked.sha256 == record.sha256 => {
                 let calibration = perspective_calibration(Path::new(&record.path), &record.version);
                 let loaded = (Arc::new(checked.scorer), calibration.map(Arc::new));
-                tracing::info!(version = %record.version, site_id = record.site_id, "registered model loaded");
+                tracing::info!(version = %record.version, site_id = record.site_id.0, "registered model loaded");
                 self.loaded
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -358,7 +358,7 @@ impl Judge {
     pub fn registered_model(
         &self,
         conn: &mut DbConnection,
-        site_id: i64,
+        site_id: SiteId,
         version: &str,
     ) -> Result<Option<Arc<Scorer>>, StoreError> {
         Ok(crate::store::models::by_version(conn, site_id, version)?

@@ -393,7 +393,7 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> anyhow::Result<us
                 Ok(()) => outbox::record_attempt(&mut conn, &d.mail, None, delay),
                 Err(Sent::Skip(why)) => outbox::drop_message(&mut conn, d.mail.id, &why),
                 Err(Sent::Failure(e)) => {
-                    tracing::warn!(mail_id = d.mail.id, kind = %d.mail.kind, error = %e, "e-mail not sent");
+                    tracing::warn!(mail_id = d.mail.id.0, kind = %d.mail.kind, error = %e, "e-mail not sent");
                     outbox::record_attempt(&mut conn, &d.mail, Some(&e), delay)
                 }
             }
@@ -463,9 +463,9 @@ mod tests {
             .naive_utc();
         DueMail {
             mail: MailRecord {
-                id: 7,
-                site_id: 1,
-                account_id: 1,
+                id: crate::domain::MailId(7),
+                site_id: crate::domain::SiteId(1),
+                account_id: crate::domain::AccountId(1),
                 kind: kind.into(),
                 subject: "x".into(),
                 payload: payload.to_string(),

@@ -232,8 +232,8 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> anyhow::
         let (d, outcome) = handle.await?;
         if !outcome.succeeded() {
             tracing::warn!(
-                endpoint_id = d.delivery.endpoint_id,
-                delivery_id = d.delivery.id,
+                endpoint_id = d.delivery.endpoint_id.0,
+                delivery_id = d.delivery.id.0,
                 status = outcome.status_code,
                 error = outcome.error.as_deref(),
                 "webhook delivery failed"

@@ -23,7 +23,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::intake::ValidationError;
-use crate::domain::{CommentStatus, UnscoredLanguage};
+use crate::domain::{AuthorId, BacktestId, CommentId, CommentStatus, SiteId, UnscoredLanguage};
 use crate::judge::Judge;
 use crate::scoring::{AuthorHistory, Decision, RuleSet, ScoreInput, Scorer, Thresholds, Verdict};
 use crate::store::backtests::{self as store_bt, AuthorComment, BacktestComment};
@@ -97,7 +97,7 @@ pub fn period(
 pub fn resolve_backtest_model(
     judge: &Judge,
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     model_dir: &Path,
     version: Option<&str>,
 ) -> Result<Result<Arc<Scorer>, ValidationError>, StoreError> {
@@ -154,7 +154,7 @@ pub struct Setup {
     pub unscored: UnscoredLanguage,
     /// The window of a repeated post (`repeat_window_secs`).
     pub repeat_window: chrono::Duration,
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub from: NaiveDateTime,
     pub until: NaiveDateTime,
 }
@@ -226,9 +226,9 @@ fn history_of(
 
 /// The comments of a batch's authors around the batch, read once for all its comments.
 struct AuthorsAround {
-    by_author: HashMap<i64, Vec<AuthorComment>>,
+    by_author: HashMap<AuthorId, Vec<AuthorComment>>,
     /// Each author's approved comments before the window read.
-    approved_before: HashMap<i64, u32>,
+    approved_before: HashMap<AuthorId, u32>,
 }
 
 impl AuthorsAround {
@@ -251,14 +251,14 @@ impl AuthorsAround {
         .into_iter()
         .max()
         .unwrap_or_default();
-        let mut authors: Vec<i64> = batch.iter().map(|c| c.author_id).collect();
+        let mut authors: Vec<AuthorId> = batch.iter().map(|c| c.author_id).collect();
         authors.sort_unstable();
         authors.dedup();
         let first = batch.iter().map(|c| c.created_at).min().unwrap_or_default();
         let last = batch.iter().map(|c| c.created_at).max().unwrap_or_default();
         let (around, approved_before) =
             store_bt::author_comments(conn, &authors, first - lookback, last)?;
-        let mut by_author: HashMap<i64, Vec<AuthorComment>> = HashMap::new();
+        let mut by_author: HashMap<AuthorId, Vec<AuthorComment>> = HashMap::new();
         for x in around {
             by_author.entry(x.author_id).or_default().push(x);
         }
@@ -268,7 +268,7 @@ impl AuthorsAround {
         })
     }
 
-    fn of(&self, author_id: i64) -> &[AuthorComment] {
+    fn of(&self, author_id: AuthorId) -> &[AuthorComment] {
         self.by_author
             .get(&author_id)
             .map_or(&[][..], Vec::as_slice)
@@ -323,7 +323,7 @@ fn score_batch(
     batch: &[BacktestComment],
     report: &mut Report,
 ) -> Result<(), StoreError> {
-    let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
+    let ids: Vec<CommentId> = batch.iter().map(|c| c.id).collect();
     let intake = store_bt::intake_decisions(conn, &ids)?;
     let labels = store_bt::human_labels(conn, &ids)?;
     let authors = AuthorsAround::read(conn, setup, batch)?;
@@ -391,7 +391,7 @@ pub fn run(
         report.finish();
         return Ok(report);
     };
-    let mut after = first - 1;
+    let mut after = CommentId(first.0 - 1);
     loop {
         let mut conn = pool.get().map_err(StoreError::from)?;
         let batch = store_bt::comment_page(
@@ -418,7 +418,7 @@ pub fn run(
 
 /// Runs job `id` to its end and records the outcome in its row (done, failed; a cancelled job
 /// stays cancelled). A panic while scoring fails the job instead of leaving it running.
-pub fn execute(pool: &DbPool, id: i64, setup: &Setup) {
+pub fn execute(pool: &DbPool, id: BacktestId, setup: &Setup) {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut conn = pool.get().map_err(StoreError::from)?;
         let total = store_bt::count_in_period(&mut conn, setup.site_id, setup.from, setup.until)?;
@@ -437,7 +437,7 @@ pub fn execute(pool: &DbPool, id: i64, setup: &Setup) {
             Ok(Ok(report)) => {
                 let json = serde_json::to_string(&report).unwrap_or_default();
                 tracing::info!(
-                    backtest = id,
+                    backtest = id.0,
                     comments = report.comments,
                     changed = report.changed,
                     "backtest done"
@@ -445,11 +445,11 @@ pub fn execute(pool: &DbPool, id: i64, setup: &Setup) {
                 store_bt::finish(&mut conn, id, Ok(&json))
             }
             Ok(Err(RunError::Cancelled)) => {
-                tracing::info!(backtest = id, "backtest cancelled");
+                tracing::info!(backtest = id.0, "backtest cancelled");
                 Ok(())
             }
             Ok(Err(RunError::Store(e))) => {
-                tracing::warn!(backtest = id, error = %e, "backtest failed");
+                tracing::warn!(backtest = id.0, error = %e, "backtest failed");
                 store_bt::finish(
                     &mut conn,
                     id,
@@ -457,19 +457,19 @@ pub fn execute(pool: &DbPool, id: i64, setup: &Setup) {
                 )
             }
             Err(_) => {
-                tracing::error!(backtest = id, "backtest panicked");
+                tracing::error!(backtest = id.0, "backtest panicked");
                 store_bt::finish(&mut conn, id, Err("internal error while scoring"))
             }
         });
     if let Err(e) = written {
         // The row stays active until it goes stale and is marked failed.
-        tracing::error!(backtest = id, error = %e, "cannot record the end of a backtest");
+        tracing::error!(backtest = id.0, error = %e, "cannot record the end of a backtest");
     }
 }
 
 /// Starts job `id` on a thread of its own (it is long, blocking work that must not hold an
 /// HTTP worker nor the background loop).
-pub fn spawn(pool: DbPool, id: i64, setup: Setup) -> std::io::Result<()> {
+pub fn spawn(pool: DbPool, id: BacktestId, setup: Setup) -> std::io::Result<()> {
     let span = tracing::Span::current();
     std::thread::Builder::new()
         .name("vigie-backtest".into())
@@ -511,8 +511,8 @@ mod tests {
 
     fn comment(id: i64, author: i64, minutes: i64, hash: &str) -> BacktestComment {
         BacktestComment {
-            id,
-            author_id: author,
+            id: CommentId(id),
+            author_id: AuthorId(author),
             body: String::new(),
             lang: None,
             status: CommentStatus::Published,
@@ -524,8 +524,8 @@ mod tests {
 
     fn earlier(id: i64, minutes: i64, status: CommentStatus, hash: &str) -> AuthorComment {
         AuthorComment {
-            id,
-            author_id: 1,
+            id: CommentId(id),
+            author_id: AuthorId(1),
             status,
             body_hash: Some(hash.into()),
             created_at: at("2026-12-01 00:00:00") + chrono::Duration::minutes(minutes),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::CommentStatus;
+use crate::domain::{CommentId, CommentStatus};
 use crate::scoring::{Action, Decision, RuleCategory, Thresholds, Verdict};
 
 use super::MAX_EXAMPLES;
@@ -111,7 +111,7 @@ pub struct BeforeAfter {
 /// One comment whose outcome the change moves, with the new explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Example {
-    pub comment_id: i64,
+    pub comment_id: CommentId,
     pub before: Outcome,
     pub after: Outcome,
     /// `rejected` or `approved`: the last moderator decision, if any.
@@ -196,7 +196,7 @@ pub(super) type Label = (bool, Option<String>);
 
 /// One re-scored comment, as [`Report::record`] counts it.
 pub(super) struct Rescored<'a> {
-    pub comment_id: i64,
+    pub comment_id: CommentId,
     /// Where it landed at intake…
     pub before: Outcome,
     /// …and where the change puts it.

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use vigie::config::Settings;
+use vigie::domain::SiteId;
 use vigie::store::{self, datasets, DbConnection};
 use vigie::training::cli::TrainArgs;
 use vigie::training::site;
@@ -88,7 +89,7 @@ pub fn train_site(settings: &Settings, args: &TrainArgs) -> anyhow::Result<()> {
 }
 
 /// Every labelled row of the site, page after page, as training reads them.
-fn labelled_rows(conn: &mut DbConnection, site_id: i64) -> anyhow::Result<Vec<site::Labelled>> {
+fn labelled_rows(conn: &mut DbConnection, site_id: SiteId) -> anyhow::Result<Vec<site::Labelled>> {
     let mut rows = Vec::new();
     let mut cursor = datasets::Cursor::START;
     while cursor != datasets::Cursor::Done {

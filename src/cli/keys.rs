@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use vigie::config::Settings;
-use vigie::domain::Role;
+use vigie::domain::{ApiKeyId, Role};
 use vigie::store;
 
 #[derive(Subcommand)]
@@ -60,7 +60,10 @@ pub fn keys(command: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
         }
         KeysCommand::List => list(&mut conn)?,
         KeysCommand::Revoke { id } => {
-            anyhow::ensure!(store::keys::revoke(&mut conn, id)?, "no key with id {id}");
+            anyhow::ensure!(
+                store::keys::revoke(&mut conn, ApiKeyId(id))?,
+                "no key with id {id}"
+            );
             println!("key {id} revoked");
         }
     }

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use vigie::config::Settings;
+use vigie::domain::SiteId;
 use vigie::store::{self, DbConnection};
 
 #[derive(Subcommand)]
@@ -88,7 +89,7 @@ pub fn models(command: ModelsCommand, settings: &Settings) -> anyhow::Result<()>
 }
 
 /// `vigie models list`: the site's models, then its last 20 registry changes.
-fn list(conn: &mut DbConnection, site_id: i64) -> anyhow::Result<()> {
+fn list(conn: &mut DbConnection, site_id: SiteId) -> anyhow::Result<()> {
     for m in store::models::list(conn, site_id)? {
         println!(
             "{:<32} {:<10} {} {} {}",

@@ -61,7 +61,7 @@ pub fn users(command: UsersCommand, settings: &Settings) -> anyhow::Result<()> {
             let account = store::accounts::list(&mut conn, None)?
                 .into_iter()
                 .map(|(a, _)| a)
-                .find(|a| a.id == id)
+                .find(|a| a.id.0 == id)
                 .with_context(|| format!("no account with id {id}"))?;
             store::accounts::set_disabled(&mut conn, &account, true)?;
             println!("account {id} disabled; its sessions ended");

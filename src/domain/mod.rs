@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod dsa;
 pub mod events;
+pub mod ids;
 pub mod intake;
 pub mod policy;
 pub mod report_weight;
@@ -12,6 +13,8 @@ pub mod wording;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use ids::*;
 
 /// Declares a closed set of lower-case string values stored as TEXT and sent as JSON strings.
 /// Records can hold the enum itself: it loads from and stores to a TEXT column on either

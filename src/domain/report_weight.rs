@@ -9,6 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
+use super::{CommentId, ReportId, ReporterId};
+
 /// Weight of a reporter with no history.
 pub const NEW_REPORTER_WEIGHT: f64 = 0.5;
 /// Added per upheld report.
@@ -69,9 +71,9 @@ impl Default for BurstRules {
 /// A report, as the rules see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportFacts {
-    pub id: i64,
-    pub comment_id: i64,
-    pub reporter_id: i64,
+    pub id: ReportId,
+    pub comment_id: CommentId,
+    pub reporter_id: ReporterId,
     pub reporter: ReporterRecord,
     /// The network it came from (a keyed hash of the /24 or /48, or the site's IP hash);
     /// `None` when no IP was given.
@@ -95,7 +97,7 @@ pub struct Assessment {
     pub burst: bool,
     /// Reports (of this comment or of the author's other comments) that belong to the burst
     /// and are not flagged yet.
-    pub wave: Vec<i64>,
+    pub wave: Vec<ReportId>,
     pub outcome: Outcome,
 }
 
@@ -123,11 +125,12 @@ pub fn assess(
     let since = now - chrono::Duration::seconds(rules.window_secs);
     let fresh = |r: &&ReportFacts| !r.reporter.is_established() && r.created_at >= since;
 
-    let on_comment: HashSet<i64> = open.iter().filter(fresh).map(|r| r.reporter_id).collect();
+    let on_comment: HashSet<ReporterId> =
+        open.iter().filter(fresh).map(|r| r.reporter_id).collect();
     let on_author = author_recent.iter().filter(fresh).count();
     let burst = on_comment.len() >= rules.comment_reporters || on_author >= rules.author_reports;
 
-    let mut wave: Vec<i64> = Vec::new();
+    let mut wave: Vec<ReportId> = Vec::new();
     if burst {
         wave.extend(
             open.iter()
@@ -179,7 +182,7 @@ pub fn assess(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Voter<'a> {
     Network(&'a str),
-    Reporter(i64),
+    Reporter(ReporterId),
 }
 
 #[cfg(test)]
@@ -196,9 +199,9 @@ mod tests {
 
     fn report(id: i64, upheld: i32, network: &str) -> ReportFacts {
         ReportFacts {
-            id,
-            comment_id: 1,
-            reporter_id: id,
+            id: ReportId(id),
+            comment_id: CommentId(1),
+            reporter_id: ReporterId(id),
             reporter: ReporterRecord {
                 upheld,
                 dismissed: 0,
@@ -244,7 +247,7 @@ mod tests {
             assert_eq!(a.outcome, Outcome::Escalate, "{n} fresh identities");
             assert!(a.burst);
             assert_eq!(a.weight, 0.0, "a burst's weight no longer counts");
-            assert_eq!(a.wave, (1..=n).collect::<Vec<_>>());
+            assert_eq!(a.wave, (1..=n).map(ReportId).collect::<Vec<_>>());
         }
     }
 
@@ -294,7 +297,7 @@ mod tests {
         let a = assess_alone(&open);
         assert!(a.burst);
         assert_eq!((a.weight, a.outcome), (3.0, Outcome::Hide));
-        assert_eq!(a.wave, (10..20).collect::<Vec<_>>());
+        assert_eq!(a.wave, (10..20).map(ReportId).collect::<Vec<_>>());
     }
 
     #[test]
@@ -316,13 +319,13 @@ mod tests {
         let mine = vec![report(1, 0, "a")];
         let mut author_recent = mine.clone();
         author_recent.extend((2..=5).map(|i| ReportFacts {
-            comment_id: i,
+            comment_id: CommentId(i),
             ..report(i, 0, &format!("n{i}"))
         }));
         let a = assess(&mine, &author_recent, &BurstRules::default(), 3.0, t(1));
         assert!(a.burst);
         assert_eq!(a.outcome, Outcome::Escalate);
-        assert_eq!(a.wave, vec![1, 2, 3, 4, 5]);
+        assert_eq!(a.wave, [1, 2, 3, 4, 5].map(ReportId));
     }
 
     #[test]

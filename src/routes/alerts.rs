@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::accounts::EMAIL_PURPOSE;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
+use crate::domain::AccountId;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -108,7 +109,7 @@ fn view(state: &AppState, account: &Account, p: AlertPreferences) -> AlertsView 
     responses((status = 200, body = AlertsView),
         (status = 403, description = "an API key: only a person's account has e-mail alerts", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/v1/account/alerts")]
-#[tracing::instrument(name = "get_alerts", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "get_alerts", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn get_alerts(
     caller: Caller,
     state: web::Data<AppState>,
@@ -131,7 +132,10 @@ pub async fn get_alerts(
 }
 
 /// Validated choices of a request.
-fn validated(account_id: i64, body: AlertsUpdate) -> Result<AlertPreferences, ValidationError> {
+fn validated(
+    account_id: AccountId,
+    body: AlertsUpdate,
+) -> Result<AlertPreferences, ValidationError> {
     if !LANGUAGES.contains(&body.language.as_str()) {
         return Err(ValidationError::new("language", "must be `fr` or `en`"));
     }
@@ -166,7 +170,7 @@ fn validated(account_id: i64, body: AlertsUpdate) -> Result<AlertPreferences, Va
     request_body = AlertsUpdate,
     responses((status = 200, body = AlertsView)))]
 #[put("/v1/account/alerts")]
-#[tracing::instrument(name = "put_alerts", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "put_alerts", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn put_alerts(
     caller: Caller,
     state: web::Data<AppState>,
@@ -178,7 +182,7 @@ pub async fn put_alerts(
         store::mail::set_preferences(conn, &prefs)
     })
     .await?;
-    tracing::info!(account_id = account.id, "alert choices changed");
+    tracing::info!(account_id = account.id.0, "alert choices changed");
     Ok(HttpResponse::Ok().json(view(&state, &account, saved)))
 }
 
@@ -189,7 +193,7 @@ pub async fn put_alerts(
     responses((status = 202, body = AlertQueued),
         (status = 409, description = "no SMTP server is configured: nothing can be sent", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/account/alerts/test")]
-#[tracing::instrument(name = "test_alert", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "test_alert", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn test_alert(
     caller: Caller,
     state: web::Data<AppState>,

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::reports::MAX_TEXT_CHARS;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::{AppealStatus, Role};
+use crate::domain::{AppealId, AppealStatus, CommentId, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -54,9 +54,9 @@ pub struct AppealResponse {
 impl From<crate::store::records::AppealRecord> for AppealResponse {
     fn from(a: crate::store::records::AppealRecord) -> Self {
         AppealResponse {
-            id: a.id,
-            comment_id: a.comment_id,
-            decision_id: a.decision_id,
+            id: a.id.0,
+            comment_id: a.comment_id.0,
+            decision_id: a.decision_id.0,
             status: a.status.to_string(),
             text: a.text,
             reply: a.reply,
@@ -75,7 +75,7 @@ impl From<crate::store::records::AppealRecord> for AppealResponse {
         (status = 409, description = "already appealed, or nothing to appeal", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "text too long or window closed", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/comments/{id}/appeals")]
-#[tracing::instrument(name = "appeal", skip_all, fields(key_id = caller.key_id, comment_id = %id))]
+#[tracing::instrument(name = "appeal", skip_all, fields(key_id = caller.key_id.0, comment_id = %id))]
 pub async fn submit_appeal(
     caller: Caller,
     state: web::Data<AppState>,
@@ -96,7 +96,7 @@ pub async fn submit_appeal(
             .into())
         }
     };
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     let site = caller.site_id;
     let window = state.settings.appeal_window_days;
     let appeal = store::run(&state.pool, move |conn| {
@@ -115,7 +115,7 @@ pub async fn submit_appeal(
         AppealError::Db(e) => store::StoreError::from(e).into(),
         AppealError::Store(e) => e.into(),
     })?;
-    tracing::info!(appeal = appeal.id, "appeal received");
+    tracing::info!(appeal = appeal.id.0, "appeal received");
     Ok(HttpResponse::Created().json(AppealResponse::from(appeal)))
 }
 
@@ -201,7 +201,7 @@ pub struct AppealDecisionRequest {
     responses((status = 200, body = AppealResponse),
         (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/appeals/{id}/decision")]
-#[tracing::instrument(name = "decide_appeal", skip_all, fields(key_id = caller.key_id, appeal = %id))]
+#[tracing::instrument(name = "decide_appeal", skip_all, fields(key_id = caller.key_id.0, appeal = %id))]
 pub async fn decide_appeal(
     caller: Caller,
     state: web::Data<AppState>,
@@ -219,7 +219,7 @@ pub async fn decide_appeal(
             ValidationError::new("reply", "an appeal decision needs a reasoned reply")
         })?;
     let actor = caller.actor();
-    let id = id.into_inner();
+    let id = AppealId(id.into_inner());
     let site = caller.site_id;
     let appeal = store::run(&state.pool, move |conn| {
         Ok(store::appeals::decide_appeal(

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::{AuthorStatus, ReasonCode};
+use crate::domain::{AuthorStatus, CommentId, NoteId, ReasonCode};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -52,7 +52,7 @@ pub struct AuthorStatusResponse {
     params(("id" = String, Path, min_length = 1, description = "the site's author id")), request_body = AuthorStatusRequest,
     responses((status = 200, body = AuthorStatusResponse)))]
 #[post("/v1/authors/{id}/status")]
-#[tracing::instrument(name = "author_status", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "author_status", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn author_status(
     caller: Caller,
     state: web::Data<AppState>,
@@ -94,15 +94,15 @@ pub async fn author_status(
         ))
     })
     .await?
-    .map_err(|e| decide_error(e, 0))?
+    .map_err(|e| decide_error(e, CommentId(0)))?
     .ok_or_else(|| ApiError::NotFound(format!("author `{author_id}`")))?;
     let (author, rejected) = result;
-    tracing::info!(author = author.id, status = %author.status, rejected = rejected.len(), "author status changed");
+    tracing::info!(author = author.id.0, status = %author.status, rejected = rejected.len(), "author status changed");
     Ok(HttpResponse::Ok().json(AuthorStatusResponse {
         id: author.external_id,
         status: author.status.to_string(),
         status_until: author.status_until.map(utc),
-        rejected_comments: rejected,
+        rejected_comments: rejected.into_iter().map(|c| c.0).collect(),
     }))
 }
 
@@ -196,8 +196,8 @@ pub async fn author_view(
         recent: recent
             .into_iter()
             .map(|c| AuthorComment {
-                id: c.id,
-                thread_id: c.thread_id,
+                id: c.id.0,
+                thread_id: c.thread_id.0,
                 excerpt: c.body.chars().take(280).collect(),
                 status: c.status.to_string(),
                 created_at: utc(c.created_at),
@@ -253,7 +253,7 @@ fn note_view(n: store::notes::NoteRecord, caller: &Caller) -> AuthorNote {
     AuthorNote {
         deletable: caller.role == crate::domain::Role::Admin
             || n.created_by_key_id == Some(caller.key_id),
-        id: n.id,
+        id: n.id.0,
         text: n.text,
         created_by: n.created_by,
         created_at: utc(n.created_at),
@@ -304,7 +304,7 @@ pub async fn list_notes(
         (status = 404, description = "no such author", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "the author has 200 notes, or was erased", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/authors/{id}/notes")]
-#[tracing::instrument(name = "add_author_note", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "add_author_note", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn add_note(
     caller: Caller,
     state: web::Data<AppState>,
@@ -322,7 +322,7 @@ pub async fn add_note(
     })
     .await?
     .map_err(|e| note_error(e, &author))?;
-    tracing::info!(note = note.id, "author note added");
+    tracing::info!(note = note.id.0, "author note added");
     Ok(HttpResponse::Created().json(note_view(note, &caller)))
 }
 
@@ -333,7 +333,7 @@ pub async fn add_note(
         (status = 403, description = "another moderator's note", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such author or note", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[delete("/v1/authors/{id}/notes/{note_id}")]
-#[tracing::instrument(name = "delete_author_note", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "delete_author_note", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn delete_note(
     caller: Caller,
     state: web::Data<AppState>,
@@ -344,7 +344,13 @@ pub async fn delete_note(
     let site = caller.site_id;
     let wanted = author.clone();
     store::run(&state.pool, move |conn| {
-        Ok(store::notes::delete(conn, site, &wanted, note_id, &actor))
+        Ok(store::notes::delete(
+            conn,
+            site,
+            &wanted,
+            NoteId(note_id),
+            &actor,
+        ))
     })
     .await?
     .map_err(|e| note_error(e, &author))?;

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::backtest::{self, Change, Params, Setup};
 use crate::domain::intake::ValidationError;
-use crate::domain::Role;
+use crate::domain::{BacktestId, Role, SiteId};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::routes::rules::MAX_RULES_CHARS;
@@ -115,7 +115,7 @@ fn response(r: BacktestRecord, full: bool) -> BacktestResponse {
         .map(|p| (p.from, p.until))
         .unwrap_or((r.created_at, r.created_at));
     BacktestResponse {
-        id: r.id,
+        id: r.id.0,
         status: r.status.to_string(),
         progress: Progress {
             done: r.progress_done,
@@ -147,7 +147,7 @@ fn response(r: BacktestRecord, full: bool) -> BacktestResponse {
         (status = 409, description = "a backtest of the site is already queued or running", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "a rule set that does not compile (line and reason), invalid thresholds, an unknown model version, a period that is reversed, longer than 365 days or holds no comment", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/backtests")]
-#[tracing::instrument(name = "create_backtest", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "create_backtest", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn create(
     caller: Caller,
     state: web::Data<AppState>,
@@ -173,7 +173,7 @@ pub async fn create(
     let (job, setup) = queue(&state, &caller, params, rules).await?;
     backtest::spawn(state.pool.clone(), job.id, setup)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot start the backtest: {e}")))?;
-    tracing::info!(backtest = job.id, "backtest queued");
+    tracing::info!(backtest = job.id.0, "backtest queued");
     Ok(HttpResponse::Accepted()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -200,7 +200,7 @@ fn requested_period(request: &BacktestRequest) -> Result<(NaiveDateTime, NaiveDa
 /// compiled; `None` for the site's own.
 async fn tried_rules(
     state: &AppState,
-    site: i64,
+    site: SiteId,
     rules: Option<String>,
     words: Option<super::words::TriedEdit>,
 ) -> Result<(Option<String>, Option<Arc<RuleSet>>), ApiError> {
@@ -314,7 +314,7 @@ pub async fn get_one(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let (site, id) = (caller.site_id, id.into_inner());
+    let (site, id) = (caller.site_id, BacktestId(id.into_inner()));
     let job = store::run(&state.pool, move |conn| {
         store::backtests::get(conn, site, id)
     })
@@ -343,14 +343,14 @@ pub async fn list(caller: Caller, state: web::Data<AppState>) -> Result<HttpResp
     responses((status = 200, description = "cancelled", body = BacktestResponse),
         (status = 409, description = "the backtest has already ended", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[delete("/v1/backtests/{id}")]
-#[tracing::instrument(name = "cancel_backtest", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "cancel_backtest", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn cancel(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let (site, id) = (caller.site_id, id.into_inner());
+    let (site, id) = (caller.site_id, BacktestId(id.into_inner()));
     let job = store::run(&state.pool, move |conn| {
         store::backtests::cancel(conn, site, id)
     })

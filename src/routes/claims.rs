@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::Queue;
+use crate::domain::{CommentId, Queue};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -70,7 +70,7 @@ fn lease(seconds: Option<i64>) -> Result<NaiveDateTime, ApiError> {
     params(("queue" = crate::domain::Queue, Path)), request_body = ClaimRequest,
     responses((status = 200, body = ClaimResponse)))]
 #[post("/v1/queues/{queue}/claims")]
-#[tracing::instrument(name = "claim", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "claim", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn claim(
     caller: Caller,
     state: web::Data<AppState>,
@@ -152,7 +152,7 @@ pub struct ClaimOneRequest {
     pub take_over: bool,
 }
 
-fn claim_error(e: ClaimError, id: i64) -> ApiError {
+fn claim_error(e: ClaimError, id: CommentId) -> ApiError {
     match e {
         ClaimError::NotFound => ApiError::NotFound(format!("comment {id}")),
         ClaimError::ClaimedByOther { .. } => ApiError::Conflict(e.to_string()),
@@ -180,7 +180,7 @@ pub async fn claim_one(
         ));
     }
     let until = lease(request.lease_seconds)?;
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     let site = caller.site_id;
     let name = actor.name.clone();
     store::run(&state.pool, move |conn| {
@@ -214,7 +214,7 @@ pub async fn release_one(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = moderator(&caller)?;
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     let site = caller.site_id;
     store::run(&state.pool, move |conn| {
         Ok(store::decisions::release_one(conn, site, id, &actor))

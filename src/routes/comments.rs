@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::domain::intake::{CommentRequest, EditRequest};
-use crate::domain::Role;
+use crate::domain::{CommentId, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -49,7 +49,7 @@ impl From<store_comments::CommentView> for CommentResponse {
     fn from(v: store_comments::CommentView) -> Self {
         let c = v.comment;
         CommentResponse {
-            id: c.id,
+            id: c.id.0,
             external_id: c.external_id,
             thread_id: v.thread_external_id,
             parent_id: v.parent_external_id,
@@ -80,7 +80,7 @@ impl From<store_comments::CommentView> for CommentResponse {
         (status = 409, description = "the thread is closed", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/v1/comments")]
-#[tracing::instrument(name = "submit_comment", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "submit_comment", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn submit(
     caller: Caller,
     state: web::Data<AppState>,
@@ -91,7 +91,7 @@ pub async fn submit(
     let outcome = crate::intake::take_in(&state, caller.site_id, submission).await?;
     match outcome {
         Ok(store_comments::Intake::Created(view)) => {
-            tracing::info!(comment_id = view.comment.id, status = %view.comment.status, "comment received");
+            tracing::info!(comment_id = view.comment.id.0, status = %view.comment.status, "comment received");
             Ok(answer_intake(HttpResponse::Created(), view))
         }
         Ok(store_comments::Intake::Existing(view)) => Ok(answer_intake(HttpResponse::Ok(), view)),
@@ -119,13 +119,13 @@ fn answer_intake(
         (status = 200, body = CommentResponse),
     ))]
 #[get("/v1/comments/{id}")]
-#[tracing::instrument(name = "get_comment", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "get_comment", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn get_one(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     // A moderator opening a comment is the first human knowledge of it (press law, art. 93-3).
     let seen_by = matches!(caller.role, Role::Moderator | Role::Admin).then_some(caller.key_id);
     let site = caller.site_id;
@@ -170,7 +170,7 @@ pub async fn get_one(
         (status = 422, description = "a field is missing or invalid", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[put("/v1/comments/{id}")]
-#[tracing::instrument(name = "edit_comment", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "edit_comment", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn edit(
     caller: Caller,
     state: web::Data<AppState>,
@@ -178,7 +178,7 @@ pub async fn edit(
     ApiJson(request): ApiJson<EditRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Ingest])?;
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     let edit = request.validate(state.settings.max_body_chars)?;
     let outcome = crate::intake::edit(&state, caller.site_id, id, edit)
         .await?
@@ -186,7 +186,7 @@ pub async fn edit(
     use store::edits::Edit;
     match outcome {
         Ok(Edit::Edited(view)) => {
-            tracing::info!(comment_id = id, status = %view.comment.status, revision = view.comment.revision, "comment edited");
+            tracing::info!(comment_id = id.0, status = %view.comment.status, revision = view.comment.revision, "comment edited");
             Ok(HttpResponse::Ok().json(CommentResponse::from(view)))
         }
         Ok(Edit::Unchanged(view)) => Ok(HttpResponse::Ok().json(CommentResponse::from(view))),

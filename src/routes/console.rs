@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, Caller, SESSION_COOKIE};
 use crate::domain::intake::ValidationError;
-use crate::domain::Role;
+use crate::domain::{ApiKeyId, Role, SiteId};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -152,7 +152,7 @@ pub(crate) fn session_cookie(
     )
 }
 
-pub(crate) async fn site_slug(state: &AppState, site_id: i64) -> Result<String, ApiError> {
+pub(crate) async fn site_slug(state: &AppState, site_id: SiteId) -> Result<String, ApiError> {
     Ok(
         store::run(&state.pool, move |conn| store::sites::by_id(conn, site_id))
             .await?
@@ -165,7 +165,7 @@ pub(crate) async fn site_slug(state: &AppState, site_id: i64) -> Result<String, 
 /// choice, else French: (token, CSRF token, expiry, language).
 pub(crate) async fn open_session(
     state: &AppState,
-    key_id: i64,
+    key_id: ApiKeyId,
     asked: Option<String>,
 ) -> Result<(String, String, chrono::NaiveDateTime, String), ApiError> {
     let lifetime = state.settings.session_lifetime();

@@ -100,7 +100,7 @@ pub fn csv_chunk(rows: &[DatasetRow], header: bool) -> Result<Vec<u8>, csv::Erro
             headers(("content-disposition" = String, description = "attachment; filename=…"))),
     ))]
 #[get("/v1/datasets/decisions")]
-#[tracing::instrument(name = "dataset_export", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "dataset_export", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn decisions(
     caller: Caller,
     state: web::Data<AppState>,

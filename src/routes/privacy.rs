@@ -30,7 +30,7 @@ fn admin(caller: &Caller) -> Result<Actor, ApiError> {
     params(("id" = String, Path, min_length = 1, description = "the site's id of the author")),
     responses((status = 200, body = ErasureResponse)))]
 #[post("/v1/authors/{id}/erase")]
-#[tracing::instrument(name = "erase_author", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "erase_author", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn erase(
     caller: Caller,
     state: web::Data<AppState>,
@@ -60,7 +60,7 @@ pub async fn erase(
     params(("id" = String, Path, min_length = 1, description = "the site's id of the author")),
     responses((status = 200, body = Object)))]
 #[get("/v1/authors/{id}/export")]
-#[tracing::instrument(name = "export_author", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "export_author", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn export(
     caller: Caller,
     state: web::Data<AppState>,

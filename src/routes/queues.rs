@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::Queue;
+use crate::domain::{ApiKeyId, AuthorId, CommentId, Queue};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::queues::{Order, Position, QueueFilter, MAX_SEARCH_CHARS};
@@ -155,7 +155,7 @@ fn decode_position(cursor: &str) -> Result<Position, ApiError> {
         _ => return Err(bad()),
     };
     let risk = f64::from_bits(u64::from_str_radix(bits, 16).map_err(|_| bad())?);
-    let id = id.parse().map_err(|_| bad())?;
+    let id = CommentId(id.parse().map_err(|_| bad())?);
     if !risk.is_finite() {
         return Err(bad());
     }
@@ -361,7 +361,7 @@ pub struct QueuePage {
 pub(super) fn queue_items(
     rows: Vec<CommentRecord>,
     ctx: &store::queues::Context,
-    me: i64,
+    me: ApiKeyId,
 ) -> Vec<QueueItem> {
     let t = now();
     rows.into_iter()
@@ -374,7 +374,7 @@ pub(super) fn queue_items(
 fn queue_item(
     c: CommentRecord,
     ctx: &store::queues::Context,
-    me: i64,
+    me: ApiKeyId,
     t: chrono::NaiveDateTime,
 ) -> QueueItem {
     let (thread_ext, title, url) = ctx.threads.get(&c.thread_id).cloned().unwrap_or_default();
@@ -388,7 +388,7 @@ fn queue_item(
             .parent_id
             .and_then(|p| ctx.parents.get(&p))
             .map(|p| ParentSummary {
-                id: p.id,
+                id: p.id.0,
                 external_id: p.external_id.clone(),
                 body: p.body.clone(),
                 status: p.status.to_string(),
@@ -417,7 +417,7 @@ fn queue_item(
                 .any(|(r, _)| r.brigading && r.status == crate::domain::ReportStatus::Open)
         }),
         comment: QueuedComment {
-            id: c.id,
+            id: c.id.0,
             external_id: c.external_id,
             body: c.body,
             lang: c.lang,
@@ -434,7 +434,7 @@ fn queue_item(
 }
 
 /// The record of author `author_id` (empty strings and zero counts when unknown).
-fn author_summary(ctx: &store::queues::Context, author_id: i64) -> AuthorRecordSummary {
+fn author_summary(ctx: &store::queues::Context, author_id: AuthorId) -> AuthorRecordSummary {
     let author = ctx.authors.get(&author_id);
     let (approved, rejected, pending) = ctx
         .author_counts
@@ -456,7 +456,7 @@ fn author_summary(ctx: &store::queues::Context, author_id: i64) -> AuthorRecordS
 fn active_claim(
     c: &CommentRecord,
     ctx: &store::queues::Context,
-    me: i64,
+    me: ApiKeyId,
     t: chrono::NaiveDateTime,
 ) -> Option<ClaimSummary> {
     match (c.claimed_by, c.claim_expires_at) {
@@ -506,7 +506,7 @@ fn report_summaries(c: &CommentRecord, ctx: &store::queues::Context) -> Vec<Repo
     responses((status = 200, body = QueuePage),
         (status = 400, description = "unknown queue or malformed cursor", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/v1/queues/{queue}")]
-#[tracing::instrument(name = "queue_page", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "queue_page", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn queue_page(
     caller: Caller,
     state: web::Data<AppState>,

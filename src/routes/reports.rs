@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::domain::dsa::ReportSource;
 use crate::domain::intake::{ValidationError, MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS};
-use crate::domain::{ReasonCode, Role};
+use crate::domain::{CommentId, ReasonCode, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -260,7 +260,7 @@ fn ip_hashes(
     responses((status = 201, body = ReportReceipt), (status = 200, body = ReportReceipt),
         (status = 429, description = "too many reports; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/comments/{id}/reports")]
-#[tracing::instrument(name = "report", skip_all, fields(key_id = caller.key_id, comment_id = %id))]
+#[tracing::instrument(name = "report", skip_all, fields(key_id = caller.key_id.0, comment_id = %id))]
 pub async fn submit_report(
     caller: Caller,
     state: web::Data<AppState>,
@@ -269,7 +269,7 @@ pub async fn submit_report(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Ingest])?;
     let input = request.validate(&state)?;
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     let site = caller.site_id;
     let limits = state.settings.report_limits();
     let outcome = store::run(&state.pool, move |conn| {
@@ -288,13 +288,13 @@ pub async fn submit_report(
             hidden,
             escalated,
         } => {
-            tracing::info!(report = report.id, category = %report.category, weight = report.weight, brigading = report.brigading, hidden, escalated, "report received");
+            tracing::info!(report = report.id.0, category = %report.category, weight = report.weight, brigading = report.brigading, hidden, escalated, "report received");
             (report, true)
         }
         ReportOutcome::Existing(report) => (report, false),
     };
     let body = ReportReceipt {
-        id: report.id,
+        id: report.id.0,
         receipt: receipt(&report.reference),
         reference: report.reference,
         status: report.status.to_string(),

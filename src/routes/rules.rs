@@ -91,7 +91,7 @@ pub async fn get_rules(
     responses((status = 200, body = RuleSetResponse),
         (status = 422, description = "the rule file does not compile: line and reason", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[put("/v1/site/rules")]
-#[tracing::instrument(name = "replace_rules", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "replace_rules", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn put_rules(
     caller: Caller,
     state: web::Data<AppState>,

@@ -151,7 +151,7 @@ pub async fn get_site(
     request_body = SiteUpdate,
     responses((status = 200, body = SiteResponse)))]
 #[patch("/v1/site")]
-#[tracing::instrument(name = "update_site", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "update_site", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn update_site(
     caller: Caller,
     state: web::Data<AppState>,
@@ -222,7 +222,7 @@ pub async fn update_site(
         Ok((site, model))
     })
     .await?;
-    tracing::info!(site = site.id, mode = %site.moderation_mode, "site moderation mode changed");
+    tracing::info!(site = site.id.0, mode = %site.moderation_mode, "site moderation mode changed");
     Ok(HttpResponse::Ok().json(SiteResponse::of(site, caller.role, model.model_version())?))
 }
 
@@ -476,7 +476,7 @@ mod tests {
 
     fn site() -> store::records::SiteRecord {
         store::records::SiteRecord {
-            id: 1,
+            id: crate::domain::SiteId(1),
             slug: "s".into(),
             moderation_mode: ModerationMode::Pre,
             created_at: chrono::NaiveDateTime::default(),

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::Role;
+use crate::domain::{CommentId, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{self, now};
@@ -23,7 +23,7 @@ pub async fn statement(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     let site = caller.site_id;
     let s = store::run(&state.pool, move |conn| {
         store::statements::latest_statement(conn, site, id)

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::comments::CommentResponse;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::{ModerationMode, Role, ThreadStatus};
+use crate::domain::{CommentId, ModerationMode, Role, ThreadStatus};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -61,7 +61,7 @@ pub fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
         (status = 422, description = "limit out of range", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[get("/v1/threads/{thread_id}/comments")]
-#[tracing::instrument(name = "thread_comments", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "thread_comments", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn visible_comments(
     caller: Caller,
     state: web::Data<AppState>,
@@ -75,7 +75,11 @@ pub async fn visible_comments(
             ValidationError::new("limit", format!("must be between 1 and {MAX_PAGE}")).into(),
         );
     }
-    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c).map(CommentId))
+        .transpose()?;
     let thread_id = thread_id.into_inner();
     let site_id = caller.site_id;
     let wanted = thread_id.clone();
@@ -147,7 +151,7 @@ pub struct ThreadResponse {
         (status = 201, description = "the thread did not exist: created with these settings", body = ThreadResponse),
     ))]
 #[patch("/v1/threads/{thread_id}")]
-#[tracing::instrument(name = "update_thread", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "update_thread", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn update(
     caller: Caller,
     state: web::Data<AppState>,
@@ -202,7 +206,7 @@ pub async fn update(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("thread `{thread_id}`")))?;
-    tracing::info!(thread = thread.id, created, status = %thread.status, mode = ?thread.moderation_mode.map(ModerationMode::as_str), "thread updated");
+    tracing::info!(thread = thread.id.0, created, status = %thread.status, mode = ?thread.moderation_mode.map(ModerationMode::as_str), "thread updated");
     let mut response = if created {
         HttpResponse::Created()
     } else {

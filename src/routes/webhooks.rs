@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::domain::events::EventType;
 use crate::domain::intake::ValidationError;
-use crate::domain::{DeliveryStatus, Role};
+use crate::domain::{DeliveryId, DeliveryStatus, EndpointId, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -124,7 +124,7 @@ pub struct DeliveryQuery {
 
 fn response(e: outbox::EndpointRecord, secret: Option<String>) -> WebhookResponse {
     WebhookResponse {
-        id: e.id,
+        id: e.id.0,
         events: e.event_types(),
         url: e.url,
         description: e.description,
@@ -140,7 +140,7 @@ fn delivery_response(
     attempts: Vec<outbox::AttemptRecord>,
 ) -> DeliveryResponse {
     DeliveryResponse {
-        id: d.id,
+        id: d.id.0,
         event_id: d.event_id,
         event_type: d.event_type,
         next_attempt_at: (d.status == DeliveryStatus::Pending).then(|| utc(d.next_attempt_at)),
@@ -211,7 +211,7 @@ fn event_list(events: Vec<EventType>) -> Result<Vec<EventType>, ApiError> {
     Ok(out)
 }
 
-fn endpoint_error(e: outbox::EndpointError, id: i64) -> ApiError {
+fn endpoint_error(e: outbox::EndpointError, id: EndpointId) -> ApiError {
     match e {
         outbox::EndpointError::TooMany => ApiError::Conflict(e.to_string()),
         outbox::EndpointError::NotFound => ApiError::NotFound(format!("webhook {id}")),
@@ -225,7 +225,7 @@ fn endpoint_error(e: outbox::EndpointError, id: i64) -> ApiError {
     responses((status = 201, body = WebhookResponse),
         (status = 409, description = "the site already has 10 endpoints", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/webhooks")]
-#[tracing::instrument(name = "create_webhook", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "create_webhook", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn create(
     caller: Caller,
     state: web::Data<AppState>,
@@ -253,8 +253,8 @@ pub async fn create(
         ))
     })
     .await?
-    .map_err(|e| endpoint_error(e, 0))?;
-    tracing::info!(webhook_id = created.id, "webhook endpoint created");
+    .map_err(|e| endpoint_error(e, EndpointId(0)))?;
+    tracing::info!(webhook_id = created.id.0, "webhook endpoint created");
     Ok(HttpResponse::Created().json(response(created, Some(secret))))
 }
 
@@ -282,7 +282,7 @@ pub async fn get_one(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let (site, id) = (caller.site_id, id.into_inner());
+    let (site, id) = (caller.site_id, EndpointId(id.into_inner()));
     store::run(&state.pool, move |conn| outbox::endpoint(conn, site, id))
         .await?
         .map(|e| HttpResponse::Ok().json(response(e, None)))
@@ -294,7 +294,7 @@ pub async fn get_one(
     params(("id" = i64, Path, minimum = 1)), request_body = WebhookUpdate,
     responses((status = 200, body = WebhookResponse)))]
 #[patch("/v1/webhooks/{id}")]
-#[tracing::instrument(name = "update_webhook", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "update_webhook", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn update(
     caller: Caller,
     state: web::Data<AppState>,
@@ -315,7 +315,7 @@ pub async fn update(
         active: request.active,
         secret_sealed: None,
     };
-    let (site, id) = (caller.site_id, id.into_inner());
+    let (site, id) = (caller.site_id, EndpointId(id.into_inner()));
     let updated = store::run(&state.pool, move |conn| {
         Ok(outbox::update_endpoint(conn, site, id, changes))
     })
@@ -330,7 +330,7 @@ pub async fn update(
     params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = WebhookResponse)))]
 #[post("/v1/webhooks/{id}/secret")]
-#[tracing::instrument(name = "rotate_webhook_secret", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "rotate_webhook_secret", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn rotate_secret(
     caller: Caller,
     state: web::Data<AppState>,
@@ -342,7 +342,7 @@ pub async fn rotate_secret(
         secret_sealed: Some(state.seal(SEAL_PURPOSE, secret.as_bytes())),
         ..Default::default()
     };
-    let (site, id) = (caller.site_id, id.into_inner());
+    let (site, id) = (caller.site_id, EndpointId(id.into_inner()));
     let updated = store::run(&state.pool, move |conn| {
         Ok(outbox::update_endpoint(conn, site, id, changes))
     })
@@ -356,14 +356,14 @@ pub async fn rotate_secret(
     params(("id" = i64, Path, minimum = 1)),
     responses((status = 204)))]
 #[delete("/v1/webhooks/{id}")]
-#[tracing::instrument(name = "delete_webhook", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "delete_webhook", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn remove(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let (site, id) = (caller.site_id, id.into_inner());
+    let (site, id) = (caller.site_id, EndpointId(id.into_inner()));
     if store::run(&state.pool, move |conn| {
         outbox::delete_endpoint(conn, site, id)
     })
@@ -406,7 +406,7 @@ pub async fn deliveries(
             "limit must be between 1 and {MAX_LOG_ROWS}"
         )));
     }
-    let (site, id) = (caller.site_id, id.into_inner());
+    let (site, id) = (caller.site_id, EndpointId(id.into_inner()));
     let rows = store::run(&state.pool, move |conn| {
         if outbox::endpoint(conn, site, id)?.is_none() {
             return Ok(None);
@@ -430,7 +430,7 @@ pub async fn deliveries(
     params(("id" = i64, Path, minimum = 1), ("delivery_id" = i64, Path, minimum = 1)),
     responses((status = 202, body = DeliveryResponse)))]
 #[post("/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
-#[tracing::instrument(name = "redeliver_webhook", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "redeliver_webhook", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn redeliver(
     caller: Caller,
     state: web::Data<AppState>,
@@ -438,6 +438,7 @@ pub async fn redeliver(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let (id, delivery_id) = path.into_inner();
+    let (id, delivery_id) = (EndpointId(id), DeliveryId(delivery_id));
     let site = caller.site_id;
     let row = store::run(&state.pool, move |conn| {
         if outbox::endpoint(conn, site, id)?.is_none() {

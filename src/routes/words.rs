@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::rules::MAX_RULES_CHARS;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::Role;
+use crate::domain::{Role, SiteId};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::scoring::RuleSet;
@@ -322,7 +322,7 @@ pub fn apply(source: &str, edit: Edit) -> Result<String, ApiError> {
 }
 
 /// The site's rule file in force: its version (`None`: the defaults) and source.
-async fn current(state: &AppState, site: i64) -> Result<(Option<i32>, String), ApiError> {
+async fn current(state: &AppState, site: SiteId) -> Result<(Option<i32>, String), ApiError> {
     let stored = store::run(&state.pool, move |conn| store::rules::latest(conn, site)).await?;
     Ok(match stored {
         Some(s) => (Some(s.version), s.source),
@@ -350,7 +350,11 @@ pub struct TriedEdit {
 
 /// The site's rule file as `edit` would leave it, checked as a saved edit is (the same 404,
 /// 409 and 422); nothing is saved.
-pub async fn tried_rules(state: &AppState, site: i64, edit: TriedEdit) -> Result<String, ApiError> {
+pub async fn tried_rules(
+    state: &AppState,
+    site: SiteId,
+    edit: TriedEdit,
+) -> Result<String, ApiError> {
     let edit = match edit {
         TriedEdit {
             add: Some(entry),
@@ -430,7 +434,7 @@ pub async fn list_words(
     responses((status = 201, body = WordEntry),
         (status = 409, description = "the id is taken", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/site/rules/words")]
-#[tracing::instrument(name = "add_words", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "add_words", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn add_words(
     caller: Caller,
     state: web::Data<AppState>,
@@ -450,7 +454,7 @@ pub async fn add_words(
     responses((status = 200, body = WordEntry),
         (status = 404, description = "no such entry", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[patch("/v1/site/rules/words/{id}")]
-#[tracing::instrument(name = "change_words", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "change_words", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn change_words(
     caller: Caller,
     state: web::Data<AppState>,
@@ -469,7 +473,7 @@ pub async fn change_words(
     responses((status = 204, description = "removed"),
         (status = 404, description = "no such entry", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[delete("/v1/site/rules/words/{id}")]
-#[tracing::instrument(name = "remove_words", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "remove_words", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn remove_words(
     caller: Caller,
     state: web::Data<AppState>,

@@ -11,7 +11,7 @@ use super::schema::{
     sign_in_failures,
 };
 use super::{now, write_tx, DbConnection, StoreError};
-use crate::domain::Role;
+use crate::domain::{AccountId, ApiKeyId, DecisionId, Role, SiteId};
 
 /// Stored in `api_keys.prefix` of an account's principal key (listings tell them apart).
 pub const PRINCIPAL_PREFIX: &str = "account";
@@ -20,10 +20,10 @@ pub const PRINCIPAL_PREFIX: &str = "account";
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = accounts)]
 pub struct Account {
-    pub id: i64,
-    pub key_id: i64,
+    pub id: AccountId,
+    pub key_id: ApiKeyId,
     #[diesel(select_expression = api_keys::site_id)]
-    pub site_id: i64,
+    pub site_id: SiteId,
     #[diesel(select_expression = api_keys::role)]
     pub role: Role,
     #[diesel(select_expression = api_keys::name)]
@@ -52,7 +52,7 @@ impl Account {
 
 /// What a new account is made of (the e-mail already hashed and sealed).
 pub struct NewAccount<'a> {
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub role: Role,
     pub name: &'a str,
     pub email_hash: &'a str,
@@ -77,7 +77,7 @@ pub fn create(
         let taken = accounts::table
             .filter(accounts::email_hash.eq(new.email_hash))
             .select(accounts::id)
-            .first::<i64>(conn)
+            .first::<AccountId>(conn)
             .optional()?
             .is_some();
         if taken {
@@ -94,7 +94,7 @@ pub fn create(
                 created_at: now(),
             })
             .returning(api_keys::id)
-            .get_result::<i64>(conn)?;
+            .get_result::<ApiKeyId>(conn)?;
         let id = diesel::insert_into(accounts::table)
             .values((
                 accounts::key_id.eq(key_id),
@@ -104,7 +104,7 @@ pub fn create(
                 accounts::created_at.eq(now()),
             ))
             .returning(accounts::id)
-            .get_result::<i64>(conn)?;
+            .get_result::<AccountId>(conn)?;
         let invitation = insert_invitation(conn, id, invitation_lifetime)?;
         let account = by_id_any_site(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
         Ok(Some((account, invitation)))
@@ -119,7 +119,7 @@ pub fn create(
 
 fn insert_invitation(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     lifetime: chrono::Duration,
 ) -> Result<Invitation, diesel::result::Error> {
     let token = super::console::random_token();
@@ -138,7 +138,7 @@ fn insert_invitation(
 
 fn by_id_any_site(
     conn: &mut DbConnection,
-    id: i64,
+    id: AccountId,
 ) -> Result<Option<Account>, diesel::result::Error> {
     accounts::table
         .inner_join(api_keys::table)
@@ -151,14 +151,14 @@ fn by_id_any_site(
 /// The account `id` of `site_id`, if any.
 pub fn by_id(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: AccountId,
 ) -> Result<Option<Account>, StoreError> {
     Ok(by_id_any_site(conn, id)?.filter(|a| a.site_id == site_id))
 }
 
 /// The account acting through principal key `key_id`, if that key is one.
-pub fn by_key(conn: &mut DbConnection, key_id: i64) -> Result<Option<Account>, StoreError> {
+pub fn by_key(conn: &mut DbConnection, key_id: ApiKeyId) -> Result<Option<Account>, StoreError> {
     Ok(accounts::table
         .inner_join(api_keys::table)
         .filter(accounts::key_id.eq(key_id))
@@ -170,7 +170,7 @@ pub fn by_key(conn: &mut DbConnection, key_id: i64) -> Result<Option<Account>, S
 /// The accounts of a site (`None`: of every site), oldest first, with their site's slug.
 pub fn list(
     conn: &mut DbConnection,
-    site_id: Option<i64>,
+    site_id: Option<SiteId>,
 ) -> Result<Vec<(Account, String)>, StoreError> {
     use super::schema::sites;
     let mut query = accounts::table
@@ -220,7 +220,7 @@ fn invitation_state(
             account_invitations::expires_at,
             account_invitations::used_at,
         ))
-        .first::<(i64, NaiveDateTime, Option<NaiveDateTime>)>(conn)
+        .first::<(AccountId, NaiveDateTime, Option<NaiveDateTime>)>(conn)
         .optional()?;
     let Some((account_id, expires_at, used_at)) = found else {
         return Ok(InvitationState::Unknown);
@@ -310,7 +310,10 @@ pub fn reset(
 }
 
 /// Ends every console session opened through key `key_id`; how many there were.
-pub fn end_sessions(conn: &mut DbConnection, key_id: i64) -> Result<usize, diesel::result::Error> {
+pub fn end_sessions(
+    conn: &mut DbConnection,
+    key_id: ApiKeyId,
+) -> Result<usize, diesel::result::Error> {
     diesel::delete(console_sessions::table.filter(console_sessions::key_id.eq(key_id)))
         .execute(conn)
 }
@@ -349,7 +352,7 @@ pub fn set_disabled(
 /// Records a successful sign-in: its time, and the e-mail's failures are forgotten.
 pub fn signed_in(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     email_scope: &str,
 ) -> Result<(), StoreError> {
     diesel::update(accounts::table.find(account_id))
@@ -398,7 +401,7 @@ pub fn record_failure(
 /// One moderator's figures over a period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModeratorFigures {
-    pub key_id: i64,
+    pub key_id: ApiKeyId,
     pub name: String,
     pub decisions: i64,
     /// (day, decisions that day), oldest first; days without decisions left out.
@@ -414,14 +417,14 @@ pub struct ModeratorFigures {
 /// Busiest first.
 pub fn moderator_figures(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     since: NaiveDateTime,
 ) -> Result<Vec<ModeratorFigures>, StoreError> {
     use super::schema::{appeals, comments, decisions};
     use std::collections::BTreeMap;
     type Row = (
-        i64,
-        Option<i64>,
+        DecisionId,
+        Option<ApiKeyId>,
         String,
         NaiveDateTime,
         NaiveDateTime,
@@ -445,7 +448,8 @@ pub fn moderator_figures(
         ))
         .load(conn)?;
     // A decision appears once per appeal (an author's and a reporter's): fold by decision.
-    let mut per_decision: BTreeMap<i64, (i64, String, NaiveDateTime, i64, bool)> = BTreeMap::new();
+    let mut per_decision: BTreeMap<DecisionId, (ApiKeyId, String, NaiveDateTime, i64, bool)> =
+        BTreeMap::new();
     for (id, key_id, actor, decided_at, received_at, appeal) in rows {
         let Some(key_id) = key_id else { continue };
         let entry = per_decision.entry(id).or_insert_with(|| {
@@ -454,8 +458,8 @@ pub fn moderator_figures(
         });
         entry.4 |= appeal.as_deref() == Some("reversed");
     }
-    let mut per_key: BTreeMap<i64, ModeratorFigures> = BTreeMap::new();
-    let mut waits: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut per_key: BTreeMap<ApiKeyId, ModeratorFigures> = BTreeMap::new();
+    let mut waits: BTreeMap<ApiKeyId, Vec<i64>> = BTreeMap::new();
     for (key_id, actor, decided_at, waited, reversed) in per_decision.into_values() {
         let f = per_key.entry(key_id).or_insert_with(|| ModeratorFigures {
             key_id,
@@ -493,7 +497,7 @@ pub fn moderator_figures(
 /// required at sign-in.
 pub fn start_totp(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     sealed: &str,
 ) -> Result<(), StoreError> {
     diesel::update(accounts::table.find(account_id))
@@ -509,7 +513,7 @@ pub fn start_totp(
 /// (their keyed hashes) replacing any earlier ones.
 pub fn enable_totp(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     step: i64,
     code_hashes: &[String],
 ) -> Result<(), StoreError> {
@@ -539,7 +543,7 @@ pub fn enable_totp(
 
 /// Turns the second factor off (its owner, with password and code): secret, last step and
 /// recovery codes are deleted.
-pub fn disable_totp(conn: &mut DbConnection, account_id: i64) -> Result<(), StoreError> {
+pub fn disable_totp(conn: &mut DbConnection, account_id: AccountId) -> Result<(), StoreError> {
     write_tx::<_, diesel::result::Error, _>(conn, |conn| {
         diesel::update(accounts::table.find(account_id))
             .set((
@@ -561,7 +565,7 @@ pub fn disable_totp(conn: &mut DbConnection, account_id: i64) -> Result<(), Stor
 /// already used, so that a code works once.
 pub fn use_totp_step(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     step: i64,
 ) -> Result<bool, StoreError> {
     let taken = diesel::update(
@@ -579,7 +583,7 @@ pub fn use_totp_step(
 /// Uses up one unused recovery code of the account; `false` when there is no such code.
 pub fn use_recovery_code(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     code_hash: &str,
 ) -> Result<bool, StoreError> {
     let used = diesel::update(

@@ -9,7 +9,10 @@ use super::records::{AppealRecord, CommentRecord, DecisionRecord, ReportRecord};
 use super::reports::reference_of;
 use super::schema::{appeals, comments, decisions, reports};
 use super::{is_unique_violation, now, write_tx, DbConnection, StoreError};
-use crate::domain::{Action, AppealStatus, CommentStatus, ReportStatus};
+use crate::domain::{
+    Action, ApiKeyId, AppealId, AppealStatus, CommentId, CommentStatus, ReportId, ReportStatus,
+    SiteId,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Appeals
@@ -45,8 +48,8 @@ pub enum AppealError {
 /// report (reporter).
 pub fn appeal(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     who: &Appellant,
     text: &str,
     window_days: i64,
@@ -54,7 +57,8 @@ pub fn appeal(
     write_tx(conn, |conn| {
         let c = super::comments::site_comment(conn, site_id, comment_id)?
             .ok_or(AppealError::NotFound)?;
-        let (decision, appellant, report_id): (DecisionRecord, String, Option<i64>) = match who {
+        let (decision, appellant, report_id): (DecisionRecord, String, Option<ReportId>) = match who
+        {
             Appellant::Author(author) => (
                 author_appealable(conn, &c, author)?,
                 "author".to_owned(),
@@ -139,10 +143,10 @@ fn author_appealable(
 /// id.
 fn reporter_appealable(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     reference: &str,
-) -> Result<(DecisionRecord, i64), AppealError> {
+) -> Result<(DecisionRecord, ReportId), AppealError> {
     let report = reports::table
         .filter(reports::site_id.eq(site_id))
         .filter(reports::comment_id.eq(comment_id))
@@ -167,7 +171,7 @@ fn reporter_appealable(
 
 pub fn open_appeals(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     status: AppealStatus,
     limit: i64,
 ) -> Result<Vec<(AppealRecord, CommentRecord, DecisionRecord)>, StoreError> {
@@ -193,7 +197,7 @@ pub fn open_appeals(
     Ok(out)
 }
 
-pub fn count_open_appeals(conn: &mut DbConnection, site_id: i64) -> Result<i64, StoreError> {
+pub fn count_open_appeals(conn: &mut DbConnection, site_id: SiteId) -> Result<i64, StoreError> {
     Ok(appeals::table
         .filter(appeals::site_id.eq(site_id))
         .filter(appeals::status.eq(AppealStatus::Open))
@@ -219,8 +223,8 @@ pub enum AppealDecisionError {
 /// rejects it for the report's reason (reporter's appeal), logged like any decision.
 pub fn decide_appeal(
     conn: &mut DbConnection,
-    site_id: i64,
-    appeal_id: i64,
+    site_id: SiteId,
+    appeal_id: AppealId,
     actor: &Actor,
     reverse: bool,
     reply: &str,
@@ -236,7 +240,7 @@ pub fn decide_appeal(
         if a.status != AppealStatus::Open {
             return Err(AppealDecisionError::AlreadyDecided(a.status));
         }
-        let original: Option<i64> = decisions::table
+        let original: Option<ApiKeyId> = decisions::table
             .find(a.decision_id)
             .select(decisions::actor_key_id)
             .first(conn)?;
@@ -272,7 +276,7 @@ pub fn decide_appeal(
 /// report becomes upheld.
 fn reverse_decision(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     a: &AppealRecord,
     actor: &Actor,
     reply: &str,
@@ -335,7 +339,7 @@ fn reversal(
 /// The `appeal.decided` event.
 fn emit_decided(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     a: &AppealRecord,
     outcome: AppealStatus,
     reply: &str,

@@ -8,7 +8,7 @@ use super::decisions::{decide_in_tx, Actor, DecideError, DecisionInput};
 use super::records::{AuthorActionRecord, AuthorRecord, CommentRecord, NewAuthorAction};
 use super::schema::{author_actions, authors, comments};
 use super::{now, write_tx, DbConnection, StoreError};
-use crate::domain::{Action, AuthorStatus, CommentStatus, ReasonCode};
+use crate::domain::{Action, AuthorId, AuthorStatus, CommentId, CommentStatus, ReasonCode, SiteId};
 
 /// A change of an author's status as asked.
 #[derive(Debug, Clone)]
@@ -24,11 +24,11 @@ pub struct AuthorStatusInput {
 /// its own decision row). `None` when the site has no such author.
 pub fn set_author_status(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
     actor: &Actor,
     input: &AuthorStatusInput,
-) -> Result<Option<(AuthorRecord, Vec<i64>)>, DecideError> {
+) -> Result<Option<(AuthorRecord, Vec<CommentId>)>, DecideError> {
     write_tx(conn, |conn| {
         let Some(author) = authors::table
             .filter(authors::site_id.eq(site_id))
@@ -63,7 +63,7 @@ pub fn set_author_status(
 /// Writes the new status on the author and a row in their status log.
 fn change_status(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author: &AuthorRecord,
     actor: &Actor,
     input: &AuthorStatusInput,
@@ -132,7 +132,7 @@ fn record_restriction(
 /// The `author.status_changed` event.
 fn emit_status_changed(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author: &AuthorRecord,
     input: &AuthorStatusInput,
 ) -> Result<(), DecideError> {
@@ -158,12 +158,12 @@ fn emit_status_changed(
 /// admin, over any claim). Returns their ids.
 fn reject_pending(
     conn: &mut DbConnection,
-    site_id: i64,
-    author_id: i64,
+    site_id: SiteId,
+    author_id: AuthorId,
     actor: &Actor,
     input: &AuthorStatusInput,
-) -> Result<Vec<i64>, DecideError> {
-    let pending: Vec<i64> = comments::table
+) -> Result<Vec<CommentId>, DecideError> {
+    let pending: Vec<CommentId> = comments::table
         .filter(comments::author_id.eq(author_id))
         .filter(comments::status.eq(CommentStatus::Pending))
         .select(comments::id)
@@ -192,7 +192,7 @@ fn reject_pending(
 /// The author status actions of an author, oldest first.
 pub fn author_history(
     conn: &mut DbConnection,
-    author_id: i64,
+    author_id: AuthorId,
 ) -> Result<Vec<AuthorActionRecord>, StoreError> {
     Ok(author_actions::table
         .filter(author_actions::author_id.eq(author_id))
@@ -212,7 +212,7 @@ pub type AuthorRecordView = (
 /// An author of the site with their recent comments (newest first) and status actions.
 pub fn author_record(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
     recent: i64,
 ) -> Result<Option<AuthorRecordView>, StoreError> {

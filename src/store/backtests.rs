@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::schema::{backtests, comments, decisions};
 use super::{now, write_tx, DbConnection, StoreError};
-use crate::domain::{CommentStatus, DecisionSource};
+use crate::domain::{AuthorId, BacktestId, CommentId, CommentStatus, DecisionSource, SiteId};
 
 pub use crate::domain::BacktestStatus;
 use BacktestStatus::{Cancelled, Done, Failed, Queued, Running};
@@ -27,8 +27,8 @@ const LABEL_ACTIONS: [&str; 3] = ["approve", "reject", "restore"];
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = backtests)]
 pub struct BacktestRecord {
-    pub id: i64,
-    pub site_id: i64,
+    pub id: BacktestId,
+    pub site_id: SiteId,
     pub params: String,
     pub status: BacktestStatus,
     pub progress_done: i64,
@@ -46,7 +46,7 @@ pub struct BacktestRecord {
 /// the site not touched since `stale_before` (cut by a crash) are marked failed first.
 pub fn create(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     params: &str,
     by: &str,
     stale_before: NaiveDateTime,
@@ -85,8 +85,8 @@ pub fn create(
 /// One job of the site.
 pub fn get(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: BacktestId,
 ) -> Result<Option<BacktestRecord>, StoreError> {
     Ok(backtests::table
         .filter(backtests::id.eq(id))
@@ -97,7 +97,7 @@ pub fn get(
 }
 
 /// The site's most recent jobs, newest first.
-pub fn list(conn: &mut DbConnection, site_id: i64) -> Result<Vec<BacktestRecord>, StoreError> {
+pub fn list(conn: &mut DbConnection, site_id: SiteId) -> Result<Vec<BacktestRecord>, StoreError> {
     Ok(backtests::table
         .filter(backtests::site_id.eq(site_id))
         .order(backtests::id.desc())
@@ -108,7 +108,7 @@ pub fn list(conn: &mut DbConnection, site_id: i64) -> Result<Vec<BacktestRecord>
 
 /// Moves a queued job to running with the number of comments to read; false when it is no
 /// longer queued (cancelled before it started).
-pub fn start(conn: &mut DbConnection, id: i64, total: i64) -> Result<bool, StoreError> {
+pub fn start(conn: &mut DbConnection, id: BacktestId, total: i64) -> Result<bool, StoreError> {
     let t = now();
     let n = diesel::update(backtests::table)
         .filter(backtests::id.eq(id))
@@ -125,7 +125,7 @@ pub fn start(conn: &mut DbConnection, id: i64, total: i64) -> Result<bool, Store
 
 /// Records progress (and that the job is alive); false when the job is no longer running
 /// (cancelled): the caller stops.
-pub fn progress(conn: &mut DbConnection, id: i64, done: i64) -> Result<bool, StoreError> {
+pub fn progress(conn: &mut DbConnection, id: BacktestId, done: i64) -> Result<bool, StoreError> {
     let n = diesel::update(backtests::table)
         .filter(backtests::id.eq(id))
         .filter(backtests::status.eq(Running))
@@ -141,7 +141,7 @@ pub fn progress(conn: &mut DbConnection, id: i64, done: i64) -> Result<bool, Sto
 /// meanwhile stays cancelled.
 pub fn finish(
     conn: &mut DbConnection,
-    id: i64,
+    id: BacktestId,
     outcome: Result<&str, &str>,
 ) -> Result<(), StoreError> {
     let t = now();
@@ -167,8 +167,8 @@ pub fn finish(
 /// batch); the job as it is afterwards, `None` when the site has no such job.
 pub fn cancel(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: BacktestId,
 ) -> Result<Option<BacktestRecord>, StoreError> {
     let t = now();
     diesel::update(backtests::table)
@@ -192,7 +192,7 @@ pub fn fail_stale(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usiz
 
 fn fail_stale_of(
     conn: &mut DbConnection,
-    site_id: Option<i64>,
+    site_id: Option<SiteId>,
     before: NaiveDateTime,
 ) -> Result<usize, diesel::result::Error> {
     let t = now();
@@ -216,8 +216,8 @@ fn fail_stale_of(
 /// A comment as a backtest reads it.
 #[derive(Debug, Clone, Queryable)]
 pub struct BacktestComment {
-    pub id: i64,
-    pub author_id: i64,
+    pub id: CommentId,
+    pub author_id: AuthorId,
     pub body: String,
     pub lang: Option<String>,
     pub status: CommentStatus,
@@ -230,7 +230,7 @@ pub struct BacktestComment {
 /// Comments of the site created in `[from, until)`, not deleted nor purged: how many.
 pub fn count_in_period(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     from: NaiveDateTime,
     until: NaiveDateTime,
 ) -> Result<i64, StoreError> {
@@ -248,11 +248,11 @@ pub fn count_in_period(
 /// index on site and time), `None` when there is none: the range a backtest walks.
 pub fn id_range(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     from: NaiveDateTime,
     until: NaiveDateTime,
-) -> Result<Option<(i64, i64)>, StoreError> {
-    let (first, last): (Option<i64>, Option<i64>) = comments::table
+) -> Result<Option<(CommentId, CommentId)>, StoreError> {
+    let (first, last): (Option<CommentId>, Option<CommentId>) = comments::table
         .filter(comments::site_id.eq(site_id))
         .filter(comments::created_at.ge(from))
         .filter(comments::created_at.lt(until))
@@ -268,10 +268,10 @@ pub fn id_range(
 /// by id.
 pub fn comment_page(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     from: NaiveDateTime,
     until: NaiveDateTime,
-    (after, last): (i64, i64),
+    (after, last): (CommentId, CommentId),
     limit: i64,
 ) -> Result<Vec<BacktestComment>, StoreError> {
     Ok(comments::table
@@ -303,9 +303,9 @@ pub fn comment_page(
 /// The automated decision that placed each comment at intake: its status and note.
 pub fn intake_decisions(
     conn: &mut DbConnection,
-    comment_ids: &[i64],
-) -> Result<HashMap<i64, (CommentStatus, Option<String>)>, StoreError> {
-    let rows: Vec<(i64, CommentStatus, Option<String>)> = decisions::table
+    comment_ids: &[CommentId],
+) -> Result<HashMap<CommentId, (CommentStatus, Option<String>)>, StoreError> {
+    let rows: Vec<(CommentId, CommentStatus, Option<String>)> = decisions::table
         .filter(decisions::comment_id.eq_any(comment_ids))
         .filter(decisions::source.eq(DecisionSource::Automated.as_str()))
         .filter(decisions::from_status.is_null())
@@ -323,9 +323,9 @@ pub fn intake_decisions(
 /// and its reason code.
 pub fn human_labels(
     conn: &mut DbConnection,
-    comment_ids: &[i64],
-) -> Result<HashMap<i64, (bool, Option<String>)>, StoreError> {
-    let rows: Vec<(i64, Option<String>, Option<String>)> = decisions::table
+    comment_ids: &[CommentId],
+) -> Result<HashMap<CommentId, (bool, Option<String>)>, StoreError> {
+    let rows: Vec<(CommentId, Option<String>, Option<String>)> = decisions::table
         .filter(decisions::comment_id.eq_any(comment_ids))
         .filter(decisions::source.eq(DecisionSource::Human.as_str()))
         .filter(decisions::action.eq_any(LABEL_ACTIONS))
@@ -344,8 +344,8 @@ pub fn human_labels(
 /// An earlier comment of an author, as the author-history facts need it.
 #[derive(Debug, Clone, Queryable)]
 pub struct AuthorComment {
-    pub id: i64,
-    pub author_id: i64,
+    pub id: CommentId,
+    pub author_id: AuthorId,
     pub status: CommentStatus,
     pub body_hash: Option<String>,
     pub created_at: NaiveDateTime,
@@ -356,10 +356,10 @@ pub struct AuthorComment {
 /// had before `from`.
 pub fn author_comments(
     conn: &mut DbConnection,
-    authors: &[i64],
+    authors: &[AuthorId],
     from: NaiveDateTime,
     until: NaiveDateTime,
-) -> Result<(Vec<AuthorComment>, HashMap<i64, u32>), StoreError> {
+) -> Result<(Vec<AuthorComment>, HashMap<AuthorId, u32>), StoreError> {
     let recent: Vec<AuthorComment> = comments::table
         .filter(comments::author_id.eq_any(authors))
         .filter(comments::created_at.ge(from))
@@ -372,7 +372,7 @@ pub fn author_comments(
             comments::created_at,
         ))
         .load(conn)?;
-    let approved: Vec<(i64, i64)> = comments::table
+    let approved: Vec<(AuthorId, i64)> = comments::table
         .filter(comments::author_id.eq_any(authors))
         .filter(comments::status.eq(CommentStatus::Approved))
         .filter(comments::created_at.lt(from))

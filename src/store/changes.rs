@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::decisions::Actor;
 use super::schema::setting_changes;
 use super::{now, DbConnection, StoreError};
+use crate::domain::{ApiKeyId, SiteId};
 
 /// The settings a change can be about.
 pub const SETTINGS: [&str; 5] = ["site", "thresholds", "rules", "words", "thread"];
@@ -17,9 +18,9 @@ pub const SETTINGS: [&str; 5] = ["site", "thresholds", "rules", "words", "thread
 #[diesel(table_name = setting_changes)]
 pub struct SettingChange {
     pub id: i64,
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub actor: String,
-    pub actor_key_id: Option<i64>,
+    pub actor_key_id: Option<ApiKeyId>,
     pub origin: Option<String>,
     pub origin_network: Option<String>,
     /// One of [`SETTINGS`].
@@ -32,9 +33,9 @@ pub struct SettingChange {
 #[derive(Insertable)]
 #[diesel(table_name = setting_changes)]
 struct NewChange<'a> {
-    site_id: i64,
+    site_id: SiteId,
     actor: &'a str,
-    actor_key_id: Option<i64>,
+    actor_key_id: Option<ApiKeyId>,
     origin: Option<&'a str>,
     origin_network: Option<&'a str>,
     setting: &'a str,
@@ -45,7 +46,7 @@ struct NewChange<'a> {
 /// Records that `actor` changed `setting` (one of [`SETTINGS`]) of the site as `summary` says.
 pub fn record(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     actor: &Actor,
     setting: &'static str,
     summary: &str,
@@ -80,7 +81,7 @@ pub struct ChangeFilter {
 /// The site's changes matching `filter`, newest first, before the change `before`.
 pub fn list(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     filter: &ChangeFilter,
     before: Option<i64>,
     limit: i64,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::records::ApiKeyRecord;
 use super::schema::{api_keys, console_sessions};
 use super::{now, DbConnection, StoreError};
+use crate::domain::ApiKeyId;
 
 /// A session found by its token, with the live key behind it.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub fn random_token() -> String {
 /// Opens a session for `key_id`; returns (token, csrf token). Expired sessions are swept.
 pub fn create(
     conn: &mut DbConnection,
-    key_id: i64,
+    key_id: ApiKeyId,
     language: &str,
     lifetime: chrono::Duration,
 ) -> Result<(String, String, chrono::NaiveDateTime), StoreError> {
@@ -118,7 +119,7 @@ pub fn set_language(
         .set(console_sessions::language.eq(language))
         .execute(conn)?;
     // The moderator's choice outlives the session.
-    let key_id: Option<i64> = console_sessions::table
+    let key_id: Option<ApiKeyId> = console_sessions::table
         .find(token_hash)
         .select(console_sessions::key_id)
         .first(conn)
@@ -144,7 +145,7 @@ pub fn set_language(
 /// The language a moderator chose last, if any.
 pub fn preferred_language(
     conn: &mut DbConnection,
-    key_id: i64,
+    key_id: ApiKeyId,
 ) -> Result<Option<String>, StoreError> {
     use super::schema::console_preferences as prefs;
     Ok(prefs::table
@@ -160,7 +161,7 @@ pub fn delete(conn: &mut DbConnection, token_hash: &str) -> Result<(), StoreErro
 }
 
 /// Deletes the session of `token` if it belongs to key `key_id`.
-pub fn delete_of(conn: &mut DbConnection, token: &str, key_id: i64) -> Result<(), StoreError> {
+pub fn delete_of(conn: &mut DbConnection, token: &str, key_id: ApiKeyId) -> Result<(), StoreError> {
     diesel::delete(
         console_sessions::table
             .find(super::keys::hash_secret(token))

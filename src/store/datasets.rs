@@ -13,7 +13,9 @@ use diesel::prelude::*;
 
 use super::schema::{authors, comments, decisions, perspective_feedback as fb};
 use super::{DbConnection, StoreError};
-use crate::domain::{Action, AuthorStatus, CommentStatus, DecisionSource};
+use crate::domain::{
+    Action, AuthorStatus, CommentStatus, DecisionId, DecisionSource, FeedbackId, SiteId,
+};
 
 /// Rows read per query: a stream holds at most one page in memory.
 pub const PAGE_ROWS: i64 = 500;
@@ -52,20 +54,22 @@ pub struct Period {
 /// Where the next page starts: after a decision id, after a feedback id, or nothing left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
-    Decisions { after: i64 },
-    Feedback { after: i64 },
+    Decisions { after: DecisionId },
+    Feedback { after: FeedbackId },
     Done,
 }
 
 impl Cursor {
-    pub const START: Cursor = Cursor::Decisions { after: 0 };
+    pub const START: Cursor = Cursor::Decisions {
+        after: DecisionId(0),
+    };
 }
 
 /// One page of a site's dataset starting at `cursor` (decisions first, then feedback), and the
 /// cursor of the next page. A page may be empty only with [`Cursor::Done`] after it.
 pub fn page(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
     cursor: Cursor,
 ) -> Result<(Vec<DatasetRow>, Cursor), StoreError> {
@@ -75,7 +79,7 @@ pub fn page(
 /// [`page`] with pages of `limit` rows.
 pub fn page_of(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
     cursor: Cursor,
     limit: i64,
@@ -85,7 +89,9 @@ pub fn page_of(
             let rows = decision_page(conn, site_id, period, after, limit)?;
             let next = match rows.last() {
                 Some((id, _)) if rows.len() as i64 == limit => Cursor::Decisions { after: *id },
-                _ => Cursor::Feedback { after: 0 },
+                _ => Cursor::Feedback {
+                    after: FeedbackId(0),
+                },
             };
             let rows: Vec<DatasetRow> = rows.into_iter().map(|(_, r)| r).collect();
             if rows.is_empty() {
@@ -106,7 +112,7 @@ pub fn page_of(
 }
 
 type DecisionTuple = (
-    i64,
+    DecisionId,
     String,
     Option<String>,
     Option<String>,
@@ -117,11 +123,11 @@ type DecisionTuple = (
 
 fn decision_page(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
-    after: i64,
+    after: DecisionId,
     limit: i64,
-) -> Result<Vec<(i64, DatasetRow)>, StoreError> {
+) -> Result<Vec<(DecisionId, DatasetRow)>, StoreError> {
     let human = DecisionSource::Human.as_str();
     // A later label of the same comment: this one is not its last.
     let later = later_decisions
@@ -203,11 +209,11 @@ fn verdict_language(verdict: Option<&str>) -> Option<String> {
 
 fn feedback_page(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
-    after: i64,
+    after: FeedbackId,
     limit: i64,
-) -> Result<Vec<(i64, DatasetRow)>, StoreError> {
+) -> Result<Vec<(FeedbackId, DatasetRow)>, StoreError> {
     let mut query = fb::table
         // `site_id + 0`: by id from the cursor, as for decisions.
         .filter((fb::site_id + 0_i64).eq(site_id))
@@ -230,7 +236,14 @@ fn feedback_page(
     if let Some(until) = period.until {
         query = query.filter(fb::updated_at.lt(until));
     }
-    let rows: Vec<(i64, String, i32, String, Option<String>, NaiveDateTime)> = query.load(conn)?;
+    let rows: Vec<(
+        FeedbackId,
+        String,
+        i32,
+        String,
+        Option<String>,
+        NaiveDateTime,
+    )> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(id, text, label, attribute, lang, updated_at)| {
@@ -277,7 +290,7 @@ pub fn write_csv<W: std::io::Write>(
 }
 
 /// The id of the site named `slug`, if it exists (the CLI never creates one to export it).
-pub fn site_id(conn: &mut DbConnection, slug: &str) -> Result<Option<i64>, StoreError> {
+pub fn site_id(conn: &mut DbConnection, slug: &str) -> Result<Option<SiteId>, StoreError> {
     use super::schema::sites;
     Ok(sites::table
         .filter(sites::slug.eq(slug))
@@ -290,7 +303,7 @@ pub fn site_id(conn: &mut DbConnection, slug: &str) -> Result<Option<i64>, Store
 /// the number of rows written.
 pub fn export_csv<W: std::io::Write>(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     period: Period,
     out: W,
 ) -> anyhow::Result<u64> {

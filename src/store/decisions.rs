@@ -10,12 +10,15 @@ use super::queues::{has_open_reports, Order};
 use super::records::{CommentRecord, DecisionRecord, NewDecision};
 use super::schema::{api_keys, comment_reasons, comments, decisions};
 use super::{now, write_tx, DbConnection, StoreError};
-use crate::domain::{transition, Action, CommentStatus, DecisionSource, Queue, ReasonCode};
+use crate::domain::{
+    transition, Action, ApiKeyId, CommentId, CommentStatus, DecisionId, DecisionSource, Queue,
+    ReasonCode, SiteId,
+};
 
 /// Who acts: a moderator's or admin's key.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub key_id: i64,
+    pub key_id: ApiKeyId,
     pub name: String,
     pub is_admin: bool,
     /// Where the request came from, for the audit log: `console` or `api`…
@@ -28,13 +31,13 @@ pub struct Actor {
 /// Two callers, in one process or in several on one PostgreSQL, never get the same comment.
 pub fn claim_next(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     queue: Queue,
     actor: &Actor,
     count: i64,
     order: Order,
     until: NaiveDateTime,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<CommentId>, StoreError> {
     let claim = Claim {
         site_id,
         reported: queue == Queue::Reported,
@@ -54,7 +57,7 @@ pub fn claim_next(
 
 /// What [`claim_next`] asks of either backend.
 struct Claim<'a> {
-    site_id: i64,
+    site_id: SiteId,
     /// The `reported` queue (open reports) rather than a status.
     reported: bool,
     status: CommentStatus,
@@ -67,12 +70,15 @@ struct Claim<'a> {
 
 /// [`claim_next`] on PostgreSQL: one `UPDATE` over a subquery taking free rows with
 /// `FOR UPDATE SKIP LOCKED`; the claimed ids, sorted.
-fn claim_on_postgres(pg: &mut diesel::PgConnection, claim: &Claim<'_>) -> QueryResult<Vec<i64>> {
+fn claim_on_postgres(
+    pg: &mut diesel::PgConnection,
+    claim: &Claim<'_>,
+) -> QueryResult<Vec<CommentId>> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
     #[derive(QueryableByName)]
     struct Claimed {
         #[diesel(sql_type = BigInt)]
-        id: i64,
+        id: CommentId,
     }
     let order_sql = match (claim.order, claim.reported) {
         (Order::Age, false) => "id ASC",
@@ -96,7 +102,7 @@ fn claim_on_postgres(pg: &mut diesel::PgConnection, claim: &Claim<'_>) -> QueryR
            ORDER BY {order_sql} LIMIT $6 FOR UPDATE SKIP LOCKED) \
          RETURNING id"
     );
-    let mut ids: Vec<i64> = diesel::sql_query(sql)
+    let mut ids: Vec<CommentId> = diesel::sql_query(sql)
         .bind::<BigInt, _>(claim.actor.key_id)
         .bind::<Timestamp, _>(claim.until)
         .bind::<Timestamp, _>(claim.t)
@@ -113,7 +119,10 @@ fn claim_on_postgres(pg: &mut diesel::PgConnection, claim: &Claim<'_>) -> QueryR
 
 /// [`claim_next`] on SQLite, inside a write transaction (which holds the database): the free
 /// ids in the queue's order, then claimed.
-fn claim_on_sqlite(conn: &mut DbConnection, claim: &Claim<'_>) -> Result<Vec<i64>, StoreError> {
+fn claim_on_sqlite(
+    conn: &mut DbConnection,
+    claim: &Claim<'_>,
+) -> Result<Vec<CommentId>, StoreError> {
     let free = comments::table
         .filter(comments::site_id.eq(claim.site_id))
         .into_boxed();
@@ -141,14 +150,14 @@ fn claim_on_sqlite(conn: &mut DbConnection, claim: &Claim<'_>) -> Result<Vec<i64
             comments::id.asc(),
         )),
     };
-    let ids: Vec<i64> = free.load(conn)?;
+    let ids: Vec<CommentId> = free.load(conn)?;
     claim_ids(conn, &ids, claim.actor, claim.until, claim.t)?;
     Ok(ids)
 }
 
 fn claim_ids(
     conn: &mut DbConnection,
-    ids: &[i64],
+    ids: &[CommentId],
     actor: &Actor,
     until: NaiveDateTime,
     t: NaiveDateTime,
@@ -168,8 +177,8 @@ fn claim_ids(
 /// Records the first human knowledge of comments that no moderator had seen yet.
 pub fn mark_seen(
     conn: &mut DbConnection,
-    ids: &[i64],
-    key_id: i64,
+    ids: &[CommentId],
+    key_id: ApiKeyId,
     t: NaiveDateTime,
 ) -> Result<(), StoreError> {
     diesel::update(
@@ -192,7 +201,7 @@ pub enum ClaimError {
     NotFound,
     #[error("comment {id} is claimed by {by} until {until}")]
     ClaimedByOther {
-        id: i64,
+        id: CommentId,
         by: String,
         until: NaiveDateTime,
     },
@@ -205,8 +214,8 @@ pub enum ClaimError {
 /// Takes or renews the claim on one comment (an admin may take over another's claim).
 pub fn claim_one(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: CommentId,
     actor: &Actor,
     until: NaiveDateTime,
     take_over: bool,
@@ -223,8 +232,8 @@ pub fn claim_one(
 /// Releases the caller's claim on one comment (admins may release anyone's).
 pub fn release_one(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: CommentId,
     actor: &Actor,
 ) -> Result<(), ClaimError> {
     write_tx(conn, |conn| {
@@ -236,21 +245,21 @@ pub fn release_one(
 }
 
 /// Releases every claim held by one key (a moderator leaving, or a replica shutting down).
-pub fn release_all_of(conn: &mut DbConnection, key_id: i64) -> Result<usize, StoreError> {
+pub fn release_all_of(conn: &mut DbConnection, key_id: ApiKeyId) -> Result<usize, StoreError> {
     Ok(
         diesel::update(comments::table.filter(comments::claimed_by.eq(Some(key_id))))
             .set((
-                comments::claimed_by.eq(None::<i64>),
+                comments::claimed_by.eq(None::<ApiKeyId>),
                 comments::claim_expires_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)?,
     )
 }
 
-fn release(conn: &mut DbConnection, ids: &[i64]) -> Result<(), diesel::result::Error> {
+fn release(conn: &mut DbConnection, ids: &[CommentId]) -> Result<(), diesel::result::Error> {
     diesel::update(comments::table.filter(comments::id.eq_any(ids)))
         .set((
-            comments::claimed_by.eq(None::<i64>),
+            comments::claimed_by.eq(None::<ApiKeyId>),
             comments::claim_expires_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
@@ -330,8 +339,8 @@ impl From<ClaimError> for DecideError {
 /// verdict of the moment, claim released, first human knowledge recorded.
 pub fn decide(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: CommentId,
     actor: &Actor,
     input: &DecisionInput,
 ) -> Result<CommentRecord, DecideError> {
@@ -340,8 +349,8 @@ pub fn decide(
 
 pub fn decide_in_tx(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: CommentId,
     actor: &Actor,
     input: &DecisionInput,
 ) -> Result<CommentRecord, DecideError> {
@@ -374,7 +383,7 @@ pub fn decide_in_tx(
         comments::revision.eq(c.revision + 1),
         comments::escalated.eq(escalated),
         comments::updated_at.eq(t),
-        comments::claimed_by.eq(None::<i64>),
+        comments::claimed_by.eq(None::<ApiKeyId>),
         comments::claim_expires_at.eq(None::<NaiveDateTime>),
         comments::first_seen_at.eq(c.first_seen_at.unwrap_or(t)),
         comments::first_seen_by.eq(c.first_seen_by.or(Some(actor.key_id))),
@@ -419,7 +428,7 @@ fn log_decision(
     input: &DecisionInput,
     (from, to): (CommentStatus, CommentStatus),
     t: NaiveDateTime,
-) -> Result<i64, DecideError> {
+) -> Result<DecisionId, DecideError> {
     let decision_id = diesel::insert_into(decisions::table)
         .values(NewDecision {
             comment_id: c.id,
@@ -439,7 +448,7 @@ fn log_decision(
             origin_network: actor.network.as_deref(),
         })
         .returning(decisions::id)
-        .get_result::<i64>(conn)?;
+        .get_result::<DecisionId>(conn)?;
     super::outbox::emit_status_change(
         conn,
         c.site_id,
@@ -457,7 +466,7 @@ fn log_decision(
 }
 
 /// Files the comment in the `escalated` queue reason (once).
-fn mark_escalated(conn: &mut DbConnection, id: i64) -> Result<(), DecideError> {
+fn mark_escalated(conn: &mut DbConnection, id: CommentId) -> Result<(), DecideError> {
     diesel::insert_into(comment_reasons::table)
         .values((
             comment_reasons::comment_id.eq(id),
@@ -485,11 +494,11 @@ pub enum BulkOutcome {
 /// Applies one decision to many comments, each in its own transaction.
 pub fn decide_many(
     conn: &mut DbConnection,
-    site_id: i64,
-    ids: &[i64],
+    site_id: SiteId,
+    ids: &[CommentId],
     actor: &Actor,
     input: &DecisionInput,
-) -> Result<Vec<(i64, BulkOutcome)>, StoreError> {
+) -> Result<Vec<(CommentId, BulkOutcome)>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for &id in ids {
         let outcome = match decide(conn, site_id, id, actor, input) {
@@ -525,9 +534,9 @@ pub struct DecisionFilter {
 /// The site's decisions, newest first, before the decision id `before`.
 pub fn decision_log(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     filter: &DecisionFilter,
-    before: Option<i64>,
+    before: Option<DecisionId>,
     limit: i64,
 ) -> Result<Vec<DecisionRecord>, StoreError> {
     let mut q = decisions::table
@@ -536,7 +545,7 @@ pub fn decision_log(
         .into_boxed();
     if let Some(m) = &filter.moderator {
         q = match m.parse::<i64>() {
-            Ok(key_id) => q.filter(decisions::actor_key_id.eq(key_id)),
+            Ok(key_id) => q.filter(decisions::actor_key_id.eq(ApiKeyId(key_id))),
             Err(_) => q.filter(decisions::actor.eq(m.clone())),
         };
     }

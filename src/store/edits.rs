@@ -8,13 +8,15 @@ use super::records::{CommentRecord, NewDecision};
 use super::schema::{authors, comments, decisions, threads};
 use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::policy::{self, Scored};
-use crate::domain::{AuthorStatus, CommentStatus, DecisionSource, ModerationMode};
+use crate::domain::{
+    AuthorStatus, CommentId, CommentStatus, DecisionId, DecisionSource, ModerationMode, SiteId,
+};
 
 /// What an edit needs besides the new text: the scored text, and the site's mode.
 #[derive(Debug, Clone)]
 pub struct EditContext {
-    pub site_id: i64,
-    pub comment_id: i64,
+    pub site_id: SiteId,
+    pub comment_id: CommentId,
     pub site_mode: ModerationMode,
     pub body_hash: String,
     pub scored: Scored,
@@ -31,11 +33,11 @@ pub enum Edit {
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
     #[error("comment {0} not found")]
-    NotFound(i64),
+    NotFound(CommentId),
     #[error("comment {0} is deleted and can no longer be edited")]
-    Deleted(i64),
+    Deleted(CommentId),
     #[error("comment {0} holds a later edit (edited at {1}): this one is older")]
-    Stale(i64, chrono::NaiveDateTime),
+    Stale(CommentId, chrono::NaiveDateTime),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -186,7 +188,7 @@ fn held_by(
 }
 
 /// The reasons a comment is queued for are those of its current text (an escalation stays).
-fn requeue(conn: &mut DbConnection, id: i64, reasons: &[String]) -> Result<(), EditError> {
+fn requeue(conn: &mut DbConnection, id: CommentId, reasons: &[String]) -> Result<(), EditError> {
     use super::schema::comment_reasons;
     diesel::delete(
         comment_reasons::table
@@ -214,7 +216,7 @@ fn record_hold(
     note: &str,
     t: chrono::NaiveDateTime,
 ) -> Result<(), EditError> {
-    let decision_id: i64 = diesel::insert_into(decisions::table)
+    let decision_id: DecisionId = diesel::insert_into(decisions::table)
         .values(NewDecision {
             comment_id: c.id,
             site_id: c.site_id,
@@ -248,7 +250,7 @@ fn record_hold(
 /// The texts a comment had before its edits, newest first.
 pub fn revisions_of(
     conn: &mut DbConnection,
-    comment_id: i64,
+    comment_id: CommentId,
 ) -> Result<Vec<super::records::RevisionRecord>, StoreError> {
     use super::records::RevisionRecord;
     use super::schema::comment_revisions;

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::schema::perspective_feedback as fb;
 use super::{write_tx, DbConnection, StoreError};
+use crate::domain::{ApiKeyId, FeedbackId, SiteId};
 
 /// Rows deleted per transaction by the purge.
 const PURGE_BATCH: i64 = 1_000;
@@ -21,8 +22,8 @@ const PURGE_BATCH: i64 = 1_000;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = fb)]
 pub struct FeedbackRecord {
-    pub id: i64,
-    pub site_id: i64,
+    pub id: FeedbackId,
+    pub site_id: SiteId,
     pub client_token: Option<String>,
     pub attribute: String,
     pub score: f64,
@@ -34,7 +35,7 @@ pub struct FeedbackRecord {
     pub coral_comment_id: Option<String>,
     pub coral_parent_id: Option<String>,
     pub story_url: Option<String>,
-    pub key_id: Option<i64>,
+    pub key_id: Option<ApiKeyId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -44,7 +45,7 @@ pub struct FeedbackRecord {
 #[diesel(table_name = fb)]
 #[diesel(treat_none_as_null = true)]
 pub struct NewFeedback {
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub client_token: Option<String>,
     pub attribute: String,
     pub score: f64,
@@ -56,7 +57,7 @@ pub struct NewFeedback {
     pub coral_comment_id: Option<String>,
     pub coral_parent_id: Option<String>,
     pub story_url: Option<String>,
-    pub key_id: Option<i64>,
+    pub key_id: Option<ApiKeyId>,
     pub updated_at: NaiveDateTime,
 }
 
@@ -70,7 +71,7 @@ pub fn record(
 ) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         for row in rows {
-            let existing: Option<i64> = match &row.client_token {
+            let existing: Option<FeedbackId> = match &row.client_token {
                 None => None,
                 Some(token) => fb::table
                     .filter(fb::site_id.eq(row.site_id))
@@ -127,8 +128,8 @@ pub struct LabelCount {
 /// the counts per attribute and label of all of them.
 pub fn list(
     conn: &mut DbConnection,
-    site_id: i64,
-    before: Option<i64>,
+    site_id: SiteId,
+    before: Option<FeedbackId>,
     limit: i64,
 ) -> Result<(Vec<FeedbackRecord>, Vec<LabelCount>), StoreError> {
     let mut page = fb::table
@@ -165,7 +166,7 @@ pub fn purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, St
     let mut total = 0;
     loop {
         let n = write_tx(conn, |conn| {
-            let ids: Vec<i64> = fb::table
+            let ids: Vec<FeedbackId> = fb::table
                 .filter(fb::updated_at.lt(cutoff))
                 .select(fb::id)
                 .limit(PURGE_BATCH)
@@ -183,7 +184,7 @@ pub fn purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, St
 /// the number deleted. Runs inside the erasure's transaction.
 pub fn erase_matching(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     text_hashes: &[String],
 ) -> Result<usize, diesel::result::Error> {
     if text_hashes.is_empty() {
@@ -200,7 +201,7 @@ pub fn erase_matching(
 /// A site's examples whose text is one of `text_hashes`, for an author's export.
 pub fn matching(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     text_hashes: &[String],
 ) -> Result<Vec<FeedbackRecord>, diesel::result::Error> {
     if text_hashes.is_empty() {

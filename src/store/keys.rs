@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::records::{ApiKeyRecord, NewApiKey, SiteRecord};
 use super::schema::{api_keys, sites};
 use super::{now, DbConnection, StoreError};
-use crate::domain::Role;
+use crate::domain::{ApiKeyId, Role};
 
 /// Every secret starts with this, so leaked keys are easy to scan for.
 pub const SECRET_PREFIX: &str = "vigie_";
@@ -67,7 +67,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<(ApiKeyRecord, String)>, Stor
 
 /// Revokes a key; `false` when no such key exists. Revoking twice keeps the first time.
 /// The name of key `id`, if it exists.
-pub fn name_of(conn: &mut DbConnection, id: i64) -> Result<Option<String>, StoreError> {
+pub fn name_of(conn: &mut DbConnection, id: ApiKeyId) -> Result<Option<String>, StoreError> {
     Ok(api_keys::table
         .find(id)
         .select(api_keys::name)
@@ -75,11 +75,11 @@ pub fn name_of(conn: &mut DbConnection, id: i64) -> Result<Option<String>, Store
         .optional()?)
 }
 
-pub fn revoke(conn: &mut DbConnection, id: i64) -> Result<bool, StoreError> {
+pub fn revoke(conn: &mut DbConnection, id: ApiKeyId) -> Result<bool, StoreError> {
     let exists = api_keys::table
         .find(id)
         .select(api_keys::id)
-        .first::<i64>(conn)
+        .first::<ApiKeyId>(conn)
         .optional()?
         .is_some();
     if exists {

@@ -16,7 +16,9 @@ use super::schema::{
 };
 use super::{lock_keys, now, write_tx, DbConnection, StoreError};
 use crate::domain::dsa::ReportSource;
-use crate::domain::{AppealStatus, CommentStatus, MailStatus, ReasonCode};
+use crate::domain::{
+    AccountId, AppealStatus, CommentId, CommentStatus, MailId, MailStatus, ReasonCode, SiteId,
+};
 
 /// What a message is.
 pub const KIND_REPORT: &str = "report";
@@ -36,7 +38,7 @@ const CHECKER_LOCK: &str = "mail-alert-checker";
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = alert_preferences)]
 pub struct AlertPreferences {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub language: String,
     pub on_report: bool,
     pub queue_wait_minutes: Option<i32>,
@@ -46,7 +48,7 @@ pub struct AlertPreferences {
 
 impl AlertPreferences {
     /// Nothing chosen yet: no alert, messages in `language`.
-    pub fn off(account_id: i64, language: &str) -> AlertPreferences {
+    pub fn off(account_id: AccountId, language: &str) -> AlertPreferences {
         AlertPreferences {
             account_id,
             language: language.to_owned(),
@@ -60,7 +62,7 @@ impl AlertPreferences {
 
 pub fn preferences(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Option<AlertPreferences>, StoreError> {
     Ok(alert_preferences::table
         .find(account_id)
@@ -89,9 +91,9 @@ pub fn set_preferences(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = mail_outbox)]
 pub struct MailRecord {
-    pub id: i64,
-    pub site_id: i64,
-    pub account_id: i64,
+    pub id: MailId,
+    pub site_id: SiteId,
+    pub account_id: AccountId,
     pub kind: String,
     pub subject: String,
     pub payload: String,
@@ -109,8 +111,8 @@ pub struct MailRecord {
 /// Writes one message (inside the caller's transaction).
 pub fn enqueue(
     conn: &mut DbConnection,
-    site_id: i64,
-    account_id: i64,
+    site_id: SiteId,
+    account_id: AccountId,
     kind: &str,
     subject: &str,
     payload: &Value,
@@ -137,8 +139,8 @@ pub fn enqueue(
 /// Active accounts (password set, not disabled) of a site, or of every site, with choices.
 fn recipients(
     conn: &mut DbConnection,
-    site_id: Option<i64>,
-) -> Result<Vec<(AlertPreferences, i64)>, diesel::result::Error> {
+    site_id: Option<SiteId>,
+) -> Result<Vec<(AlertPreferences, SiteId)>, diesel::result::Error> {
     let mut q = alert_preferences::table
         .inner_join(accounts::table.inner_join(api_keys::table))
         .filter(accounts::disabled_at.is_null())
@@ -161,8 +163,8 @@ pub fn alerts_on(category: ReasonCode, source: ReportSource) -> bool {
 /// transaction). The comment's text is not copied: the worker quotes an excerpt when sending.
 pub fn enqueue_report_alerts(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     reference: &str,
     category: ReasonCode,
     source: ReportSource,
@@ -207,7 +209,7 @@ pub struct QueueState {
 /// The three queues people wait on: comments to review, reported comments, open appeals.
 pub fn queue_states(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
 ) -> Result<Vec<QueueState>, diesel::result::Error> {
     let (pending, pending_oldest): (i64, Option<NaiveDateTime>) = comments::table
         .filter(comments::site_id.eq(site_id))
@@ -285,7 +287,7 @@ pub fn check(conn: &mut DbConnection, t: NaiveDateTime) -> Result<Checked, Store
     Ok(write_tx(conn, |conn| {
         lock_keys(conn, &[CHECKER_LOCK.to_owned()])?;
         let mut done = Checked::default();
-        let mut states: HashMap<i64, Vec<QueueState>> = HashMap::new();
+        let mut states: HashMap<SiteId, Vec<QueueState>> = HashMap::new();
         for (prefs, site_id) in recipients(conn, None)? {
             if prefs.queue_wait_minutes.is_none() && prefs.digest_hour.is_none() {
                 continue;
@@ -415,7 +417,7 @@ pub fn claim_due(
             .ok()
             .and_then(|p| p["comment_id"].as_i64())
         {
-            Some(id) if mail.kind == KIND_REPORT => excerpt(conn, id)?,
+            Some(id) if mail.kind == KIND_REPORT => excerpt(conn, CommentId(id))?,
             _ => None,
         };
         out.push(DueMail {
@@ -434,7 +436,7 @@ pub fn claim_due(
 /// A comment's thread id and the first [`EXCERPT_CHARS`] characters of its text.
 fn excerpt(
     conn: &mut DbConnection,
-    comment_id: i64,
+    comment_id: CommentId,
 ) -> Result<Option<(String, String)>, StoreError> {
     let row: Option<(String, String, CommentStatus)> = comments::table
         .inner_join(threads::table)
@@ -496,7 +498,7 @@ pub fn record_attempt(
 }
 
 /// Marks a message not to be sent (its account is no longer active).
-pub fn drop_message(conn: &mut DbConnection, id: i64, why: &str) -> Result<(), StoreError> {
+pub fn drop_message(conn: &mut DbConnection, id: MailId, why: &str) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         diesel::update(mail_outbox::table.find(id))
             .set((
@@ -525,8 +527,8 @@ pub fn purge_old(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize
 /// (`POST /v1/account/alerts/test`).
 pub fn enqueue_now(
     conn: &mut DbConnection,
-    site_id: i64,
-    account_id: i64,
+    site_id: SiteId,
+    account_id: AccountId,
     kind: &str,
 ) -> Result<(), StoreError> {
     write_tx(conn, |conn| {

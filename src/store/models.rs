@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use super::schema::{comments, decisions, model_events, models, shadow_scores};
 use super::{lock_keys, now, write_tx, DbConnection, StoreError};
-use crate::domain::DecisionSource;
+use crate::domain::{CommentId, DecisionSource, ModelId, SiteId};
 
 pub use crate::domain::ModelStatus;
 
@@ -21,8 +21,8 @@ pub use crate::domain::ModelStatus;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = models)]
 pub struct ModelRecord {
-    pub id: i64,
-    pub site_id: i64,
+    pub id: ModelId,
+    pub site_id: SiteId,
     pub version: String,
     /// Absolute path of the model directory.
     pub path: String,
@@ -32,7 +32,7 @@ pub struct ModelRecord {
     pub weights_sha256: String,
     status: ModelStatus,
     /// The model that was active when this one was activated (`None`: the shipped default).
-    pub replaced_id: Option<i64>,
+    pub replaced_id: Option<ModelId>,
     pub registered_by: String,
     pub registered_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -53,7 +53,7 @@ impl ModelRecord {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = models)]
 pub struct NewModel {
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub version: String,
     pub path: String,
     pub sha256: String,
@@ -69,7 +69,7 @@ pub struct NewModel {
 #[diesel(table_name = model_events)]
 pub struct ModelEvent {
     pub id: i64,
-    pub site_id: i64,
+    pub site_id: SiteId,
     /// `register`, `shadow`, `activate` or `rollback`.
     pub action: String,
     pub actor: String,
@@ -83,7 +83,7 @@ pub struct ModelEvent {
 #[derive(Insertable)]
 #[diesel(table_name = model_events)]
 struct NewEvent<'a> {
-    site_id: i64,
+    site_id: SiteId,
     action: &'a str,
     actor: &'a str,
     from_version: Option<&'a str>,
@@ -134,7 +134,7 @@ pub fn register(conn: &mut DbConnection, new: &NewModel) -> Result<Change, Store
 }
 
 /// The site's models, newest first.
-pub fn list(conn: &mut DbConnection, site_id: i64) -> Result<Vec<ModelRecord>, StoreError> {
+pub fn list(conn: &mut DbConnection, site_id: SiteId) -> Result<Vec<ModelRecord>, StoreError> {
     Ok(models::table
         .filter(models::site_id.eq(site_id))
         .select(ModelRecord::as_select())
@@ -145,7 +145,7 @@ pub fn list(conn: &mut DbConnection, site_id: i64) -> Result<Vec<ModelRecord>, S
 /// The site's last `limit` model changes, newest first.
 pub fn events(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     limit: i64,
 ) -> Result<Vec<ModelEvent>, StoreError> {
     Ok(model_events::table
@@ -159,7 +159,7 @@ pub fn events(
 /// The site's model of this version.
 pub fn by_version(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     version: &str,
 ) -> Result<Option<ModelRecord>, StoreError> {
     Ok(models::table
@@ -173,7 +173,7 @@ pub fn by_version(
 /// The site's active and shadow models (one indexed query; the judge asks every few seconds).
 pub fn in_use(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
 ) -> Result<(Option<ModelRecord>, Option<ModelRecord>), StoreError> {
     let rows: Vec<ModelRecord> = super::on_backend!(conn, |c| models::table
         .filter(models::site_id.eq(site_id))
@@ -194,7 +194,7 @@ pub fn in_use(
 /// Puts `version` in shadow (the previous shadow, if any, goes back to `registered`).
 pub fn shadow(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     version: &str,
     actor: &str,
 ) -> Result<Change, StoreError> {
@@ -228,7 +228,7 @@ pub fn shadow(
 /// for a rollback.
 pub fn activate(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     version: &str,
     actor: &str,
 ) -> Result<Change, StoreError> {
@@ -254,7 +254,7 @@ pub fn activate(
 /// site to the shipped default.
 pub fn rollback(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     version: &str,
     actor: &str,
 ) -> Result<Change, StoreError> {
@@ -290,7 +290,7 @@ type InUse = (Option<ModelRecord>, Option<ModelRecord>);
 /// the model back.
 fn change(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     version: &str,
     f: impl FnOnce(&mut DbConnection, &ModelRecord, InUse) -> Result<Result<(), Refusal>, StoreError>,
 ) -> Result<Change, StoreError> {
@@ -317,9 +317,9 @@ fn change(
 /// Sets a model's status (and, with `Some`, the model it replaced).
 fn set_status(
     conn: &mut DbConnection,
-    id: i64,
+    id: ModelId,
     status: ModelStatus,
-    replaced: Option<Option<i64>>,
+    replaced: Option<Option<ModelId>>,
 ) -> Result<(), StoreError> {
     let target = models::table.find(id);
     match replaced {
@@ -339,7 +339,7 @@ fn set_status(
 
 fn event(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     action: &str,
     actor: &str,
     from_version: Option<&str>,
@@ -365,8 +365,8 @@ fn event(
 #[derive(Debug, Clone, PartialEq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = shadow_scores)]
 pub struct ShadowScore {
-    pub comment_id: i64,
-    pub model_id: i64,
+    pub comment_id: CommentId,
+    pub model_id: ModelId,
     pub toxicity: f64,
     pub spam: f64,
     /// `allow`, `review` or `reject`.
@@ -381,7 +381,7 @@ pub struct ShadowScore {
 /// A shadow verdict computed before the comment is written (intake's reading half).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShadowVerdict {
-    pub model_id: i64,
+    pub model_id: ModelId,
     pub toxicity: f64,
     pub spam: f64,
     pub decision: String,
@@ -394,7 +394,7 @@ pub struct ShadowVerdict {
 /// Stores the shadow verdict of a comment just inserted (in the intake's transaction).
 pub fn record_shadow(
     conn: &mut DbConnection,
-    comment_id: i64,
+    comment_id: CommentId,
     shadow: &ShadowVerdict,
     at: NaiveDateTime,
 ) -> Result<(), diesel::result::Error> {
@@ -418,7 +418,7 @@ pub fn record_shadow(
 /// The shadow verdicts of comments `ids` with their model's version (an author's export).
 pub fn shadow_of_comments(
     conn: &mut DbConnection,
-    ids: &[i64],
+    ids: &[CommentId],
 ) -> Result<Vec<(ShadowScore, String)>, diesel::result::Error> {
     shadow_scores::table
         .inner_join(models::table.on(models::id.eq(shadow_scores::model_id)))
@@ -429,7 +429,10 @@ pub fn shadow_of_comments(
 }
 
 /// Deletes the shadow verdicts of comments `ids` (their reasons quote the text); how many.
-pub fn erase_shadow(conn: &mut DbConnection, ids: &[i64]) -> Result<usize, diesel::result::Error> {
+pub fn erase_shadow(
+    conn: &mut DbConnection,
+    ids: &[CommentId],
+) -> Result<usize, diesel::result::Error> {
     diesel::delete(shadow_scores::table.filter(shadow_scores::comment_id.eq_any(ids))).execute(conn)
 }
 
@@ -446,7 +449,10 @@ pub struct ShadowRow {
 pub const MAX_SHADOW_ROWS: i64 = 100_000;
 
 /// The shadow verdicts of model `model_id`, newest first, with the human labels given since.
-pub fn shadow_rows(conn: &mut DbConnection, model_id: i64) -> Result<Vec<ShadowRow>, StoreError> {
+pub fn shadow_rows(
+    conn: &mut DbConnection,
+    model_id: ModelId,
+) -> Result<Vec<ShadowRow>, StoreError> {
     let rows: Vec<(ShadowScore, Option<String>)> = shadow_scores::table
         .inner_join(comments::table.on(comments::id.eq(shadow_scores::comment_id)))
         .filter(shadow_scores::model_id.eq(model_id))
@@ -456,7 +462,7 @@ pub fn shadow_rows(conn: &mut DbConnection, model_id: i64) -> Result<Vec<ShadowR
         .load(conn)?;
     // Labels as `store::datasets` defines them: a comment's last human approve, reject or
     // restore.
-    let decided: Vec<(i64, Option<String>)> = decisions::table
+    let decided: Vec<(CommentId, Option<String>)> = decisions::table
         .inner_join(
             shadow_scores::table.on(shadow_scores::comment_id
                 .eq(decisions::comment_id)
@@ -467,7 +473,7 @@ pub fn shadow_rows(conn: &mut DbConnection, model_id: i64) -> Result<Vec<ShadowR
         .select((decisions::comment_id, decisions::action))
         .order(decisions::id)
         .load(conn)?;
-    let labels: HashMap<i64, i32> = decided
+    let labels: HashMap<CommentId, i32> = decided
         .into_iter()
         .map(|(id, action)| (id, i32::from(action.as_deref() == Some("reject"))))
         .collect();
@@ -502,10 +508,10 @@ pub const MAX_LABELLED_SCORES: i64 = 200_000;
 /// another text), as in `store::datasets`.
 pub fn labelled_scores(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
 ) -> Result<Vec<LabelledScore>, StoreError> {
     type Row = (
-        i64,
+        CommentId,
         Option<String>,
         Option<String>,
         Option<f64>,

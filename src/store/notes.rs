@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::decisions::Actor;
 use super::schema::{author_notes, authors};
 use super::{now, write_tx, DbConnection, StoreError};
+use crate::domain::{ApiKeyId, AuthorId, NoteId, SiteId};
 
 /// Most notes kept about one author: past it, a note must be deleted before another is added.
 pub const MAX_NOTES_PER_AUTHOR: i64 = 200;
@@ -15,11 +16,11 @@ pub const MAX_NOTES_PER_AUTHOR: i64 = 200;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = author_notes)]
 pub struct NoteRecord {
-    pub id: i64,
-    pub author_id: i64,
+    pub id: NoteId,
+    pub author_id: AuthorId,
     pub text: String,
     pub created_by: String,
-    pub created_by_key_id: Option<i64>,
+    pub created_by_key_id: Option<ApiKeyId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -47,9 +48,9 @@ impl From<diesel::result::Error> for NoteError {
 /// The internal id and status of a site's author.
 fn author_of(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     external_id: &str,
-) -> Result<Option<(i64, String)>, diesel::result::Error> {
+) -> Result<Option<(AuthorId, String)>, diesel::result::Error> {
     authors::table
         .filter(authors::site_id.eq(site_id))
         .filter(authors::external_id.eq(external_id))
@@ -61,7 +62,7 @@ fn author_of(
 /// The notes about an author, newest first; `None` when the site has no such author.
 pub fn list(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
 ) -> Result<Option<Vec<NoteRecord>>, StoreError> {
     let Some((author, _)) = author_of(conn, site_id, author_external_id)? else {
@@ -71,7 +72,10 @@ pub fn list(
 }
 
 /// The notes about one author (internal id), newest first.
-pub fn of_author(conn: &mut DbConnection, author_id: i64) -> Result<Vec<NoteRecord>, StoreError> {
+pub fn of_author(
+    conn: &mut DbConnection,
+    author_id: AuthorId,
+) -> Result<Vec<NoteRecord>, StoreError> {
     Ok(author_notes::table
         .filter(author_notes::author_id.eq(author_id))
         .order(author_notes::id.desc())
@@ -83,7 +87,7 @@ pub fn of_author(conn: &mut DbConnection, author_id: i64) -> Result<Vec<NoteReco
 /// Adds a note (text already validated) about an author.
 pub fn add(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
     actor: &Actor,
     text: &str,
@@ -126,15 +130,15 @@ pub fn add(
 /// Deletes a note of an author: its writer or an admin.
 pub fn delete(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
-    note_id: i64,
+    note_id: NoteId,
     actor: &Actor,
 ) -> Result<(), NoteError> {
     write_tx(conn, |conn| {
         let (author, _) =
             author_of(conn, site_id, author_external_id)?.ok_or(NoteError::NotFound)?;
-        let writer: Option<i64> = author_notes::table
+        let writer: Option<ApiKeyId> = author_notes::table
             .filter(author_notes::id.eq(note_id))
             .filter(author_notes::author_id.eq(author))
             .select(author_notes::created_by_key_id)
@@ -150,6 +154,6 @@ pub fn delete(
 }
 
 /// Deletes every note about an author (erasure); how many.
-pub fn erase(conn: &mut DbConnection, author_id: i64) -> Result<usize, diesel::result::Error> {
+pub fn erase(conn: &mut DbConnection, author_id: AuthorId) -> Result<usize, diesel::result::Error> {
     diesel::delete(author_notes::table.filter(author_notes::author_id.eq(author_id))).execute(conn)
 }

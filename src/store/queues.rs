@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::records::{AuthorRecord, CommentRecord};
 use super::schema::{api_keys, authors, comment_reasons, comments, threads};
 use super::{DbConnection, StoreError};
-use crate::domain::{CommentStatus, Queue};
+use crate::domain::{ApiKeyId, AuthorId, CommentId, CommentStatus, Queue, SiteId, ThreadId};
 
 /// Queue ordering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct Position {
     /// The `reported` queue's priority (authority, trusted flagger, reader); 0 elsewhere.
     pub priority: i32,
     pub risk: f64,
-    pub id: i64,
+    pub id: CommentId,
 }
 
 /// Queue filters, all optional and combined with AND.
@@ -81,7 +81,7 @@ pub(super) fn has_open_reports() -> diesel::expression::SqlLiteral<diesel::sql_t
 }
 
 /// The number of comments in each queue of a site, each capped at [`COUNT_CAP`] + 1.
-pub fn counts(conn: &mut DbConnection, site_id: i64) -> Result<Vec<(Queue, i64)>, StoreError> {
+pub fn counts(conn: &mut DbConnection, site_id: SiteId) -> Result<Vec<(Queue, i64)>, StoreError> {
     let mut out = Vec::with_capacity(Queue::ALL.len());
     for q in Queue::ALL {
         let base = comments::table
@@ -89,7 +89,7 @@ pub fn counts(conn: &mut DbConnection, site_id: i64) -> Result<Vec<(Queue, i64)>
             .select(comments::id)
             .limit(COUNT_CAP + 1)
             .into_boxed();
-        let ids: Vec<i64> = match q.status() {
+        let ids: Vec<CommentId> = match q.status() {
             Some(s) => base.filter(comments::status.eq(s)).load(conn)?,
             None => base
                 .filter(has_open_reports())
@@ -109,7 +109,7 @@ type CommentQuery<'a, ST> = comments::BoxedQuery<'a, Backend, ST>;
 /// One page of a queue (at most `limit` rows, after `after`).
 pub fn page(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     queue: Queue,
     filter: &QueueFilter,
     order: Order,
@@ -143,7 +143,7 @@ fn in_queue<ST>(q: CommentQuery<'_, ST>, queue: Queue) -> CommentQuery<'_, ST> {
 /// language, score range, time, escalation and text.
 fn filtered<'a, ST>(
     mut q: CommentQuery<'a, ST>,
-    site_id: i64,
+    site_id: SiteId,
     filter: &QueueFilter,
 ) -> CommentQuery<'a, ST> {
     if let Some(thread) = &filter.thread {
@@ -264,26 +264,26 @@ pub type ThreadInfo = (String, Option<String>, Option<String>);
 /// What a moderator needs next to a queued comment.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    pub threads: HashMap<i64, ThreadInfo>,
-    pub authors: HashMap<i64, AuthorRecord>,
+    pub threads: HashMap<ThreadId, ThreadInfo>,
+    pub authors: HashMap<AuthorId, AuthorRecord>,
     /// `(approved, rejected, pending)` per author.
-    pub author_counts: HashMap<i64, (i64, i64, i64)>,
-    pub parents: HashMap<i64, CommentRecord>,
-    pub reasons: HashMap<i64, Vec<String>>,
-    pub key_names: HashMap<i64, String>,
+    pub author_counts: HashMap<AuthorId, (i64, i64, i64)>,
+    pub parents: HashMap<CommentId, CommentRecord>,
+    pub reasons: HashMap<CommentId, Vec<String>>,
+    pub key_names: HashMap<ApiKeyId, String>,
     /// Reports on each comment, with the reporter's current weight.
-    pub reports: HashMap<i64, Vec<(super::records::ReportRecord, f64)>>,
+    pub reports: HashMap<CommentId, Vec<(super::records::ReportRecord, f64)>>,
     /// The text each edited comment had before its last edit.
-    pub previous: HashMap<i64, super::records::RevisionRecord>,
+    pub previous: HashMap<CommentId, super::records::RevisionRecord>,
 }
 
 /// Loads the threads, authors (with their records), parents, reasons and claimers of `rows`.
 pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Context, StoreError> {
-    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
-    let thread_ids: Vec<i64> = rows.iter().map(|c| c.thread_id).collect();
-    let author_ids: Vec<i64> = rows.iter().map(|c| c.author_id).collect();
-    let parent_ids: Vec<i64> = rows.iter().filter_map(|c| c.parent_id).collect();
-    let key_ids: Vec<i64> = rows.iter().filter_map(|c| c.claimed_by).collect();
+    let ids: Vec<CommentId> = rows.iter().map(|c| c.id).collect();
+    let thread_ids: Vec<ThreadId> = rows.iter().map(|c| c.thread_id).collect();
+    let author_ids: Vec<AuthorId> = rows.iter().map(|c| c.author_id).collect();
+    let parent_ids: Vec<CommentId> = rows.iter().filter_map(|c| c.parent_id).collect();
+    let key_ids: Vec<ApiKeyId> = rows.iter().filter_map(|c| c.claimed_by).collect();
     let mut ctx = Context::default();
     if ids.is_empty() {
         return Ok(ctx);
@@ -309,7 +309,7 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
     for (id, reason) in comment_reasons::table
         .filter(comment_reasons::comment_id.eq_any(&ids))
         .select((comment_reasons::comment_id, comment_reasons::reason))
-        .load::<(i64, String)>(conn)?
+        .load::<(CommentId, String)>(conn)?
     {
         ctx.reasons.entry(id).or_default().push(reason);
     }
@@ -324,7 +324,7 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
         ctx.key_names = api_keys::table
             .filter(api_keys::id.eq_any(&key_ids))
             .select((api_keys::id, api_keys::name))
-            .load::<(i64, String)>(conn)?
+            .load::<(ApiKeyId, String)>(conn)?
             .into_iter()
             .collect();
     }
@@ -334,8 +334,8 @@ pub fn context(conn: &mut DbConnection, rows: &[CommentRecord]) -> Result<Contex
 /// External id, title and URL of each thread.
 fn threads_of(
     conn: &mut DbConnection,
-    thread_ids: &[i64],
-) -> Result<HashMap<i64, ThreadInfo>, StoreError> {
+    thread_ids: &[ThreadId],
+) -> Result<HashMap<ThreadId, ThreadInfo>, StoreError> {
     Ok(threads::table
         .filter(threads::id.eq_any(thread_ids))
         .select((
@@ -344,7 +344,7 @@ fn threads_of(
             threads::title,
             threads::url,
         ))
-        .load::<(i64, String, Option<String>, Option<String>)>(conn)?
+        .load::<(ThreadId, String, Option<String>, Option<String>)>(conn)?
         .into_iter()
         .map(|(id, ext, title, url)| (id, (ext, title, url)))
         .collect())
@@ -353,9 +353,9 @@ fn threads_of(
 /// `(approved, rejected, pending)` comments of each author.
 fn author_counts(
     conn: &mut DbConnection,
-    author_ids: &[i64],
-) -> Result<HashMap<i64, (i64, i64, i64)>, StoreError> {
-    let mut counts: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+    author_ids: &[AuthorId],
+) -> Result<HashMap<AuthorId, (i64, i64, i64)>, StoreError> {
+    let mut counts: HashMap<AuthorId, (i64, i64, i64)> = HashMap::new();
     for (author, status, n) in comments::table
         .filter(comments::author_id.eq_any(author_ids))
         .group_by((comments::author_id, comments::status))
@@ -364,7 +364,7 @@ fn author_counts(
             comments::status,
             diesel::dsl::count_star(),
         ))
-        .load::<(i64, CommentStatus, i64)>(conn)?
+        .load::<(AuthorId, CommentStatus, i64)>(conn)?
     {
         let entry = counts.entry(author).or_default();
         match status {
@@ -381,9 +381,9 @@ fn author_counts(
 fn previous_texts(
     conn: &mut DbConnection,
     rows: &[CommentRecord],
-) -> Result<HashMap<i64, super::records::RevisionRecord>, StoreError> {
+) -> Result<HashMap<CommentId, super::records::RevisionRecord>, StoreError> {
     // Only edited comments have earlier texts: no query for a page without any.
-    let edited: Vec<i64> = rows
+    let edited: Vec<CommentId> = rows
         .iter()
         .filter(|c| c.body_received_at.is_some())
         .map(|c| c.id)

@@ -3,7 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::{AppealStatus, AuthorStatus, CommentStatus, ReportStatus, Role, ThreadStatus};
+use crate::domain::{
+    ApiKeyId, AppealId, AppealStatus, AuthorActionId, AuthorId, AuthorStatus, CommentId,
+    CommentStatus, DecisionId, ReportId, ReportStatus, ReporterId, RevisionId, Role, SiteId,
+    StatementId, ThreadId, ThreadStatus,
+};
 
 use super::schema::{
     api_keys, appeals, author_actions, authors, comment_revisions, comments, decisions, reporters,
@@ -13,7 +17,7 @@ use super::schema::{
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = sites)]
 pub struct SiteRecord {
-    pub id: i64,
+    pub id: SiteId,
     pub slug: String,
     pub moderation_mode: crate::domain::ModerationMode,
     pub created_at: NaiveDateTime,
@@ -46,8 +50,8 @@ pub struct NewSite<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKeyRecord {
-    pub id: i64,
-    pub site_id: i64,
+    pub id: ApiKeyId,
+    pub site_id: SiteId,
     pub role: Role,
     pub name: String,
     pub prefix: String,
@@ -59,7 +63,7 @@ pub struct ApiKeyRecord {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = api_keys)]
 pub struct NewApiKey<'a> {
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub role: Role,
     pub name: &'a str,
     pub prefix: &'a str,
@@ -70,8 +74,8 @@ pub struct NewApiKey<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = threads)]
 pub struct ThreadRecord {
-    pub id: i64,
-    pub site_id: i64,
+    pub id: ThreadId,
+    pub site_id: SiteId,
     pub external_id: String,
     pub url: Option<String>,
     pub title: Option<String>,
@@ -86,7 +90,7 @@ pub struct ThreadRecord {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = threads, treat_none_as_default_value = false)]
 pub struct NewThread<'a> {
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub external_id: &'a str,
     pub url: Option<&'a str>,
     pub title: Option<&'a str>,
@@ -97,8 +101,8 @@ pub struct NewThread<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = authors)]
 pub struct AuthorRecord {
-    pub id: i64,
-    pub site_id: i64,
+    pub id: AuthorId,
+    pub site_id: SiteId,
     pub external_id: String,
     pub display_name: Option<String>,
     pub email_hash: Option<String>,
@@ -110,7 +114,7 @@ pub struct AuthorRecord {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = authors, treat_none_as_default_value = false)]
 pub struct NewAuthor<'a> {
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub external_id: &'a str,
     pub display_name: Option<&'a str>,
     pub email_hash: Option<&'a str>,
@@ -121,11 +125,11 @@ pub struct NewAuthor<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = comments)]
 pub struct CommentRecord {
-    pub id: i64,
-    pub site_id: i64,
-    pub thread_id: i64,
-    pub parent_id: Option<i64>,
-    pub author_id: i64,
+    pub id: CommentId,
+    pub site_id: SiteId,
+    pub thread_id: ThreadId,
+    pub parent_id: Option<CommentId>,
+    pub author_id: AuthorId,
     pub external_id: String,
     pub body: String,
     pub lang: Option<String>,
@@ -143,11 +147,11 @@ pub struct CommentRecord {
     pub score_spam: Option<f64>,
     /// Held for a senior moderator.
     pub escalated: bool,
-    pub claimed_by: Option<i64>,
+    pub claimed_by: Option<ApiKeyId>,
     pub claim_expires_at: Option<NaiveDateTime>,
     /// First human knowledge of the comment (French press law, art. 93-3).
     pub first_seen_at: Option<NaiveDateTime>,
-    pub first_seen_by: Option<i64>,
+    pub first_seen_by: Option<ApiKeyId>,
     /// Open reports and their summed weight (the `reported` queue).
     pub open_reports: i32,
     pub report_weight: f64,
@@ -165,10 +169,10 @@ pub struct CommentRecord {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = comments, treat_none_as_default_value = false)]
 pub struct NewComment<'a> {
-    pub site_id: i64,
-    pub thread_id: i64,
-    pub parent_id: Option<i64>,
-    pub author_id: i64,
+    pub site_id: SiteId,
+    pub thread_id: ThreadId,
+    pub parent_id: Option<CommentId>,
+    pub author_id: AuthorId,
     pub external_id: &'a str,
     pub body: &'a str,
     pub lang: Option<&'a str>,
@@ -189,11 +193,11 @@ pub struct NewComment<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = decisions)]
 pub struct DecisionRecord {
-    pub id: i64,
-    pub comment_id: i64,
-    pub site_id: i64,
+    pub id: DecisionId,
+    pub comment_id: CommentId,
+    pub site_id: SiteId,
     pub actor: String,
-    pub actor_key_id: Option<i64>,
+    pub actor_key_id: Option<ApiKeyId>,
     pub source: String,
     pub from_status: Option<CommentStatus>,
     pub to_status: CommentStatus,
@@ -214,10 +218,10 @@ pub struct DecisionRecord {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = decisions, treat_none_as_default_value = false)]
 pub struct NewDecision<'a> {
-    pub comment_id: i64,
-    pub site_id: i64,
+    pub comment_id: CommentId,
+    pub site_id: SiteId,
     pub actor: &'a str,
-    pub actor_key_id: Option<i64>,
+    pub actor_key_id: Option<ApiKeyId>,
     pub source: &'a str,
     pub from_status: Option<CommentStatus>,
     pub to_status: CommentStatus,
@@ -234,11 +238,11 @@ pub struct NewDecision<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = author_actions)]
 pub struct AuthorActionRecord {
-    pub id: i64,
-    pub author_id: i64,
-    pub site_id: i64,
+    pub id: AuthorActionId,
+    pub author_id: AuthorId,
+    pub site_id: SiteId,
     pub actor: String,
-    pub actor_key_id: Option<i64>,
+    pub actor_key_id: Option<ApiKeyId>,
     pub from_status: AuthorStatus,
     pub to_status: AuthorStatus,
     pub until: Option<NaiveDateTime>,
@@ -250,10 +254,10 @@ pub struct AuthorActionRecord {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = author_actions)]
 pub struct NewAuthorAction<'a> {
-    pub author_id: i64,
-    pub site_id: i64,
+    pub author_id: AuthorId,
+    pub site_id: SiteId,
     pub actor: &'a str,
-    pub actor_key_id: Option<i64>,
+    pub actor_key_id: Option<ApiKeyId>,
     pub from_status: AuthorStatus,
     pub to_status: AuthorStatus,
     pub until: Option<NaiveDateTime>,
@@ -265,8 +269,8 @@ pub struct NewAuthorAction<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = reporters)]
 pub struct ReporterRecord {
-    pub id: i64,
-    pub site_id: i64,
+    pub id: ReporterId,
+    pub site_id: SiteId,
     pub identity_hash: String,
     pub upheld: i32,
     pub dismissed: i32,
@@ -276,10 +280,10 @@ pub struct ReporterRecord {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = reports)]
 pub struct ReportRecord {
-    pub id: i64,
-    pub site_id: i64,
-    pub comment_id: i64,
-    pub reporter_id: i64,
+    pub id: ReportId,
+    pub site_id: SiteId,
+    pub comment_id: CommentId,
+    pub reporter_id: ReporterId,
     pub reference: String,
     pub category: String,
     pub source: String,
@@ -297,7 +301,7 @@ pub struct ReportRecord {
     pub brigading: bool,
     pub status: ReportStatus,
     pub outcome_at: Option<NaiveDateTime>,
-    pub decision_id: Option<i64>,
+    pub decision_id: Option<DecisionId>,
     pub created_at: NaiveDateTime,
     /// Keyed hash of the network the report came from (one vote per network).
     pub network_hash: Option<String>,
@@ -308,9 +312,9 @@ pub struct ReportRecord {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = reports)]
 pub struct NewReport<'a> {
-    pub site_id: i64,
-    pub comment_id: i64,
-    pub reporter_id: i64,
+    pub site_id: SiteId,
+    pub comment_id: CommentId,
+    pub reporter_id: ReporterId,
     pub reference: &'a str,
     pub category: &'a str,
     pub source: &'a str,
@@ -334,12 +338,12 @@ pub struct NewReport<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = statements)]
 pub struct StatementRecord {
-    pub id: i64,
+    pub id: StatementId,
     pub uuid: String,
-    pub site_id: i64,
-    pub comment_id: Option<i64>,
-    pub author_id: Option<i64>,
-    pub decision_id: Option<i64>,
+    pub site_id: SiteId,
+    pub comment_id: Option<CommentId>,
+    pub author_id: Option<AuthorId>,
+    pub decision_id: Option<DecisionId>,
     pub body: String,
     pub created_at: NaiveDateTime,
 }
@@ -347,16 +351,16 @@ pub struct StatementRecord {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = appeals)]
 pub struct AppealRecord {
-    pub id: i64,
-    pub site_id: i64,
-    pub comment_id: i64,
-    pub decision_id: i64,
+    pub id: AppealId,
+    pub site_id: SiteId,
+    pub comment_id: CommentId,
+    pub decision_id: DecisionId,
     pub appellant: String,
-    pub report_id: Option<i64>,
+    pub report_id: Option<ReportId>,
     pub text: String,
     pub status: AppealStatus,
     pub reply: Option<String>,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<ApiKeyId>,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
@@ -365,9 +369,9 @@ pub struct AppealRecord {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = comment_revisions)]
 pub struct RevisionRecord {
-    pub id: i64,
-    pub comment_id: i64,
-    pub site_id: i64,
+    pub id: RevisionId,
+    pub comment_id: CommentId,
+    pub site_id: SiteId,
     /// The comment's revision when this text was replaced.
     pub revision: i32,
     pub body: String,
@@ -384,8 +388,8 @@ pub struct RevisionRecord {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = comment_revisions, treat_none_as_default_value = false)]
 pub struct NewRevision<'a> {
-    pub comment_id: i64,
-    pub site_id: i64,
+    pub comment_id: CommentId,
+    pub site_id: SiteId,
     pub revision: i32,
     pub body: &'a str,
     pub lang: Option<&'a str>,

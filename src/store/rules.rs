@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::rule_sets;
 use super::{now, write_tx, DbConnection, StoreError};
+use crate::domain::SiteId;
 
 /// A stored version of a site's rule set.
 #[derive(Debug, Clone)]
@@ -15,7 +16,7 @@ pub struct StoredRuleSet {
 }
 
 /// The version in force (the latest), `None` while the site uses the default rules.
-pub fn latest_version(conn: &mut DbConnection, site_id: i64) -> Result<Option<i32>, StoreError> {
+pub fn latest_version(conn: &mut DbConnection, site_id: SiteId) -> Result<Option<i32>, StoreError> {
     Ok(rule_sets::table
         .filter(rule_sets::site_id.eq(site_id))
         .select(diesel::dsl::max(rule_sets::version))
@@ -25,7 +26,7 @@ pub fn latest_version(conn: &mut DbConnection, site_id: i64) -> Result<Option<i3
 /// The TOML source of one version.
 pub fn source_of(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     version: i32,
 ) -> Result<String, StoreError> {
     Ok(rule_sets::table
@@ -36,7 +37,10 @@ pub fn source_of(
 }
 
 /// The version in force with its source and author.
-pub fn latest(conn: &mut DbConnection, site_id: i64) -> Result<Option<StoredRuleSet>, StoreError> {
+pub fn latest(
+    conn: &mut DbConnection,
+    site_id: SiteId,
+) -> Result<Option<StoredRuleSet>, StoreError> {
     let row = rule_sets::table
         .filter(rule_sets::site_id.eq(site_id))
         .order(rule_sets::version.desc())
@@ -61,7 +65,7 @@ pub fn latest(conn: &mut DbConnection, site_id: i64) -> Result<Option<StoredRule
 /// Saves `source` as the site's next version (in force from now); the new version and when.
 pub fn save(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     source: &str,
     by: &str,
 ) -> Result<(i32, chrono::NaiveDateTime), StoreError> {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::records::{NewSite, SiteRecord};
 use super::schema::{instance_settings, sites, threads};
 use super::{now, write_tx, DbConnection, StoreError};
-use crate::domain::ModerationMode;
+use crate::domain::{ModerationMode, SiteId};
 
 /// The site with this slug, created (in `pre` mode) if it is new.
 pub fn find_or_create(conn: &mut DbConnection, slug: &str) -> Result<SiteRecord, StoreError> {
@@ -30,7 +30,7 @@ pub fn find_or_create(conn: &mut DbConnection, slug: &str) -> Result<SiteRecord,
     })
 }
 
-pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<SiteRecord>, StoreError> {
+pub fn by_id(conn: &mut DbConnection, id: SiteId) -> Result<Option<SiteRecord>, StoreError> {
     Ok(super::on_backend!(conn, |c| sites::table
         .find(id)
         .select(SiteRecord::as_select())
@@ -41,7 +41,7 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<SiteRecord>, Sto
 /// The site's own thresholds (JSON), `None` when it uses the model's.
 pub fn stored_thresholds(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
 ) -> Result<Option<String>, StoreError> {
     Ok(sites::table
         .find(site_id)
@@ -55,7 +55,7 @@ pub fn stored_thresholds(
 /// returns to the model's.
 pub fn set_thresholds(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     thresholds: Option<&str>,
     model_version: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -96,7 +96,7 @@ impl SiteChanges<'_> {
 /// Applies `changes` to the site (one statement); the site as it is then.
 pub fn update(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     changes: &SiteChanges<'_>,
 ) -> Result<SiteRecord, StoreError> {
     if !changes.is_empty() {
@@ -113,7 +113,7 @@ pub fn update(
 /// Changes a thread's status and moderation override; `None` when the thread is unknown.
 pub fn update_thread(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     external_id: &str,
     status: Option<crate::domain::ThreadStatus>,
     moderation_mode: Option<Option<ModerationMode>>,
@@ -222,7 +222,7 @@ pub fn instance_secret(
 /// Sets (or with `None` removes) a site's sealed Coral Talk signing secrets.
 pub fn set_coral_secrets(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     sealed: Option<&str>,
 ) -> Result<(), StoreError> {
     diesel::update(sites::table.find(site_id))
@@ -232,8 +232,8 @@ pub fn set_coral_secrets(
 }
 
 /// The sites with Coral Talk secrets: `(site id, sealed secrets)`.
-pub fn coral_sites(conn: &mut DbConnection) -> Result<Vec<(i64, String)>, StoreError> {
-    let rows: Vec<(i64, Option<String>)> = sites::table
+pub fn coral_sites(conn: &mut DbConnection) -> Result<Vec<(SiteId, String)>, StoreError> {
+    let rows: Vec<(SiteId, Option<String>)> = sites::table
         .filter(sites::coral_secrets.is_not_null())
         .select((sites::id, sites::coral_secrets))
         .load(conn)?;

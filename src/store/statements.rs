@@ -8,7 +8,7 @@ use super::records::{CommentRecord, StatementRecord};
 use super::schema::{reports, sites, statements};
 use super::{now, DbConnection, StoreError};
 use crate::domain::dsa::{self, ReportSource, Restriction, StatementFacts};
-use crate::domain::ReasonCode;
+use crate::domain::{AuthorId, CommentId, DecisionId, ReasonCode, SiteId};
 
 /// The parts of a statement of reasons that depend on the decision.
 #[derive(Debug, Clone, Copy)]
@@ -27,8 +27,8 @@ pub struct StatementParts<'a> {
 pub fn record_statement(
     conn: &mut DbConnection,
     c: &CommentRecord,
-    decision_id: Option<i64>,
-    author_id: Option<i64>,
+    decision_id: Option<DecisionId>,
+    author_id: Option<AuthorId>,
     parts: StatementParts<'_>,
 ) -> Result<StatementRecord, diesel::result::Error> {
     let (platform, scope, appeal_text): (String, Option<String>, Option<String>) = sites::table
@@ -100,8 +100,8 @@ pub fn record_statement(
 
 pub fn latest_statement(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
 ) -> Result<Option<StatementRecord>, StoreError> {
     Ok(statements::table
         .filter(statements::site_id.eq(site_id))
@@ -114,7 +114,7 @@ pub fn latest_statement(
 
 pub fn statements_between(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     from: Option<NaiveDateTime>,
     to: Option<NaiveDateTime>,
 ) -> Result<Vec<StatementRecord>, StoreError> {

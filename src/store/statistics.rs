@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use super::records::{AppealRecord, DecisionRecord, ReportRecord, StatementRecord};
 use super::schema::{appeals, comments, decisions, reports, webhook_deliveries};
 use super::{now, DbConnection, StoreError};
-use crate::domain::{CommentStatus, DeliveryStatus};
+use crate::domain::{CommentStatus, DeliveryStatus, SiteId};
 
 /// Queue depths, expired claims and webhook backlog, all sites together.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub struct PeriodRecords {
 
 pub fn period(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<PeriodRecords, StoreError> {

@@ -1,5 +1,5 @@
 use serde_json::{json, Value};
-use vigie::domain::Role;
+use vigie::domain::{CommentId, Role};
 
 use crate::helpers::{comment, spawn_app, Backend};
 
@@ -54,7 +54,7 @@ async fn posting_a_comment_answers_201_with_the_held_comment_and_logs_the_decisi
 
     // One automated decision row: nothing changes status without one.
     let log = app
-        .with_db(move |conn| vigie::store::comments::decisions_of(conn, id).unwrap())
+        .with_db(move |conn| vigie::store::comments::decisions_of(conn, CommentId(id)).unwrap())
         .await;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].source, "automated");

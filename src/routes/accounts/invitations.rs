@@ -76,7 +76,7 @@ pub async fn accept_invitation(
     .await?;
     match outcome {
         store::accounts::InvitationState::Valid(account) => {
-            tracing::info!(account_id = account.id, "password set from an invitation");
+            tracing::info!(account_id = account.id.0, "password set from an invitation");
             let mut response = account_response(&state, account);
             response.state = "active".into();
             Ok(secured(HttpResponse::Ok()).json(response))

@@ -9,7 +9,7 @@ use super::invitations::{invitation_link, public_base};
 use super::{account_response, AccountResponse, EMAIL_PURPOSE};
 use crate::auth::Caller;
 use crate::domain::accounts::{account_role, display_name, Email, INVITATION_HOURS};
-use crate::domain::Role;
+use crate::domain::{AccountId, Role, SiteId};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::routes::console::secured;
@@ -77,7 +77,7 @@ pub struct InvitationResponse {
     responses((status = 201, body = InvitationResponse),
         (status = 409, description = "this e-mail already has an account", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/accounts")]
-#[tracing::instrument(name = "create_account", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "create_account", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn create(
     req: HttpRequest,
     caller: Caller,
@@ -111,7 +111,7 @@ pub async fn create(
     .await?
     .ok_or_else(|| ApiError::Conflict("this e-mail already has an account".into()))?;
     let (account, invitation) = created;
-    tracing::info!(account_id = account.id, role = %role, "account invited");
+    tracing::info!(account_id = account.id.0, role = %role, "account invited");
     let base = public_base(&state, &req);
     Ok(secured(HttpResponse::Created()).json(InvitationResponse {
         account: account_response(&state, account),
@@ -132,7 +132,11 @@ pub struct AccountUpdate {
 }
 
 /// Account `id` of the site, or 404.
-async fn account_of_site(state: &AppState, site: i64, id: i64) -> Result<Account, ApiError> {
+async fn account_of_site(
+    state: &AppState,
+    site: SiteId,
+    id: AccountId,
+) -> Result<Account, ApiError> {
     store::run(&state.pool, move |conn| {
         store::accounts::by_id(conn, site, id)
     })
@@ -147,7 +151,7 @@ async fn account_of_site(state: &AppState, site: i64, id: i64) -> Result<Account
     responses((status = 200, body = AccountResponse),
         (status = 409, description = "an admin's own account cannot be demoted or disabled", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[patch("/v1/accounts/{id}")]
-#[tracing::instrument(name = "update_account", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "update_account", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn update(
     caller: Caller,
     state: web::Data<AppState>,
@@ -160,7 +164,7 @@ pub async fn update(
         .as_deref()
         .map(|r| account_role("role", r))
         .transpose()?;
-    let account = account_of_site(&state, caller.site_id, id.into_inner()).await?;
+    let account = account_of_site(&state, caller.site_id, AccountId(id.into_inner())).await?;
     let own = account.key_id == caller.key_id;
     if own && (body.disabled == Some(true) || role == Some(Role::Moderator)) {
         return Err(ApiError::Conflict(
@@ -180,7 +184,7 @@ pub async fn update(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("account {id}")))?;
-    tracing::info!(account_id = id, role = ?role, disabled = ?disabled, "account changed");
+    tracing::info!(account_id = id.0, role = ?role, disabled = ?disabled, "account changed");
     Ok(HttpResponse::Ok().json(account_response(&state, updated)))
 }
 
@@ -191,7 +195,7 @@ pub async fn update(
     responses((status = 201, body = InvitationResponse),
         (status = 409, description = "the account is disabled", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/accounts/{id}/invitation")]
-#[tracing::instrument(name = "reset_account", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "reset_account", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn reset(
     req: HttpRequest,
     caller: Caller,
@@ -199,7 +203,7 @@ pub async fn reset(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let account = account_of_site(&state, caller.site_id, id.into_inner()).await?;
+    let account = account_of_site(&state, caller.site_id, AccountId(id.into_inner())).await?;
     if account.disabled_at.is_some() {
         return Err(ApiError::Conflict(
             "the account is disabled; enable it before sending a new invitation".into(),
@@ -213,7 +217,7 @@ pub async fn reset(
     })
     .await?;
     let account = account.ok_or_else(|| ApiError::NotFound(format!("account {id}")))?;
-    tracing::info!(account_id = id, "account reset");
+    tracing::info!(account_id = id.0, "account reset");
     let base = public_base(&state, &req);
     Ok(secured(HttpResponse::Created()).json(InvitationResponse {
         account: account_response(&state, account),

@@ -62,7 +62,7 @@ fn account_response(state: &AppState, a: Account) -> AccountResponse {
         .unwrap_or_default();
     let status = a.state();
     AccountResponse {
-        id: a.id,
+        id: a.id.0,
         name: a.name,
         email,
         role: a.role.to_string(),

@@ -85,7 +85,7 @@ pub async fn figures(
         moderators: rows
             .into_iter()
             .map(|f| ModeratorFigures {
-                key_id: f.key_id,
+                key_id: f.key_id.0,
                 name: f.name,
                 overturned_share: if f.decisions > 0 {
                     f.overturned as f64 / f.decisions as f64

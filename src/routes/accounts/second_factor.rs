@@ -47,7 +47,7 @@ pub struct TotpEnrolment {
     responses((status = 201, body = TotpEnrolment),
         (status = 409, description = "the second factor is already on (an admin's reset turns it off)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/account/totp")]
-#[tracing::instrument(name = "start_totp", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "start_totp", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn start_totp(
     caller: Caller,
     state: web::Data<AppState>,
@@ -97,7 +97,7 @@ pub struct RecoveryCodes {
     responses((status = 200, body = RecoveryCodes),
         (status = 409, description = "no enrolment started, or the second factor is already on", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/account/totp/confirm")]
-#[tracing::instrument(name = "confirm_totp", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "confirm_totp", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn confirm_totp(
     caller: Caller,
     state: web::Data<AppState>,
@@ -128,7 +128,7 @@ pub async fn confirm_totp(
         store::accounts::enable_totp(conn, id, step as i64, &hashes)
     })
     .await?;
-    tracing::info!(account_id = id, "second factor on");
+    tracing::info!(account_id = id.0, "second factor on");
     Ok(secured(HttpResponse::Ok()).json(RecoveryCodes {
         recovery_codes: codes,
     }))
@@ -155,7 +155,7 @@ pub struct TotpDisable {
         (status = 409, description = "the second factor is not on", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many failures; retry after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/account/totp/disable")]
-#[tracing::instrument(name = "disable_totp", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "disable_totp", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn disable_totp(
     req: HttpRequest,
     caller: Caller,
@@ -207,7 +207,7 @@ pub async fn disable_totp(
         })
         .await?;
         tracing::warn!(
-            account_id = id,
+            account_id = id.0,
             "second factor not turned off: wrong password or code"
         );
         return Err(ApiError::Forbidden(
@@ -218,6 +218,6 @@ pub async fn disable_totp(
         store::accounts::disable_totp(conn, id)
     })
     .await?;
-    tracing::info!(account_id = id, "second factor off");
+    tracing::info!(account_id = id.0, "second factor off");
     Ok(secured(HttpResponse::NoContent()).finish())
 }

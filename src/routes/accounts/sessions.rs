@@ -11,7 +11,7 @@ use super::{EMAIL_PURPOSE, RECOVERY_PURPOSE, TOTP_PURPOSE};
 use crate::auth::{self, Caller};
 use crate::domain::accounts::{verify_password, Email, MAX_PASSWORD_CHARS};
 use crate::domain::intake::ValidationError;
-use crate::domain::totp;
+use crate::domain::{totp, AccountId};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::routes::console::{check_language, open_session, secured, session_cookie, site_slug};
@@ -169,7 +169,7 @@ pub async fn sign_in(
     let lifetime = state.settings.session_lifetime();
     let (token, csrf, expires, language) =
         open_session(&state, account.key_id, body.language).await?;
-    tracing::info!(account_id = account.id, "signed in");
+    tracing::info!(account_id = account.id.0, "signed in");
     let site = site_slug(&state, account.site_id).await?;
     Ok(secured(HttpResponse::Created())
         .insert_header((
@@ -188,7 +188,11 @@ pub async fn sign_in(
 
 /// Records a failed sign-in under both scopes and logs it (never the password, the e-mail or
 /// the code); the answer to give.
-async fn failed_sign_in(state: &AppState, scopes: &Scopes, account_id: Option<i64>) -> ApiError {
+async fn failed_sign_in(
+    state: &AppState,
+    scopes: &Scopes,
+    account_id: Option<AccountId>,
+) -> ApiError {
     let window = chrono::Duration::seconds(state.settings.sign_in_window_secs.max(1));
     let forget_before = store::now() - window;
     let (email, ip) = (scopes.email.clone(), scopes.ip.clone());
@@ -196,7 +200,7 @@ async fn failed_sign_in(state: &AppState, scopes: &Scopes, account_id: Option<i6
         store::accounts::record_failure(conn, &[&email, &ip], forget_before)
     })
     .await;
-    tracing::warn!(account_id, "sign-in failed");
+    tracing::warn!(account_id = account_id.map(|a| a.0), "sign-in failed");
     match recorded {
         Ok(()) => ApiError::SignInFailed,
         Err(e) => e.into(),
@@ -248,7 +252,7 @@ fn cleared_cookie(req: &HttpRequest, state: &AppState, mut response: HttpRespons
 #[utoipa::path(delete, path = "/v1/session", tag = "accounts", security(("bearer" = [])),
     responses((status = 204, description = "signed out")))]
 #[delete("/v1/session")]
-#[tracing::instrument(name = "sign_out", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "sign_out", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn sign_out(
     req: HttpRequest,
     caller: Caller,
@@ -277,7 +281,7 @@ pub struct SessionsEnded {
 #[utoipa::path(delete, path = "/v1/sessions", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = SessionsEnded)))]
 #[delete("/v1/sessions")]
-#[tracing::instrument(name = "sign_out_everywhere", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "sign_out_everywhere", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn sign_out_everywhere(
     req: HttpRequest,
     caller: Caller,

@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 use crate::domain::intake::{
     AuthorRequest, CommentRequest, CommentSubmission, ThreadRequest, ValidationError,
 };
+use crate::domain::SiteId;
 use crate::error::ApiError;
 use crate::extract::{parse_json, JsonBytes};
 use crate::scoring::Verdict;
@@ -194,7 +195,7 @@ fn coral_field(e: ValidationError) -> ValidationError {
 /// own, so that it completes and is recorded even when the answer goes without it.
 async fn take_in_within(
     state: &web::Data<AppState>,
-    site_id: i64,
+    site_id: SiteId,
     submission: CommentSubmission,
     remaining: std::time::Duration,
 ) -> Result<Option<Result<store_comments::Intake, store_comments::IntakeError>>, ApiError> {
@@ -209,7 +210,7 @@ async fn take_in_within(
         ))),
         Err(_) => {
             tracing::warn!(
-                site_id,
+                site_id = site_id.0,
                 "Coral phase: deadline passed, answering no opinion"
             );
             Ok(None)

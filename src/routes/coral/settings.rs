@@ -70,7 +70,7 @@ pub async fn get_settings(
     request_body = CoralSettingsRequest,
     responses((status = 200, body = CoralSettingsResponse)))]
 #[put("/v1/integrations/coral")]
-#[tracing::instrument(name = "set_coral", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "set_coral", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn put_settings(
     caller: Caller,
     state: web::Data<AppState>,

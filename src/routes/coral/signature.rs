@@ -5,6 +5,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::SEAL_PURPOSE;
+use crate::domain::SiteId;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store;
@@ -34,7 +35,7 @@ pub(super) async fn signing_site(
     state: &AppState,
     body: &[u8],
     header: &str,
-) -> Result<i64, ApiError> {
+) -> Result<SiteId, ApiError> {
     let sigs = signatures(header);
     if sigs.is_empty() {
         return Err(ApiError::BadSignature(
@@ -48,7 +49,7 @@ pub(super) async fn signing_site(
             .and_then(|raw| serde_json::from_slice::<Vec<String>>(&raw).ok())
         else {
             tracing::warn!(
-                site_id,
+                site_id = site_id.0,
                 "Coral secrets cannot be opened with this instance key"
             );
             continue;

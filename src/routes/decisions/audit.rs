@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::{Action, DecisionSource};
+use crate::domain::{Action, CommentId, DecisionId, DecisionSource};
 use crate::error::ApiError;
 use crate::routes::queues::{RevisionEntry, DEFAULT_PAGE, MAX_PAGE};
 use crate::routes::{moderator, optional_time, threads, utc};
@@ -55,8 +55,8 @@ impl From<store::records::DecisionRecord> for DecisionEntry {
         DecisionEntry {
             origin: d.origin,
             network: d.origin_network,
-            id: d.id,
-            comment_id: d.comment_id,
+            id: d.id.0,
+            comment_id: d.comment_id.0,
             actor: d.actor,
             source: d.source,
             action: d.action,
@@ -99,7 +99,7 @@ pub async fn history(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     moderator(&caller)?;
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     let site = caller.site_id;
     let found = store::run(&state.pool, move |conn| {
         let Some(c) = store::comments::site_comment(conn, site, id)? else {
@@ -117,7 +117,7 @@ pub async fn history(
     let (c, log, first_seen_by, revisions) =
         found.ok_or_else(|| ApiError::NotFound(format!("comment {id}")))?;
     Ok(HttpResponse::Ok().json(History {
-        comment_id: c.id,
+        comment_id: c.id.0,
         first_seen_at: c.first_seen_at.map(utc),
         first_seen_by,
         first_reported_at: c.first_reported_at.map(utc),
@@ -194,7 +194,7 @@ pub async fn decision_log(
     let before = q
         .cursor
         .as_deref()
-        .map(threads::decode_cursor)
+        .map(|c| threads::decode_cursor(c).map(DecisionId))
         .transpose()?;
     let filter = q.filter()?;
     let site = caller.site_id;

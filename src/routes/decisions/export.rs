@@ -90,7 +90,7 @@ fn audit_csv(
             content_type = "text/csv; charset=utf-8", body = String,
             headers(("content-disposition" = String, description = "attachment; filename=…")))))]
 #[get("/v1/decisions.csv")]
-#[tracing::instrument(name = "decision_log_csv", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "decision_log_csv", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn decision_log_csv(
     caller: Caller,
     state: web::Data<AppState>,

@@ -12,7 +12,7 @@ use super::comments::CommentResponse;
 use super::moderator;
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
-use crate::domain::{Action, ReasonCode};
+use crate::domain::{Action, CommentId, ReasonCode};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -83,7 +83,7 @@ impl DecisionRequest {
 }
 
 /// A refused decision as the answer to give (404, 409, or the store's error).
-pub(super) fn decide_error(e: DecideError, id: i64) -> ApiError {
+pub(super) fn decide_error(e: DecideError, id: CommentId) -> ApiError {
     match e {
         DecideError::NotFound => ApiError::NotFound(format!("comment {id}")),
         DecideError::InvalidTransition { .. }
@@ -101,7 +101,7 @@ pub(super) fn decide_error(e: DecideError, id: i64) -> ApiError {
     responses((status = 200, body = CommentResponse),
         (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/comments/{id}/decisions")]
-#[tracing::instrument(name = "decide", skip_all, fields(key_id = caller.key_id, comment_id = %id))]
+#[tracing::instrument(name = "decide", skip_all, fields(key_id = caller.key_id.0, comment_id = %id))]
 pub async fn decide(
     caller: Caller,
     state: web::Data<AppState>,
@@ -110,7 +110,7 @@ pub async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     let actor = moderator(&caller)?;
     let input = request.validate(&actor)?;
-    let id = id.into_inner();
+    let id = CommentId(id.into_inner());
     let site = caller.site_id;
     let action = input.action;
     let view = store::run(&state.pool, move |conn| {
@@ -169,7 +169,7 @@ pub struct BulkResponse {
     request_body = BulkRequest,
     responses((status = 200, body = BulkResponse)))]
 #[post("/v1/decisions/bulk")]
-#[tracing::instrument(name = "bulk_decide", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "bulk_decide", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn bulk(
     caller: Caller,
     state: web::Data<AppState>,
@@ -183,11 +183,12 @@ pub async fn bulk(
     }
     // The same id twice is one decision (answered once, in first-seen order).
     let mut seen = std::collections::HashSet::new();
-    let ids: Vec<i64> = request
+    let ids: Vec<CommentId> = request
         .ids
         .iter()
         .copied()
         .filter(|id| seen.insert(*id))
+        .map(CommentId)
         .collect();
     let input = DecisionRequest {
         action: request.action,
@@ -214,7 +215,7 @@ pub async fn bulk(
             BulkOutcome::Done(c) => {
                 response.done += 1;
                 BulkItem {
-                    id,
+                    id: id.0,
                     result: "done",
                     status: Some(c.status.to_string()),
                     detail: None,
@@ -223,7 +224,7 @@ pub async fn bulk(
             BulkOutcome::Conflict(detail) => {
                 response.conflict += 1;
                 BulkItem {
-                    id,
+                    id: id.0,
                     result: "conflict",
                     status: None,
                     detail: Some(detail),
@@ -232,7 +233,7 @@ pub async fn bulk(
             BulkOutcome::NotFound => {
                 response.not_found += 1;
                 BulkItem {
-                    id,
+                    id: id.0,
                     result: "not_found",
                     status: None,
                     detail: None,

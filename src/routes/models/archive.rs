@@ -17,6 +17,7 @@ use super::{
 };
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
+use crate::domain::SiteId;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store;
@@ -106,7 +107,7 @@ async fn archive_body(
 fn unpack_and_register(
     body: &[u8],
     roots: &[PathBuf],
-    site_id: i64,
+    site_id: SiteId,
     by: &str,
     pool: &store::DbPool,
 ) -> Result<ModelRecord, ApiError> {

@@ -124,7 +124,7 @@ fn example(row: &ShadowRow, (from, to): (&str, &str), version: &str) -> ShadowEx
         .as_deref()
         .and_then(|v| serde_json::from_str(v).ok());
     ShadowExample {
-        comment_id: s.comment_id,
+        comment_id: s.comment_id.0,
         label: row
             .label
             .map(|l| if l == 1 { "rejected" } else { "approved" }.to_owned()),

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::auth::Caller;
 use crate::domain::intake::ValidationError;
+use crate::domain::SiteId;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store;
@@ -99,7 +100,7 @@ pub(super) async fn register_path(
 
 /// The registry row of a checked model directory (`vigie models register` too).
 pub fn new_model(
-    site_id: i64,
+    site_id: SiteId,
     dir: &Path,
     checked: crate::judge::CheckedModel,
     by: &str,

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::utc;
 use crate::auth::Caller;
-use crate::domain::Role;
+use crate::domain::{Role, SiteId};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -149,7 +149,7 @@ pub struct RegistryResponse {
 }
 
 /// The site's registry as `GET /v1/models` answers it.
-async fn registry(state: &AppState, site: i64) -> Result<RegistryResponse, ApiError> {
+async fn registry(state: &AppState, site: SiteId) -> Result<RegistryResponse, ApiError> {
     let (models, events) = store::run(&state.pool, move |conn| {
         Ok((
             store::models::list(conn, site)?,
@@ -214,7 +214,7 @@ fn unknown_version() -> ApiError {
         (status = 415, description = "the body is neither `application/json` nor an archive (`application/gzip`, `application/x-gzip`, `application/x-tar`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "the path is not allowed, the archive cannot be read or holds anything but a model's files (`field`: `archive`), or the model fails its integrity check: the reason", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/models")]
-#[tracing::instrument(name = "register_model", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "register_model", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn register(
     caller: Caller,
     state: web::Data<AppState>,
@@ -293,7 +293,7 @@ async fn change(
     responses((status = 200, body = RegistryResponse),
         (status = 409, description = "the model is active, or already in shadow", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/models/{version}/shadow")]
-#[tracing::instrument(name = "shadow_model", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "shadow_model", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn shadow(
     caller: Caller,
     state: web::Data<AppState>,
@@ -309,7 +309,7 @@ pub async fn shadow(
     responses((status = 200, body = RegistryResponse),
         (status = 409, description = "the model is already active", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/models/{version}/activate")]
-#[tracing::instrument(name = "activate_model", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "activate_model", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn activate(
     caller: Caller,
     state: web::Data<AppState>,
@@ -325,7 +325,7 @@ pub async fn activate(
     responses((status = 200, body = RegistryResponse),
         (status = 409, description = "the model is not the active one", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/models/{version}/rollback")]
-#[tracing::instrument(name = "rollback_model", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "rollback_model", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn rollback(
     caller: Caller,
     state: web::Data<AppState>,

@@ -9,7 +9,7 @@ use actix_web::{web, HttpMessage, HttpRequest};
 use serde::Deserialize;
 
 use super::{GoogleError, MAX_TOKEN_CHARS};
-use crate::domain::Role;
+use crate::domain::{ApiKeyId, Role, SiteId};
 use crate::store;
 
 /// The key a Perspective client sent in `?key=`, taken out of the URL by [`key_out_of_url`].
@@ -100,7 +100,7 @@ fn key_invalid() -> GoogleError {
 pub(super) fn key_site(
     conn: &mut store::DbConnection,
     key: &str,
-) -> Result<Result<(i64, i64), GoogleError>, store::StoreError> {
+) -> Result<Result<(SiteId, ApiKeyId), GoogleError>, store::StoreError> {
     let Some(record) = store::keys::authenticate(conn, key)? else {
         return Ok(Err(key_invalid()));
     };

@@ -24,7 +24,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::domain::Role;
+use crate::domain::{ApiKeyId, FeedbackId, Role, SiteId};
 use crate::error::ApiError;
 use crate::extract::{parse_json, JsonBytes};
 use crate::metrics::Metrics;
@@ -291,8 +291,8 @@ async fn suggest_inner(
 /// The feedback rows of a suggestion, one per attribute scored, for `site` and the key `key_id`.
 fn feedback_rows(
     s: &Suggestion,
-    site: i64,
-    key_id: i64,
+    site: SiteId,
+    key_id: ApiKeyId,
     t: chrono::NaiveDateTime,
 ) -> Vec<feedback::NewFeedback> {
     let lang = s.languages.first().cloned().unwrap_or(s.detected.clone());
@@ -354,7 +354,7 @@ pub struct FeedbackPage {
     params(FeedbackQuery),
     responses((status = 200, body = FeedbackPage)))]
 #[get("/v1/feedback")]
-#[tracing::instrument(name = "feedback_list", skip_all, fields(key_id = caller.key_id))]
+#[tracing::instrument(name = "feedback_list", skip_all, fields(key_id = caller.key_id.0))]
 pub async fn list_feedback(
     caller: Caller,
     state: web::Data<AppState>,
@@ -374,13 +374,13 @@ pub async fn list_feedback(
             crate::domain::intake::ValidationError::new("before", "must be at least 1").into(),
         );
     }
-    let (site, before) = (caller.site_id, query.before);
+    let (site, before) = (caller.site_id, query.before.map(FeedbackId));
     let (items, counts) = store::run(&state.pool, move |conn| {
         feedback::list(conn, site, before, limit)
     })
     .await?;
     let next_before = (items.len() as i64 == limit)
-        .then(|| items.last().map(|r| r.id))
+        .then(|| items.last().map(|r| r.id.0))
         .flatten();
     Ok(HttpResponse::Ok().json(FeedbackPage {
         items: items.iter().map(feedback::to_json).collect(),

@@ -15,14 +15,15 @@ use super::{is_unique_violation, now, write_tx, DbConnection, StoreError};
 use crate::domain::intake::CommentSubmission;
 use crate::domain::policy::{self, Placement, Scored};
 use crate::domain::{
-    AuthorStatus, CommentStatus, DecisionSource, ModerationMode, ReasonCode, ThreadStatus,
+    AuthorId, AuthorStatus, CommentId, CommentStatus, DecisionId, DecisionSource, ModerationMode,
+    ReasonCode, SiteId, ThreadId, ThreadStatus,
 };
 
 /// What intake needs besides the submission: who the site is, the hashed personal data and
 /// the scoring verdict.
 #[derive(Debug, Clone)]
 pub struct IntakeContext {
-    pub site_id: i64,
+    pub site_id: SiteId,
     pub site_mode: ModerationMode,
     pub email_hash: Option<String>,
     pub ip_hash: Option<String>,
@@ -58,7 +59,7 @@ const RECENT_REJECTIONS_DAYS: i64 = 30;
 /// on PostgreSQL each statement is a round trip (`docs/benchmarks.md`).
 pub fn author_history(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
     body_hash: &str,
     repeat_window: chrono::Duration,
@@ -256,14 +257,14 @@ fn insert_new(
 /// The id of the parent comment a reply names, which must be in the same thread.
 fn parent_of(
     conn: &mut DbConnection,
-    site_id: i64,
-    thread_id: i64,
+    site_id: SiteId,
+    thread_id: ThreadId,
     parent_external_id: Option<&String>,
-) -> Result<Option<i64>, IntakeError> {
+) -> Result<Option<CommentId>, IntakeError> {
     let Some(parent_ext) = parent_external_id else {
         return Ok(None);
     };
-    let parent: Option<(i64, i64)> = comments::table
+    let parent: Option<(CommentId, ThreadId)> = comments::table
         .filter(comments::site_id.eq(site_id))
         .filter(comments::external_id.eq(parent_ext))
         .select((comments::id, comments::thread_id))
@@ -283,7 +284,7 @@ fn parent_of(
 fn with_author_rate<'a>(
     conn: &mut DbConnection,
     ctx: &'a IntakeContext,
-    author_id: i64,
+    author_id: AuthorId,
     t: chrono::NaiveDateTime,
 ) -> Result<Option<std::borrow::Cow<'a, Scored>>, IntakeError> {
     use std::borrow::Cow;
@@ -331,10 +332,11 @@ fn record_placement(
         origin: None,
         origin_network: None,
     };
-    let decision_id: i64 = super::on_backend!(conn, |c| diesel::insert_into(decisions::table)
-        .values(&new_decision)
-        .returning(decisions::id)
-        .get_result(c))?;
+    let decision_id: DecisionId =
+        super::on_backend!(conn, |c| diesel::insert_into(decisions::table)
+            .values(&new_decision)
+            .returning(decisions::id)
+            .get_result(c))?;
     super::outbox::emit_status_change(
         conn,
         site_id,
@@ -374,7 +376,7 @@ fn record_placement(
 
 fn find_or_create_thread(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     sub: &CommentSubmission,
     t: chrono::NaiveDateTime,
 ) -> Result<ThreadRecord, IntakeError> {
@@ -447,7 +449,7 @@ fn find_or_create_author(
 /// The author's comments created since `since` (the per-author rate).
 fn recent_comments(
     conn: &mut DbConnection,
-    author_id: i64,
+    author_id: AuthorId,
     since: chrono::NaiveDateTime,
 ) -> Result<u32, diesel::result::Error> {
     let n: i64 = super::on_backend!(conn, |c| comments::table

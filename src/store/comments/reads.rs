@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::domain::CommentStatus;
+use crate::domain::{CommentId, CommentStatus, SiteId, ThreadId};
 use crate::store::records::CommentRecord;
 use crate::store::schema::{authors, comments, decisions, threads};
 use crate::store::{DbConnection, StoreError};
@@ -23,8 +23,8 @@ pub struct CommentView {
 /// A comment of the site, whatever its status; `None` for another site's.
 pub fn site_comment(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: CommentId,
 ) -> Result<Option<CommentRecord>, diesel::result::Error> {
     comments::table
         .filter(comments::id.eq(id))
@@ -37,9 +37,9 @@ pub fn site_comment(
 /// The id of a comment of the site by its external id.
 pub fn by_external_id(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     external_id: &str,
-) -> Result<Option<i64>, diesel::result::Error> {
+) -> Result<Option<CommentId>, diesel::result::Error> {
     crate::store::on_backend!(conn, |c| comments::table
         .filter(comments::site_id.eq(site_id))
         .filter(comments::external_id.eq(external_id))
@@ -49,7 +49,7 @@ pub fn by_external_id(
 }
 
 /// One comment with its thread, author and parent ids.
-pub fn view(conn: &mut DbConnection, id: i64) -> Result<Option<CommentView>, StoreError> {
+pub fn view(conn: &mut DbConnection, id: CommentId) -> Result<Option<CommentView>, StoreError> {
     let row = comments::table
         .inner_join(threads::table)
         .inner_join(authors::table)
@@ -86,12 +86,12 @@ pub fn view(conn: &mut DbConnection, id: i64) -> Result<Option<CommentView>, Sto
 /// Returns `None` when the site has no such thread.
 pub fn visible_in_thread(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     thread_external_id: &str,
-    after: Option<i64>,
+    after: Option<CommentId>,
     limit: i64,
 ) -> Result<Option<Vec<CommentView>>, StoreError> {
-    let thread: Option<i64> = threads::table
+    let thread: Option<ThreadId> = threads::table
         .filter(threads::site_id.eq(site_id))
         .filter(threads::external_id.eq(thread_external_id))
         .select(threads::id)
@@ -109,7 +109,7 @@ pub fn visible_in_thread(
         .inner_join(authors::table)
         .filter(comments::thread_id.eq(thread_id))
         .filter(comments::status.eq_any(visible))
-        .filter(comments::id.gt(after.unwrap_or(0)))
+        .filter(comments::id.gt(after.unwrap_or(CommentId(0))))
         .order(comments::id.asc())
         .limit(limit)
         .select((
@@ -118,14 +118,14 @@ pub fn visible_in_thread(
             authors::display_name,
         ))
         .load::<(CommentRecord, String, Option<String>)>(conn)?;
-    let parent_ids: Vec<i64> = rows.iter().filter_map(|(c, _, _)| c.parent_id).collect();
-    let parents: HashMap<i64, String> = if parent_ids.is_empty() {
+    let parent_ids: Vec<CommentId> = rows.iter().filter_map(|(c, _, _)| c.parent_id).collect();
+    let parents: HashMap<CommentId, String> = if parent_ids.is_empty() {
         HashMap::new()
     } else {
         comments::table
             .filter(comments::id.eq_any(parent_ids))
             .select((comments::id, comments::external_id))
-            .load::<(i64, String)>(conn)?
+            .load::<(CommentId, String)>(conn)?
             .into_iter()
             .collect()
     };
@@ -145,7 +145,7 @@ pub fn visible_in_thread(
 /// The decision log of one comment, oldest first.
 pub fn decisions_of(
     conn: &mut DbConnection,
-    comment_id: i64,
+    comment_id: CommentId,
 ) -> Result<Vec<crate::store::records::DecisionRecord>, StoreError> {
     use crate::store::records::DecisionRecord;
     Ok(decisions::table

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::{events_column, EndpointRecord, MAX_ENDPOINTS_PER_SITE};
 use crate::domain::events::EventType;
+use crate::domain::{EndpointId, SiteId};
 use crate::store::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::store::{now, write_tx, DbConnection, StoreError};
 
@@ -30,7 +31,7 @@ pub enum EndpointError {
 /// Adds an endpoint to a site, active, unless the site has the most it may.
 pub fn create_endpoint(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     new: &NewEndpoint<'_>,
 ) -> Result<EndpointRecord, EndpointError> {
     write_tx(conn, |conn| {
@@ -59,7 +60,10 @@ pub fn create_endpoint(
 }
 
 /// The endpoints of a site, oldest first.
-pub fn endpoints(conn: &mut DbConnection, site_id: i64) -> Result<Vec<EndpointRecord>, StoreError> {
+pub fn endpoints(
+    conn: &mut DbConnection,
+    site_id: SiteId,
+) -> Result<Vec<EndpointRecord>, StoreError> {
     Ok(webhook_endpoints::table
         .filter(webhook_endpoints::site_id.eq(site_id))
         .order(webhook_endpoints::id)
@@ -70,8 +74,8 @@ pub fn endpoints(conn: &mut DbConnection, site_id: i64) -> Result<Vec<EndpointRe
 /// One endpoint of a site.
 pub fn endpoint(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: EndpointId,
 ) -> Result<Option<EndpointRecord>, StoreError> {
     Ok(webhook_endpoints::table
         .filter(webhook_endpoints::site_id.eq(site_id))
@@ -94,8 +98,8 @@ pub struct EndpointChanges {
 /// Applies changes to an endpoint of a site.
 pub fn update_endpoint(
     conn: &mut DbConnection,
-    site_id: i64,
-    id: i64,
+    site_id: SiteId,
+    id: EndpointId,
     changes: EndpointChanges,
 ) -> Result<EndpointRecord, EndpointError> {
     write_tx(conn, |conn| {
@@ -124,7 +128,11 @@ pub fn update_endpoint(
 }
 
 /// Deletes an endpoint with its deliveries and attempt log.
-pub fn delete_endpoint(conn: &mut DbConnection, site_id: i64, id: i64) -> Result<bool, StoreError> {
+pub fn delete_endpoint(
+    conn: &mut DbConnection,
+    site_id: SiteId,
+    id: EndpointId,
+) -> Result<bool, StoreError> {
     let deleted = write_tx(conn, |conn| {
         let exists = endpoint(conn, site_id, id).map_err(diesel::result::Error::from)?;
         if exists.is_none() {

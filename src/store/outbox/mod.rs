@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use super::schema::{comments, threads, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use super::{now, write_tx, DbConnection, StoreError};
 use crate::domain::events::EventType;
-use crate::domain::{CommentStatus, DeliveryStatus};
+use crate::domain::{
+    CommentId, CommentStatus, DecisionId, DeliveryId, DeliveryStatus, EndpointId, SiteId,
+};
 
 mod endpoints;
 
@@ -28,8 +30,8 @@ pub const RETRY_WINDOW_HOURS: i64 = 24;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_endpoints)]
 pub struct EndpointRecord {
-    pub id: i64,
-    pub site_id: i64,
+    pub id: EndpointId,
+    pub site_id: SiteId,
     pub url: String,
     pub description: Option<String>,
     pub events: String,
@@ -65,9 +67,9 @@ pub fn events_column(events: &[EventType]) -> String {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct DeliveryRecord {
-    pub id: i64,
-    pub endpoint_id: i64,
-    pub site_id: i64,
+    pub id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub site_id: SiteId,
     pub event_id: String,
     pub event_type: String,
     pub subject: String,
@@ -87,8 +89,8 @@ pub struct DeliveryRecord {
 #[diesel(table_name = webhook_attempts)]
 pub struct AttemptRecord {
     pub id: i64,
-    pub delivery_id: i64,
-    pub endpoint_id: i64,
+    pub delivery_id: DeliveryId,
+    pub endpoint_id: EndpointId,
     pub attempt: i32,
     pub status_code: Option<i32>,
     pub error: Option<String>,
@@ -101,7 +103,7 @@ pub struct AttemptRecord {
 /// inside the caller's transaction.
 pub fn emit(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     event: EventType,
     subject: &str,
     data: impl FnOnce(&mut DbConnection) -> Result<Value, diesel::result::Error>,
@@ -111,7 +113,7 @@ pub fn emit(
         .filter(webhook_endpoints::site_id.eq(site_id))
         .select(EndpointRecord::as_select())
         .load(c))?;
-    let wanting: Vec<i64> = endpoints
+    let wanting: Vec<EndpointId> = endpoints
         .iter()
         .filter(|e| e.wants(event))
         .map(|e| e.id)
@@ -153,8 +155,8 @@ pub fn emit(
 /// `decision` describes the decision row that made it.
 pub fn emit_status_change(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     from: Option<CommentStatus>,
     to: CommentStatus,
     decision: Value,
@@ -174,7 +176,7 @@ pub fn emit_status_change(
 
 /// How an event describes a decision row.
 pub fn decision_ref(
-    id: i64,
+    id: DecisionId,
     source: crate::domain::DecisionSource,
     action: Option<&str>,
     reason: Option<&str>,
@@ -183,7 +185,7 @@ pub fn decision_ref(
 }
 
 /// The ordering key of a comment's events.
-pub fn comment_subject(comment_id: i64) -> String {
+pub fn comment_subject(comment_id: CommentId) -> String {
     format!("comment:{comment_id}")
 }
 
@@ -191,7 +193,7 @@ pub fn comment_subject(comment_id: i64) -> String {
 /// data (the site knows its own comment by `external_id`).
 pub fn comment_ref(
     conn: &mut DbConnection,
-    comment_id: i64,
+    comment_id: CommentId,
 ) -> Result<Value, diesel::result::Error> {
     let (external_id, thread, status, revision): (String, String, String, i32) = comments::table
         .inner_join(threads::table)
@@ -401,7 +403,7 @@ fn truncate(s: &str, max: usize) -> String {
 /// The latest deliveries of an endpoint, newest first, each with its latest attempts.
 pub fn deliveries(
     conn: &mut DbConnection,
-    endpoint_id: i64,
+    endpoint_id: EndpointId,
     status: Option<DeliveryStatus>,
     limit: i64,
 ) -> Result<Vec<(DeliveryRecord, Vec<AttemptRecord>)>, StoreError> {
@@ -416,7 +418,7 @@ pub fn deliveries(
         .limit(limit)
         .select(DeliveryRecord::as_select())
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
+    let ids: Vec<DeliveryId> = rows.iter().map(|d| d.id).collect();
     let attempts: Vec<AttemptRecord> = webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(&ids))
         .order(webhook_attempts::id.desc())
@@ -440,8 +442,8 @@ pub fn deliveries(
 /// the endpoint has no such delivery.
 pub fn redeliver(
     conn: &mut DbConnection,
-    endpoint_id: i64,
-    delivery_id: i64,
+    endpoint_id: EndpointId,
+    delivery_id: DeliveryId,
 ) -> Result<Option<DeliveryRecord>, StoreError> {
     let t = now();
     let updated = write_tx(conn, |conn| {

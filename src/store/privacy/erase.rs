@@ -7,7 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::site_author;
-use crate::domain::{AuthorStatus, CommentStatus, DecisionSource};
+use crate::domain::{
+    ApiKeyId, AuthorId, AuthorStatus, CommentId, CommentStatus, DecisionSource, ReporterId, SiteId,
+    StatementId,
+};
 use crate::store::decisions::Actor;
 use crate::store::records::{AuthorRecord, CommentRecord, NewAuthorAction, NewDecision};
 use crate::store::schema::{
@@ -45,7 +48,7 @@ pub struct ErasureCounts {
 /// site has no such author.
 pub fn erase_author(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
     reporter_identity: &str,
     actor: &Actor,
@@ -60,7 +63,7 @@ pub fn erase_author(
             .order(comments::id)
             .select(CommentRecord::as_select())
             .load(conn)?;
-        let ids: Vec<i64> = mine.iter().map(|c| c.id).collect();
+        let ids: Vec<CommentId> = mine.iter().map(|c| c.id).collect();
         let texts: Vec<String> = mine
             .iter()
             .map(|c| crate::store::comments::body_hash(&c.body))
@@ -94,7 +97,7 @@ pub fn erase_author(
 /// decision unless it already was.
 fn erase_comment(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     c: &CommentRecord,
     actor: &Actor,
     t: NaiveDateTime,
@@ -110,7 +113,7 @@ fn erase_comment(
             comments::status.eq(CommentStatus::Deleted),
             comments::revision.eq(c.revision + 1),
             comments::updated_at.eq(t),
-            comments::claimed_by.eq(None::<i64>),
+            comments::claimed_by.eq(None::<ApiKeyId>),
             comments::claim_expires_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
@@ -141,7 +144,7 @@ fn erase_comment(
 
 /// The earlier decision rows of the comments, kept without verdict or notes (the erasure's
 /// own rows have none).
-fn strip_decisions(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+fn strip_decisions(conn: &mut DbConnection, ids: &[CommentId]) -> QueryResult<usize> {
     diesel::update(
         decisions::table
             .filter(decisions::comment_id.eq_any(ids))
@@ -160,13 +163,13 @@ fn strip_decisions(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
 }
 
 /// The earlier texts of the comments, deleted.
-fn delete_revisions(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+fn delete_revisions(conn: &mut DbConnection, ids: &[CommentId]) -> QueryResult<usize> {
     diesel::delete(comment_revisions::table.filter(comment_revisions::comment_id.eq_any(ids)))
         .execute(conn)
 }
 
 /// Reports on the comments, kept without their copy of the text or the reporter's texts.
-fn strip_reports(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+fn strip_reports(conn: &mut DbConnection, ids: &[CommentId]) -> QueryResult<usize> {
     diesel::update(reports::table.filter(reports::comment_id.eq_any(ids)))
         .set((
             reports::snapshot_body.eq(""),
@@ -177,7 +180,7 @@ fn strip_reports(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
 }
 
 /// The author's appeals on the comments, kept without text or reply.
-fn strip_appeals(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+fn strip_appeals(conn: &mut DbConnection, ids: &[CommentId]) -> QueryResult<usize> {
     diesel::update(
         appeals::table
             .filter(appeals::comment_id.eq_any(ids))
@@ -189,8 +192,12 @@ fn strip_appeals(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
 
 /// Statements of reasons on the comments or the author keep their facts; the free-text
 /// explanations may quote the comment.
-fn strip_statements(conn: &mut DbConnection, ids: &[i64], author_id: i64) -> QueryResult<()> {
-    let stmts: Vec<(i64, String)> = statements::table
+fn strip_statements(
+    conn: &mut DbConnection,
+    ids: &[CommentId],
+    author_id: AuthorId,
+) -> QueryResult<()> {
+    let stmts: Vec<(StatementId, String)> = statements::table
         .filter(
             statements::comment_id
                 .eq_any(ids)
@@ -223,14 +230,14 @@ fn without_explanations(body: &str) -> String {
 }
 
 /// The notes of the author's status actions, cleared.
-fn strip_author_action_notes(conn: &mut DbConnection, author_id: i64) -> QueryResult<usize> {
+fn strip_author_action_notes(conn: &mut DbConnection, author_id: AuthorId) -> QueryResult<usize> {
     diesel::update(author_actions::table.filter(author_actions::author_id.eq(author_id)))
         .set(author_actions::note.eq(None::<String>))
         .execute(conn)
 }
 
 /// Webhook deliveries about the author, deleted.
-fn delete_author_deliveries(conn: &mut DbConnection, author_id: i64) -> QueryResult<usize> {
+fn delete_author_deliveries(conn: &mut DbConnection, author_id: AuthorId) -> QueryResult<usize> {
     diesel::delete(
         webhook_deliveries::table
             .filter(webhook_deliveries::subject.eq(format!("author:{author_id}"))),
@@ -241,14 +248,14 @@ fn delete_author_deliveries(conn: &mut DbConnection, author_id: i64) -> QueryRes
 /// The reporter under the same person's identity on the site loses the hash linking them.
 fn unlink_reporter(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     reporter_identity: &str,
 ) -> QueryResult<()> {
     for id in reporters::table
         .filter(reporters::site_id.eq(site_id))
         .filter(reporters::identity_hash.eq(reporter_identity))
         .select(reporters::id)
-        .load::<i64>(conn)?
+        .load::<ReporterId>(conn)?
     {
         diesel::update(reporters::table.find(id))
             .set(reporters::identity_hash.eq(format!("purged:{id}")))
@@ -260,7 +267,7 @@ fn unlink_reporter(
 /// A row in the author's status log for the move to `deleted`, unless they already were.
 fn log_author_deleted(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author: &AuthorRecord,
     actor: &Actor,
     t: NaiveDateTime,
@@ -286,7 +293,7 @@ fn log_author_deleted(
 }
 
 /// The author's row: a fresh `erased:<uuid>` id, no name nor email hash, status `deleted`.
-fn anonymise_author(conn: &mut DbConnection, author_id: i64) -> QueryResult<usize> {
+fn anonymise_author(conn: &mut DbConnection, author_id: AuthorId) -> QueryResult<usize> {
     diesel::update(authors::table.find(author_id))
         .set((
             authors::external_id.eq(format!("erased:{}", uuid::Uuid::new_v4())),

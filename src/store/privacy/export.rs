@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::site_author;
+use crate::domain::{AuthorId, CommentId, SiteId};
 use crate::store::feedback::FeedbackRecord;
 use crate::store::models::ShadowScore;
 use crate::store::notes::NoteRecord;
@@ -19,9 +20,9 @@ use crate::store::{now, DbConnection, StoreError};
 
 /// A report on one of the author's comments, as the export shows it: comment id, reference,
 /// category, status and time (nothing about the reporter).
-type ReportRow = (i64, String, String, String, NaiveDateTime);
+type ReportRow = (CommentId, String, String, String, NaiveDateTime);
 /// A statement of reasons: uuid, comment id, JSON body and time.
-type StatementRow = (String, Option<i64>, String, NaiveDateTime);
+type StatementRow = (String, Option<CommentId>, String, NaiveDateTime);
 
 /// Everything held about one author, loaded for the export.
 struct Held {
@@ -29,7 +30,7 @@ struct Held {
     /// The author's comments with their thread's external id, oldest first.
     comments: Vec<(CommentRecord, String)>,
     /// External ids of the comments they replied to.
-    parents: Vec<(i64, String)>,
+    parents: Vec<(CommentId, String)>,
     decisions: Vec<DecisionRecord>,
     earlier_texts: Vec<RevisionRecord>,
     reports: Vec<ReportRow>,
@@ -51,7 +52,7 @@ fn rfc3339(t: NaiveDateTime) -> String {
 /// category and outcome; moderators only by role. `None` when the site has no such author.
 pub fn export_author(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
 ) -> Result<Option<Value>, StoreError> {
     let Some(author) = site_author(conn, site_id, author_external_id)? else {
@@ -79,7 +80,7 @@ impl Held {
     /// Loads, in this order, what the export shows about `author`.
     fn load(
         conn: &mut DbConnection,
-        site_id: i64,
+        site_id: SiteId,
         author: AuthorRecord,
     ) -> Result<Held, StoreError> {
         let mine: Vec<(CommentRecord, String)> = comments::table
@@ -88,9 +89,9 @@ impl Held {
             .order(comments::id)
             .select((CommentRecord::as_select(), threads::external_id))
             .load(conn)?;
-        let ids: Vec<i64> = mine.iter().map(|(c, _)| c.id).collect();
-        let parent_ids: Vec<i64> = mine.iter().filter_map(|(c, _)| c.parent_id).collect();
-        let parents: Vec<(i64, String)> = comments::table
+        let ids: Vec<CommentId> = mine.iter().map(|(c, _)| c.id).collect();
+        let parent_ids: Vec<CommentId> = mine.iter().filter_map(|(c, _)| c.parent_id).collect();
+        let parents: Vec<(CommentId, String)> = comments::table
             .filter(comments::id.eq_any(parent_ids))
             .select((comments::id, comments::external_id))
             .load(conn)?;
@@ -125,7 +126,7 @@ impl Held {
 }
 
 /// The decision log of the comments, oldest first.
-fn decision_log(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<DecisionRecord>> {
+fn decision_log(conn: &mut DbConnection, ids: &[CommentId]) -> QueryResult<Vec<DecisionRecord>> {
     decisions::table
         .filter(decisions::comment_id.eq_any(ids))
         .order(decisions::id)
@@ -134,7 +135,7 @@ fn decision_log(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Decisio
 }
 
 /// Earlier texts of the comments, by comment and revision.
-fn earlier_texts(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<RevisionRecord>> {
+fn earlier_texts(conn: &mut DbConnection, ids: &[CommentId]) -> QueryResult<Vec<RevisionRecord>> {
     comment_revisions::table
         .filter(comment_revisions::comment_id.eq_any(ids))
         .order((comment_revisions::comment_id, comment_revisions::revision))
@@ -143,7 +144,7 @@ fn earlier_texts(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Revisi
 }
 
 /// Reports on the comments, oldest first, without anything about their reporters.
-fn reports_on(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ReportRow>> {
+fn reports_on(conn: &mut DbConnection, ids: &[CommentId]) -> QueryResult<Vec<ReportRow>> {
     reports::table
         .filter(reports::comment_id.eq_any(ids))
         .order(reports::id)
@@ -158,7 +159,7 @@ fn reports_on(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ReportRow
 }
 
 /// The author's own appeals on the comments (not reporters').
-fn author_appeals(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<AppealRecord>> {
+fn author_appeals(conn: &mut DbConnection, ids: &[CommentId]) -> QueryResult<Vec<AppealRecord>> {
     appeals::table
         .filter(appeals::comment_id.eq_any(ids))
         .filter(appeals::appellant.eq("author"))
@@ -170,8 +171,8 @@ fn author_appeals(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Appea
 /// Statements of reasons on the comments or on the author's account.
 fn statements_of(
     conn: &mut DbConnection,
-    ids: &[i64],
-    author_id: i64,
+    ids: &[CommentId],
+    author_id: AuthorId,
 ) -> QueryResult<Vec<StatementRow>> {
     statements::table
         .filter(

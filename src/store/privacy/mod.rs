@@ -20,11 +20,12 @@ use diesel::prelude::*;
 use super::records::AuthorRecord;
 use super::schema::authors;
 use super::DbConnection;
+use crate::domain::SiteId;
 
 /// The author of a site under its external id, if there is one.
 fn site_author(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     author_external_id: &str,
 ) -> QueryResult<Option<AuthorRecord>> {
     authors::table

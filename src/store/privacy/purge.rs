@@ -6,6 +6,7 @@ use diesel::dsl::{IsNotNull, Or};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::domain::{AuthorId, CommentId, DecisionId, ReportId, ReporterId, RevisionId};
 use crate::store::schema::{
     appeals, author_actions, authors, comment_revisions, comments, decisions, reporters, reports,
 };
@@ -124,7 +125,7 @@ fn has_connection_data() -> Or<IsNotNull<comments::client_ip_hash>, IsNotNull<co
 
 /// One batch: comments' IP data older than the IP retention.
 fn comment_ip(conn: &mut DbConnection, ip_cutoff: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i64> = comments::table
+    let ids: Vec<CommentId> = comments::table
         .filter(has_connection_data())
         .select(comments::id)
         .limit(BATCH)
@@ -138,7 +139,7 @@ fn comment_ip(conn: &mut DbConnection, ip_cutoff: NaiveDateTime) -> QueryResult<
 
 /// One batch: comments' user agents older than the retention.
 fn comment_user_agent(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i64> = comments::table
+    let ids: Vec<CommentId> = comments::table
         .filter(has_connection_data())
         .select(comments::id)
         .limit(BATCH)
@@ -152,7 +153,7 @@ fn comment_user_agent(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryRe
 
 /// One batch: moderators' networks in the decision log older than the IP retention.
 fn decision_networks(conn: &mut DbConnection, ip_cutoff: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i64> = decisions::table
+    let ids: Vec<DecisionId> = decisions::table
         .filter(decisions::origin_network.is_not_null())
         .filter(decisions::created_at.lt(ip_cutoff))
         .select(decisions::id)
@@ -165,7 +166,7 @@ fn decision_networks(conn: &mut DbConnection, ip_cutoff: NaiveDateTime) -> Query
 
 /// One batch: reports' IP and network hashes older than the IP retention.
 fn report_ip(conn: &mut DbConnection, ip_cutoff: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i64> = reports::table
+    let ids: Vec<ReportId> = reports::table
         .filter(reports::created_at.lt(ip_cutoff))
         .filter(
             reports::ip_hash
@@ -186,7 +187,7 @@ fn report_ip(conn: &mut DbConnection, ip_cutoff: NaiveDateTime) -> QueryResult<u
 /// One batch: reporters' names and email hashes, and the free texts of reports, older than
 /// the retention.
 fn report_identity(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i64> = reports::table
+    let ids: Vec<ReportId> = reports::table
         .filter(reports::created_at.lt(cutoff))
         .filter(
             reports::reporter_name
@@ -214,7 +215,7 @@ fn reporter_identities(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryR
     let recent = reports::table
         .filter(reports::created_at.ge(cutoff))
         .select(reports::reporter_id);
-    let ids: Vec<i64> = reporters::table
+    let ids: Vec<ReporterId> = reporters::table
         .filter(reporters::created_at.lt(cutoff))
         .filter(reporters::identity_hash.not_like("purged:%"))
         .filter(reporters::id.ne_all(recent))
@@ -232,7 +233,7 @@ fn reporter_identities(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryR
 /// One batch: moderators' notes (internal and to the author) in the decision log older than
 /// the retention.
 fn decision_notes(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i64> = decisions::table
+    let ids: Vec<DecisionId> = decisions::table
         .filter(decisions::created_at.lt(cutoff))
         .filter(
             decisions::note
@@ -279,7 +280,7 @@ fn author_identities(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryRes
     let recent = comments::table
         .filter(comments::created_at.ge(cutoff))
         .select(comments::author_id);
-    let ids: Vec<i64> = authors::table
+    let ids: Vec<AuthorId> = authors::table
         .filter(authors::created_at.lt(cutoff))
         .filter(
             authors::display_name
@@ -300,7 +301,7 @@ fn author_identities(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryRes
 
 /// One batch: earlier texts of edited comments replaced before the retention, deleted.
 fn revisions(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i64> = comment_revisions::table
+    let ids: Vec<RevisionId> = comment_revisions::table
         .filter(comment_revisions::replaced_at.lt(cutoff))
         .select(comment_revisions::id)
         .limit(BATCH)

@@ -7,7 +7,10 @@ use diesel::prelude::*;
 use super::{ReportError, BURST_REASON};
 use crate::domain::dsa::Restriction;
 use crate::domain::report_weight::{self, BurstRules, Outcome, ReporterRecord};
-use crate::domain::{CommentStatus, DecisionSource, ReasonCode, ReportStatus};
+use crate::domain::{
+    AuthorId, CommentId, CommentStatus, DecisionId, DecisionSource, ReasonCode, ReportId,
+    ReportStatus, SiteId,
+};
 use crate::store::records::{CommentRecord, NewDecision, ReportRecord};
 use crate::store::schema::{comment_reasons, comments, decisions, reporters, reports, sites};
 use crate::store::{is_unique_violation, DbConnection};
@@ -17,7 +20,7 @@ pub(super) struct Applied {
     pub(super) hidden: bool,
     pub(super) escalated: bool,
     /// Comments whose reports joined the burst.
-    pub(super) wave_comments: Vec<i64>,
+    pub(super) wave_comments: Vec<CommentId>,
 }
 
 /// The rules' inputs for some reports.
@@ -46,8 +49,8 @@ type ReportRow = (ReportRecord, i32, i32);
 /// the counted weight, the burst flags, hiding a published comment, or escalating it.
 pub(super) fn reassess(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     rules: &BurstRules,
     t: NaiveDateTime,
 ) -> Result<Applied, ReportError> {
@@ -93,7 +96,7 @@ pub(super) fn reassess(
 }
 
 /// The open reports of a comment, oldest first.
-fn open_reports(conn: &mut DbConnection, comment_id: i64) -> QueryResult<Vec<ReportRow>> {
+fn open_reports(conn: &mut DbConnection, comment_id: CommentId) -> QueryResult<Vec<ReportRow>> {
     reports::table
         .inner_join(reporters::table)
         .filter(reports::comment_id.eq(comment_id))
@@ -110,7 +113,7 @@ fn open_reports(conn: &mut DbConnection, comment_id: i64) -> QueryResult<Vec<Rep
 /// The open reports on any comment of the author filed since `since` (for bursts).
 fn author_recent_reports(
     conn: &mut DbConnection,
-    author_id: i64,
+    author_id: AuthorId,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<ReportRow>> {
     reports::table
@@ -133,9 +136,9 @@ fn mark_wave(
     conn: &mut DbConnection,
     open: &[report_weight::ReportFacts],
     author_recent: &[report_weight::ReportFacts],
-    wave: &[i64],
-) -> QueryResult<Vec<i64>> {
-    let mut wave_comments: Vec<i64> = open
+    wave: &[ReportId],
+) -> QueryResult<Vec<CommentId>> {
+    let mut wave_comments: Vec<CommentId> = open
         .iter()
         .chain(author_recent)
         .filter(|r| wave.binary_search(&r.id).is_ok())
@@ -163,7 +166,7 @@ fn hiding_reason(open_rows: &[ReportRow]) -> ReasonCode {
 
 /// Puts the comment in front of the moderators for a burst (escalated, with the burst's
 /// reason once).
-fn escalate(conn: &mut DbConnection, comment_id: i64) -> QueryResult<()> {
+fn escalate(conn: &mut DbConnection, comment_id: CommentId) -> QueryResult<()> {
     diesel::update(comments::table.find(comment_id))
         .set(comments::escalated.eq(true))
         .execute(conn)?;
@@ -188,7 +191,7 @@ fn escalate(conn: &mut DbConnection, comment_id: i64) -> QueryResult<()> {
 #[allow(clippy::too_many_arguments)]
 fn hide(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     c: &CommentRecord,
     category: ReasonCode,
     weight: f64,
@@ -230,7 +233,7 @@ fn hide(
             origin_network: None,
         })
         .returning(decisions::id)
-        .get_result::<i64>(conn)?;
+        .get_result::<DecisionId>(conn)?;
     crate::store::outbox::emit_status_change(
         conn,
         site_id,

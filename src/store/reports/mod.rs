@@ -14,7 +14,10 @@ use super::schema::{appeals, comments, reporters, reports};
 use super::{DbConnection, StoreError};
 use crate::domain::dsa::ReportSource;
 use crate::domain::report_weight::{BurstRules, ReporterRecord};
-use crate::domain::{AppealStatus, CommentStatus, ReasonCode, ReportStatus};
+use crate::domain::{
+    AppealStatus, CommentId, CommentStatus, DecisionId, ReasonCode, ReportId, ReportStatus,
+    ReporterId, SiteId,
+};
 
 /// Limits on reports (from the settings).
 #[derive(Debug, Clone)]
@@ -100,18 +103,18 @@ pub enum ReportError {
 }
 
 /// Human tracking reference of a report.
-pub fn reference(year: i32, id: i64) -> String {
-    format!("VIG-{year}-{id:06}")
+pub fn reference(year: i32, id: ReportId) -> String {
+    format!("VIG-{year}-{:06}", id.0)
 }
 
 /// Resolves the open reports of a comment after a decision: upheld when it was rejected,
 /// dismissed when it was approved; reporters' records follow.
 pub fn resolve_reports(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     to: CommentStatus,
-    decision_id: i64,
+    decision_id: DecisionId,
     t: NaiveDateTime,
 ) -> Result<usize, diesel::result::Error> {
     let outcome = match to {
@@ -119,7 +122,7 @@ pub fn resolve_reports(
         CommentStatus::Approved => ReportStatus::Dismissed,
         _ => return Ok(0),
     };
-    let resolved: Vec<(i64, String, String)> = reports::table
+    let resolved: Vec<(ReporterId, String, String)> = reports::table
         .filter(reports::comment_id.eq(comment_id))
         .filter(reports::status.eq(ReportStatus::Open))
         .order(reports::id)
@@ -128,7 +131,7 @@ pub fn resolve_reports(
     if resolved.is_empty() {
         return Ok(0);
     }
-    let open: Vec<i64> = resolved.iter().map(|r| r.0).collect();
+    let open: Vec<ReporterId> = resolved.iter().map(|r| r.0).collect();
     for (_, reference, category) in &resolved {
         super::outbox::emit(
             conn,
@@ -179,7 +182,7 @@ pub fn resolve_reports(
 /// on the author's appeal.
 pub fn by_reference(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     reference: &str,
 ) -> Result<Option<(ReportRecord, bool)>, StoreError> {
     let Some(report) = reports::table
@@ -210,7 +213,7 @@ pub fn by_reference(
 /// Reports of some comments, oldest first, with each reporter's current weight.
 pub fn of_comments(
     conn: &mut DbConnection,
-    ids: &[i64],
+    ids: &[CommentId],
 ) -> Result<Vec<(ReportRecord, f64)>, StoreError> {
     Ok(reports::table
         .inner_join(reporters::table)
@@ -229,7 +232,7 @@ pub fn of_comments(
 
 pub(super) fn reference_of(
     conn: &mut DbConnection,
-    report_id: i64,
+    report_id: ReportId,
 ) -> Result<String, diesel::result::Error> {
     reports::table
         .find(report_id)

@@ -10,7 +10,9 @@ use super::{
 };
 use crate::domain::dsa::ReportSource;
 use crate::domain::report_weight::{self, ReporterRecord};
-use crate::domain::{CommentStatus, ReportStatus};
+use crate::domain::{
+    AuthorId, CommentId, CommentStatus, ReportId, ReportStatus, ReporterId, SiteId,
+};
 use crate::store::records::{CommentRecord, NewReport, ReportRecord};
 use crate::store::schema::{comments, reporters, reports};
 use crate::store::{is_unique_violation, now, write_tx, DbConnection};
@@ -20,8 +22,8 @@ use crate::store::{is_unique_violation, now, write_tx, DbConnection};
 /// (a burst of new reporters), or leave it.
 pub fn submit(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     input: &ReportInput,
     limits: &ReportLimits,
 ) -> Result<ReportOutcome, ReportError> {
@@ -40,8 +42,8 @@ pub fn submit(
 /// One attempt at [`submit`], inside its write transaction.
 fn submit_once(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
     input: &ReportInput,
     limits: &ReportLimits,
 ) -> Result<ReportOutcome, ReportError> {
@@ -97,7 +99,7 @@ fn submit_once(
 /// Who files a new report, as its row records them.
 #[derive(Clone, Copy)]
 struct NewReporter {
-    id: i64,
+    id: ReporterId,
     record: ReporterRecord,
     /// The report counts in the site's bucket of reports with neither IP nor an established
     /// reporter.
@@ -108,12 +110,12 @@ struct NewReporter {
 /// needs the id). Returns the id.
 fn insert_report(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     c: &CommentRecord,
     reporter: NewReporter,
     input: &ReportInput,
     t: NaiveDateTime,
-) -> Result<i64, ReportError> {
+) -> Result<ReportId, ReportError> {
     let placeholder = format!("pending-{}", uuid::Uuid::new_v4());
     let id = diesel::insert_into(reports::table)
         .values(NewReport {
@@ -140,7 +142,7 @@ fn insert_report(
             site_bucket: reporter.site_bucket,
         })
         .returning(reports::id)
-        .get_result::<i64>(conn)?;
+        .get_result::<ReportId>(conn)?;
     diesel::update(reports::table.find(id))
         .set(reports::reference.eq(reference(t.year(), id)))
         .execute(conn)?;
@@ -167,9 +169,9 @@ fn count_on_comment(
 /// Tells of the new report: e-mail alerts (when configured) and the `report.received` event.
 fn announce(
     conn: &mut DbConnection,
-    site_id: i64,
-    comment_id: i64,
-    report_id: i64,
+    site_id: SiteId,
+    comment_id: CommentId,
+    report_id: ReportId,
     input: &ReportInput,
     mail_alerts: bool,
 ) -> Result<(), ReportError> {
@@ -207,8 +209,8 @@ fn announce(
 /// burst) is counted and written by one transaction at a time per key.
 fn lock_counted(
     conn: &mut DbConnection,
-    site_id: i64,
-    author_id: i64,
+    site_id: SiteId,
+    author_id: AuthorId,
     input: &ReportInput,
 ) -> Result<(), ReportError> {
     let mut keys = vec![
@@ -229,15 +231,15 @@ fn lock_counted(
 /// reports so far.
 fn reporter(
     conn: &mut DbConnection,
-    site_id: i64,
+    site_id: SiteId,
     identity_hash: &str,
     t: NaiveDateTime,
-) -> Result<(i64, i32, i32), ReportError> {
+) -> Result<(ReporterId, i32, i32), ReportError> {
     let found = reporters::table
         .filter(reporters::site_id.eq(site_id))
         .filter(reporters::identity_hash.eq(identity_hash))
         .select((reporters::id, reporters::upheld, reporters::dismissed))
-        .first::<(i64, i32, i32)>(conn)
+        .first::<(ReporterId, i32, i32)>(conn)
         .optional()?;
     if let Some(r) = found {
         return Ok(r);
@@ -249,7 +251,7 @@ fn reporter(
             reporters::created_at.eq(t),
         ))
         .returning(reporters::id)
-        .get_result::<i64>(conn)?;
+        .get_result::<ReporterId>(conn)?;
     Ok((id, 0, 0))
 }
 
@@ -257,8 +259,8 @@ fn reporter(
 /// site's bucket of reports with neither IP nor an established reporter.
 fn over_limits(
     conn: &mut DbConnection,
-    site_id: i64,
-    reporter_id: i64,
+    site_id: SiteId,
+    reporter_id: ReporterId,
     input: &ReportInput,
     limits: &ReportLimits,
     site_bucket: bool,
