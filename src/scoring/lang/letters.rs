@@ -1,0 +1,89 @@
+//! Letters of the original text: their scripts, and the letters that point to one language of
+//! the table (ñ ¿ -ía, ã õ, ß ä ö, ì ò -tà, ij).
+
+use super::words::{FLAG_DE, FLAG_ES, FLAG_IT, FLAG_NL, FLAG_PT, TABLE_LANGS};
+
+/// Letters of a text by script, and the letters that point to one language of the table.
+#[derive(Debug, Default)]
+pub(super) struct Letters {
+    pub(super) latin: usize,
+    /// Latin letters French and English do not use (á í ó ú ñ ã õ ä ö ß ì ò ø å).
+    pub(super) foreign: usize,
+    pub(super) arabic: usize,
+    pub(super) other: usize,
+    /// Per language of [`TABLE_LANGS`], the letters ([`cue`]) that belong to it.
+    pub(super) cues: [f32; TABLE_LANGS.len()],
+}
+
+impl Letters {
+    pub(super) fn of(text: &str) -> Letters {
+        let mut l = Letters::default();
+        // the three characters before `c`, nearest first
+        let mut before = [' '; 3];
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            let mut ahead = chars.clone();
+            let next = [ahead.next().unwrap_or(' '), ahead.next().unwrap_or(' ')];
+            let flag = cue(before[0], c, next).or_else(|| spanish_que(before, c, next[0]));
+            if let Some(flag) = flag {
+                l.cues[flag.trailing_zeros() as usize] += 1.0;
+            }
+            before = [c, before[0], before[1]];
+            match c {
+                'á' | 'í' | 'ó' | 'ú' | 'ñ' | 'ã' | 'õ' | 'ä' | 'ö' | 'ß' | 'ì' | 'ò' | 'ø'
+                | 'å' | 'Á' | 'Í' | 'Ó' | 'Ú' | 'Ñ' | 'Ã' | 'Õ' | 'Ä' | 'Ö' => {
+                    l.latin += 1;
+                    l.foreign += 1;
+                }
+                'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' if c.is_alphabetic() => l.latin += 1,
+                '\u{600}'..='\u{6FF}'
+                | '\u{750}'..='\u{77F}'
+                | '\u{8A0}'..='\u{8FF}'
+                | '\u{FB50}'..='\u{FDFF}'
+                | '\u{FE70}'..='\u{FEFF}'
+                    if c.is_alphabetic() =>
+                {
+                    l.arabic += 1
+                }
+                c if c.is_alphabetic() => l.other += 1,
+                _ => {}
+            }
+        }
+        l
+    }
+}
+
+/// "qué" as a word of its own (Spanish), not the final -qué of French "bloqué".
+fn spanish_que(before: [char; 3], c: char, next: char) -> Option<u8> {
+    let word = matches!(c, 'é' | 'É')
+        && matches!(before[0], 'u' | 'U')
+        && matches!(before[1], 'q' | 'Q')
+        && !before[2].is_alphabetic()
+        && !next.is_alphabetic();
+    word.then_some(FLAG_ES)
+}
+
+/// The language of the table (its flag) that the character `c` points to, between `prev`
+/// and the next two characters: ñ ¿ ¡, -ía and a final -ón Spanish (qué: [`spanish_que`]);
+/// ã õ and é alone
+/// Portuguese; ß ä ö and ü (not in güe) German; ì ò, a final è, -tà and -ù (not où) Italian;
+/// ij Dutch.
+fn cue(prev: char, c: char, next: [char; 2]) -> Option<u8> {
+    let ends_word = !next[0].is_alphabetic();
+    let starts_word = !prev.is_alphabetic();
+    match c {
+        'ñ' | 'Ñ' | '¿' | '¡' => Some(FLAG_ES),
+        'ó' if next[0] == 'n' && !next[1].is_alphabetic() => Some(FLAG_ES),
+        'í' if next[0] == 'a' => Some(FLAG_ES),
+        'é' | 'É' if ends_word && starts_word => Some(FLAG_PT),
+        'ã' | 'õ' | 'Ã' | 'Õ' => Some(FLAG_PT),
+        'ß' | 'ä' | 'ö' | 'Ä' | 'Ö' => Some(FLAG_DE),
+        'ü' | 'Ü' if !matches!(prev, 'g' | 'G') => Some(FLAG_DE),
+        'ì' | 'ò' | 'Ì' | 'Ò' => Some(FLAG_IT),
+        'è' | 'È' if ends_word => Some(FLAG_IT),
+        'à' if ends_word && prev == 't' => Some(FLAG_IT),
+        'ù' if ends_word && prev != 'o' => Some(FLAG_IT),
+        'j' | 'J' if matches!(prev, 'i' | 'I') => Some(FLAG_NL),
+        _ => None,
+    }
+}
