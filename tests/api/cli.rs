@@ -553,6 +553,25 @@ fn train_refuses_an_unknown_label_value_with_file_line_and_value() {
 }
 
 #[test]
+fn train_refuses_an_unknown_language_in_the_lang_column_with_file_line_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data.csv"),
+        "body,label,lang\n\"Merci.\",0,fr\n\"Thanks.\",0,en\n\"Danke.\",0,de\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("training.toml"),
+        "output_dir = \"out\"\nvalidate = false\n\n[[dataset]]\nname = \"mixed\"\npath = \"data.csv\"\nlang = \"fr\"\nlang_column = \"lang\"\ntext_column = \"body\"\nlabel_column = \"label\"\ncategories = [\"toxicity\"]\npositive = { \"1\" = [\"toxicity\"], \"0\" = [] }\n",
+    )
+    .unwrap();
+    let err = train_error(dir.path());
+    assert!(err.contains("data.csv:4"), "{err}");
+    assert!(err.contains("unknown language `de`"), "{err}");
+    assert!(err.contains("column `lang`"), "{err}");
+}
+
+#[test]
 fn train_reads_labels_from_votes_and_refuses_a_vote_that_is_not_a_boolean() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
