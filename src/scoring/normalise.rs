@@ -247,23 +247,20 @@ fn normalise_with(
     toks.clear();
     buf.clear();
     tmp.clear();
-    let input = truncate(input);
+    let input = head(input, MAX_INPUT_BYTES);
     fold_input(input, fchars, tmp);
     tokenise(fchars, toks);
     build_tokens(input.len(), fchars, toks, buf)
 }
 
-/// `input` cut to [`MAX_INPUT_BYTES`] at a character boundary.
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
 #[inline]
-fn truncate(input: &str) -> &str {
-    if input.len() <= MAX_INPUT_BYTES {
-        return input;
-    }
-    let mut cut = MAX_INPUT_BYTES;
-    while !input.is_char_boundary(cut) {
+pub(crate) fn head(s: &str, max: usize) -> &str {
+    let mut cut = max.min(s.len());
+    while !s.is_char_boundary(cut) {
         cut -= 1;
     }
-    &input[..cut]
+    &s[..cut]
 }
 
 /// Step 1: fold every character into `fchars`, each with its original span (`tmp` holds one
@@ -512,6 +509,18 @@ fn push_token(out: &mut Normalised, buf: &[char], os: u32, oe: u32) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn head_cuts_on_a_character_boundary() {
+        for (s, max, want) in [
+            ("éé", 3, "é"),
+            ("éé", 4, "éé"),
+            ("abc", 9, "abc"),
+            ("aé", 1, "a"),
+        ] {
+            assert_eq!(head(s, max), want);
+        }
+    }
 
     fn n(s: &str) -> String {
         normalise(s).text

@@ -164,6 +164,17 @@ mod tests {
         assert_eq!(partial.spam.review, 0.5);
     }
 
+    /// `DEFAULT_THRESHOLDS` is written by hand: it must say what the shipped model's file says.
+    #[test]
+    fn default_thresholds_are_the_shipped_models() {
+        let models = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+        let version = std::fs::read_to_string(format!("{models}/DEFAULT")).unwrap();
+        let meta = std::fs::read_to_string(format!("{models}/{}/model.json", version.trim()));
+        let meta: serde_json::Value = serde_json::from_str(&meta.unwrap()).unwrap();
+        let shipped: Thresholds = serde_json::from_value(meta["thresholds"].clone()).unwrap();
+        assert_eq!(shipped, DEFAULT_THRESHOLDS);
+    }
+
     fn flag(id: &str, term: Option<&str>) -> RuleHit {
         RuleHit {
             id: id.into(),

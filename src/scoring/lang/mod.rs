@@ -15,7 +15,7 @@
 mod letters;
 mod words;
 
-use super::normalise::Normalised;
+use super::normalise::{head, Normalised};
 use letters::Letters;
 use words::{stop_flags, FLAG_EN, FLAG_FR, TABLE_LANGS};
 
@@ -93,11 +93,11 @@ fn detect_traced(n: &Normalised, original: &str) -> (&'static str, Stage) {
     let unmarked = fr_en_words == 0.0 && others == 0.0 && romance_endings(n);
     let foreign = others > fr_en_words || unmarked || letters.foreign > 0 || letters.other > 0;
     if foreign && letters.latin + letters.arabic + letters.other >= MIN_LETTERS_FOR_TRIGRAMS {
-        let head = prefix(original, TRIGRAM_BYTES);
+        let start = head(original, TRIGRAM_BYTES);
         let info = if letters.other > letters.latin {
-            whatlang::detect(head)
+            whatlang::detect(start)
         } else {
-            LATIN_DETECTOR.detect(head)
+            LATIN_DETECTOR.detect(start)
         };
         if let Some(info) = info {
             return (with_trigrams(counts, code(info.lang())), Stage::Trigrams);
@@ -190,18 +190,6 @@ fn with_trigrams(mut counts: [f32; TABLE_LANGS.len()], lang: &'static str) -> &'
 
 /// Text given to trigram detection, at most: a language shows in its first sentences.
 const TRIGRAM_BYTES: usize = 240;
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-fn prefix(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
 
 /// The short-text rule: more French or English function words, else accents for French.
 fn french_or_english(fr: f32, en: f32, original: &str) -> &'static str {
