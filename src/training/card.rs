@@ -33,6 +33,7 @@ pub fn model_card(
     validation_section(&mut s, cfg, r)?;
     thresholds_section(&mut s, r)?;
     holds_section(&mut s, r)?;
+    explanations_section(&mut s, r)?;
     files_section(&mut s, files, dir)?;
     Ok(s)
 }
@@ -217,6 +218,32 @@ fn holds_section(s: &mut String, r: &Report) -> Result<()> {
             pct(h.abusive_held, h.abusive),
             h.others,
             pct(h.others_held, h.others)
+        )?;
+    }
+    Ok(())
+}
+
+/// How often the first highlighted term falls inside a span annotators marked as toxic.
+fn explanations_section(s: &mut String, r: &Report) -> Result<()> {
+    use std::fmt::Write;
+    if r.explanations.is_empty() {
+        return Ok(());
+    }
+    writeln!(s, "\n## Explanations\n")?;
+    writeln!(s, "On the toxic comments of a set never trained on whose annotators marked the toxic words, the share whose first highlighted term (the verdict's `top_terms[0]`, scored with the language given) overlaps a marked span; for scale, the share a word of the comment picked at random would reach. `python3 scripts/explanation_spans.py` gives it per span type.\n")?;
+    writeln!(s, "| set | lang | toxic comments with spans | first term inside a span | any term inside | no term | a word at random |\n|---|---|---|---|---|---|---|")?;
+    for e in &r.explanations {
+        let pct = |k: f64| format!("{:.1} %", 100.0 * k / e.comments as f64);
+        writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            e.set,
+            e.lang,
+            e.comments,
+            pct(e.first_inside as f64),
+            pct(e.any_inside as f64),
+            pct(e.no_term as f64),
+            pct(e.random_word_inside)
         )?;
     }
     Ok(())

@@ -77,6 +77,34 @@ pub struct VotesConfig {
     pub path: PathBuf,
     /// Column naming the row in both files (e.g. `comment_id`).
     pub key_column: String,
+    /// Annotated spans of the rows, for measuring explanations (model card, "Explanations").
+    #[serde(default)]
+    pub spans: Option<SpansConfig>,
+}
+
+/// Character spans that annotators marked in a row's text (e.g. the toxic words), one per line
+/// of a CSV file; each names the vote it came from, and the vote file names the row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpansConfig {
+    /// CSV file, relative to the config file's directory.
+    pub path: PathBuf,
+    /// Column naming the vote in both the vote file and this file (e.g. `annotation`).
+    pub vote_column: String,
+    /// Columns of the span's first character and of the character after its last (offsets in
+    /// characters, from 0).
+    #[serde(default = "start")]
+    pub start_column: String,
+    #[serde(default = "end")]
+    pub end_column: String,
+}
+
+fn start() -> String {
+    "start".into()
+}
+
+fn end() -> String {
+    "end".into()
 }
 
 /// The side of a [`DatasetConfig::holdout_share`] split.

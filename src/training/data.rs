@@ -11,7 +11,7 @@ use crate::scoring::normalise::normalise;
 use crate::scoring::rules::{RuleInput, RuleSet};
 use crate::scoring::AuthorHistory;
 
-use super::config::{held_out, DatasetConfig, Part, VotesConfig};
+use super::config::{held_out, DatasetConfig, Part, SpansConfig, VotesConfig};
 
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -21,6 +21,9 @@ pub struct Doc {
     /// -1 unknown, 0 negative, 1 positive (per category).
     pub labels: [i8; 2],
     pub functionality: Option<String>,
+    /// Spans of `text` that annotators marked (byte offsets, end exclusive), when the dataset's
+    /// votes come with spans ([`super::config::SpansConfig`]).
+    pub spans: Vec<(u32, u32)>,
 }
 
 fn cat_index(name: &str) -> Option<usize> {
@@ -129,13 +132,18 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
         };
         let text = String::from_utf8_lossy(t).into_owned();
         let label = String::from_utf8_lossy(l).trim().to_string();
-        let label = match &votes {
+        let (label, spans) = match &votes {
             // `l` is the row's key: its label is the majority of its votes
-            Some(v) => match v.get(&label) {
-                Some(&(n, yes)) => (yes * 2 > n).to_string(),
+            Some(v) => match v.counts.get(&label) {
+                Some(&(n, yes)) => (
+                    (yes * 2 > n).to_string(),
+                    v.spans
+                        .get(&label)
+                        .map_or(Vec::new(), |s| byte_spans(&text, s)),
+                ),
                 None => continue,
             },
-            None => label,
+            None => (label, Vec::new()),
         };
         if let (Some(share), Some(part)) = (d.holdout_share, d.part) {
             if held_out(&text, share) != (part == Part::HeldOut) {
@@ -155,6 +163,7 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
             functionality: fc
                 .and_then(|f| rec.get(f))
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
+            spans,
         });
     }
     Ok(out)
@@ -189,27 +198,29 @@ fn row_labels(
     Ok(labels)
 }
 
-/// Votes per key of a dataset's vote file: (votes, true votes) in `label_column`.
-fn read_votes(
-    base: &Path,
-    d: &DatasetConfig,
-    v: &VotesConfig,
-) -> Result<BTreeMap<String, (u32, u32)>> {
+/// A dataset's per-annotator votes, gathered per row key.
+struct Votes {
+    /// (votes, true votes) in `label_column`
+    counts: BTreeMap<String, (u32, u32)>,
+    /// The spans every vote of the row marked (character offsets), when the votes have spans.
+    spans: BTreeMap<String, Vec<(usize, usize)>>,
+}
+
+/// Reads a dataset's vote file and, if it has one, its spans file.
+fn read_votes(base: &Path, d: &DatasetConfig, v: &VotesConfig) -> Result<Votes> {
     let path = base.join(&v.path);
     let mut rdr = csv::Reader::from_path(&path)
         .with_context(|| format!("dataset {}: cannot open {}", d.name, path.display()))?;
     let headers = rdr.headers()?.clone();
-    let col = |name: &str| {
-        headers.iter().position(|h| h == name).with_context(|| {
-            format!(
-                "dataset {}: {}:1: no column `{name}` in the header",
-                d.name,
-                path.display()
-            )
-        })
-    };
+    let col = |name: &str| column(d, &path, &headers, name);
     let (kc, vc) = (col(&v.key_column)?, col(&d.label_column)?);
-    let mut out: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let ac = match &v.spans {
+        Some(s) => Some(col(&s.vote_column)?),
+        None => None,
+    };
+    let mut counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    // vote id -> row key, to place each span
+    let mut vote_row: BTreeMap<String, String> = BTreeMap::new();
     for (n, rec) in rdr.records().enumerate() {
         let rec = rec?;
         let vote = match rec
@@ -227,13 +238,90 @@ fn read_votes(
                 other.unwrap_or("")
             ),
         };
-        let e = out
-            .entry(rec.get(kc).unwrap_or("").trim().to_owned())
-            .or_default();
+        let key = rec.get(kc).unwrap_or("").trim().to_owned();
+        if let Some(a) = ac.and_then(|a| rec.get(a)) {
+            vote_row.insert(a.trim().to_owned(), key.clone());
+        }
+        let e = counts.entry(key).or_default();
         e.0 += 1;
         e.1 += vote as u32;
     }
+    let spans = match &v.spans {
+        Some(s) => read_spans(base, d, s, &vote_row)?,
+        None => BTreeMap::new(),
+    };
+    Ok(Votes { counts, spans })
+}
+
+/// The index of column `name` in a CSV header, or an error naming the file.
+fn column(
+    d: &DatasetConfig,
+    path: &Path,
+    headers: &csv::StringRecord,
+    name: &str,
+) -> Result<usize> {
+    headers.iter().position(|h| h == name).with_context(|| {
+        format!(
+            "dataset {}: {}:1: no column `{name}` in the header",
+            d.name,
+            path.display()
+        )
+    })
+}
+
+/// Row key -> the character spans its votes marked; a span whose vote is not in the vote file
+/// is skipped, an offset that is not a number is refused with its file and line.
+fn read_spans(
+    base: &Path,
+    d: &DatasetConfig,
+    s: &SpansConfig,
+    vote_row: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Vec<(usize, usize)>>> {
+    let path = base.join(&s.path);
+    let mut rdr = csv::Reader::from_path(&path)
+        .with_context(|| format!("dataset {}: cannot open {}", d.name, path.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = |name: &str| column(d, &path, &headers, name);
+    let (ac, sc, ec) = (
+        col(&s.vote_column)?,
+        col(&s.start_column)?,
+        col(&s.end_column)?,
+    );
+    let mut out: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let rec = rec?;
+        let Some(key) = rec.get(ac).and_then(|a| vote_row.get(a.trim())) else {
+            continue;
+        };
+        let offset = |c: usize| -> Result<usize> {
+            let v = rec.get(c).unwrap_or("").trim();
+            v.parse().with_context(|| {
+                format!(
+                    "dataset {}: {}:{}: span offset `{v}` is not a number",
+                    d.name,
+                    path.display(),
+                    n + 2
+                )
+            })
+        };
+        let (start, end) = (offset(sc)?, offset(ec)?);
+        out.entry(key.clone()).or_default().push((start, end));
+    }
     Ok(out)
+}
+
+/// Character spans of `text` as byte spans; empty spans and spans past the end are dropped.
+fn byte_spans(text: &str, spans: &[(usize, usize)]) -> Vec<(u32, u32)> {
+    let bytes: Vec<u32> = text
+        .char_indices()
+        .map(|(b, _)| b as u32)
+        .chain([text.len() as u32])
+        .collect();
+    spans
+        .iter()
+        .filter(|&&(s, e)| s < e && e < bytes.len())
+        .map(|&(s, e)| (bytes[s], bytes[e]))
+        .collect()
 }
 
 // ---------------------------------------------------------------- prepared features

@@ -10,6 +10,7 @@ mod card;
 pub mod cli;
 mod config;
 mod data;
+mod explain;
 mod holds;
 pub mod metrics;
 pub mod site;
@@ -28,6 +29,7 @@ use crate::scoring::rules::RuleSet;
 pub use baseline::{Tfidf, DENSE_HASH_BITS};
 pub use config::{DatasetConfig, Role, TrainConfig};
 pub use data::{load_dataset, prepare, Doc, Prepared};
+pub use explain::ExplanationRate;
 pub use holds::HoldRate;
 pub use sparse::{train_sparse, Rows, SparseLr, SparseParams};
 pub use stacker::{fit_stacker, Ctx, Fitted};
@@ -129,6 +131,7 @@ pub fn run(
         metrics: v.metrics,
         functional: held_out.functional,
         holds: held_out.holds,
+        explanations: held_out.explanations,
         thresholds: v.thresholds,
         threshold_notes: v.threshold_notes,
         dense_linfa: v.dense_linfa,

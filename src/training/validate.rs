@@ -15,6 +15,7 @@ use crate::scoring::{AuthorHistory, Decision, ScoreInput, Scorer};
 use super::baseline::{self, Tfidf};
 use super::config::Role;
 use super::data::Doc;
+use super::explain::ExplanationRate;
 use super::holds::{self, HoldRate};
 use super::metrics;
 use super::sparse::{shuffle, train_sparse, Rows, SparseParams};
@@ -49,6 +50,7 @@ pub struct FunctionalResult {
 pub struct HeldOutResults {
     pub functional: Vec<FunctionalResult>,
     pub holds: Vec<HoldRate>,
+    pub explanations: Vec<ExplanationRate>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +62,7 @@ pub struct Report {
     pub metrics: Vec<SetMetrics>,
     pub functional: Vec<FunctionalResult>,
     pub holds: Vec<HoldRate>,
+    pub explanations: Vec<ExplanationRate>,
     pub thresholds: Thresholds,
     pub threshold_notes: Vec<String>,
     pub dense_linfa: Option<String>,
@@ -480,6 +483,7 @@ pub fn score_held_out(
         let ids: Vec<usize> = (0..docs.len()).filter(|&i| docs[i].ds == k).collect();
         let mut pm = FxHashMap::default();
         let mut flagged: FxHashMap<usize, bool> = FxHashMap::default();
+        let mut explained = ExplanationRate::new(&d.name, &d.lang);
         for &i in &ids {
             let input = ScoreInput {
                 body: &docs[i].text,
@@ -493,6 +497,10 @@ pub fn score_held_out(
             let p = [v.scores.toxicity, v.scores.spam];
             pm.insert(i, (p, p, p));
             flagged.insert(i, v.decision != Decision::Allow);
+            explained.add(&docs[i], &v.top_terms);
+        }
+        if explained.comments > 0 {
+            out.explanations.push(explained);
         }
         let proto = if d.role == Role::Functional {
             "functional suite (never trained)"

@@ -598,3 +598,94 @@ fn train_reads_labels_from_votes_and_refuses_a_vote_that_is_not_a_boolean() {
     assert!(err.contains("votes.csv:5"), "{err}");
     assert!(err.contains("`perhaps`"), "{err}");
 }
+
+#[test]
+fn train_reports_how_often_the_first_highlighted_term_is_inside_an_annotated_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut comments, mut votes, mut spans) = (
+        String::from("comment_id,comment_text\n"),
+        String::from("annotation,comment_id,not toxic\n"),
+        String::from("annotation,type,start,end\n"),
+    );
+    let toxic = ["idiot", "crétin", "imbécile", "abruti"];
+    for i in 0..120 {
+        let (text, span) = if i % 2 == 0 {
+            let w = toxic[i / 2 % 4];
+            // the span is the insult, in characters ("é" is one)
+            let text = format!("Écoute bien {w}, numéro {i}.");
+            let start = "Écoute bien ".chars().count();
+            (text, Some((start, start + w.chars().count())))
+        } else {
+            (format!("Écoute bien ce podcast, numéro {i}."), None)
+        };
+        comments.push_str(&format!("{i},\"{text}\"\n"));
+        votes.push_str(&format!(
+            "{i},{i},{}\n",
+            if span.is_some() { "False" } else { "True" }
+        ));
+        if let Some((s, e)) = span {
+            spans.push_str(&format!("{i},Insult,{s},{e}\n"));
+        }
+    }
+    for (name, text) in [
+        ("comments.csv", comments),
+        ("votes.csv", votes),
+        ("spans.csv", spans),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("training.toml"),
+        "output_dir = \"out\"\nvalidate = false\n\n[[dataset]]\nname = \"voted\"\n\
+         path = \"comments.csv\"\nlang = \"fr\"\ntext_column = \"comment_text\"\n\
+         label_column = \"not toxic\"\n\
+         votes = { path = \"votes.csv\", key_column = \"comment_id\", \
+         spans = { path = \"spans.csv\", vote_column = \"annotation\" } }\n\
+         categories = [\"toxicity\"]\npositive = { \"true\" = [], \"false\" = [\"toxicity\"] }\n\
+         holdout_share = 0.4\n",
+    )
+    .unwrap();
+    let out = vigie(dir.path())
+        .args(["train", "--config", "training.toml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let card = std::fs::read_to_string(model.join("MODEL_CARD.md")).unwrap();
+    let section = card
+        .split("## Explanations")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Explanations section:\n{card}"));
+    let row = section
+        .lines()
+        .find(|l| l.starts_with("| voted_holdout |"))
+        .unwrap_or_else(|| panic!("no row for the held-out set:\n{section}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    // set, lang, toxic comments with spans, first term inside, any inside, no term, random word
+    let toxic_held_out: usize = cells[3].parse().unwrap();
+    assert!(toxic_held_out > 10, "{row}");
+    let pct = |c: &str| c.trim_end_matches(" %").parse::<f64>().unwrap();
+    // the insult is the only word that separates the classes: it is highlighted first, and
+    // a word at random (one of five) is inside far less often
+    assert_eq!(pct(cells[4]), 100.0, "{row}");
+    assert!(pct(cells[7]) < 30.0, "{row}");
+    // a span offset that is not a number is refused with its file and line
+    std::fs::write(
+        dir.path().join("spans.csv"),
+        "annotation,type,start,end\n0,Insult,twelve,17\n",
+    )
+    .unwrap();
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    let err = train_error(dir.path());
+    assert!(err.contains("spans.csv:2"), "{err}");
+    assert!(err.contains("`twelve`"), "{err}");
+}

@@ -67,6 +67,7 @@ impl<'a> Fitter<'a> {
                 ds: 0,
                 labels: r.labels,
                 functionality: None,
+                spans: Vec::new(),
             })
             .collect();
         let mut weights = vec![1.0f32; docs.len()];
