@@ -34,7 +34,7 @@ fn parse_raw(text: &str, file_name: &str) -> Result<RawFile, RuleError> {
 /// index in `regex_meta`, in file order.
 #[derive(Default)]
 struct Patterns {
-    pats: Vec<String>,
+    pats: Vec<Regex>,
     idxs: Vec<usize>,
 }
 
@@ -44,6 +44,9 @@ struct Ctx<'a> {
     text: &'a str,
     file: &'a str,
     ids: std::collections::HashSet<String>,
+    /// Every pattern compiled so far: a pattern is compiled once (the threat rules share their
+    /// `unless`; compiling is most of a rule set's load time).
+    compiled: std::collections::HashMap<String, Regex>,
 }
 
 impl Ctx<'_> {
@@ -209,26 +212,21 @@ impl Ctx<'_> {
                 RuleCategory::Spam,
             )?;
             let on_norm = self.regex_on(r)?;
-            self.check_pattern(r, &meta)?;
+            let re = self.pattern(r, &meta)?;
             let unless = self.unless(r, &meta)?;
             let idx = rs.regex_meta.len();
             rs.regex_meta.push((meta, on_norm));
             rs.regex_unless.push(unless);
             if let Some(req) = &r.requires {
-                self.gated(rs, r, req, idx)?;
+                self.gated(rs, re, req, idx)?;
                 continue;
             }
             let target = if on_norm { &mut norm } else { &mut orig };
-            target.pats.push(r.pattern.get_ref().clone());
+            target.pats.push(re);
             target.idxs.push(idx);
         }
-        let n_orig = orig.pats.len();
-        let n_norm = norm.pats.len();
         rs.regex_orig = RegexGroup::build(orig.pats, orig.idxs, &rs.regex_meta);
         rs.regex_norm = RegexGroup::build(norm.pats, norm.idxs, &rs.regex_meta);
-        if (n_orig > 0 && rs.regex_orig.is_none()) || (n_norm > 0 && rs.regex_norm.is_none()) {
-            return self.err(0..0, "a regex does not compile within the size limit");
-        }
         Ok(())
     }
 
@@ -247,24 +245,34 @@ impl Ctx<'_> {
         }
     }
 
-    /// Refuses a pattern that does not compile within the per-rule size limit.
-    fn check_pattern(&self, r: &RawRegex, meta: &Meta) -> Result<(), RuleError> {
-        if let Err(e) = build_regex(r.pattern.get_ref()) {
+    /// `pattern`, compiled once per distinct text (see [`Ctx::compiled`]).
+    fn compile(&mut self, pattern: &str) -> Result<Regex, regex::Error> {
+        if let Some(re) = self.compiled.get(pattern) {
+            return Ok(re.clone());
+        }
+        let re = build_regex(pattern)?;
+        self.compiled.insert(pattern.to_string(), re.clone());
+        Ok(re)
+    }
+
+    /// The rule's pattern compiled; refused when it does not compile within the per-rule
+    /// size limit.
+    fn pattern(&mut self, r: &RawRegex, meta: &Meta) -> Result<Regex, RuleError> {
+        self.compile(r.pattern.get_ref()).or_else(|e| {
             let msg = e.to_string().replace('\n', " ");
-            return self.err(
+            self.err(
                 r.pattern.span(),
                 format!("invalid regex in rule `{}`: {msg}", meta.id),
-            );
-        }
-        Ok(())
+            )
+        })
     }
 
     /// The rule's compiled `unless` pattern, if it has one.
-    fn unless(&self, r: &RawRegex, meta: &Meta) -> Result<Option<Regex>, RuleError> {
+    fn unless(&mut self, r: &RawRegex, meta: &Meta) -> Result<Option<Regex>, RuleError> {
         let Some(u) = &r.unless else {
             return Ok(None);
         };
-        match build_regex(u.get_ref()) {
+        match self.compile(u.get_ref()) {
             Ok(re) => Ok(Some(re)),
             Err(e) => {
                 let msg = e.to_string().replace('\n', " ");
@@ -281,7 +289,7 @@ impl Ctx<'_> {
     fn gated(
         &self,
         rs: &mut RuleSet,
-        r: &RawRegex,
+        re: Regex,
         req: &Spanned<Vec<String>>,
         idx: usize,
     ) -> Result<(), RuleError> {
@@ -289,10 +297,6 @@ impl Ctx<'_> {
             return self.err(req.span(), "`requires` is empty");
         }
         let gi = rs.gated.len();
-        let re = match build_regex(r.pattern.get_ref()) {
-            Ok(re) => re,
-            Err(e) => return self.err(r.pattern.span(), e.to_string()),
-        };
         rs.gated.push((idx, re));
         for w in req.get_ref() {
             let n = normalise(w);
@@ -422,6 +426,7 @@ impl RuleSet {
             text,
             file: file_name,
             ids: Default::default(),
+            compiled: Default::default(),
         };
         let mut rs = RuleSet::empty(
             raw.name.clone().unwrap_or_else(|| file_name.to_string()),

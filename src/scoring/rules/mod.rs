@@ -225,21 +225,17 @@ impl RegexGroup {
         }
     }
 
-    /// Compiles the group; `None` when a regex does not compile within [`REGEX_SIZE_LIMIT`].
-    fn build(pats: Vec<String>, idxs: Vec<usize>, meta: &[(Meta, bool)]) -> Option<RegexGroup> {
+    /// The group of compiled rules (`idxs`: their meta indices); `None` when there is none.
+    fn build(pats: Vec<Regex>, idxs: Vec<usize>, meta: &[(Meta, bool)]) -> Option<RegexGroup> {
         if pats.is_empty() {
             return None;
         }
-        let singles: Vec<(usize, Regex)> = pats
-            .iter()
-            .zip(&idxs)
-            .map(|(p, &i)| build_regex(p).ok().map(|r| (i, r)))
-            .collect::<Option<_>>()?;
         let by_lang = ["fr", "en", ""].map(|lang| {
             (0..pats.len())
                 .filter(|&k| RuleSet::lang_ok(meta[idxs[k]].0.lang, lang))
                 .collect()
         });
+        let singles: Vec<(usize, Regex)> = idxs.into_iter().zip(pats).collect();
         Some(RegexGroup { singles, by_lang })
     }
 }
