@@ -15,7 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-SETS = ["fr_threats", "fr_threats_blind", "fr_spam", "fr_spam_blind", "benign_news_comments", "identity_templates"]
+SETS = ["fr_threats", "fr_threats_blind", "fr_spam", "fr_spam_blind", "benign_news_comments", "identity_templates",
+        "quoted_insults"]
 
 
 def score(vigie, rules, model, path, out):

@@ -93,6 +93,18 @@ SETS = {
         min_per_lang={lang: 60 for lang in LANGS8},
         length=(20, 120),
     ),
+    # Written on 2026-12-04 by someone who saw neither the rules nor the other sets, after the
+    # word lists' `mention_unless` was written: does Vigie tell a reader who quotes an insult to
+    # condemn, report or discuss it from one who uses it, in scare quotes too?
+    "quoted_insults.csv": dict(
+        prefix="qi-",
+        langs={"fr", "en"},
+        kinds={
+            "mention_condemn": "0", "mention_discuss": "0", "mention_report": "0",
+            "scare_quote_insult": "1", "use_with_condemn_words": "1", "use_plain": "1",
+        },
+        min_per_lang_label={(lang, lab): 40 for lang in ("fr", "en") for lab in "01"},
+    ),
     "multilingual_abuse.csv": dict(
         prefix="mla-",
         langs={"de", "es", "it", "pt", "nl", "ar"},

@@ -147,8 +147,22 @@ impl Ctx<'_> {
                 w.lang.as_ref(),
                 RuleCategory::Toxicity,
             )?;
+            let mention = match &w.mention_unless {
+                Some(m) => Some(self.compile(m.get_ref()).or_else(|e| {
+                    let msg = e.to_string().replace('\n', " ");
+                    self.err(
+                        m.span(),
+                        format!(
+                            "invalid `mention_unless` regex in rule `{}`: {msg}",
+                            meta.id
+                        ),
+                    )
+                })?),
+                None => None,
+            };
             let li = rs.lists.len() as u32;
             rs.lists.push(meta);
+            rs.list_mention_unless.push(mention);
             if w.terms.get_ref().is_empty() {
                 return self.err(w.terms.span(), "word list `terms` is empty");
             }
@@ -449,6 +463,7 @@ impl RuleSet {
             name,
             source,
             lists: Vec::new(),
+            list_mention_unless: Vec::new(),
             tokens: FxHashMap::default(),
             regex_meta: Vec::new(),
             regex_unless: Vec::new(),

@@ -44,6 +44,15 @@ impl RuleSet {
             .is_some_and(|u| u.is_match(original))
     }
 
+    /// The term at `start..end` of word list `list` is a mention: it stands between quotation
+    /// marks and the list's `mention_unless` matches the comment.
+    #[cold]
+    fn mentioned(&self, list: usize, original: &str, start: u32, end: u32) -> bool {
+        self.list_mention_unless[list]
+            .as_ref()
+            .is_some_and(|m| quoted(original, start as usize, end as usize) && m.is_match(original))
+    }
+
     /// Run every rule; push hits into `out`.
     pub fn evaluate(&self, inp: &RuleInput<'_>, out: &mut Vec<RuleHit>) {
         let mut gates: Vec<usize> = Vec::new();
@@ -86,6 +95,12 @@ impl RuleSet {
                     if out
                         .iter()
                         .any(|h| h.id == meta.id && h.start == Some(t.orig_start))
+                        || self.mentioned(
+                            e.list as usize,
+                            inp.original,
+                            t.orig_start,
+                            last.orig_end,
+                        )
                     {
                         continue;
                     }
@@ -215,6 +230,33 @@ impl RuleSet {
     }
 }
 
+/// `original[start..end]` stands between quotation marks: after a `«` or `“` not yet closed and
+/// before its `»` or `”`, or after an odd number of `"` on its line with another one after it.
+/// Apostrophes are not quotation marks (French elides with them).
+fn quoted(original: &str, start: usize, end: usize) -> bool {
+    let (Some(before), Some(after)) = (original.get(..start), original.get(end..)) else {
+        return false;
+    };
+    let open_before = |open: char, close: char| {
+        before
+            .rfind([open, close])
+            .is_some_and(|i| before[i..].starts_with(open))
+    };
+    let closes_after = |open: char, close: char| {
+        after
+            .find([open, close])
+            .is_some_and(|i| after[i..].starts_with(close))
+    };
+    if (open_before('«', '»') && closes_after('«', '»'))
+        || (open_before('“', '”') && closes_after('“', '”'))
+    {
+        return true;
+    }
+    let line = before.rsplit('\n').next().unwrap_or(before);
+    let rest = after.split('\n').next().unwrap_or(after);
+    line.matches('"').count() % 2 == 1 && rest.contains('"')
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -243,6 +285,59 @@ pub(super) mod tests {
             &mut out,
         );
         out
+    }
+
+    #[test]
+    fn a_quoted_insult_that_is_condemned_is_a_mention_not_a_use() {
+        let rs = default_rules();
+        let fired = |text: &str, lang: &str| -> Vec<String> {
+            hits(&rs, text, lang).into_iter().map(|h| h.id).collect()
+        };
+        // mentions: between quotation marks, in a comment that condemns or reports the word
+        for (text, lang) in [
+            (
+                "Traiter une élue de « salope » parce qu'elle vote contre, c'est lamentable.",
+                "fr",
+            ),
+            ("Le mot “bougnoule” est raciste, point.", "fr"),
+            ("Calling the reporter a \"whore\" is disgusting.", "en"),
+        ] {
+            let ids = fired(text, lang);
+            assert!(
+                !ids.iter()
+                    .any(|id| id.contains("slur") || id.contains("strong")),
+                "{text}: {ids:?}"
+            );
+        }
+        // uses: no quotation marks, scare quotes without a word that condemns, a quote that
+        // closes before the insult
+        for (text, lang) in [
+            ("C'est lamentable ce que tu écris, pauvre connard.", "fr"),
+            ("T'es qu'un « connard », et tout le monde le sait.", "fr"),
+            ("« Honte à vous », sale bougnoule.", "fr"),
+            ("You \"reporter\" are a whore, report me if you want.", "en"),
+        ] {
+            let ids = fired(text, lang);
+            assert!(
+                ids.iter()
+                    .any(|id| id.contains("slur") || id.contains("strong")),
+                "{text}: {ids:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_looks_for_an_open_quotation_around_the_span() {
+        let t = "Il a dit « casse-toi » puis \"va\" et 'non'.";
+        let at = |w: &str| {
+            let s = t.find(w).unwrap();
+            quoted(t, s, s + w.len())
+        };
+        assert!(at("casse-toi"));
+        assert!(at("va"));
+        assert!(!at("puis"));
+        assert!(!at("non"));
+        assert!(!at("Il"));
     }
 
     #[test]

@@ -246,6 +246,9 @@ pub struct RuleSet {
     name: String,
     source: String,
     lists: Vec<Meta>,
+    /// Per word list: the pattern that, with the term between quotation marks, makes a hit a
+    /// mention (`mention_unless`).
+    list_mention_unless: Vec<Option<Regex>>,
     tokens: FxHashMap<String, TokenRules>,
     regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
     /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports).

@@ -69,6 +69,10 @@ pub(super) struct RawWords {
     #[serde(default)]
     pub(super) lang: Option<Spanned<String>>,
     pub(super) terms: Spanned<Vec<Spanned<String>>>,
+    /// A term between quotation marks is a mention, not a use, when this pattern also matches
+    /// the original text (words that report, condemn or discuss): the hit is dropped.
+    #[serde(default)]
+    pub(super) mention_unless: Option<Spanned<String>>,
 }
 
 /// One `[[regex]]` rule.
