@@ -47,6 +47,8 @@ struct Ctx<'a> {
     /// Every pattern compiled so far: a pattern is compiled once (the threat rules share their
     /// `unless`; compiling is most of a rule set's load time).
     compiled: std::collections::HashMap<String, Regex>,
+    /// The file's `[patterns]`, which a value `$name` refers to.
+    patterns: &'a std::collections::BTreeMap<String, String>,
 }
 
 impl Ctx<'_> {
@@ -148,16 +150,7 @@ impl Ctx<'_> {
                 RuleCategory::Toxicity,
             )?;
             let mention = match &w.mention_unless {
-                Some(m) => Some(self.compile(m.get_ref()).or_else(|e| {
-                    let msg = e.to_string().replace('\n', " ");
-                    self.err(
-                        m.span(),
-                        format!(
-                            "invalid `mention_unless` regex in rule `{}`: {msg}",
-                            meta.id
-                        ),
-                    )
-                })?),
+                Some(m) => Some(self.regex(m, "mention_unless", &meta)?),
                 None => None,
             };
             let li = rs.lists.len() as u32;
@@ -226,7 +219,7 @@ impl Ctx<'_> {
                 RuleCategory::Spam,
             )?;
             let on_norm = self.regex_on(r)?;
-            let re = self.pattern(r, &meta)?;
+            let re = self.regex(&r.pattern, "pattern", &meta)?;
             let unless = self.unless(r, &meta)?;
             let idx = rs.regex_meta.len();
             rs.regex_meta.push((meta, on_norm));
@@ -269,32 +262,50 @@ impl Ctx<'_> {
         Ok(re)
     }
 
-    /// The rule's pattern compiled; refused when it does not compile within the per-rule
-    /// size limit.
-    fn pattern(&mut self, r: &RawRegex, meta: &Meta) -> Result<Regex, RuleError> {
-        self.compile(r.pattern.get_ref()).or_else(|e| {
+    /// A rule's regex (its `field`), written in place or as `$name` of a `[patterns]` entry,
+    /// compiled; refused with the rule's id when the name is unknown or the regex does not
+    /// compile within the per-rule size limit.
+    fn regex(
+        &mut self,
+        value: &Spanned<String>,
+        field: &str,
+        meta: &Meta,
+    ) -> Result<Regex, RuleError> {
+        let text = value.get_ref();
+        let pattern = match text.strip_prefix('$') {
+            // `$` then a letter never matches as a regex: it names a shared pattern
+            Some(name) if name.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+                match self.patterns.get(name) {
+                    Some(p) => p.as_str(),
+                    None => {
+                        return self.err(
+                            value.span(),
+                            format!("rule `{}`: `{field}` names an unknown pattern `{text}` (not in [patterns])", meta.id),
+                        )
+                    }
+                }
+            }
+            _ => text.as_str(),
+        };
+        self.compile(pattern).or_else(|e| {
             let msg = e.to_string().replace('\n', " ");
+            let what = if field == "pattern" {
+                "regex".to_string()
+            } else {
+                format!("`{field}` regex")
+            };
             self.err(
-                r.pattern.span(),
-                format!("invalid regex in rule `{}`: {msg}", meta.id),
+                value.span(),
+                format!("invalid {what} in rule `{}`: {msg}", meta.id),
             )
         })
     }
 
     /// The rule's compiled `unless` pattern, if it has one.
     fn unless(&mut self, r: &RawRegex, meta: &Meta) -> Result<Option<Regex>, RuleError> {
-        let Some(u) = &r.unless else {
-            return Ok(None);
-        };
-        match self.compile(u.get_ref()) {
-            Ok(re) => Ok(Some(re)),
-            Err(e) => {
-                let msg = e.to_string().replace('\n', " ");
-                self.err(
-                    u.span(),
-                    format!("invalid `unless` regex in rule `{}`: {msg}", meta.id),
-                )
-            }
+        match &r.unless {
+            Some(u) => self.regex(u, "unless", meta).map(Some),
+            None => Ok(None),
         }
     }
 
@@ -441,6 +452,7 @@ impl RuleSet {
             file: file_name,
             ids: Default::default(),
             compiled: Default::default(),
+            patterns: &raw.patterns,
         };
         let mut rs = RuleSet::empty(
             raw.name.clone().unwrap_or_else(|| file_name.to_string()),
@@ -495,6 +507,22 @@ mod tests {
         // A short repetition of the same class loads.
         let small = big.replace("{1000}", "{10}");
         assert!(RuleSet::from_toml(&small, "small.toml").is_ok());
+    }
+
+    #[test]
+    fn a_shared_pattern_is_named_once_and_an_unknown_name_is_refused_with_its_line() {
+        let file = "[patterns]\nquoted = '«[^»]+»'\n\n[[regex]]\nid = \"r\"\naction = \"hold\"\n\
+                    pattern = '(?i)\\bvoleurs?\\b'\nunless = \"$quoted\"\n";
+        let rs = RuleSet::from_toml(file, "p.toml").unwrap();
+        let fired = |text: &str| super::super::eval::tests::hits(&rs, text, "fr").len();
+        assert_eq!(fired("Ce sont des voleurs."), 1);
+        assert_eq!(fired("Il a écrit « des voleurs » et a été condamné."), 0);
+        let e = RuleSet::from_toml(&file.replace("$quoted", "$quote"), "p.toml").unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(e.reason.contains("unknown pattern `$quote`"), "{e}");
+        // `$` before anything but a letter is a regex (an end anchor)
+        let anchored = file.replace("\"$quoted\"", "'$^'");
+        assert!(RuleSet::from_toml(&anchored, "p.toml").is_ok());
     }
 
     #[test]

@@ -10,6 +10,10 @@ use toml::Spanned;
 pub(super) struct RawFile {
     #[serde(default)]
     pub(super) name: Option<String>,
+    /// Named regexes that `pattern`, `unless` and `mention_unless` values refer to as `$name`
+    /// (a pattern several rules share is written once).
+    #[serde(default)]
+    pub(super) patterns: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub(super) words: Vec<RawWords>,
     #[serde(default)]
