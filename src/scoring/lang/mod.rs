@@ -91,7 +91,11 @@ fn detect_traced(n: &Normalised, original: &str) -> (&'static str, Stage) {
     // `TRIGRAM_BYTES` only.
     let others = counts[2..].iter().sum::<f32>();
     let unmarked = fr_en_words == 0.0 && others == 0.0 && romance_endings(n);
-    let foreign = others > fr_en_words || unmarked || letters.foreign > 0 || letters.other > 0;
+    // a tie counts: Italian "il governo non fa niente" has only words it shares with French
+    let foreign = (others > 0.0 && others >= fr_en_words)
+        || unmarked
+        || letters.foreign > 0
+        || letters.other > 0;
     if foreign && letters.latin + letters.arabic + letters.other >= MIN_LETTERS_FOR_TRIGRAMS {
         let start = head(original, TRIGRAM_BYTES);
         let info = if letters.other > letters.latin {
@@ -173,15 +177,20 @@ fn clear_leader(counts: &[f32; TABLE_LANGS.len()]) -> Option<usize> {
 }
 
 /// Trigrams' answer `lang` as one more vote ([`TRIGRAM_VOTE`]) beside the counts: the
-/// language with the most, trigrams' own on a tie; a language outside the table as is.
+/// language with the most; on a tie, one that has function words or letter cues of its own,
+/// then French or English (a wrong "not scored" holds a comment, a wrong French or English
+/// only scores it), then trigrams' own; a language outside the table as is.
 fn with_trigrams(mut counts: [f32; TABLE_LANGS.len()], lang: &'static str) -> &'static str {
     let Some(voted) = TABLE_LANGS.iter().position(|&l| l == lang) else {
         return lang;
     };
+    let evidence = counts.map(|c| c > 0.0);
     counts[voted] += TRIGRAM_VOTE;
+    let rank = |i: usize| (counts[i], evidence[i], i < 2, i == voted);
     let mut best = voted;
-    for (i, &c) in counts.iter().enumerate() {
-        if c > counts[best] {
+    for i in 0..counts.len() {
+        let (a, b) = (rank(i), rank(best));
+        if a.0 > b.0 || (a.0 == b.0 && (a.1, a.2, a.3) > (b.1, b.2, b.3)) {
             best = i;
         }
     }
@@ -351,6 +360,14 @@ mod tests {
             ("Quel gâchis.", "fr", "quel"),
             // Italian elisions are not French.
             ("Sono d'accordo con te, bravo", "it", "te"),
+            // Only words shared with French (il, non): a tie goes to trigrams.
+            ("il governo non fa niente", "it", "tie of il, non"),
+            // Trigrams' guess without a word of its own loses a tie to English.
+            (
+                "Typical clickbait headline, do better",
+                "en",
+                "do (en, pt); trigrams de",
+            ),
         ] {
             assert_eq!(detect(&normalise(s), s), want, "{s} ({cause})");
         }
