@@ -48,7 +48,7 @@ struct Ctx<'a> {
     /// `unless`; compiling is most of a rule set's load time).
     compiled: std::collections::HashMap<String, Regex>,
     /// The file's `[patterns]`, which a value `$name` refers to.
-    patterns: &'a std::collections::BTreeMap<String, String>,
+    patterns: &'a std::collections::BTreeMap<String, Spanned<String>>,
 }
 
 impl Ctx<'_> {
@@ -276,7 +276,7 @@ impl Ctx<'_> {
             // `$` then a letter never matches as a regex: it names a shared pattern
             Some(name) if name.starts_with(|c: char| c.is_ascii_alphabetic()) => {
                 match self.patterns.get(name) {
-                    Some(p) => p.as_str(),
+                    Some(p) => p.get_ref().as_str(),
                     None => {
                         return self.err(
                             value.span(),
@@ -299,6 +299,27 @@ impl Ctx<'_> {
                 format!("invalid {what} in rule `{}`: {msg}", meta.id),
             )
         })
+    }
+
+    /// Compiles every `[patterns]` entry, so that a bad one is refused with its line even
+    /// before a rule uses it; the rules then reuse them (see [`Ctx::compile`]).
+    fn shared_patterns(&mut self) -> Result<(), RuleError> {
+        for (name, p) in self.patterns {
+            if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                return self.err(
+                    p.span(),
+                    format!("pattern name `{name}` must start with a letter (rules refer to it as \"$name\")"),
+                );
+            }
+            if let Err(e) = self.compile(p.get_ref()) {
+                let msg = e.to_string().replace('\n', " ");
+                return self.err(
+                    p.span(),
+                    format!("invalid regex in [patterns] `{name}`: {msg}"),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The rule's compiled `unless` pattern, if it has one.
@@ -458,6 +479,7 @@ impl RuleSet {
             raw.name.clone().unwrap_or_else(|| file_name.to_string()),
             text.to_string(),
         );
+        cx.shared_patterns()?;
         cx.words(&mut rs, &raw.words)?;
         cx.regexes(&mut rs, &raw.regex)?;
         cx.links(&mut rs, &raw.links)?;
@@ -520,6 +542,11 @@ mod tests {
         let e = RuleSet::from_toml(&file.replace("$quoted", "$quote"), "p.toml").unwrap_err();
         assert_eq!(e.line, 8, "{e}");
         assert!(e.reason.contains("unknown pattern `$quote`"), "{e}");
+        // a shared pattern is checked even when no rule uses it
+        let bad = file.replace("quoted = '«[^»]+»'", "quoted = '«[^»]+»'\nunused = '(oops'");
+        let e = RuleSet::from_toml(&bad, "p.toml").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.reason.contains("[patterns] `unused`"), "{e}");
         // `$` before anything but a letter is a regex (an end anchor)
         let anchored = file.replace("\"$quoted\"", "'$^'");
         assert!(RuleSet::from_toml(&anchored, "p.toml").is_ok());

@@ -13,7 +13,7 @@ pub(super) struct RawFile {
     /// Named regexes that `pattern`, `unless` and `mention_unless` values refer to as `$name`
     /// (a pattern several rules share is written once).
     #[serde(default)]
-    pub(super) patterns: std::collections::BTreeMap<String, String>,
+    pub(super) patterns: std::collections::BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub(super) words: Vec<RawWords>,
     #[serde(default)]
