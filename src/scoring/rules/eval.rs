@@ -230,9 +230,10 @@ impl RuleSet {
     }
 }
 
-/// `original[start..end]` stands between quotation marks: after a `«` or `“` not yet closed and
-/// before its `»` or `”`, or after an odd number of `"` on its line with another one after it.
-/// Apostrophes are not quotation marks (French elides with them).
+/// `original[start..end]` stands between quotation marks: after a `«`, `“` or `‘` not yet
+/// closed and before its `»`, `”` or `’`, or after an odd number of `"` on its line with another
+/// one after it. A straight `'` is not a quotation mark (French elides with it); `’` closes only
+/// after a `‘` (it is also the typographic apostrophe).
 fn quoted(original: &str, start: usize, end: usize) -> bool {
     let (Some(before), Some(after)) = (original.get(..start), original.get(end..)) else {
         return false;
@@ -249,6 +250,7 @@ fn quoted(original: &str, start: usize, end: usize) -> bool {
     };
     if (open_before('«', '»') && closes_after('«', '»'))
         || (open_before('“', '”') && closes_after('“', '”'))
+        || (open_before('‘', '’') && closes_after('‘', '’'))
     {
         return true;
     }
@@ -328,7 +330,7 @@ pub(super) mod tests {
 
     #[test]
     fn quoted_looks_for_an_open_quotation_around_the_span() {
-        let t = "Il a dit « casse-toi » puis \"va\" et 'non'.";
+        let t = "Il a dit « casse-toi » puis \"va\" et 'non', l’élue a répondu ‘dégage’ à l’autre.";
         let at = |w: &str| {
             let s = t.find(w).unwrap();
             quoted(t, s, s + w.len())
@@ -338,6 +340,10 @@ pub(super) mod tests {
         assert!(!at("puis"));
         assert!(!at("non"));
         assert!(!at("Il"));
+        assert!(at("dégage"));
+        // after an apostrophe ’ but no opening ‘
+        assert!(!at("élue"));
+        assert!(!at("autre"));
     }
 
     #[test]
