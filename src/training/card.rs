@@ -230,7 +230,7 @@ fn explanations_section(s: &mut String, r: &Report) -> Result<()> {
         return Ok(());
     }
     writeln!(s, "\n## Explanations\n")?;
-    writeln!(s, "On the toxic comments of a set never trained on whose annotators marked the toxic words, the share whose first highlighted term (the verdict's `top_terms[0]`, scored with the language given) overlaps a marked span; for scale, the share a word of the comment picked at random would reach. `python3 scripts/explanation_spans.py` gives it per span type.\n")?;
+    writeln!(s, "On the toxic comments of a set never trained on whose annotators marked the toxic words, the share whose first highlighted term (the verdict's `top_terms[0]`, scored with the language given) overlaps a marked span; for scale, the share a word of the comment (a token of the normaliser, as highlighted terms are) picked at random would reach. `python3 scripts/explanation_spans.py` gives it per span type.\n")?;
     writeln!(s, "| set | lang | toxic comments with spans | first term inside a span | any term inside | no term | a word at random |\n|---|---|---|---|---|---|---|")?;
     for e in &r.explanations {
         let pct = |k: f64| format!("{:.1} %", 100.0 * k / e.comments as f64);

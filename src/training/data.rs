@@ -99,18 +99,7 @@ pub fn load_dataset(base: &Path, d: &DatasetConfig) -> Result<Vec<Doc>> {
     let mapping = label_mapping(d)?;
     let mut rdr = open_dataset(d, &path)?;
     let headers = rdr.byte_headers()?.clone();
-    let col = |name: &str| -> Result<usize> {
-        headers
-            .iter()
-            .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}') == name)
-            .with_context(|| {
-                format!(
-                    "dataset {}: {}:1: no column `{name}` in the header",
-                    d.name,
-                    path.display()
-                )
-            })
-    };
+    let col = |name: &str| column(d, &path, &headers, name);
     let tc = col(&d.text_column)?;
     let (lc, votes) = match &d.votes {
         Some(v) => (col(&v.key_column)?, Some(read_votes(base, d, v)?)),
@@ -211,7 +200,7 @@ fn read_votes(base: &Path, d: &DatasetConfig, v: &VotesConfig) -> Result<Votes> 
     let path = base.join(&v.path);
     let mut rdr = csv::Reader::from_path(&path)
         .with_context(|| format!("dataset {}: cannot open {}", d.name, path.display()))?;
-    let headers = rdr.headers()?.clone();
+    let headers = rdr.byte_headers()?.clone();
     let col = |name: &str| column(d, &path, &headers, name);
     let (kc, vc) = (col(&v.key_column)?, col(&d.label_column)?);
     let ac = match &v.spans {
@@ -253,20 +242,19 @@ fn read_votes(base: &Path, d: &DatasetConfig, v: &VotesConfig) -> Result<Votes> 
     Ok(Votes { counts, spans })
 }
 
-/// The index of column `name` in a CSV header, or an error naming the file.
-fn column(
-    d: &DatasetConfig,
-    path: &Path,
-    headers: &csv::StringRecord,
-    name: &str,
-) -> Result<usize> {
-    headers.iter().position(|h| h == name).with_context(|| {
-        format!(
-            "dataset {}: {}:1: no column `{name}` in the header",
-            d.name,
-            path.display()
-        )
-    })
+/// The index of column `name` in a CSV header (a byte-order mark before the first name is
+/// ignored), or an error naming the dataset and the file.
+fn column(d: &DatasetConfig, path: &Path, headers: &csv::ByteRecord, name: &str) -> Result<usize> {
+    headers
+        .iter()
+        .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}') == name)
+        .with_context(|| {
+            format!(
+                "dataset {}: {}:1: no column `{name}` in the header",
+                d.name,
+                path.display()
+            )
+        })
 }
 
 /// Row key -> the character spans its votes marked; a span whose vote is not in the vote file
@@ -280,7 +268,7 @@ fn read_spans(
     let path = base.join(&s.path);
     let mut rdr = csv::Reader::from_path(&path)
         .with_context(|| format!("dataset {}: cannot open {}", d.name, path.display()))?;
-    let headers = rdr.headers()?.clone();
+    let headers = rdr.byte_headers()?.clone();
     let col = |name: &str| column(d, &path, &headers, name);
     let (ac, sc, ec) = (
         col(&s.vote_column)?,

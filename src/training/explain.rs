@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::scoring::normalise::normalise;
 use crate::scoring::TopTerm;
 
 use super::data::Doc;
@@ -22,8 +23,9 @@ pub struct ExplanationRate {
     pub any_inside: usize,
     /// rows with no highlighted term
     pub no_term: usize,
-    /// For scale: the expected number of rows where a word of the comment picked at random
-    /// overlaps a span (the sum over rows of the share of their words that do).
+    /// For scale: the expected number of rows where a word of the comment (a token of the
+    /// normaliser, which top terms are) picked at random overlaps a span (the sum over rows
+    /// of the share of their tokens that do).
     pub random_word_inside: f64,
 }
 
@@ -46,30 +48,15 @@ impl ExplanationRate {
         self.first_inside += terms.first().is_some_and(|t| inside(t.start, t.end)) as usize;
         self.any_inside += terms.iter().any(|t| inside(t.start, t.end)) as usize;
         self.no_term += terms.is_empty() as usize;
-        let words = words(&doc.text);
-        if !words.is_empty() {
-            let hit = words.iter().filter(|&&(s, e)| inside(s, e)).count();
-            self.random_word_inside += hit as f64 / words.len() as f64;
+        let tokens = normalise(&doc.text).tokens;
+        if !tokens.is_empty() {
+            let hit = tokens
+                .iter()
+                .filter(|t| inside(t.orig_start, t.orig_end))
+                .count();
+            self.random_word_inside += hit as f64 / tokens.len() as f64;
         }
     }
-}
-
-/// Byte spans of the words of `text` (runs of letters, digits and `_`, as `\w+`).
-fn words(text: &str) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        let word = c.is_alphanumeric() || c == '_';
-        match (word, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s as u32, i as u32));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -118,13 +105,5 @@ mod tests {
         );
         // one word of four inside, three times
         assert!((r.random_word_inside - 0.75).abs() < 1e-9);
-    }
-
-    #[test]
-    fn words_are_runs_of_letters_and_digits() {
-        assert_eq!(
-            words("Ça va, l'ami_2 ?"),
-            vec![(0, 3), (4, 6), (8, 9), (10, 15)]
-        );
     }
 }

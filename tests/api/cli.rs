@@ -605,7 +605,8 @@ fn train_reports_how_often_the_first_highlighted_term_is_inside_an_annotated_spa
     let (mut comments, mut votes, mut spans) = (
         String::from("comment_id,comment_text\n"),
         String::from("annotation,comment_id,not toxic\n"),
-        String::from("annotation,type,start,end\n"),
+        // a byte-order mark before the header, as spreadsheet exports write it
+        String::from("\u{feff}annotation,type,start,end\n"),
     );
     let toxic = ["idiot", "crétin", "imbécile", "abruti"];
     for i in 0..120 {
