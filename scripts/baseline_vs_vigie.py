@@ -10,7 +10,7 @@ majority of annotators). C is fixed at 2.0, the middle of that script's grid, in
 cross-validation (which takes most of its run time). Vigie's scores come from `vigie score`.
 
     python3 -m venv target/venv && target/venv/bin/pip install scikit-learn
-    target/venv/bin/python scripts/baseline_vs_vigie.py [--vigie target/release/vigie]
+    target/venv/bin/python scripts/baseline_vs_vigie.py [--vigie target/release/vigie] [--model DIR]
 """
 import argparse
 import collections
@@ -69,13 +69,14 @@ def read(base, d):
     return train, kept
 
 
-def vigie_scores(vigie, texts, langs, category):
+def vigie_scores(vigie, model, texts, langs, category):
     with tempfile.TemporaryDirectory() as tmp:
         src, out = os.path.join(tmp, "in.jsonl"), os.path.join(tmp, "out.jsonl")
         with open(src, "w", encoding="utf-8") as f:
             for t, l in zip(texts, langs):
                 f.write(json.dumps({"text": t, "lang": l}) + "\n")
-        subprocess.run([vigie, "score", "--input", src, "--output", out], check=True,
+        subprocess.run([vigie, "score", "--input", src, "--output", out]
+                       + (["--model", model] if model else []), check=True,
                        stderr=subprocess.DEVNULL)
         with open(out, encoding="utf-8") as f:
             return [json.loads(line)["verdict"]["scores"][category] for line in f]
@@ -85,6 +86,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigie", default="target/release/vigie")
     ap.add_argument("--config", default=os.path.join(ROOT, "training.toml"))
+    ap.add_argument("--model", help="model directory (default: models/<models/DEFAULT>)")
     a = ap.parse_args()
     cfg = tomllib.load(open(a.config, "rb"))
     base = os.path.dirname(os.path.abspath(a.config))
@@ -121,7 +123,7 @@ def main():
             if c != cat or not 0 < sum(labels) < len(labels):
                 continue
             b = auc(labels, baseline.score(texts))
-            v = auc(labels, vigie_scores(a.vigie, texts, [lang] * len(texts), cat))
+            v = auc(labels, vigie_scores(a.vigie, a.model, texts, [lang] * len(texts), cat))
             print(f"| {name} | {lang} | {cat} | {len(labels)} | {sum(labels)} | {v:.3f} | {b:.3f} | "
                   f"{v - b:+.3f} |", flush=True)
 

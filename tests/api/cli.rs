@@ -690,3 +690,53 @@ fn train_reports_how_often_the_first_highlighted_term_is_inside_an_annotated_spa
     assert!(err.contains("spans.csv:2"), "{err}");
     assert!(err.contains("`twelve`"), "{err}");
 }
+
+#[test]
+fn score_writes_one_verdict_per_row_in_input_order_whatever_the_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = eval_inputs(dir.path());
+    // more rows than one block (16,384), so blocks and the parts of a block both meet
+    let bodies = [
+        "Merci pour cet article très clair.",
+        "Ferme ta gueule, connard.",
+        "Gagnez 500 € par jour depuis chez vous : bit.ly/abc",
+        "Thanks, very clear.",
+        "Il y a des erreurs dans le deuxième paragraphe.",
+    ];
+    let n = 17_000;
+    let mut csv = String::from("body,lang\n");
+    for i in 0..n {
+        csv.push_str(&format!("\"{} ({i})\",\n", bodies[i % bodies.len()]));
+    }
+    std::fs::write(dir.path().join("in.csv"), csv).unwrap();
+    let run = |threads: &str| {
+        let out = stdout_of(vigie(dir.path()).args([
+            "score",
+            "--input",
+            "in.csv",
+            "--model",
+            &model,
+            "--threads",
+            threads,
+        ]));
+        out.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<Value>>()
+    };
+    let one = run("1");
+    assert_eq!(one.len(), n);
+    for (i, line) in one.iter().enumerate() {
+        assert_eq!(line["row"], i, "rows in input order");
+    }
+    let spoken = |i: usize| one[i]["verdict"]["decision"].as_str().unwrap().to_owned();
+    assert_eq!(spoken(0), "allow", "{}", one[0]);
+    assert_ne!(spoken(1), "allow", "{}", one[1]);
+    assert_ne!(spoken(2), "allow", "{}", one[2]);
+    assert_eq!(run("3"), one, "three threads write what one writes");
+    let o = vigie(dir.path())
+        .args(["score", "--input", "in.csv", "--threads", "0"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--threads"));
+}

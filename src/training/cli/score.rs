@@ -26,6 +26,9 @@ pub struct ScoreArgs {
     /// Rule file (TOML) instead of the built-in default rules.
     #[arg(long)]
     pub rules: Option<PathBuf>,
+    /// Scoring threads (default: the CPUs this process may run on; `taskset` limits them).
+    #[arg(long)]
+    pub threads: Option<std::num::NonZeroUsize>,
 }
 
 /// One line of `vigie score`'s output.
@@ -35,10 +38,13 @@ struct ScoredLine<'a> {
     verdict: &'a crate::scoring::Verdict,
 }
 
+/// Comments scored between two writes to the output (split between the threads).
+const BLOCK: usize = 16 * 1024;
+
 /// A comment to score: its body and its language hint.
 type Item = (String, Option<String>);
 
-/// `vigie score --input FILE.(csv|jsonl) [--output FILE]`
+/// `vigie score --input FILE.(csv|jsonl) [--output FILE] [--threads N]`
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let scorer = load_scorer(&args.model)?;
     let rules = load_rules(&args.rules)?;
@@ -52,46 +58,103 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
     } else {
         read_csv(&args.input)?
     };
+    let threads = args
+        .threads
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, std::num::NonZeroUsize::get);
     let mut out = open_output(args.output.as_deref())?;
     let pb = bar(items.len() as u64);
     let t = Instant::now();
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for (k, (body, lang)) in items.iter().enumerate() {
-        let v = scorer.score(
-            &ScoreInput {
-                body,
-                lang: lang.as_deref().filter(|l| !l.is_empty()),
-                author: AuthorHistory {
-                    approved_count: u32::MAX,
-                    ..Default::default()
-                },
-            },
-            &rules,
-            &th,
-        );
-        *counts.entry(v.decision.as_str().to_owned()).or_default() += 1;
-        serde_json::to_writer(
-            &mut out,
-            &ScoredLine {
-                row: k,
-                verdict: &v,
-            },
-        )?;
-        out.write_all(b"\n")?;
-        if k % 256 == 0 {
-            pb.set_position(k as u64);
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let job = Job {
+        scorer: &scorer,
+        rules: &rules,
+        th: &th,
+    };
+    for (b, block) in items.chunks(BLOCK).enumerate() {
+        // the block in `threads` contiguous parts, written back in order
+        let part = block.len().div_ceil(threads);
+        let first = b * BLOCK;
+        let parts: Vec<Result<Scored>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = block
+                .chunks(part)
+                .enumerate()
+                .map(|(k, chunk)| sc.spawn(move || job.run(first + k * part, chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a scoring thread panicked")))
+                })
+                .collect()
+        });
+        for p in parts {
+            let p = p?;
+            out.write_all(&p.json)?;
+            for (d, n) in p.counts {
+                *counts.entry(d).or_default() += n;
+            }
         }
+        pb.set_position((first + block.len()) as u64);
     }
     out.flush()?;
     pb.finish_and_clear();
     eprintln!(
-        "scored {} comments in {:.2} s ({:.0}/s): {:?}",
+        "scored {} comments in {:.2} s ({:.0}/s, {threads} thread(s)): {:?}",
         items.len(),
         t.elapsed().as_secs_f64(),
         items.len() as f64 / t.elapsed().as_secs_f64().max(1e-9),
         counts
     );
     Ok(())
+}
+
+/// What every scoring thread shares.
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    scorer: &'a crate::scoring::Scorer,
+    rules: &'a crate::scoring::RuleSet,
+    th: &'a Thresholds,
+}
+
+/// One part of a block: its verdicts as JSON lines and its decisions counted.
+struct Scored {
+    json: Vec<u8>,
+    counts: BTreeMap<&'static str, usize>,
+}
+
+impl Job<'_> {
+    /// Scores `items`, the first being row `first` of the input.
+    fn run(self, first: usize, items: &[Item]) -> Result<Scored> {
+        let mut json = Vec::with_capacity(items.len() * 800);
+        let mut counts = BTreeMap::new();
+        for (k, (body, lang)) in items.iter().enumerate() {
+            let v = self.scorer.score(
+                &ScoreInput {
+                    body,
+                    lang: lang.as_deref().filter(|l| !l.is_empty()),
+                    author: AuthorHistory {
+                        approved_count: u32::MAX,
+                        ..Default::default()
+                    },
+                },
+                self.rules,
+                self.th,
+            );
+            *counts.entry(v.decision.as_str()).or_default() += 1;
+            // into a plain buffer: no dynamic dispatch per JSON fragment
+            serde_json::to_writer(
+                &mut json,
+                &ScoredLine {
+                    row: first + k,
+                    verdict: &v,
+                },
+            )?;
+            json.push(b'\n');
+        }
+        Ok(Scored { json, counts })
+    }
 }
 
 /// The comments of a JSONL file: `{"body"|"text", "lang"?}` per line, blank lines skipped.
