@@ -47,17 +47,25 @@ type Item = (String, Option<String>);
 /// `vigie score --input FILE.(csv|jsonl) [--output FILE] [--threads N]`
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let scorer = load_scorer(&args.model)?;
-    let rules = load_rules(&args.rules)?;
     let th: Thresholds = scorer.recommended_thresholds();
     let is_jsonl = args
         .input
         .extension()
         .is_some_and(|e| e == "jsonl" || e == "ndjson" || e == "json");
-    let items = if is_jsonl {
-        read_jsonl(&args.input)?
-    } else {
-        read_csv(&args.input)?
-    };
+    // the rules compile (tens of milliseconds) while the input is read
+    let (rules, items) = std::thread::scope(|sc| {
+        let rules = sc.spawn(|| load_rules(&args.rules));
+        let items = if is_jsonl {
+            read_jsonl(&args.input)
+        } else {
+            read_csv(&args.input)
+        };
+        let rules = rules
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("compiling the rules panicked")));
+        (rules, items)
+    });
+    let (rules, items) = (rules?, items?);
     let threads = args
         .threads
         .or_else(|| std::thread::available_parallelism().ok())
