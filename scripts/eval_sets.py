@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 SETS = ["fr_threats", "fr_threats_blind", "fr_spam", "fr_spam_blind", "benign_news_comments", "identity_templates",
-        "quoted_insults"]
+        "quoted_insults", "fr_threat_pairs"]
 
 
 def score(vigie, rules, model, path, out):

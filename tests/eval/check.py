@@ -105,6 +105,21 @@ SETS = {
         },
         min_per_lang_label={(lang, lab): 40 for lang in ("fr", "en") for lab in "01"},
     ),
+    # Written on 2026-12-05 by someone who saw neither the other sets, the shared data nor the
+    # training files: 320 minimal pairs, a French threat and a benign comment with the same
+    # structure and most of the same words (`note` = `pair=N`). Never trained on.
+    "fr_threat_pairs.csv": dict(
+        prefix="tp-",
+        langs={"fr"},
+        kinds={
+            **{k: "1" for k in ("veiled", "conditional", "incitement", "direct")},
+            **{k: "0" for k in (
+                "advice", "invitation", "encouragement", "neighbour", "sport_banter", "game",
+                "work_hyperbole", "firm_but_legal", "quote_condemn", "report", "news", "worry")},
+        },
+        min_per_label={"1": 300, "0": 300},
+        pairs=True,
+    ),
     "multilingual_abuse.csv": dict(
         prefix="mla-",
         langs={"de", "es", "it", "pt", "nl", "ar"},
@@ -210,6 +225,19 @@ class Checker:
                     self.fail(name, f"{lang}: fewer benign ({per[(lang, '0')]}) than abusive ({per[(lang, '1')]})")
         if name == "identity_templates.csv":
             self.check_identities(name, rows)
+        if spec.get("pairs"):
+            self.check_pairs(name, rows)
+
+    def check_pairs(self, name, rows):
+        """Every `pair=N` note names exactly one abusive and one benign row."""
+        pairs = defaultdict(list)
+        for n, r in rows:
+            if not r["note"].startswith("pair="):
+                self.fail(f"{name}:{n} ({r['id']})", "note should be pair=N")
+            pairs[r["note"]].append(r["label"])
+        for note, labels in pairs.items():
+            if sorted(labels) != ["0", "1"]:
+                self.fail(name, f"{note}: labels {sorted(labels)}, want one 0 and one 1")
 
     def check_identities(self, name, rows):
         by_lang = defaultdict(lambda: (set(), set(), Counter()))
