@@ -220,10 +220,12 @@ impl Ctx<'_> {
             )?;
             let on_norm = self.regex_on(r)?;
             let re = self.regex(&r.pattern, "pattern", &meta)?;
-            let unless = self.unless(r, &meta)?;
+            let unless = self.optional(r.unless.as_ref(), "unless", &meta)?;
+            let prefilter = self.optional(r.prefilter.as_ref(), "prefilter", &meta)?;
             let idx = rs.regex_meta.len();
             rs.regex_meta.push((meta, on_norm));
             rs.regex_unless.push(unless);
+            rs.regex_prefilter.push(prefilter);
             if let Some(req) = &r.requires {
                 self.gated(rs, re, req, idx)?;
                 continue;
@@ -322,12 +324,14 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// The rule's compiled `unless` pattern, if it has one.
-    fn unless(&mut self, r: &RawRegex, meta: &Meta) -> Result<Option<Regex>, RuleError> {
-        match &r.unless {
-            Some(u) => self.regex(u, "unless", meta).map(Some),
-            None => Ok(None),
-        }
+    /// An optional regex field of a rule (`unless`, `prefilter`), compiled.
+    fn optional(
+        &mut self,
+        value: Option<&Spanned<String>>,
+        field: &str,
+        meta: &Meta,
+    ) -> Result<Option<Regex>, RuleError> {
+        value.map(|v| self.regex(v, field, meta)).transpose()
     }
 
     /// A regex rule run only when one of its `requires` words is a token of the comment: each
@@ -501,6 +505,7 @@ impl RuleSet {
             tokens: FxHashMap::default(),
             regex_meta: Vec::new(),
             regex_unless: Vec::new(),
+            regex_prefilter: Vec::new(),
             regex_orig: None,
             regex_norm: None,
             gated: Vec::new(),
@@ -550,6 +555,29 @@ mod tests {
         // `$` before anything but a letter is a regex (an end anchor)
         let anchored = file.replace("\"$quoted\"", "'$^'");
         assert!(RuleSet::from_toml(&anchored, "p.toml").is_ok());
+    }
+
+    #[test]
+    fn a_prefilter_lets_the_pattern_run_only_where_it_matches_and_a_bad_one_is_refused() {
+        let file = "[[regex]]\nid = \"r\"\naction = \"hold\"\n\
+                    pattern = '(?i)\\bvoleurs?\\b'\nprefilter = '(?i)voleur'\n";
+        let rs = RuleSet::from_toml(file, "p.toml").unwrap();
+        let fired =
+            |rs: &RuleSet, text: &str| super::super::eval::tests::hits(rs, text, "fr").len();
+        assert_eq!(fired(&rs, "Ce sont des voleurs."), 1);
+        assert_eq!(fired(&rs, "Ce sont des volontaires."), 0);
+        // the prefilter decides whether the pattern runs, never what it matches: one that is
+        // not a necessary condition hides the pattern's hits (the rule file's author's mistake)
+        let wrong =
+            RuleSet::from_toml(&file.replace("'(?i)voleur'", "'escroc'"), "p.toml").unwrap();
+        assert_eq!(fired(&wrong, "Ce sont des voleurs."), 0);
+        assert_eq!(fired(&wrong, "Ce sont des voleurs et des escrocs."), 1);
+        let e = RuleSet::from_toml(&file.replace("'(?i)voleur'", "'(oops'"), "p.toml").unwrap_err();
+        assert_eq!(e.line, 5, "{e}");
+        assert!(
+            e.reason.contains("invalid `prefilter` regex in rule `r`"),
+            "{e}"
+        );
     }
 
     #[test]

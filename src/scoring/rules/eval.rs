@@ -37,6 +37,14 @@ impl RuleSet {
         Self::hit(meta, Some(f.as_str().chars().take(64).collect()), span)
     }
 
+    /// The regex rule's `prefilter`, if any, matches `text`: its pattern may match there.
+    #[inline]
+    fn may_match(&self, idx: usize, text: &str) -> bool {
+        self.regex_prefilter[idx]
+            .as_ref()
+            .is_none_or(|p| p.is_match(text))
+    }
+
     /// The regex rule's `unless` pattern matches the original text.
     fn cancelled(&self, idx: usize, original: &str) -> bool {
         self.regex_unless[idx]
@@ -158,6 +166,9 @@ impl RuleSet {
             } else {
                 inp.original
             };
+            if !self.may_match(*idx, text) {
+                continue;
+            }
             if let Some(f) = re
                 .find(text)
                 .filter(|_| !self.cancelled(*idx, inp.original))
@@ -186,6 +197,9 @@ impl RuleSet {
             for &member in &group.by_lang[slot] {
                 let (idx, re) = &group.singles[member];
                 let (meta, on_norm) = &self.regex_meta[*idx];
+                if !self.may_match(*idx, text) {
+                    continue;
+                }
                 if let Some(f) = re
                     .find(text)
                     .filter(|_| !self.cancelled(*idx, inp.original))

@@ -253,6 +253,8 @@ pub struct RuleSet {
     regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
     /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports).
     regex_unless: Vec<Option<Regex>>,
+    /// Per regex rule: a faster necessary condition on the same text (`prefilter`).
+    regex_prefilter: Vec<Option<Regex>>,
     regex_orig: Option<RegexGroup>,
     regex_norm: Option<RegexGroup>,
     /// regexes gated by `requires` words: (meta index, regex)

@@ -101,6 +101,11 @@ pub(super) struct RawRegex {
     /// guillemets to report it): quotation marks do not survive normalisation.
     #[serde(default)]
     pub(super) unless: Option<Spanned<String>>,
+    /// A faster regex on the same text that every match of `pattern` contains (no word
+    /// boundary, so the lazy DFA runs it on accented text too): `pattern` runs only where it
+    /// matches.
+    #[serde(default)]
+    pub(super) prefilter: Option<Spanned<String>>,
 }
 
 /// One `[[links]]` rule.
