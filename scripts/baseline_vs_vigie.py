@@ -104,7 +104,7 @@ def main():
                              [y[cat] for _, y in kept]))
     for f, cat in [("fr_threats_blind", "toxicity"), ("fr_spam_blind", "spam"),
                    ("fr_threats", "toxicity"), ("fr_spam", "spam"),
-                   ("identity_templates", "toxicity")]:
+                   ("identity_templates", "toxicity"), ("fr_threat_pairs", "toxicity")]:
         with open(os.path.join(ROOT, "tests", "eval", f + ".csv"), encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         for lang in sorted({r["lang"] for r in rows}):
