@@ -103,8 +103,10 @@ def main():
                 sets.append((name + "_holdout", d["lang"], cat, [t for t, _ in kept],
                              [y[cat] for _, y in kept]))
     for f, cat in [("fr_threats_blind", "toxicity"), ("fr_spam_blind", "spam"),
+                   ("fr_threats_blind2", "toxicity"), ("fr_spam_blind2", "spam"),
                    ("fr_threats", "toxicity"), ("fr_spam", "spam"),
-                   ("identity_templates", "toxicity"), ("fr_threat_pairs", "toxicity")]:
+                   ("identity_templates", "toxicity"), ("fr_threat_pairs", "toxicity"),
+                   ("quoted_insults", "toxicity"), ("quoted_insults_blind2", "toxicity")]:
         with open(os.path.join(ROOT, "tests", "eval", f + ".csv"), encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         for lang in sorted({r["lang"] for r in rows}):

@@ -10,6 +10,7 @@ pub mod model;
 pub mod normalise;
 pub mod perspective;
 pub mod policy;
+pub mod quotes;
 pub mod recalibrate;
 pub mod rules;
 
@@ -180,7 +181,8 @@ impl Scorer {
         };
         let sh = features::shape(body);
         let hits = rule_hits(rules, body, &norm, lang, &input.author, &sh);
-        let (margins, tops) = self.margins_and_tops(&norm);
+        let mention = rules.mentioned_quotes(body, lang);
+        let (margins, tops, discounted) = self.margins_and_tops(&norm, mention.as_ref());
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
         let p = self.model.probs(&x);
         let scores = Scores {
@@ -190,11 +192,14 @@ impl Scorer {
         // top terms for the category that is the most likely
         let c = if scores.spam > scores.toxicity { 1 } else { 0 };
         let top_terms = top_terms(&tops, c, &norm);
-        let (decision, reasons) = if lang::is_scored(lang) {
+        let (decision, mut reasons) = if lang::is_scored(lang) {
             policy::decide(&scores, &hits, thresholds)
         } else {
             policy::decide_unscored(&hits, lang, unscored)
         };
+        if let Some((w, spans)) = mention.as_ref().filter(|_| discounted > 0.0) {
+            reasons.push(mention_reason(body, spans, *w, discounted));
+        }
         Verdict {
             decision,
             scores,
@@ -207,10 +212,15 @@ impl Scorer {
         }
     }
 
-    /// The text logits and, per category, the tokens that weighed most (computed in this
-    /// thread's scratch buffers).
+    /// The text logits, per category the tokens that weighed most (computed in this thread's
+    /// scratch buffers), and how much toxicity logit the quotes of `mention` lost: the
+    /// positive contribution of each token inside them counts for the mention's weight only.
     #[inline]
-    fn margins_and_tops(&self, norm: &Normalised) -> ([f32; 2], TopTokens) {
+    fn margins_and_tops(
+        &self,
+        norm: &Normalised,
+        mention: Option<&MentionedQuotes>,
+    ) -> ([f32; 2], TopTokens, f32) {
         let ntok = norm.tokens.len().min(features::MAX_TOKENS);
         SCRATCH.with(|sc| {
             let mut sc = sc.borrow_mut();
@@ -218,8 +228,20 @@ impl Scorer {
             contrib.clear();
             contrib.resize(ntok, [0f32; 2]);
             features::extract(norm, &self.model.meta.features, sf);
-            let m = self.model.margins(sf, Some(contrib));
-            (m, top_tokens(contrib, norm))
+            let mut m = self.model.margins(sf, Some(contrib));
+            let mut lost = 0f32;
+            if let Some((w, spans)) = mention {
+                for (c, t) in contrib.iter_mut().zip(&norm.tokens) {
+                    let inside = quotes::within(spans, t.orig_start as usize, t.orig_end as usize);
+                    if inside && c[0] > 0.0 {
+                        let d = c[0] * (1.0 - w);
+                        c[0] -= d;
+                        lost += d;
+                    }
+                }
+                m[0] -= lost;
+            }
+            (m, top_tokens(contrib, norm), lost)
         })
     }
 
@@ -242,11 +264,15 @@ impl Scorer {
             ..AuthorHistory::default()
         };
         let hits = rule_hits(rules, body, &norm, lang, &author, &sh);
-        let margins = SCRATCH.with(|sf| {
-            let mut sc = sf.borrow_mut();
-            features::extract_with(&norm, &self.model.meta.features, &mut sc.0, false);
-            self.model.margins(&sc.0, None)
-        });
+        let margins = match rules.mentioned_quotes(body, lang) {
+            // the evidence inside the quotes is weighed token by token, as in `score_with`
+            Some(mention) => self.margins_and_tops(&norm, Some(&mention)).0,
+            None => SCRATCH.with(|sf| {
+                let mut sc = sf.borrow_mut();
+                features::extract_with(&norm, &self.model.meta.features, &mut sc.0, false);
+                self.model.margins(&sc.0, None)
+            }),
+        };
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
         let p = self.model.probs(&x);
         (
@@ -257,6 +283,27 @@ impl Scorer {
             lang,
         )
     }
+}
+
+/// Quotes a comment mentions rather than uses: the weight of the evidence inside them and
+/// their byte ranges ([`RuleSet::mentioned_quotes`]).
+type MentionedQuotes = (f32, Vec<(usize, usize)>);
+
+/// The reason given when quotes were read as a mention and the toxicity logit lost `lost`.
+fn mention_reason(body: &str, spans: &[(usize, usize)], w: f32, lost: f32) -> String {
+    let quoted: Vec<String> = spans
+        .iter()
+        .take(3)
+        .map(|&(s, e)| {
+            let q: String = body[s..e].trim().chars().take(40).collect();
+            format!("`{q}`")
+        })
+        .collect();
+    format!(
+        "quoted {} read as a mention (the comment reports, condemns or discusses it): its words \
+         count x{w:.2} in the toxicity score (logit -{lost:.2})",
+        quoted.join(", ")
+    )
 }
 
 /// Per category (toxicity, spam), the [`TOP_TERMS`] tokens that weighed most:
@@ -449,6 +496,54 @@ mod tests {
 #[cfg(test)]
 mod shipped_model_tests {
     use super::*;
+
+    /// The committed default model, when `models/DEFAULT` is there.
+    fn shipped() -> Option<Scorer> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let v = std::fs::read_to_string(root.join("DEFAULT")).ok()?;
+        Some(Scorer::load(&root.join(v.trim())).unwrap())
+    }
+
+    #[test]
+    fn quoted_words_of_a_comment_that_condemns_them_weigh_less_and_the_verdict_says_so() {
+        let Some(s) = shipped() else {
+            eprintln!("no models/DEFAULT: skipped");
+            return;
+        };
+        let rules = default_rules();
+        let full = rules.source().replace("weight = 0.25", "weight = 1.0");
+        assert_ne!(full, rules.source());
+        let full = RuleSet::from_toml(&full, "full.toml").unwrap();
+        let th = Thresholds::default();
+        let body =
+            "Écrire « attardé » pour parler des électeurs d'en face, c'est mépriser tout le monde.";
+        let input = ScoreInput {
+            body,
+            lang: Some("fr"),
+            author: AuthorHistory::default(),
+        };
+        let (with, without) = (s.score(&input, &rules, &th), s.score(&input, &full, &th));
+        assert!(
+            with.scores.toxicity < without.scores.toxicity,
+            "{with:?}\n{without:?}"
+        );
+        let said = |v: &Verdict| v.reasons.iter().any(|r| r.contains("read as a mention"));
+        assert!(said(&with) && !said(&without), "{:?}", with.reasons);
+        // the batch path gives the same scores
+        let (fast, lang) = s.scores_only(body, Some("fr"), &rules);
+        assert_eq!((fast, lang), (with.scores, "fr"));
+        // an insult in scare quotes aimed at the reader keeps its weight
+        let scare = "T'es qu'un « attardé », et tu le prouves à chaque commentaire.";
+        let v = s.score(
+            &ScoreInput {
+                body: scare,
+                ..input
+            },
+            &rules,
+            &th,
+        );
+        assert!(!said(&v), "{:?}", v.reasons);
+    }
 
     /// The committed default model (`models/DEFAULT` at the crate root): loads fast, and its
     /// recommended thresholds are the ones compiled into `Thresholds::default()`.

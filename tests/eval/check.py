@@ -31,6 +31,7 @@ THREAT_KINDS = {
     "direct": "1", "veiled": "1", "conditional": "1", "incitement": "1",
     "quote_report": "0", "quote_condemn": "0", "news": "0", "figurative": "0",
     "game": "0", "sport": "0", "advice": "0", "jargon": "0", "culture": "0",
+    "firm_legal": "0",
 }
 SPAM_KINDS = {
     "money": "1", "work_from_home": "1", "followers": "1", "crypto": "1",
@@ -56,6 +57,15 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 150, "0": 150},
     ),
+    # Written on 2026-12-05 by someone who read none of the other sets, the rules, the shared
+    # data nor the training files, when fr_threats_blind.csv's figures had been read to choose
+    # a model: the next blind measure.
+    "fr_threats_blind2.csv": dict(
+        prefix="tb2-",
+        langs={"fr"},
+        kinds=THREAT_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
     "fr_spam.csv": dict(
         prefix="spam-",
         langs={"fr"},
@@ -66,6 +76,13 @@ SETS = {
     # data: the blind measure of the French spam rules and model.
     "fr_spam_blind.csv": dict(
         prefix="spb-",
+        langs={"fr"},
+        kinds=SPAM_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
+    # Written on 2026-12-05 like fr_threats_blind2.csv.
+    "fr_spam_blind2.csv": dict(
+        prefix="sb2-",
         langs={"fr"},
         kinds=SPAM_KINDS,
         min_per_label={"1": 150, "0": 150},
@@ -104,6 +121,17 @@ SETS = {
             "scare_quote_insult": "1", "use_with_condemn_words": "1", "use_plain": "1",
         },
         min_per_lang_label={(lang, lab): 40 for lang in ("fr", "en") for lab in "01"},
+    ),
+    # Written on 2026-12-05 like fr_threats_blind2.csv, after quoted_insults.csv had been used
+    # to write the rule file's [mentions]: the blind measure of mentions and uses.
+    "quoted_insults_blind2.csv": dict(
+        prefix="qb2-",
+        langs={"fr", "en"},
+        kinds={
+            "mention_condemn": "0", "mention_discuss": "0", "mention_report": "0",
+            "scare_quote_insult": "1", "use_with_condemn_words": "1", "use_plain": "1",
+        },
+        min_per_lang_label={(lang, lab): 50 for lang in ("fr", "en") for lab in "01"},
     ),
     # Written on 2026-12-05 by someone who saw neither the other sets, the shared data nor the
     # training files: 320 minimal pairs, a French threat and a benign comment with the same

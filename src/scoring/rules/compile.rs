@@ -4,10 +4,12 @@
 use regex::Regex;
 use toml::Spanned;
 
-use super::raw::{RawFile, RawLinks, RawRate, RawRegex, RawShout, RawWords};
+use super::raw::{
+    RawFile, RawLinks, RawMentionLang, RawMentions, RawRate, RawRegex, RawShout, RawWords,
+};
 use super::{
-    build_regex, Action, AuthorRate, CountRule, Lang, LinkRule, Meta, RegexGroup, RuleCategory,
-    RuleError, RuleSet, ShoutRule, WordEntry, MAX_RATE_WINDOW_SECS,
+    build_regex, Action, AuthorRate, CountRule, Lang, LinkRule, MentionContext, Mentions, Meta,
+    RegexGroup, RuleCategory, RuleError, RuleSet, ShoutRule, WordEntry, MAX_RATE_WINDOW_SECS,
 };
 use crate::scoring::hash::FxHashMap;
 use crate::scoring::normalise::normalise;
@@ -466,6 +468,44 @@ impl Ctx<'_> {
             window_secs: r.window_secs,
         })
     }
+
+    /// `[mentions]`: a weight from 0 to 1 and, per language, the context and addressed
+    /// patterns.
+    fn mentions(&mut self, m: &RawMentions) -> Result<Mentions, RuleError> {
+        let weight = *m.weight.get_ref();
+        if !(0.0..=1.0).contains(&weight) {
+            return self.err(
+                m.weight.span(),
+                format!("[mentions] `weight` must be from 0.0 to 1.0, not {weight}"),
+            );
+        }
+        let mut by_lang = [None, None];
+        for (k, (raw, lang, name)) in [(&m.fr, Lang::Fr, "fr"), (&m.en, Lang::En, "en")]
+            .into_iter()
+            .enumerate()
+        {
+            let Some(RawMentionLang {
+                context,
+                addressed,
+                framed,
+            }) = raw
+            else {
+                continue;
+            };
+            let meta = Meta {
+                id: format!("mentions.{name}"),
+                action: Action::Flag,
+                category: RuleCategory::Toxicity,
+                lang,
+            };
+            by_lang[k] = Some(MentionContext {
+                context: self.regex(context, "context", &meta)?,
+                addressed: self.optional(addressed.as_ref(), "addressed", &meta)?,
+                framed: self.optional(framed.as_ref(), "framed", &meta)?,
+            });
+        }
+        Ok(Mentions { weight, by_lang })
+    }
 }
 
 impl RuleSet {
@@ -492,6 +532,9 @@ impl RuleSet {
         if let Some(r) = &raw.author_rate {
             rs.author_rate = Some(cx.author_rate(r)?);
         }
+        if let Some(m) = &raw.mentions {
+            rs.mentions = Some(cx.mentions(m)?);
+        }
         Ok(rs)
     }
 
@@ -515,6 +558,7 @@ impl RuleSet {
             new_author: None,
             recent_rejections: None,
             author_rate: None,
+            mentions: None,
         }
     }
 }
@@ -522,6 +566,38 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mentions_section_is_checked_with_its_line() {
+        let ok = "[patterns]\nctx = 'lamentable'\n\n[mentions]\nweight = 0.5\n\n\
+                  [mentions.fr]\ncontext = \"$ctx\"\naddressed = 'es «Q»'\n";
+        let rs = RuleSet::from_toml(ok, "m.toml").unwrap();
+        let t = "« con » ici, lamentable";
+        assert_eq!(rs.mentioned_quotes(t, "fr").map(|m| m.0), Some(0.5));
+        assert!(rs.mentioned_quotes(t, "en").is_none());
+        for (bad, line, what) in [
+            (
+                ok.replace("0.5", "1.5"),
+                5,
+                "`weight` must be from 0.0 to 1.0",
+            ),
+            (ok.replace("$ctx", "$nope"), 8, "unknown pattern `$nope`"),
+            (
+                ok.replace("'es «Q»'", "'(oops'"),
+                9,
+                "invalid `addressed` regex",
+            ),
+            (
+                ok.replace("addressed", "adressed"),
+                9,
+                "unknown field `adressed`",
+            ),
+        ] {
+            let e = RuleSet::from_toml(&bad, "m.toml").unwrap_err();
+            assert_eq!(e.line, line, "{e}");
+            assert!(e.reason.contains(what), "{e}");
+        }
+    }
 
     #[test]
     fn a_regex_over_the_size_limit_is_refused_with_its_line() {

@@ -2,9 +2,9 @@
 //! their tokens open, the regexes of the comment's language, then shape and author-history rules. This is
 //! the scoring hot path: helpers borrow the caller's buffers and allocate only for hits.
 
-use super::{Meta, RegexGroup, RuleHit, RuleSet};
+use super::{MentionContext, Meta, RegexGroup, RuleHit, RuleSet};
 use crate::scoring::normalise::Normalised;
-use crate::scoring::AuthorHistory;
+use crate::scoring::{quotes, AuthorHistory};
 
 /// Context for [`RuleSet::evaluate`].
 pub struct RuleInput<'a> {
@@ -53,12 +53,57 @@ impl RuleSet {
     }
 
     /// The term at `start..end` of word list `list` is a mention: it stands between quotation
-    /// marks and the list's `mention_unless` matches the comment.
+    /// marks or after the words of `[mentions]`'s `framed` pattern ("le mot", "the word"), and
+    /// the list's `mention_unless` matches the comment.
     #[cold]
-    fn mentioned(&self, list: usize, original: &str, start: u32, end: u32) -> bool {
-        self.list_mention_unless[list]
-            .as_ref()
-            .is_some_and(|m| quoted(original, start as usize, end as usize) && m.is_match(original))
+    fn mentioned(&self, list: usize, inp: &RuleInput<'_>, start: u32, end: u32) -> bool {
+        let (original, start, end) = (inp.original, start as usize, end as usize);
+        self.list_mention_unless[list].as_ref().is_some_and(|m| {
+            (quoted(original, start, end) || self.framed(inp.lang, original, start, end))
+                && m.is_match(original)
+        })
+    }
+
+    /// The `[mentions]` patterns of a comment language, if the file has them.
+    fn mention_context(&self, lang: &str) -> Option<&MentionContext> {
+        let slot = match lang {
+            "fr" => 0,
+            "en" => 1,
+            _ => return None,
+        };
+        self.mentions.as_ref()?.by_lang[slot].as_ref()
+    }
+
+    /// `[mentions]`'s `framed` pattern of `lang` matches the words around `original[start..end]`.
+    fn framed(&self, lang: &str, original: &str, start: usize, end: usize) -> bool {
+        self.mention_context(lang)
+            .and_then(|cx| cx.framed.as_ref())
+            .is_some_and(|f| f.is_match(&probe(original, start, end)))
+    }
+
+    /// The quotes of `original` that its writer mentions rather than uses, and how much the
+    /// classifier's evidence inside them counts (`[mentions]`): every quoted span when the rule
+    /// file has a `[mentions]` entry for `lang` and the writer's own words (the text outside
+    /// the quotes) match its `context`, less the spans whose preceding words match
+    /// `addressed` (scare quotes aimed at someone). `None` when nothing is a mention.
+    pub fn mentioned_quotes(
+        &self,
+        original: &str,
+        lang: &str,
+    ) -> Option<(f32, Vec<(usize, usize)>)> {
+        let weight = self.mentions.as_ref()?.weight;
+        let cx = self.mention_context(lang)?;
+        if !original.contains(['«', '“', '‘', '"', '\'']) {
+            return None;
+        }
+        let mut spans = quotes::spans(original);
+        if spans.is_empty() || !cx.context.is_match(&quotes::outside(original, &spans)) {
+            return None;
+        }
+        if let Some(a) = &cx.addressed {
+            spans.retain(|&(s, e)| !a.is_match(&quote_probe(original, s, e)));
+        }
+        (!spans.is_empty()).then_some((weight, spans))
     }
 
     /// Run every rule; push hits into `out`.
@@ -103,12 +148,7 @@ impl RuleSet {
                     if out
                         .iter()
                         .any(|h| h.id == meta.id && h.start == Some(t.orig_start))
-                        || self.mentioned(
-                            e.list as usize,
-                            inp.original,
-                            t.orig_start,
-                            last.orig_end,
-                        )
+                        || self.mentioned(e.list as usize, inp, t.orig_start, last.orig_end)
                     {
                         continue;
                     }
@@ -244,33 +284,35 @@ impl RuleSet {
     }
 }
 
-/// `original[start..end]` stands between quotation marks: after a `«`, `“` or `‘` not yet
-/// closed and before its `»`, `”` or `’`, or after an odd number of `"` on its line with another
-/// one after it. A straight `'` is not a quotation mark (French elides with it); `’` closes only
-/// after a `‘` (it is also the typographic apostrophe).
-fn quoted(original: &str, start: usize, end: usize) -> bool {
-    let (Some(before), Some(after)) = (original.get(..start), original.get(end..)) else {
-        return false;
-    };
-    let open_before = |open: char, close: char| {
-        before
-            .rfind([open, close])
-            .is_some_and(|i| before[i..].starts_with(open))
-    };
-    let closes_after = |open: char, close: char| {
-        after
-            .find([open, close])
-            .is_some_and(|i| after[i..].starts_with(close))
-    };
-    if (open_before('«', '»') && closes_after('«', '»'))
-        || (open_before('“', '”') && closes_after('“', '”'))
-        || (open_before('‘', '’') && closes_after('‘', '’'))
-    {
-        return true;
+/// The words around the quote `original[s..e]`, the quote and its marks written `«Q»`: what
+/// `[mentions]`'s `addressed` pattern reads ("t'es qu'un «Q», et", "the «Q» who wrote").
+fn quote_probe(original: &str, s: usize, e: usize) -> String {
+    let open = original[..s].chars().next_back().map_or(0, char::len_utf8);
+    let close = original[e..].chars().next().map_or(0, char::len_utf8);
+    probe(original, s - open, e + close)
+}
+
+/// `original` from up to 48 bytes before `before_end` to up to 32 bytes after `after_start`,
+/// with what lies between written `«Q»`.
+fn probe(original: &str, before_end: usize, after_start: usize) -> String {
+    let mut from = before_end.saturating_sub(48);
+    while !original.is_char_boundary(from) {
+        from -= 1;
     }
-    let line = before.rsplit('\n').next().unwrap_or(before);
-    let rest = after.split('\n').next().unwrap_or(after);
-    line.matches('"').count() % 2 == 1 && rest.contains('"')
+    let mut to = (after_start + 32).min(original.len());
+    while !original.is_char_boundary(to) {
+        to += 1;
+    }
+    format!(
+        "{}«Q»{}",
+        &original[from..before_end],
+        &original[after_start..to]
+    )
+}
+
+/// `original[start..end]` stands between quotation marks ([`quotes::spans`]).
+fn quoted(original: &str, start: usize, end: usize) -> bool {
+    quotes::within(&quotes::spans(original), start, end)
 }
 
 #[cfg(test)]
@@ -352,12 +394,85 @@ pub(super) mod tests {
         assert!(at("casse-toi"));
         assert!(at("va"));
         assert!(!at("puis"));
-        assert!(!at("non"));
+        // a straight ' opens after a space and closes before a non-letter
+        assert!(at("non"));
         assert!(!at("Il"));
         assert!(at("dégage"));
         // after an apostrophe ’ but no opening ‘
         assert!(!at("élue"));
         assert!(!at("autre"));
+    }
+
+    #[test]
+    fn a_term_after_the_words_that_frame_a_mention_is_a_mention_without_quotes() {
+        let rs = default_rules();
+        let listed = |text: &str, lang: &str| {
+            hits(&rs, text, lang)
+                .iter()
+                .any(|h| h.id.contains("homophobic") || h.id.contains("strong"))
+        };
+        for (text, lang) in [
+            ("Le mot pédé n'est pas une blague, arrêtez.", "fr"),
+            (
+                "Elle s'est fait traiter de salope pendant tout le live.",
+                "fr",
+            ),
+            (
+                "Nobody deserves to be called a slut for posting a photo.",
+                "en",
+            ),
+        ] {
+            assert!(!listed(text, lang), "{text}");
+        }
+        for (text, lang) in [
+            ("T'es qu'un pédé, et le mot est faible.", "fr"),
+            ("Ferme-la, salope.", "fr"),
+            ("Reported you, slut.", "en"),
+        ] {
+            assert!(listed(text, lang), "{text}");
+        }
+    }
+
+    #[test]
+    fn mentioned_quotes_are_the_quotes_of_a_comment_that_reports_or_condemns_them() {
+        let rs = default_rules();
+        let t = "Traiter une élue de « salope » parce qu'elle vote contre, c'est lamentable.";
+        let (w, spans) = rs.mentioned_quotes(t, "fr").unwrap();
+        assert_eq!(w, 0.25);
+        assert_eq!(
+            spans
+                .iter()
+                .map(|&(s, e)| t[s..e].trim())
+                .collect::<Vec<_>>(),
+            ["salope"]
+        );
+        // the comment's own words must report or condemn: here the condemning word is quoted
+        assert!(rs
+            .mentioned_quotes("Ma voisine répète « quelle honte » à chaque match.", "fr")
+            .is_none());
+        // scare quotes aimed at someone keep their weight
+        for (t, lang) in [
+            (
+                "T'es qu'un « génie », on le sait, ça se lit dans tes commentaires.",
+                "fr",
+            ),
+            (
+                "Le « sale arabe » qui a écrit cet article n'a rien compris.",
+                "fr",
+            ),
+            ("You're a complete 'genius', as your comments show.", "en"),
+        ] {
+            assert!(rs.mentioned_quotes(t, lang).is_none(), "{t}");
+        }
+        // no quotes, another language, or a rule file without [mentions]
+        assert!(rs
+            .mentioned_quotes("Traiter une élue de salope, c'est lamentable.", "fr")
+            .is_none());
+        assert!(rs
+            .mentioned_quotes("Llamar « puta » a una diputada es lamentable.", "es")
+            .is_none());
+        let bare = RuleSet::from_toml("name = \"bare\"\n", "bare.toml").unwrap();
+        assert!(bare.mentioned_quotes(t, "fr").is_none());
     }
 
     #[test]

@@ -265,6 +265,28 @@ pub struct RuleSet {
     new_author: Option<CountRule>,
     recent_rejections: Option<CountRule>,
     author_rate: Option<AuthorRate>,
+    mentions: Option<Mentions>,
+}
+
+/// `[mentions]`, compiled: how much the classifier's evidence between quotation marks counts
+/// in a comment whose own words report, condemn or discuss what it quotes
+/// ([`RuleSet::mentioned_quotes`]).
+#[derive(Debug, Clone)]
+struct Mentions {
+    weight: f32,
+    /// French, English.
+    by_lang: [Option<MentionContext>; 2],
+}
+
+/// One language's patterns of `[mentions]`.
+#[derive(Debug, Clone)]
+struct MentionContext {
+    /// Matches the text outside the quotes when the writer reports, condemns or discusses.
+    context: Regex,
+    /// Matches the words around a quote (written `«Q»`) addressed to someone (scare quotes).
+    addressed: Option<Regex>,
+    /// Matches the words around an unquoted word-list term (written `«Q»`) that is mentioned.
+    framed: Option<Regex>,
 }
 
 impl RuleSet {

@@ -30,6 +30,38 @@ pub(super) struct RawFile {
     pub(super) recent_rejections: Option<RawCount>,
     #[serde(default)]
     pub(super) author_rate: Option<RawRate>,
+    #[serde(default)]
+    pub(super) mentions: Option<RawMentions>,
+}
+
+/// `[mentions]`: how much the classifier's evidence between quotation marks counts in a
+/// comment that reports, condemns or discusses what it quotes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMentions {
+    /// 0.0 (quoted words are no evidence) to 1.0 (as much as the writer's own words).
+    pub(super) weight: Spanned<f32>,
+    #[serde(default)]
+    pub(super) fr: Option<RawMentionLang>,
+    #[serde(default)]
+    pub(super) en: Option<RawMentionLang>,
+}
+
+/// `[mentions.fr]`, `[mentions.en]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMentionLang {
+    /// Matches the writer's own words (the text outside the quotes) when they report, condemn
+    /// or discuss.
+    pub(super) context: Spanned<String>,
+    /// Matches the words around a quote, the quote written `«Q»`, when it is addressed to
+    /// someone ("t'es qu'un «Q»", "you're a «Q»"): a use in scare quotes, not a mention.
+    #[serde(default)]
+    pub(super) addressed: Option<Spanned<String>>,
+    /// Matches the words around an unquoted term of a word list with `mention_unless`, the term
+    /// written `«Q»`, when they mention it ("le mot «Q»", "the word «Q»").
+    #[serde(default)]
+    pub(super) framed: Option<Spanned<String>>,
 }
 
 fn default_rate_window() -> u32 {

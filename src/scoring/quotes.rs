@@ -1,0 +1,141 @@
+//! Quotation marks: which parts of a comment stand between them. A reader who quotes an insult
+//! or a threat to condemn or report it mentions it rather than uses it; the word lists'
+//! `mention_unless` and the rule file's `[mentions]` ask this module where the quotes are.
+
+/// The byte ranges of `text` that stand between quotation marks (the marks excluded), in order
+/// of their opening mark:
+/// - `«…»`, `“…”` and `‘…’`, nested or not; a `’` with no `‘` open is an apostrophe;
+/// - `"…"` on one line (the first `"` of a line opens, the next one closes);
+/// - `'…'` when the opening `'` follows the start of the text, a space or a bracket and
+///   precedes a letter, and the closing one follows a character other than a space and precedes
+///   something other than a letter or digit, on the same line ("called her a 'retard' and"): a
+///   `'` between two letters is an elision or an apostrophe ("l'élue", "don't").
+///
+/// An opening mark that is never closed quotes nothing.
+pub fn spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    // open typographic marks: (the closing mark, byte after the opening one)
+    let mut open: Vec<(char, usize)> = Vec::new();
+    let mut dquote: Option<usize> = None;
+    let mut squote: Option<usize> = None;
+    let mut prev: Option<char> = None;
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        let next = it.peek().map(|&(_, n)| n);
+        let after = i + c.len_utf8();
+        match c {
+            '«' | '“' | '‘' => open.push((
+                match c {
+                    '«' => '»',
+                    '“' => '”',
+                    _ => '’',
+                },
+                after,
+            )),
+            '»' | '”' | '’' => {
+                if let Some(k) = open.iter().rposition(|&(close, _)| close == c) {
+                    out.push((open[k].1, i));
+                    open.truncate(k);
+                }
+            }
+            '"' => match dquote.take() {
+                Some(s) => out.push((s, i)),
+                None => dquote = Some(after),
+            },
+            '\'' => {
+                let opens = prev.is_none_or(|p| p.is_whitespace() || "([{".contains(p))
+                    && next.is_some_and(char::is_alphabetic);
+                let closes = prev.is_some_and(|p| !p.is_whitespace())
+                    && next.is_none_or(|n| !n.is_alphanumeric());
+                match squote {
+                    Some(s) if closes => {
+                        out.push((s, i));
+                        squote = None;
+                    }
+                    None if opens => squote = Some(after),
+                    _ => {}
+                }
+            }
+            '\n' => {
+                dquote = None;
+                squote = None;
+            }
+            _ => {}
+        }
+        prev = Some(c);
+    }
+    out.sort_unstable();
+    out
+}
+
+/// `text[start..end]` lies within one of `spans` (as returned by [`spans`]).
+pub fn within(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
+    spans.iter().any(|&(s, e)| s <= start && end <= e)
+}
+
+/// `text` with every quoted span's content replaced by spaces (same byte offsets): what the
+/// writer says in their own words.
+pub fn outside(text: &str, spans: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for &(s, e) in spans {
+        if s < at {
+            continue; // nested in a span already blanked
+        }
+        out.push_str(&text[at..s]);
+        out.extend(std::iter::repeat_n(' ', e - s));
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quoted(text: &str) -> Vec<&str> {
+        spans(text).into_iter().map(|(s, e)| &text[s..e]).collect()
+    }
+
+    #[test]
+    fn finds_each_kind_of_quotation() {
+        let t = "Il a dit « casse-toi » puis \"va\" et 'non', l’élue a répondu ‘dégage’ à l’autre.";
+        assert_eq!(quoted(t), [" casse-toi ", "va", "non", "dégage"]);
+        assert_eq!(
+            quoted("“He said ‘go’ twice” she wrote"),
+            ["He said ‘go’ twice", "go"]
+        );
+        assert_eq!(
+            quoted("calling the minister a 'retard' and 300 likes"),
+            ["retard"]
+        );
+    }
+
+    #[test]
+    fn apostrophes_and_unclosed_marks_quote_nothing() {
+        for t in [
+            "L'élue n'a pas dit qu'il fallait l'écrire aujourd'hui.",
+            "Don't say it's the students' fault, it isn't.",
+            "« jamais fermé",
+            "un \" seul guillemet",
+            "l’élue a répondu à l’autre",
+            "deux lignes \"a\nb\" séparées",
+        ] {
+            assert!(quoted(t).is_empty(), "{t}: {:?}", quoted(t));
+        }
+    }
+
+    #[test]
+    fn outside_blanks_the_quotes_and_keeps_the_offsets() {
+        let t = "Traiter une élue de « salope », c'est “nul ‘x’ ici”.";
+        let s = spans(t);
+        let o = outside(t, &s);
+        assert_eq!(o.len(), t.len());
+        assert!(o.starts_with("Traiter une élue de «"));
+        assert!(!o.contains("salope") && !o.contains("nul") && o.contains("c'est"));
+        let w = t.find("salope").unwrap();
+        assert!(within(&s, w, w + "salope".len()));
+        assert!(!within(&s, 0, 7));
+    }
+}
