@@ -58,6 +58,9 @@ impl FromRequest for JsonBytes {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let settings = req.app_data::<web::Data<AppState>>().map(|s| &s.settings);
         let limit = settings.map_or(DEFAULT_LIMIT, |s| s.max_request_bytes);
+        // a rule file has its own, larger limit
+        let limit = crate::routes::rules::rules_limit(req.method(), req.path())
+            .map_or(limit, |r| r.max(limit));
         let timeout = settings.map_or(DEFAULT_BODY_TIMEOUT, |s| {
             Duration::from_secs(s.body_read_timeout_secs.max(1))
         });
@@ -301,8 +304,12 @@ pub async fn expect_continue(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    // A model archive has its own, larger limit (curl asks `Expect: 100-continue` for it).
+    // A model archive and a rule file have their own, larger limits (curl asks
+    // `Expect: 100-continue` for an archive).
     let limit = crate::routes::models::archive_limit(req.method(), req.path(), req.headers())
+        .or_else(|| {
+            crate::routes::rules::rules_limit(req.method(), req.path()).map(|r| r.max(limit))
+        })
         .unwrap_or(limit);
     if declared.is_some_and(|n| n > limit as u64) {
         let mut response: Response<BoxBody> = if req.path().starts_with("/perspective/") {

@@ -15,8 +15,23 @@ use crate::scoring::{AuthorHistory, RuleSet, Thresholds};
 use crate::state::AppState;
 use crate::store;
 
-/// Largest rule file accepted through the API (characters).
-pub const MAX_RULES_CHARS: usize = 60_000;
+/// Largest rule file accepted through the API (characters; the default file has about 60,000).
+pub const MAX_RULES_CHARS: usize = 100_000;
+
+/// The body limit of a request that carries a whole rule file ([`rules_limit`]): room for
+/// [`MAX_RULES_CHARS`] characters written as JSON, whatever `max_request_bytes` (64 KiB by
+/// default) says; the larger of the two applies.
+pub const RULES_REQUEST_BYTES: usize = 512 * 1024;
+
+/// [`RULES_REQUEST_BYTES`] for the requests that carry a rule file (`PUT /v1/site/rules`,
+/// `POST /v1/backtests`), decided from the method and path alone (before routing, for
+/// `Expect: 100-continue` too); `None` for every other request.
+pub fn rules_limit(method: &actix_web::http::Method, path: &str) -> Option<usize> {
+    use actix_web::http::Method;
+    let carries = (method == Method::PUT && path == "/v1/site/rules")
+        || (method == Method::POST && path == "/v1/backtests");
+    carries.then_some(RULES_REQUEST_BYTES)
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RuleSetResponse {
@@ -33,8 +48,8 @@ pub struct RuleSetResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RuleSetUpdate {
-    /// A rule file in TOML (see `src/scoring/default_rules.toml`), at most 60,000 characters.
-    #[schema(max_length = 60000, pattern = r"^[^\x00]*$")]
+    /// A rule file in TOML (see `src/scoring/default_rules.toml`), at most 100,000 characters.
+    #[schema(max_length = 100000, pattern = r"^[^\x00]*$")]
     pub source: String,
 }
 

@@ -10,6 +10,7 @@ crate::on_both_backends!(
     wrong_types_and_missing_fields_are_422_naming_the_field,
     bodies_empty_blank_or_over_the_limit_are_422,
     a_request_over_64_kib_is_413,
+    a_rule_file_may_take_512_kib_and_100000_characters,
     a_request_that_is_not_json_is_415,
     missing_wrong_and_revoked_keys_are_401,
     a_role_without_the_right_is_403,
@@ -167,6 +168,72 @@ async fn a_request_over_64_kib_is_413(backend: Backend) {
         .await
         .unwrap();
     assert_problem(chunked, 413, None).await;
+}
+
+async fn a_rule_file_may_take_512_kib_and_100000_characters(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = app.key("s", Role::Admin).await;
+    let default: Value = app
+        .get("/v1/site/rules", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let source = default["source"].as_str().unwrap();
+    let put = |body: Value| {
+        let req = app
+            .client
+            .put(app.url("/v1/site/rules"))
+            .bearer_auth(&admin)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    // the default file with comments added: more than 64 KiB of JSON, fewer than 100,000
+    // characters
+    let padded = format!(
+        "{source}\n{}",
+        "# commentaire de la rédaction\n".repeat(800)
+    );
+    let chars = padded.chars().count();
+    assert!(
+        serde_json::to_vec(&json!({ "source": padded }))
+            .unwrap()
+            .len()
+            > 64 * 1024
+    );
+    assert!(chars < 100_000, "{chars}");
+    let r = put(json!({ "source": padded })).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let now: Value = app
+        .get("/v1/site/rules", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["source"], padded.as_str());
+    // one character over 100,000: refused, the stored file unchanged
+    let over = format!("{source}\n#{}", "x".repeat(99_999 - source.chars().count()));
+    assert_eq!(over.chars().count(), 100_001);
+    let p = assert_problem(put(json!({ "source": over })).await, 422, Some("source")).await;
+    assert!(p["detail"].as_str().unwrap().contains("100000"), "{p}");
+    // a body over 512 KiB: 413, on this route and on a backtest
+    let huge = json!({ "source": "#".repeat(600 * 1024) });
+    assert_problem(put(huge.clone()).await, 413, None).await;
+    assert_problem(
+        app.post_json("/v1/backtests", &admin, &huge).await,
+        413,
+        None,
+    )
+    .await;
+    let after: Value = app
+        .get("/v1/site/rules", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["version"], now["version"]);
 }
 
 async fn a_request_that_is_not_json_is_415(backend: Backend) {
