@@ -476,6 +476,36 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn defanged_links_and_miracle_cures_are_spam_unless_a_reader_warns_about_them() {
+        let rs = default_rules();
+        let fired = |text: &str, id: &str| hits(&rs, text, "fr").iter().any(|h| h.id == id);
+        for (text, id) in [
+            ("Nouveau message vocal, écoutez-le ici : vocal-msg[.]shop/ecoute", "spam-defanged-link"),
+            ("Infos sur revenus-libres (point) xyz, places limitées", "spam-defanged-link"),
+            ("J'ai perdu 12 kg en un mois grâce à ces gélules, lien en bio", "spam-health-claims-fr"),
+            ("Mon diabète guéri en 3 semaines, la recette que les laboratoires veulent interdire", "spam-health-claims-fr"),
+        ] {
+            assert!(fired(text, id), "{text}");
+        }
+        for (text, id) in [
+            (
+                "Attention, arnaque : ne cliquez pas sur vocal-msg[.]shop, c'est du phishing.",
+                "spam-defanged-link",
+            ),
+            (
+                "J'ai perdu 10 kg en six mois avec du vélo et moins de sucre, sans rien acheter.",
+                "spam-health-claims-fr",
+            ),
+            (
+                "Méfiez-vous des pubs « perdu 12 kg grâce à ces gélules », c'est une arnaque.",
+                "spam-health-claims-fr",
+            ),
+        ] {
+            assert!(!fired(text, id), "{text}");
+        }
+    }
+
+    #[test]
     fn gated_spam_rules_open_on_their_words() {
         let rs = default_rules();
         let ids = |text: &str| -> Vec<String> {
