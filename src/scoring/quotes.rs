@@ -68,6 +68,28 @@ pub fn spans(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// `text` may hold a quotation: it has an opening mark of [`spans`] (a `'` only after the
+/// start, a space or a bracket; other Unicode spaces than the no-break ones are not looked for). One pass over the bytes, for the hot path: most comments have
+/// none, and an apostrophe between letters is not one.
+pub fn may_quote(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'"' => true,
+        // « is C2 AB; “ and ‘ are E2 80 9C and E2 80 98
+        0xC2 => b.get(i + 1) == Some(&0xAB),
+        0xE2 => b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(&0x9C) | Some(&0x98)),
+        // after a space, a bracket, or the last byte of a no-break space (C2 A0, E2 80 AF)
+        b'\'' => {
+            i == 0
+                || matches!(
+                    b[i - 1],
+                    b' ' | b'\t' | b'\n' | b'\r' | b'(' | b'[' | b'{' | 0xA0 | 0xAF
+                )
+        }
+        _ => false,
+    })
+}
+
 /// `text[start..end]` lies within one of `spans` (as returned by [`spans`]).
 pub fn within(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
     spans.iter().any(|&(s, e)| s <= start && end <= e)
@@ -110,6 +132,27 @@ mod tests {
             quoted("calling the minister a 'retard' and 300 likes"),
             ["retard"]
         );
+    }
+
+    #[test]
+    fn may_quote_is_true_wherever_spans_finds_a_quote() {
+        for t in [
+            "Il a dit « casse-toi »",
+            "\"va\" et",
+            "calling her a 'retard' and",
+            "'non' dit-il",
+            "“He said ‘go’ twice”",
+            "(‘go’)",
+        ] {
+            assert!(!spans(t).is_empty() && may_quote(t), "{t}");
+        }
+        for t in [
+            "L'élue n'a pas dit qu'il fallait l'écrire.",
+            "Don't say it's over",
+            "l’élue",
+        ] {
+            assert!(spans(t).is_empty() && !may_quote(t), "{t}");
+        }
     }
 
     #[test]

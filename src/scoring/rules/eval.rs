@@ -93,7 +93,7 @@ impl RuleSet {
     ) -> Option<(f32, Vec<(usize, usize)>)> {
         let weight = self.mentions.as_ref()?.weight;
         let cx = self.mention_context(lang)?;
-        if !original.contains(['«', '“', '‘', '"', '\'']) {
+        if !quotes::may_quote(original) {
             return None;
         }
         let mut spans = quotes::spans(original);
