@@ -84,7 +84,7 @@ impl RuleSet {
     /// The quotes of `original` that its writer mentions rather than uses, and how much the
     /// classifier's evidence inside them counts (`[mentions]`): every quoted span when the rule
     /// file has a `[mentions]` entry for `lang` and the writer's own words (the text outside
-    /// the quotes) match its `context`, less the spans whose preceding words match
+    /// the quotes) match its `context`, less the spans whose surrounding words match
     /// `addressed` (scare quotes aimed at someone). `None` when nothing is a mention.
     pub fn mentioned_quotes(
         &self,
