@@ -476,6 +476,33 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn a_weapon_or_an_act_named_by_the_writer_is_a_threat_and_news_or_games_are_not() {
+        let rs = default_rules();
+        let fired = |text: &str| {
+            hits(&rs, text, "fr")
+                .iter()
+                .any(|h| h.id == "fr-threat-weapon")
+        };
+        for text in [
+            "Le jour où ils manifestent devant ma boutique, je sors le fusil.",
+            "On attend le juge à la sortie avec des barres de fer.",
+            "S'il y a une caméra de plus, on crame la mairie.",
+            "Qu'on les pende, ces traîtres, sur la place publique.",
+            "Tu effaces pas ce commentaire et je te démolis.",
+        ] {
+            assert!(fired(text), "{text}");
+        }
+        for text in [
+            "Un chauffeur de bus a été menacé avec un couteau par un passager.",
+            "Les bots du mode solo sont si nuls qu'on les tue en deux coups.",
+            "Il a écrit « je sors le fusil » sous l'article, j'ai signalé.",
+            "Je sors le couteau à pain, le gâteau est prêt.",
+        ] {
+            assert!(!fired(text), "{text}");
+        }
+    }
+
+    #[test]
     fn defanged_links_and_miracle_cures_are_spam_unless_a_reader_warns_about_them() {
         let rs = default_rules();
         let fired = |text: &str, id: &str| hits(&rs, text, "fr").iter().any(|h| h.id == id);
