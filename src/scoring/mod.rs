@@ -231,8 +231,10 @@ impl Scorer {
             let mut m = self.model.margins(sf, Some(contrib));
             let mut lost = 0f32;
             if let Some((w, spans)) = mention {
+                // tokens come in the order of the text: one walk over the quotes
+                let mut quoted = quotes::Walker::new(spans);
                 for (c, t) in contrib.iter_mut().zip(&norm.tokens) {
-                    let inside = quotes::within(spans, t.orig_start as usize, t.orig_end as usize);
+                    let inside = quoted.inside(t.orig_start as usize, t.orig_end as usize);
                     if inside && c[0] > 0.0 {
                         let d = c[0] * (1.0 - w);
                         c[0] -= d;

@@ -95,6 +95,36 @@ pub fn within(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
     spans.iter().any(|&(s, e)| s <= start && end <= e)
 }
 
+/// [`within`] for byte ranges asked in increasing order of start (a comment's tokens): one
+/// walk over `spans` for all of them, where `within` reads every span for each.
+pub struct Walker<'a> {
+    spans: &'a [(usize, usize)],
+    next: usize,
+    /// The furthest end of the spans that start at or before the last range asked.
+    reach: usize,
+}
+
+impl<'a> Walker<'a> {
+    pub fn new(spans: &'a [(usize, usize)]) -> Walker<'a> {
+        Walker {
+            spans,
+            next: 0,
+            reach: 0,
+        }
+    }
+
+    /// `start..end` lies within one of the spans; `start` must not be smaller than the last
+    /// one asked. A span that starts at or before `start` and ends at or after `end` exists
+    /// exactly when the furthest end among those starting at or before `start` reaches `end`.
+    pub fn inside(&mut self, start: usize, end: usize) -> bool {
+        while let Some(&(_, e)) = self.spans.get(self.next).filter(|&&(s, _)| s <= start) {
+            self.reach = self.reach.max(e);
+            self.next += 1;
+        }
+        self.next > 0 && self.reach >= end
+    }
+}
+
 /// `text` with every quoted span's content replaced by spaces (same byte offsets): what the
 /// writer says in their own words.
 pub fn outside(text: &str, spans: &[(usize, usize)]) -> String {
@@ -152,6 +182,26 @@ mod tests {
             "l’élue",
         ] {
             assert!(spans(t).is_empty() && !may_quote(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_walker_answers_as_within_for_ranges_in_order() {
+        for t in [
+            "Il a dit « casse-toi » puis \"va\" et 'non', l’élue a répondu ‘dégage’ à l’autre.",
+            "“He said ‘go’ twice” she wrote, « puis « encore » et » fin",
+            "\"a\" \"b\" \"c\" rien",
+            "aucune citation ici",
+        ] {
+            let s = spans(t);
+            let mut w = Walker::new(&s);
+            // every word of the text, in order
+            let mut at = 0;
+            for word in t.split(' ') {
+                let (a, b) = (at, at + word.len());
+                assert_eq!(w.inside(a, b), within(&s, a, b), "{t}: {word}");
+                at = b + 1;
+            }
         }
     }
 

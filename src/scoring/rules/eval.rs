@@ -54,14 +54,34 @@ impl RuleSet {
 
     /// The term at `start..end` of word list `list` is a mention: it stands between quotation
     /// marks or after the words of `[mentions]`'s `framed` pattern ("le mot", "the word"), and
-    /// the list's `mention_unless` matches the comment.
+    /// the list's `mention_unless` matches the comment. `memo` keeps what does not depend on
+    /// the term (where the quotes are, whether a list's pattern matches) for the comment's
+    /// other hits: a long comment with a thousand quoted insults scans its text once, not a
+    /// thousand times.
     #[cold]
-    fn mentioned(&self, list: usize, inp: &RuleInput<'_>, start: u32, end: u32) -> bool {
+    fn mentioned(
+        &self,
+        list: usize,
+        inp: &RuleInput<'_>,
+        (start, end): (u32, u32),
+        memo: &mut MentionMemo,
+    ) -> bool {
+        let Some(m) = self.list_mention_unless[list].as_ref() else {
+            return false;
+        };
         let (original, start, end) = (inp.original, start as usize, end as usize);
-        self.list_mention_unless[list].as_ref().is_some_and(|m| {
-            (quoted(original, start, end) || self.framed(inp.lang, original, start, end))
-                && m.is_match(original)
-        })
+        let spans = memo.spans.get_or_insert_with(|| quotes::spans(original));
+        if !(quotes::within(spans, start, end) || self.framed(inp.lang, original, start, end)) {
+            return false;
+        }
+        match memo.context.iter().find(|(l, _)| *l == list) {
+            Some(&(_, matched)) => matched,
+            None => {
+                let matched = m.is_match(original);
+                memo.context.push((list, matched));
+                matched
+            }
+        }
     }
 
     /// The `[mentions]` patterns of a comment language, if the file has them.
@@ -124,6 +144,7 @@ impl RuleSet {
     fn match_words(&self, inp: &RuleInput<'_>, gates: &mut Vec<usize>, out: &mut Vec<RuleHit>) {
         let n = inp.norm;
         let toks = &n.tokens;
+        let mut memo = MentionMemo::default();
         for (i, t) in toks.iter().enumerate() {
             let s = n.token_str(t);
             if s.contains('-') {
@@ -148,7 +169,12 @@ impl RuleSet {
                     if out
                         .iter()
                         .any(|h| h.id == meta.id && h.start == Some(t.orig_start))
-                        || self.mentioned(e.list as usize, inp, t.orig_start, last.orig_end)
+                        || self.mentioned(
+                            e.list as usize,
+                            inp,
+                            (t.orig_start, last.orig_end),
+                            &mut memo,
+                        )
                     {
                         continue;
                     }
@@ -310,9 +336,12 @@ fn probe(original: &str, before_end: usize, after_start: usize) -> String {
     )
 }
 
-/// `original[start..end]` stands between quotation marks ([`quotes::spans`]).
-fn quoted(original: &str, start: usize, end: usize) -> bool {
-    quotes::within(&quotes::spans(original), start, end)
+/// What [`RuleSet::mentioned`] works out once per comment: the quoted spans, and per word list
+/// (by index) whether its `mention_unless` matches.
+#[derive(Default)]
+struct MentionMemo {
+    spans: Option<Vec<(usize, usize)>>,
+    context: Vec<(usize, bool)>,
 }
 
 #[cfg(test)]
@@ -382,6 +411,11 @@ pub(super) mod tests {
                 "{text}: {ids:?}"
             );
         }
+    }
+
+    /// `original[start..end]` stands between quotation marks ([`quotes::spans`]).
+    fn quoted(original: &str, start: usize, end: usize) -> bool {
+        quotes::within(&quotes::spans(original), start, end)
     }
 
     #[test]
