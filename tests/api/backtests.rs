@@ -133,12 +133,6 @@ pub(crate) async fn stored(app: &TestApp, id: i64) -> (Value, f32, f32) {
     .await
 }
 
-async fn get_json(app: &TestApp, path: &str, key: &str) -> Value {
-    let r = app.get(path, key).await;
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
-
 /// Polls a backtest until it ends; its last state.
 pub(crate) async fn wait(app: &TestApp, admin: &str, id: i64) -> Value {
     for _ in 0..600 {
@@ -371,7 +365,7 @@ async fn a_stricter_toxicity_threshold_reports_the_counts_the_stored_scores_give
     );
 
     // The list shows it, without its result.
-    let list: Value = get_json(&app, "/v1/backtests", &admin).await;
+    let list: Value = app.get_json("/v1/backtests", &admin).await;
     assert_eq!(list["items"][0]["id"], id);
     assert_eq!(list["items"][0]["status"], "done");
     assert!(list["items"][0]["result"].is_null());
@@ -399,7 +393,7 @@ async fn a_rule_set_that_holds_a_word_newly_holds_the_comments_with_it(backend: 
     };
     let (ingest, _, admin) = site(&app).await;
     let posted = post_all(&app, &ingest).await;
-    let rules: Value = get_json(&app, "/v1/site/rules", &admin).await;
+    let rules: Value = app.get_json("/v1/site/rules", &admin).await;
     let source = format!(
         "{}\n[[words]]\nid = \"test-hold-fibre\"\nlang = \"fr\"\naction = \"hold\"\n\
          category = \"toxicity\"\nterms = [\"fibre\"]\n",
@@ -475,7 +469,7 @@ async fn a_rule_set_that_holds_a_word_newly_holds_the_comments_with_it(backend: 
         assert_problem(r, status, field).await;
     }
     // The site's own rules did not change.
-    let now: Value = get_json(&app, "/v1/site/rules", &admin).await;
+    let now: Value = app.get_json("/v1/site/rules", &admin).await;
     assert_eq!(now["source"], rules["source"]);
 }
 
@@ -638,7 +632,9 @@ async fn one_backtest_runs_per_site_and_can_be_cancelled(backend: Backend) {
     let version = app.state.judge.model_version().to_owned();
     let id = start(&app, &admin, json!({"model": version})).await;
     assert_eq!(wait(&app, &admin, id).await["status"], "done");
-    let job: Value = get_json(&app, &format!("/v1/backtests/{stale}"), &admin).await;
+    let job: Value = app
+        .get_json(&format!("/v1/backtests/{stale}"), &admin)
+        .await;
     assert_eq!(job["status"], "failed");
     assert!(job["error"].as_str().unwrap().contains("interrupted"));
 }
@@ -698,7 +694,7 @@ async fn a_run_stops_between_batches_once_cancelled(backend: Backend) {
         batches, 2,
         "the run stopped after the batch that saw the cancellation"
     );
-    let job: Value = get_json(&app, &format!("/v1/backtests/{job}"), &admin).await;
+    let job: Value = app.get_json(&format!("/v1/backtests/{job}"), &admin).await;
     assert_eq!(job["status"], "cancelled");
     assert_eq!(job["progress"]["done"], 2);
 }

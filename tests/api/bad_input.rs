@@ -175,12 +175,7 @@ async fn a_rule_file_may_take_512_kib_and_100000_characters(backend: Backend) {
         return;
     };
     let admin = app.key("s", Role::Admin).await;
-    let default: Value = app
-        .get("/v1/site/rules", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let default = app.get_json("/v1/site/rules", &admin).await;
     let source = default["source"].as_str().unwrap();
     let put = |body: Value| {
         let req = app
@@ -206,12 +201,7 @@ async fn a_rule_file_may_take_512_kib_and_100000_characters(backend: Backend) {
     assert!(chars < 100_000, "{chars}");
     let r = put(json!({ "source": padded })).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let now: Value = app
-        .get("/v1/site/rules", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let now = app.get_json("/v1/site/rules", &admin).await;
     assert_eq!(now["source"], padded.as_str());
     // one character over 100,000: refused, the stored file unchanged
     let over = format!("{source}\n#{}", "x".repeat(99_999 - source.chars().count()));
@@ -227,12 +217,7 @@ async fn a_rule_file_may_take_512_kib_and_100000_characters(backend: Backend) {
         None,
     )
     .await;
-    let after: Value = app
-        .get("/v1/site/rules", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after = app.get_json("/v1/site/rules", &admin).await;
     assert_eq!(after["version"], now["version"]);
 }
 

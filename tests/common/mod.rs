@@ -239,6 +239,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET path` that must answer 200; its JSON body.
+    pub async fn get_json(&self, path: &str, key: &str) -> serde_json::Value {
+        let r = self.get(path, key).await;
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().await.unwrap()
+    }
+
     pub async fn delete(&self, path: &str, key: &str) -> reqwest::Response {
         self.client
             .delete(self.url(path))
