@@ -10,6 +10,9 @@ use super::rules::{Action, RuleCategory, RuleHit};
 const SEED_WORD: u64 = 0x9e37_79b9_7f4a_7c15;
 const SEED_BIGRAM: u64 = 0xc2b2_ae3d_27d4_eb4f;
 const SEED_CHAR: u64 = 0x1656_67b1_9e37_79f9;
+/// Salts of the language's own copy of the word features (`lang_words`).
+const SEED_LANG_FR: u64 = 0x27d4_eb2f_1656_67c5;
+const SEED_LANG_EN: u64 = 0x85eb_ca77_c2b2_ae63;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeatureConfig {
@@ -17,6 +20,11 @@ pub struct FeatureConfig {
     pub char_min: u32,
     pub char_max: u32,
     pub word_bigrams: bool,
+    /// Each word unigram and bigram also gets a copy of its own for the comment's language
+    /// (French or English): the weights shared by both languages, plus what the word means in
+    /// one of them ("feature augmentation" for two domains). Absent in older models: off.
+    #[serde(default)]
+    pub lang_words: bool,
 }
 
 impl Default for FeatureConfig {
@@ -26,6 +34,7 @@ impl Default for FeatureConfig {
             char_min: 3,
             char_max: 5,
             word_bigrams: true,
+            lang_words: false,
         }
     }
 }
@@ -66,17 +75,25 @@ impl SparseFeatures {
 /// Maximum number of tokens looked at (longer comments are scored on their first tokens).
 pub const MAX_TOKENS: usize = 4000;
 
-pub fn extract(n: &Normalised, cfg: &FeatureConfig, out: &mut SparseFeatures) {
-    extract_with(n, cfg, out, true)
+/// The features of `n`, a comment in language `lang` (the language copies of `lang_words`
+/// exist for `fr` and `en` only).
+pub fn extract(n: &Normalised, cfg: &FeatureConfig, lang: &str, out: &mut SparseFeatures) {
+    extract_with(n, cfg, lang, out, true)
 }
 
 /// Like [`extract`]; `with_tokens = false` skips the token attribution (faster).
 pub fn extract_with(
     n: &Normalised,
     cfg: &FeatureConfig,
+    lang: &str,
     out: &mut SparseFeatures,
     with_tokens: bool,
 ) {
+    let salt = match lang {
+        "fr" if cfg.lang_words => Some(SEED_LANG_FR),
+        "en" if cfg.lang_words => Some(SEED_LANG_EN),
+        _ => None,
+    };
     out.clear();
     let want = 3 * n.text.len() + 4 * n.tokens.len() + 8;
     if out.idx.capacity() < want {
@@ -96,10 +113,16 @@ pub fn extract_with(
         }
         let hw = hash_bytes(SEED_WORD, tb);
         out.idx.push((finish(hw) & mask) as u32);
+        if let Some(salt) = salt {
+            out.idx.push((finish(mix(salt, hw)) & mask) as u32);
+        }
         if cfg.word_bigrams {
             if let Some(p) = prev {
-                out.idx
-                    .push((finish(mix(p ^ SEED_BIGRAM, hw)) & mask) as u32);
+                let hb = mix(p ^ SEED_BIGRAM, hw);
+                out.idx.push((finish(hb) & mask) as u32);
+                if let Some(salt) = salt {
+                    out.idx.push((finish(mix(salt, hb)) & mask) as u32);
+                }
             }
             prev = Some(hw);
         }
@@ -460,9 +483,42 @@ mod tests {
         let n = super::super::normalise::normalise("Bonjour tout le monde");
         let mut a = SparseFeatures::default();
         let mut b = SparseFeatures::default();
-        extract(&n, &FeatureConfig::default(), &mut a);
-        extract(&n, &FeatureConfig::default(), &mut b);
+        extract(&n, &FeatureConfig::default(), "fr", &mut a);
+        extract(&n, &FeatureConfig::default(), "fr", &mut b);
         assert_eq!(a.idx, b.idx);
         assert!(a.idx.iter().all(|&i| i < 1 << 18));
+    }
+
+    #[test]
+    fn language_copies_of_words_only_when_asked_and_only_for_fr_and_en() {
+        let n = super::super::normalise::normalise("tu es un con");
+        let on = FeatureConfig {
+            lang_words: true,
+            ..FeatureConfig::default()
+        };
+        let feats = |cfg: &FeatureConfig, lang: &str| {
+            let mut sf = SparseFeatures::default();
+            extract(&n, cfg, lang, &mut sf);
+            sf.idx
+        };
+        let plain = feats(&FeatureConfig::default(), "fr");
+        // off: the language changes nothing
+        assert_eq!(plain, feats(&FeatureConfig::default(), "en"));
+        // on: four unigrams and three bigrams get one more feature each in fr and in en...
+        let (fr, en) = (feats(&on, "fr"), feats(&on, "en"));
+        assert_eq!(fr.len(), plain.len() + 7);
+        assert_eq!(en.len(), plain.len() + 7);
+        assert_ne!(fr, en);
+        // ...and none in a language without its own copy
+        assert_eq!(feats(&on, "de"), plain);
+    }
+
+    #[test]
+    fn a_model_file_without_lang_words_reads_as_off() {
+        let cfg: FeatureConfig = serde_json::from_str(
+            r#"{"hash_bits":18,"char_min":3,"char_max":5,"word_bigrams":true}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg, FeatureConfig::default());
     }
 }

@@ -182,7 +182,7 @@ impl Scorer {
         let sh = features::shape(body);
         let hits = rule_hits(rules, body, &norm, lang, &input.author, &sh);
         let mention = rules.mentioned_quotes(body, lang);
-        let (margins, tops, discounted) = self.margins_and_tops(&norm, mention.as_ref());
+        let (margins, tops, discounted) = self.margins_and_tops(&norm, lang, mention.as_ref());
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
         let p = self.model.probs(&x);
         let scores = Scores {
@@ -219,6 +219,7 @@ impl Scorer {
     fn margins_and_tops(
         &self,
         norm: &Normalised,
+        lang: &str,
         mention: Option<&MentionedQuotes>,
     ) -> ([f32; 2], TopTokens, f32) {
         let ntok = norm.tokens.len().min(features::MAX_TOKENS);
@@ -227,7 +228,7 @@ impl Scorer {
             let (sf, contrib) = &mut *sc;
             contrib.clear();
             contrib.resize(ntok, [0f32; 2]);
-            features::extract(norm, &self.model.meta.features, sf);
+            features::extract(norm, &self.model.meta.features, lang, sf);
             let mut m = self.model.margins(sf, Some(contrib));
             let mut lost = 0f32;
             if let Some((w, spans)) = mention {
@@ -268,10 +269,10 @@ impl Scorer {
         let hits = rule_hits(rules, body, &norm, lang, &author, &sh);
         let margins = match rules.mentioned_quotes(body, lang) {
             // the evidence inside the quotes is weighed token by token, as in `score_with`
-            Some(mention) => self.margins_and_tops(&norm, Some(&mention)).0,
+            Some(mention) => self.margins_and_tops(&norm, lang, Some(&mention)).0,
             None => SCRATCH.with(|sf| {
                 let mut sc = sf.borrow_mut();
-                features::extract_with(&norm, &self.model.meta.features, &mut sc.0, false);
+                features::extract_with(&norm, &self.model.meta.features, lang, &mut sc.0, false);
                 self.model.margins(&sc.0, None)
             }),
         };

@@ -45,8 +45,18 @@ fn what_it_is(s: &mut String, cfg: &TrainConfig, rules: &RuleSet) -> Result<()> 
     writeln!(s, "1. **Normaliser** (NFKD + case and accent folding, leetspeak, repeated letters, split letters, look-alikes).")?;
     writeln!(
         s,
-        "2. **Sparse text model** (Vigie's own): logistic regression trained by AdaGrad over 2^{} hashed features — word unigrams, word bigrams and byte 3–{}-grams inside padded tokens — one weight per category per bucket, L2-normalised counts. {} epochs, learning rate {}, L2 {}.",
-        cfg.features.hash_bits, cfg.features.char_max, cfg.epochs, cfg.learning_rate, cfg.l2
+        "2. **Sparse text model** (Vigie's own): logistic regression trained by AdaGrad over 2^{} hashed features — word unigrams, word bigrams{} and byte {}–{}-grams inside padded tokens — one weight per category per bucket, L2-normalised counts. {} epochs, learning rate {}, L2 {}.",
+        cfg.features.hash_bits,
+        if cfg.features.lang_words {
+            " (each also in a copy of its own for the comment's language, French or English: weights shared by both languages plus what the word weighs in one of them)"
+        } else {
+            ""
+        },
+        cfg.features.char_min,
+        cfg.features.char_max,
+        cfg.epochs,
+        cfg.learning_rate,
+        cfg.l2
     )?;
     writeln!(
         s,

@@ -331,7 +331,7 @@ pub fn prepare(docs: &[Doc], cfg: &FeatureConfig, rules: &RuleSet) -> Prepared {
     let mut dense = Vec::with_capacity(docs.len());
     for d in docs {
         let n = normalise(&d.text);
-        features::extract(&n, cfg, &mut sf);
+        features::extract(&n, cfg, d.lang, &mut sf);
         idx.push(sf.idx.clone());
         let sh = features::shape(&d.text);
         hits.clear();
