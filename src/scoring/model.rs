@@ -4,7 +4,9 @@
 //! On disk, `models/<version>/`: `model.json` (metadata, stacker coefficients exported from
 //! linfa, thresholds, sha256 of the weights) and `weights.bin` (bincode [`QuantWeights`]: one
 //! byte per bucket per category, decoded through a 256-entry codebook per category built from
-//! quantiles of the trained weights — 4× smaller than f32 and the table fits in L2 cache).
+//! quantiles of the trained weights — 4× smaller than f32: 0.5 MB at 2^18 buckets, which fits in
+//! a core's L2 cache, 2 MB at 2^20, which does not on a 1 MB L2 and costs about a tenth of the
+//! scoring throughput; docs/benchmarks.md).
 
 use std::path::{Path, PathBuf};
 
