@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The review thresholds of `training.toml`, worked out again: what the whole pipeline holds at
+each toxicity review threshold and each spam review threshold of a grid, and the threshold that
+`training.toml`'s rules pick.
+
+    python3 scripts/threshold_grid.py [--vigie target/release/vigie] [--model DIR]
+
+Toxicity rule: the lowest threshold (0.40-0.80, step 0.01) at which the ordinary news comments
+(`tests/eval/benign_news_comments.csv`) are held at most 2 % and, in each language, the neutral or
+positive identity mentions (`tests/eval/identity_templates.csv`, label 0) at most 1.5x as often as
+the ordinary comments of that language. Spam rule: the lowest of 0.30-0.70 (step 0.05) holding at
+most 2 % of the look-alikes of `tests/eval/fr_spam.csv`. Only development sets decide; the
+held-out French forum messages (`toxifrench_agreement_fr`, as `heldout_hold_rates.py` picks them),
+Multilingual HateCheck French's `ident_neutral_nh`/`ident_pos_nh` and the threat sets are printed
+beside them for the record. The `*_blind2` sets are never read.
+
+The model is scored once, from a temporary copy whose review thresholds equal its reject
+thresholds: a comment is then held at threshold t exactly when its verdict is not `allow` or its
+score reaches t. Standard library only; the datasets are written to a temporary directory.
+"""
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+from heldout_hold_rates import sets as heldout_sets
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def eval_rows(name):
+    with open(f"{ROOT}/tests/eval/{name}.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def groups(datasets):
+    """(name, category whose grid it belongs to, [(text, lang)])."""
+    news = eval_rows("benign_news_comments")
+    ident = eval_rows("identity_templates")
+    out = [(f"benign {l}", "toxicity", [(r["text"], l) for r in news if r["lang"] == l])
+           for l in ("fr", "en")]
+    out += [(f"identity {l}", "toxicity",
+             [(r["text"], l) for r in ident if r["lang"] == l and r["label"] == "0"])
+            for l in ("fr", "en")]
+    out.append(("identity hate", "toxicity", [(r["text"], r["lang"]) for r in ident if r["label"] == "1"]))
+    forum = heldout_sets(datasets)["toxifrench held-out (fr forum)"]
+    for label, name in ((1, "forum toxic"), (0, "forum other")):
+        out.append((name, "toxicity", [(t, "fr") for t, y in forum if y == label]))
+    with open(f"{datasets}/mhc_fr_half/cases_odd_templates.csv", newline="") as f:
+        mhc = [(r["test_case"], "fr") for r in csv.DictReader(f)
+               if r["functionality"] in ("ident_neutral_nh", "ident_pos_nh")]
+    out.append(("MHC-fr identity", "toxicity", mhc))
+    for name in ("fr_threats", "fr_threats_blind"):
+        rows = eval_rows(name)
+        out.append((f"{name} threats", "toxicity", [(r["text"], "fr") for r in rows if r["label"] == "1"]))
+        out.append((f"{name} others", "toxicity", [(r["text"], "fr") for r in rows if r["label"] == "0"]))
+    spam = eval_rows("fr_spam")
+    out.append(("fr_spam spam", "spam", [(r["text"], "fr") for r in spam if r["label"] == "1"]))
+    out.append(("fr_spam others", "spam", [(r["text"], "fr") for r in spam if r["label"] == "0"]))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vigie", default=f"{ROOT}/target/release/vigie")
+    ap.add_argument("--datasets", default=f"{ROOT}/../shared/datasets")
+    ap.add_argument("--model", help="model directory (default: models/<models/DEFAULT>)")
+    a = ap.parse_args()
+    if a.model is None:
+        with open(f"{ROOT}/models/DEFAULT") as f:
+            a.model = f"{ROOT}/models/{f.read().strip()}"
+    gs = groups(a.datasets)
+    with tempfile.TemporaryDirectory() as work:
+        model = shutil.copytree(a.model, f"{work}/model")
+        with open(f"{model}/model.json") as f:
+            meta = json.load(f)
+        shipped = {c: t["review"] for c, t in meta["thresholds"].items()}
+        for t in meta["thresholds"].values():
+            t["review"] = t["reject"]
+        with open(f"{model}/model.json", "w") as f:
+            json.dump(meta, f, indent=2)
+        path, out = f"{work}/in.csv", f"{work}/out.jsonl"
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["text", "lang"])
+            w.writerows(row for _, _, rows in gs for row in rows)
+        subprocess.run([a.vigie, "score", "--input", path, "--output", out, "--model", model],
+                       check=True, stderr=subprocess.DEVNULL)
+        with open(out) as f:
+            verdicts = [json.loads(line)["verdict"] for line in f]
+    scored, at = {}, 0
+    for name, category, rows in gs:
+        scored[name] = (category, verdicts[at:at + len(rows)])
+        at += len(rows)
+
+    def rate(name, t, category):
+        vs = scored[name][1]
+        held = sum(v["decision"] != "allow" or v["scores"][category] >= t for v in vs)
+        return 100 * held / len(vs)
+
+    print(f"model {meta['version']}, shipped review thresholds: {shipped}")
+    for category, grid in (("toxicity", [round(0.40 + i / 100, 2) for i in range(41)]),
+                           ("spam", [round(0.30 + i / 20, 2) for i in range(9)])):
+        names = [n for n, c, _ in gs if c == category or n.startswith("benign")]
+        print(f"\n{category} review | " + " | ".join(names))
+        print("|".join(["---"] * (len(names) + 1)))
+        chosen = None
+        for t in grid:
+            r = {n: rate(n, t, category) for n in names}
+            if category == "toxicity":
+                benign = (r["benign fr"] * len(scored["benign fr"][1])
+                          + r["benign en"] * len(scored["benign en"][1])) / (
+                    len(scored["benign fr"][1]) + len(scored["benign en"][1]))
+                ok = benign <= 2.0 and all(
+                    r[f"identity {l}"] <= 1.5 * r[f"benign {l}"] for l in ("fr", "en"))
+            else:
+                ok = r["fr_spam others"] <= 2.0
+            if ok and chosen is None:
+                chosen = t
+            cells = [f"{v:.1f} %" for v in r.values()]
+            print(f"{t:.2f}{' (rule)' if chosen == t else ''} | " + " | ".join(cells))
+        print(f"{category}: the rule picks {chosen}; shipped {shipped[category]}")
+
+
+if __name__ == "__main__":
+    main()
