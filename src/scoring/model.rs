@@ -5,8 +5,8 @@
 //! linfa, thresholds, sha256 of the weights) and `weights.bin` (bincode [`QuantWeights`]: one
 //! byte per bucket per category, decoded through a 256-entry codebook per category built from
 //! quantiles of the trained weights — 4× smaller than f32: 0.5 MB at 2^18 buckets, which fits in
-//! a core's L2 cache, 2 MB at 2^20, which does not on a 1 MB L2 and costs about a tenth of the
-//! scoring throughput; docs/benchmarks.md).
+//! a core's L2 cache, 2 MB at 2^20, which does not on a 1 MB L2: the scoring bench lost about 7 %
+//! on a quiet machine, 13 % on a busy one; docs/benchmarks.md, 2026-12-05).
 
 use std::path::{Path, PathBuf};
 
