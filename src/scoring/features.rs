@@ -4,17 +4,20 @@
 use serde::{Deserialize, Serialize};
 
 use super::hash::{finish, hash_bytes, mix};
-use super::normalise::Normalised;
+use super::normalise::{normalise, Normalised};
 use super::rules::{Action, RuleCategory, RuleHit};
 
 const SEED_WORD: u64 = 0x9e37_79b9_7f4a_7c15;
 const SEED_BIGRAM: u64 = 0xc2b2_ae3d_27d4_eb4f;
 const SEED_CHAR: u64 = 0x1656_67b1_9e37_79f9;
+/// Salt of a word's feature "near a neutral term" (`neutral_window`).
+const SEED_NEAR_NEUTRAL: u64 = 0x3c6e_f372_fe94_f82b;
 /// Salts of the language's own copy of the word features (`lang_words`).
 const SEED_LANG_FR: u64 = 0x27d4_eb2f_1656_67c5;
 const SEED_LANG_EN: u64 = 0x85eb_ca77_c2b2_ae63;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RawFeatureConfig")]
 pub struct FeatureConfig {
     pub hash_bits: u32,
     pub char_min: u32,
@@ -23,19 +26,164 @@ pub struct FeatureConfig {
     /// Each word unigram and bigram also gets a copy of its own for the comment's language
     /// (French or English): the weights shared by both languages, plus what the word means in
     /// one of them ("feature augmentation" for two domains). Absent in older models: off.
-    #[serde(default)]
     pub lang_words: bool,
+    /// Words that are never evidence of toxicity (names of religions, origins, genders, sexual
+    /// orientations, disabilities; normalised forms): such a token has no n-gram or bigram of
+    /// its own, only one shared "neutral term" feature whose toxicity weight training keeps at
+    /// or below zero ([`FeatureConfig::neutral_buckets`]). Absent in older models: none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub neutral_terms: Vec<String>,
+    /// What is said about a group is evidence: each other word within this many tokens of a
+    /// neutral term also gets a feature of its own "near a neutral term" ("je déteste les
+    /// femmes": `deteste` near one), unless it is one of `neutral_context_skip` (articles,
+    /// pronouns, copulas: they would only learn that a group is named). 0: none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub neutral_window: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub neutral_context_skip: Vec<String>,
+    /// Word hashes of `neutral_terms`, sorted (derived, not stored).
+    #[serde(skip)]
+    neutral: Vec<u64>,
+    /// Word hashes of `neutral_context_skip`, sorted (derived).
+    #[serde(skip)]
+    context_skip: Vec<u64>,
+    /// 1,024-bit filter over `neutral`: most tokens are ruled out with one bit test.
+    #[serde(skip)]
+    neutral_filter: [u64; 16],
+}
+
+/// [`FeatureConfig`] as written in a model or training file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeatureConfig {
+    hash_bits: u32,
+    char_min: u32,
+    char_max: u32,
+    word_bigrams: bool,
+    #[serde(default)]
+    lang_words: bool,
+    #[serde(default)]
+    neutral_terms: Vec<String>,
+    #[serde(default)]
+    neutral_window: u32,
+    #[serde(default)]
+    neutral_context_skip: Vec<String>,
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
+}
+
+/// Sorted word hashes of the one-token terms among `terms` (normalised as comments are).
+fn word_hashes(terms: &[String]) -> Vec<u64> {
+    let mut h: Vec<u64> = terms
+        .iter()
+        .filter_map(|t| {
+            let n = normalise(t);
+            match n.tokens.as_slice() {
+                [tok] => Some(hash_bytes(SEED_WORD, n.token_str(tok).as_bytes())),
+                _ => None,
+            }
+        })
+        .collect();
+    h.sort_unstable();
+    h.dedup();
+    h
+}
+
+impl From<RawFeatureConfig> for FeatureConfig {
+    fn from(r: RawFeatureConfig) -> Self {
+        FeatureConfig {
+            hash_bits: r.hash_bits,
+            char_min: r.char_min,
+            char_max: r.char_max,
+            word_bigrams: r.word_bigrams,
+            lang_words: r.lang_words,
+            neutral_terms: Vec::new(),
+            neutral_window: r.neutral_window,
+            context_skip: word_hashes(&r.neutral_context_skip),
+            neutral_context_skip: r.neutral_context_skip,
+            neutral: Vec::new(),
+            neutral_filter: [0; 16],
+        }
+        .with_neutral_terms(r.neutral_terms)
+    }
 }
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig {
+        RawFeatureConfig {
             hash_bits: 18,
             char_min: 3,
             char_max: 5,
             word_bigrams: true,
             lang_words: false,
+            neutral_terms: Vec::new(),
+            neutral_window: 0,
+            neutral_context_skip: Vec::new(),
         }
+        .into()
+    }
+}
+
+/// The word hash every neutral term is replaced by.
+const NEUTRAL_WORD: u64 = 0x6a09_e667_f3bc_c908;
+
+impl FeatureConfig {
+    /// The same configuration with these neutral terms, each normalised as a comment is
+    /// ("Réfugiés" is the token `refugies`); a term that is not one token is ignored
+    /// ([`FeatureConfig::invalid_neutral_terms`]).
+    pub fn with_neutral_terms(mut self, terms: Vec<String>) -> Self {
+        let h = word_hashes(&terms);
+        self.neutral_filter = [0; 16];
+        for &x in &h {
+            self.neutral_filter[(x >> 6 & 15) as usize] |= 1 << (x & 63);
+        }
+        self.neutral = h;
+        self.neutral_terms = terms;
+        self
+    }
+
+    /// Pairs each word with the neutral terms within `window` tokens of it (skipping
+    /// `context_skip` words).
+    pub fn with_neutral_context(mut self, window: u32, skip: Vec<String>) -> Self {
+        self.neutral_window = window;
+        self.context_skip = word_hashes(&skip);
+        self.neutral_context_skip = skip;
+        self
+    }
+
+    /// The neutral terms and context words that do not normalise to exactly one token (and
+    /// so are ignored).
+    pub fn invalid_neutral_terms(&self) -> Vec<&str> {
+        self.neutral_terms
+            .iter()
+            .chain(&self.neutral_context_skip)
+            .filter(|t| normalise(t).tokens.len() != 1)
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[inline]
+    fn is_neutral(&self, hw: u64) -> bool {
+        self.neutral_filter[(hw >> 6 & 15) as usize] & (1 << (hw & 63)) != 0
+            && self.neutral.binary_search(&hw).is_ok()
+    }
+
+    /// The buckets of the shared neutral-term feature (and of its language copies), whose
+    /// toxicity weight training keeps at or below zero; empty without neutral terms.
+    pub fn neutral_buckets(&self) -> Vec<u32> {
+        if self.neutral.is_empty() {
+            return Vec::new();
+        }
+        let mask = (1u64 << self.hash_bits) - 1;
+        let mut b = vec![(finish(NEUTRAL_WORD) & mask) as u32];
+        if self.lang_words {
+            for salt in [SEED_LANG_FR, SEED_LANG_EN] {
+                b.push((finish(mix(salt, NEUTRAL_WORD)) & mask) as u32);
+            }
+        }
+        b
     }
 }
 
@@ -45,6 +193,9 @@ impl Default for FeatureConfig {
 pub struct SparseFeatures {
     pub idx: Vec<u32>,
     pub tok_start: Vec<u32>,
+    /// Scratch: positions of the neutral terms and the word hashes (`neutral_window`).
+    pub near: Vec<u32>,
+    pub words: Vec<u64>,
 }
 
 impl SparseFeatures {
@@ -105,13 +256,50 @@ pub fn extract_with(
     let cmin = cfg.char_min as usize;
     let cmax = cfg.char_max as usize;
     let mut pad = [0u8; 66];
-    for t in n.tokens.iter().take(MAX_TOKENS) {
+    // where the neutral terms are, when words near them get a feature of their own
+    out.near.clear();
+    out.words.clear();
+    if cfg.neutral_window > 0 && !cfg.neutral.is_empty() {
+        for (i, t) in n.tokens.iter().take(MAX_TOKENS).enumerate() {
+            let tb = &bytes[t.norm_start as usize..t.norm_end as usize];
+            let hw = hash_bytes(SEED_WORD, &tb[..tb.len().min(64)]);
+            out.words.push(hw);
+            if cfg.is_neutral(hw) {
+                out.near.push(i as u32);
+            }
+        }
+    }
+    let window = cfg.neutral_window;
+    for (i, t) in n.tokens.iter().take(MAX_TOKENS).enumerate() {
         let tb = &bytes[t.norm_start as usize..t.norm_end as usize];
         let tb = &tb[..tb.len().min(64)];
         if with_tokens {
             out.tok_start.push(out.idx.len() as u32);
         }
-        let hw = hash_bytes(SEED_WORD, tb);
+        let hw = match out.words.get(i) {
+            Some(&h) => h,
+            None => hash_bytes(SEED_WORD, tb),
+        };
+        if !cfg.neutral.is_empty() && cfg.is_neutral(hw) {
+            // a neutral term: one shared feature, no bigram on either side, no n-grams
+            out.idx.push((finish(NEUTRAL_WORD) & mask) as u32);
+            if let Some(salt) = salt {
+                out.idx
+                    .push((finish(mix(salt, NEUTRAL_WORD)) & mask) as u32);
+            }
+            prev = None;
+            continue;
+        }
+        if !out.near.is_empty()
+            && out
+                .near
+                .iter()
+                .any(|&k| (k as usize).abs_diff(i) <= window as usize)
+            && cfg.context_skip.binary_search(&hw).is_err()
+        {
+            out.idx
+                .push((finish(mix(SEED_NEAR_NEUTRAL, hw)) & mask) as u32);
+        }
         out.idx.push((finish(hw) & mask) as u32);
         if let Some(salt) = salt {
             out.idx.push((finish(mix(salt, hw)) & mask) as u32);
@@ -511,6 +699,121 @@ mod tests {
         assert_ne!(fr, en);
         // ...and none in a language without its own copy
         assert_eq!(feats(&on, "de"), plain);
+    }
+
+    #[test]
+    fn a_neutral_term_is_one_shared_feature_without_ngrams_or_bigrams() {
+        let cfg = FeatureConfig {
+            lang_words: true,
+            ..FeatureConfig::default()
+        }
+        .with_neutral_terms(vec!["Réfugiés".into(), "femmes".into(), "gay".into()]);
+        assert!(cfg.invalid_neutral_terms().is_empty());
+        let feats = |text: &str| {
+            let n = super::super::normalise::normalise(text);
+            let mut sf = SparseFeatures::default();
+            extract(&n, &cfg, "fr", &mut sf);
+            (
+                sf.idx.clone(),
+                (0..n.tokens.len())
+                    .map(|t| sf.idx[sf.token_range(t)].to_vec())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        // every neutral term gives the same features, whatever its case and accents...
+        let (a, ta) = feats("les réfugiés sont magnifiques");
+        let (b, _) = feats("LES FEMMES sont magnifiques");
+        let (c, _) = feats("les Refugies sont magnifiques");
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        // ...the shared word and its French copy only: no n-grams, no bigram on either side
+        let shared = cfg.neutral_buckets();
+        assert_eq!(shared.len(), 3);
+        assert_eq!(ta[1], vec![shared[0], shared[1]]);
+        let (plain, tp) = feats("les voisins sont magnifiques");
+        assert!(tp[1].len() > 2);
+        assert_eq!(
+            tp[2].len(),
+            ta[2].len() + 2,
+            "the bigram after a neutral term is skipped"
+        );
+        assert_ne!(a, plain);
+        // an insult next to a neutral term keeps its own features
+        let (_, ti) = feats("sales réfugiés");
+        let (_, tj) = feats("sales voisins");
+        assert_eq!(ti[0], tj[0]);
+    }
+
+    #[test]
+    fn words_near_a_neutral_term_get_a_feature_of_their_own_function_words_excepted() {
+        let base = FeatureConfig::default().with_neutral_terms(vec!["femmes".into()]);
+        let near = base
+            .clone()
+            .with_neutral_context(2, vec!["les".into(), "je".into()]);
+        assert!(near.invalid_neutral_terms().is_empty());
+        let per_token = |cfg: &FeatureConfig, text: &str| {
+            let n = super::super::normalise::normalise(text);
+            let mut sf = SparseFeatures::default();
+            extract(&n, cfg, "fr", &mut sf);
+            (0..n.tokens.len())
+                .map(|t| sf.token_range(t).len())
+                .collect::<Vec<_>>()
+        };
+        let text = "je deteste vraiment les femmes du quartier ici";
+        let (a, b) = (per_token(&base, text), per_token(&near, text));
+        // "vraiment" (2 before), "du" and "quartier" (1 and 2 after) get one feature more;
+        // "je" and "les" are skipped, "deteste" and "ici" are 3 tokens away
+        assert_eq!(
+            b.iter().zip(&a).map(|(x, y)| x - y).collect::<Vec<_>>(),
+            vec![0, 0, 1, 0, 0, 1, 1, 0]
+        );
+        // without a neutral term, nothing changes
+        assert_eq!(
+            per_token(&base, "je deteste les lundis"),
+            per_token(&near, "je deteste les lundis")
+        );
+        // the feature is the word's own, not its plain unigram
+        let feats = |cfg: &FeatureConfig, text: &str| {
+            let n = super::super::normalise::normalise(text);
+            let mut sf = SparseFeatures::default();
+            extract(&n, cfg, "fr", &mut sf);
+            sf.idx
+        };
+        let extra: Vec<u32> = feats(&near, "deteste femmes")
+            .into_iter()
+            .filter(|i| !feats(&base, "deteste femmes").contains(i))
+            .collect();
+        assert_eq!(extra.len(), 1);
+        assert!(!feats(&base, "deteste lundis").contains(&extra[0]));
+    }
+
+    #[test]
+    fn neutral_terms_of_several_words_are_reported_and_an_empty_list_changes_nothing() {
+        let cfg = FeatureConfig::default().with_neutral_terms(vec![
+            "gay".into(),
+            "gens du voyage".into(),
+            "".into(),
+        ]);
+        assert_eq!(cfg.invalid_neutral_terms(), vec!["gens du voyage", ""]);
+        assert!(FeatureConfig::default().neutral_buckets().is_empty());
+        let none = FeatureConfig::default().with_neutral_terms(Vec::new());
+        assert_eq!(none, FeatureConfig::default());
+    }
+
+    #[test]
+    fn neutral_terms_survive_a_round_trip_through_model_json() {
+        let cfg = FeatureConfig::default()
+            .with_neutral_terms(vec!["musulmans".into()])
+            .with_neutral_context(4, vec!["les".into()]);
+        let json = serde_json::to_string(&cfg).unwrap();
+        assert!(json.contains(r#""neutral_terms":["musulmans"]"#), "{json}");
+        assert!(json.contains(r#""neutral_window":4"#), "{json}");
+        let back: FeatureConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, cfg);
+        assert_eq!(back.neutral_buckets(), cfg.neutral_buckets());
+        // without any, the field is not written (older readers see the same file)
+        let plain = serde_json::to_string(&FeatureConfig::default()).unwrap();
+        assert!(!plain.contains("neutral"), "{plain}");
     }
 
     #[test]

@@ -394,10 +394,8 @@ fn read(p: &Path) -> Result<Vec<u8>, ScoringError> {
 
 #[cfg(test)]
 pub(crate) fn tiny_model() -> Model {
-    let features = FeatureConfig {
-        hash_bits: 10,
-        ..FeatureConfig::default()
-    };
+    let mut features = FeatureConfig::default();
+    features.hash_bits = 10;
     let mut weights = vec![0f32; 2 << features.hash_bits];
     for (i, w) in weights.iter_mut().enumerate() {
         *w = ((i * 7919) % 13) as f32 / 13.0 - 0.5;

@@ -58,6 +58,23 @@ fn what_it_is(s: &mut String, cfg: &TrainConfig, rules: &RuleSet) -> Result<()> 
         cfg.learning_rate,
         cfg.l2
     )?;
+    if !cfg.features.neutral_terms.is_empty() {
+        writeln!(
+            s,
+            "   **Identity words are not evidence**: {} words naming a religion, an origin, a gender, a sexual orientation or a disability (`[features] neutral_terms`: {}) have no n-gram or bigram of their own; each is one shared feature whose toxicity weight training keeps at or below zero, so naming a group never raises the score — only what is said about it does{}.",
+            cfg.features.neutral_terms.len(),
+            cfg.features.neutral_terms.join(", "),
+            if cfg.features.neutral_window > 0 {
+                format!(
+                    ": each other word within {} tokens of one also gets a feature of its own \"near a group\" (\"je déteste les femmes\": `deteste` near one), which training weighs either way; {} function words are not paired (`neutral_context_skip`)",
+                    cfg.features.neutral_window,
+                    cfg.features.neutral_context_skip.len()
+                )
+            } else {
+                String::new()
+            }
+        )?;
+    }
     writeln!(
         s,
         "3. **linfa-logistic stacker**, one per category, over {} dense features: the two text logits (out-of-fold, {} folds, so the stacker learns how much to trust them), rule evidence from rule set `{}` (counts of flag/hold/block hits per category), and comment shape (length, links, caps ratio, digits, punctuation, other symbols, language, empty-after-normalisation, mentions). Its coefficients are exported from the fitted linfa model into `model.json` and evaluated as a dot product at scoring time. Features: `{}`.",

@@ -194,6 +194,11 @@ impl TrainConfig {
                 );
             }
         }
+        let bad = self.features.invalid_neutral_terms();
+        anyhow::ensure!(
+            bad.is_empty(),
+            "[features] neutral_terms: each term must be one word, not {bad:?}"
+        );
         let mut out = Vec::with_capacity(self.datasets.len());
         for d in self.datasets.drain(..) {
             match d.holdout_share {

@@ -170,7 +170,7 @@ fn model_meta(
         format: FORMAT,
         version: version.to_owned(),
         created,
-        features: cfg.features,
+        features: cfg.features.clone(),
         categories: CATEGORIES.iter().map(|s| s.to_string()).collect(),
         sparse_bias: fitted.sparse.bias,
         stackers: fitted.stackers.to_vec(),

@@ -28,6 +28,9 @@ pub struct SparseParams {
     pub lr: f32,
     pub l2: f32,
     pub seed: u64,
+    /// Buckets whose toxicity weight (category 0) is kept at or below zero after every step:
+    /// the neutral-term feature ([`crate::scoring::features::FeatureConfig::neutral_buckets`]).
+    pub nonpositive: Vec<u32>,
 }
 
 /// Interleaved weights `[c0, c1]` per feature and the two intercepts.
@@ -188,6 +191,10 @@ fn sgd(
                     w[k + c] -= p.lr * gr / g[k + c].sqrt();
                 }
             }
+            for &b in &p.nonpositive {
+                let k = 2 * b as usize;
+                w[k] = w[k].min(0.0);
+            }
         }
     }
 }
@@ -203,5 +210,48 @@ impl SparseLr {
             z[1] += self.w[k + 1] * x;
         }
         z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nonpositive_bucket_never_gains_toxicity_weight_and_keeps_its_spam_weight() {
+        // bucket 1 is in every toxic and spam row, bucket 2 only in the toxic ones, bucket 3 in
+        // the others
+        let idx: Vec<Vec<u32>> = (0..200)
+            .map(|i| if i % 2 == 0 { vec![1, 2] } else { vec![3] })
+            .collect();
+        let labels: Vec<[i8; 2]> = (0..200)
+            .map(|i| if i % 2 == 0 { [1, 1] } else { [0, 0] })
+            .collect();
+        let ids: Vec<usize> = (0..200).collect();
+        let rows = Rows {
+            idx: &idx,
+            val: None,
+        };
+        let params = |nonpositive| SparseParams {
+            dim: 8,
+            epochs: 5,
+            lr: 0.5,
+            l2: 0.0,
+            seed: 1,
+            nonpositive,
+        };
+        let free = train_sparse(&rows, &labels, &[1.0; 200], &ids, &params(Vec::new()));
+        let clamped = train_sparse(&rows, &labels, &[1.0; 200], &ids, &params(vec![1]));
+        assert!(
+            free.w[2] > 0.5,
+            "unconstrained, bucket 1 is evidence: {}",
+            free.w[2]
+        );
+        assert!(clamped.w[2] <= 0.0, "{}", clamped.w[2]);
+        assert!(clamped.w[4] > free.w[4], "the evidence moves to bucket 2");
+        assert!(clamped.w[3] > 0.5, "spam weight is free: {}", clamped.w[3]);
+        // the toxic rows are still told from the others
+        let m = |i| clamped.margins(&rows, i)[0];
+        assert!(m(0) > 0.0 && m(1) < 0.0);
     }
 }

@@ -98,6 +98,7 @@ impl Ctx<'_> {
             lr: self.cfg.learning_rate,
             l2: self.cfg.l2,
             seed: self.cfg.seed.wrapping_add(seed_off),
+            nonpositive: self.cfg.features.neutral_buckets(),
         }
     }
 

@@ -159,6 +159,7 @@ fn run_split(
             lr: 0.5,
             l2: 1.0 / train.len().max(1) as f32,
             seed: cx.cfg.seed,
+            nonpositive: Vec::new(),
         },
     );
     tick();

@@ -111,6 +111,7 @@ impl Fitter<'_> {
         let sf = SparseFeatures {
             idx: self.prep.idx[i].clone(),
             tok_start: Vec::new(),
+            ..SparseFeatures::default()
         };
         self.base.margins(&sf, None)
     }
@@ -131,6 +132,7 @@ impl Fitter<'_> {
             lr: self.tuning.warm_lr,
             l2: 0.0,
             seed: SEED.wrapping_add(seed_off),
+            nonpositive: self.base.meta.features.neutral_buckets(),
         };
         train_sparse_from(
             &self.rows(),
@@ -249,6 +251,7 @@ mod tests {
             let sf = SparseFeatures {
                 idx: ix.clone(),
                 tok_start: Vec::new(),
+                ..SparseFeatures::default()
             };
             let (a, b) = (lr.margins(&rows, i), m.margins(&sf, None));
             assert!((a[0] - b[0]).abs() < 1e-5 && (a[1] - b[1]).abs() < 1e-5);
