@@ -703,6 +703,56 @@ mod hate_pattern_tests {
             assert!(ids(clean, "fr").is_empty(), "{clean}");
         }
     }
+
+    /// Expressed hatred of a group holds (the model gives the group's name no weight), the same
+    /// verbs aimed elsewhere, negated or quoted to report them do not.
+    #[test]
+    fn hatred_of_a_group_holds_and_its_look_alikes_do_not() {
+        let rs = default_rules();
+        let holding = |t: &str, l: &str| -> Vec<String> {
+            super::tests::hits(&rs, t, l)
+                .into_iter()
+                .filter(|h| h.action == crate::scoring::rules::Action::Hold)
+                .map(|h| h.id)
+                .collect()
+        };
+        for (text, lang, id) in [
+            ("Je déteste les musulmans.", "fr", "hate-emotion-fr"),
+            (
+                "J'en ai ras le bol de ces migrants",
+                "fr",
+                "hate-emotion-fr",
+            ),
+            ("je ne supporte plus les homos", "fr", "hate-emotion-fr"),
+            ("Ces réfugiés me dégoûtent.", "fr", "hate-emotion-fr"),
+            (
+                "Les blacks comme vous me rendent malade",
+                "fr",
+                "hate-emotion-fr",
+            ),
+            ("I really hate muslims", "en", "hate-emotion-en"),
+        ] {
+            assert!(holding(text, lang).iter().any(|i| i == id), "{text}");
+        }
+        for (text, lang) in [
+            ("Je déteste les lundis et les bouchons.", "fr"),
+            (
+                "Je ne déteste pas les musulmans, je déteste les fanatiques.",
+                "fr",
+            ),
+            (
+                "Il m'a écrit « je déteste les juifs », j'ai signalé le message.",
+                "fr",
+            ),
+            (
+                "Les commentaires racistes sur les réfugiés me dégoûtent.",
+                "fr",
+            ),
+            ("I hate Mondays", "en"),
+        ] {
+            assert!(holding(text, lang).is_empty(), "{text}");
+        }
+    }
 }
 
 #[cfg(test)]
