@@ -133,6 +133,15 @@ SETS = {
         },
         min_per_lang_label={(lang, lab): 50 for lang in ("fr", "en") for lab in "01"},
     ),
+    # Written on 2026-12-05 by someone who read none of the other sets, the shared data, the
+    # models nor the training files, as training data (the model was trained on 70 % of it once,
+    # and that candidate not kept): group hate and benign comments about the same groups.
+    "fr_group_attitudes.csv": dict(
+        prefix="grp-",
+        langs={"fr"},
+        kinds={"group_hate": "1", "group_mention": "0"},
+        min_per_label={"1": 300, "0": 300},
+    ),
     # Written on 2026-12-05 by someone who saw neither the other sets, the shared data nor the
     # training files: 320 minimal pairs, a French threat and a benign comment with the same
     # structure and most of the same words (`note` = `pair=N`). Never trained on.
