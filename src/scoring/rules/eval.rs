@@ -731,6 +731,12 @@ mod hate_pattern_tests {
                 "hate-emotion-fr",
             ),
             ("I really hate muslims", "en", "hate-emotion-en"),
+            // condemning words are haters' words too: they do not cancel the rule
+            (
+                "Je ne suis pas raciste mais je ne supporte plus les arabes, c'est une honte.",
+                "fr",
+                "hate-emotion-fr",
+            ),
         ] {
             assert!(holding(text, lang).iter().any(|i| i == id), "{text}");
         }
