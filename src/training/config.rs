@@ -304,6 +304,29 @@ mod tests {
     }
 
     #[test]
+    fn neutral_terms_of_more_than_one_word_or_unknown_feature_keys_are_refused() {
+        let with = |features: &str| {
+            toml::from_str::<TrainConfig>(&format!(
+                "[features]\nhash_bits = 18\nchar_min = 3\nchar_max = 5\nword_bigrams = true\n\
+                 {features}\n[[dataset]]\nname = \"x\"\npath = \"x\"\nlang = \"fr\"\n\
+                 text_column = \"t\"\nlabel_column = \"l\"\ncategories = []\npositive = {{}}\n"
+            ))
+        };
+        let mut cfg = with("neutral_terms = [\"Réfugiés\", \"gens du voyage\"]").unwrap();
+        let err = cfg.resolve().unwrap_err().to_string();
+        assert!(
+            err.contains("neutral_terms") && err.contains("gens du voyage"),
+            "{err}"
+        );
+        assert!(!err.contains("Réfugiés"), "{err}");
+        let mut cfg = with("neutral_terms = [\"femmes\"]\nneutral_window = 3").unwrap();
+        cfg.resolve().unwrap();
+        assert_eq!(cfg.features.neutral_buckets().len(), 1);
+        let err = with("neutral_term = [\"femmes\"]").unwrap_err().to_string();
+        assert!(err.contains("neutral_term"), "{err}");
+    }
+
+    #[test]
     fn a_share_outside_zero_to_one_or_on_a_held_out_set_is_refused() {
         for extra in [
             "holdout_share = 1.0\n",
