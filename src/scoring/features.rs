@@ -129,6 +129,15 @@ impl Default for FeatureConfig {
 /// The word hash every neutral term is replaced by.
 const NEUTRAL_WORD: u64 = 0x6a09_e667_f3bc_c908;
 
+/// Largest `neutral_window` a training file or a model may ask for (tokens on each side).
+pub const MAX_NEUTRAL_WINDOW: u32 = 32;
+
+/// Token kinds of [`SparseFeatures::kinds`]: an ordinary word, a neutral term, a word within
+/// `neutral_window` tokens of one.
+const PLAIN: u8 = 0;
+const NEUTRAL: u8 = 1;
+const NEAR: u8 = 2;
+
 impl FeatureConfig {
     /// The same configuration with these neutral terms, each normalised as a comment is
     /// ("Réfugiés" is the token `refugies`); a term that is not one token is ignored
@@ -193,9 +202,10 @@ impl FeatureConfig {
 pub struct SparseFeatures {
     pub idx: Vec<u32>,
     pub tok_start: Vec<u32>,
-    /// Scratch: positions of the neutral terms and the word hashes (`neutral_window`).
-    pub near: Vec<u32>,
+    /// Scratch of [`extract`] with `neutral_window`: each token's word hash and kind
+    /// ([`PLAIN`], [`NEUTRAL`], [`NEAR`]).
     pub words: Vec<u64>,
+    pub kinds: Vec<u8>,
 }
 
 impl SparseFeatures {
@@ -256,31 +266,44 @@ pub fn extract_with(
     let cmin = cfg.char_min as usize;
     let cmax = cfg.char_max as usize;
     let mut pad = [0u8; 66];
-    // where the neutral terms are, when words near them get a feature of their own
-    out.near.clear();
+    // with `neutral_window`, which words are neutral terms or near one: hashes first, then
+    // one pass each way (linear, whatever the number of neutral terms)
     out.words.clear();
+    out.kinds.clear();
     if cfg.neutral_window > 0 && !cfg.neutral.is_empty() {
-        for (i, t) in n.tokens.iter().take(MAX_TOKENS).enumerate() {
+        for t in n.tokens.iter().take(MAX_TOKENS) {
             let tb = &bytes[t.norm_start as usize..t.norm_end as usize];
             let hw = hash_bytes(SEED_WORD, &tb[..tb.len().min(64)]);
             out.words.push(hw);
-            if cfg.is_neutral(hw) {
-                out.near.push(i as u32);
+            out.kinds
+                .push(if cfg.is_neutral(hw) { NEUTRAL } else { PLAIN });
+        }
+        if out.kinds.contains(&NEUTRAL) {
+            let w = cfg.neutral_window as usize;
+            mark_near(out.kinds.iter_mut(), w);
+            mark_near(out.kinds.iter_mut().rev(), w);
+            for (k, hw) in out.kinds.iter_mut().zip(&out.words) {
+                if *k == NEAR && cfg.context_skip.binary_search(hw).is_ok() {
+                    *k = PLAIN;
+                }
             }
         }
     }
-    let window = cfg.neutral_window;
     for (i, t) in n.tokens.iter().take(MAX_TOKENS).enumerate() {
         let tb = &bytes[t.norm_start as usize..t.norm_end as usize];
         let tb = &tb[..tb.len().min(64)];
         if with_tokens {
             out.tok_start.push(out.idx.len() as u32);
         }
-        let hw = match out.words.get(i) {
-            Some(&h) => h,
-            None => hash_bytes(SEED_WORD, tb),
+        let (hw, kind) = match (out.words.get(i), out.kinds.get(i)) {
+            (Some(&h), Some(&k)) => (h, k),
+            _ => {
+                let h = hash_bytes(SEED_WORD, tb);
+                let neutral = !cfg.neutral.is_empty() && cfg.is_neutral(h);
+                (h, if neutral { NEUTRAL } else { PLAIN })
+            }
         };
-        if !cfg.neutral.is_empty() && cfg.is_neutral(hw) {
+        if kind == NEUTRAL {
             // a neutral term: one shared feature, no bigram on either side, no n-grams
             out.idx.push((finish(NEUTRAL_WORD) & mask) as u32);
             if let Some(salt) = salt {
@@ -290,13 +313,7 @@ pub fn extract_with(
             prev = None;
             continue;
         }
-        if !out.near.is_empty()
-            && out
-                .near
-                .iter()
-                .any(|&k| (k as usize).abs_diff(i) <= window as usize)
-            && cfg.context_skip.binary_search(&hw).is_err()
-        {
+        if kind == NEAR {
             out.idx
                 .push((finish(mix(SEED_NEAR_NEUTRAL, hw)) & mask) as u32);
         }
@@ -331,6 +348,22 @@ pub fn extract_with(
                 if k + 1 >= cmin {
                     out.idx.push((finish(h) & mask) as u32);
                 }
+            }
+        }
+    }
+}
+
+/// Marks as [`NEAR`] every ordinary token at most `w` tokens after a neutral term, in the
+/// order `kinds` walks (run forwards, then backwards, for both sides).
+fn mark_near<'a>(kinds: impl Iterator<Item = &'a mut u8>, w: usize) {
+    let mut since = usize::MAX;
+    for k in kinds {
+        if *k == NEUTRAL {
+            since = 0;
+        } else {
+            since = since.saturating_add(1);
+            if since <= w {
+                *k = NEAR;
             }
         }
     }
@@ -785,6 +818,43 @@ mod tests {
             .collect();
         assert_eq!(extra.len(), 1);
         assert!(!feats(&base, "deteste lundis").contains(&extra[0]));
+    }
+
+    #[test]
+    fn words_near_neutral_terms_are_those_a_brute_force_finds() {
+        let base = FeatureConfig::default().with_neutral_terms(vec!["femmes".into()]);
+        let near = base.clone().with_neutral_context(2, vec!["les".into()]);
+        let vocab = [
+            "femmes", "les", "voisins", "parlent", "femmes", "souvent", "ici",
+        ];
+        let (mut x, mut words) = (7u32, Vec::new());
+        for _ in 0..300 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            words.push(vocab[(x >> 16) as usize % vocab.len()]);
+        }
+        let text = words.join(" ");
+        let n = super::super::normalise::normalise(&text);
+        let count = |cfg: &FeatureConfig| {
+            let mut sf = SparseFeatures::default();
+            extract(&n, cfg, "fr", &mut sf);
+            (0..n.tokens.len())
+                .map(|t| sf.token_range(t).len())
+                .collect::<Vec<_>>()
+        };
+        let extra: Vec<usize> = count(&near)
+            .iter()
+            .zip(count(&base))
+            .map(|(a, b)| a - b)
+            .collect();
+        let want: Vec<usize> = (0..words.len())
+            .map(|i| {
+                let close = (i.saturating_sub(2)..=(i + 2).min(words.len() - 1))
+                    .any(|j| j != i && words[j] == "femmes");
+                usize::from(close && words[i] != "femmes" && words[i] != "les")
+            })
+            .collect();
+        assert_eq!(extra, want);
+        assert!(want.contains(&1) && want.contains(&0));
     }
 
     #[test]

@@ -311,6 +311,7 @@ fn check_meta(meta: &ModelMeta, mp: &Path) -> Result<(), ScoringError> {
         || meta.features.char_min == 0
         || meta.features.char_max < meta.features.char_min
         || meta.features.char_max > 8
+        || meta.features.neutral_window > super::features::MAX_NEUTRAL_WINDOW
     {
         return Err(corrupt(mp, "invalid feature configuration".into()));
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scoring::features::FeatureConfig;
+use crate::scoring::features::{FeatureConfig, MAX_NEUTRAL_WINDOW};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -199,6 +199,11 @@ impl TrainConfig {
             bad.is_empty(),
             "[features] neutral_terms: each term must be one word, not {bad:?}"
         );
+        anyhow::ensure!(
+            self.features.neutral_window <= MAX_NEUTRAL_WINDOW,
+            "[features] neutral_window: at most {MAX_NEUTRAL_WINDOW} tokens, not {}",
+            self.features.neutral_window
+        );
         let mut out = Vec::with_capacity(self.datasets.len());
         for d in self.datasets.drain(..) {
             match d.holdout_share {
@@ -322,6 +327,9 @@ mod tests {
         let mut cfg = with("neutral_terms = [\"femmes\"]\nneutral_window = 3").unwrap();
         cfg.resolve().unwrap();
         assert_eq!(cfg.features.neutral_buckets().len(), 1);
+        let mut cfg = with("neutral_terms = [\"femmes\"]\nneutral_window = 33").unwrap();
+        let err = cfg.resolve().unwrap_err().to_string();
+        assert!(err.contains("at most 32 tokens, not 33"), "{err}");
         let err = with("neutral_term = [\"femmes\"]").unwrap_err().to_string();
         assert!(err.contains("neutral_term"), "{err}");
     }
