@@ -90,10 +90,15 @@ fn detect_traced(n: &Normalised, original: &str) -> (&'static str, Stage) {
     // weakly marked French and English comments stay on the fast path; and on the first
     // `TRIGRAM_BYTES` only.
     let others = counts[2..].iter().sum::<f32>();
-    let unmarked = fr_en_words == 0.0 && others == 0.0 && romance_endings(n);
+    let (romance, long) = romance_endings(n);
+    let unmarked = fr_en_words == 0.0 && others == 0.0 && romance >= 2 && 2 * romance >= long;
+    // most content words end in a, i or o: Italian "l'acqua manca tre giorni a settimana",
+    // whose only French-looking words are its elisions
+    let romance_lean = romance >= 3 && 3 * romance >= 2 * long;
     // a tie counts: Italian "il governo non fa niente" has only words it shares with French
     let foreign = (others > 0.0 && others >= fr_en_words)
         || unmarked
+        || romance_lean
         || letters.foreign > 0
         || letters.other > 0;
     if foreign && letters.latin + letters.arabic + letters.other >= MIN_LETTERS_FOR_TRIGRAMS {
@@ -113,19 +118,19 @@ fn detect_traced(n: &Normalised, original: &str) -> (&'static str, Stage) {
     )
 }
 
-/// Whether most words of four letters or more end in a, i or o, as Italian, Spanish and
-/// Portuguese words do and French and English words seldom do (at least two): a comment
-/// without any function word is sent to trigrams on this hint.
-fn romance_endings(n: &Normalised) -> bool {
+/// Of the words of four letters or more that are not French or English function words, how
+/// many end in a, i or o (as Italian, Spanish and Portuguese words do and French and English
+/// words seldom do), and how many there are.
+fn romance_endings(n: &Normalised) -> (usize, usize) {
     let (mut romance, mut long) = (0, 0);
     for t in &n.tokens {
         let w = n.token_str(t).as_bytes();
-        if w.len() >= 4 {
+        if w.len() >= 4 && stop_flags(n.token_str(t)) & (FLAG_FR | FLAG_EN) == 0 {
             long += 1;
             romance += usize::from(matches!(w[w.len() - 1], b'a' | b'i' | b'o'));
         }
     }
-    romance >= 2 && 2 * romance >= long
+    (romance, long)
 }
 
 /// Letter cues counted per language, at most.
