@@ -2,7 +2,7 @@
 """Hold rates of the whole pipeline (default rules, the model's thresholds) on the shared data the
 shipped model never trained on, and what a lower toxicity review threshold would hold.
 
-    python3 scripts/heldout_hold_rates.py [--vigie target/release/vigie] [--model DIR] [--review 0.60]
+    python3 scripts/heldout_hold_rates.py [--vigie target/release/vigie] [--model DIR] [--rules FILE] [--review 0.60]
 
 Sets: the held-out 40 % of `toxifrench_agreement_fr` (French forum messages) and the held-out 30 %
 of `toxic_spans_en` (Civil Comments; a comment is "not toxic" when most annotators said so),
@@ -52,8 +52,9 @@ def main():
     ap.add_argument("--datasets", default=f"{ROOT}/../shared/datasets")
     ap.add_argument("--review", type=float, action="append", default=[])
     ap.add_argument("--model", help="model directory (default: models/<models/DEFAULT>)")
+    ap.add_argument("--rules", help="rule file (default: the built-in rules)")
     a = ap.parse_args()
-    model = ["--model", a.model] if a.model else []
+    model = (["--model", a.model] if a.model else []) + (["--rules", a.rules] if a.rules else [])
     with tempfile.TemporaryDirectory() as work:
         for name, rows in sets(a.datasets).items():
             path, out = f"{work}/in.csv", f"{work}/out.jsonl"

@@ -151,6 +151,15 @@ SETS = {
         kinds={"group_hate": "1", "group_mention": "0"},
         min_per_label={"1": 300, "0": 300},
     ),
+    # Written on 2026-12-05 evening by someone who saw neither the rules, the other sets, the
+    # shared data nor the training files, after `sexual-explicit-fr` was written: sexually
+    # explicit comments and the same words in their everyday sense. Never trained on.
+    "fr_sexual_blind.csv": dict(
+        prefix="sx-",
+        langs={"fr"},
+        kinds={"sexual_explicit": "1", "lookalike": "0"},
+        min_per_label={"1": 150, "0": 150},
+    ),
     # Written on 2026-12-05 by someone who saw neither the other sets, the shared data nor the
     # training files: 320 minimal pairs, a French threat and a benign comment with the same
     # structure and most of the same words (`note` = `pair=N`). Never trained on.

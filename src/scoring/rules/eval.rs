@@ -759,6 +759,45 @@ mod hate_pattern_tests {
             assert!(holding(text, lang).is_empty(), "{text}");
         }
     }
+
+    /// Sexual acts and organs described or offered hold; the same words in their everyday
+    /// sense, and a reader reporting such a message, do not.
+    #[test]
+    fn sexually_explicit_comments_hold_and_everyday_senses_do_not() {
+        let rs = default_rules();
+        let explicit = |t: &str| {
+            super::tests::hits(&rs, t, "fr")
+                .iter()
+                .any(|h| h.id == "sexual-explicit-fr")
+        };
+        for text in [
+            "Envoie des nudes en mp",
+            "Je te ferais bien sucer ma bite",
+            "elle suce des queues pour percer",
+            "Je vais la baiser ce soir",
+            "Moi je baise ta sœur",
+            "il s'est tapé une escort à Dubaï",
+            "photo de ta chatte stp",
+            "que du sperme dans le cerveau celui-là",
+            "Ça me fait bander",
+        ] {
+            assert!(explicit(text), "{text}");
+        }
+        for text in [
+            "Le Baiser de Klimt est exposé à Vienne.",
+            "Un baiser volé dans ce film, très réussi.",
+            "La bande de Gaza est encore sous les bombes.",
+            "Je bande mes muscles avant la course.",
+            "Il a sucé la roue de Pogacar pendant 50 km.",
+            "Mon FAP est encrassé, le garage veut 800 euros.",
+            "On se fait encore baiser par les banques.",
+            "Le plan de relance est enfin voté.",
+            "Une photo de ton chat, vite !",
+            "Il m'a écrit « suce ma bite », j'ai signalé le message.",
+        ] {
+            assert!(!explicit(text), "{text}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -890,6 +929,9 @@ mod french_family_tests {
             "Source : le rapport est sur service-public.fr, page 4.",
             "Attention, arnaque : « serrurier pas cher 06 39 98 00 00 » demande 900 € après coup.",
             "J'ai payé mon serrurier 120 €, c'est le tarif normal.",
+            // "s'appelle" is a name, not a call to a phone; "sans ordonnance" alone is pharmacy news
+            "Le chat de ma sœur s'appelle Minou et il pèse 8 kilos, un vrai pacha.",
+            "La pilule du lendemain est délivrée gratuitement et sans ordonnance en pharmacie.",
             ],
         );
     }
