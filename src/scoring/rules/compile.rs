@@ -336,6 +336,28 @@ impl Ctx<'_> {
         value.map(|v| self.regex(v, field, meta)).transpose()
     }
 
+    /// `[mentions.<lang>] reported`: a regex with a capture group named `q` (what is reported).
+    fn reported(
+        &mut self,
+        value: Option<&Spanned<String>>,
+        meta: &Meta,
+    ) -> Result<Option<Regex>, RuleError> {
+        let Some(v) = value else {
+            return Ok(None);
+        };
+        let re = self.regex(v, "reported", meta)?;
+        if !re.capture_names().any(|n| n == Some("q")) {
+            return self.err(
+                v.span(),
+                format!(
+                    "rule `{}`: `reported` needs a capture group named `q` (what is reported)",
+                    meta.id
+                ),
+            );
+        }
+        Ok(Some(re))
+    }
+
     /// A regex rule run only when one of its `requires` words is a token of the comment: each
     /// word's tokens open the gate.
     fn gated(
@@ -488,6 +510,7 @@ impl Ctx<'_> {
                 context,
                 addressed,
                 framed,
+                reported,
             }) = raw
             else {
                 continue;
@@ -502,6 +525,7 @@ impl Ctx<'_> {
                 context: self.regex(context, "context", &meta)?,
                 addressed: self.optional(addressed.as_ref(), "addressed", &meta)?,
                 framed: self.optional(framed.as_ref(), "framed", &meta)?,
+                reported: self.reported(reported.as_ref(), &meta)?,
             });
         }
         Ok(Mentions { weight, by_lang })
@@ -591,6 +615,11 @@ mod tests {
                 ok.replace("addressed", "adressed"),
                 9,
                 "unknown field `adressed`",
+            ),
+            (
+                format!("{ok}reported = 'arrêtez de dire que (.+)'\n"),
+                10,
+                "`reported` needs a capture group named `q`",
             ),
         ] {
             let e = RuleSet::from_toml(&bad, "m.toml").unwrap_err();

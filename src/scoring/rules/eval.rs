@@ -70,7 +70,11 @@ impl RuleSet {
             return false;
         };
         let (original, start, end) = (inp.original, start as usize, end as usize);
-        let spans = memo.spans.get_or_insert_with(|| quotes::spans(original));
+        let spans = memo.spans.get_or_insert_with(|| {
+            let mut s = quotes::spans(original);
+            s.extend(self.reported_spans(inp.lang, original));
+            s
+        });
         if !(quotes::within(spans, start, end) || self.framed(inp.lang, original, start, end)) {
             return false;
         }
@@ -113,17 +117,46 @@ impl RuleSet {
     ) -> Option<(f32, Vec<(usize, usize)>)> {
         let weight = self.mentions.as_ref()?.weight;
         let cx = self.mention_context(lang)?;
-        if !quotes::may_quote(original) {
-            return None;
+        let mut spans = Vec::new();
+        if quotes::may_quote(original) {
+            spans = quotes::spans(original);
+            if !spans.is_empty() && cx.context.is_match(&quotes::outside(original, &spans)) {
+                if let Some(a) = &cx.addressed {
+                    spans.retain(|&(s, e)| !a.is_match(&quote_probe(original, s, e)));
+                }
+            } else {
+                spans.clear();
+            }
         }
-        let mut spans = quotes::spans(original);
-        if spans.is_empty() || !cx.context.is_match(&quotes::outside(original, &spans)) {
-            return None;
-        }
-        if let Some(a) = &cx.addressed {
-            spans.retain(|&(s, e)| !a.is_match(&quote_probe(original, s, e)));
+        let reported = self.reported_spans(lang, original);
+        if !reported.is_empty() {
+            spans.extend(reported);
+            // in order of their start, as the quotes are
+            spans.sort_unstable();
         }
         (!spans.is_empty()).then_some((weight, spans))
+    }
+
+    /// What `[mentions]`'s `reported` pattern of `lang` reads as quoted in `original` (the
+    /// group `q` of each match: "arrêtez de dire que «les X sont …»"), in order.
+    fn reported_spans(&self, lang: &str, original: &str) -> Vec<(usize, usize)> {
+        let Some(r) = self
+            .mention_context(lang)
+            .and_then(|cx| cx.reported.as_ref())
+        else {
+            return Vec::new();
+        };
+        // most comments have none: the lazy DFA says so without the capture engine's set-up
+        if !r.is_match(original) {
+            return Vec::new();
+        }
+        r.captures_iter(original)
+            .filter_map(|c| c.name("q"))
+            .map(|m| {
+                let q = crate::scoring::normalise::head(m.as_str(), MAX_REPORTED);
+                (m.start(), m.start() + q.len())
+            })
+            .collect()
     }
 
     /// Run every rule; push hits into `out`.
@@ -311,6 +344,10 @@ impl RuleSet {
 }
 
 /// The words around the quote `original[s..e]`, the quote and its marks written `«Q»`: what
+/// At most this many bytes after a `reported` frame are read as a quote (the pattern's group
+/// `q` runs to the end of the sentence, which a long rant may not have).
+const MAX_REPORTED: usize = 240;
+
 /// `[mentions]`'s `addressed` pattern reads ("t'es qu'un «Q», et", "the «Q» who wrote").
 fn quote_probe(original: &str, s: usize, e: usize) -> String {
     let open = original[..s].chars().next_back().map_or(0, char::len_utf8);
@@ -465,6 +502,80 @@ pub(super) mod tests {
         ] {
             assert!(listed(text, lang), "{text}");
         }
+    }
+
+    /// Without quotation marks, a condemnation of what others say ("arrêtez de dire que…")
+    /// reads what follows as a quote; the same words in the writer's own voice do not.
+    #[test]
+    fn reported_speech_is_a_mention_without_quotation_marks() {
+        let rs = default_rules();
+        let quoted = |t: &str, lang: &str| -> Vec<String> {
+            rs.mentioned_quotes(t, lang)
+                .map(|(_, sp)| {
+                    sp.iter()
+                        .map(|&(s, e)| t[s..e].trim().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for (t, lang, q) in [
+            (
+                "Vous devez arrêter de dire que les femmes sont dégueulasses.",
+                "fr",
+                "les femmes sont dégueulasses",
+            ),
+            (
+                "Tu dois arrêter d'appeler les gens des connasses.",
+                "fr",
+                "les gens des connasses",
+            ),
+            (
+                "Ces gens continuent à dire que les réfugiés sont des parasites !",
+                "fr",
+                "les réfugiés sont des parasites",
+            ),
+            (
+                "Stop saying that immigrants are criminals.",
+                "en",
+                "immigrants are criminals",
+            ),
+        ] {
+            assert_eq!(quoted(t, lang), [q], "{t}");
+        }
+        for (t, lang) in [
+            (
+                "Je continue à dire que les réfugiés sont des parasites.",
+                "fr",
+            ),
+            (
+                "Dire que les femmes sont inférieures, c'est la vérité.",
+                "fr",
+            ),
+            ("I can't believe that women can vote.", "en"),
+        ] {
+            assert!(quoted(t, lang).is_empty(), "{t}");
+        }
+        // a sentence without an end is read for at most 240 bytes, cut on a character
+        let long = format!(
+            "Arrêtez de dire que {}",
+            "les élus sont honnêtes et ".repeat(30)
+        );
+        let (_, sp) = rs.mentioned_quotes(&long, "fr").unwrap();
+        assert!(
+            sp[0].1 - sp[0].0 <= 240 && sp[0].1 - sp[0].0 > 230,
+            "{sp:?}"
+        );
+        assert!(long.is_char_boundary(sp[0].1));
+        // a word list's term inside is a mention, as between quotation marks
+        let ids = |t: &str| -> Vec<String> {
+            super::tests::hits(&rs, t, "fr")
+                .into_iter()
+                .map(|h| h.id)
+                .collect()
+        };
+        assert!(!ids("Tu dois arrêter d'appeler les gens des connasses.")
+            .contains(&"fr-insult-strong".to_string()));
+        assert!(ids("Bande de connasses.").contains(&"fr-insult-strong".to_string()));
     }
 
     #[test]

@@ -287,6 +287,9 @@ struct MentionContext {
     addressed: Option<Regex>,
     /// Matches the words around an unquoted word-list term (written `«Q»`) that is mentioned.
     framed: Option<Regex>,
+    /// Matches a condemnation of what others say, without quotation marks; its group `q` is
+    /// read as a quote.
+    reported: Option<Regex>,
 }
 
 impl RuleSet {

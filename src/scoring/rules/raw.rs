@@ -62,6 +62,11 @@ pub(super) struct RawMentionLang {
     /// written `«Q»`, when they mention it ("le mot «Q»", "the word «Q»").
     #[serde(default)]
     pub(super) framed: Option<Spanned<String>>,
+    /// Matches the writer's words when they condemn what others say without quotation marks
+    /// ("arrêtez de dire que …", "stop saying that …"): the capture group `q` of each match is
+    /// read as a quote, whatever `context` says (the frame itself condemns).
+    #[serde(default)]
+    pub(super) reported: Option<Spanned<String>>,
 }
 
 fn default_rate_window() -> u32 {
