@@ -544,13 +544,19 @@ async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(ba
     assert_problem(r, 422, Some("unscored_language")).await;
 }
 
-/// Language identification measured on the project's own evaluation sets (`tests/eval/lang_id.csv`
-/// and `lang_id_blind2.csv`, never used to build anything): a floor, and the table printed.
+/// Language identification measured on the project's own evaluation sets (`tests/eval/lang_id*.csv`,
+/// never used to build anything): the table printed, and floors. Issue 15's target is 95 % in
+/// all and for each language; `lang_id_blind3.csv` (shorter comments) does not reach it (94.7 %,
+/// Spanish and Portuguese under 90 %): its floors only guard what was measured.
 #[test]
 fn languages_are_told_apart_on_short_comments() {
     use std::collections::BTreeMap;
     use vigie::scoring::{lang, normalise};
-    for name in ["lang_id.csv", "lang_id_blind2.csv"] {
+    for (name, all_floor, lang_floor) in [
+        ("lang_id.csv", 0.95, 0.90),
+        ("lang_id_blind2.csv", 0.95, 0.90),
+        ("lang_id_blind3.csv", 0.93, 0.85),
+    ] {
         let path = format!("{}/tests/eval/{name}", env!("CARGO_MANIFEST_DIR"));
         let mut reader = csv::Reader::from_path(path).unwrap();
         let mut per_lang: BTreeMap<String, (u32, u32)> = BTreeMap::new();
@@ -574,10 +580,13 @@ fn languages_are_told_apart_on_short_comments() {
         }
         println!("all: {ok}/{n} = {:.3}", f64::from(ok) / f64::from(n));
         assert_eq!(per_lang.len(), 8, "{name}: {per_lang:?}");
-        assert!(f64::from(ok) / f64::from(n) >= 0.95, "{name}: {per_lang:?}");
+        assert!(
+            f64::from(ok) / f64::from(n) >= all_floor,
+            "{name}: {per_lang:?}"
+        );
         for (l, (o, t)) in &per_lang {
             assert!(
-                f64::from(*o) / f64::from(*t) >= 0.90,
+                f64::from(*o) / f64::from(*t) >= lang_floor,
                 "{name}: {l}: {o}/{t}"
             );
         }

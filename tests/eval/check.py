@@ -110,6 +110,15 @@ SETS = {
         min_per_lang={lang: 60 for lang in LANGS8},
         length=(20, 120),
     ),
+    # Written on 2026-12-05 evening like lang_id_blind2.csv, shorter comments (16 rows close to
+    # an older set dropped).
+    "lang_id_blind3.csv": dict(
+        prefix="lid3-",
+        langs=set(LANGS8),
+        kinds={"benign": "", "abusive": ""},
+        min_per_lang={lang: 35 for lang in LANGS8},
+        length=(20, 140),
+    ),
     # Written on 2026-12-05 by someone who saw neither the detector nor the other sets, after
     # lang_id.csv's Italian errors had been read (5 rows close to an older set's dropped).
     "lang_id_blind2.csv": dict(

@@ -1,5 +1,6 @@
 //! Letters of the original text: their scripts, and the letters that point to one language of
-//! the table (ñ ¿ -ía, ã õ, ß ä ö, ì ò -tà, ij).
+//! the table (ñ ¿ -ía, ã õ, ß ä ö, ì ò -tà, ij, and the elisions only Italian writes: "all'",
+//! "c'è").
 
 use super::words::{FLAG_DE, FLAG_ES, FLAG_IT, FLAG_NL, FLAG_PT, TABLE_LANGS};
 
@@ -49,8 +50,47 @@ impl Letters {
                 _ => {}
             }
         }
+        l.cues[FLAG_IT.trailing_zeros() as usize] += italian_elisions(text) as f32;
         l
     }
+}
+
+/// Elided words that only Italian writes before an apostrophe and a letter ("all'autore",
+/// "bell'articolo", "un'altra"; the normaliser leaves `all`, which is English, and `un`, which
+/// is French). French elides "l'", "d'", "qu'"… which Italian shares, so those say nothing.
+const ITALIAN_ELIDED: [&str; 14] = [
+    "all", "dell", "nell", "sull", "dall", "coll", "bell", "quell", "quest", "un", "nessun",
+    "buon", "sant", "senz",
+];
+
+/// How many of [`ITALIAN_ELIDED`] stand before an apostrophe and a letter in `text`, plus the
+/// "c'è", "dov'è", "com'è" of Italian (an apostrophe, then an è that ends the word).
+fn italian_elisions(text: &str) -> usize {
+    let mut n = 0;
+    for (i, c) in text.char_indices() {
+        if c != '\'' && c != '’' {
+            continue;
+        }
+        let after = &text[i + c.len_utf8()..];
+        let mut next = after.chars();
+        let (first, second) = (next.next(), next.next());
+        let word_start = text[..i]
+            .char_indices()
+            .rev()
+            .take_while(|&(_, b)| b.is_alphabetic())
+            .last()
+            .map_or(i, |(k, _)| k);
+        let word = &text[word_start..i];
+        if word.is_empty() {
+            continue;
+        }
+        let e_grave = matches!(first, Some('è' | 'È')) && !second.is_some_and(char::is_alphabetic);
+        let elided = first.is_some_and(char::is_alphabetic)
+            && word.len() <= 6
+            && ITALIAN_ELIDED.iter().any(|w| w.eq_ignore_ascii_case(word));
+        n += usize::from(e_grave || elided);
+    }
+    n
 }
 
 /// "qué" as a word of its own (Spanish), not the final -qué of French "bloqué".
@@ -85,5 +125,28 @@ fn cue(prev: char, c: char, next: [char; 2]) -> Option<u8> {
         'ù' if ends_word && prev != 'o' => Some(FLAG_IT),
         'j' | 'J' if matches!(prev, 'i' | 'I') => Some(FLAG_NL),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn italian_elisions_are_the_forms_french_does_not_write() {
+        assert_eq!(italian_elisions("Bell'articolo, complimenti all’autore"), 2);
+        assert_eq!(
+            italian_elisions("Un'altra volta? C'è sempre qualcosa, dov'è finito?"),
+            3
+        );
+        // French elisions, an English possessive, a quote after "all"
+        assert_eq!(
+            italian_elisions("L'article de l'auteur, c'est qu'il l'a écrit"),
+            0
+        );
+        assert_eq!(
+            italian_elisions("l'ère des écrans, all' in, it's all 'fine'"),
+            0
+        );
     }
 }
