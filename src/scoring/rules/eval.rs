@@ -1014,6 +1014,10 @@ mod french_family_tests {
                 "Tuer le processus suffit, pas besoin de redémarrer le serveur.",
                 "Faut que quelqu'un meure pour qu'ils réparent ce carrefour ?",
                 "Mon colis n'est pas arrivé en un seul morceau.",
+                // idioms
+                "On va tuer le temps au café en attendant le verdict.",
+                "Je vais exploser le record de commentaires aujourd'hui.",
+                "Je vais massacrer une chanson de Johnny au karaoké.",
             ],
         );
     }
