@@ -107,7 +107,8 @@ def main():
                    ("fr_threats", "toxicity"), ("fr_spam", "spam"),
                    ("identity_templates", "toxicity"), ("fr_threat_pairs", "toxicity"),
                    ("quoted_insults", "toxicity"), ("quoted_insults_blind2", "toxicity"),
-                   ("fr_group_attitudes", "toxicity"), ("fr_sexual_blind", "toxicity")]:
+                   ("fr_group_attitudes", "toxicity"), ("fr_sexual_blind", "toxicity"),
+                   ("en_sexual_blind", "toxicity")]:
         with open(os.path.join(ROOT, "tests", "eval", f + ".csv"), encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         for lang in sorted({r["lang"] for r in rows}):

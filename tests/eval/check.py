@@ -163,6 +163,13 @@ SETS = {
     # Written on 2026-12-05 evening by someone who saw neither the rules, the other sets, the
     # shared data nor the training files, after `sexual-explicit-fr` was written: sexually
     # explicit comments and the same words in their everyday sense. Never trained on.
+    # The same for English, written after `sexual-explicit-en`.
+    "en_sexual_blind.csv": dict(
+        prefix="sxe-",
+        langs={"en"},
+        kinds={"sexual_explicit": "1", "lookalike": "0"},
+        min_per_label={"1": 150, "0": 150},
+    ),
     "fr_sexual_blind.csv": dict(
         prefix="sx-",
         langs={"fr"},

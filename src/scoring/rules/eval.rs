@@ -908,6 +908,28 @@ mod hate_pattern_tests {
         ] {
             assert!(!explicit(text), "{text}");
         }
+        let explicit_en = |t: &str| {
+            super::tests::hits(&rs, t, "en")
+                .iter()
+                .any(|h| h.id == "sexual-explicit-en")
+        };
+        for text in [
+            "send nudes babe",
+            "she can suck my dick",
+            "nice tits, show us more",
+            "I'd bang your mom",
+        ] {
+            assert!(explicit_en(text), "{text}");
+        }
+        for text in [
+            "Blue tits and great tits are back at the feeder.",
+            "The rooster's cock-a-doodle-doo woke the whole street.",
+            "This update sucks, my battery dies by noon.",
+            "We got screwed over by the bank again.",
+            "He sent me \"suck my dick\" in a DM, I reported it.",
+        ] {
+            assert!(!explicit_en(text), "{text}");
+        }
     }
 }
 
