@@ -343,11 +343,11 @@ impl RuleSet {
     }
 }
 
-/// The words around the quote `original[s..e]`, the quote and its marks written `«Q»`: what
 /// At most this many bytes after a `reported` frame are read as a quote (the pattern's group
 /// `q` runs to the end of the sentence, which a long rant may not have).
 const MAX_REPORTED: usize = 240;
 
+/// The words around the quote `original[s..e]`, the quote and its marks written `«Q»`: what
 /// `[mentions]`'s `addressed` pattern reads ("t'es qu'un «Q», et", "the «Q» who wrote").
 fn quote_probe(original: &str, s: usize, e: usize) -> String {
     let open = original[..s].chars().next_back().map_or(0, char::len_utf8);
