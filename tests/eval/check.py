@@ -41,6 +41,18 @@ SPAM_KINDS = {
     "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
 }
 
+def lang_id_set(prefix, per_lang, max_len):
+    """A language-identification set: the eight languages, `benign` and `abusive` rows with an
+    empty label, at least `per_lang` rows each, texts of 20 to `max_len` characters."""
+    return dict(
+        prefix=prefix,
+        langs=set(LANGS8),
+        kinds={"benign": "", "abusive": ""},
+        min_per_lang={lang: per_lang for lang in LANGS8},
+        length=(20, max_len),
+    )
+
+
 # file -> what it must hold. `kinds` maps each kind to its label ("" = no label).
 SETS = {
     "fr_threats.csv": dict(
@@ -103,31 +115,13 @@ SETS = {
         min_per_lang={"fr": 12 * 8, "en": 12 * 8},
         allow_same_letters=True,
     ),
-    "lang_id.csv": dict(
-        prefix="lid-",
-        langs=set(LANGS8),
-        kinds={"benign": "", "abusive": ""},
-        min_per_lang={lang: 60 for lang in LANGS8},
-        length=(20, 120),
-    ),
+    "lang_id.csv": lang_id_set("lid-", 60, 120),
     # Written on 2026-12-05 evening like lang_id_blind2.csv, shorter comments (16 rows close to
     # an older set dropped).
-    "lang_id_blind3.csv": dict(
-        prefix="lid3-",
-        langs=set(LANGS8),
-        kinds={"benign": "", "abusive": ""},
-        min_per_lang={lang: 35 for lang in LANGS8},
-        length=(20, 140),
-    ),
+    "lang_id_blind3.csv": lang_id_set("lid3-", 35, 140),
     # Written on 2026-12-05 by someone who saw neither the detector nor the other sets, after
     # lang_id.csv's Italian errors had been read (5 rows close to an older set's dropped).
-    "lang_id_blind2.csv": dict(
-        prefix="lid2-",
-        langs=set(LANGS8),
-        kinds={"benign": "", "abusive": ""},
-        min_per_lang={lang: 49 for lang in LANGS8},
-        length=(20, 140),
-    ),
+    "lang_id_blind2.csv": lang_id_set("lid2-", 49, 140),
     # Written on 2026-12-04 by someone who saw neither the rules nor the other sets, after the
     # word lists' `mention_unless` was written: does Vigie tell a reader who quotes an insult to
     # condemn, report or discuss it from one who uses it, in scare quotes too?
