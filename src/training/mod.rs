@@ -26,7 +26,7 @@ use anyhow::{Context, Result};
 use crate::scoring::model::{Model, ModelMeta, CATEGORIES, FORMAT, WEIGHTS_FILE};
 use crate::scoring::rules::RuleSet;
 
-pub use baseline::{Tfidf, DENSE_HASH_BITS};
+pub use baseline::{StrongTfidf, DENSE_HASH_BITS};
 pub use config::{DatasetConfig, Role, TrainConfig};
 pub use data::{load_dataset, prepare, Doc, Prepared};
 pub use explain::ExplanationRate;
@@ -117,7 +117,14 @@ pub fn run(
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let meta = model_meta(cfg, &version, created, &fitted, v.thresholds, &rules);
     let mut model = Model::from_f32(meta, &fitted.sparse.w);
-    let held_out = validate::score_held_out(&cx, &model, &rules, &v.thresholds, &mut v.metrics);
+    let held_out = validate::score_held_out(
+        &cx,
+        &model,
+        &rules,
+        &v.thresholds,
+        &v.baseline_held_out,
+        &mut v.metrics,
+    );
     tick();
     let dir = base.join(&cfg.output_dir).join(&version);
     let files = model
@@ -135,6 +142,7 @@ pub fn run(
         thresholds: v.thresholds,
         threshold_notes: v.threshold_notes,
         dense_linfa: v.dense_linfa,
+        baseline_note: v.baseline_note,
         at_thresholds: v.at_thresholds,
     };
     write_outputs(cfg, &ds_rows, &report, &files, &rules, &dir)?;

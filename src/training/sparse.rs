@@ -138,6 +138,13 @@ fn sgd(
     warm: Option<&WarmStart<'_>>,
 ) {
     let SparseLr { w, bias } = m;
+    // each bucket's two weights and two squared-gradient sums side by side: one cache line
+    // read per feature instead of two (the arithmetic is the same, step for step)
+    let mut wg: Vec<[f32; 4]> = w
+        .chunks_exact(2)
+        .zip(g.chunks_exact(2))
+        .map(|(w, g)| [w[0], w[1], g[0], g[1]])
+        .collect();
     let mut order = ids.to_vec();
     for ep in 0..p.epochs {
         shuffle(&mut order, p.seed.wrapping_add(ep as u64 * 7919));
@@ -149,16 +156,16 @@ fn sgd(
             match val {
                 None => {
                     for &k in ix {
-                        let k = 2 * k as usize;
-                        z[0] += w[k] * scale;
-                        z[1] += w[k + 1] * scale;
+                        let e = &wg[k as usize];
+                        z[0] += e[0] * scale;
+                        z[1] += e[1] * scale;
                     }
                 }
                 Some(v) => {
                     for (&k, &x) in ix.iter().zip(v) {
-                        let k = 2 * k as usize;
-                        z[0] += w[k] * x;
-                        z[1] += w[k + 1] * x;
+                        let e = &wg[k as usize];
+                        z[0] += e[0] * x;
+                        z[1] += e[1] * x;
                     }
                 }
             }
@@ -178,24 +185,28 @@ fn sgd(
                     None => scale,
                     Some(v) => v[n],
                 };
-                let k = 2 * k as usize;
+                let e = &mut wg[k as usize];
                 for c in 0..2 {
                     if lab[c] < 0 {
                         continue;
                     }
-                    let mut gr = err[c] * x + p.l2 * w[k + c];
+                    let mut gr = err[c] * x + p.l2 * e[c];
                     if let Some(ws) = warm {
-                        gr += ws.prior_l2 * (w[k + c] - ws.w[k + c]);
+                        gr += ws.prior_l2 * (e[c] - ws.w[2 * k as usize + c]);
                     }
-                    g[k + c] += gr * gr;
-                    w[k + c] -= p.lr * gr / g[k + c].sqrt();
+                    e[2 + c] += gr * gr;
+                    e[c] -= p.lr * gr / e[2 + c].sqrt();
                 }
             }
             for &b in &p.nonpositive {
-                let k = 2 * b as usize;
-                w[k] = w[k].min(0.0);
+                let e = &mut wg[b as usize];
+                e[0] = e[0].min(0.0);
             }
         }
+    }
+    for ((w, g), e) in w.chunks_exact_mut(2).zip(g.chunks_exact_mut(2)).zip(&wg) {
+        w.copy_from_slice(&e[..2]);
+        g.copy_from_slice(&e[2..]);
     }
 }
 

@@ -520,6 +520,27 @@ fn train_config(dir: &std::path::Path, text_column: &str, rows: &str) -> std::pa
     path
 }
 
+/// Runs `vigie train --config training.toml` in `dir` (its `output_dir` is `out`) and returns
+/// the model card it wrote.
+fn train_and_read_card(dir: &std::path::Path) -> String {
+    let out = vigie(dir)
+        .args(["train", "--config", "training.toml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = std::fs::read_dir(dir.join("out"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::read_to_string(model.join("MODEL_CARD.md")).unwrap()
+}
+
 fn train_error(dir: &std::path::Path) -> String {
     let out = vigie(dir)
         .args(["train", "--config", "training.toml"])
@@ -646,22 +667,7 @@ fn train_reports_how_often_the_first_highlighted_term_is_inside_an_annotated_spa
          holdout_share = 0.4\n",
     )
     .unwrap();
-    let out = vigie(dir.path())
-        .args(["train", "--config", "training.toml"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let model = std::fs::read_dir(dir.path().join("out"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let card = std::fs::read_to_string(model.join("MODEL_CARD.md")).unwrap();
+    let card = train_and_read_card(dir.path());
     let section = card
         .split("## Explanations")
         .nth(1)
@@ -689,6 +695,82 @@ fn train_reports_how_often_the_first_highlighted_term_is_inside_an_annotated_spa
     let err = train_error(dir.path());
     assert!(err.contains("spans.csv:2"), "{err}");
     assert!(err.contains("`twelve`"), "{err}");
+}
+
+/// `vigie train` with validation compares the shipped design with issue 15's strong TF-IDF
+/// baseline on every protocol, held-out sets included, and says where the model beats it by
+/// 0.03 ROC AUC and where not.
+#[test]
+fn train_compares_with_the_strong_tfidf_baseline_on_every_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let insults = ["idiot", "crétin", "imbécile", "abruti", "débile", "guignol"];
+    let topics = [
+        "le budget",
+        "la réforme",
+        "le match",
+        "la météo",
+        "le concert",
+    ];
+    let rows = |seed: usize, n: usize| -> String {
+        let mut s = String::from("body,label\n");
+        for i in seed..seed + n {
+            let topic = topics[i % topics.len()];
+            if i % 2 == 0 {
+                let w = insults[i / 2 % insults.len()];
+                s.push_str(&format!("\"Sur {topic}, tu es un {w}, numéro {i}.\",1\n"));
+            } else {
+                s.push_str(&format!("\"Sur {topic}, bon article, numéro {i}.\",0\n"));
+            }
+        }
+        s
+    };
+    let mut cfg = String::from(
+        "output_dir = \"out\"\nvalidate = true\ncompare_dense_linfa = false\nthreads = 2\n",
+    );
+    for (k, (name, role)) in [("one", "train"), ("two", "train"), ("later", "holdout")]
+        .iter()
+        .enumerate()
+    {
+        std::fs::write(dir.path().join(format!("{name}.csv")), rows(k * 1000, 90)).unwrap();
+        cfg.push_str(&format!(
+            "\n[[dataset]]\nname = \"{name}\"\npath = \"{name}.csv\"\nrole = \"{role}\"\nlang = \"fr\"\n\
+             text_column = \"body\"\nlabel_column = \"label\"\ncategories = [\"toxicity\"]\n\
+             positive = {{ \"1\" = [\"toxicity\"], \"0\" = [] }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("training.toml"), cfg).unwrap();
+    let card = train_and_read_card(dir.path());
+    assert!(
+        card.contains("C chosen by 3-fold cross-validation"),
+        "the card says how C was chosen:\n{card}"
+    );
+    // protocol, set, lang, category, n, pos, AUC stacked, AUC sparse, AUC tfidf, Δ, AP, AP
+    let row = |protocol: &str, set: &str| -> Vec<String> {
+        let line = card
+            .lines()
+            .find(|l| l.starts_with(&format!("| {protocol} | {set} |")))
+            .unwrap_or_else(|| panic!("no {protocol} row for {set}:\n{card}"));
+        line.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    for (protocol, set) in [
+        ("leave-dataset-out", "one"),
+        ("leave-dataset-out", "two"),
+        ("held-out set (never trained)", "later"),
+    ] {
+        let cells = row(protocol, set);
+        // the insult separates the classes: the baseline ranks them all, and Δ is the
+        // difference of the two AUCs
+        let tfidf: f32 = cells[9].parse().unwrap_or_else(|_| panic!("{cells:?}"));
+        assert!(tfidf > 0.95, "{cells:?}");
+        let stacked: f32 = cells[7].parse().unwrap();
+        let delta: f32 = cells[10].parse().unwrap();
+        assert!((delta - (stacked - tfidf)).abs() < 0.0015, "{cells:?}");
+    }
+    let summary = card
+        .lines()
+        .find(|l| l.starts_with("**Against the strong baseline**"))
+        .unwrap_or_else(|| panic!("no summary line:\n{card}"));
+    assert!(summary.contains("of 3 sets"), "{summary}");
 }
 
 #[test]
