@@ -1389,10 +1389,17 @@
     if (e.status === 422 && spot) { spot.textContent = e.message; status(t('msg.fix'), true); } else fail(e);
   }
   function clearFieldErrors(form) { for (const n of form.querySelectorAll('[data-error]')) n.textContent = ''; }
+  // Each form is refilled from the server on its own: saving one never overwrites what the
+  // moderator is typing in the other (a slow reply used to refill the thresholds after a site
+  // save, over values typed since).
   async function loadSettings() {
     let site;
     loadWords();
     try { site = await api('GET', '/v1/site'); } catch (e) { fail(e); return; }
+    fillSite(site);
+    await fillThresholds(site);
+  }
+  function fillSite(site) {
     clearFieldErrors($('site-form'));
     $('set-mode').value = site.moderation_mode;
     $('set-hide').value = site.report_hide_threshold;
@@ -1400,6 +1407,8 @@
     $('set-scope').value = (site.territorial_scope || []).join(', ');
     $('set-newauthor').value = String(site.new_author_premod || 0);
     $('set-appeal').value = site.appeal_text || '';
+  }
+  async function fillThresholds(site) {
     let th = site.thresholds;
     if (!th) { try { th = await api('GET', '/console/api/thresholds'); } catch (_) { th = null; } }
     $('thresholds-info').textContent = site.thresholds ? t('set.own', { m: site.thresholds_model || '?' }) + (site.thresholds_outdated ? ' ' + t('set.outdated') : '') : t('set.modelOnes');
@@ -1722,13 +1731,18 @@
       appeal_text: $('set-appeal').value,
     };
     if (body.report_hide_threshold === null) delete body.report_hide_threshold;
-    try { await api('PATCH', '/v1/site', body); clearFieldErrors(form); status(t('msg.saved')); loadSettings(); } catch (e) { showFieldError(form, e); }
+    try { fillSite(await api('PATCH', '/v1/site', body)); status(t('msg.saved')); } catch (e) { showFieldError(form, e); }
   }
   async function saveThresholds(ev, useModel) {
     if (ev) ev.preventDefault();
     const form = $('thresholds-form');
     const body = useModel ? null : thresholdsBody();
-    try { await api('PUT', '/v1/site/thresholds', body); clearFieldErrors(form); status(t('msg.saved')); loadSettings(); } catch (e) { showFieldError(form, e); }
+    try {
+      await api('PUT', '/v1/site/thresholds', body);
+      clearFieldErrors(form);
+      await fillThresholds(await api('GET', '/v1/site'));
+      status(t('msg.saved'));
+    } catch (e) { showFieldError(form, e); }
   }
   async function saveThread(ev) {
     ev.preventDefault();

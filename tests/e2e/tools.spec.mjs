@@ -196,8 +196,13 @@ try {
   await page.waitForFunction(() => document.querySelector('[data-error="new_author_premod"]').textContent.length > 0);
   await page.fill('#set-newauthor', '2');
   await page.fill('#set-appeal', 'Pour contester, écrivez à moderation@example.fr.');
+  // a value typed in the thresholds form, not saved yet, survives saving the site form
+  await page.fill('#th-tox-review', '0.77');
   await page.click('#site-save');
   await page.waitForFunction(() => document.querySelector('#status').textContent === 'Réglages enregistrés.');
+  // (the console once refilled both forms after a save: give such a refill time to land)
+  await page.waitForTimeout(500);
+  assert.equal(await page.$eval('#th-tox-review', (n) => n.value), '0.77', 'the thresholds form keeps what was typed');
   const site = (await api(adminKey, 'GET', '/v1/site')).body;
   assert.equal(site.report_hide_threshold, 4);
   assert.equal(site.unscored_language, 'allow');
