@@ -363,6 +363,13 @@ mod tests {
             ),
             ("Le bug est remarqué et bloqué", "fr", "final -ué"),
             ("Quel gâchis.", "fr", "quel"),
+            // French verb forms and adverbs no other table language writes (2026-12-05): these
+            // went to Dutch ("je"), Portuguese or undetermined, and the first two were held as
+            // "not scored".
+            ("Je vais aider un homo demain.", "fr", "vais, demain"),
+            ("je vais te crever, t'entends, te crever", "fr", "vais"),
+            ("Tu fais pitié, pauvre tâche.", "fr", "fais"),
+            ("Tant mieux.", "fr", "mieux"),
             // Italian elisions are not French.
             ("Sono d'accordo con te, bravo", "it", "te"),
             // Only words shared with French (il, non): a tie goes to trigrams.
@@ -376,6 +383,9 @@ mod tests {
         ] {
             assert_eq!(detect(&normalise(s), s), want, "{s} ({cause})");
         }
+        // Not "dois" among those French words: it is Portuguese for "two".
+        let s = "A bateria dura dois dias tranquilamente.";
+        assert_ne!(detect(&normalise(s), s), "fr", "{s}");
         // Clear French and English never reach trigrams.
         for s in [
             "Je trouve que le maire a raison sur ce point",

@@ -2,7 +2,7 @@
 //! languages, packed at compile time into one open-addressing table (one lookup per token).
 
 /// French stop words (normalised: lower case, no accents).
-pub(super) const FR: [&str; 132] = [
+pub(super) const FR: [&str; 151] = [
     "le", "la", "les", "de", "des", "du", "un", "une", "et", "est", "pas", "que", "qui", "en",
     "dans", "pour", "sur", "avec", "ce", "cette", "il", "elle", "ils", "je", "tu", "nous", "vous",
     "on", "mais", "ou", "donc", "au", "aux", "sont", "ne", "plus", "tout", "tres", "bien", "fait",
@@ -13,7 +13,9 @@ pub(super) const FR: [&str; 132] = [
     "ai", "suis", "sommes", "etes", "avez", "avait", "ete", "faut", "peu", "beaucoup", "quoi",
     "pourquoi", "ces", "votre", "vos", "notre", "nos", "tous", "toute", "toutes", "jamais",
     "toujours", "vraiment", "merci", "apres", "avant", "depuis", "chose", "enfin", "mdr", "svp",
-    "ya", "quel", "quelle", "quels", "quelles", "ben", "bah", "bonjour",
+    "ya", "quel", "quelle", "quels", "quelles", "ben", "bah", "bonjour", "vais", "fais", "veux",
+    "peux", "sais", "vois", "crois", "trop", "demain", "juste", "gens", "fois", "mieux", "moins",
+    "cela", "celui", "celle", "ceux", "puis",
 ];
 
 /// English stop words.
