@@ -9,7 +9,7 @@ use crate::scoring::rules::RuleSet;
 
 use super::baseline::{BLOCK_BITS, C_GRID, MAX_PASSES};
 use super::config::TrainConfig;
-use super::validate::{Report, SetMetrics};
+use super::validate::{Report, SetMetrics, RANDOM_SPLIT};
 
 fn fmt_opt(v: Option<f32>) -> String {
     v.map_or("–".into(), |v| format!("{v:.3}"))
@@ -194,7 +194,7 @@ fn margin_summary(s: &mut String, metrics: &[SetMetrics]) -> Result<()> {
     const MARGIN: f32 = 0.03;
     let compared: Vec<(&SetMetrics, f32)> = metrics
         .iter()
-        .filter(|m| m.protocol != "random 80/20")
+        .filter(|m| m.protocol != RANDOM_SPLIT)
         .filter_map(|m| Some((m, m.auc_stacked? - m.auc_tfidf?)))
         .collect();
     let short: Vec<String> = compared

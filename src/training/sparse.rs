@@ -84,19 +84,7 @@ pub fn train_sparse_from(
             w: ws.w.to_vec(),
             bias: ws.bias,
         };
-        let mut g = vec![ws.g0; 2 * p.dim];
-        let mut gb = [ws.g0; 2];
-        sgd(
-            rows,
-            labels,
-            weights,
-            ids,
-            p,
-            &mut m,
-            &mut g,
-            &mut gb,
-            Some(ws),
-        );
+        sgd(rows, labels, weights, ids, p, &mut m, ws.g0, Some(ws));
         return m;
     }
     let mut bias = [0f32; 2];
@@ -118,13 +106,11 @@ pub fn train_sparse_from(
         w: vec![0f32; 2 * p.dim],
         bias,
     };
-    let mut g = vec![1e-6f32; 2 * p.dim];
-    let mut gb = [1e-6f32; 2];
-    sgd(rows, labels, weights, ids, p, &mut m, &mut g, &mut gb, None);
+    sgd(rows, labels, weights, ids, p, &mut m, 1e-6, None);
     m
 }
 
-/// AdaGrad epochs over `ids`, updating `m` and the squared-gradient sums `g`, `gb`.
+/// AdaGrad epochs over `ids`, updating `m`; every squared-gradient sum starts at `g0`.
 #[allow(clippy::too_many_arguments)]
 fn sgd(
     rows: &Rows<'_>,
@@ -133,18 +119,14 @@ fn sgd(
     ids: &[usize],
     p: &SparseParams,
     m: &mut SparseLr,
-    g: &mut [f32],
-    gb: &mut [f32; 2],
+    g0: f32,
     warm: Option<&WarmStart<'_>>,
 ) {
     let SparseLr { w, bias } = m;
+    let mut gb = [g0; 2];
     // each bucket's two weights and two squared-gradient sums side by side: one cache line
-    // read per feature instead of two (the arithmetic is the same, step for step)
-    let mut wg: Vec<[f32; 4]> = w
-        .chunks_exact(2)
-        .zip(g.chunks_exact(2))
-        .map(|(w, g)| [w[0], w[1], g[0], g[1]])
-        .collect();
+    // read per feature instead of two
+    let mut wg: Vec<[f32; 4]> = w.chunks_exact(2).map(|w| [w[0], w[1], g0, g0]).collect();
     let mut order = ids.to_vec();
     for ep in 0..p.epochs {
         shuffle(&mut order, p.seed.wrapping_add(ep as u64 * 7919));
@@ -204,9 +186,8 @@ fn sgd(
             }
         }
     }
-    for ((w, g), e) in w.chunks_exact_mut(2).zip(g.chunks_exact_mut(2)).zip(&wg) {
+    for (w, e) in w.chunks_exact_mut(2).zip(&wg) {
         w.copy_from_slice(&e[..2]);
-        g.copy_from_slice(&e[2..]);
     }
 }
 

@@ -123,10 +123,14 @@ fn group_metrics(
 }
 
 /// The strong TF-IDF baseline's features and the `C` chosen for each category.
-pub struct Baseline {
-    pub tfidf: StrongTfidf,
-    pub c: [f32; 2],
+struct Baseline {
+    tfidf: StrongTfidf,
+    c: [f32; 2],
 }
+
+/// The protocol names of [`SetMetrics`] (the model card reads them).
+pub const RANDOM_SPLIT: &str = "random 80/20";
+const LEAVE_DATASET_OUT: &str = "leave-dataset-out";
 
 /// Run fit on `train`, predict `test`, with the TF-IDF baseline alongside.
 fn run_split(
@@ -280,7 +284,7 @@ fn random_split_metrics(cx: &Ctx<'_>, val: &[usize], pm: &PredMap, out: &mut Vec
     for (k, d) in cx.cfg.datasets.iter().enumerate() {
         let ids: Vec<usize> = val.iter().copied().filter(|&i| docs[i].ds == k).collect();
         if !ids.is_empty() {
-            group_metrics("random 80/20", &d.name, &d.lang, docs, &ids, pm, out);
+            group_metrics(RANDOM_SPLIT, &d.name, &d.lang, docs, &ids, pm, out);
         }
     }
     for lang in ["fr", "en"] {
@@ -290,7 +294,7 @@ fn random_split_metrics(cx: &Ctx<'_>, val: &[usize], pm: &PredMap, out: &mut Vec
             .filter(|&i| docs[i].lang == lang)
             .collect();
         let set = format!("all {lang}");
-        group_metrics("random 80/20", &set, lang, docs, &ids, pm, out);
+        group_metrics(RANDOM_SPLIT, &set, lang, docs, &ids, pm, out);
     }
 }
 
@@ -467,7 +471,7 @@ fn hold_out_dataset(
     let (_, preds) = run_split(cx, base, &tr, &te, tick)?;
     let pm = to_map(&te, &preds);
     let d = &cx.cfg.datasets[k];
-    group_metrics("leave-dataset-out", &d.name, &d.lang, docs, &te, &pm, out);
+    group_metrics(LEAVE_DATASET_OUT, &d.name, &d.lang, docs, &te, &pm, out);
     Ok(())
 }
 
