@@ -59,6 +59,12 @@ fn what_it_is(s: &mut String, cfg: &TrainConfig, rules: &RuleSet) -> Result<()> 
         cfg.learning_rate,
         cfg.l2
     )?;
+    if cfg.dataset_intercepts {
+        writeln!(
+            s,
+            "   **An intercept per dataset while it trains** (`dataset_intercepts`): the words learn what tells toxic from benign inside each dataset, not one dataset's share of positives from another's; the model keeps one intercept, the datasets' mean over the training rows."
+        )?;
+    }
     if !cfg.features.neutral_terms.is_empty() {
         writeln!(
             s,

@@ -157,6 +157,13 @@ pub struct TrainConfig {
     /// L2 penalty of the linfa stacker.
     #[serde(default = "default_alpha")]
     pub stacker_alpha: f64,
+    /// While the sparse text model trains, each dataset has an intercept of its own, so the
+    /// word weights learn what tells toxic from benign inside a dataset rather than what tells
+    /// one dataset's share of positives from another's (French function words weighing like
+    /// evidence because most French rows are toxic tweets). The shipped model keeps one
+    /// intercept: the row-weighted mean of the datasets'.
+    #[serde(default)]
+    pub dataset_intercepts: bool,
     /// Rule file whose hits are evidence (default: the embedded default rules).
     #[serde(default)]
     pub rules: Option<PathBuf>,

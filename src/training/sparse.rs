@@ -31,6 +31,9 @@ pub struct SparseParams {
     /// Buckets whose toxicity weight (category 0) is kept at or below zero after every step:
     /// the neutral-term feature ([`crate::scoring::features::FeatureConfig::neutral_buckets`]).
     pub nonpositive: Vec<u32>,
+    /// Each row's group (its dataset) when every group trains an intercept of its own (empty:
+    /// one intercept for all rows); the model keeps their mean over the training rows.
+    pub groups: Vec<u32>,
 }
 
 /// Interleaved weights `[c0, c1]` per feature and the two intercepts.
@@ -84,33 +87,79 @@ pub fn train_sparse_from(
             w: ws.w.to_vec(),
             bias: ws.bias,
         };
-        sgd(rows, labels, weights, ids, p, &mut m, ws.g0, Some(ws));
+        sgd(rows, labels, weights, ids, p, &mut m, ws.g0, Some(ws), None);
         return m;
-    }
-    let mut bias = [0f32; 2];
-    // start the intercepts at the log-odds of each category
-    for (c, b) in bias.iter_mut().enumerate() {
-        let (mut pos, mut n) = (0f32, 0f32);
-        for &i in ids {
-            if labels[i][c] >= 0 {
-                n += 1.0;
-                pos += labels[i][c] as f32;
-            }
-        }
-        if n > 0.0 {
-            let r = ((pos + 1.0) / (n + 2.0)).clamp(1e-3, 1.0 - 1e-3);
-            *b = (r / (1.0 - r)).ln();
-        }
     }
     let mut m = SparseLr {
         w: vec![0f32; 2 * p.dim],
-        bias,
+        bias: log_odds(labels, ids.iter().copied()),
     };
-    sgd(rows, labels, weights, ids, p, &mut m, 1e-6, None);
+    if p.groups.is_empty() {
+        sgd(rows, labels, weights, ids, p, &mut m, 1e-6, None, None);
+        return m;
+    }
+    let n_groups = ids
+        .iter()
+        .map(|&i| p.groups[i] as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut intercepts: Vec<[f32; 2]> = (0..n_groups)
+        .map(|g| {
+            let members = ids.iter().copied().filter(|&i| p.groups[i] as usize == g);
+            log_odds(labels, members)
+        })
+        .collect();
+    sgd(
+        rows,
+        labels,
+        weights,
+        ids,
+        p,
+        &mut m,
+        1e-6,
+        None,
+        Some(&mut intercepts),
+    );
+    // the shipped intercept: the groups' mean over the rows each category labels
+    for c in 0..2 {
+        let (mut sum, mut n) = (0f64, 0f64);
+        for &i in ids {
+            if labels[i][c] >= 0 {
+                sum += f64::from(intercepts[p.groups[i] as usize][c]);
+                n += 1.0;
+            }
+        }
+        if n > 0.0 {
+            m.bias[c] = (sum / n) as f32;
+        }
+    }
     m
 }
 
-/// AdaGrad epochs over `ids`, updating `m`; every squared-gradient sum starts at `g0`.
+/// The smoothed log-odds of each category over `rows` (0 where none is labelled).
+fn log_odds(labels: &[[i8; 2]], rows: impl Iterator<Item = usize>) -> [f32; 2] {
+    let (mut pos, mut n) = ([0f32; 2], [0f32; 2]);
+    for i in rows {
+        for c in 0..2 {
+            if labels[i][c] >= 0 {
+                n[c] += 1.0;
+                pos[c] += labels[i][c] as f32;
+            }
+        }
+    }
+    let mut b = [0f32; 2];
+    for c in 0..2 {
+        if n[c] > 0.0 {
+            let r = ((pos[c] + 1.0) / (n[c] + 2.0)).clamp(1e-3, 1.0 - 1e-3);
+            b[c] = (r / (1.0 - r)).ln();
+        }
+    }
+    b
+}
+
+/// AdaGrad epochs over `ids`, updating `m`; every squared-gradient sum starts at `g0`. With
+/// `intercepts` (one per group of `p.groups`), each row's margin starts from its group's
+/// intercept, trained in place of `m.bias`.
 #[allow(clippy::too_many_arguments)]
 fn sgd(
     rows: &Rows<'_>,
@@ -121,9 +170,15 @@ fn sgd(
     m: &mut SparseLr,
     g0: f32,
     warm: Option<&WarmStart<'_>>,
+    intercepts: Option<&mut Vec<[f32; 2]>>,
 ) {
     let SparseLr { w, bias } = m;
-    let mut gb = [g0; 2];
+    // each intercept with its two squared-gradient sums
+    let mut icpt: Vec<[f32; 4]> = match &intercepts {
+        Some(v) => v.iter().map(|b| [b[0], b[1], g0, g0]).collect(),
+        None => vec![[bias[0], bias[1], g0, g0]],
+    };
+    let grouped = intercepts.is_some();
     // each bucket's two weights and two squared-gradient sums side by side: one cache line
     // read per feature instead of two
     let mut wg: Vec<[f32; 4]> = w.chunks_exact(2).map(|w| [w[0], w[1], g0, g0]).collect();
@@ -134,7 +189,8 @@ fn sgd(
             let (ix, val, scale) = rows.row(i);
             let lab = labels[i];
             let sw = weights[i];
-            let mut z = *bias;
+            let b = &mut icpt[if grouped { p.groups[i] as usize } else { 0 }];
+            let mut z = [b[0], b[1]];
             match val {
                 None => {
                     for &k in ix {
@@ -155,8 +211,8 @@ fn sgd(
             for (c, e) in err.iter_mut().enumerate() {
                 if lab[c] >= 0 {
                     *e = sw * (sigmoid(z[c]) - lab[c] as f32);
-                    gb[c] += *e * *e;
-                    bias[c] -= p.lr * *e / gb[c].sqrt();
+                    b[2 + c] += *e * *e;
+                    b[c] -= p.lr * *e / b[2 + c].sqrt();
                 }
             }
             if err == [0.0, 0.0] {
@@ -188,6 +244,13 @@ fn sgd(
     }
     for (w, e) in w.chunks_exact_mut(2).zip(&wg) {
         w.copy_from_slice(&e[..2]);
+    }
+    match intercepts {
+        Some(v) => v
+            .iter_mut()
+            .zip(&icpt)
+            .for_each(|(b, e)| b.copy_from_slice(&e[..2])),
+        None => bias.copy_from_slice(&icpt[0][..2]),
     }
 }
 
@@ -231,6 +294,7 @@ mod tests {
             l2: 0.0,
             seed: 1,
             nonpositive,
+            groups: Vec::new(),
         };
         let free = train_sparse(&rows, &labels, &[1.0; 200], &ids, &params(Vec::new()));
         let clamped = train_sparse(&rows, &labels, &[1.0; 200], &ids, &params(vec![1]));
@@ -245,5 +309,61 @@ mod tests {
         // the toxic rows are still told from the others
         let m = |i| clamped.margins(&rows, i)[0];
         assert!(m(0) > 0.0 && m(1) < 0.0);
+    }
+
+    #[test]
+    fn dataset_intercepts_keep_a_datasets_share_of_positives_out_of_its_words() {
+        // two datasets of 200 rows: the first 90 % toxic, the second 10 %; bucket 1 (a word of
+        // the first one's language) is in 80 % of the first's rows and 20 % of the second's,
+        // whatever their label; an insult (bucket 4) is in half the toxic rows of both, a
+        // friendly word (bucket 5) in half the others; bucket 6 is in every row
+        let first = |i: usize| i < 200;
+        let toxic = |i: usize| first(i) == (i % 10 != 0);
+        let idx: Vec<Vec<u32>> = (0..400)
+            .map(|i| {
+                let mut r = vec![6];
+                if first(i) == ((i / 10) % 5 != 0) {
+                    r.push(1);
+                }
+                if (i / 50) % 2 == 0 {
+                    r.push(if toxic(i) { 4 } else { 5 });
+                }
+                r
+            })
+            .collect();
+        let labels: Vec<[i8; 2]> = (0..400).map(|i| [i8::from(toxic(i)), -1]).collect();
+        let ids: Vec<usize> = (0..400).collect();
+        let rows = Rows {
+            idx: &idx,
+            val: None,
+        };
+        let params = |groups| SparseParams {
+            dim: 8,
+            epochs: 5,
+            lr: 0.5,
+            l2: 0.0,
+            seed: 1,
+            nonpositive: Vec::new(),
+            groups,
+        };
+        let pooled = train_sparse(&rows, &labels, &[1.0; 400], &ids, &params(Vec::new()));
+        let groups: Vec<u32> = (0..400).map(|i| u32::from(!first(i))).collect();
+        let grouped = train_sparse(&rows, &labels, &[1.0; 400], &ids, &params(groups));
+        let w1 = |m: &SparseLr| m.w[2];
+        assert!(
+            w1(&pooled) > 0.5,
+            "one intercept: the word carries its dataset's share ({})",
+            w1(&pooled)
+        );
+        assert!(
+            w1(&grouped).abs() < w1(&pooled) / 3.0,
+            "an intercept per dataset: it carries much less ({})",
+            w1(&grouped)
+        );
+        // the insult and the friendly word still weigh either way
+        assert!(grouped.w[8] > 0.5 && grouped.w[10] < -0.5);
+        // the shipped intercept is the datasets' mean: between the two
+        let (lo, hi) = (grouped.bias[0] - 1.0, grouped.bias[0] + 1.0);
+        assert!(lo < 0.0 && hi > 0.0, "{}", grouped.bias[0]);
     }
 }

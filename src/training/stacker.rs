@@ -99,6 +99,11 @@ impl Ctx<'_> {
             l2: self.cfg.l2,
             seed: self.cfg.seed.wrapping_add(seed_off),
             nonpositive: self.cfg.features.neutral_buckets(),
+            groups: if self.cfg.dataset_intercepts {
+                self.docs.iter().map(|d| d.ds as u32).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 

@@ -773,6 +773,79 @@ fn train_compares_with_the_strong_tfidf_baseline_on_every_protocol() {
     assert!(summary.contains("of 3 sets"), "{summary}");
 }
 
+/// `dataset_intercepts = true`: each dataset trains with an intercept of its own, the card says
+/// so, and the model tells insults from ordinary comments with and without the mostly toxic
+/// dataset's word (the weights themselves: `training::sparse`'s unit test).
+#[test]
+fn train_with_an_intercept_per_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let insults = ["idiot", "crétin", "imbécile", "abruti"];
+    // "tweets" is 80 % toxic and always says "wesh"; "news" is 20 % toxic and never does
+    let rows = |wesh: bool, toxic_every: usize| -> String {
+        let mut s = String::from("body,label\n");
+        for i in 0..200 {
+            let hi = if wesh { "wesh, " } else { "" };
+            if i % 10 < toxic_every {
+                let w = insults[i % insults.len()];
+                s.push_str(&format!("\"{hi}tu es un {w}, numéro {i}.\",1\n"));
+            } else {
+                s.push_str(&format!("\"{hi}bon article, numéro {i}.\",0\n"));
+            }
+        }
+        s
+    };
+    std::fs::write(dir.path().join("tweets.csv"), rows(true, 8)).unwrap();
+    std::fs::write(dir.path().join("news.csv"), rows(false, 2)).unwrap();
+    let mut cfg =
+        String::from("output_dir = \"out\"\nvalidate = false\ndataset_intercepts = true\n");
+    for name in ["tweets", "news"] {
+        cfg.push_str(&format!(
+            "\n[[dataset]]\nname = \"{name}\"\npath = \"{name}.csv\"\nlang = \"fr\"\n\
+             text_column = \"body\"\nlabel_column = \"label\"\ncategories = [\"toxicity\"]\n\
+             positive = {{ \"1\" = [\"toxicity\"], \"0\" = [] }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("training.toml"), cfg).unwrap();
+    let card = train_and_read_card(dir.path());
+    assert!(
+        card.contains("**An intercept per dataset while it trains**"),
+        "{card}"
+    );
+    let model = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bodies = [
+        "wesh, bon article, numéro 7.",
+        "wesh, tu es un crétin, numéro 7.",
+        "bon article, numéro 7.",
+        "tu es un crétin, numéro 7.",
+    ];
+    let mut csv = String::from("body\n");
+    for b in bodies {
+        csv.push_str(&format!("\"{b}\"\n"));
+    }
+    std::fs::write(dir.path().join("in.csv"), csv).unwrap();
+    let out = stdout_of(vigie(dir.path()).args([
+        "score",
+        "--input",
+        "in.csv",
+        "--model",
+        model.to_str().unwrap(),
+    ]));
+    let tox: Vec<f64> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["verdict"]["scores"]["toxicity"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert!(tox[1] > tox[0] && tox[3] > tox[2], "{tox:?}");
+}
+
 #[test]
 fn score_writes_one_verdict_per_row_in_input_order_whatever_the_number_of_threads() {
     let dir = tempfile::tempdir().unwrap();

@@ -133,6 +133,7 @@ impl Fitter<'_> {
             l2: 0.0,
             seed: SEED.wrapping_add(seed_off),
             nonpositive: self.base.meta.features.neutral_buckets(),
+            groups: Vec::new(),
         };
         train_sparse_from(
             &self.rows(),
