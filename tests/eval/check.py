@@ -119,6 +119,9 @@ SETS = {
     # Written on 2026-12-05 evening like lang_id_blind2.csv, shorter comments (16 rows close to
     # an older set dropped).
     "lang_id_blind3.csv": lang_id_set("lid3-", 35, 140),
+    # Written on 2026-12-05 night after every detector change, by someone who neither read nor
+    # ran the detector: 40 per language, 20-70 characters.
+    "lang_id_blind4.csv": lang_id_set("lid4-", 40, 70),
     # Written on 2026-12-05 by someone who saw neither the detector nor the other sets, after
     # lang_id.csv's Italian errors had been read (5 rows close to an older set's dropped).
     "lang_id_blind2.csv": lang_id_set("lid2-", 49, 140),
