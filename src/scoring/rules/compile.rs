@@ -224,9 +224,11 @@ impl Ctx<'_> {
             let re = self.regex(&r.pattern, "pattern", &meta)?;
             let unless = self.optional(r.unless.as_ref(), "unless", &meta)?;
             let prefilter = self.optional(r.prefilter.as_ref(), "prefilter", &meta)?;
+            let mention = self.optional(r.mention_unless.as_ref(), "mention_unless", &meta)?;
             let idx = rs.regex_meta.len();
             rs.regex_meta.push((meta, on_norm));
             rs.regex_unless.push(unless);
+            rs.regex_mention_unless.push(mention);
             rs.regex_prefilter.push(prefilter);
             if let Some(req) = &r.requires {
                 self.gated(rs, re, req, idx)?;
@@ -572,6 +574,7 @@ impl RuleSet {
             tokens: FxHashMap::default(),
             regex_meta: Vec::new(),
             regex_unless: Vec::new(),
+            regex_mention_unless: Vec::new(),
             regex_prefilter: Vec::new(),
             regex_orig: None,
             regex_norm: None,

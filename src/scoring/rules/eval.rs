@@ -52,6 +52,48 @@ impl RuleSet {
             .is_some_and(|u| u.is_match(original))
     }
 
+    /// The first match of regex rule `idx` in `text` that is a use, not a mention, unless its
+    /// `unless` cancels the rule.
+    fn regex_rule_hit(
+        &self,
+        idx: usize,
+        re: &regex::Regex,
+        text: &str,
+        inp: &RuleInput<'_>,
+    ) -> Option<RuleHit> {
+        let (meta, on_norm) = &self.regex_meta[idx];
+        let f = re.find(text)?;
+        if self.cancelled(idx, inp.original) {
+            return None;
+        }
+        let hit = Self::regex_hit(meta, *on_norm, inp.norm, f);
+        if !self.mentioned_match(idx, inp, &hit) {
+            return Some(hit);
+        }
+        re.find_iter(text)
+            .skip(1)
+            .map(|f| Self::regex_hit(meta, *on_norm, inp.norm, f))
+            .find(|h| !self.mentioned_match(idx, inp, h))
+    }
+
+    /// The regex rule's match `hit` is a mention: it lies inside a quote (or what a
+    /// `[mentions]` `reported` frame reports, or after its `framed` words) and the rule's
+    /// `mention_unless` matches the writer's own words, outside the quotes.
+    fn mentioned_match(&self, idx: usize, inp: &RuleInput<'_>, hit: &RuleHit) -> bool {
+        let Some(m) = self.regex_mention_unless[idx].as_ref() else {
+            return false;
+        };
+        let (Some(start), Some(end)) = (hit.start, hit.end) else {
+            return false;
+        };
+        let (original, start, end) = (inp.original, start as usize, end as usize);
+        let mut spans = quotes::spans(original);
+        spans.extend(self.reported_spans(inp.lang, original));
+        spans.sort_unstable();
+        (quotes::within(&spans, start, end) || self.framed(inp.lang, original, start, end))
+            && m.is_match(&quotes::outside(original, &spans))
+    }
+
     /// The term at `start..end` of word list `list` is a mention: it stands between quotation
     /// marks or after the words of `[mentions]`'s `framed` pattern ("le mot", "the word"), and
     /// the list's `mention_unless` matches the comment. `memo` keeps what does not depend on
@@ -268,11 +310,8 @@ impl RuleSet {
             if !self.may_match(*idx, text) {
                 continue;
             }
-            if let Some(f) = re
-                .find(text)
-                .filter(|_| !self.cancelled(*idx, inp.original))
-            {
-                gated_hits.push(Self::regex_hit(meta, *on_norm, n, f));
+            if let Some(h) = self.regex_rule_hit(*idx, re, text, inp) {
+                gated_hits.push(h);
             }
         }
         if !gated_hits.is_empty() {
@@ -295,15 +334,11 @@ impl RuleSet {
             };
             for &member in &group.by_lang[slot] {
                 let (idx, re) = &group.singles[member];
-                let (meta, on_norm) = &self.regex_meta[*idx];
                 if !self.may_match(*idx, text) {
                     continue;
                 }
-                if let Some(f) = re
-                    .find(text)
-                    .filter(|_| !self.cancelled(*idx, inp.original))
-                {
-                    out.push(Self::regex_hit(meta, *on_norm, n, f));
+                if let Some(h) = self.regex_rule_hit(*idx, re, text, inp) {
+                    out.push(h);
                 }
             }
         }
@@ -447,6 +482,52 @@ pub(super) mod tests {
                     .any(|id| id.contains("slur") || id.contains("strong")),
                 "{text}: {ids:?}"
             );
+        }
+    }
+
+    /// A hate statement between quotation marks, in a comment whose own words (outside the
+    /// quotes) report or condemn it, is a mention for the hate rules' `mention_unless`; the same
+    /// statement unquoted, quoted without such words, or used again after the quote is a hit.
+    #[test]
+    fn a_quoted_hate_statement_condemned_in_the_writers_own_words_is_no_hate_hit() {
+        let rs = default_rules();
+        let hate = |text: &str, lang: &str| -> Vec<String> {
+            hits(&rs, text, lang)
+                .into_iter()
+                .map(|h| h.id)
+                .filter(|id| id.starts_with("hate-"))
+                .collect()
+        };
+        for (text, lang) in [
+            (
+                "« Les migrants sont des parasites » : ce genre de phrase est honteux.",
+                "fr",
+            ),
+            (
+                "He posted \"immigrants are vermin\" and got banned, rightly.",
+                "en",
+            ),
+            (
+                "Writing \"kill all muslims\" under an article about a funeral is vile.",
+                "en",
+            ),
+        ] {
+            assert_eq!(hate(text, lang), Vec::<String>::new(), "{text}");
+        }
+        for (text, lang) in [
+            (
+                "Les migrants sont des parasites, c'est honteux mais vrai.",
+                "fr",
+            ),
+            ("\"Immigrants are vermin\", and I stand by it.", "en"),
+            // the words that condemn are inside the quote, not the writer's own
+            ("\"Immigrants are vermin, disgusting ones\"", "en"),
+            (
+                "Someone wrote \"muslims are vermin\" and frankly muslims are vermin.",
+                "en",
+            ),
+        ] {
+            assert_eq!(hate(text, lang).len(), 1, "{text}");
         }
     }
 

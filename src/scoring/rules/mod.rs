@@ -253,6 +253,9 @@ pub struct RuleSet {
     regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
     /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports).
     regex_unless: Vec<Option<Regex>>,
+    /// Per regex rule: the pattern of the writer's own words that makes a quoted match a
+    /// mention (`mention_unless`).
+    regex_mention_unless: Vec<Option<Regex>>,
     /// Per regex rule: a faster necessary condition on the same text (`prefilter`).
     regex_prefilter: Vec<Option<Regex>>,
     regex_orig: Option<RegexGroup>,

@@ -138,6 +138,11 @@ pub(super) struct RawRegex {
     /// guillemets to report it): quotation marks do not survive normalisation.
     #[serde(default)]
     pub(super) unless: Option<Spanned<String>>,
+    /// A match between quotation marks (or reported, or framed: `[mentions]`) is a mention, not
+    /// a use, when this pattern matches the writer's own words (the text outside the quotes):
+    /// that match is no hit ("Statements like \"X are scum\" are hurtful.").
+    #[serde(default)]
+    pub(super) mention_unless: Option<Spanned<String>>,
     /// A faster regex on the same text that every match of `pattern` contains (no word
     /// boundary, so the lazy DFA runs it on accented text too): `pattern` runs only where it
     /// matches.
