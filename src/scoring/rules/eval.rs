@@ -379,7 +379,7 @@ impl RuleSet {
 }
 
 /// At most this many bytes after a `reported` frame are read as a quote (the pattern's group
-/// `q` runs to the end of the sentence, which a long rant may not have).
+/// `q` runs to the end of the clause, which a long rant may not have).
 const MAX_REPORTED: usize = 240;
 
 /// The words around the quote `original[s..e]`, the quote and its marks written `«Q»`: what
@@ -657,6 +657,28 @@ pub(super) mod tests {
         assert!(!ids("Tu dois arrêter d'appeler les gens des connasses.")
             .contains(&"fr-insult-strong".to_string()));
         assert!(ids("Bande de connasses.").contains(&"fr-insult-strong".to_string()));
+        // the report ends with its clause: an insult at the reader after a comma is a use
+        for (t, lang, q) in [
+            ("Arrête de dire que je mens, sale pute.", "fr", "je mens"),
+            (
+                "Arrêtez de dire que vous avez raison, bande de bougnoules.",
+                "fr",
+                "vous avez raison",
+            ),
+            ("Stop saying that, you faggot.", "en", "that"),
+        ] {
+            assert_eq!(quoted(t, lang), [q], "{t}");
+            let fired: Vec<String> = super::tests::hits(&rs, t, lang)
+                .into_iter()
+                .map(|h| h.id)
+                .collect();
+            assert!(
+                fired
+                    .iter()
+                    .any(|id| id.contains("slur") || id.contains("strong")),
+                "{t}: {fired:?}"
+            );
+        }
     }
 
     #[test]
