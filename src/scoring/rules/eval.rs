@@ -87,11 +87,38 @@ impl RuleSet {
             return false;
         };
         let (original, start, end) = (inp.original, start as usize, end as usize);
-        let mut spans = quotes::spans(original);
-        spans.extend(self.reported_spans(inp.lang, original));
+        let quoted = quotes::spans(original);
+        let reported = self.reported_spans(inp.lang, original);
+        if !self.mention_span(inp.lang, original, (start, end), &quoted, &reported) {
+            return false;
+        }
+        let mut spans = quoted;
+        spans.extend(reported);
         spans.sort_unstable();
-        (quotes::within(&spans, start, end) || self.framed(inp.lang, original, start, end))
-            && m.is_match(&quotes::outside(original, &spans))
+        m.is_match(&quotes::outside(original, &spans))
+    }
+
+    /// `original[start..end]` stands where a mention can: between quotation marks, after the
+    /// words of `[mentions]`'s `framed` pattern, or in what a `reported` frame reports unless it
+    /// is aimed at someone there (`addressed`: "arrête de dire que je mens espèce de connard",
+    /// "stop saying that crap you idiot" — the report's own words are the writer's; inside
+    /// quotation marks they are someone else's, so "« sale connard »" stays a quote).
+    fn mention_span(
+        &self,
+        lang: &str,
+        original: &str,
+        (start, end): (usize, usize),
+        quoted: &[(usize, usize)],
+        reported: &[(usize, usize)],
+    ) -> bool {
+        if quotes::within(quoted, start, end) || self.framed(lang, original, start, end) {
+            return true;
+        }
+        quotes::within(reported, start, end)
+            && !self
+                .mention_context(lang)
+                .and_then(|cx| cx.addressed.as_ref())
+                .is_some_and(|a| a.is_match(&probe(original, start, end)))
     }
 
     /// The term at `start..end` of word list `list` is a mention: it stands between quotation
@@ -112,12 +139,13 @@ impl RuleSet {
             return false;
         };
         let (original, start, end) = (inp.original, start as usize, end as usize);
-        let spans = memo.spans.get_or_insert_with(|| {
-            let mut s = quotes::spans(original);
-            s.extend(self.reported_spans(inp.lang, original));
-            s
+        let (quoted, reported) = memo.spans.get_or_insert_with(|| {
+            (
+                quotes::spans(original),
+                self.reported_spans(inp.lang, original),
+            )
         });
-        if !(quotes::within(spans, start, end) || self.framed(inp.lang, original, start, end)) {
+        if !self.mention_span(inp.lang, original, (start, end), quoted, reported) {
             return false;
         }
         match memo.context.iter().find(|(l, _)| *l == list) {
@@ -410,9 +438,13 @@ fn probe(original: &str, before_end: usize, after_start: usize) -> String {
 
 /// What [`RuleSet::mentioned`] works out once per comment: the quoted spans, and per word list
 /// (by index) whether its `mention_unless` matches.
+/// Byte spans of a text, in order.
+type Spans = Vec<(usize, usize)>;
+
 #[derive(Default)]
 struct MentionMemo {
-    spans: Option<Vec<(usize, usize)>>,
+    /// The comment's quotes and reported statements.
+    spans: Option<(Spans, Spans)>,
     context: Vec<(usize, bool)>,
 }
 
@@ -460,6 +492,8 @@ pub(super) mod tests {
             ),
             ("Le mot “bougnoule” est raciste, point.", "fr"),
             ("Calling the reporter a \"whore\" is disgusting.", "en"),
+            // aimed at someone inside the quote: the quoted writer's words, still a mention
+            ("Il m'a écrit « sale connard », c'est honteux.", "fr"),
         ] {
             let ids = fired(text, lang);
             assert!(
@@ -666,6 +700,17 @@ pub(super) mod tests {
                 "vous avez raison",
             ),
             ("Stop saying that, you faggot.", "en", "that"),
+            // without a comma, the insult is in the report but aimed at the reader
+            (
+                "Arrête de dire que je mens espèce de connard",
+                "fr",
+                "je mens espèce de connard",
+            ),
+            (
+                "Stop saying that crap you asshole",
+                "en",
+                "crap you asshole",
+            ),
         ] {
             assert_eq!(quoted(t, lang), [q], "{t}");
             let fired: Vec<String> = super::tests::hits(&rs, t, lang)
