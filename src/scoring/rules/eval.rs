@@ -67,35 +67,53 @@ impl RuleSet {
             return None;
         }
         let hit = Self::regex_hit(meta, *on_norm, inp.norm, f);
-        if !self.mentioned_match(idx, inp, &hit) {
+        let Some(m) = self.regex_mention_unless[idx].as_ref() else {
+            return Some(hit);
+        };
+        // the comment's quotes and reports, and whether its own words match `mention_unless`:
+        // worked out once, for every match of the rule
+        let mut memo = None;
+        if !self.mentioned_match(m, inp, &hit, &mut memo) {
             return Some(hit);
         }
         re.find_iter(text)
             .skip(1)
             .map(|f| Self::regex_hit(meta, *on_norm, inp.norm, f))
-            .find(|h| !self.mentioned_match(idx, inp, h))
+            .find(|h| !self.mentioned_match(m, inp, h, &mut memo))
     }
 
     /// The regex rule's match `hit` is a mention: it lies inside a quote (or what a
     /// `[mentions]` `reported` frame reports, or after its `framed` words) and the rule's
-    /// `mention_unless` matches the writer's own words, outside the quotes.
-    fn mentioned_match(&self, idx: usize, inp: &RuleInput<'_>, hit: &RuleHit) -> bool {
-        let Some(m) = self.regex_mention_unless[idx].as_ref() else {
-            return false;
-        };
+    /// `mention_unless` (`m`) matches the writer's own words, outside the quotes. `memo` keeps
+    /// the quotes, the reports and that answer for the rule's other matches.
+    #[cold]
+    fn mentioned_match(
+        &self,
+        m: &regex::Regex,
+        inp: &RuleInput<'_>,
+        hit: &RuleHit,
+        memo: &mut Option<(Spans, Spans, bool)>,
+    ) -> bool {
         let (Some(start), Some(end)) = (hit.start, hit.end) else {
             return false;
         };
-        let (original, start, end) = (inp.original, start as usize, end as usize);
-        let quoted = quotes::spans(original);
-        let reported = self.reported_spans(inp.lang, original);
-        if !self.mention_span(inp.lang, original, (start, end), &quoted, &reported) {
-            return false;
-        }
-        let mut spans = quoted;
-        spans.extend(reported);
-        spans.sort_unstable();
-        m.is_match(&quotes::outside(original, &spans))
+        let original = inp.original;
+        let (quoted, reported, own_words) = memo.get_or_insert_with(|| {
+            let quoted = quotes::spans(original);
+            let reported = self.reported_spans(inp.lang, original);
+            let mut all = [quoted.as_slice(), reported.as_slice()].concat();
+            all.sort_unstable();
+            let own_words = m.is_match(&quotes::outside(original, &all));
+            (quoted, reported, own_words)
+        });
+        *own_words
+            && self.mention_span(
+                inp.lang,
+                original,
+                (start as usize, end as usize),
+                quoted,
+                reported,
+            )
     }
 
     /// `original[start..end]` stands where a mention can: between quotation marks, after the
@@ -436,11 +454,11 @@ fn probe(original: &str, before_end: usize, after_start: usize) -> String {
     )
 }
 
-/// What [`RuleSet::mentioned`] works out once per comment: the quoted spans, and per word list
-/// (by index) whether its `mention_unless` matches.
 /// Byte spans of a text, in order.
 type Spans = Vec<(usize, usize)>;
 
+/// What [`RuleSet::mentioned`] works out once per comment: the quoted spans, and per word list
+/// (by index) whether its `mention_unless` matches.
 #[derive(Default)]
 struct MentionMemo {
     /// The comment's quotes and reported statements.
