@@ -64,7 +64,8 @@ const ITALIAN_ELIDED: [&str; 14] = [
 ];
 
 /// How many of [`ITALIAN_ELIDED`] stand before an apostrophe and a letter in `text`, plus the
-/// "c'è", "dov'è", "com'è" of Italian (an apostrophe, then an è that ends the word).
+/// "c'è", "dov'è", "com'è" of Italian (an apostrophe, then an è that ends the word) and its
+/// "l'ha", "l'ho", "l'hanno".
 fn italian_elisions(text: &str) -> usize {
     let mut n = 0;
     for (i, c) in text.char_indices() {
@@ -85,10 +86,16 @@ fn italian_elisions(text: &str) -> usize {
             continue;
         }
         let e_grave = matches!(first, Some('è' | 'È')) && !second.is_some_and(char::is_alphabetic);
+        // "l'ha", "l'ho", "l'hanno": French elides before "ha…" only inside a longer word
+        let next_word: String = after.chars().take_while(|c| c.is_alphabetic()).collect();
+        let l_avere = word.eq_ignore_ascii_case("l")
+            && ["ha", "ho", "hai", "hanno"]
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(&next_word));
         let elided = first.is_some_and(char::is_alphabetic)
             && word.len() <= 6
             && ITALIAN_ELIDED.iter().any(|w| w.eq_ignore_ascii_case(word));
-        n += usize::from(e_grave || elided);
+        n += usize::from(e_grave || elided || l_avere);
     }
     n
 }
@@ -116,6 +123,8 @@ fn cue(prev: char, c: char, next: [char; 2]) -> Option<u8> {
         'ó' if next[0] == 'n' && !next[1].is_alphabetic() => Some(FLAG_ES),
         'í' if next[0] == 'a' => Some(FLAG_ES),
         'é' | 'É' if ends_word && starts_word => Some(FLAG_PT),
+        // "és" alone: Portuguese "tu és" (Spanish writes "es")
+        'é' if starts_word && next[0] == 's' && !next[1].is_alphabetic() => Some(FLAG_PT),
         'ã' | 'õ' | 'Ã' | 'Õ' => Some(FLAG_PT),
         'ß' | 'ä' | 'ö' | 'Ä' | 'Ö' => Some(FLAG_DE),
         'ü' | 'Ü' if !matches!(prev, 'g' | 'G') => Some(FLAG_DE),

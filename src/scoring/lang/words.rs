@@ -2,7 +2,7 @@
 //! languages, packed at compile time into one open-addressing table (one lookup per token).
 
 /// French stop words (normalised: lower case, no accents).
-pub(super) const FR: [&str; 151] = [
+pub(super) const FR: [&str; 155] = [
     "le", "la", "les", "de", "des", "du", "un", "une", "et", "est", "pas", "que", "qui", "en",
     "dans", "pour", "sur", "avec", "ce", "cette", "il", "elle", "ils", "je", "tu", "nous", "vous",
     "on", "mais", "ou", "donc", "au", "aux", "sont", "ne", "plus", "tout", "tres", "bien", "fait",
@@ -15,11 +15,11 @@ pub(super) const FR: [&str; 151] = [
     "toujours", "vraiment", "merci", "apres", "avant", "depuis", "chose", "enfin", "mdr", "svp",
     "ya", "quel", "quelle", "quels", "quelles", "ben", "bah", "bonjour", "vais", "fais", "veux",
     "peux", "sais", "vois", "crois", "trop", "demain", "juste", "gens", "fois", "mieux", "moins",
-    "cela", "celui", "celle", "ceux", "puis",
+    "cela", "celui", "celle", "ceux", "puis", "allez", "voila", "ouais", "voir",
 ];
 
 /// English stop words.
-pub(super) const EN: [&str; 117] = [
+pub(super) const EN: [&str; 132] = [
     "the", "and", "is", "are", "was", "were", "to", "of", "in", "that", "it", "you", "he", "she",
     "they", "we", "i", "this", "with", "for", "not", "on", "be", "have", "has", "do", "does",
     "what", "so", "but", "just", "my", "your", "his", "her", "their", "at", "all", "if", "or",
@@ -29,11 +29,13 @@ pub(super) const EN: [&str; 117] = [
     "you're", "can't", "won't", "didn't", "isn't", "doesn't", "thanks", "please", "really",
     "never", "any", "more", "which", "some", "only", "our", "us", "did", "had", "being", "very",
     "much", "too", "after", "into", "here", "where", "well", "still", "even", "every", "tbh",
-    "idk", "nobody", "anyone", "else", "people", "think", "u", "ha", "ya",
+    "idk", "nobody", "anyone", "else", "people", "think", "u", "ha", "ya", "same", "good", "great",
+    "love", "best", "happy", "looks", "look", "make", "know", "want", "going", "got", "say",
+    "said",
 ];
 
 /// German function words (normalised: lower case, no accents, ß as ss).
-pub(super) const DE: [&str; 115] = [
+pub(super) const DE: [&str; 145] = [
     "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "einen", "einem", "einer", "ich",
     "du", "er", "sie", "es", "wir", "ihr", "mit", "von", "zu", "den", "dem", "des", "auf", "fur",
     "im", "sind", "war", "wie", "aber", "auch", "noch", "nur", "dass", "oder", "wenn", "man",
@@ -43,11 +45,14 @@ pub(super) const DE: [&str; 115] = [
     "bist", "habe", "hast", "hatte", "wurde", "waren", "muss", "soll", "sollen", "nichts", "alle",
     "alles", "immer", "wieder", "mehr", "viel", "einfach", "endlich", "danke", "bitte", "warum",
     "weil", "dann", "denn", "gut", "ganz", "gegen", "ohne", "seit", "dich", "dir", "mich", "mir",
-    "keiner", "jemand", "etwas", "wo", "wieso", "gibt", "geht", "an", "vor",
+    "keiner", "jemand", "etwas", "wo", "wieso", "gibt", "geht", "an", "vor", "als", "eben", "echt",
+    "krass", "geil", "scheiss", "scheisse", "leider", "wirklich", "genau", "heute", "gestern",
+    "unsere", "unser", "meine", "deine", "ihre", "viele", "macht", "machen", "sagen", "sagt",
+    "weiss", "glaube", "sieht", "sollte", "durch", "unter", "morgen", "weg",
 ];
 
 /// Spanish function words.
-pub(super) const ES: [&str; 106] = [
+pub(super) const ES: [&str; 171] = [
     "el", "la", "los", "las", "de", "del", "que", "y", "en", "un", "una", "es", "por", "con",
     "para", "no", "lo", "se", "al", "como", "pero", "muy", "mas", "esto", "esta", "este", "estos",
     "estas", "son", "ya", "su", "sus", "le", "les", "me", "mi", "tu", "te", "yo", "hay", "fue",
@@ -57,7 +62,13 @@ pub(super) const ES: [&str; 106] = [
     "tengo", "tienes", "mucho", "mucha", "otra", "otro", "ella", "ellos", "nadie", "alguien",
     "siempre", "nunca", "algo", "aca", "asi", "vez", "gracias", "hoy", "ayer", "cual", "tan",
     "tanto", "sea", "han", "pues", "entonces", "igual", "mismo", "verdad", "ni", "vos", "poco",
-    "era",
+    "era", "mejor", "peor", "mierda", "misma", "mismos", "mismas", "cuanto", "cuanta", "cuantos",
+    "bueno", "buena", "buenos", "nuestro", "nuestra", "fuera", "xq", "jaja", "jajaja", "jeje",
+    "tenes", "pinche", "boludo", "gobierno", "luego", "hacer", "tener", "creo", "todavia",
+    "dinero", "hombre", "mujer", "aunque", "despues", "tienen", "hacen", "quiero", "puedes",
+    "hizo", "dijo", "sabe", "ningun", "ninguna", "tampoco", "joder", "hostia", "wey", "neta",
+    "pibe", "laburo", "callate", "estamos", "cosas", "gente", "nuevo", "nueva", "vamos", "menos",
+    "cada", "claro", "ahi", "tiempo", "trabajo", "basura", "asco", "pq",
 ];
 
 /// Italian function words; `dell`, `nell`… are what the normaliser leaves of "dell'anno". The
@@ -68,7 +79,7 @@ pub(super) const ES: [&str; 106] = [
 /// frequent words of the last lines (2026-12-05) are not French or English ("sai" and "perso"
 /// were dropped: Portuguese "sai daqui" and French "perso" went Italian); "era", "poco",
 /// "solo", "tanto", "pero" are shared with Spanish or Portuguese.
-pub(super) const IT: [&str; 166] = [
+pub(super) const IT: [&str; 196] = [
     "dell", "nell", "dall", "sull", "quest", "quell", "sembra", "buona", "bella", "adesso", "cioe",
     "il", "lo", "la", "i", "gli", "le", "di", "da", "in", "con", "su", "per", "tra", "fra", "che",
     "e", "non", "un", "una", "uno", "del", "della", "dei", "delle", "al", "alla", "sono", "sei",
@@ -83,11 +94,14 @@ pub(super) const IT: [&str; 166] = [
     "invece", "quindi", "comunque", "tutte", "te", "qualcuno", "qualcosa", "qualche", "secondo",
     "nuovo", "nuova", "nuovi", "troppo", "poco", "forse", "fuori", "nulla", "bisogno", "suo",
     "sua", "tua", "vuoi", "vuole", "sto", "stanno", "fare", "pero", "era", "tre", "certo", "vero",
-    "detto", "solo", "tanto", "volta", "dai", "sia", "nemmeno", "neanche",
+    "detto", "solo", "tanto", "volta", "dai", "sia", "nemmeno", "neanche", "stavolta", "daje",
+    "sai", "cmq", "xke", "raga", "anzi", "ragazzi", "cazzo", "stronzo", "stronzi", "roba", "vabbe",
+    "figo", "soldi", "paese", "partita", "squadra", "governo", "fa", "gente", "merda", "lavoro",
+    "lavorare", "bravi", "bello", "brutto", "accordo", "schifo", "vergogna",
 ];
 
 /// Portuguese function words.
-pub(super) const PT: [&str; 119] = [
+pub(super) const PT: [&str; 178] = [
     "o", "a", "os", "as", "de", "do", "da", "dos", "das", "que", "e", "em", "um", "uma", "no",
     "na", "nos", "nas", "por", "para", "com", "nao", "se", "mais", "como", "mas", "muito", "ja",
     "eu", "voce", "ele", "ela", "eles", "elas", "isso", "isto", "esse", "essa", "este", "esta",
@@ -98,11 +112,16 @@ pub(super) const PT: [&str; 119] = [
     "pra", "pelos", "pelas", "ninguem", "alguem", "mesmo", "ainda", "depois", "obrigado",
     "obrigada", "bem", "muita", "muitos", "outra", "outro", "vai", "vao", "vou", "seus", "suas",
     "nosso", "nossa", "dele", "dela", "essas", "esses", "sempre", "assim", "todos", "era", "tua",
-    "certo", "volta",
+    "certo", "volta", "novo", "nova", "novos", "melhor", "pior", "merda", "porra", "caralho",
+    "valeu", "rsrs", "bom", "boa", "coisa", "coisas", "ontem", "hoje", "parabens", "pq", "vcs",
+    "governo", "acho", "quero", "ficar", "ficou", "fica", "tava", "estava", "deu", "disse", "fez",
+    "podem", "mano", "galera", "demais", "adorei", "nunca", "estamos", "somos", "gente", "vamos",
+    "menos", "cada", "claro", "sabe", "nenhum", "nenhuma", "dinheiro", "trabalho", "mulher",
+    "homem", "falar", "fala", "pessoal", "pessoas", "olha", "daqui", "lixo", "comigo", "sai",
 ];
 
 /// Dutch function words (Flemish spoken forms included).
-pub(super) const NL: [&str; 119] = [
+pub(super) const NL: [&str; 144] = [
     "de", "het", "een", "en", "van", "ik", "je", "jij", "u", "hij", "zij", "we", "wij", "niet",
     "dat", "die", "is", "zijn", "was", "met", "voor", "op", "aan", "te", "er", "maar", "om", "ook",
     "als", "dan", "nog", "wel", "geen", "heb", "hebt", "heeft", "hebben", "kan", "wordt", "worden",
@@ -112,7 +131,10 @@ pub(super) const NL: [&str; 119] = [
     "wilt", "ga", "gaat", "gaan", "komt", "doet", "doen", "weet", "zeg", "zegt", "iets", "niemand",
     "iemand", "alles", "altijd", "nooit", "weer", "eens", "heel", "erg", "beetje", "dus", "waarom",
     "daar", "nou", "jou", "hun", "ze", "mee", "tegen", "zonder", "sinds", "dank", "bedankt",
-    "graag", "goed", "ge", "gij", "da", "ni", "nie", "amai", "allemaal", "meer",
+    "graag", "goed", "ge", "gij", "da", "ni", "nie", "amai", "allemaal", "meer", "mooi", "zeker",
+    "jammer", "lekker", "hoor", "zelf", "kijk", "jaar", "mensen", "leuk", "zien", "vandaag",
+    "morgen", "gisteren", "hele", "goede", "slecht", "beter", "weg", "eerst", "alweer", "helemaal",
+    "kut", "klote", "lul",
 ];
 
 pub(super) const FLAG_FR: u8 = 1;
