@@ -125,6 +125,9 @@ SETS = {
     # Written on 2026-12-06 like lang_id_blind4.csv, before that day's detector change (and
     # scored once after it).
     "lang_id_blind5.csv": lang_id_set("lid5-", 40, 70),
+    # Written on 2026-12-06 like lang_id_blind5.csv, after that day's first detector change
+    # and before the second (scored once after it).
+    "lang_id_blind6.csv": lang_id_set("lid6-", 40, 70),
     # Written on 2026-12-05 by someone who saw neither the detector nor the other sets, after
     # lang_id.csv's Italian errors had been read (5 rows close to an older set's dropped).
     "lang_id_blind2.csv": lang_id_set("lid2-", 49, 140),

@@ -25,7 +25,9 @@ impl Letters {
         while let Some(c) = chars.next() {
             let mut ahead = chars.clone();
             let next = [ahead.next().unwrap_or(' '), ahead.next().unwrap_or(' ')];
-            let flag = cue(before[0], c, next).or_else(|| spanish_que(before, c, next[0]));
+            let flag = cue(before[0], c, next)
+                .or_else(|| spanish_que(before, c, next[0]))
+                .or_else(|| short_accented(before, c, next[0]));
             if let Some(flag) = flag {
                 l.cues[flag.trailing_zeros() as usize] += 1.0;
             }
@@ -110,6 +112,28 @@ fn spanish_que(before: [char; 3], c: char, next: char) -> Option<u8> {
     word.then_some(FLAG_ES)
 }
 
+/// Short words with an acute accent that only Spanish or only Portuguese writes, ending at
+/// `c`: Spanish "sé", "mí", "tú", "sí", "él", "más"; Portuguese "tá", "já", "lá", "só", "pá",
+/// "vá", "dá", "há", "pé", "fé" (not "né": French "il est né").
+fn short_accented(before: [char; 3], c: char, next: char) -> Option<u8> {
+    if next.is_alphabetic() || !before[0].is_alphabetic() {
+        return None;
+    }
+    let lower = |c: char| c.to_lowercase().next().unwrap_or(c);
+    let (a, b) = (lower(before[0]), lower(c));
+    if !before[1].is_alphabetic() {
+        return match (a, b) {
+            ('s', 'é') | ('m', 'í') | ('t', 'ú') | ('s', 'í') | ('é', 'l') => Some(FLAG_ES),
+            ('t' | 'j' | 'l' | 'p' | 'v' | 'd' | 'h', 'á') | ('s', 'ó') | ('p' | 'f', 'é') => {
+                Some(FLAG_PT)
+            }
+            _ => None,
+        };
+    }
+    let three = !before[2].is_alphabetic() && lower(before[1]) == 'm';
+    (three && a == 'á' && b == 's').then_some(FLAG_ES)
+}
+
 /// The language of the table (its flag) that the character `c` points to, between `prev`
 /// and the next two characters: ñ ¿ ¡, -ía and a final -ón Spanish (qué: [`spanish_que`]);
 /// ã õ and é alone
@@ -140,6 +164,23 @@ fn cue(prev: char, c: char, next: [char; 2]) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_accented_words_of_one_language() {
+        let flags = |t: &str| Letters::of(t).cues;
+        let (es, pt) = (
+            FLAG_ES.trailing_zeros() as usize,
+            FLAG_PT.trailing_zeros() as usize,
+        );
+        assert_eq!(flags("sé que sí, más o menos")[es], 3.0);
+        assert_eq!(flags("tá bom, já vou, só isso")[pt], 3.0);
+        // French "né", "été", "là", and longer words with the same ending
+        assert_eq!(flags("il est né là, un été à Paris"), [0.0; 7]);
+        assert_eq!(
+            flags("además, sofá, café")[es] + flags("además, sofá")[pt],
+            0.0
+        );
+    }
 
     #[test]
     fn italian_elisions_are_the_forms_french_does_not_write() {

@@ -137,8 +137,9 @@ fn romance_endings(n: &Normalised) -> (usize, usize) {
 /// Word endings that belong to one language of the table, counted like its letter cues:
 /// Spanish -ción -dad -aba, Portuguese -ção -ções -dade -inho -lho -eiro -agem and a final
 /// -ão (written "nao", "entao" without accents), Italian -zione -ggio -glio -issimo -ati
-/// -cchio -accia and the -anno -ono of verbs (not -uti: French "abruti"), German -ung -keit -heit -lich -schaft, Dutch -heid
-/// -tje. Few French or English words end so ("lmao", "ciao", "young", "shoes" are kept out
+/// -cchio -accia and the -anno -ono of verbs (not -uti: French "abruti"), German -ung -keit
+/// -heit -lich -schaft -tz -sch -ig -chen -iert and pf, Dutch -heid -tje, aa and uu. Few
+/// French or English words end so ("lmao", "ciao", "young", "shoes", "kitchen" are kept out
 /// by name or length).
 fn ending_cues(n: &Normalised) -> [f32; TABLE_LANGS.len()] {
     use words::{FLAG_DE, FLAG_ES, FLAG_IT, FLAG_NL, FLAG_PT};
@@ -179,10 +180,15 @@ fn ending_cues(n: &Normalised) -> [f32; TABLE_LANGS.len()] {
             "cchio", "cchia", "cchi", "accia", "accio", "anno", "ono",
         ]) {
             Some(FLAG_IT)
-        } else if (len >= 6 && ends(&["ung", "ungen"])) || ends(&["keit", "heit", "lich", "schaft"])
+        } else if (len >= 6 && ends(&["ung", "ungen"]))
+            || ends(&[
+                "keit", "heit", "lich", "schaft", "tz", "sch", "ig", "ieren", "iert",
+            ])
+            || (w.ends_with("chen") && w != "kitchen")
+            || w.contains("pf")
         {
             Some(FLAG_DE)
-        } else if ends(&["heid", "tje", "tjes"]) {
+        } else if ends(&["heid", "tje", "tjes"]) || w[1..].contains("aa") || w.contains("uu") {
             Some(FLAG_NL)
         } else {
             None
@@ -523,6 +529,12 @@ mod tests {
             ("Rigore? L'ha inventato lui", "it", "l'ha"),
             ("Allez les gars, voila", "fr", "allez, voila"),
             ("Same old story, love it", "en", "same, love"),
+            // 2026-12-06, from `training/lang_dev_short2.csv`: German endings, short
+            // accented words
+            ("Mietwucher überall, richtig traurig", "de", "-ig, ü"),
+            ("Quatsch mit Soße, Spritpreis-Irrsinn", "de", "-sch, ß"),
+            ("Más claro, imposible", "es", "más"),
+            ("Já era, acabou a festa", "pt", "já, -ou"),
         ] {
             assert_eq!(detect(&normalise(s), s), want, "{s} ({cause})");
         }
@@ -596,6 +608,8 @@ mod tests {
         development_file("lang_dev_romance.csv", 0.95, false);
         // 440 comments of 20-70 characters, most under 40, written on 2026-12-06
         development_file("lang_dev_short.csv", 0.97, false);
+        // 420 more, German and Dutch above all, written on 2026-12-06 after the first change
+        development_file("lang_dev_short2.csv", 0.93, false);
         share_reaching_trigrams();
     }
 

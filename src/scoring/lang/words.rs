@@ -19,7 +19,7 @@ pub(super) const FR: [&str; 155] = [
 ];
 
 /// English stop words.
-pub(super) const EN: [&str; 132] = [
+pub(super) const EN: [&str; 133] = [
     "the", "and", "is", "are", "was", "were", "to", "of", "in", "that", "it", "you", "he", "she",
     "they", "we", "i", "this", "with", "for", "not", "on", "be", "have", "has", "do", "does",
     "what", "so", "but", "just", "my", "your", "his", "her", "their", "at", "all", "if", "or",
@@ -31,7 +31,7 @@ pub(super) const EN: [&str; 132] = [
     "much", "too", "after", "into", "here", "where", "well", "still", "even", "every", "tbh",
     "idk", "nobody", "anyone", "else", "people", "think", "u", "ha", "ya", "same", "good", "great",
     "love", "best", "happy", "looks", "look", "make", "know", "want", "going", "got", "say",
-    "said",
+    "said", "see",
 ];
 
 /// German function words (normalised: lower case, no accents, ß as ss).
@@ -79,7 +79,7 @@ pub(super) const ES: [&str; 171] = [
 /// frequent words of the last lines (2026-12-05) are not French or English ("sai" and "perso"
 /// were dropped: Portuguese "sai daqui" and French "perso" went Italian); "era", "poco",
 /// "solo", "tanto", "pero" are shared with Spanish or Portuguese.
-pub(super) const IT: [&str; 196] = [
+pub(super) const IT: [&str; 197] = [
     "dell", "nell", "dall", "sull", "quest", "quell", "sembra", "buona", "bella", "adesso", "cioe",
     "il", "lo", "la", "i", "gli", "le", "di", "da", "in", "con", "su", "per", "tra", "fra", "che",
     "e", "non", "un", "una", "uno", "del", "della", "dei", "delle", "al", "alla", "sono", "sei",
@@ -97,7 +97,7 @@ pub(super) const IT: [&str; 196] = [
     "detto", "solo", "tanto", "volta", "dai", "sia", "nemmeno", "neanche", "stavolta", "daje",
     "sai", "cmq", "xke", "raga", "anzi", "ragazzi", "cazzo", "stronzo", "stronzi", "roba", "vabbe",
     "figo", "soldi", "paese", "partita", "squadra", "governo", "fa", "gente", "merda", "lavoro",
-    "lavorare", "bravi", "bello", "brutto", "accordo", "schifo", "vergogna",
+    "lavorare", "bravi", "bello", "brutto", "accordo", "credo", "schifo", "vergogna",
 ];
 
 /// Portuguese function words.
