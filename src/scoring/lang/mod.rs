@@ -304,8 +304,10 @@ fn spanish_or_portuguese(n: &Normalised) -> Option<bool> {
                 .any(|(i, p)| p == pair && (i == 0 || !not_after.contains(&w[i - 1])))
         };
         let last = w[w.len() - 1];
-        // ll inside a word: "lleno", "calle", not English "troll", "all"
-        let ll = w[..w.len() - 1].windows(2).any(|p| p == b"ll") && !w.ends_with(b"ll");
+        // ll before a vowel: "lleno", "calle", not English "troll", "trolls", "all"
+        let ll = w
+            .windows(3)
+            .any(|p| p[..2] == *b"ll" && matches!(p[2], b'a' | b'e' | b'i' | b'o' | b'u'));
         let spanish = has(b"ie", b"") || has(b"ue", b"qg") || ll || last == b'd';
         let portuguese = has(b"nh", b"")
             || has(b"lh", b"")
@@ -546,8 +548,8 @@ mod tests {
             spanish_or_portuguese(&normalise("tenho um filho")),
             Some(false)
         );
-        // English "troll", "lmao" are not Spanish ll nor Portuguese -ao
-        assert_eq!(spanish_or_portuguese(&normalise("troll")), None);
+        // English "troll(s)", "lmao" are not Spanish ll nor Portuguese -ao
+        assert_eq!(spanish_or_portuguese(&normalise("troll trolls")), None);
         assert_eq!(ending_cues(&normalise("lmao ciao"))[PORTUGUESE], 0.0);
         // Not "dois" among those French words: it is Portuguese for "two".
         let s = "A bateria dura dois dias tranquilamente.";

@@ -101,7 +101,7 @@ pub(super) const IT: [&str; 197] = [
 ];
 
 /// Portuguese function words.
-pub(super) const PT: [&str; 178] = [
+pub(super) const PT: [&str; 177] = [
     "o", "a", "os", "as", "de", "do", "da", "dos", "das", "que", "e", "em", "um", "uma", "no",
     "na", "nos", "nas", "por", "para", "com", "nao", "se", "mais", "como", "mas", "muito", "ja",
     "eu", "voce", "ele", "ela", "eles", "elas", "isso", "isto", "esse", "essa", "este", "esta",
@@ -115,9 +115,9 @@ pub(super) const PT: [&str; 178] = [
     "certo", "volta", "novo", "nova", "novos", "melhor", "pior", "merda", "porra", "caralho",
     "valeu", "rsrs", "bom", "boa", "coisa", "coisas", "ontem", "hoje", "parabens", "pq", "vcs",
     "governo", "acho", "quero", "ficar", "ficou", "fica", "tava", "estava", "deu", "disse", "fez",
-    "podem", "mano", "galera", "demais", "adorei", "nunca", "estamos", "somos", "gente", "vamos",
-    "menos", "cada", "claro", "sabe", "nenhum", "nenhuma", "dinheiro", "trabalho", "mulher",
-    "homem", "falar", "fala", "pessoal", "pessoas", "olha", "daqui", "lixo", "comigo", "sai",
+    "podem", "galera", "demais", "adorei", "nunca", "estamos", "somos", "gente", "vamos", "menos",
+    "cada", "claro", "sabe", "nenhum", "nenhuma", "dinheiro", "trabalho", "mulher", "homem",
+    "falar", "fala", "pessoal", "pessoas", "olha", "daqui", "lixo", "comigo", "sai",
 ];
 
 /// Dutch function words (Flemish spoken forms included).
