@@ -1231,6 +1231,12 @@ mod french_family_tests {
             // "s'appelle" is a name, not a call to a phone; "sans ordonnance" alone is pharmacy news
             "Le chat de ma sœur s'appelle Minou et il pèse 8 kilos, un vrai pacha.",
             "La pilule du lendemain est délivrée gratuitement et sans ordonnance en pharmacie.",
+            // "eu" and "app" (domain endings that are French words) and "envoie" alone are no
+            // way to reach a sender; an app a repaired phone runs is no contact either
+            "La formation des apprentis est gratuite, on n'en a jamais eu autant.",
+            "L'app est gratuite et la méthode marche, sans pub.",
+            "Mon fils a fini sa formation, il envoie des CV partout.",
+            "Réparation de l'écran pour 89 €, il marche encore pour WhatsApp et les mails.",
             ],
         );
     }
