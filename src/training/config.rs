@@ -284,6 +284,23 @@ mod tests {
         assert!(!held_out("Merci pour l’article", 0.8));
     }
 
+    /// The repository's own `training.toml` reads and resolves, names each dataset once, and
+    /// every file it names inside the repository (not under `../shared`) exists.
+    #[test]
+    fn the_repository_training_config_resolves() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("training.toml")).unwrap();
+        let mut cfg: TrainConfig = toml::from_str(&text).unwrap();
+        cfg.resolve().unwrap();
+        let mut names = std::collections::HashSet::new();
+        for d in &cfg.datasets {
+            assert!(names.insert(d.name.as_str()), "dataset {} twice", d.name);
+            if !d.path.starts_with("..") {
+                assert!(root.join(&d.path).is_file(), "{}: {:?}", d.name, d.path);
+            }
+        }
+    }
+
     fn config(extra: &str) -> TrainConfig {
         toml::from_str(&format!(
             "[[dataset]]\nname = \"forum\"\npath = \"f.csv\"\nlang = \"fr\"\n\
