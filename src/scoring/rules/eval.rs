@@ -1237,6 +1237,7 @@ mod french_family_tests {
             "L'app est gratuite et la méthode marche, sans pub.",
             "Mon fils a fini sa formation, il envoie des CV partout.",
             "Réparation de l'écran pour 89 €, il marche encore pour WhatsApp et les mails.",
+            "Après la réparation, mon ancien WhatsApp est revenu avec tous les messages.",
             ],
         );
     }
