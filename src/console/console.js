@@ -268,7 +268,7 @@
 
   const S = {
     session: null, lang: 'fr', view: null, queue: 'pending', items: [], cursor: -1,
-    nextCursor: null, loading: false, selected: new Set(), claimed: null, renewTimer: null,
+    nextCursor: null, loading: false, selected: new Set(), claimed: null, claimPending: null, renewTimer: null,
     picker: null, pendingKeyAt: null, invitation: null,
   };
   // Measurements read by the browser tests.
@@ -424,6 +424,10 @@
     }
   }
   async function signOut() {
+    // A claim sent just before (opening an item claims it without waiting) must land first, or
+    // the server would take it after the release below and keep it for a signed-out moderator.
+    stopRenew();
+    await S.claimPending;
     try { await api('DELETE', '/v1/claims'); } catch (_) { /* nothing claimed */ }
     try { await api('DELETE', '/console/session'); } catch (_) { /* already gone */ }
     S.claimed = null;
@@ -589,15 +593,18 @@
     stopRenew();
     const id = S.claimed;
     S.claimed = null;
-    if (id && S.session) api('DELETE', '/v1/comments/' + id + '/claim').catch(() => {});
+    // After the claim in flight, if any: released first, it would be taken back when it lands.
+    if (id && S.session) Promise.resolve(S.claimPending).then(() => api('DELETE', '/v1/comments/' + id + '/claim')).catch(() => {});
   }
   function claim(id) {
     if (S.claimed === id) return;
     releaseCurrent();
     S.claimed = id;
-    const take = () => api('POST', '/v1/comments/' + id + '/claim', { lease_seconds: LEASE })
-      .then((c) => { const it = S.items[S.cursor]; if (it && it.comment.id === id && c) { it.claimInfo = c; } })
-      .catch((e) => { if (e.status === 409) status(e.message, true); });
+    const take = () => {
+      S.claimPending = api('POST', '/v1/comments/' + id + '/claim', { lease_seconds: LEASE })
+        .then((c) => { const it = S.items[S.cursor]; if (it && it.comment.id === id && c) { it.claimInfo = c; } })
+        .catch((e) => { if (e.status === 409) status(e.message, true); });
+    };
     take();
     S.renewTimer = setInterval(take, RENEW_MS);
   }
@@ -1775,6 +1782,7 @@
 
   async function signOutEverywhere() {
     try {
+      stopRenew();
       const r = await api('DELETE', '/v1/sessions');
       S.claimed = null;
       showSignin(t('msg.signedOutAll', { n: r ? r.ended : 0 }));
