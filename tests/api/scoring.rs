@@ -548,9 +548,10 @@ async fn languages_vigie_does_not_score_follow_the_sites_policy_and_are_named(ba
 /// never used to build anything): the table printed, and floors. Issue 15's target is 95 % in
 /// all and for each language; since 2026-12-06 every set reaches it in all (`lang_id_blind5.csv`,
 /// written before that day's change and scored once after it, 95.6 %; `lang_id_blind6.csv`,
-/// written after it, 98.1 %), not in each language everywhere (German and Dutch 92.5 and
-/// 90.0 % on the fifth set, Italian and Portuguese 92.5 % on the fourth): the floors only
-/// guard what was measured.
+/// written after it, 98.1 %; `lang_id_blind7.csv`, written after it by someone else, 97.2 %,
+/// every language 97 %), not in each language everywhere (German and Dutch 92.5 and 90.0 % on
+/// the fifth set, Italian and Portuguese 92.5 % on the fourth): the floors only guard what was
+/// measured.
 #[test]
 fn languages_are_told_apart_on_short_comments() {
     use std::collections::BTreeMap;
@@ -562,6 +563,7 @@ fn languages_are_told_apart_on_short_comments() {
         ("lang_id_blind4.csv", 0.95, 0.90),
         ("lang_id_blind5.csv", 0.95, 0.85),
         ("lang_id_blind6.csv", 0.95, 0.90),
+        ("lang_id_blind7.csv", 0.95, 0.95),
     ] {
         let path = format!("{}/tests/eval/{name}", env!("CARGO_MANIFEST_DIR"));
         let mut reader = csv::Reader::from_path(path).unwrap();

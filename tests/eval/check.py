@@ -145,6 +145,7 @@ SETS = {
     # Written on 2026-12-06 like lang_id_blind5.csv, after that day's first detector change
     # and before the second (scored once after it).
     "lang_id_blind6.csv": lang_id_set("lid6-", 40, 70),
+    "lang_id_blind7.csv": lang_id_set("lid7-", 33, 70),
     # Written on 2026-12-05 by someone who saw neither the detector nor the other sets, after
     # lang_id.csv's Italian errors had been read (5 rows close to an older set's dropped).
     "lang_id_blind2.csv": lang_id_set("lid2-", 49, 140),
