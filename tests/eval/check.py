@@ -185,6 +185,19 @@ SETS = {
     # shared data nor the training files, after `sexual-explicit-fr` was written: sexually
     # explicit comments and the same words in their everyday sense. Never trained on.
     # The same for English, written after `sexual-explicit-en`.
+    # Written on 2026-12-06 (session 36) by someone who read none of the code, models, rules,
+    # other sets, training files nor shared data: English abuse without swear words (implicit
+    # insults, veiled threats, dehumanising generalisations) and comments on the same words and
+    # topics that must pass. Never trained into a shipped model (a candidate trained on 70 % of
+    # it was not kept: tests/eval/README.md).
+    "en_implicit_blind.csv": dict(
+        prefix="imb-",
+        langs={"en"},
+        kinds={**{k: "1" for k in ("implicit_insult", "veiled_threat", "dehumanising")},
+               **{k: "0" for k in ("sharp_disagreement", "group_neutral",
+                                   "violent_words_benign", "ordinary")}},
+        min_per_label={"1": 250, "0": 350},
+    ),
     "en_sexual_blind.csv": dict(
         prefix="sxe-",
         langs={"en"},
