@@ -112,8 +112,13 @@ pub fn run(
     if cfg.validate {
         v = validate::validate(&cx, &train_ids, progress, &tick)?;
     }
-    progress.set_message("final model");
-    let fitted = cx.fit(&train_ids, &tick)?;
+    let fitted = match v.fitted.take() {
+        Some(f) => f,
+        None => {
+            progress.set_message("final model");
+            cx.fit(&train_ids, &tick)?
+        }
+    };
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let meta = model_meta(cfg, &version, created, &fitted, v.thresholds, &rules);
     let mut model = Model::from_f32(meta, &fitted.sparse.w);
