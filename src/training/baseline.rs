@@ -388,14 +388,13 @@ impl Csr {
     fn dot(&self, i: usize, w: &[f64]) -> f64 {
         let (col, val) = self.row(i);
         let mut lanes = [0f64; 4];
-        let (cols, rest_c) = col.split_at(col.len() / 4 * 4);
-        let (vals, rest_v) = val.split_at(cols.len());
-        for (c, v) in cols.chunks_exact(4).zip(vals.chunks_exact(4)) {
+        let (mut cols, mut vals) = (col.chunks_exact(4), val.chunks_exact(4));
+        for (c, v) in cols.by_ref().zip(vals.by_ref()) {
             for k in 0..4 {
                 lanes[k] += w[c[k] as usize] * v[k] as f64;
             }
         }
-        for (&j, &x) in rest_c.iter().zip(rest_v) {
+        for (&j, &x) in cols.remainder().iter().zip(vals.remainder()) {
             lanes[0] += w[j as usize] * x as f64;
         }
         (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
