@@ -95,6 +95,11 @@ pub fn within(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
     spans.iter().any(|&(s, e)| s <= start && end <= e)
 }
 
+/// `text[start..end]` shares at least one byte with one of `spans`.
+pub fn overlaps(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
+    spans.iter().any(|&(s, e)| s < end && start < e)
+}
+
 /// [`within`] for byte ranges asked in increasing order of start (a comment's tokens): one
 /// walk over `spans` for all of them, where `within` reads every span for each.
 pub struct Walker<'a> {

@@ -87,6 +87,15 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 170, "0": 170},
     ),
+    # Written on 2026-12-06 (session 37) by someone who read nothing of the project, asked to
+    # avoid the stock phrases of threats: the next blind measure (4 rows close to a training or
+    # evaluation text dropped).
+    "fr_threats_blind4.csv": dict(
+        prefix="tb4-",
+        langs={"fr"},
+        kinds=THREAT_KINDS,
+        min_per_label={"1": 190, "0": 190},
+    ),
     "fr_spam.csv": dict(
         prefix="spam-",
         langs={"fr"},

@@ -225,6 +225,8 @@ impl Ctx<'_> {
             let unless = self.optional(r.unless.as_ref(), "unless", &meta)?;
             let prefilter = self.optional(r.prefilter.as_ref(), "prefilter", &meta)?;
             let mention = self.optional(r.mention_unless.as_ref(), "mention_unless", &meta)?;
+            let overlapping = self.quoted_overlapping(r)?;
+            let mention = mention.map(|m| (m, overlapping));
             let idx = rs.regex_meta.len();
             rs.regex_meta.push((meta, on_norm));
             rs.regex_unless.push(unless);
@@ -254,6 +256,22 @@ impl Ctx<'_> {
             other => self.err(
                 on.span(),
                 format!("unknown `on` value `{other}` (expected original or normalised)"),
+            ),
+        }
+    }
+
+    /// A regex rule's `quoted`: whether a match overlapping a quote is quoted ("overlapping")
+    /// or only one inside it ("inside", the default).
+    fn quoted_overlapping(&self, r: &RawRegex) -> Result<bool, RuleError> {
+        let Some(q) = &r.quoted else {
+            return Ok(false);
+        };
+        match q.get_ref().as_str() {
+            "inside" => Ok(false),
+            "overlapping" => Ok(true),
+            other => self.err(
+                q.span(),
+                format!("unknown `quoted` value `{other}` (expected inside or overlapping)"),
             ),
         }
     }

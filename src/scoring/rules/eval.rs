@@ -83,13 +83,14 @@ impl RuleSet {
     }
 
     /// The regex rule's match `hit` is a mention: it lies inside a quote (or what a
-    /// `[mentions]` `reported` frame reports, or after its `framed` words) and the rule's
+    /// `[mentions]` `reported` frame reports, or after its `framed` words), or with
+    /// `overlapping` (`quoted = "overlapping"`) shares a byte with a quote, and the rule's
     /// `mention_unless` (`m`) matches the writer's own words, outside the quotes. `memo` keeps
     /// the quotes, the reports and that answer for the rule's other matches.
     #[cold]
     fn mentioned_match(
         &self,
-        m: &regex::Regex,
+        &(ref m, overlapping): &(regex::Regex, bool),
         inp: &RuleInput<'_>,
         hit: &RuleHit,
         memo: &mut Option<(Spans, Spans, bool)>,
@@ -106,14 +107,10 @@ impl RuleSet {
             let own_words = m.is_match(&quotes::outside(original, &all));
             (quoted, reported, own_words)
         });
+        let (start, end) = (start as usize, end as usize);
         *own_words
-            && self.mention_span(
-                inp.lang,
-                original,
-                (start as usize, end as usize),
-                quoted,
-                reported,
-            )
+            && (overlapping && quotes::overlaps(quoted, start, end)
+                || self.mention_span(inp.lang, original, (start, end), quoted, reported))
     }
 
     /// `original[start..end]` stands where a mention can: between quotation marks, after the
@@ -1181,6 +1178,15 @@ mod french_family_tests {
                 "Si jamais je croise ce modo, il est mort.",
                 "fr-threat-veiled",
             ),
+            // a quote elsewhere in the comment does not cover a threat outside it
+            (
+                "Tu as écrit « la police fait son travail » ? Je vais te retrouver et te buter.",
+                "fr-threat",
+            ),
+            (
+                "Ton \"droit de réponse\", garde-le. On sait où tu habites.",
+                "fr-threat-veiled",
+            ),
         ]);
     }
 
@@ -1193,6 +1199,9 @@ mod french_family_tests {
                 "On va les écraser en finale, ce match est plié.",
                 "Je vais défoncer ce boss en ranked ce soir.",
                 "« Je sais où tu habites » : la journaliste a porté plainte pour ces messages.",
+                // quoted without a word of report: the quote is someone else's
+                "Sous la vidéo : \"je vais te buter\", \"on sait où tu habites\"... Triste époque.",
+                "Mon voisin m'a crié « je vais te crever » hier soir, ça fait froid dans le dos.",
                 "Faites attention à vos enfants sur les réseaux sociaux.",
                 "Il faut que quelqu'un explique au maire que la piste est dangereuse.",
                 "Tuer le processus suffit, pas besoin de redémarrer le serveur.",

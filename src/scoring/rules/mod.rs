@@ -254,8 +254,9 @@ pub struct RuleSet {
     /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports).
     regex_unless: Vec<Option<Regex>>,
     /// Per regex rule: the pattern of the writer's own words that makes a quoted match a
-    /// mention (`mention_unless`).
-    regex_mention_unless: Vec<Option<Regex>>,
+    /// mention (`mention_unless`), and whether a match overlapping a quote is quoted
+    /// (`quoted = "overlapping"`) rather than only one inside it.
+    regex_mention_unless: Vec<Option<(Regex, bool)>>,
     /// Per regex rule: a faster necessary condition on the same text (`prefilter`).
     regex_prefilter: Vec<Option<Regex>>,
     regex_orig: Option<RegexGroup>,

@@ -143,6 +143,10 @@ pub(super) struct RawRegex {
     /// that match is no hit ("Statements like \"X are scum\" are hurtful.").
     #[serde(default)]
     pub(super) mention_unless: Option<Spanned<String>>,
+    /// Where a match stands to be a mention: "inside" (default) the quotes, or "overlapping"
+    /// them (a threat whose verb is quoted and its object not: « faire sauter » la préfecture).
+    #[serde(default)]
+    pub(super) quoted: Option<Spanned<String>>,
     /// A faster regex on the same text that every match of `pattern` contains (no word
     /// boundary, so the lazy DFA runs it on accented text too): `pattern` runs only where it
     /// matches.
