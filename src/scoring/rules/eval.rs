@@ -1187,6 +1187,33 @@ mod french_family_tests {
                 "Ton \"droit de réponse\", garde-le. On sait où tu habites.",
                 "fr-threat-veiled",
             ),
+            // forms of 2026-12-06b
+            ("Tu verras pas Noël, je te le garantis.", "fr-threat-veiled"),
+            (
+                "Je sais dans quelle école vont tes enfants, pas besoin d'en dire plus.",
+                "fr-threat-veiled",
+            ),
+            (
+                "Publie mon nom et je publie ton avis de décès.",
+                "fr-threat-veiled",
+            ),
+            (
+                "wesh jvais t fumer frérot, c pas une blague",
+                "fr-threat-incitement",
+            ),
+            (
+                "Mon tabarnak, m'as te péter la yeule.",
+                "fr-threat-incitement",
+            ),
+            (
+                "Tu me rembourses avant vendredi ou je t'envoie à l'hôpital.",
+                "fr-threat-incitement",
+            ),
+            // "plainte" and "signaler" no longer cancel the threat rules
+            (
+                "Si tu portes plainte, t'es mort, c'est aussi simple que ça.",
+                "fr-threat",
+            ),
         ]);
     }
 
@@ -1202,6 +1229,15 @@ mod french_family_tests {
                 // quoted without a word of report: the quote is someone else's
                 "Sous la vidéo : \"je vais te buter\", \"on sait où tu habites\"... Triste époque.",
                 "Mon voisin m'a crié « je vais te crever » hier soir, ça fait froid dans le dos.",
+                // one's own devices, pets and food; idioms; "fumer" without a victim
+                "Je vais étrangler mon routeur, troisième coupure ce soir.",
+                "je vais le tuer mon chat, il a encore marché sur le clavier",
+                "jvais crever de chaud dans ce bureau sans clim",
+                "Je vais fracasser le record de pompes ce soir, préparez-vous.",
+                "Je vais fumer une clope et je reviens.",
+                "Je sais à quelle heure passe le bus, il est toujours en retard.",
+                "J'ai signalé ce compte à Pharos. Faites pareil si vous le voyez.",
+                "Tu vas le regretter... dans les urnes, en 2027.",
                 "Faites attention à vos enfants sur les réseaux sociaux.",
                 "Il faut que quelqu'un explique au maire que la piste est dangereuse.",
                 "Tuer le processus suffit, pas besoin de redémarrer le serveur.",
