@@ -104,6 +104,21 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 220, "0": 260},
     ),
+    # Written on 2026-12-06 (session 37) by someone who read nothing of the project: English
+    # threats and look-alikes to write the English threat rules on (errors read).
+    "en_threats_dev.csv": dict(
+        prefix="edv-",
+        langs={"en"},
+        kinds=THREAT_KINDS,
+        min_per_label={"1": 190, "0": 230},
+    ),
+    # Written the same day by another who read nothing of the project: the blind measure.
+    "en_threats_blind.csv": dict(
+        prefix="etb-",
+        langs={"en"},
+        kinds=THREAT_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
     "fr_spam.csv": dict(
         prefix="spam-",
         langs={"fr"},

@@ -811,6 +811,67 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn english_threats_are_held_by_their_family_and_look_alikes_are_not() {
+        let rs = default_rules();
+        let ids = |text: &str| -> Vec<String> {
+            hits(&rs, text, "en")
+                .into_iter()
+                .filter(|h| h.id.starts_with("en-threat-"))
+                .map(|h| h.id)
+                .collect()
+        };
+        for (text, id) in [
+            ("I'm gonna kill you, you hear me?", "en-threat-direct"),
+            (
+                "Touch my car again and I'll break both your arms.",
+                "en-threat-direct",
+            ),
+            (
+                "Don't you dare publish that or you're dead.",
+                "en-threat-direct",
+            ),
+            (
+                "Mess with my sister and u get stabbed, end of.",
+                "en-threat-direct",
+            ),
+            (
+                "We know where your kids go to school. Nice house you've got.",
+                "en-threat-veiled",
+            ),
+            (
+                "Be a real shame if something happened to your shop.",
+                "en-threat-veiled",
+            ),
+            (
+                "Anyone got his home address? Let's pay him a visit.",
+                "en-threat-incitement",
+            ),
+            (
+                "Someone should put a bullet in this reporter.",
+                "en-threat-incitement",
+            ),
+            // an unrelated quote does not cover the threat beside it
+            (
+                "You wrote \"the council acted fairly\"? I'm coming for you.",
+                "en-threat-direct",
+            ),
+        ] {
+            assert!(ids(text).iter().any(|i| i == id), "{text}: {:?}", ids(text));
+        }
+        for text in [
+            "I'm going to kill my printer if it jams again.",
+            "You're dead wrong about the budget.",
+            "We're going to kill them in the cup final on Saturday.",
+            "If you camp the spawn point I will hunt you down next round 😂",
+            "She wrote \"I'm going to kill you\" under my post, reported.",
+            "Got a DM saying “we know where you live”. Screenshots sent to the mods.",
+            "You'll regret this at the ballot box, councillor.",
+        ] {
+            assert!(ids(text).is_empty(), "{text}: {:?}", ids(text));
+        }
+    }
+
+    #[test]
     fn defanged_links_and_miracle_cures_are_spam_unless_a_reader_warns_about_them() {
         let rs = default_rules();
         let fired = |text: &str, id: &str| hits(&rs, text, "fr").iter().any(|h| h.id == id);
