@@ -27,10 +27,10 @@ const MAX_DATE_CHARS: usize = 64;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestRequest {
-    /// A rule set in TOML to try instead of the site's (at most 100,000 characters); a file that
+    /// A rule set in TOML to try instead of the site's (at most 200,000 characters); a file that
     /// does not compile is refused with its line.
     #[serde(default)]
-    #[schema(max_length = 100000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 200000, pattern = r"^[^\x00]*$")]
     pub rules: Option<String>,
     /// Instead of `rules`: one word-list edit tried on the site's rule file, checked as
     /// `POST /v1/site/rules/words` (`add`) or `PATCH /v1/site/rules/words/{id}` (`change`

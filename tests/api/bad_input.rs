@@ -10,7 +10,7 @@ crate::on_both_backends!(
     wrong_types_and_missing_fields_are_422_naming_the_field,
     bodies_empty_blank_or_over_the_limit_are_422,
     a_request_over_64_kib_is_413,
-    a_rule_file_may_take_512_kib_and_100000_characters,
+    a_rule_file_may_take_512_kib_and_200000_characters,
     a_request_that_is_not_json_is_415,
     missing_wrong_and_revoked_keys_are_401,
     a_role_without_the_right_is_403,
@@ -170,7 +170,7 @@ async fn a_request_over_64_kib_is_413(backend: Backend) {
     assert_problem(chunked, 413, None).await;
 }
 
-async fn a_rule_file_may_take_512_kib_and_100000_characters(backend: Backend) {
+async fn a_rule_file_may_take_512_kib_and_200000_characters(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
@@ -185,11 +185,11 @@ async fn a_rule_file_may_take_512_kib_and_100000_characters(backend: Backend) {
             .json(&body);
         async move { req.send().await.unwrap() }
     };
-    // the default file with comments added: more than 64 KiB of JSON, fewer than 100,000
+    // the default file with comments added: more than 64 KiB of JSON, fewer than 200,000
     // characters
     let padded = format!(
         "{source}\n{}",
-        "# commentaire de la rédaction\n".repeat(300)
+        "# commentaire de la rédaction\n".repeat(2_000)
     );
     let chars = padded.chars().count();
     assert!(
@@ -198,16 +198,19 @@ async fn a_rule_file_may_take_512_kib_and_100000_characters(backend: Backend) {
             .len()
             > 64 * 1024
     );
-    assert!(chars < 100_000, "{chars}");
+    assert!(chars < 200_000, "{chars}");
     let r = put(json!({ "source": padded })).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let now = app.get_json("/v1/site/rules", &admin).await;
     assert_eq!(now["source"], padded.as_str());
-    // one character over 100,000: refused, the stored file unchanged
-    let over = format!("{source}\n#{}", "x".repeat(99_999 - source.chars().count()));
-    assert_eq!(over.chars().count(), 100_001);
+    // one character over 200,000: refused, the stored file unchanged
+    let over = format!(
+        "{source}\n#{}",
+        "x".repeat(199_999 - source.chars().count())
+    );
+    assert_eq!(over.chars().count(), 200_001);
     let p = assert_problem(put(json!({ "source": over })).await, 422, Some("source")).await;
-    assert!(p["detail"].as_str().unwrap().contains("100000"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("200000"), "{p}");
     // a body over 512 KiB: 413, on this route and on a backtest
     let huge = json!({ "source": "#".repeat(600 * 1024) });
     assert_problem(put(huge.clone()).await, 413, None).await;

@@ -186,7 +186,7 @@ pub const MAX_RATE_WINDOW_SECS: u32 = 86_400;
 const REGEX_DFA_CACHE: usize = 32 << 20;
 
 /// Largest compiled size of one rule's regex (the regex crate's own default is 10 MiB). With
-/// the 100,000 characters of a rule file, it bounds what a site's rules can take.
+/// the 200,000 characters of a rule file, it bounds what a site's rules can take.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// A rule's regex as the scorer runs it; refused over [`REGEX_SIZE_LIMIT`].
