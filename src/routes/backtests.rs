@@ -144,7 +144,8 @@ fn response(r: BacktestRecord, full: bool) -> BacktestResponse {
 #[utoipa::path(post, path = "/v1/backtests", tag = "site", security(("bearer" = ["admin"])),
     request_body = BacktestRequest,
     responses((status = 202, description = "queued; follow it at `/v1/backtests/{id}`", body = BacktestResponse),
-        (status = 409, description = "a backtest of the site is already queued or running", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`words.change` names a word list the site's rules have not got (as saving the change would)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "a backtest of the site is already queued or running, or `words.add` takes an id the site's rules already have", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "a rule set that does not compile (line and reason), invalid thresholds, an unknown model version, a period that is reversed, longer than 365 days or holds no comment", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/backtests")]
 #[tracing::instrument(name = "create_backtest", skip_all, fields(key_id = caller.key_id.0))]

@@ -650,6 +650,28 @@ mod tests {
     }
 
     #[test]
+    fn quoted_overlapping_makes_a_match_sharing_words_with_a_quote_a_mention() {
+        let file = "[[regex]]\nid = \"t\"\naction = \"hold\"\non = \"normalised\"\n\
+                    pattern = 'faire sauter la \\w+'\nmention_unless = '\\w'\nquoted = \"overlapping\"\n";
+        let fired =
+            |rs: &RuleSet, text: &str| super::super::eval::tests::hits(rs, text, "fr").len();
+        let text = "Il avait promis de « faire sauter » la préfecture, il a été jugé.";
+        let rs = RuleSet::from_toml(file, "q.toml").unwrap();
+        assert_eq!(fired(&rs, text), 0);
+        // the same rule written beside an unrelated quote keeps its hit
+        assert_eq!(
+            fired(&rs, "Tu dis « non » ? On va faire sauter la mairie."),
+            1
+        );
+        // by default (`inside`) the match must lie within the quote
+        let inside = RuleSet::from_toml(&file.replace("overlapping", "inside"), "q.toml").unwrap();
+        assert_eq!(fired(&inside, text), 1);
+        let e = RuleSet::from_toml(&file.replace("overlapping", "partly"), "q.toml").unwrap_err();
+        assert_eq!(e.line, 7, "{e}");
+        assert!(e.reason.contains("unknown `quoted` value `partly`"), "{e}");
+    }
+
+    #[test]
     fn a_regex_over_the_size_limit_is_refused_with_its_line() {
         // `\w{1000}` compiles to several MiB of Unicode classes: over the 1 MiB a rule may take.
         let big = "[[regex]]\nid = \"big\"\naction = \"flag\"\npattern = '\\w{1000}'\n";
