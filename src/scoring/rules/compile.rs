@@ -266,6 +266,12 @@ impl Ctx<'_> {
         let Some(q) = &r.quoted else {
             return Ok(false);
         };
+        if r.mention_unless.is_none() {
+            return self.err(
+                q.span(),
+                "`quoted` says where a mention stands: it needs `mention_unless`",
+            );
+        }
         match q.get_ref().as_str() {
             "inside" => Ok(false),
             "overlapping" => Ok(true),
@@ -669,6 +675,11 @@ mod tests {
         let e = RuleSet::from_toml(&file.replace("overlapping", "partly"), "q.toml").unwrap_err();
         assert_eq!(e.line, 7, "{e}");
         assert!(e.reason.contains("unknown `quoted` value `partly`"), "{e}");
+        // without `mention_unless` it would say nothing: refused
+        let alone = file.replace("mention_unless = '\\w'\n", "");
+        let e = RuleSet::from_toml(&alone, "q.toml").unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.reason.contains("needs `mention_unless`"), "{e}");
     }
 
     #[test]
