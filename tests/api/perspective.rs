@@ -888,8 +888,8 @@ async fn corals_own_request_bodies_get_what_coral_reads(backend: Backend) {
         }
         above_070 += usize::from(value > 0.7);
     }
-    // 0 of the 420 at the calibration of `vigie-20261206-0339` (and of `vigie-20261205-2125`),
-    // 3 above 0.70 (README, "Replacing Perspective API").
+    // 0 of the 420 at the calibration of `vigie-20261206-1113` (and of `vigie-20261206-0339`
+    // and `vigie-20261205-2125`), 4 above 0.70 (README, "Replacing Perspective API").
     eprintln!(
         "ordinary news comments above {threshold}: {} of {} (above 0.70: {above_070})",
         above.len(),

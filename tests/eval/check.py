@@ -104,15 +104,8 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 220, "0": 260},
     ),
-    # Written on 2026-12-06 (session 37) by someone who read nothing of the project: English
-    # threats and look-alikes to write the English threat rules on (errors read).
-    "en_threats_dev.csv": dict(
-        prefix="edv-",
-        langs={"en"},
-        kinds=THREAT_KINDS,
-        min_per_label={"1": 190, "0": 230},
-    ),
-    # Written the same day by another who read nothing of the project: the blind measure.
+    # Written on 2026-12-06 (session 37) by someone who read nothing of the project (nor the
+    # English threats now trained on, training/en_threats_written.csv): the blind measure.
     "en_threats_blind.csv": dict(
         prefix="etb-",
         langs={"en"},
@@ -231,6 +224,19 @@ SETS = {
     # insults, veiled threats, dehumanising generalisations) and comments on the same words and
     # topics that must pass. Never trained into a shipped model (a candidate trained on 70 % of
     # it was not kept: tests/eval/README.md).
+    # Written on 2026-12-06 (session 38) by someone who read none of the code, models, rules,
+    # other sets, training files nor shared data: benign comments that praise, defend or thank a
+    # group, a profession or a town in the shapes hate speech also takes ("X devraient tous
+    # être…", "les gens comme vous sont…", "ce genre de… devrait être…") and hostile comments in
+    # the same shapes. Never trained on; its errors are not read (blind).
+    "praise_frames_blind.csv": dict(
+        prefix="pfb-",
+        langs={"fr", "en"},
+        kinds={**{k: "0" for k in ("praise_group", "praise_other", "recommend",
+                                   "neutral_general")},
+               **{k: "1" for k in ("hostile_group", "hostile_other")}},
+        min_per_label={"1": 110, "0": 380},
+    ),
     "en_implicit_blind.csv": dict(
         prefix="imb-",
         langs={"en"},
