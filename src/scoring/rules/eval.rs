@@ -872,6 +872,39 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn french_stereotypes_about_a_group_are_held_and_their_refutations_are_not() {
+        let rs = default_rules();
+        let fired = |text: &str| {
+            hits(&rs, text, "fr")
+                .iter()
+                .any(|h| h.id == "hate-stereotype-fr")
+        };
+        for text in [
+            "Les Arabes sont incapables de s'intégrer.",
+            "Les Marocains sont des menteurs nés.",
+            "Aucun musulman n'est digne de confiance.",
+            "Les lesbiennes me répugnent, désolé mais c'est viscéral.",
+            "J'éprouve une aversion totale pour les Maghrébins.",
+            "Les femmes ne seront jamais aussi compétentes que les hommes.",
+            "Les Roms n'ont aucune morale.",
+        ] {
+            assert!(fired(text), "{text}");
+        }
+        for text in [
+            "Dire que les Roms sont des voleurs est un préjugé.",
+            "On entend que les Arabes sont paresseux : c'est faux et les chiffres le montrent.",
+            "Non, les femmes ne sont pas moins intelligentes, arrêtez.",
+            "Les personnes handicapées sont incapables d'accéder à la gare à cause des escaliers.",
+            "Aucune femme ne devrait avoir peur de rentrer seule.",
+            "Aucun migrant n'a été blessé dans l'incendie.",
+            "Les Chinois sont agressifs sur les prix des smartphones.",
+            "Il a écrit « les Turcs sont violents par nature » : signalé.",
+        ] {
+            assert!(!fired(text), "{text}");
+        }
+    }
+
+    #[test]
     fn defanged_links_and_miracle_cures_are_spam_unless_a_reader_warns_about_them() {
         let rs = default_rules();
         let fired = |text: &str, id: &str| hits(&rs, text, "fr").iter().any(|h| h.id == id);
