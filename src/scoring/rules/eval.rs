@@ -905,6 +905,35 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn english_stereotypes_about_a_group_are_held_and_their_refutations_are_not() {
+        let rs = default_rules();
+        let fired = |text: &str| {
+            hits(&rs, text, "en")
+                .iter()
+                .any(|h| h.id == "hate-stereotype-en")
+        };
+        for text in [
+            "Romanians are thieves by nature, it's in their blood.",
+            "Asylum seekers are an infestation.",
+            "Muslims aren't compatible with a civilised society, full stop.",
+            "Foreigners are leeches, all of them.",
+            "No Muslim can be trusted.",
+            "Those migrants have no morals.",
+        ] {
+            assert!(fired(text), "{text}");
+        }
+        for text in [
+            "The claim that migrants are criminals is a myth.",
+            "Women are sick of being ignored by this council.",
+            "Immigrants are a drain on public services, says the report I don't believe.",
+            "Refugees are traumatised and need support.",
+            "Someone posted \"Jews are evil\" under the article. Reported.",
+        ] {
+            assert!(!fired(text), "{text}");
+        }
+    }
+
+    #[test]
     fn defanged_links_and_miracle_cures_are_spam_unless_a_reader_warns_about_them() {
         let rs = default_rules();
         let fired = |text: &str, id: &str| hits(&rs, text, "fr").iter().any(|h| h.id == id);
