@@ -887,6 +887,8 @@ pub(super) mod tests {
             "J'éprouve une aversion totale pour les Maghrébins.",
             "Les femmes ne seront jamais aussi compétentes que les hommes.",
             "Les Roms n'ont aucune morale.",
+            // an opinion framed as one is still the writer's own
+            "Je pense que les Marocains sont des menteurs.",
         ] {
             assert!(fired(text), "{text}");
         }
@@ -919,6 +921,7 @@ pub(super) mod tests {
             "Foreigners are leeches, all of them.",
             "No Muslim can be trusted.",
             "Those migrants have no morals.",
+            "I think that migrants are leeches.",
         ] {
             assert!(fired(text), "{text}");
         }
