@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::store;
 
 /// Largest rule file accepted through the API (characters). The default file has about 104,000
-/// (2026-12-06e, with the English threat families and `hate-stereotype-fr`/`-en`): twice that
+/// (2026-12-06f, with the English threat families and `hate-stereotype-fr`/`-en`): twice that
 /// leaves a site room to add its own rules to a copy of it; 100,000 until 2026-12-06b.
 pub const MAX_RULES_CHARS: usize = 200_000;
 

@@ -493,6 +493,18 @@ pub(super) mod tests {
         out
     }
 
+    /// Asserts that the default rule `id` fires on every text of `held` and on none of `not`.
+    fn assert_rule_fires(id: &str, lang: &str, held: &[&str], not: &[&str]) {
+        let rs = default_rules();
+        let fired = |text: &str| hits(&rs, text, lang).iter().any(|h| h.id == id);
+        for text in held {
+            assert!(fired(text), "{id} should fire: {text}");
+        }
+        for text in not {
+            assert!(!fired(text), "{id} should not fire: {text}");
+        }
+    }
+
     #[test]
     fn a_quoted_insult_that_is_condemned_is_a_mention_not_a_use() {
         let rs = default_rules();
@@ -785,29 +797,23 @@ pub(super) mod tests {
 
     #[test]
     fn a_weapon_or_an_act_named_by_the_writer_is_a_threat_and_news_or_games_are_not() {
-        let rs = default_rules();
-        let fired = |text: &str| {
-            hits(&rs, text, "fr")
-                .iter()
-                .any(|h| h.id == "fr-threat-weapon")
-        };
-        for text in [
-            "Le jour où ils manifestent devant ma boutique, je sors le fusil.",
-            "On attend le juge à la sortie avec des barres de fer.",
-            "S'il y a une caméra de plus, on crame la mairie.",
-            "Qu'on les pende, ces traîtres, sur la place publique.",
-            "Tu effaces pas ce commentaire et je te démolis.",
-        ] {
-            assert!(fired(text), "{text}");
-        }
-        for text in [
-            "Un chauffeur de bus a été menacé avec un couteau par un passager.",
-            "Les bots du mode solo sont si nuls qu'on les tue en deux coups.",
-            "Il a écrit « je sors le fusil » sous l'article, j'ai signalé.",
-            "Je sors le couteau à pain, le gâteau est prêt.",
-        ] {
-            assert!(!fired(text), "{text}");
-        }
+        assert_rule_fires(
+            "fr-threat-weapon",
+            "fr",
+            &[
+                "Le jour où ils manifestent devant ma boutique, je sors le fusil.",
+                "On attend le juge à la sortie avec des barres de fer.",
+                "S'il y a une caméra de plus, on crame la mairie.",
+                "Qu'on les pende, ces traîtres, sur la place publique.",
+                "Tu effaces pas ce commentaire et je te démolis.",
+            ],
+            &[
+                "Un chauffeur de bus a été menacé avec un couteau par un passager.",
+                "Les bots du mode solo sont si nuls qu'on les tue en deux coups.",
+                "Il a écrit « je sors le fusil » sous l'article, j'ai signalé.",
+                "Je sors le couteau à pain, le gâteau est prêt.",
+            ],
+        );
     }
 
     #[test]
@@ -873,13 +879,10 @@ pub(super) mod tests {
 
     #[test]
     fn french_stereotypes_about_a_group_are_held_and_their_refutations_are_not() {
-        let rs = default_rules();
-        let fired = |text: &str| {
-            hits(&rs, text, "fr")
-                .iter()
-                .any(|h| h.id == "hate-stereotype-fr")
-        };
-        for text in [
+        assert_rule_fires(
+            "hate-stereotype-fr",
+            "fr",
+            &[
             "Les Arabes sont incapables de s'intégrer.",
             "Les Marocains sont des menteurs nés.",
             "Aucun musulman n'est digne de confiance.",
@@ -889,10 +892,8 @@ pub(super) mod tests {
             "Les Roms n'ont aucune morale.",
             // an opinion framed as one is still the writer's own
             "Je pense que les Marocains sont des menteurs.",
-        ] {
-            assert!(fired(text), "{text}");
-        }
-        for text in [
+            ],
+            &[
             "Dire que les Roms sont des voleurs est un préjugé.",
             "On entend que les Arabes sont paresseux : c'est faux et les chiffres le montrent.",
             "Non, les femmes ne sont pas moins intelligentes, arrêtez.",
@@ -901,39 +902,32 @@ pub(super) mod tests {
             "Aucun migrant n'a été blessé dans l'incendie.",
             "Les Chinois sont agressifs sur les prix des smartphones.",
             "Il a écrit « les Turcs sont violents par nature » : signalé.",
-        ] {
-            assert!(!fired(text), "{text}");
-        }
+            ],
+        );
     }
 
     #[test]
     fn english_stereotypes_about_a_group_are_held_and_their_refutations_are_not() {
-        let rs = default_rules();
-        let fired = |text: &str| {
-            hits(&rs, text, "en")
-                .iter()
-                .any(|h| h.id == "hate-stereotype-en")
-        };
-        for text in [
-            "Romanians are thieves by nature, it's in their blood.",
-            "Asylum seekers are an infestation.",
-            "Muslims aren't compatible with a civilised society, full stop.",
-            "Foreigners are leeches, all of them.",
-            "No Muslim can be trusted.",
-            "Those migrants have no morals.",
-            "I think that migrants are leeches.",
-        ] {
-            assert!(fired(text), "{text}");
-        }
-        for text in [
-            "The claim that migrants are criminals is a myth.",
-            "Women are sick of being ignored by this council.",
-            "Immigrants are a drain on public services, says the report I don't believe.",
-            "Refugees are traumatised and need support.",
-            "Someone posted \"Jews are evil\" under the article. Reported.",
-        ] {
-            assert!(!fired(text), "{text}");
-        }
+        assert_rule_fires(
+            "hate-stereotype-en",
+            "en",
+            &[
+                "Romanians are thieves by nature, it's in their blood.",
+                "Asylum seekers are an infestation.",
+                "Muslims aren't compatible with a civilised society, full stop.",
+                "Foreigners are leeches, all of them.",
+                "No Muslim can be trusted.",
+                "Those migrants have no morals.",
+                "I think that migrants are leeches.",
+            ],
+            &[
+                "The claim that migrants are criminals is a myth.",
+                "Women are sick of being ignored by this council.",
+                "Immigrants are a drain on public services, says the report I don't believe.",
+                "Refugees are traumatised and need support.",
+                "Someone posted \"Jews are evil\" under the article. Reported.",
+            ],
+        );
     }
 
     #[test]
