@@ -931,6 +931,52 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn wishing_a_person_dead_or_hurt_is_held_and_mourning_or_idioms_are_not() {
+        assert_rule_fires(
+            "en-threat-wish",
+            "en",
+            &[
+                "I hope the reporter who wrote this gets hit by a bus.",
+                "Hoping that councillor drops dead before the vote.",
+                "Can't wait to dance on the chairman's grave.",
+                "May you and your family die slowly.",
+                "I pray every day that his plane goes down.",
+                "The world would be a better place if that judge died tomorrow.",
+                "hope u choke on ur coffee and never wake up",
+            ],
+            &[
+                "I hope nobody gets hurt at the march on Saturday.",
+                "Praying for the victims who died in the crash.",
+                "I hope he doesn't die waiting for that operation.",
+                "Let that sink in for a minute.",
+                "Lock him up and let him rot.",
+                "I hope the markets don't crash again this year.",
+                "Hoping for a speedy recovery for the driver hit by the bus.",
+            ],
+        );
+    }
+
+    #[test]
+    fn knowing_a_persons_routine_with_a_menacing_aside_is_a_french_threat() {
+        assert_rule_fires(
+            "fr-threat-dox",
+            "fr",
+            &[
+                "Votre fille rentre seule à 17h le jeudi, je dis ça je dis rien.",
+                "Tu te gares toujours près de la gare, frérot. Pense à ça.",
+                "On a pris quelques photos de ta maison hier. Je les garde précieusement.",
+                "On connaît le nom de ton fils et son collège. Prends soin de lui.",
+            ],
+            &[
+                "Le marché se tient tous les jeudis à 17h, je dis ça pour ceux qui cherchent.",
+                "Ma fille rentre seule à 17h le jeudi, c'est dur pour une maman qui travaille.",
+                "J'ai pris des photos de ta maison pour l'agence, elles sont superbes.",
+                "La déchetterie ferme à 18h le samedi, pensez-y avant de charger la voiture.",
+            ],
+        );
+    }
+
+    #[test]
     fn defanged_links_and_miracle_cures_are_spam_unless_a_reader_warns_about_them() {
         let rs = default_rules();
         let fired = |text: &str, id: &str| hits(&rs, text, "fr").iter().any(|h| h.id == id);
