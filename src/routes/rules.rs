@@ -16,9 +16,9 @@ use crate::state::AppState;
 use crate::store;
 
 /// Largest rule file accepted through the API (characters). The default file has about 112,000
-/// (2026-12-06g, with the English threat families, `en-threat-wish`, `fr-threat-dox` and
-/// `hate-stereotype-fr`/`-en`): almost twice that
-/// leaves a site room to add its own rules to a copy of it; 100,000 until 2026-12-06b.
+/// (2026-12-06i, with the English threat families, `en-threat-wish`, `fr-threat-dox` and
+/// `hate-stereotype-fr`/`-en`): almost twice that leaves a site room to add its own rules to a
+/// copy of it; 100,000 until 2026-12-06b.
 pub const MAX_RULES_CHARS: usize = 200_000;
 
 /// The body limit of a request that carries a whole rule file ([`rules_limit`]): room for

@@ -215,15 +215,6 @@ SETS = {
         kinds={"group_hate": "1", "group_mention": "0"},
         min_per_label={"1": 300, "0": 300},
     ),
-    # Written on 2026-12-05 evening by someone who saw neither the rules, the other sets, the
-    # shared data nor the training files, after `sexual-explicit-fr` was written: sexually
-    # explicit comments and the same words in their everyday sense. Never trained on.
-    # The same for English, written after `sexual-explicit-en`.
-    # Written on 2026-12-06 (session 36) by someone who read none of the code, models, rules,
-    # other sets, training files nor shared data: English abuse without swear words (implicit
-    # insults, veiled threats, dehumanising generalisations) and comments on the same words and
-    # topics that must pass. Never trained into a shipped model (a candidate trained on 70 % of
-    # it was not kept: tests/eval/README.md).
     # Written on 2026-12-06 (session 38) by someone who read none of the code, models, rules,
     # other sets, training files nor shared data: benign comments that praise, defend or thank a
     # group, a profession or a town in the shapes hate speech also takes ("X devraient tous
@@ -237,6 +228,11 @@ SETS = {
                **{k: "1" for k in ("hostile_group", "hostile_other")}},
         min_per_label={"1": 110, "0": 380},
     ),
+    # Written on 2026-12-06 (session 36) by someone who read none of the code, models, rules,
+    # other sets, training files nor shared data: English abuse without swear words (implicit
+    # insults, veiled threats, dehumanising generalisations) and comments on the same words and
+    # topics that must pass. Never trained into a shipped model (a candidate trained on 70 % of
+    # it was not kept: tests/eval/README.md).
     "en_implicit_blind.csv": dict(
         prefix="imb-",
         langs={"en"},
@@ -245,12 +241,16 @@ SETS = {
                                    "violent_words_benign", "ordinary")}},
         min_per_label={"1": 250, "0": 350},
     ),
+    # The same for English, written after `sexual-explicit-en`.
     "en_sexual_blind.csv": dict(
         prefix="sxe-",
         langs={"en"},
         kinds={"sexual_explicit": "1", "lookalike": "0"},
         min_per_label={"1": 150, "0": 150},
     ),
+    # Written on 2026-12-05 evening by someone who saw neither the rules, the other sets, the
+    # shared data nor the training files, after `sexual-explicit-fr` was written: sexually
+    # explicit comments and the same words in their everyday sense. Never trained on.
     "fr_sexual_blind.csv": dict(
         prefix="sx-",
         langs={"fr"},
