@@ -372,7 +372,9 @@ async fn weighted_reports_past_the_threshold_hide_a_comment_but_illegal_reports_
     assert_eq!(site["report_hide_threshold"], 2.0);
     establish(&app, &ingest, &camille, &["r-1", "r-2"]).await;
     let a = post(&app, &ingest, "c-a", "u-a", "Un avis tranché").await;
-    let b = post(&app, &ingest, "c-b", "u-b", "Un autre avis").await;
+    // Not "Un autre avis": the shipped model weighs "autre" alone as abuse and holds it
+    // (training.toml, `short_replies_written`); these tests need published comments.
+    let b = post(&app, &ingest, "c-b", "u-b", "Un second avis").await;
     for (n, r) in ["r-1", "r-2", "r-3", "r-4"].into_iter().enumerate() {
         let mut illegal = reader_from(r, "illegal", n as u8);
         illegal["legal_ground"] = json!("Loi du 29 juillet 1881, art. 29");
@@ -1065,7 +1067,7 @@ async fn reporters_from_one_ip_or_one_network_count_once_toward_hiding(backend: 
     assert_eq!(item["open_reports"], 6);
     assert_eq!(item["report_weight"], 1.0, "one IP, one vote");
     // Six from one /24, each from its own address: one vote too.
-    let one_net = post(&app, &ingest, "c-net", "u-net", "Un autre avis").await;
+    let one_net = post(&app, &ingest, "c-net", "u-net", "Un second avis").await;
     for (i, r) in ids.into_iter().enumerate() {
         let mut report = reader(r, "insult");
         report["ip"] = json!(format!("198.51.100.{}", 10 + i));

@@ -104,20 +104,6 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 220, "0": 260},
     ),
-    # Written on 2026-12-06 (session 41) by two contributors who read nothing of the project, to
-    # develop the threat rules on: their errors were read (development sets, not blind measures).
-    "en_threats_dev2.csv": dict(
-        prefix="ethd-",
-        langs={"en"},
-        kinds=THREAT_KINDS,
-        min_per_label={"1": 280, "0": 280},
-    ),
-    "fr_threats_dev2.csv": dict(
-        prefix="ftd-",
-        langs={"fr"},
-        kinds=THREAT_KINDS,
-        min_per_label={"1": 280, "0": 280},
-    ),
     # Written on 2026-12-06 (session 37) by someone who read nothing of the project (nor the
     # English threats now trained on, training/en_threats_written.csv): the blind measure.
     "en_threats_blind.csv": dict(
