@@ -987,6 +987,69 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn the_english_threat_shapes_of_06j_are_held_and_their_look_alikes_are_not() {
+        assert_rule_fires(
+            "en-threat-intent",
+            "en",
+            &[
+                "I will personally strangle you if you show up at the meeting again.",
+                "imma stab you next time i see you, clown",
+            ],
+            &[
+                "I'm going to smash this exam tomorrow.",
+                "We'll batter them in the derby on Saturday.",
+            ],
+        );
+        assert_rule_fires(
+            "en-threat-harm",
+            "en",
+            &[
+                "Print one more lie and I'll beat the living daylights out of you.",
+                "Show your face here again and you'll be carried out.",
+                "He's not getting home in one piece after that penalty.",
+            ],
+            &[
+                "The firefighters carried out a rescue at the flats.",
+                "The bus got the kids home in one piece despite the snow.",
+            ],
+        );
+        assert_rule_fires(
+            "en-threat-call",
+            "en",
+            &["Someone in Leeds pls go batter this guy, he lives round the corner from you."],
+            &["Someone should tell him the meeting moved to Tuesday."],
+        );
+        assert_rule_fires(
+            "en-threat-hint",
+            "en",
+            &["Be a shame if your brakes failed on the way home, wouldn't it."],
+            &["It would be a shame if the library closed for good."],
+        );
+    }
+
+    #[test]
+    fn a_reply_that_is_only_a_wish_of_death_is_held_and_ordinary_dying_words_are_not() {
+        assert_rule_fires(
+            "fr-death-wish",
+            "fr",
+            &["Crève.", "Va crever, connard.", "Crevez tous."],
+            &[
+                "Je vais crever de chaud dans ce train.",
+                "Encore un pneu crevé ce matin.",
+            ],
+        );
+        assert_rule_fires(
+            "en-death-wish",
+            "en",
+            &["Drop dead.", "Just die already, loser."],
+            &[
+                "I could die laughing at this.",
+                "Die Hard is the best Christmas film.",
+            ],
+        );
+    }
+
+    #[test]
     fn defanged_links_and_miracle_cures_are_spam_unless_a_reader_warns_about_them() {
         let rs = default_rules();
         let fired = |text: &str, id: &str| hits(&rs, text, "fr").iter().any(|h| h.id == id);
