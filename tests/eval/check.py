@@ -228,6 +228,19 @@ SETS = {
                **{k: "1" for k in ("hostile_group", "hostile_other")}},
         min_per_label={"1": 110, "0": 380},
     ),
+    # Written on 2026-12-06 (session 43) by someone who read none of the code, models, rules,
+    # other sets, training files nor shared data: sharp criticism, sarcasm, firm disagreement and
+    # hot topics that must pass, and implicit insults, curt contempt and veiled threats, in
+    # French and English. Never trained on; its errors are not read (blind).
+    "criticism_blind.csv": dict(
+        prefix="cb-",
+        langs={"fr", "en"},
+        kinds={**{k: "0" for k in ("sharp_criticism", "sarcasm", "disagreement", "hot_topic",
+                                   "quote_condemn")},
+               **{k: "1" for k in ("implicit_insult", "curt_contempt", "veiled_threat")}},
+        min_per_lang_label={("fr", "0"): 250, ("en", "0"): 250, ("fr", "1"): 125,
+                            ("en", "1"): 125},
+    ),
     # Written on 2026-12-06 (session 36) by someone who read none of the code, models, rules,
     # other sets, training files nor shared data: English abuse without swear words (implicit
     # insults, veiled threats, dehumanising generalisations) and comments on the same words and
