@@ -31,7 +31,7 @@ pub use config::{DatasetConfig, Role, TrainConfig};
 pub use data::{load_dataset, prepare, Doc, Prepared};
 pub use explain::ExplanationRate;
 pub use holds::HoldRate;
-pub use sparse::{train_sparse, Rows, SparseLr, SparseParams};
+pub use sparse::{train_sparse, Rows, Slots, SparseLr, SparseParams};
 pub use stacker::{fit_stacker, Ctx, Fitted};
 pub use validate::{FunctionalResult, Report, SetMetrics};
 
@@ -101,6 +101,7 @@ pub fn run(
         docs: &docs,
         prep: &prep,
         weights,
+        slots: Slots::new(&prep.idx, 1 << cfg.features.hash_bits),
     };
     let train_ids = cx.train_ids();
     progress.set_length(progress_steps(cfg, &cx));
@@ -121,7 +122,7 @@ pub fn run(
     };
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let meta = model_meta(cfg, &version, created, &fitted, v.thresholds, &rules);
-    let mut model = Model::from_f32(meta, &fitted.sparse.w);
+    let mut model = Model::from_f32(meta, &cx.slots.bucket_weights(&fitted.sparse.w));
     let held_out = validate::score_held_out(
         &cx,
         &model,

@@ -12,7 +12,7 @@ use crate::scoring::model::{sigmoid, Stacker};
 
 use super::config::{Role, TrainConfig};
 use super::data::{Doc, Prepared};
-use super::sparse::{shuffle, train_sparse, Rows, SparseLr, SparseParams};
+use super::sparse::{shuffle, train_sparse, Rows, Slots, SparseLr, SparseParams};
 
 /// Fit a linfa-logistic regression on standardised dense features; export its coefficients.
 pub fn fit_stacker(x: &[[f32; DENSE_DIM]], y: &[bool], alpha: f64) -> Result<Stacker> {
@@ -88,6 +88,8 @@ pub struct Ctx<'a> {
     pub docs: &'a [Doc],
     pub prep: &'a Prepared,
     pub weights: Vec<f32>,
+    /// The comments' features as the sparse model trains on them.
+    pub slots: Slots,
 }
 
 impl Ctx<'_> {
@@ -98,7 +100,7 @@ impl Ctx<'_> {
             lr: self.cfg.learning_rate,
             l2: self.cfg.l2,
             seed: self.cfg.seed.wrapping_add(seed_off),
-            nonpositive: self.cfg.features.neutral_buckets(),
+            nonpositive: self.slots.to_slots(&self.cfg.features.neutral_buckets()),
             groups: if self.cfg.dataset_intercepts {
                 self.docs.iter().map(|d| d.ds as u32).collect()
             } else {
@@ -109,7 +111,7 @@ impl Ctx<'_> {
 
     fn rows(&self) -> Rows<'_> {
         Rows {
-            idx: &self.prep.idx,
+            idx: &self.slots.idx,
             val: None,
         }
     }
