@@ -1080,6 +1080,63 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn a_spam_offer_quoted_to_warn_about_it_is_a_mention_and_one_written_is_a_hit() {
+        let rs = default_rules();
+        let fired =
+            |text: &str, lang: &str, id: &str| hits(&rs, text, lang).iter().any(|h| h.id == id);
+        for (text, lang, id) in [
+            (
+                "Contactez-moi sur WhatsApp pour un placement sûr.",
+                "fr",
+                "spam-phrase",
+            ),
+            (
+                "Gagnez 500 € par jour avec le trading, écrivez-moi.",
+                "fr",
+                "spam-money",
+            ),
+            // quotes, but no warning in the writer's own words
+            (
+                "« Offre du jour » : 500 € offerts, contactez-moi.",
+                "fr",
+                "spam-money",
+            ),
+            (
+                "DM me on \"WhatsApp\" for the best crypto signals",
+                "en",
+                "spam-phrase",
+            ),
+            // a warning beside an offer written outside the quotes
+            (
+                "Attention aux « faux conseillers » ! Moi je gagne 300 € par jour, contactez-moi.",
+                "fr",
+                "spam-money",
+            ),
+        ] {
+            assert!(fired(text, lang, id), "{text}");
+        }
+        for (text, lang, id) in [
+            (
+                "Si quelqu'un vous écrit « contactez-moi sur WhatsApp pour un placement sûr », bloquez directement.",
+                "fr",
+                "spam-phrase",
+            ),
+            (
+                "Je cite le spam sous l'article d'hier : « Gagnez 500 € par jour avec le trading ». Modération, c'est pour vous.",
+                "fr",
+                "spam-money",
+            ),
+            (
+                "If someone writes \"DM me on WhatsApp for guaranteed returns\", it's a scam: report it.",
+                "en",
+                "spam-phrase",
+            ),
+        ] {
+            assert!(!fired(text, lang, id), "{text}");
+        }
+    }
+
+    #[test]
     fn gated_spam_rules_open_on_their_words() {
         let rs = default_rules();
         let ids = |text: &str| -> Vec<String> {
