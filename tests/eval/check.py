@@ -112,6 +112,19 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 150, "0": 150},
     ),
+    # Written on 2026-12-07 (session 44) by someone who read nothing of the project: English
+    # threats quoted or reported to condemn, report or discuss them, and threats that hide
+    # behind such frames. A development set: its errors were read.
+    "en_threat_mentions.csv": dict(
+        prefix="em-",
+        langs={"en"},
+        kinds={
+            "quote_condemn": "0", "news_report": "0", "victim_report": "0", "moderation": "0",
+            "fiction_media": "0", "history_law": "0",
+            "framed_threat": "1", "direct_threat": "1", "veiled_threat": "1",
+        },
+        min_per_label={"1": 85, "0": 165},
+    ),
     "fr_spam.csv": dict(
         prefix="spam-",
         langs={"fr"},
