@@ -37,7 +37,8 @@ pub struct Slots {
 }
 
 impl Slots {
-    /// Slots for rows of buckets in `[0, dim)`, numbered by how many rows hold each bucket.
+    /// Slots for rows of buckets in `[0, dim)`, numbered by how often the rows hold each bucket
+    /// (ties in bucket order).
     pub fn new(rows: &[Vec<u32>], dim: usize) -> Slots {
         let mut count = vec![0u32; dim];
         for r in rows {
