@@ -151,7 +151,14 @@ fn validation_section(s: &mut String, cfg: &TrainConfig, r: &Report) -> Result<(
     use std::fmt::Write;
     writeln!(s, "## Validation protocol\n")?;
     writeln!(s, "- **random 80/20**: stratified by dataset (seed {}); the whole pipeline (out-of-fold stacker included) is fitted on the 80 %.", cfg.seed)?;
-    writeln!(s, "- **leave-dataset-out**: for every training dataset, fit on all the others and score it (whole datasets held out; each YouTube video is its own dataset, so this is also leave-one-video-out).")?;
+    writeln!(s, "- **leave-dataset-out**: for every training dataset with both classes in a category, fit on all the others and score it (whole datasets held out; each YouTube video is its own dataset, so this is also leave-one-video-out; a dataset of one class, such as the benign news comments we wrote, has no ROC AUC and is not left out).")?;
+    if !r.not_left_out.is_empty() {
+        writeln!(
+            s,
+            "  Not left out (one class): {}.",
+            r.not_left_out.join(", ")
+        )?;
+    }
     writeln!(s, "- **held-out / functional sets** (role `holdout`/`functional`) are never trained on and are scored by the final model through the real pipeline; functional suites report a pass rate per functionality (pass = the pipeline's verdict is `review` or `reject` (score thresholds and hold/block rules) iff the case is hateful).")?;
     writeln!(s, "- **Designs compared** on the same splits: `stacked` (shipped: sparse + linfa stacker; on held-out and functional sets, the whole pipeline's score with the default rules), `sparse` (sparse text model alone), `tfidf` (the **strong baseline** of issue 15, trained on the same training part; on held-out and functional sets, on every training row): TF-IDF of word 1–2-grams (scikit-learn's tokens `\\w\\w+`, lower-case) beside character 2–5-grams within word boundaries (`char_wb`), sublinear tf, smooth idf, `min_df` 2, each block L2-normalised (hashed into 2^{} buckets per block instead of a vocabulary), and an L2 logistic regression with an intercept solved by dual coordinate descent (liblinear's solver for scikit-learn's `LogisticRegression(solver=\"liblinear\")`, at most {} passes), `C` chosen from {:?} per category.", BLOCK_BITS, MAX_PASSES, C_GRID)?;
     if let Some(n) = &r.baseline_note {

@@ -150,6 +150,7 @@ pub fn run(
         dense_linfa: v.dense_linfa,
         baseline_note: v.baseline_note,
         at_thresholds: v.at_thresholds,
+        not_left_out: v.not_left_out,
     };
     write_outputs(cfg, &ds_rows, &report, &files, &rules, &dir)?;
     progress.finish_with_message(format!("model {version} written to {}", dir.display()));
@@ -161,11 +162,11 @@ pub fn run(
 }
 
 /// How many ticks the progress bar counts: `folds + 2` per fit; when validating, the fits of
-/// validation too (two, plus one per training dataset) and two more.
+/// validation too (two, plus one per dataset left out) and two more.
 fn progress_steps(cfg: &TrainConfig, cx: &Ctx<'_>) -> u64 {
     let per_fit = cfg.folds.max(2) as u64 + 2;
     if cfg.validate {
-        per_fit * (2 + cx.train_datasets().len() as u64) + 2
+        per_fit * (2 + cx.lodo_datasets().len() as u64) + 2
     } else {
         per_fit
     }

@@ -203,6 +203,25 @@ impl Ctx<'_> {
             .filter(|&k| self.cfg.datasets[k].role == Role::Train)
             .collect()
     }
+
+    /// The training datasets leave-dataset-out validation holds out: those with a category
+    /// that has both positives and negatives. A dataset of one class (the benign news
+    /// comments we wrote) has no ROC AUC to report, so fitting without it would measure
+    /// nothing.
+    pub fn lodo_datasets(&self) -> Vec<usize> {
+        let mut counts = vec![[[0usize; 2]; 2]; self.cfg.datasets.len()];
+        for d in self.docs {
+            for (c, &l) in d.labels.iter().enumerate() {
+                if l >= 0 {
+                    counts[d.ds][c][(l == 1) as usize] += 1;
+                }
+            }
+        }
+        self.train_datasets()
+            .into_iter()
+            .filter(|&k| counts[k].iter().any(|n| n[0] > 0 && n[1] > 0))
+            .collect()
+    }
 }
 
 // ---------------------------------------------------------------- site layer

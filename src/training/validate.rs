@@ -2,6 +2,7 @@
 //! threshold choice.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -69,6 +70,8 @@ pub struct Report {
     pub dense_linfa: Option<String>,
     pub baseline_note: Option<String>,
     pub at_thresholds: Vec<String>,
+    /// Training datasets leave-dataset-out did not hold out (one class: no ROC AUC).
+    pub not_left_out: Vec<String>,
 }
 
 /// doc index -> (stacked, sparse-only, tfidf) probabilities
@@ -213,6 +216,8 @@ pub struct Validation {
     pub baseline_held_out: FxHashMap<usize, [f32; 2]>,
     /// How the baseline's `C` was chosen, and what the baseline cost.
     pub baseline_note: Option<String>,
+    /// Training datasets not held out by leave-dataset-out (one class).
+    pub not_left_out: Vec<String>,
     /// The final model, fitted on every training row beside the baseline's last fit (the two
     /// are independent and each runs on one thread).
     pub fitted: Option<Fitted>,
@@ -253,6 +258,13 @@ pub fn validate(
     choose_thresholds(cx.docs, &val, &preds, cx.cfg.thresholds, &mut v);
     tick();
     progress.set_message("validation: leave-dataset-out");
+    let lodo = cx.lodo_datasets();
+    v.not_left_out = cx
+        .train_datasets()
+        .into_iter()
+        .filter(|k| !lodo.contains(k))
+        .map(|k| cx.cfg.datasets[k].name.clone())
+        .collect();
     v.metrics
         .extend(leave_dataset_out(cx, &base, train_ids, tick)?);
     progress.set_message("final model and TF-IDF baseline on every training row");
@@ -441,15 +453,21 @@ fn leave_dataset_out(
     train_ids: &[usize],
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<SetMetrics>> {
-    let lodo = cx.train_datasets();
+    let lodo = cx.lodo_datasets();
+    // the costliest fits first (the smallest datasets left out: the most rows left in), each
+    // worker taking the next one when it is free, so that both finish close together
+    let mut queue = lodo.clone();
+    let size = |k: usize| train_ids.iter().filter(|&&i| cx.docs[i].ds == k).count();
+    queue.sort_by_cached_key(|&k| size(k));
+    let next = AtomicUsize::new(0);
     let threads = cx.cfg.threads.max(1);
     let results: Vec<Result<Vec<SetMetrics>>> = std::thread::scope(|sc| {
         let handles: Vec<_> = (0..threads)
-            .map(|w| {
-                let lodo = &lodo;
+            .map(|_| {
+                let (queue, next) = (&queue, &next);
                 sc.spawn(move || -> Result<Vec<SetMetrics>> {
                     let mut out = Vec::new();
-                    for &k in lodo.iter().skip(w).step_by(threads) {
+                    while let Some(&k) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
                         hold_out_dataset(cx, base, train_ids, k, tick, &mut out)?;
                     }
                     Ok(out)

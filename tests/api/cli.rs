@@ -727,11 +727,25 @@ fn train_compares_with_the_strong_tfidf_baseline_on_every_protocol() {
     let mut cfg = String::from(
         "output_dir = \"out\"\nvalidate = true\ncompare_dense_linfa = false\nthreads = 2\n",
     );
-    for (k, (name, role)) in [("one", "train"), ("two", "train"), ("later", "holdout")]
-        .iter()
-        .enumerate()
+    for (k, (name, role)) in [
+        ("one", "train"),
+        ("two", "train"),
+        ("later", "holdout"),
+        ("calm", "train"),
+    ]
+    .iter()
+    .enumerate()
     {
-        std::fs::write(dir.path().join(format!("{name}.csv")), rows(k * 1000, 90)).unwrap();
+        let mut csv = rows(k * 1000, 90);
+        if *name == "calm" {
+            // benign comments only: nothing for leave-dataset-out to measure
+            csv = csv
+                .lines()
+                .filter(|l| !l.ends_with(",1"))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        std::fs::write(dir.path().join(format!("{name}.csv")), csv).unwrap();
         cfg.push_str(&format!(
             "\n[[dataset]]\nname = \"{name}\"\npath = \"{name}.csv\"\nrole = \"{role}\"\nlang = \"fr\"\n\
              text_column = \"body\"\nlabel_column = \"label\"\ncategories = [\"toxicity\"]\n\
@@ -766,6 +780,11 @@ fn train_compares_with_the_strong_tfidf_baseline_on_every_protocol() {
         let delta: f32 = cells[10].parse().unwrap();
         assert!((delta - (stacked - tfidf)).abs() < 0.0015, "{cells:?}");
     }
+    assert!(
+        !card.contains("| leave-dataset-out | calm |")
+            && card.contains("Not left out (one class): calm."),
+        "a dataset of one class is not left out, and the card says so:\n{card}"
+    );
     let summary = card
         .lines()
         .find(|l| l.starts_with("**Against the strong baseline**"))
