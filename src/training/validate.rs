@@ -266,7 +266,7 @@ pub fn validate(
         .map(|k| cx.cfg.datasets[k].name.clone())
         .collect();
     v.metrics
-        .extend(leave_dataset_out(cx, &base, train_ids, tick)?);
+        .extend(leave_dataset_out(cx, &base, train_ids, &lodo, tick)?);
     progress.set_message("final model and TF-IDF baseline on every training row");
     let others: Vec<usize> = (0..cx.docs.len())
         .filter(|&i| cx.cfg.datasets[cx.docs[i].ds].role != Role::Train)
@@ -445,18 +445,18 @@ fn at_threshold_rows(
     }
 }
 
-/// Leave one dataset out (whole datasets; each YouTube video is its own dataset), on
-/// `threads` workers (each fit is single-threaded).
+/// Leave each dataset of `lodo` out ([`Ctx::lodo_datasets`]; each YouTube video is its own
+/// dataset), on `threads` workers (each fit is single-threaded).
 fn leave_dataset_out(
     cx: &Ctx<'_>,
     base: &Baseline,
     train_ids: &[usize],
+    lodo: &[usize],
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<SetMetrics>> {
-    let lodo = cx.lodo_datasets();
     // the costliest fits first (the smallest datasets left out: the most rows left in), each
     // worker taking the next one when it is free, so that both finish close together
-    let mut queue = lodo.clone();
+    let mut queue = lodo.to_vec();
     let size = |k: usize| train_ids.iter().filter(|&&i| cx.docs[i].ds == k).count();
     queue.sort_by_cached_key(|&k| size(k));
     let next = AtomicUsize::new(0);
