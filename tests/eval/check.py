@@ -219,6 +219,19 @@ SETS = {
         },
         min_per_lang_label={(lang, lab): 50 for lang in ("fr", "en") for lab in "01"},
     ),
+    # Written on 2026-12-07 (session 46), each by someone who read none of the code, rules,
+    # models, other sets nor shared data: readers who refer to an insult, a hateful claim or a
+    # threat to condemn it, mostly without quotation marks (label 0), and the same frames
+    # endorsing it, condemnations followed by the writer's own insult, and plain abuse (1).
+    # The dev set is the one the rules' `condemned` frames were written on; the blind set's
+    # errors are not read.
+    **{f"counter_speech_{which}.csv": dict(
+        prefix=prefix,
+        langs={"fr", "en"},
+        kinds={"condemn_subject_frame": "0", "condemn_other_frame": "0", "endorse_frame": "1",
+               "condemn_then_insult": "1", "plain_use": "1"},
+        min_per_lang_label={(lang, lab): 50 for lang in ("fr", "en") for lab in "01"},
+    ) for which, prefix in (("dev", "csd-"), ("blind", "csb-"))},
     # Written on 2026-12-05 by someone who read none of the other sets, the shared data, the
     # models nor the training files, as training data (the model was trained on 70 % of it once,
     # and that candidate not kept): group hate and benign comments about the same groups.

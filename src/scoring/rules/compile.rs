@@ -362,26 +362,43 @@ impl Ctx<'_> {
         value.map(|v| self.regex(v, field, meta)).transpose()
     }
 
-    /// `[mentions.<lang>] reported`: a regex with a capture group named `q` (what is reported).
+    /// `[mentions.<lang>] reported` and `condemned`: regexes whose capture groups named `q`
+    /// (`reported`) or starting with `q` (`condemned`: `q1`, `q2`…) are what is reported.
+    /// Two regexes, not one: together they pass the per-regex size limit.
     fn reported(
         &mut self,
-        value: Option<&Spanned<String>>,
+        reported: Option<&Spanned<String>>,
+        condemned: Option<&Spanned<String>>,
         meta: &Meta,
-    ) -> Result<Option<Regex>, RuleError> {
-        let Some(v) = value else {
-            return Ok(None);
-        };
-        let re = self.regex(v, "reported", meta)?;
-        if !re.capture_names().any(|n| n == Some("q")) {
-            return self.err(
-                v.span(),
-                format!(
-                    "rule `{}`: `reported` needs a capture group named `q` (what is reported)",
-                    meta.id
-                ),
-            );
+    ) -> Result<Vec<Regex>, RuleError> {
+        let mut out = Vec::new();
+        for (v, field) in [(reported, "reported"), (condemned, "condemned")] {
+            let Some(v) = v else { continue };
+            let re = self.regex(v, field, meta)?;
+            let named = |n: &str| {
+                if field == "reported" {
+                    n == "q"
+                } else {
+                    n.starts_with('q') && n != "q"
+                }
+            };
+            if !re.capture_names().flatten().any(named) {
+                let what = if field == "reported" {
+                    "a capture group named `q`"
+                } else {
+                    "capture groups named `q1`, `q2`…"
+                };
+                return self.err(
+                    v.span(),
+                    format!(
+                        "rule `{}`: `{field}` needs {what} (what is reported)",
+                        meta.id
+                    ),
+                );
+            }
+            out.push(re);
         }
-        Ok(Some(re))
+        Ok(out)
     }
 
     /// A regex rule run only when one of its `requires` words is a token of the comment: each
@@ -537,6 +554,7 @@ impl Ctx<'_> {
                 addressed,
                 framed,
                 reported,
+                condemned,
             }) = raw
             else {
                 continue;
@@ -551,7 +569,7 @@ impl Ctx<'_> {
                 context: self.regex(context, "context", &meta)?,
                 addressed: self.optional(addressed.as_ref(), "addressed", &meta)?,
                 framed: self.optional(framed.as_ref(), "framed", &meta)?,
-                reported: self.reported(reported.as_ref(), &meta)?,
+                reported: self.reported(reported.as_ref(), condemned.as_ref(), &meta)?,
             });
         }
         Ok(Mentions { weight, by_lang })
@@ -647,6 +665,11 @@ mod tests {
                 format!("{ok}reported = 'arrêtez de dire que (.+)'\n"),
                 10,
                 "`reported` needs a capture group named `q`",
+            ),
+            (
+                format!("{ok}condemned = 'traiter (?P<q>.+) est honteux'\n"),
+                10,
+                "`condemned` needs capture groups named `q1`",
             ),
         ] {
             let e = RuleSet::from_toml(&bad, "m.toml").unwrap_err();

@@ -216,8 +216,16 @@ impl RuleSet {
         let reported = self.reported_spans(lang, original);
         if !reported.is_empty() {
             spans.extend(reported);
-            // in order of their start, as the quotes are
+            // in order of their start, as the quotes are, and a quote inside a condemned
+            // statement ("traiter X de « Y » parce que…, c'est lamentable") one with it
             spans.sort_unstable();
+            spans.dedup_by(|next, kept| {
+                let joined = next.0 < kept.1;
+                if joined {
+                    kept.1 = kept.1.max(next.1);
+                }
+                joined
+            });
         }
         (!spans.is_empty()).then_some((weight, spans))
     }
@@ -225,23 +233,33 @@ impl RuleSet {
     /// What `[mentions]`'s `reported` pattern of `lang` reads as quoted in `original` (the
     /// group `q` of each match: "arrêtez de dire que «les X sont …»"), in order.
     fn reported_spans(&self, lang: &str, original: &str) -> Vec<(usize, usize)> {
-        let Some(r) = self
-            .mention_context(lang)
-            .and_then(|cx| cx.reported.as_ref())
-        else {
+        let Some(cx) = self.mention_context(lang) else {
             return Vec::new();
         };
-        // most comments have none: the lazy DFA says so without the capture engine's set-up
-        if !r.is_match(original) {
-            return Vec::new();
+        let mut spans = Vec::new();
+        for r in &cx.reported {
+            // most comments have none: the lazy DFA says so without the capture engine's set-up
+            if !r.is_match(original) {
+                continue;
+            }
+            spans.extend(
+                r.captures_iter(original)
+                    .filter_map(|c| {
+                        // the group of the frame that matched: `q`, or `condemned`'s `q1`, `q2`…
+                        c.iter()
+                            .zip(r.capture_names())
+                            .find_map(|(m, n)| m.filter(|_| n.is_some_and(|n| n.starts_with('q'))))
+                    })
+                    .map(|m| {
+                        let q = crate::scoring::normalise::head(m.as_str(), MAX_REPORTED);
+                        (m.start(), m.start() + q.len())
+                    }),
+            );
         }
-        r.captures_iter(original)
-            .filter_map(|c| c.name("q"))
-            .map(|m| {
-                let q = crate::scoring::normalise::head(m.as_str(), MAX_REPORTED);
-                (m.start(), m.start() + q.len())
-            })
-            .collect()
+        if cx.reported.len() > 1 {
+            spans.sort_unstable();
+        }
+        spans
     }
 
     /// Run every rule; push hits into `out`.
@@ -656,20 +674,141 @@ pub(super) mod tests {
         }
     }
 
+    /// What [`RuleSet::mentioned_quotes`] reads as quoted in `t`, as text.
+    fn mentioned_texts(rs: &RuleSet, t: &str, lang: &str) -> Vec<String> {
+        rs.mentioned_quotes(t, lang)
+            .map(|(_, sp)| {
+                sp.iter()
+                    .map(|&(s, e)| t[s..e].trim().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A statement that is the subject of its own condemnation ("traiter X de Y, c'est
+    /// indigne", "calling X Y is vile") is read as a quote: `condemned`'s groups. The same
+    /// frames approving what they report, or without a condemnation after them, are not.
+    #[test]
+    fn a_condemned_statement_is_a_mention_without_quotation_marks() {
+        let rs = default_rules();
+        let quoted = |t: &str, lang: &str| mentioned_texts(&rs, t, lang);
+        for (t, lang, q) in [
+            (
+                "Traiter les infirmières de feignasses, c'est indigne.",
+                "fr",
+                "les infirmières de feignasses",
+            ),
+            (
+                "Franchement, dire que les Roms sont tous des voleurs en dit long sur vous.",
+                "fr",
+                "que les Roms sont tous des voleurs",
+            ),
+            (
+                "Menacer de tuer un arbitre, ça peut valoir un procès.",
+                "fr",
+                "de tuer un arbitre",
+            ),
+            (
+                "Ceux qui traitent les supporters adverses de singes devraient être bannis.",
+                "fr",
+                "les supporters adverses de singes",
+            ),
+            (
+                "Le joueur qui a traité son adversaire de tarlouze doit être suspendu.",
+                "fr",
+                "son adversaire de tarlouze",
+            ),
+            (
+                "Je ne laisserai personne dire que mon frère est un débile.",
+                "fr",
+                "que mon frère est un débile",
+            ),
+            (
+                "Calling nurses lazy freeloaders is disgraceful.",
+                "en",
+                "nurses lazy freeloaders",
+            ),
+            (
+                "Writing that all Muslims are terrorists says a lot about you.",
+                "en",
+                "that all Muslims are terrorists",
+            ),
+            (
+                "Threatening to kill a referee will get you jailed.",
+                "en",
+                "to kill a referee",
+            ),
+            (
+                "People who call refugees vermin should be ashamed.",
+                "en",
+                "refugees vermin",
+            ),
+            (
+                "No one deserves to be called a dyke outside a bar.",
+                "en",
+                "a dyke outside a bar",
+            ),
+        ] {
+            assert_eq!(quoted(t, lang), [q], "{t}");
+        }
+        for (t, lang) in [
+            ("Dire que les Roms sont des voleurs, c'est la vérité.", "fr"),
+            (
+                "Dire que les femmes sont nulles en maths, c'est pas sexiste.",
+                "fr",
+            ),
+            (
+                "Traiter les vieux de boulets, c'est encore trop gentil.",
+                "fr",
+            ),
+            (
+                "On ne peut plus dire que les Noirs sont moins intelligents.",
+                "fr",
+            ),
+            ("Ceux qui traitent les migrants de rats ont raison.", "fr"),
+            ("Calling them parasites is being polite.", "en"),
+            ("Saying Muslims are terrorists is just the truth.", "en"),
+            ("Calling them vermin isn't wrong.", "en"),
+            // the group stops at a comma: the writer's own insult after one stays his
+            ("Calling people bigots, you idiot, is all you do.", "en"),
+        ] {
+            assert!(quoted(t, lang).is_empty(), "{t}: {:?}", quoted(t, lang));
+        }
+        // the frames' words are counted as a mention by the rules as well
+        let ids = |t: &str, lang: &str| -> Vec<String> {
+            hits(&rs, t, lang).into_iter().map(|h| h.id).collect()
+        };
+        for t in [
+            "Dire que les Roms sont tous des voleurs, c'est une honte.",
+            "Writing that all Muslims are terrorists says a lot about you.",
+        ] {
+            assert!(
+                ids(t, if t.starts_with('D') { "fr" } else { "en" }).is_empty(),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            ids(
+                "Dire que les Roms sont tous des voleurs, c'est la vérité.",
+                "fr"
+            ),
+            ["hate-dehumanising-fr"]
+        );
+        assert_eq!(
+            ids(
+                "Writing that all Muslims are terrorists is just the truth.",
+                "en"
+            ),
+            ["hate-dehumanising-en", "hate-stereotype-en"]
+        );
+    }
+
     /// Without quotation marks, a condemnation of what others say ("arrêtez de dire que…")
     /// reads what follows as a quote; the same words in the writer's own voice do not.
     #[test]
     fn reported_speech_is_a_mention_without_quotation_marks() {
         let rs = default_rules();
-        let quoted = |t: &str, lang: &str| -> Vec<String> {
-            rs.mentioned_quotes(t, lang)
-                .map(|(_, sp)| {
-                    sp.iter()
-                        .map(|&(s, e)| t[s..e].trim().to_string())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let quoted = |t: &str, lang: &str| mentioned_texts(&rs, t, lang);
         for (t, lang, q) in [
             (
                 "Vous devez arrêter de dire que les femmes sont dégueulasses.",
@@ -774,6 +913,16 @@ pub(super) mod tests {
                 .iter()
                 .map(|&(s, e)| t[s..e].trim())
                 .collect::<Vec<_>>(),
+            ["une élue de « salope » parce qu'elle vote contre"],
+            "the quote inside the condemned statement is one span with it"
+        );
+        let t = "Une élue traitée de « salope » parce qu'elle vote contre : lamentable.";
+        let (_, spans) = rs.mentioned_quotes(t, "fr").unwrap();
+        assert_eq!(
+            spans
+                .iter()
+                .map(|&(s, e)| t[s..e].trim())
+                .collect::<Vec<_>>(),
             ["salope"]
         );
         // the comment's own words must report or condemn: here the condemning word is quoted
@@ -794,9 +943,10 @@ pub(super) mod tests {
         ] {
             assert!(rs.mentioned_quotes(t, lang).is_none(), "{t}");
         }
-        // no quotes, another language, or a rule file without [mentions]
+        // no quotes nor a condemned statement, another language, or a rule file without
+        // [mentions]
         assert!(rs
-            .mentioned_quotes("Traiter une élue de salope, c'est lamentable.", "fr")
+            .mentioned_quotes("Cette élue est une salope, c'est lamentable.", "fr")
             .is_none());
         assert!(rs
             .mentioned_quotes("Llamar « puta » a una diputada es lamentable.", "es")

@@ -291,9 +291,9 @@ struct MentionContext {
     addressed: Option<Regex>,
     /// Matches the words around an unquoted word-list term (written `«Q»`) that is mentioned.
     framed: Option<Regex>,
-    /// Matches a condemnation of what others say, without quotation marks; its group `q` is
-    /// read as a quote.
-    reported: Option<Regex>,
+    /// Match a condemnation of what others say, without quotation marks (`reported`, then
+    /// `condemned`); their groups `q`, `q1`, `q2`… are read as quotes.
+    reported: Vec<Regex>,
 }
 
 impl RuleSet {

@@ -67,6 +67,12 @@ pub(super) struct RawMentionLang {
     /// read as a quote, whatever `context` says (the frame itself condemns).
     #[serde(default)]
     pub(super) reported: Option<Spanned<String>>,
+    /// Matches a statement reported in order to condemn it, the condemnation after it
+    /// ("traiter X de Y, c'est indigne", "calling X Y is vile", "menacer de … vous vaudra un
+    /// procès"): each capture group whose name starts with `q` is read as a quote, as
+    /// `reported`'s `q` is.
+    #[serde(default)]
+    pub(super) condemned: Option<Spanned<String>>,
 }
 
 fn default_rate_window() -> u32 {
