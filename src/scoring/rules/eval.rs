@@ -230,8 +230,10 @@ impl RuleSet {
         (!spans.is_empty()).then_some((weight, spans))
     }
 
-    /// What `[mentions]`'s `reported` pattern of `lang` reads as quoted in `original` (the
-    /// group `q` of each match: "arrêtez de dire que «les X sont …»"), in order.
+    /// What `[mentions]`'s `reported` and `condemned` patterns of `lang` read as quoted in
+    /// `original` (the group `q` of each match of `reported`: "arrêtez de dire que «les X sont
+    /// …»"; the group `q1`, `q2`… that matched of `condemned`: "traiter «les X de Y», c'est
+    /// indigne"), in order of their start.
     fn reported_spans(&self, lang: &str, original: &str) -> Vec<(usize, usize)> {
         let Some(cx) = self.mention_context(lang) else {
             return Vec::new();
