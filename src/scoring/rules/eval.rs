@@ -233,7 +233,7 @@ impl RuleSet {
     /// What `[mentions]`'s `reported` and `condemned` patterns of `lang` read as quoted in
     /// `original` (the group `q` of each match of `reported`: "arrêtez de dire que «les X sont
     /// …»"; the group `q1`, `q2`… that matched of `condemned`: "traiter «les X de Y», c'est
-    /// indigne"), in order of their start.
+    /// indigne"), each pattern's in order: the callers that walk them sort them with the quotes.
     fn reported_spans(&self, lang: &str, original: &str) -> Vec<(usize, usize)> {
         let Some(cx) = self.mention_context(lang) else {
             return Vec::new();
@@ -257,9 +257,6 @@ impl RuleSet {
                         (m.start(), m.start() + q.len())
                     }),
             );
-        }
-        if cx.reported.len() > 1 {
-            spans.sort_unstable();
         }
         spans
     }
