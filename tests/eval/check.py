@@ -232,6 +232,16 @@ SETS = {
                "condemn_then_insult": "1", "plain_use": "1"},
         min_per_lang_label={(lang, lab): 50 for lang in ("fr", "en") for lab in "01"},
     ) for which, prefix in (("dev", "csd-"), ("blind", "csb-"))},
+    # Written on 2026-12-07 (session 47) by someone who read none of the code, rules, models,
+    # other sets, training files nor shared data: short French comments (3-15 words), ordinary
+    # (0) and abusive (1). Blind: its errors are not read.
+    "fr_short_blind.csv": dict(
+        prefix="fsb-",
+        langs={"fr"},
+        kinds={**{k: "0" for k in ("opinion", "people", "reaction", "sarcasm", "violent_words")},
+               **{k: "1" for k in ("insult", "hate", "threat")}},
+        min_per_label={"0": 330, "1": 70},
+    ),
     # Written on 2026-12-05 by someone who read none of the other sets, the shared data, the
     # models nor the training files, as training data (the model was trained on 70 % of it once,
     # and that candidate not kept): group hate and benign comments about the same groups.
