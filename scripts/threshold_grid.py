@@ -5,11 +5,11 @@ each toxicity review threshold and each spam review threshold of a grid, and the
 
     python3 scripts/threshold_grid.py [--vigie target/release/vigie] [--model DIR]
 
-Toxicity rule: the lowest threshold (0.40-0.80, step 0.01) at which the ordinary news comments
-(`tests/eval/benign_news_comments.csv`) are held at most 1.5 % (issue 15 asks 2 % on news comments;
-the blind comment threads of `tests/eval/news_threads_blind.csv` held 0.6-1.1 points more than
-this set at the same threshold, 2026-12-06, so the rule keeps that margin) and, in each language, the neutral or
-positive identity mentions (`tests/eval/identity_templates.csv`, label 0) at most 1.5x as often as
+Toxicity rule: the lowest threshold (0.40-0.80, step 0.01) at which, in each language, the
+ordinary news comments (`tests/eval/benign_news_comments.csv`) are held at most 1.0 % (issue 15
+asks 2 % on news comments; the blind comment threads of `tests/eval/news_threads_blind.csv` held
+0.6-1.1 points more than this set at the same threshold, 2026-12-06, so the rule keeps that
+margin) and the neutral or positive identity mentions (`tests/eval/identity_templates.csv`, label 0) at most 1.5x as often as
 the ordinary comments of that language. Spam rule: the lowest of 0.30-0.70 (step 0.05) holding at
 most 2 % of the look-alikes of `tests/eval/fr_spam.csv`. Only development sets decide; the
 held-out French forum messages (`toxifrench_agreement_fr`, as `heldout_hold_rates.py` picks them),
@@ -31,12 +31,16 @@ import tempfile
 from heldout_hold_rates import sets as heldout_sets
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-# Largest share (%) of the ordinary news comments the toxicity review threshold may hold: the
-# 2 % of issue 15 less the margin by which this development set under-counted the false holds of
-# the blind threads (vigie-20261205-2125 at 0.56: 1.9 % here, French 2.5 % there with the rules of
-# 2026-12-06; the model trained with fr_everyday_written.csv at the 0.51 the 2 % rule chose: 1.9 %
-# here, 2.8 % there).
-BENIGN_MAX = 1.5
+# Largest share (%) of the ordinary news comments of each language the toxicity review threshold
+# may hold: the 2 % of issue 15 less the margin by which this development set under-counted the
+# false holds of the blind threads (vigie-20261205-2125 at 0.56: 1.9 % here, French 2.5 % there
+# with the rules of 2026-12-06; the model trained with fr_everyday_written.csv at the 0.51 the 2 %
+# rule chose: 1.9 % here, 2.8 % there; a margin of 0.6-1.1 points). Until 2026-12-07 the rule read
+# 1.5 % of both languages together; issue 15 asks 2 % in each language, and the model trained with
+# training/fr_short_written.csv showed what that hid: at the 0.54 it gave, English ordinary
+# comments here were held 1.9 % (French 0.5 %) and the blind threads' 2.7 % in both languages.
+# Per language, the margin gives 1.0 % (2 of 210 comments).
+BENIGN_MAX = 1.0
 
 
 def eval_rows(name):
@@ -119,11 +123,8 @@ def main():
         for t in grid:
             r = {n: rate(n, t, category) for n in names}
             if category == "toxicity":
-                benign = (r["benign fr"] * len(scored["benign fr"][1])
-                          + r["benign en"] * len(scored["benign en"][1])) / (
-                    len(scored["benign fr"][1]) + len(scored["benign en"][1]))
-                ok = benign <= BENIGN_MAX and all(
-                    r[f"identity {l}"] <= 1.5 * r[f"benign {l}"] for l in ("fr", "en"))
+                ok = all(r[f"benign {l}"] <= BENIGN_MAX
+                         and r[f"identity {l}"] <= 1.5 * r[f"benign {l}"] for l in ("fr", "en"))
             else:
                 ok = r["fr_spam others"] <= 2.0
             if ok and chosen is None:
