@@ -9,8 +9,8 @@ Toxicity rule: the lowest threshold (0.40-0.80, step 0.01) at which, in each lan
 ordinary news comments (`tests/eval/benign_news_comments.csv`) are held at most 1.0 % (issue 15
 asks 2 % on news comments; the blind comment threads of `tests/eval/news_threads_blind.csv` held
 0.6-1.1 points more than this set at the same threshold, 2026-12-06, so the rule keeps that
-margin) and the neutral or positive identity mentions (`tests/eval/identity_templates.csv`, label 0) at most 1.5x as often as
-the ordinary comments of that language. Spam rule: the lowest of 0.30-0.70 (step 0.05) holding at
+margin) and the neutral or positive identity mentions (`tests/eval/identity_templates.csv`,
+label 0) at most 1.5x as often as the ordinary comments of that language. Spam rule: the lowest of 0.30-0.70 (step 0.05) holding at
 most 2 % of the look-alikes of `tests/eval/fr_spam.csv`. Only development sets decide; the
 held-out French forum messages (`toxifrench_agreement_fr`, as `heldout_hold_rates.py` picks them),
 Multilingual HateCheck French's `ident_neutral_nh`/`ident_pos_nh` and the threat sets are printed
