@@ -34,6 +34,40 @@ def score(vigie, rules, model, path, out):
         return [json.loads(line)["verdict"] for line in f]
 
 
+def hold_rates(vigie, rules, model, names, tmp, show_errors=0):
+    """{(set, label, key): (n, held)} for every set of `names`, key being "all", a language or
+    a kind; with `show_errors`, prints up to that many errors of each set that is not blind."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "eval")
+    out = {}
+    for name in names:
+        path = os.path.join(root, name + ".csv")
+        rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+        verdicts = score(vigie, rules, model, path, os.path.join(tmp, name + ".jsonl"))
+        by = collections.defaultdict(lambda: [0, 0])
+        errors = []
+        for r, v in zip(rows, verdicts):
+            held = v["decision"] != "allow"
+            for key in [(r["label"], "all"), (r["label"], r["lang"]), (r["label"], r["kind"])]:
+                by[key][0] += 1
+                by[key][1] += held
+            if held != (r["label"] == "1"):
+                rules_hit = ",".join(h["id"] for h in v.get("rules", []))
+                errors.append((r["label"], r["kind"], round(v["scores"]["toxicity"], 3),
+                               round(v["scores"]["spam"], 3), rules_hit, r["text"][:110]))
+        if show_errors is not None:
+            print(f"## {name} ({len(rows)})")
+            for (label, k), (n, h) in sorted(by.items()):
+                what = "review recall" if label == "1" else "held (false holds)"
+                print(f"  label {label} {k:<16} n={n:<4} {what}: {100 * h / n:5.1f} %")
+            # a blind set's errors are not read: writing rules or data from them would make
+            # its figures flatter what a newsroom will see
+            for e in ([] if "blind" in name else errors[:show_errors]):
+                print("   ERR", e)
+        for (label, k), (n, h) in by.items():
+            out[(name, label, k)] = (n, h)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigie", default="target/release/vigie")
@@ -42,31 +76,8 @@ def main():
     ap.add_argument("--show-errors", type=int, default=0)
     ap.add_argument("--sets", nargs="*", default=SETS)
     a = ap.parse_args()
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "eval")
     with tempfile.TemporaryDirectory() as tmp:
-        for name in a.sets:
-            path = os.path.join(root, name + ".csv")
-            rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
-            verdicts = score(a.vigie, a.rules, a.model, path, os.path.join(tmp, name + ".jsonl"))
-            by = collections.defaultdict(lambda: [0, 0])
-            errors = []
-            for r, v in zip(rows, verdicts):
-                held = v["decision"] != "allow"
-                for key in [(r["label"], "all"), (r["label"], r["lang"]), (r["label"], r["kind"])]:
-                    by[key][0] += 1
-                    by[key][1] += held
-                if held != (r["label"] == "1"):
-                    rules = ",".join(h["id"] for h in v.get("rules", []))
-                    errors.append((r["label"], r["kind"], round(v["scores"]["toxicity"], 3),
-                                   round(v["scores"]["spam"], 3), rules, r["text"][:110]))
-            print(f"## {name} ({len(rows)})")
-            for (label, k), (n, h) in sorted(by.items()):
-                what = "review recall" if label == "1" else "held (false holds)"
-                print(f"  label {label} {k:<16} n={n:<4} {what}: {100 * h / n:5.1f} %")
-            # a blind set's errors are not read: writing rules or data from them would make
-            # its figures flatter what a newsroom will see
-            for e in ([] if "blind" in name else errors[: a.show_errors]):
-                print("   ERR", e)
+        hold_rates(a.vigie, a.rules, a.model, a.sets, tmp, a.show_errors)
     return 0
 
 
