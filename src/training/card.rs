@@ -59,6 +59,14 @@ fn what_it_is(s: &mut String, cfg: &TrainConfig, rules: &RuleSet) -> Result<()> 
         cfg.learning_rate,
         cfg.l2
     )?;
+    if cfg.average_fold_models {
+        writeln!(
+            s,
+            "   **The mean of {} fits** (`average_fold_models`): the weights are the mean of the fit on every training row and of the {} out-of-fold fits that give the stacker its inputs, so the order of the steps (the seed) moves the scores less; no fit is added.",
+            cfg.folds.max(2) + 1,
+            cfg.folds.max(2)
+        )?;
+    }
     if cfg.dataset_intercepts {
         writeln!(
             s,

@@ -164,6 +164,11 @@ pub struct TrainConfig {
     /// intercept: the row-weighted mean of the datasets'.
     #[serde(default)]
     pub dataset_intercepts: bool,
+    /// The shipped sparse model is the mean of the weights of the fit on every row and of the
+    /// out-of-fold fits the stacker's inputs come from (`folds` + 1 models, no extra fit): the
+    /// order of the steps, which the seed sets, then moves the figures less.
+    #[serde(default)]
+    pub average_fold_models: bool,
     /// Rule file whose hits are evidence (default: the embedded default rules).
     #[serde(default)]
     pub rules: Option<PathBuf>,

@@ -387,6 +387,21 @@ impl Step<'_> {
 }
 
 impl SparseLr {
+    /// Replaces the weights and intercepts by their mean with those of `others` (models of the
+    /// same size); nothing changes when `others` is empty.
+    pub fn average_with(&mut self, others: &[SparseLr]) {
+        if others.is_empty() {
+            return;
+        }
+        let n = (others.len() + 1) as f32;
+        for (k, w) in self.w.iter_mut().enumerate() {
+            *w = (*w + others.iter().map(|o| o.w[k]).sum::<f32>()) / n;
+        }
+        for c in 0..2 {
+            self.bias[c] = (self.bias[c] + others.iter().map(|o| o.bias[c]).sum::<f32>()) / n;
+        }
+    }
+
     pub fn margins(&self, rows: &Rows<'_>, i: usize) -> [f32; 2] {
         let (ix, val, scale) = rows.row(i);
         let mut z = self.bias;
@@ -404,6 +419,30 @@ impl SparseLr {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_model_averaged_with_others_holds_their_mean() {
+        let mut a = SparseLr {
+            w: vec![1.0, -2.0, 0.5, 0.0],
+            bias: [0.2, -1.0],
+        };
+        let others = [
+            SparseLr {
+                w: vec![3.0, 0.0, 0.5, 1.0],
+                bias: [0.4, -3.0],
+            },
+            SparseLr {
+                w: vec![2.0, -1.0, -1.0, 2.0],
+                bias: [0.0, -2.0],
+            },
+        ];
+        let before = a.w.clone();
+        a.average_with(&[]);
+        assert_eq!(a.w, before);
+        a.average_with(&others);
+        assert_eq!(a.w, vec![2.0, -1.0, 0.0, 1.0]);
+        assert!((a.bias[0] - 0.2).abs() < 1e-6 && (a.bias[1] + 2.0).abs() < 1e-6);
+    }
 
     proptest! {
         /// The batched step gives the bits of the one-feature step applied in row order, with

@@ -128,6 +128,7 @@ impl Ctx<'_> {
         let mut shuffled = ids.to_vec();
         shuffle(&mut shuffled, self.cfg.seed ^ 0xabcdef);
         let mut oof: FxHashMap<usize, [f32; 2]> = FxHashMap::default();
+        let mut fold_models = Vec::new();
         for f in 0..k {
             let tr: Vec<usize> = shuffled
                 .iter()
@@ -139,9 +140,13 @@ impl Ctx<'_> {
             for (_, &i) in shuffled.iter().enumerate().filter(|(j, _)| j % k == f) {
                 oof.insert(i, m.margins(&rows, i));
             }
+            if self.cfg.average_fold_models {
+                fold_models.push(m);
+            }
             tick();
         }
-        let sparse = train_sparse(&rows, &labels, &self.weights, ids, &self.params(99));
+        let mut sparse = train_sparse(&rows, &labels, &self.weights, ids, &self.params(99));
+        sparse.average_with(&fold_models);
         tick();
         let mut stackers = Vec::new();
         #[allow(clippy::needless_range_loop)]
