@@ -36,7 +36,8 @@ def score(vigie, rules, model, path, out):
 
 def hold_rates(vigie, rules, model, names, tmp, show_errors=0):
     """{(set, label, key): (n, held)} for every set of `names`, key being "all", a language or
-    a kind; with `show_errors`, prints up to that many errors of each set that is not blind."""
+    a kind. Prints each set's rates and up to `show_errors` of its errors (none for a blind set);
+    `show_errors=None` prints nothing."""
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "eval")
     out = {}
     for name in names:
