@@ -69,6 +69,43 @@ def hold_rates(vigie, rules, model, names, tmp, show_errors=0):
     return out
 
 
+# The two functional suites (third-party, read from the shared data, never trained on), counted per
+# functionality: issue 15's identity clause reads the four below, and they move most with the
+# training seed (Multilingual HateCheck French's positive identity cases 9.4 +- 3.1 % held over
+# seeds 42-45 for vigie-20261207-1202's configuration, `seed_spread.py`).
+SUITES = [("mhc_fr", "mhc_fr_half/cases_odd_templates.csv", "fr"),
+          ("hatecheck_en", "hatecheck_en_half/cases_odd_templates.csv", "en")]
+IDENTITY_FUNCTIONALITIES = ("ident_neutral_nh", "ident_pos_nh", "counter_quote_nh", "counter_ref_nh")
+
+
+def suite_hold_rates(vigie, rules, model, datasets, tmp):
+    """{(suite, label, lang): (n, held)} for each suite's hateful (label "1") and other cases, and
+    {(suite/functionality, "0", lang): (n, held)} for IDENTITY_FUNCTIONALITIES; the cases are
+    copied to `tmp` (as text and lang) to be scored."""
+    out = {}
+    for name, rel, lang in SUITES:
+        with open(os.path.join(datasets, rel), encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        path = os.path.join(tmp, name + ".csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["text", "lang"])
+            w.writerows((r["test_case"], lang) for r in rows)
+        verdicts = score(vigie, rules, model, path, os.path.join(tmp, name + ".jsonl"))
+        by = collections.defaultdict(lambda: [0, 0])
+        for r, v in zip(rows, verdicts):
+            held = v["decision"] != "allow"
+            label = "1" if r["label_gold"] == "hateful" else "0"
+            keys = [(name, label, lang)]
+            if r["functionality"] in IDENTITY_FUNCTIONALITIES:
+                keys.append((f"{name}/{r['functionality']}", label, lang))
+            for k in keys:
+                by[k][0] += 1
+                by[k][1] += held
+        out.update({k: tuple(v) for k, v in by.items()})
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigie", default="target/release/vigie")
@@ -76,9 +113,16 @@ def main():
     ap.add_argument("--model", help="model directory (default: models/<models/DEFAULT>)")
     ap.add_argument("--show-errors", type=int, default=0)
     ap.add_argument("--sets", nargs="*", default=SETS)
+    ap.add_argument("--suites", metavar="DATASETS", nargs="?", const="../shared/datasets",
+                    help="also the functional suites' hold rates, read from DATASETS")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         hold_rates(a.vigie, a.rules, a.model, a.sets, tmp, a.show_errors)
+        if a.suites:
+            print("## functional suites (label 1: hateful cases held; label 0: the others held)")
+            for (name, label, lang), (n, h) in sorted(
+                    suite_hold_rates(a.vigie, a.rules, a.model, a.suites, tmp).items()):
+                print(f"  {name:<30} label {label} {lang} n={n:<4} held: {100 * h / n:5.1f} %")
     return 0
 
 

@@ -3,12 +3,15 @@
 configuration once per seed (same data, same split of the `holdout_share` sets, which follows
 each text's hash; only the order of the sparse model's steps and the stacker's folds change),
 without validation, and prints each set's hold rates as mean ± standard deviation (min-max) over
-the seeds. With a second configuration, trains it at the same seeds and prints both side by
+the seeds, with the two functional suites' hateful cases and the four identity functionalities
+issue 15 reads (`eval_sets.suite_hold_rates`; skipped when --datasets does not exist). With a
+second configuration, trains it at the same seeds and prints both side by
 side, marking the cells whose means differ by more than twice the larger spread (and by more
 than twice MIN_SPREAD).
 
     python3 scripts/seed_spread.py [--seeds 42 43 44 45] [--vigie target/release/vigie]
-                                   [--sets SET ...] [--all-kinds] CONFIG [OTHER_CONFIG]
+                                   [--sets SET ...] [--datasets DIR] [--all-kinds]
+                                   CONFIG [OTHER_CONFIG]
 
 A difference between two models smaller than the spread of one model over seeds is not evidence
 for either. The models are written under target/seed_spread/ (each one about 2 MB) and the
@@ -23,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 
-from eval_sets import SETS, hold_rates
+from eval_sets import SETS, SUITES, hold_rates, suite_hold_rates
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TOP_KEYS = ("seed", "output_dir", "version", "validate")
@@ -52,8 +55,9 @@ def seeded_config(text, seed, out_dir, version):
     return "\n".join(head + kept) + "\n"
 
 
-def train_and_rate(vigie, config, tag, seeds, sets):
-    """{seed: hold_rates} of `config` trained at each seed."""
+def train_and_rate(vigie, config, tag, seeds, sets, datasets=None):
+    """{seed: hold_rates} of `config` trained at each seed, with the functional suites' rates
+    (`suite_hold_rates`) when `datasets` is given."""
     text = open(config, encoding="utf-8").read()
     conf_dir = os.path.dirname(os.path.abspath(config))
     out_dir = os.path.abspath(os.path.join(ROOT, "target", "seed_spread"))
@@ -72,8 +76,10 @@ def train_and_rate(vigie, config, tag, seeds, sets):
         if done.returncode != 0:
             sys.exit(f"vigie train failed for {config} at seed {seed}:\n{done.stderr.strip()}")
         with tempfile.TemporaryDirectory() as tmp:
-            rates[seed] = hold_rates(vigie, None, os.path.join(out_dir, version), sets, tmp,
-                                     show_errors=None)
+            model = os.path.join(out_dir, version)
+            rates[seed] = hold_rates(vigie, None, model, sets, tmp, show_errors=None)
+            if datasets:
+                rates[seed].update(suite_hold_rates(vigie, None, model, datasets, tmp))
         print(f"  {tag}: seed {seed} trained and scored", file=sys.stderr)
     return rates
 
@@ -91,15 +97,19 @@ def main():
     ap.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44, 45])
     ap.add_argument("--vigie", default=os.path.join(ROOT, "target", "release", "vigie"))
     ap.add_argument("--sets", nargs="*", default=SETS)
+    ap.add_argument("--datasets", default=os.path.join(ROOT, "..", "shared", "datasets"),
+                    help="where the functional suites are read (skipped if it does not exist)")
     ap.add_argument("--all-kinds", action="store_true",
                     help="every kind of comment, not only the languages")
     a = ap.parse_args()
     if len(a.configs) > 2:
         ap.error("one configuration, or two to compare")
-    runs = [train_and_rate(a.vigie, c, f"c{k}", a.seeds, a.sets)
+    datasets = a.datasets if os.path.isdir(a.datasets) else None
+    runs = [train_and_rate(a.vigie, c, f"c{k}", a.seeds, a.sets, datasets)
             for k, c in enumerate(a.configs)]
+    order = a.sets + [name for name, _, _ in SUITES]
     cells = sorted(set.intersection(*(set(next(iter(r.values()))) for r in runs)),
-                   key=lambda c: (a.sets.index(c[0]), c[1], c[2]))
+                   key=lambda c: (order.index(c[0].split("/")[0]), c))
     print(f"hold rates over seeds {', '.join(map(str, a.seeds))}: mean ± sd (min-max); "
           "label 1: review recall, label 0: held (false holds)")
     print("  " + " | ".join(a.configs))
@@ -114,7 +124,7 @@ def main():
             diff = stats[1][1] - stats[0][1]
             wide = abs(diff) > 2 * max(stats[0][2], stats[1][2], MIN_SPREAD)
             mark = f"  {diff:+5.1f}" + (" *" if wide else "")
-        print(f"{name:24} {label} {key:4} n={stats[0][0]:<4} " + " | ".join(cols) + mark)
+        print(f"{name:30} {label} {key:4} n={stats[0][0]:<4} " + " | ".join(cols) + mark)
     return 0
 
 
