@@ -24,9 +24,9 @@ pub struct Thresholds {
     pub spam: CategoryThresholds,
 }
 
-/// The thresholds of the shipped model `vigie-20261207-1202` (its `model.json`, set in
+/// The thresholds of the shipped model `vigie-20261207-1419` (its `model.json`, set in
 /// `training.toml`'s `[thresholds]`; why, and what the validation rule chose instead, in
-/// `training.toml` and `models/vigie-20261207-1202/MODEL_CARD.md`). A model trained later
+/// `training.toml` and `models/vigie-20261207-1419/MODEL_CARD.md`). A model trained later
 /// records its own in `model.json` ([`crate::scoring::Scorer::recommended_thresholds`]); these
 /// apply to a model file without any.
 pub const DEFAULT_THRESHOLDS: Thresholds = Thresholds {

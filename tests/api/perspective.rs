@@ -888,7 +888,8 @@ async fn corals_own_request_bodies_get_what_coral_reads(backend: Backend) {
         }
         above_070 += usize::from(value > 0.7);
     }
-    // 0 of the 420 at the calibration of `vigie-20261207-1202`, 1 above 0.70; 0 with
+    // 0 of the 420 at the calibration of `vigie-20261207-1419`, 1 above 0.70 (the same with
+    // `vigie-20261207-1202`); 0 with
     // `vigie-20261207-0910`, 2 above 0.70; 0 with
     // `vigie-20261207-0706`, 1 above 0.70 (the same with
     // `vigie-20261207-0208` and `vigie-20261206-2302`); 0 with
