@@ -6,7 +6,8 @@ each toxicity review threshold and each spam review threshold of a grid, and the
     python3 scripts/threshold_grid.py [--vigie target/release/vigie] [--model DIR]
 
 Toxicity rule: the lowest threshold (0.40-0.80, step 0.01) at which, in each language, the
-ordinary news comments (`tests/eval/benign_news_comments.csv`) are held at most 1.0 % (issue 15
+ordinary news comments (`tests/eval/benign_news_comments.csv`) are held at most 1.0 %, with one
+comment to spare (BENIGN_SPARE: at most 1 of 210) (issue 15
 asks 2 % on news comments; the blind comment threads of `tests/eval/news_threads_blind.csv` held
 0.6-1.1 points more than this set at the same threshold, 2026-12-06, so the rule keeps that
 margin) and the neutral or positive identity mentions (`tests/eval/identity_templates.csv`,
@@ -28,6 +29,7 @@ import shutil
 import subprocess
 import tempfile
 
+from eval_sets import SUITES
 from heldout_hold_rates import sets as heldout_sets
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -41,6 +43,13 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 # comments here were held 1.9 % (French 0.5 %) and the blind threads' 2.7 % in both languages.
 # Per language, the margin gives 1.0 % (2 of 210 comments).
 BENIGN_MAX = 1.0
+# ... and with this many comments to spare: a threshold is not lowered on the strength of the last
+# comment the clause allows. Added 2026-12-07 (session 49), after vigie-20261207-1419: at 0.54 its
+# English ordinary comments were held 2 of 210 (1.0 %, the limit itself; 0.5 % at 0.56), and the
+# rule picked 0.54 at seeds 42-44 and 0.55 at 45, where the held-out forum toxicity rose by two
+# points and the suite's identity cases held went 5.7 -> 10.9 %. With one to spare it picks 0.56
+# for that model and for vigie-20261207-1202, as shipped.
+BENIGN_SPARE = 1
 
 
 def eval_rows(name):
@@ -61,7 +70,7 @@ def groups(datasets):
     forum = heldout_sets(datasets)["toxifrench held-out (fr forum)"]
     for label, name in ((1, "forum toxic"), (0, "forum other")):
         out.append((name, "toxicity", [(t, "fr") for t, y in forum if y == label]))
-    with open(f"{datasets}/mhc_fr_half/cases_odd_templates.csv", newline="") as f:
+    with open(f"{datasets}/{dict((n, rel) for n, rel, _ in SUITES)['mhc_fr']}", newline="") as f:
         mhc = [(r["test_case"], "fr") for r in csv.DictReader(f)
                if r["functionality"] in ("ident_neutral_nh", "ident_pos_nh")]
     out.append(("MHC-fr identity", "toxicity", mhc))
@@ -108,10 +117,11 @@ def main():
         scored[name] = (category, verdicts[at:at + len(rows)])
         at += len(rows)
 
+    def held(name, t, category):
+        return sum(v["decision"] != "allow" or v["scores"][category] >= t for v in scored[name][1])
+
     def rate(name, t, category):
-        vs = scored[name][1]
-        held = sum(v["decision"] != "allow" or v["scores"][category] >= t for v in vs)
-        return 100 * held / len(vs)
+        return 100 * held(name, t, category) / len(scored[name][1])
 
     print(f"model {meta['version']}, shipped review thresholds: {shipped}")
     for category, grid in (("toxicity", [round(0.40 + i / 100, 2) for i in range(41)]),
@@ -123,7 +133,8 @@ def main():
         for t in grid:
             r = {n: rate(n, t, category) for n in names}
             if category == "toxicity":
-                ok = all(r[f"benign {l}"] <= BENIGN_MAX
+                ok = all(held(f"benign {l}", t, category) + BENIGN_SPARE
+                         <= BENIGN_MAX / 100 * len(scored[f"benign {l}"][1])
                          and r[f"identity {l}"] <= 1.5 * r[f"benign {l}"] for l in ("fr", "en"))
             else:
                 ok = r["fr_spam others"] <= 2.0

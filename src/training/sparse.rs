@@ -393,6 +393,10 @@ impl SparseLr {
         if others.is_empty() {
             return;
         }
+        assert!(
+            others.iter().all(|o| o.w.len() == self.w.len()),
+            "averaged models must have the same number of buckets"
+        );
         let n = (others.len() + 1) as f32;
         for (k, w) in self.w.iter_mut().enumerate() {
             *w = (*w + others.iter().map(|o| o.w[k]).sum::<f32>()) / n;
