@@ -187,8 +187,8 @@ impl StrongTfidf {
         m
     }
 
-    /// Fit on `train` (one L2 logistic regression per category, `C = c[k]`) and return the
-    /// probabilities of `test`.
+    /// Fit on `train` (one L2 logistic regression per category `k` with `fit[k]`, `C = c[k]`)
+    /// and return the probabilities of `test` (0 for a category not fitted).
     pub fn fit_predict(
         &self,
         docs: &[Doc],
@@ -196,10 +196,11 @@ impl StrongTfidf {
         test: &[usize],
         c: [f32; 2],
         seed: u64,
+        fit: [bool; 2],
     ) -> Vec<[f32; 2]> {
         let m = self.matrix(train);
         let mut out = vec![[0f32; 2]; test.len()];
-        for k in 0..2 {
+        for k in (0..2).filter(|&k| fit[k]) {
             let rows: Vec<(usize, bool)> = train
                 .iter()
                 .filter(|&&i| docs[i].labels[k] >= 0)
@@ -247,7 +248,7 @@ impl StrongTfidf {
                         for &(f, g) in jobs.iter().skip(t).step_by(threads) {
                             let (tr, te) = (fold(f, false), fold(f, true));
                             let c = C_GRID[g];
-                            let p = self.fit_predict(docs, &tr, &te, [c, c], seed);
+                            let p = self.fit_predict(docs, &tr, &te, [c, c], seed, [true; 2]);
                             let mut auc = [0f32; 2];
                             for (k, a) in auc.iter_mut().enumerate() {
                                 let (s, y): (Vec<f32>, Vec<bool>) = te
