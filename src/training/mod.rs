@@ -117,7 +117,7 @@ pub fn run(
         Some(f) => f,
         None => {
             progress.set_message("final model");
-            cx.fit(&train_ids, &tick)?
+            cx.fit(&train_ids, None, &tick)?
         }
     };
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

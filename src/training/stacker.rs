@@ -16,12 +16,20 @@ use super::sparse::{shuffle, train_sparse, Rows, Slots, SparseLr, SparseParams};
 
 /// Fit a linfa-logistic regression on standardised dense features; export its coefficients.
 pub fn fit_stacker(x: &[[f32; DENSE_DIM]], y: &[bool], alpha: f64) -> Result<Stacker> {
-    fit_standardised(x.as_flattened(), DENSE_DIM, y, alpha)
+    fit_standardised(x.as_flattened(), DENSE_DIM, y, alpha, None)
 }
 
 /// A linfa-logistic regression on rows of `dim` features (`x` row after row), each feature
-/// standardised, oriented towards `true`: a [`Stacker`] of width `dim`.
-pub fn fit_standardised(x: &[f32], dim: usize, y: &[bool], alpha: f64) -> Result<Stacker> {
+/// standardised, oriented towards `true`: a [`Stacker`] of width `dim`. `warm`, a stacker of
+/// the same width fitted on similar rows, is where the solver starts instead of zero (the
+/// optimum is the same, within the solver's tolerance; it is reached in fewer iterations).
+pub fn fit_standardised(
+    x: &[f32],
+    dim: usize,
+    y: &[bool],
+    alpha: f64,
+    warm: Option<&Stacker>,
+) -> Result<Stacker> {
     let n = y.len();
     if n == 0 || x.len() != n * dim || y.iter().all(|&v| v) || y.iter().all(|&v| !v) {
         bail!("stacker needs both classes");
@@ -59,11 +67,23 @@ pub fn fit_standardised(x: &[f32], dim: usize, y: &[bool], alpha: f64) -> Result
     }
     let ys: Array1<bool> = y.iter().copied().collect();
     let ds = Dataset::new(xs, ys);
-    let fitted = LogisticRegression::default()
+    let mut lr = LogisticRegression::default()
         .alpha(alpha)
-        .max_iterations(300)
-        .fit(&ds)
-        .context("linfa-logistic stacker fit")?;
+        .max_iterations(300);
+    if let Some(w) = warm.filter(|w| w.coef.len() == dim) {
+        // linfa's positive class is the more frequent label (the first seen on a tie)
+        let trues = y.iter().filter(|&&v| v).count();
+        let true_is_pos = trues * 2 > n || (trues * 2 == n && y[0]);
+        let sign = if true_is_pos { 1.0 } else { -1.0 };
+        let init: Array1<f64> = w
+            .coef
+            .iter()
+            .chain(std::iter::once(&w.intercept))
+            .map(|&c| sign * f64::from(c))
+            .collect();
+        lr = lr.initial_params(init);
+    }
+    let fitted = lr.fit(&ds).context("linfa-logistic stacker fit")?;
     // linfa's "positive" class is the more frequent label: orient towards `true`
     let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
     let coef: Vec<f32> = fitted.params().iter().map(|&c| (sign * c) as f32).collect();
@@ -120,8 +140,14 @@ impl Ctx<'_> {
         self.docs.iter().map(|d| d.labels).collect()
     }
 
-    /// Sparse model on all `ids`, stacker on out-of-fold text logits.
-    pub fn fit(&self, ids: &[usize], tick: &(dyn Fn() + Sync)) -> Result<Fitted> {
+    /// Sparse model on all `ids`, stacker on out-of-fold text logits; the stackers' solver
+    /// starts from `warm`'s when given ([`fit_standardised`]).
+    pub fn fit(
+        &self,
+        ids: &[usize],
+        warm: Option<&[Stacker; 2]>,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Fitted> {
         let labels = self.labels();
         let rows = self.rows();
         let k = self.cfg.folds.max(2);
@@ -165,8 +191,14 @@ impl Ctx<'_> {
                 y.push(labels[i][c] == 1);
             }
             stackers.push(
-                fit_stacker(&x, &y, self.cfg.stacker_alpha)
-                    .unwrap_or_else(|_| Stacker::passthrough(c)),
+                fit_standardised(
+                    x.as_flattened(),
+                    DENSE_DIM,
+                    &y,
+                    self.cfg.stacker_alpha,
+                    warm.map(|w| &w[c]),
+                )
+                .unwrap_or_else(|_| Stacker::passthrough(c)),
             );
         }
         tick();
@@ -251,7 +283,7 @@ pub fn fit_layer(
         std,
         coef,
         intercept,
-    } = fit_standardised(&flat, D, y, alpha)?;
+    } = fit_standardised(&flat, D, y, alpha, None)?;
     // z = intercept + coef0 (zb - mean0) / std0 + Σ coef[j+1] (x_j - mean[j+1]) / std[j+1]
     // with zb = base.intercept + Σ base.coef_j (x_j - base.mean_j) / base.std_j
     let a = coef[0] / std[0];
@@ -309,7 +341,7 @@ mod tests {
             std: s,
             coef: c,
             intercept: b,
-        } = fit_standardised(&flat, DENSE_DIM + 1, &y[150..], 1.0).unwrap();
+        } = fit_standardised(&flat, DENSE_DIM + 1, &y[150..], 1.0, None).unwrap();
         for (r, u) in x[150..].iter().zip(flat.chunks_exact(DENSE_DIM + 1)) {
             let z: f32 = b
                 + (0..=DENSE_DIM)
@@ -327,5 +359,38 @@ mod tests {
             "{:?}",
             layer.coef
         );
+    }
+
+    #[test]
+    fn a_warm_started_stacker_reaches_the_cold_started_ones_optimum() {
+        let (x, y) = rows(2_000);
+        // a neighbour's stacker as the start, in both orientations of linfa's classes
+        let near = fit_stacker(&x[..1_500], &y[..1_500], 0.01).unwrap();
+        for flip in [false, true] {
+            let y: Vec<bool> = y.iter().map(|&v| v != flip).collect();
+            let start = if flip {
+                Stacker {
+                    coef: near.coef.iter().map(|c| -c).collect(),
+                    intercept: -near.intercept,
+                    ..near.clone()
+                }
+            } else {
+                near.clone()
+            };
+            let cold = fit_standardised(x[500..].as_flattened(), DENSE_DIM, &y[500..], 0.01, None)
+                .unwrap();
+            let warm = fit_standardised(
+                x[500..].as_flattened(),
+                DENSE_DIM,
+                &y[500..],
+                0.01,
+                Some(&start),
+            )
+            .unwrap();
+            for (a, b) in cold.coef.iter().zip(&warm.coef) {
+                assert!((a - b).abs() < 1e-3, "{:?} vs {:?}", cold.coef, warm.coef);
+            }
+            assert!((cold.intercept - warm.intercept).abs() < 1e-3);
+        }
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::scoring::hash::FxHashMap;
-use crate::scoring::model::{Model, CATEGORIES};
+use crate::scoring::model::{Model, Stacker, CATEGORIES};
 use crate::scoring::policy::{CategoryThresholds, Thresholds};
 use crate::scoring::rules::RuleSet;
 use crate::scoring::{AuthorHistory, Decision, ScoreInput, Scorer};
@@ -141,9 +141,10 @@ fn run_split(
     base: &Baseline,
     train: &[usize],
     test: &[usize],
+    warm: Option<&[Stacker; 2]>,
     tick: &(dyn Fn() + Sync),
 ) -> Result<(Fitted, Preds)> {
-    let f = cx.fit(train, tick)?;
+    let f = cx.fit(train, warm, tick)?;
     // The baseline is fitted only for the categories the test rows can be scored on (both
     // classes present): a dataset left out that has no spam reads no spam prediction.
     let both = |c: usize| {
@@ -262,10 +263,10 @@ pub fn validate(
             .cfg
             .compare_dense_linfa
             .then(|| sc.spawn(|| baseline::dense_linfa_comparison(cx, &tr, &val)));
-        let split = run_split(cx, &base, &tr, &val, tick);
+        let split = run_split(cx, &base, &tr, &val, None, tick);
         (split, dense.map(|h| h.join()))
     });
-    let (_, preds) = split?;
+    let (split_fit, preds) = split?;
     if let Some(dense) = dense {
         let dense = dense.map_err(|_| anyhow::anyhow!("dense comparison panicked"))?;
         v.dense_linfa = Some(dense);
@@ -282,14 +283,20 @@ pub fn validate(
         .filter(|k| !lodo.contains(k))
         .map(|k| cx.cfg.datasets[k].name.clone())
         .collect();
-    v.metrics
-        .extend(leave_dataset_out(cx, &base, train_ids, &lodo, tick)?);
+    v.metrics.extend(leave_dataset_out(
+        cx,
+        &base,
+        train_ids,
+        &lodo,
+        &split_fit.stackers,
+        tick,
+    )?);
     progress.set_message("final model and TF-IDF baseline on every training row");
     let others: Vec<usize> = (0..cx.docs.len())
         .filter(|&i| cx.cfg.datasets[cx.docs[i].ds].role != Role::Train)
         .collect();
     let (fitted, p, baseline_secs) = std::thread::scope(|sc| {
-        let final_fit = sc.spawn(|| cx.fit(train_ids, tick));
+        let final_fit = sc.spawn(|| cx.fit(train_ids, None, tick));
         let t = Instant::now();
         let p = base
             .tfidf
@@ -469,6 +476,7 @@ fn leave_dataset_out(
     base: &Baseline,
     train_ids: &[usize],
     lodo: &[usize],
+    warm: &[Stacker; 2],
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<SetMetrics>> {
     // the costliest fits first (the smallest datasets left out: the most rows left in), each
@@ -485,7 +493,7 @@ fn leave_dataset_out(
                 sc.spawn(move || -> Result<Vec<SetMetrics>> {
                     let mut out = Vec::new();
                     while let Some(&k) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        hold_out_dataset(cx, base, train_ids, k, tick, &mut out)?;
+                        hold_out_dataset(cx, base, train_ids, k, warm, tick, &mut out)?;
                     }
                     Ok(out)
                 })
@@ -516,12 +524,13 @@ fn hold_out_dataset(
     base: &Baseline,
     train_ids: &[usize],
     k: usize,
+    warm: &[Stacker; 2],
     tick: &(dyn Fn() + Sync),
     out: &mut Vec<SetMetrics>,
 ) -> Result<()> {
     let docs = cx.docs;
     let (te, tr): (Vec<usize>, Vec<usize>) = train_ids.iter().partition(|&&i| docs[i].ds == k);
-    let (_, preds) = run_split(cx, base, &tr, &te, tick)?;
+    let (_, preds) = run_split(cx, base, &tr, &te, Some(warm), tick)?;
     let pm = to_map(&te, &preds);
     let d = &cx.cfg.datasets[k];
     group_metrics(LEAVE_DATASET_OUT, &d.name, &d.lang, docs, &te, &pm, out);
