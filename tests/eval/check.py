@@ -36,9 +36,10 @@ THREAT_KINDS = {
 SPAM_KINDS = {
     "money": "1", "work_from_home": "1", "followers": "1", "crypto": "1",
     "dating": "1", "phone": "1", "short_link": "1", "seo": "1", "giveaway": "1",
-    "pharmacy": "1", "mixed": "1",
+    "pharmacy": "1", "mixed": "1", "job_scam": "1", "loan": "1", "pharma": "1",
     "source_link": "0", "price": "0", "model_number": "0", "recommendation": "0",
     "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
+    "job_offer_legit": "0",
 }
 
 def lang_id_set(prefix, per_lang, max_len):
@@ -142,6 +143,14 @@ SETS = {
     # Written on 2026-12-05 like fr_threats_blind2.csv.
     "fr_spam_blind2.csv": dict(
         prefix="sb2-",
+        langs={"fr"},
+        kinds=SPAM_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
+    # Written on 2026-12-07 (session 50) by someone who read nothing of the repository; scored
+    # once, then its errors read for the issue note (tests/eval/README.md).
+    "fr_spam_blind3.csv": dict(
+        prefix="sb3-",
         langs={"fr"},
         kinds=SPAM_KINDS,
         min_per_label={"1": 150, "0": 150},
