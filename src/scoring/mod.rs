@@ -181,8 +181,12 @@ impl Scorer {
         };
         let sh = features::shape(body);
         let hits = rule_hits(rules, body, &norm, lang, &input.author, &sh);
-        let mention = rules.mentioned_quotes(body, lang);
-        let (margins, tops, discounted) = self.margins_and_tops(&norm, lang, mention.as_ref());
+        let mention = [
+            rules.mentioned_quotes(body, lang),
+            rules.spam_mentioned_quotes(body),
+        ];
+        let (margins, tops, discounted) =
+            self.margins_and_tops(&norm, lang, [mention[0].as_ref(), mention[1].as_ref()]);
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
         let p = self.model.probs(&x);
         let scores = Scores {
@@ -197,8 +201,10 @@ impl Scorer {
         } else {
             policy::decide_unscored(&hits, lang, unscored)
         };
-        if let Some((w, spans)) = mention.as_ref().filter(|_| discounted > 0.0) {
-            reasons.push(mention_reason(body, spans, *w, discounted));
+        for (c, m) in mention.iter().enumerate() {
+            if let Some((w, spans)) = m.as_ref().filter(|_| discounted[c] > 0.0) {
+                reasons.push(mention_reason(body, spans, *w, c, discounted[c]));
+            }
         }
         Verdict {
             decision,
@@ -213,15 +219,16 @@ impl Scorer {
     }
 
     /// The text logits, per category the tokens that weighed most (computed in this thread's
-    /// scratch buffers), and how much toxicity logit the quotes of `mention` lost: the
-    /// positive contribution of each token inside them counts for the mention's weight only.
+    /// scratch buffers), and how much logit of each category the quotes of its `mention` lost
+    /// (toxicity: a quote reported or condemned; spam: a quote warned about): the positive
+    /// contribution of each token inside them counts for the mention's weight only.
     #[inline]
     fn margins_and_tops(
         &self,
         norm: &Normalised,
         lang: &str,
-        mention: Option<&MentionedQuotes>,
-    ) -> ([f32; 2], TopTokens, f32) {
+        mention: [Option<&MentionedQuotes>; 2],
+    ) -> ([f32; 2], TopTokens, [f32; 2]) {
         let ntok = norm.tokens.len().min(features::MAX_TOKENS);
         SCRATCH.with(|sc| {
             let mut sc = sc.borrow_mut();
@@ -230,19 +237,22 @@ impl Scorer {
             contrib.resize(ntok, [0f32; 2]);
             features::extract(norm, &self.model.meta.features, lang, sf);
             let mut m = self.model.margins(sf, Some(contrib));
-            let mut lost = 0f32;
-            if let Some((w, spans)) = mention {
+            let mut lost = [0f32; 2];
+            for (k, mention) in mention.into_iter().enumerate() {
+                let Some((w, spans)) = mention else {
+                    continue;
+                };
                 // tokens come in the order of the text: one walk over the quotes
                 let mut quoted = quotes::Walker::new(spans);
                 for (c, t) in contrib.iter_mut().zip(&norm.tokens) {
                     let inside = quoted.inside(t.orig_start as usize, t.orig_end as usize);
-                    if inside && c[0] > 0.0 {
-                        let d = c[0] * (1.0 - w);
-                        c[0] -= d;
-                        lost += d;
+                    if inside && c[k] > 0.0 {
+                        let d = c[k] * (1.0 - w);
+                        c[k] -= d;
+                        lost[k] += d;
                     }
                 }
-                m[0] -= lost;
+                m[k] -= lost[k];
             }
             (m, top_tokens(contrib, norm), lost)
         })
@@ -267,14 +277,20 @@ impl Scorer {
             ..AuthorHistory::default()
         };
         let hits = rule_hits(rules, body, &norm, lang, &author, &sh);
-        let margins = match rules.mentioned_quotes(body, lang) {
-            // the evidence inside the quotes is weighed token by token, as in `score_with`
-            Some(mention) => self.margins_and_tops(&norm, lang, Some(&mention)).0,
-            None => SCRATCH.with(|sf| {
+        let margins = match (
+            rules.mentioned_quotes(body, lang),
+            rules.spam_mentioned_quotes(body),
+        ) {
+            (None, None) => SCRATCH.with(|sf| {
                 let mut sc = sf.borrow_mut();
                 features::extract_with(&norm, &self.model.meta.features, lang, &mut sc.0, false);
                 self.model.margins(&sc.0, None)
             }),
+            // the evidence inside the quotes is weighed token by token, as in `score_with`
+            (tox, spam) => {
+                self.margins_and_tops(&norm, lang, [tox.as_ref(), spam.as_ref()])
+                    .0
+            }
         };
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
         let p = self.model.probs(&x);
@@ -292,8 +308,8 @@ impl Scorer {
 /// their byte ranges ([`RuleSet::mentioned_quotes`]).
 type MentionedQuotes = (f32, Vec<(usize, usize)>);
 
-/// The reason given when quotes were read as a mention and the toxicity logit lost `lost`.
-fn mention_reason(body: &str, spans: &[(usize, usize)], w: f32, lost: f32) -> String {
+/// The reason given when quotes were read as a mention and category `c`'s logit lost `lost`.
+fn mention_reason(body: &str, spans: &[(usize, usize)], w: f32, c: usize, lost: f32) -> String {
     let quoted: Vec<String> = spans
         .iter()
         .take(3)
@@ -302,9 +318,14 @@ fn mention_reason(body: &str, spans: &[(usize, usize)], w: f32, lost: f32) -> St
             format!("`{q}`")
         })
         .collect();
+    let (what, score) = if c == 0 {
+        ("reports, condemns or discusses it", "toxicity")
+    } else {
+        ("warns about it", "spam")
+    };
     format!(
-        "quoted {} read as a mention (the comment reports, condemns or discusses it): its words \
-         count x{w:.2} in the toxicity score (logit -{lost:.2})",
+        "quoted {} read as a mention (the comment {what}): its words count x{w:.2} in the \
+         {score} score (logit -{lost:.2})",
         quoted.join(", ")
     )
 }
@@ -546,6 +567,45 @@ mod shipped_model_tests {
             &th,
         );
         assert!(!said(&v), "{:?}", v.reasons);
+    }
+
+    #[test]
+    fn a_scam_quoted_to_warn_others_loses_spam_evidence_and_the_verdict_says_so() {
+        let Some(s) = shipped() else {
+            eprintln!("no models/DEFAULT: skipped");
+            return;
+        };
+        let rules = default_rules();
+        let without = rules
+            .source()
+            .replace("spam_context = \"$spam-warning\"\n", "");
+        assert_ne!(without, rules.source());
+        let without = RuleSet::from_toml(&without, "no-spam-context.toml").unwrap();
+        let th = Thresholds::default();
+        let body = "Reçu sur WhatsApp : « Bonjour, nous recrutons, 300 € par jour, travail à \
+                    domicile, contactez-moi ». Bloqué et signalé, c'est une arnaque.";
+        let input = ScoreInput {
+            body,
+            lang: Some("fr"),
+            author: AuthorHistory::default(),
+        };
+        let (with, plain) = (s.score(&input, &rules, &th), s.score(&input, &without, &th));
+        assert!(with.scores.spam < plain.scores.spam, "{with:?}\n{plain:?}");
+        let said = |v: &Verdict| v.reasons.iter().any(|r| r.contains("warns about it"));
+        assert!(said(&with) && !said(&plain), "{:?}", with.reasons);
+        let (fast, _) = s.scores_only(body, Some("fr"), &rules);
+        assert_eq!(fast, with.scores);
+        // the same pitch without the warning, or not in quotes, keeps its evidence
+        for body in [
+            "« Bonjour, nous recrutons, 300 € par jour, travail à domicile, contactez-moi »",
+            "Bonjour, nous recrutons, 300 € par jour, travail à domicile, contactez-moi. Ce \
+             n'est pas une arnaque.",
+        ] {
+            let v = s.score(&ScoreInput { body, ..input }, &rules, &th);
+            let p = s.score(&ScoreInput { body, ..input }, &without, &th);
+            assert_eq!(v.scores, p.scores, "{body}");
+            assert!(!said(&v), "{:?}", v.reasons);
+        }
     }
 
     /// The committed default model (`models/DEFAULT` at the crate root): loads fast, and its

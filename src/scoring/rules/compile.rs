@@ -544,6 +544,13 @@ impl Ctx<'_> {
                 format!("[mentions] `weight` must be from 0.0 to 1.0, not {weight}"),
             );
         }
+        let spam_meta = Meta {
+            id: "mentions".into(),
+            action: Action::Flag,
+            category: RuleCategory::Spam,
+            lang: Lang::Any,
+        };
+        let spam_context = self.optional(m.spam_context.as_ref(), "spam_context", &spam_meta)?;
         let mut by_lang = [None, None];
         for (k, (raw, lang, name)) in [(&m.fr, Lang::Fr, "fr"), (&m.en, Lang::En, "en")]
             .into_iter()
@@ -572,7 +579,11 @@ impl Ctx<'_> {
                 reported: self.reported(reported.as_ref(), condemned.as_ref(), &meta)?,
             });
         }
-        Ok(Mentions { weight, by_lang })
+        Ok(Mentions {
+            weight,
+            spam_context,
+            by_lang,
+        })
     }
 }
 

@@ -230,6 +230,20 @@ impl RuleSet {
         (!spans.is_empty()).then_some((weight, spans))
     }
 
+    /// The quotes of a comment that warns about what it quotes (`[mentions] spam_context`
+    /// matches its own words): the weight of the spam evidence inside them and their byte
+    /// ranges. A reader quoting a scam message to warn others mentions it.
+    pub fn spam_mentioned_quotes(&self, original: &str) -> Option<(f32, Vec<(usize, usize)>)> {
+        let m = self.mentions.as_ref()?;
+        let cx = m.spam_context.as_ref()?;
+        if !quotes::may_quote(original) {
+            return None;
+        }
+        let spans = quotes::spans(original);
+        (!spans.is_empty() && cx.is_match(&quotes::outside(original, &spans)))
+            .then_some((m.weight, spans))
+    }
+
     /// What `[mentions]`'s `reported` and `condemned` patterns of `lang` read as quoted in
     /// `original` (the group `q` of each match of `reported`: "arrêtez de dire que «les X sont
     /// …»"; the group `q1`, `q2`… that matched of `condemned`: "traiter «les X de Y», c'est

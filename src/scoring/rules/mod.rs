@@ -278,6 +278,8 @@ pub struct RuleSet {
 #[derive(Debug, Clone)]
 struct Mentions {
     weight: f32,
+    /// Matches the text outside the quotes when the writer warns about a scam or spam.
+    spam_context: Option<Regex>,
     /// French, English.
     by_lang: [Option<MentionContext>; 2],
 }

@@ -41,6 +41,10 @@ pub(super) struct RawFile {
 pub(super) struct RawMentions {
     /// 0.0 (quoted words are no evidence) to 1.0 (as much as the writer's own words).
     pub(super) weight: Spanned<f32>,
+    /// Matches the writer's own words (outside the quotes) when they warn about a scam or spam:
+    /// the spam evidence between the quotes then counts for `weight` too (any language).
+    #[serde(default)]
+    pub(super) spam_context: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) fr: Option<RawMentionLang>,
     #[serde(default)]
