@@ -682,11 +682,28 @@ mod tests {
                 10,
                 "`condemned` needs capture groups named `q1`",
             ),
+            (
+                ok.replace("weight = 0.5\n", "weight = 0.5\nspam_context = '(oops'\n"),
+                6,
+                "invalid `spam_context` regex",
+            ),
         ] {
             let e = RuleSet::from_toml(&bad, "m.toml").unwrap_err();
             assert_eq!(e.line, line, "{e}");
             assert!(e.reason.contains(what), "{e}");
         }
+        // `spam_context`: quotes in a comment whose own words warn, in any language
+        assert!(rs.spam_mentioned_quotes(t).is_none());
+        let spam = ok.replace("weight = 0.5\n", "weight = 0.5\nspam_context = 'arnaque'\n");
+        let rs = RuleSet::from_toml(&spam, "m.toml").unwrap();
+        let warned = "« gagnez 500 € » : arnaque";
+        assert_eq!(rs.spam_mentioned_quotes(warned), Some((0.5, vec![(2, 18)])));
+        assert!(rs
+            .spam_mentioned_quotes("« gagnez 500 € » : super")
+            .is_none());
+        assert!(rs
+            .spam_mentioned_quotes("gagnez 500 €, pas une arnaque")
+            .is_none());
     }
 
     #[test]
