@@ -24,6 +24,7 @@ pub use rules::{default_rules, Action, AuthorRate, RuleCategory, RuleError, Rule
 
 use features::{FeatureConfig, SparseFeatures};
 use normalise::Normalised;
+use rules::Mention as MentionedQuotes;
 
 /// What the caller knows about the author (from its own database).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,10 +182,7 @@ impl Scorer {
         };
         let sh = features::shape(body);
         let hits = rule_hits(rules, body, &norm, lang, &input.author, &sh);
-        let mention = [
-            rules.mentioned_quotes(body, lang),
-            rules.spam_mentioned_quotes(body),
-        ];
+        let mention = rules.mentions_of(body, lang, [true; 2]);
         let (margins, tops, discounted) =
             self.margins_and_tops(&norm, lang, [mention[0].as_ref(), mention[1].as_ref()]);
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
@@ -277,17 +275,14 @@ impl Scorer {
             ..AuthorHistory::default()
         };
         let hits = rule_hits(rules, body, &norm, lang, &author, &sh);
-        let margins = match (
-            rules.mentioned_quotes(body, lang),
-            rules.spam_mentioned_quotes(body),
-        ) {
-            (None, None) => SCRATCH.with(|sf| {
+        let margins = match rules.mentions_of(body, lang, [true; 2]) {
+            [None, None] => SCRATCH.with(|sf| {
                 let mut sc = sf.borrow_mut();
                 features::extract_with(&norm, &self.model.meta.features, lang, &mut sc.0, false);
                 self.model.margins(&sc.0, None)
             }),
             // the evidence inside the quotes is weighed token by token, as in `score_with`
-            (tox, spam) => {
+            [tox, spam] => {
                 self.margins_and_tops(&norm, lang, [tox.as_ref(), spam.as_ref()])
                     .0
             }
@@ -303,10 +298,6 @@ impl Scorer {
         )
     }
 }
-
-/// Quotes a comment mentions rather than uses: the weight of the evidence inside them and
-/// their byte ranges ([`RuleSet::mentioned_quotes`]).
-type MentionedQuotes = (f32, Vec<(usize, usize)>);
 
 /// The reason given when quotes were read as a mention and category `c`'s logit lost `lost`.
 fn mention_reason(body: &str, spans: &[(usize, usize)], w: f32, c: usize, lost: f32) -> String {

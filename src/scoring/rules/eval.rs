@@ -2,7 +2,7 @@
 //! their tokens open, the regexes of the comment's language, then shape and author-history rules. This is
 //! the scoring hot path: helpers borrow the caller's buffers and allocate only for hits.
 
-use super::{MentionContext, Meta, RegexGroup, RuleHit, RuleSet};
+use super::{Mention, MentionContext, Meta, RegexGroup, RuleHit, RuleSet};
 use crate::scoring::normalise::Normalised;
 use crate::scoring::{quotes, AuthorHistory};
 
@@ -195,53 +195,72 @@ impl RuleSet {
     /// file has a `[mentions]` entry for `lang` and the writer's own words (the text outside
     /// the quotes) match its `context`, less the spans whose surrounding words match
     /// `addressed` (scare quotes aimed at someone). `None` when nothing is a mention.
-    pub fn mentioned_quotes(
-        &self,
-        original: &str,
-        lang: &str,
-    ) -> Option<(f32, Vec<(usize, usize)>)> {
-        let weight = self.mentions.as_ref()?.weight;
-        let cx = self.mention_context(lang)?;
-        let mut spans = Vec::new();
-        if quotes::may_quote(original) {
-            spans = quotes::spans(original);
-            if !spans.is_empty() && cx.context.is_match(&quotes::outside(original, &spans)) {
-                if let Some(a) = &cx.addressed {
-                    spans.retain(|&(s, e)| !a.is_match(&quote_probe(original, s, e)));
-                }
-            } else {
-                spans.clear();
-            }
-        }
-        let reported = self.reported_spans(lang, original);
-        if !reported.is_empty() {
-            spans.extend(reported);
-            // in order of their start, as the quotes are, and a quote inside a condemned
-            // statement ("traiter X de « Y » parce que…, c'est lamentable") one with it
-            spans.sort_unstable();
-            spans.dedup_by(|next, kept| {
-                let joined = next.0 < kept.1;
-                if joined {
-                    kept.1 = kept.1.max(next.1);
-                }
-                joined
-            });
-        }
-        (!spans.is_empty()).then_some((weight, spans))
+    pub fn mentioned_quotes(&self, original: &str, lang: &str) -> Option<Mention> {
+        let [tox, _] = self.mentions_of(original, lang, [true, false]);
+        tox
     }
 
     /// The quotes of a comment that warns about what it quotes (`[mentions] spam_context`
     /// matches its own words): the weight of the spam evidence inside them and their byte
     /// ranges. A reader quoting a scam message to warn others mentions it.
-    pub fn spam_mentioned_quotes(&self, original: &str) -> Option<(f32, Vec<(usize, usize)>)> {
-        let m = self.mentions.as_ref()?;
-        let cx = m.spam_context.as_ref()?;
-        if !quotes::may_quote(original) {
-            return None;
+    pub fn spam_mentioned_quotes(&self, original: &str) -> Option<Mention> {
+        let [_, spam] = self.mentions_of(original, "", [false, true]);
+        spam
+    }
+
+    /// [`RuleSet::mentioned_quotes`] and [`RuleSet::spam_mentioned_quotes`] at once: the
+    /// quotes and the words outside them are found once.
+    pub fn mentions_of(&self, original: &str, lang: &str, want: [bool; 2]) -> [Option<Mention>; 2] {
+        let Some(m) = self.mentions.as_ref() else {
+            return [None, None];
+        };
+        let cx = self.mention_context(lang).filter(|_| want[0]);
+        let spam_cx = m.spam_context.as_ref().filter(|_| want[1]);
+        if cx.is_none() && spam_cx.is_none() {
+            return [None, None];
         }
-        let spans = quotes::spans(original);
-        (!spans.is_empty() && cx.is_match(&quotes::outside(original, &spans)))
-            .then_some((m.weight, spans))
+        // the quoted spans and the writer's own words, when there are quotes
+        let quoted = quotes::may_quote(original)
+            .then(|| quotes::spans(original))
+            .filter(|spans| !spans.is_empty())
+            .map(|spans| {
+                let outside = quotes::outside(original, &spans);
+                (spans, outside)
+            });
+        let spam = spam_cx.and_then(|r| {
+            quoted
+                .as_ref()
+                .filter(|(_, outside)| r.is_match(outside))
+                .map(|(spans, _)| (m.weight, spans.clone()))
+        });
+        let tox = cx.and_then(|cx| {
+            let mut spans = match &quoted {
+                Some((spans, outside)) if cx.context.is_match(outside) => {
+                    let mut spans = spans.clone();
+                    if let Some(a) = &cx.addressed {
+                        spans.retain(|&(s, e)| !a.is_match(&quote_probe(original, s, e)));
+                    }
+                    spans
+                }
+                _ => Vec::new(),
+            };
+            let reported = self.reported_spans(lang, original);
+            if !reported.is_empty() {
+                spans.extend(reported);
+                // in order of their start, as the quotes are, and a quote inside a condemned
+                // statement ("traiter X de « Y » parce que…, c'est lamentable") one with it
+                spans.sort_unstable();
+                spans.dedup_by(|next, kept| {
+                    let joined = next.0 < kept.1;
+                    if joined {
+                        kept.1 = kept.1.max(next.1);
+                    }
+                    joined
+                });
+            }
+            (!spans.is_empty()).then_some((m.weight, spans))
+        });
+        [tox, spam]
     }
 
     /// What `[mentions]`'s `reported` and `condemned` patterns of `lang` read as quoted in

@@ -272,6 +272,10 @@ pub struct RuleSet {
     mentions: Option<Mentions>,
 }
 
+/// Quotes a comment mentions rather than uses: how much the classifier's evidence inside them
+/// counts and their byte ranges ([`RuleSet::mentions_of`]).
+pub type Mention = (f32, Vec<(usize, usize)>);
+
 /// `[mentions]`, compiled: how much the classifier's evidence between quotation marks counts
 /// in a comment whose own words report, condemn or discuss what it quotes
 /// ([`RuleSet::mentioned_quotes`]).
