@@ -199,7 +199,8 @@ impl Scorer {
         } else {
             policy::decide_unscored(&hits, lang, unscored)
         };
-        for (c, m) in mention.iter().enumerate() {
+        // (a language not scored has no score to explain)
+        for (c, m) in mention.iter().enumerate().filter(|_| lang::is_scored(lang)) {
             if let Some((w, spans)) = m.as_ref().filter(|_| discounted[c] > 0.0) {
                 reasons.push(mention_reason(body, spans, *w, c, discounted[c]));
             }
