@@ -105,6 +105,14 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 220, "0": 260},
     ),
+    # Written on 2026-12-07 (session 51) by someone who read nothing of the project, to develop
+    # rules 07d on: its errors were read (a development set, not a blind measure).
+    "fr_threats_dev2.csv": dict(
+        prefix="dv2-",
+        langs={"fr"},
+        kinds=THREAT_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
     # Written on 2026-12-06 (session 37) by someone who read nothing of the project (nor the
     # English threats now trained on, training/en_threats_written.csv): the blind measure.
     "en_threats_blind.csv": dict(
