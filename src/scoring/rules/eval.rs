@@ -1008,6 +1008,51 @@ pub(super) mod tests {
         );
     }
 
+    /// Rules 07d, written on tests/eval/fr_threats_dev2.csv's misses and false holds.
+    #[test]
+    fn threats_of_rules_07d_are_held_and_their_look_alikes_are_not() {
+        assert_rule_fires(
+            "fr-threat-weapon",
+            "fr",
+            &[
+                "J'ai un couteau dans la boîte à gants et il est pour toi.",
+                "Ce ministre va se prendre une balle un de ces jours.",
+                "Le prochain contrôleur qui me parle comme ça, je lui mets un coup de boule.",
+                "Qui est partant pour aller tabasser ce conseiller à la sortie ?",
+                "Faudrait que quelqu'un lui règle son compte, à ce préfet.",
+            ],
+            &[
+                "J'ai un couteau suisse dans mon sac, il sert à tout.",
+                "Tu viens pas jeudi et je te mets une raclée au tarot.",
+                "Qui est partant pour aller courir dimanche matin ?",
+            ],
+        );
+        assert_rule_fires(
+            "fr-threat-veiled",
+            "fr",
+            &[
+                "Tu devrais regarder sous ta voiture avant de démarrer, je dis ça pour toi.",
+                "Continue comme ça et tu repartiras sans tes dents.",
+                "Des types ont disparu pour moins que ça, hein.",
+            ],
+            &["Il a regardé sous le capot de sa voiture avant de partir."],
+        );
+        let rs = default_rules();
+        for text in [
+            "Faites attention à vos enfants au carrefour de la gare, les voitures y passent à fond.",
+            "Surveillez vos arrières dans le métro, il y a eu des vols à l'arraché.",
+            "Ce compteur qui bipe la nuit, je vais finir par le noyer dans l'évier.",
+            "On va vous faire la peau aux municipales, messieurs les sortants.",
+        ] {
+            let ids: Vec<String> = hits(&rs, text, "fr")
+                .into_iter()
+                .filter(|h| h.id.starts_with("fr-threat"))
+                .map(|h| h.id)
+                .collect();
+            assert!(ids.is_empty(), "{text}: {ids:?}");
+        }
+    }
+
     #[test]
     fn english_threats_are_held_by_their_family_and_look_alikes_are_not() {
         let rs = default_rules();
