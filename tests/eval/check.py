@@ -105,6 +105,13 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 220, "0": 260},
     ),
+    # Written blind on 2026-12-07 (session 51) after rules 07d: scored once with 07c and 07d.
+    "fr_threats_blind5.csv": dict(
+        prefix="tb5-",
+        langs={"fr"},
+        kinds=THREAT_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
     # Written on 2026-12-07 (session 51) by someone who read nothing of the project, to develop
     # rules 07d on: its errors were read (a development set, not a blind measure).
     "fr_threats_dev2.csv": dict(
