@@ -1008,6 +1008,26 @@ pub(super) mod tests {
         );
     }
 
+    /// Rules 07e: a helpline or a broadcast source is no spam offer; phishing that borrows a
+    /// public body's name and ads open "7j/7" still are.
+    #[test]
+    fn helplines_and_replays_are_not_spam_offers_since_rules_07e() {
+        assert_rule_fires(
+            "spam-offer-contact-fr",
+            "fr",
+            &[
+                "Gagnez 500 € par jour depuis chez vous, contactez-moi sur WhatsApp.",
+                "Dossier ameli : 214 € à récupérer avant vendredi, cliquez ici : http://ameli-remb.xyz",
+                "Serrurier 7j/7, devis gratuit, appelez le 06 39 98 12 34.",
+            ],
+            &[
+                "Violences conjugales : appelez le 3919, anonyme et gratuit, même la nuit.",
+                "Le reportage est gratuit en replay : https://www.france.tv/documentaires/",
+                "Numéro vert gratuit pour les aidants : 0 800 12 34 56, on y est bien écouté.",
+            ],
+        );
+    }
+
     /// Rules 07d, written on tests/eval/fr_threats_dev2.csv's misses and false holds.
     #[test]
     fn threats_of_rules_07d_are_held_and_their_look_alikes_are_not() {
