@@ -31,7 +31,8 @@ THREAT_KINDS = {
     "direct": "1", "veiled": "1", "conditional": "1", "incitement": "1",
     "quote_report": "0", "quote_condemn": "0", "news": "0", "figurative": "0",
     "game": "0", "sport": "0", "advice": "0", "jargon": "0", "culture": "0",
-    "firm_legal": "0",
+    "firm_legal": "0", "sport_game": "0", "legal_political": "0", "warning": "0",
+    "everyday": "0",
 }
 SPAM_KINDS = {
     "money": "1", "work_from_home": "1", "followers": "1", "crypto": "1",
@@ -39,7 +40,7 @@ SPAM_KINDS = {
     "pharmacy": "1", "mixed": "1", "job_scam": "1", "loan": "1", "pharma": "1",
     "source_link": "0", "price": "0", "model_number": "0", "recommendation": "0",
     "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
-    "job_offer_legit": "0",
+    "job_offer_legit": "0", "health_discussion": "0",
 }
 
 def lang_id_set(prefix, per_lang, max_len):
@@ -120,6 +121,14 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 150, "0": 150},
     ),
+    # Written on 2026-12-07 (session 52) by two people who read nothing of the project, to
+    # develop rules 07f on (threats often inside a long complaint): its errors were read.
+    "fr_threats_dev3.csv": dict(
+        prefix="dv3-",
+        langs={"fr"},
+        kinds=THREAT_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
     # Written on 2026-12-06 (session 37) by someone who read nothing of the project (nor the
     # English threats now trained on, training/en_threats_written.csv): the blind measure.
     "en_threats_blind.csv": dict(
@@ -166,6 +175,14 @@ SETS = {
     # once, then its errors read for the issue note (tests/eval/README.md).
     "fr_spam_blind3.csv": dict(
         prefix="sb3-",
+        langs={"fr"},
+        kinds=SPAM_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
+    # Written on 2026-12-07 (session 52) by someone who read nothing of the project, to develop
+    # the spam rules of 07f on: its errors were read (a development set, not a blind measure).
+    "fr_spam_dev.csv": dict(
+        prefix="sdv-",
         langs={"fr"},
         kinds=SPAM_KINDS,
         min_per_label={"1": 150, "0": 150},
