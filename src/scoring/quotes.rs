@@ -130,6 +130,48 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// The bytes of `text` from the start of the sentence holding `start..end`, `n` sentences
+/// before it, to the end of the one holding `end`, `n` sentences after it. A sentence ends at
+/// `.`, `!`, `?`, `…` or a line break followed by a space or the end of the text ("3.5" and
+/// "site.fr" go on); a run of marks ("?!", "...") ends one sentence.
+pub fn sentences_around(text: &str, start: usize, end: usize, n: u8) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    // byte just after a sentence's last mark, for each mark that ends a sentence
+    let ends_at = |i: usize| -> Option<usize> {
+        let c = text[i..].chars().next()?;
+        if !matches!(c, '.' | '!' | '?' | '…' | '\n') {
+            return None;
+        }
+        let after = i + c.len_utf8();
+        (after == bytes.len() || bytes[after].is_ascii_whitespace()).then_some(after)
+    };
+    let mut s = start.min(text.len());
+    for k in 0..=n {
+        // back to the byte after the previous sentence's end (past the end of the sentence
+        // just left, after the first)
+        let mut from = s;
+        if k > 0 {
+            from = text[..from].trim_end().len();
+            from = text[..from]
+                .trim_end_matches(['.', '!', '?', '…', '\n'])
+                .len();
+        }
+        s = (0..from)
+            .rev()
+            .filter(|&i| text.is_char_boundary(i))
+            .find_map(ends_at)
+            .unwrap_or(0);
+    }
+    let mut e = end.min(text.len());
+    for _ in 0..=n {
+        e = (e..text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .find_map(ends_at)
+            .unwrap_or(text.len());
+    }
+    (s, e)
+}
+
 /// `text` with every quoted span's content replaced by spaces (same byte offsets): what the
 /// writer says in their own words.
 pub fn outside(text: &str, spans: &[(usize, usize)]) -> String {
@@ -222,6 +264,31 @@ mod tests {
         ] {
             assert!(quoted(t).is_empty(), "{t}: {:?}", quoted(t));
         }
+    }
+
+    #[test]
+    fn sentences_around_a_match_stop_at_the_marks_that_end_sentences() {
+        let t =
+            "Quel match hier soir ! Le prix était 3.5 € sur site.fr, bref. Je vais te tuer… Voilà.";
+        let at = |w: &str| (t.find(w).unwrap(), t.find(w).unwrap() + w.len());
+        let (s, e) = at("tuer");
+        assert_eq!(
+            &t[sentences_around(t, s, e, 0).0..sentences_around(t, s, e, 0).1].trim(),
+            &"Je vais te tuer…"
+        );
+        let (a, b) = sentences_around(t, s, e, 1);
+        assert_eq!(
+            t[a..b].trim(),
+            "Le prix était 3.5 € sur site.fr, bref. Je vais te tuer… Voilà."
+        );
+        let (s, e) = at("Quel");
+        assert_eq!(
+            t[sentences_around(t, s, e, 0).0..sentences_around(t, s, e, 0).1].trim(),
+            "Quel match hier soir !"
+        );
+        // one sentence: the whole text, whatever `n`
+        let one = "pas de point ici";
+        assert_eq!(sentences_around(one, 4, 6, 2), (0, one.len()));
     }
 
     #[test]

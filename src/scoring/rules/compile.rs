@@ -223,6 +223,15 @@ impl Ctx<'_> {
             let on_norm = self.regex_on(r)?;
             let re = self.regex(&r.pattern, "pattern", &meta)?;
             let unless = self.optional(r.unless.as_ref(), "unless", &meta)?;
+            let unless = match (unless, &r.unless_sentences) {
+                (None, Some(n)) => {
+                    return self.err(
+                        n.span(),
+                        "`unless_sentences` says where `unless` is read: it needs `unless`",
+                    )
+                }
+                (u, n) => u.map(|u| (u, n.as_ref().map(|n| *n.get_ref()))),
+            };
             let prefilter = self.optional(r.prefilter.as_ref(), "prefilter", &meta)?;
             let mention = self.optional(r.mention_unless.as_ref(), "mention_unless", &meta)?;
             let overlapping = self.quoted_overlapping(r)?;
@@ -731,6 +740,35 @@ mod tests {
         let e = RuleSet::from_toml(&alone, "q.toml").unwrap_err();
         assert_eq!(e.line, 6, "{e}");
         assert!(e.reason.contains("needs `mention_unless`"), "{e}");
+    }
+
+    #[test]
+    fn unless_sentences_reads_unless_only_around_the_match() {
+        let file = "[[regex]]\nid = \"t\"\naction = \"hold\"\non = \"normalised\"\n\
+                    pattern = 'je vais te tuer'\nunless = '(?i)\\bmatch\\b'\nunless_sentences = 0\n";
+        let fired =
+            |rs: &RuleSet, text: &str| super::super::eval::tests::hits(rs, text, "fr").len();
+        let rs = RuleSet::from_toml(file, "u.toml").unwrap();
+        let long = "Quel match hier soir, une honte. Toi l'arbitre, je vais te tuer.";
+        let banter = "Je vais te tuer au match retour, prépare-toi !";
+        assert_eq!(fired(&rs, long), 1);
+        assert_eq!(fired(&rs, banter), 0);
+        // one sentence either side: the match's context is back in reach
+        let wide = RuleSet::from_toml(&file.replace("= 0", "= 1"), "u.toml").unwrap();
+        assert_eq!(fired(&wide, long), 0);
+        // a second match outside the context's sentence still fires
+        let two = "Je vais te tuer au match. Sérieux. Je vais te tuer.";
+        assert_eq!(fired(&rs, two), 1);
+        // by default `unless` is read on the whole comment
+        let whole =
+            RuleSet::from_toml(&file.replace("unless_sentences = 0\n", ""), "u.toml").unwrap();
+        assert_eq!(fired(&whole, long), 0);
+        assert_eq!(fired(&whole, two), 0);
+        // without `unless` it would say nothing: refused with its line
+        let alone = file.replace("unless = '(?i)\\bmatch\\b'\n", "");
+        let e = RuleSet::from_toml(&alone, "u.toml").unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.reason.contains("needs `unless`"), "{e}");
     }
 
     #[test]

@@ -45,15 +45,23 @@ impl RuleSet {
             .is_none_or(|p| p.is_match(text))
     }
 
-    /// The regex rule's `unless` pattern matches the original text.
-    fn cancelled(&self, idx: usize, original: &str) -> bool {
-        self.regex_unless[idx]
-            .as_ref()
-            .is_some_and(|u| u.is_match(original))
+    /// The regex rule's `unless` pattern cancels `hit`: it matches the original text, or with
+    /// `unless_sentences` the sentences around the hit.
+    fn cancelled(&self, idx: usize, original: &str, hit: &RuleHit) -> bool {
+        let Some((u, scope)) = self.regex_unless[idx].as_ref() else {
+            return false;
+        };
+        match (scope, hit.start, hit.end) {
+            (Some(n), Some(start), Some(end)) => {
+                let (s, e) = quotes::sentences_around(original, start as usize, end as usize, *n);
+                u.is_match(&original[s..e])
+            }
+            _ => u.is_match(original),
+        }
     }
 
-    /// The first match of regex rule `idx` in `text` that is a use, not a mention, unless its
-    /// `unless` cancels the rule.
+    /// The first match of regex rule `idx` in `text` that is a use, not a mention, and that
+    /// its `unless` does not cancel.
     fn regex_rule_hit(
         &self,
         idx: usize,
@@ -63,23 +71,27 @@ impl RuleSet {
     ) -> Option<RuleHit> {
         let (meta, on_norm) = &self.regex_meta[idx];
         let f = re.find(text)?;
-        if self.cancelled(idx, inp.original) {
+        let hit = Self::regex_hit(meta, *on_norm, inp.norm, f);
+        let scoped = matches!(self.regex_unless[idx], Some((_, Some(_))));
+        // read over the whole comment, `unless` cancels every match at once
+        if !scoped && self.cancelled(idx, inp.original, &hit) {
             return None;
         }
-        let hit = Self::regex_hit(meta, *on_norm, inp.norm, f);
-        let Some(m) = self.regex_mention_unless[idx].as_ref() else {
-            return Some(hit);
-        };
+        let mention = self.regex_mention_unless[idx].as_ref();
         // the comment's quotes and reports, and whether its own words match `mention_unless`:
         // worked out once, for every match of the rule
         let mut memo = None;
-        if !self.mentioned_match(m, inp, &hit, &mut memo) {
+        let mut accepted = |h: &RuleHit| {
+            !(scoped && self.cancelled(idx, inp.original, h))
+                && mention.is_none_or(|m| !self.mentioned_match(m, inp, h, &mut memo))
+        };
+        if accepted(&hit) {
             return Some(hit);
         }
         re.find_iter(text)
             .skip(1)
             .map(|f| Self::regex_hit(meta, *on_norm, inp.norm, f))
-            .find(|h| !self.mentioned_match(m, inp, h, &mut memo))
+            .find(accepted)
     }
 
     /// The regex rule's match `hit` is a mention: it lies inside a quote (or what a

@@ -251,8 +251,10 @@ pub struct RuleSet {
     list_mention_unless: Vec<Option<Regex>>,
     tokens: FxHashMap<String, TokenRules>,
     regex_meta: Vec<(Meta, bool)>, // (meta, on_normalised)
-    /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports).
-    regex_unless: Vec<Option<Regex>>,
+    /// Per regex rule: a pattern on the original text that cancels the hit (quotes, reports),
+    /// and where it is read: the match's sentence and that many sentences either side, or
+    /// (`None`) the whole comment.
+    regex_unless: Vec<Option<(Regex, Option<u8>)>>,
     /// Per regex rule: the pattern of the writer's own words that makes a quoted match a
     /// mention (`mention_unless`), and whether a match overlapping a quote is quoted
     /// (`quoted = "overlapping"`) rather than only one inside it.

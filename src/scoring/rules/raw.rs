@@ -148,6 +148,11 @@ pub(super) struct RawRegex {
     /// guillemets to report it): quotation marks do not survive normalisation.
     #[serde(default)]
     pub(super) unless: Option<Spanned<String>>,
+    /// Where `unless` is read: the sentence of the match and this many sentences either side
+    /// (a threat in the middle of a long complaint about a football match is no sport banter).
+    /// Default: the whole comment.
+    #[serde(default)]
+    pub(super) unless_sentences: Option<Spanned<u8>>,
     /// A match between quotation marks (or reported, or framed: `[mentions]`) is a mention, not
     /// a use, when this pattern matches the writer's own words (the text outside the quotes):
     /// that match is no hit ("Statements like \"X are scum\" are hurtful.").
