@@ -1040,6 +1040,108 @@ pub(super) mod tests {
         );
     }
 
+    /// Rules 07f, written on tests/eval/fr_spam_dev.csv's misses and false holds: links on the
+    /// domain endings spam registers, domains spelled out with "point", links sent to a profile.
+    #[test]
+    fn cheap_domains_spelled_domains_and_profile_links_are_spam_since_rules_07f() {
+        assert_rule_fires(
+            "spam-cheap-domain",
+            "fr",
+            &[
+                "Super article ! La vidéo complète est ici : clip-direct.xyz/v/88",
+                "Écrivez-moi à contact.pret@finance-rapide.top pour un dossier.",
+                "Great post, more on my blog https://crypto-tips.online/go",
+            ],
+            &[
+                "Attention, arnaque : ne cliquez pas sur colis-suivi.top, c'est du phishing.",
+                "Le site officiel est https://www.service-public.fr/particuliers.",
+                "Les onglets du site, la boutique et le club de lecture sont en haut.",
+            ],
+        );
+        assert_rule_fires(
+            "spam-spelled-domain-fr",
+            "fr",
+            &[
+                "Échantillon gratuit sur jeunesse-eternelle point online",
+                "Packs à partir de 5 € sur boost24 point com",
+            ],
+            &["La bulle point com a éclaté en 2000, souvenez-vous."],
+        );
+        assert_rule_fires(
+            "spam-profile-link-fr",
+            "fr",
+            &[
+                "Je connais une dame qui prête sans condition, son contact est sur mon profil.",
+                "Le remède que les pharmacies cachent, regardez ma bio.",
+            ],
+            &[
+                "Son profil LinkedIn dit qu'il a travaillé dix ans chez Thales.",
+                "Méfiez-vous des « lien en bio » sous les articles, c'est toujours une arnaque.",
+            ],
+        );
+        // a warning that copies the message it got: its quote is a mention
+        assert_rule_fires(
+            "spam-phone-number",
+            "fr",
+            &["Appelez vite le 06 39 98 12 34 pour votre prime."],
+            &["Je copie ce qu'on m'a envoyé : « Votre compte sera bloqué, appelez le 06 39 98 12 34 ». Ne faites jamais ça."],
+        );
+    }
+
+    /// Rules 07f, written on tests/eval/fr_threats_dev3.csv's misses: threats inside a long
+    /// complaint (the context words of another sentence no longer cancel them), the act after
+    /// a trip, harm foretold, calls on others in the plural.
+    #[test]
+    fn threats_of_rules_07f_are_held_and_their_look_alikes_are_not() {
+        assert_rule_fires(
+            "fr-threat",
+            "fr",
+            &[
+                "Quarante familles avaient signé la pétition. Nos enfants feront une heure de car. \
+                 Je vais vous tuer, vous et votre conseil.",
+                "Le propriétaire ne répond plus. Je vais aller chez lui et lui casser les deux jambes.",
+                "Le flic qui m'a verbalisé hier, je vais le plomber.",
+                "Toi le gamin au quad, tu repasses devant chez moi et je te tire dessus.",
+                "Il se moque de moi depuis des mois : on lui refait sa boutique et sa figure.",
+            ],
+            &[
+                "Je vais te tuer au match retour, prépare-toi !",
+                "Je vais aller chez lui et lui rendre sa perceuse.",
+                "Cette dépense va plomber le budget de la commune.",
+            ],
+        );
+        assert_rule_fires(
+            "fr-threat-veiled",
+            "fr",
+            &[
+                "Au cas où tu me répondrais encore, prévois une bonne mutuelle.",
+                "S'il revient chez moi, il repartira sur un brancard.",
+                "On ira les voir chez eux, et ils nous expliqueront avec quelques dents en moins.",
+                "Sa maison est bien isolée, personne n'entendrait rien là-bas.",
+                "Le livreur ferait bien de regarder derrière lui.",
+            ],
+            &[
+                "Prévois une bonne assiette de pâtes avant le marathon.",
+                "Le boxeur est reparti sur ses deux jambes, sonné mais debout.",
+            ],
+        );
+        assert_rule_fires(
+            "fr-threat-incitement",
+            "fr",
+            &[
+                "Le premier qui croise le numéro 14 en ville, défoncez-le.",
+                "Faut le retrouver et le massacrer, partagez sa photo.",
+                "Y'a pas un courageux pour aller planter le dealer ?",
+                "Que quelqu'un donne une bonne correction à ce commentateur.",
+                "Rendez-vous devant la mairie lundi, venez nombreux et équipés.",
+            ],
+            &[
+                "Faut le retrouver et le rendre à son propriétaire, ce chien.",
+                "Venez nombreux au vide-grenier dimanche !",
+            ],
+        );
+    }
+
     /// Rules 07d, written on tests/eval/fr_threats_dev2.csv's misses and false holds.
     #[test]
     fn threats_of_rules_07d_are_held_and_their_look_alikes_are_not() {
