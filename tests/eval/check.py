@@ -121,6 +121,14 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 150, "0": 150},
     ),
+    # Written blind on 2026-12-07 (session 52) after rules 07f, 40 % long complaints: scored
+    # once with 07e and 07f (its rule ids, not its texts, read for two changed verdicts).
+    "fr_threats_blind6.csv": dict(
+        prefix="tb6-",
+        langs={"fr"},
+        kinds=THREAT_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
     # Written on 2026-12-07 (session 52) by two people who read nothing of the project, to
     # develop rules 07f on (threats often inside a long complaint): its errors were read.
     "fr_threats_dev3.csv": dict(
@@ -175,6 +183,14 @@ SETS = {
     # once, then its errors read for the issue note (tests/eval/README.md).
     "fr_spam_blind3.csv": dict(
         prefix="sb3-",
+        langs={"fr"},
+        kinds=SPAM_KINDS,
+        min_per_label={"1": 150, "0": 150},
+    ),
+    # Written blind on 2026-12-07 (session 52) after the spam rules of 07f, with no hint of
+    # domain endings: scored once with 07e and 07f.
+    "fr_spam_blind4.csv": dict(
+        prefix="sb4-",
         langs={"fr"},
         kinds=SPAM_KINDS,
         min_per_label={"1": 150, "0": 150},
