@@ -1088,17 +1088,14 @@ pub(super) mod tests {
         );
     }
 
-    /// Rules 07f, written on tests/eval/fr_threats_dev3.csv's misses: threats inside a long
-    /// complaint (the context words of another sentence no longer cancel them), the act after
-    /// a trip, harm foretold, calls on others in the plural.
+    /// Rules 07f, written on tests/eval/fr_threats_dev3.csv's misses: the act after a trip,
+    /// harm foretold, calls on others in the plural.
     #[test]
     fn threats_of_rules_07f_are_held_and_their_look_alikes_are_not() {
         assert_rule_fires(
             "fr-threat",
             "fr",
             &[
-                "Quarante familles avaient signé la pétition. Nos enfants feront une heure de car. \
-                 Je vais vous tuer, vous et votre conseil.",
                 "Le propriétaire ne répond plus. Je vais aller chez lui et lui casser les deux jambes.",
                 "Le flic qui m'a verbalisé hier, je vais le plomber.",
                 "Toi le gamin au quad, tu repasses devant chez moi et je te tire dessus.",
