@@ -41,6 +41,9 @@ SPAM_KINDS = {
     "source_link": "0", "price": "0", "model_number": "0", "recommendation": "0",
     "crypto_question": "0", "quote_warning": "0", "phone_legit": "0", "topic_news": "0",
     "job_offer_legit": "0", "health_discussion": "0",
+    "clickbait_short": "1", "fake_notice": "1", "streaming": "1", "promo_link": "1",
+    "domain_only": "1", "news_short": "0", "source_long": "0", "own_blog": "0",
+    "shop_legit": "0",
 }
 
 def lang_id_set(prefix, per_lang, max_len):
@@ -186,6 +189,14 @@ SETS = {
         langs={"fr"},
         kinds=SPAM_KINDS,
         min_per_label={"1": 150, "0": 150},
+    ),
+    # Written on 2026-12-07 (session 52) by someone who read nothing of the project: one link
+    # per comment, spam and sources; to develop the link rules of 07g on (errors read).
+    "fr_links_dev.csv": dict(
+        prefix="lk-",
+        langs={"fr"},
+        kinds=SPAM_KINDS,
+        min_per_label={"1": 120, "0": 120},
     ),
     # Written blind on 2026-12-07 (session 52) after the spam rules of 07f, with no hint of
     # domain endings: scored once with 07e and 07f.
