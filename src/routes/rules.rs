@@ -15,13 +15,14 @@ use crate::scoring::{AuthorHistory, RuleSet, Thresholds};
 use crate::state::AppState;
 use crate::store;
 
-/// Largest rule file accepted through the API (characters). The default file has about 160,000
-/// (2026-12-07f, with the English threat families, `en-threat-wish`, `fr-threat-dox`,
+/// Largest rule file accepted through the API (characters). The default file has about 162,000
+/// (2026-12-07g, with the English threat families, `en-threat-wish`, `fr-threat-dox`,
 /// `hate-stereotype-fr`/`-en`, the four English threat rules of 06j, the death wishes of 06k,
 /// the quoted spam of 07a, the condemned statements of 07b, the spam quotes of 07c, the
-/// French threat forms of 07d, the helplines of 07e and the spam links and threat forms of
-/// 07f; 151,000 with 07e, 130,000 with 07a): a quarter as much again leaves a site room to add
-/// its own rules to a copy of it; 100,000 until 2026-12-06b.
+/// French threat forms of 07d, the helplines of 07e, the spam links and threat forms of
+/// 07f and the unknown shorteners of 07g; 151,000 with 07e, 130,000 with 07a): a quarter as
+/// much again leaves a site room to add its own rules to a copy of it; 100,000 until
+/// 2026-12-06b.
 pub const MAX_RULES_CHARS: usize = 200_000;
 
 /// The body limit of a request that carries a whole rule file ([`rules_limit`]): room for

@@ -1088,6 +1088,35 @@ pub(super) mod tests {
         );
     }
 
+    /// Rules 07g, written on tests/eval/fr_links_dev.csv's misses: links on shorteners Vigie does
+    /// not know, more of the endings spam registers.
+    #[test]
+    fn unknown_shorteners_are_spam_and_newsroom_shorteners_are_not_since_rules_07g() {
+        assert_rule_fires(
+            "spam-unknown-shortener",
+            "fr",
+            &[
+                "URGENT tout le monde doit voir ça avant ce soir !!! https://kk.to/9fQ",
+                "Ce que les médias vous cachent... regardez avant suppression ! vz.gg/Qm4p",
+                "Personne ne s'attendait à cette fin. https://wzl.link/Ko1i.",
+            ],
+            &[
+                "L'article complet du Monde : https://lemde.fr/3xK9pQ",
+                "La vidéo de la séance : https://youtu.be/dQ4w9WgX",
+                "Attention, arnaque : ne cliquez pas sur https://kk.to/9fQ",
+                "Le décret : https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000047",
+                "Le rapport en PDF, lien raccourci : https://bit.ly/3Qx7RcF",
+                "Voir la page abc.fr/contact pour les horaires.",
+            ],
+        );
+        assert_rule_fires(
+            "spam-cheap-domain",
+            "fr",
+            &["Tous les films récents gratuits en VF sur cinemaxfr.link, sans pub"],
+            &["Le lien du site de la mairie est dans l'article."],
+        );
+    }
+
     /// Rules 07f, written on tests/eval/fr_threats_dev3.csv's misses: the act after a trip,
     /// harm foretold, calls on others in the plural.
     #[test]
