@@ -20,9 +20,9 @@ use crate::store;
 /// `hate-stereotype-fr`/`-en`, the four English threat rules of 06j, the death wishes of 06k,
 /// the quoted spam of 07a, the condemned statements of 07b, the spam quotes of 07c, the
 /// French threat forms of 07d, the helplines of 07e, the spam links and threat forms of
-/// 07f and the unknown shorteners of 07g; 151,000 with 07e, 130,000 with 07a): a quarter as
-/// much again leaves a site room to add its own rules to a copy of it; 100,000 until
-/// 2026-12-06b.
+/// 07f and the unknown shorteners of 07g; 151,000 with 07e, 130,000 with 07a): 38,000
+/// characters leave a site room to add its own rules to a copy of it (a third as much again
+/// with 07a); 100,000 until 2026-12-06b.
 pub const MAX_RULES_CHARS: usize = 200_000;
 
 /// The body limit of a request that carries a whole rule file ([`rules_limit`]): room for

@@ -189,7 +189,7 @@ async fn a_rule_file_may_take_512_kib_and_200000_characters(backend: Backend) {
     // characters
     let padded = format!(
         "{source}\n{}",
-        "# commentaire de la rédaction\n".repeat(1_500)
+        "# commentaire de la rédaction\n".repeat(1_000)
     );
     let chars = padded.chars().count();
     assert!(
