@@ -132,18 +132,21 @@ impl<'a> Walker<'a> {
 
 /// The bytes of `text` from the start of the sentence holding `start..end`, `n` sentences
 /// before it, to the end of the one holding `end`, `n` sentences after it. A sentence ends at
-/// `.`, `!`, `?`, `…` or a line break followed by a space or the end of the text ("3.5" and
-/// "site.fr" go on); a run of marks ("?!", "...") ends one sentence.
+/// a line break, or at `.`, `!`, `?` or `…` followed by a space or the end of the text ("3.5"
+/// and "site.fr" go on); a run of marks ("?!", "...") ends one sentence.
 pub fn sentences_around(text: &str, start: usize, end: usize, n: u8) -> (usize, usize) {
     let bytes = text.as_bytes();
     // byte just after a sentence's last mark, for each mark that ends a sentence
     let ends_at = |i: usize| -> Option<usize> {
         let c = text[i..].chars().next()?;
-        if !matches!(c, '.' | '!' | '?' | '…' | '\n') {
-            return None;
-        }
         let after = i + c.len_utf8();
-        (after == bytes.len() || bytes[after].is_ascii_whitespace()).then_some(after)
+        match c {
+            '\n' => Some(after),
+            '.' | '!' | '?' | '…' => {
+                (after == bytes.len() || bytes[after].is_ascii_whitespace()).then_some(after)
+            }
+            _ => None,
+        }
     };
     let mut s = start.min(text.len());
     for k in 0..=n {
@@ -286,6 +289,11 @@ mod tests {
             t[sentences_around(t, s, e, 0).0..sentences_around(t, s, e, 0).1].trim(),
             "Quel match hier soir !"
         );
+        // a line break ends a sentence, even without a mark or a space after it
+        let lines = "Quel match hier\nJe vais te tuer";
+        let at = lines.find("tuer").unwrap();
+        let (a, b) = sentences_around(lines, at, at + 4, 0);
+        assert_eq!(&lines[a..b], "Je vais te tuer");
         // one sentence: the whole text, whatever `n`
         let one = "pas de point ici";
         assert_eq!(sentences_around(one, 4, 6, 2), (0, one.len()));
