@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 SETS = ["fr_threats", "fr_threats_blind", "fr_threats_blind2", "fr_threats_blind3", "fr_threats_blind4", "fr_threats_blind5", "fr_threats_blind6",
-        "fr_threats_dev", "fr_threats_dev2", "fr_threats_dev3", "en_threats_blind", "en_threat_mentions", "fr_spam", "fr_spam_blind", "fr_spam_blind2", "fr_spam_blind3", "fr_spam_dev", "fr_spam_blind4", "fr_links_dev", "benign_news_comments", "identity_templates", "quoted_insults",
+        "fr_threats_dev", "fr_threats_dev2", "fr_threats_dev3", "fr_long_dev", "en_threats_blind", "en_threat_mentions", "fr_spam", "fr_spam_blind", "fr_spam_blind2", "fr_spam_blind3", "fr_spam_dev", "fr_spam_blind4", "fr_links_dev", "benign_news_comments", "identity_templates", "quoted_insults",
         "quoted_insults_blind2", "fr_threat_pairs", "fr_group_attitudes",
         "fr_sexual_blind", "en_sexual_blind", "news_threads_blind", "en_implicit_blind",
         "praise_frames_blind", "criticism_blind", "counter_speech_dev", "counter_speech_blind",

@@ -140,6 +140,19 @@ SETS = {
         kinds=THREAT_KINDS,
         min_per_label={"1": 150, "0": 150},
     ),
+    # Written on 2026-12-08 (session 53) by someone who read nothing of the project, to develop
+    # the passages of long French comments on: long comments, publishable (heated complaints,
+    # violent idioms, reported threats, crime news) or with one abusive sentence. Errors read.
+    "fr_long_dev.csv": dict(
+        prefix="ld-",
+        langs={"fr"},
+        kinds={
+            "angry_complaint": "0", "figurative_violence": "0", "reported_threat": "0",
+            "crime_news": "0", "sharp_politics": "0", "firm_action": "0", "sport_banter": "0",
+            "embedded_threat": "1", "embedded_insult": "1", "embedded_hate": "1",
+        },
+        min_per_label={"1": 120, "0": 300},
+    ),
     # Written on 2026-12-06 (session 37) by someone who read nothing of the project (nor the
     # English threats now trained on, training/en_threats_written.csv): the blind measure.
     "en_threats_blind.csv": dict(
