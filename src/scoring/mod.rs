@@ -183,8 +183,17 @@ impl Scorer {
         let sh = features::shape(body);
         let hits = rule_hits(rules, body, &norm, lang, &input.author, &sh);
         let mention = rules.mentions_of(body, lang, [true; 2]);
-        let (margins, tops, discounted) =
-            self.margins_and_tops(&norm, lang, [mention[0].as_ref(), mention[1].as_ref()]);
+        let Margins {
+            margins,
+            tops,
+            discounted,
+            passage,
+        } = self.margins_and_tops(
+            body,
+            &norm,
+            lang,
+            [mention[0].as_ref(), mention[1].as_ref()],
+        );
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
         let p = self.model.probs(&x);
         let scores = Scores {
@@ -205,6 +214,11 @@ impl Scorer {
                 reasons.push(mention_reason(body, spans, *w, c, discounted[c]));
             }
         }
+        // said where it counts: a toxicity the review threshold holds
+        let counts = scores.toxicity >= thresholds.toxicity.review;
+        if let Some(p) = passage.filter(|_| counts && lang::is_scored(lang)) {
+            reasons.push(passage_reason(body, &p));
+        }
         Verdict {
             decision,
             scores,
@@ -220,14 +234,17 @@ impl Scorer {
     /// The text logits, per category the tokens that weighed most (computed in this thread's
     /// scratch buffers), and how much logit of each category the quotes of its `mention` lost
     /// (toxicity: a quote reported or condemned; spam: a quote warned about): the positive
-    /// contribution of each token inside them counts for the mention's weight only.
+    /// contribution of each token inside them counts for the mention's weight only. In French,
+    /// the toxicity logit is that of the comment's most toxic passage read alone
+    /// ([`passage_margin`], less [`PASSAGE_DISCOUNT`]) when that is higher.
     #[inline]
     fn margins_and_tops(
         &self,
+        body: &str,
         norm: &Normalised,
         lang: &str,
         mention: [Option<&MentionedQuotes>; 2],
-    ) -> ([f32; 2], TopTokens, [f32; 2]) {
+    ) -> Margins {
         let ntok = norm.tokens.len().min(features::MAX_TOKENS);
         SCRATCH.with(|sc| {
             let mut sc = sc.borrow_mut();
@@ -253,7 +270,27 @@ impl Scorer {
                 }
                 m[k] -= lost[k];
             }
-            (m, top_tokens(contrib, norm), lost)
+            // a passage that weighs more on its own than the whole comment: French only, the
+            // English sets gained nothing and toxic_spans' borderline comments were held more
+            let bias = self.model.meta.sparse_bias[0];
+            let passage = (lang == "fr")
+                .then(|| passage_margin(body, norm, sf, contrib, bias))
+                .flatten()
+                .map(|p| Passage {
+                    margin: p.margin - PASSAGE_DISCOUNT,
+                    gain: p.margin - PASSAGE_DISCOUNT - m[0],
+                    ..p
+                })
+                .filter(|p| p.gain > 0.0);
+            if let Some(p) = &passage {
+                m[0] = p.margin;
+            }
+            Margins {
+                margins: m,
+                tops: top_tokens(contrib, norm),
+                discounted: lost,
+                passage,
+            }
         })
     }
 
@@ -277,15 +314,15 @@ impl Scorer {
         };
         let hits = rule_hits(rules, body, &norm, lang, &author, &sh);
         let margins = match rules.mentions_of(body, lang, [true; 2]) {
-            [None, None] => SCRATCH.with(|sf| {
+            [None, None] if lang != "fr" || !has_passages(body, &norm) => SCRATCH.with(|sf| {
                 let mut sc = sf.borrow_mut();
                 features::extract_with(&norm, &self.model.meta.features, lang, &mut sc.0, false);
                 self.model.margins(&sc.0, None)
             }),
             // the evidence inside the quotes is weighed token by token, as in `score_with`
             [tox, spam] => {
-                self.margins_and_tops(&norm, lang, [tox.as_ref(), spam.as_ref()])
-                    .0
+                self.margins_and_tops(body, &norm, lang, [tox.as_ref(), spam.as_ref()])
+                    .margins
             }
         };
         let x = features::dense(margins, &hits, &sh, lang, norm.is_empty());
@@ -298,6 +335,141 @@ impl Scorer {
             lang,
         )
     }
+}
+
+/// What [`Scorer::margins_and_tops`] computes for one comment.
+struct Margins {
+    /// The text logits (toxicity, spam).
+    margins: [f32; 2],
+    /// Per category the tokens that weighed most.
+    tops: TopTokens,
+    /// How much logit of each category the quotes of its mention lost.
+    discounted: [f32; 2],
+    /// The passage whose toxicity logit replaced the whole comment's, if one did.
+    passage: Option<Passage>,
+}
+
+/// A run of sentences of a comment scored on its own ([`passage_margin`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Passage {
+    /// Byte range in the comment.
+    start: usize,
+    end: usize,
+    /// Its toxicity logit (after the discount).
+    margin: f32,
+    /// How much it raised the comment's toxicity logit.
+    gain: f32,
+}
+
+/// The reason given when a passage read alone raised the toxicity logit.
+fn passage_reason(body: &str, p: &Passage) -> String {
+    let text = body.get(p.start..p.end).unwrap_or("").trim();
+    let mut quoted: String = text.chars().take(80).collect();
+    if quoted.len() < text.len() {
+        quoted.push('…');
+    }
+    format!(
+        "the passage `{quoted}` weighs more read on its own than diluted in the whole comment \
+         (toxicity logit +{:.2})",
+        p.gain
+    )
+}
+
+/// Fewest tokens of a passage read on its own (a shorter sentence is read with the next ones).
+/// 8, 10, 13 and 16 were tried on the French development sets (README, "A threat one sentence
+/// of a long French comment").
+const PASSAGE_TOKENS: usize = 10;
+
+/// Logit taken off a passage's toxicity before it may replace the whole comment's: the most
+/// toxic of many passages is partly chance. 0 to 1.75 were tried; 1.5 held 2 more of the 300
+/// long publishable comments of `tests/eval/fr_long_dev.csv` (1.7 -> 2.3 %) and caught 32 more of
+/// its 120 abusive ones (32.5 -> 59.2 %).
+const PASSAGE_DISCOUNT: f32 = 1.5;
+
+/// Whether token `t` ends a sentence: the text between it and the next token holds a mark
+/// that ends one and an ASCII space or line break ("3.5" and "site.fr" do not).
+#[inline]
+fn ends_sentence(body: &str, norm: &Normalised, t: usize) -> bool {
+    let (Some(a), Some(b)) = (norm.tokens.get(t), norm.tokens.get(t + 1)) else {
+        return false;
+    };
+    let gap = body
+        .as_bytes()
+        .get(a.orig_end as usize..b.orig_start as usize)
+        .unwrap_or_default();
+    let mark = gap.iter().any(|c| matches!(c, b'.' | b'!' | b'?' | b'\n'))
+        || gap.windows(3).any(|w| w == "…".as_bytes());
+    mark && gap.iter().any(u8::is_ascii_whitespace)
+}
+
+/// Whether the comment is long enough to hold passages shorter than itself.
+fn has_passages(body: &str, norm: &Normalised) -> bool {
+    let n = norm.tokens.len().min(features::MAX_TOKENS);
+    n >= 2 * PASSAGE_TOKENS && (0..n - 1).any(|t| ends_sentence(body, norm, t))
+}
+
+/// The highest toxicity logit of a passage of the comment read alone: each run of whole
+/// sentences of at least [`PASSAGE_TOKENS`] tokens, when the comment holds more than one. A
+/// threat that is one sentence of a long complaint keeps the weight it has on its own; in the
+/// whole comment its features count `1/sqrt(n)` of many more. Reads the tokens' contributions
+/// (after the quotes' discount) and their feature counts: no feature is computed twice.
+fn passage_margin(
+    body: &str,
+    norm: &Normalised,
+    sf: &SparseFeatures,
+    contrib: &[[f32; 2]],
+    bias: f32,
+) -> Option<Passage> {
+    let n = contrib.len().min(sf.tok_start.len());
+    let min = PASSAGE_TOKENS;
+    if n < 2 * min || sf.idx.is_empty() {
+        return None;
+    }
+    let total = sf.idx.len() as f32;
+    // sentence starts (token indices), then a passage from each start to the first sentence
+    // end that gives it `min` tokens
+    let mut starts = vec![0usize];
+    starts.extend(
+        (0..n - 1)
+            .filter(|&t| ends_sentence(body, norm, t))
+            .map(|t| t + 1),
+    );
+    if starts.len() < 2 {
+        return None;
+    }
+    let mut best: Option<Passage> = None;
+    for (i, &s) in starts.iter().enumerate() {
+        let (s, e) = if n - s >= min {
+            let e = starts[i + 1..].iter().copied().find(|&e| e - s >= min);
+            (s, e.unwrap_or(n))
+        } else {
+            // the last sentences, read with the ones before them that give `min` tokens
+            let s = starts[..i].iter().copied().rev().find(|&b| n - b >= min);
+            (s.unwrap_or(0), n)
+        };
+        if s == 0 && e == n {
+            break;
+        }
+        let sum: f32 = contrib[s..e].iter().map(|c| c[0]).sum();
+        let feats =
+            sf.tok_start.get(e).map_or(sf.idx.len(), |&x| x as usize) - sf.tok_start[s] as usize;
+        if feats == 0 {
+            continue;
+        }
+        let margin = bias + sum * (total / feats as f32).sqrt();
+        if best.is_none_or(|b| margin > b.margin) {
+            best = Some(Passage {
+                start: norm.tokens[s].orig_start as usize,
+                end: norm.tokens[e - 1].orig_end as usize,
+                margin,
+                gain: 0.0,
+            });
+        }
+        if e == n {
+            break;
+        }
+    }
+    best
 }
 
 /// The reason given when quotes were read as a mention and category `c`'s logit lost `lost`.
@@ -492,6 +664,22 @@ mod tests {
     }
 
     #[test]
+    fn sentences_end_at_a_mark_and_a_space_not_inside_numbers_or_domains() {
+        let body = "Il a 3.5 ans. Voir site.fr ! Bref\nFin… ok";
+        let norm = normalise::normalise(body);
+        let ends: Vec<&str> = (0..norm.tokens.len())
+            .filter(|&t| ends_sentence(body, &norm, t))
+            .map(|t| {
+                let k = &norm.tokens[t];
+                &body[k.orig_start as usize..k.orig_end as usize]
+            })
+            .collect();
+        assert_eq!(ends, ["ans", "fr", "Bref", "Fin"]);
+        // the last token ends nothing
+        assert!(!ends_sentence(body, &norm, norm.tokens.len() - 1));
+    }
+
+    #[test]
     fn block_rule_rejects() {
         let s = Scorer::from_model(model::tiny_model());
         let v = s.score(
@@ -593,6 +781,66 @@ mod shipped_model_tests {
             assert_eq!(v.scores, p.scores, "{body}");
             assert!(!said(&v), "{:?}", v.reasons);
         }
+    }
+
+    #[test]
+    fn a_threat_inside_a_long_french_complaint_is_read_as_its_own_passage() {
+        let s = shipped();
+        let rules = RuleSet::from_toml("name = \"no rules\"\n", "none.toml").unwrap();
+        let th = Thresholds::default();
+        let complaint = |middle: &str| {
+            format!(
+                "Depuis trois mois, le chantier de la rue des Lilas bloque l'accès au parking \
+                 et personne à la mairie ne répond aux courriers. Les commerçants perdent des \
+                 clients tous les jours, la boulangerie a déjà réduit ses horaires. {middle} On \
+                 attend toujours une date de fin des travaux, merci de relayer."
+            )
+        };
+        let threat = "Le chef de chantier, je vais lui fracasser le crâne à la sortie.";
+        let benign = "Le chef de chantier, je l'ai croisé hier soir, il n'avait aucune date.";
+        let score = |body: &str, lang: &str| {
+            let input = ScoreInput {
+                body,
+                lang: Some(lang),
+                author: AuthorHistory::default(),
+            };
+            let v = s.score(&input, &rules, &th);
+            // the batch path reads the same passages (its sums run in another order)
+            let fast = s.scores_only(body, Some(lang), &rules).0;
+            assert!((fast.toxicity - v.scores.toxicity).abs() < 1e-5, "{body}");
+            v
+        };
+        let said = |v: &Verdict| {
+            v.reasons
+                .iter()
+                .find(|r| r.contains("read on its own"))
+                .cloned()
+        };
+        let held = score(&complaint(threat), "fr");
+        assert_ne!(held.decision, Decision::Allow, "{held:?}");
+        let reason = said(&held).unwrap_or_default();
+        assert!(
+            reason.contains("je vais lui fracasser"),
+            "{:?}",
+            held.reasons
+        );
+        // alone, the threat sentence scores no lower than inside the complaint
+        let alone = score(threat, "fr");
+        assert!(
+            alone.scores.toxicity >= held.scores.toxicity - 0.05,
+            "{alone:?}"
+        );
+        assert!(said(&alone).is_none());
+        // the same complaint without the threat is published, and says nothing of passages
+        let twin = score(&complaint(benign), "fr");
+        assert_eq!(twin.decision, Decision::Allow, "{twin:?}");
+        assert!(said(&twin).is_none(), "{:?}", twin.reasons);
+        // English is read whole: no English evaluation set gained from passages (README)
+        let en = "For three months the roadworks have blocked the car park and nobody at the \
+                  town hall answers our letters. The shops lose customers every day and the \
+                  bakery has cut its hours. The site manager, I am going to smash his skull in \
+                  when he comes out. We are still waiting for an end date, please share.";
+        assert!(said(&score(en, "en")).is_none());
     }
 
     /// The committed default model (`models/DEFAULT` at the crate root): loads fast, and its
