@@ -824,7 +824,7 @@ mod shipped_model_tests {
             "{:?}",
             held.reasons
         );
-        // alone, the threat sentence scores no lower than inside the complaint
+        // a passage never weighs more than its sentence alone
         let alone = score(threat, "fr");
         assert!(
             alone.scores.toxicity >= held.scores.toxicity - 0.05,
@@ -835,12 +835,13 @@ mod shipped_model_tests {
         let twin = score(&complaint(benign), "fr");
         assert_eq!(twin.decision, Decision::Allow, "{twin:?}");
         assert!(said(&twin).is_none(), "{:?}", twin.reasons);
-        // English is read whole: no English evaluation set gained from passages (README)
-        let en = "For three months the roadworks have blocked the car park and nobody at the \
-                  town hall answers our letters. The shops lose customers every day and the \
-                  bakery has cut its hours. The site manager, I am going to smash his skull in \
-                  when he comes out. We are still waiting for an end date, please share.";
-        assert!(said(&score(en, "en")).is_none());
+        // English is read whole (no English evaluation set gained from passages: README): the
+        // same comment scored as English has no passage
+        let body = complaint(threat);
+        let norm = normalise::normalise(&body);
+        let passage = |lang| s.margins_and_tops(&body, &norm, lang, [None, None]).passage;
+        assert!(passage("fr").is_some_and(|p| p.gain > 0.0));
+        assert_eq!(passage("en"), None);
     }
 
     /// The committed default model (`models/DEFAULT` at the crate root): loads fast, and its
