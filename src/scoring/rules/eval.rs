@@ -1088,6 +1088,31 @@ pub(super) mod tests {
         );
     }
 
+    /// Rules 08a, written on tests/eval/fr_long_dev.csv's misses: the mild insults said of
+    /// someone, in the second or the third person.
+    #[test]
+    fn mild_insults_said_of_someone_are_held_since_rules_08a() {
+        assert_rule_fires(
+            "fr-insult-aimed",
+            "fr",
+            &[
+                "et toi qui défends Apple à chaque commentaire, t'es vraiment un pauvre tocard",
+                "Cet adjoint au commerce est un crétin fini, tout le monde le sait.",
+                "L'arbitre, M. Lefort, est une tanche lamentable.",
+                "Toi qui dis qu'il suffit de partir plus tôt, tu es le roi des cons.",
+                "Les supporters qui défendent ce gouffre sont des beaufs sans cervelle.",
+            ],
+            &[
+                "C'est con, j'ai raté le début du match.",
+                "Ce projet de rocade est débile, il coûtera deux fois le budget.",
+                "Le nouveau ministre n'est pas un idiot, il connaît ses dossiers.",
+                "Ce maire est un incapable, il a ruiné la commune en dix ans.",
+                "Ce plan de relance est un boulet pour les finances publiques.",
+                "Un lecteur m'a écrit « t'es vraiment un pauvre tocard », j'ai signalé son message.",
+            ],
+        );
+    }
+
     /// Rules 07g, written on tests/eval/fr_links_dev.csv's misses: links on shorteners Vigie does
     /// not know, more of the endings spam registers.
     #[test]
