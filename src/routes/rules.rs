@@ -15,13 +15,13 @@ use crate::scoring::{AuthorHistory, RuleSet, Thresholds};
 use crate::state::AppState;
 use crate::store;
 
-/// Largest rule file accepted through the API (characters). The default file has about 163,300
-/// (2026-12-08a, with the English threat families, `en-threat-wish`, `fr-threat-dox`,
+/// Largest rule file accepted through the API (characters). The default file has about 164,700
+/// (2026-12-08b, with the English threat families, `en-threat-wish`, `fr-threat-dox`,
 /// `hate-stereotype-fr`/`-en`, the four English threat rules of 06j, the death wishes of 06k,
 /// the quoted spam of 07a, the condemned statements of 07b, the spam quotes of 07c, the
 /// French threat forms of 07d, the helplines of 07e, the spam links and threat forms of
-/// 07f, the unknown shorteners of 07g and the aimed insults of 08a; 151,000 with 07e, 130,000
-/// with 07a): 36,700 characters leave a site room to add its own rules to a copy of it (a third as much again
+/// 07f, the unknown shorteners of 07g, the aimed insults of 08a and the hate tropes of 08b;
+/// 151,000 with 07e, 130,000 with 07a): 35,300 characters leave a site room to add its own rules to a copy of it (a third as much again
 /// with 07a); 100,000 until 2026-12-06b.
 pub const MAX_RULES_CHARS: usize = 200_000;
 

@@ -1113,6 +1113,30 @@ pub(super) mod tests {
         );
     }
 
+    /// Rules 08b, written on tests/eval/fr_long_dev.csv's misses: the stock tropes of French
+    /// hate, and the same words condemned, reported or about something else.
+    #[test]
+    fn hate_tropes_are_held_since_rules_08b_and_their_condemnation_is_not() {
+        assert_rule_fires(
+            "hate-trope-fr",
+            "fr",
+            &[
+                "Les médias sont tenus par les Juifs, qui se moquent bien de nos paysans.",
+                "Comme d'habitude, ce sont les Juifs qui tirent les ficelles de la finance.",
+                "Mais l'islam est une religion de terroristes, chaque mosquée est une base arrière.",
+                "Les femmes n'ont rien à faire dans ce bureau, leur place est à la cuisine.",
+                "Les homos sont des malades qu'il faudrait soigner.",
+            ],
+            &[
+                "Dire que l'islam est une religion de terroristes, c'est un amalgame honteux.",
+                "Le vieux cliché des Juifs qui contrôlent les médias revient dans les commentaires.",
+                "Les élus de la majorité tirent les ficelles du budget depuis dix ans.",
+                "Sa place est à la maison de retraite des Tilleuls depuis mars.",
+                "Les gays sont des cibles d'agressions de plus en plus nombreuses.",
+            ],
+        );
+    }
+
     /// Rules 07g, written on tests/eval/fr_links_dev.csv's misses: links on shorteners Vigie does
     /// not know, more of the endings spam registers.
     #[test]
