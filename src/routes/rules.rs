@@ -21,8 +21,8 @@ use crate::store;
 /// the quoted spam of 07a, the condemned statements of 07b, the spam quotes of 07c, the
 /// French threat forms of 07d, the helplines of 07e, the spam links and threat forms of
 /// 07f, the unknown shorteners of 07g, the aimed insults of 08a and the hate tropes of 08b;
-/// 151,000 with 07e, 130,000 with 07a): 35,300 characters leave a site room to add its own rules to a copy of it (a third as much again
-/// with 07a); 100,000 until 2026-12-06b.
+/// 151,000 with 07e, 130,000 with 07a): 35,300 characters leave a site room to add its own
+/// rules to a copy of it (a third as much again with 07a); 100,000 until 2026-12-06b.
 pub const MAX_RULES_CHARS: usize = 200_000;
 
 /// The body limit of a request that carries a whole rule file ([`rules_limit`]): room for
