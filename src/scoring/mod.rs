@@ -270,10 +270,9 @@ impl Scorer {
                 }
                 m[k] -= lost[k];
             }
-            // a passage that weighs more on its own than the whole comment: French only, the
-            // English sets gained nothing and toxic_spans' borderline comments were held more
+            // a passage that weighs more on its own than the whole comment
             let bias = self.model.meta.sparse_bias[0];
-            let passage = (lang == "fr")
+            let passage = reads_passages(lang)
                 .then(|| passage_margin(body, norm, sf, contrib, bias))
                 .flatten()
                 .map(|p| Passage {
@@ -314,11 +313,19 @@ impl Scorer {
         };
         let hits = rule_hits(rules, body, &norm, lang, &author, &sh);
         let margins = match rules.mentions_of(body, lang, [true; 2]) {
-            [None, None] if lang != "fr" || !has_passages(body, &norm) => SCRATCH.with(|sf| {
-                let mut sc = sf.borrow_mut();
-                features::extract_with(&norm, &self.model.meta.features, lang, &mut sc.0, false);
-                self.model.margins(&sc.0, None)
-            }),
+            [None, None] if !reads_passages(lang) || !has_passages(body, &norm) => {
+                SCRATCH.with(|sf| {
+                    let mut sc = sf.borrow_mut();
+                    features::extract_with(
+                        &norm,
+                        &self.model.meta.features,
+                        lang,
+                        &mut sc.0,
+                        false,
+                    );
+                    self.model.margins(&sc.0, None)
+                })
+            }
             // the evidence inside the quotes is weighed token by token, as in `score_with`
             [tox, spam] => {
                 self.margins_and_tops(body, &norm, lang, [tox.as_ref(), spam.as_ref()])
@@ -387,19 +394,20 @@ const PASSAGE_TOKENS: usize = 10;
 const PASSAGE_DISCOUNT: f32 = 1.5;
 
 /// Whether token `t` ends a sentence: the text between it and the next token holds a mark
-/// that ends one and an ASCII space or line break ("3.5" and "site.fr" do not).
+/// that ends one ([`quotes::sentence_ends_at`]: "3.5" and "site.fr" do not).
 #[inline]
 fn ends_sentence(body: &str, norm: &Normalised, t: usize) -> bool {
     let (Some(a), Some(b)) = (norm.tokens.get(t), norm.tokens.get(t + 1)) else {
         return false;
     };
-    let gap = body
-        .as_bytes()
-        .get(a.orig_end as usize..b.orig_start as usize)
-        .unwrap_or_default();
-    let mark = gap.iter().any(|c| matches!(c, b'.' | b'!' | b'?' | b'\n'))
-        || gap.windows(3).any(|w| w == "…".as_bytes());
-    mark && gap.iter().any(u8::is_ascii_whitespace)
+    (a.orig_end as usize..b.orig_start as usize)
+        .any(|i| body.is_char_boundary(i) && quotes::sentence_ends_at(body, i).is_some())
+}
+
+/// The languages whose comments are read passage by passage: French only (the English sets
+/// gained nothing and toxic_spans' borderline comments were held more: README).
+fn reads_passages(lang: &str) -> bool {
+    lang == "fr"
 }
 
 /// Whether the comment is long enough to hold passages shorter than itself.

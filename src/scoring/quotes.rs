@@ -135,19 +135,7 @@ impl<'a> Walker<'a> {
 /// a line break, or at `.`, `!`, `?` or `…` followed by a space or the end of the text ("3.5"
 /// and "site.fr" go on); a run of marks ("?!", "...") ends one sentence.
 pub fn sentences_around(text: &str, start: usize, end: usize, n: u8) -> (usize, usize) {
-    let bytes = text.as_bytes();
-    // byte just after a sentence's last mark, for each mark that ends a sentence
-    let ends_at = |i: usize| -> Option<usize> {
-        let c = text[i..].chars().next()?;
-        let after = i + c.len_utf8();
-        match c {
-            '\n' => Some(after),
-            '.' | '!' | '?' | '…' => {
-                (after == bytes.len() || bytes[after].is_ascii_whitespace()).then_some(after)
-            }
-            _ => None,
-        }
-    };
+    let ends_at = |i: usize| sentence_ends_at(text, i);
     let mut s = start.min(text.len());
     for k in 0..=n {
         // back to the byte after the previous sentence's end (past the end of the sentence
@@ -173,6 +161,22 @@ pub fn sentences_around(text: &str, start: usize, end: usize, n: u8) -> (usize, 
             .unwrap_or(text.len());
     }
     (s, e)
+}
+
+/// When the character at byte `i` of `text` (a char boundary) ends a sentence, the byte just
+/// after it: a line break, or `.`, `!`, `?` or `…` followed by an ASCII space or the end of the
+/// text ("3.5" and "site.fr" go on).
+pub fn sentence_ends_at(text: &str, i: usize) -> Option<usize> {
+    let c = text.get(i..)?.chars().next()?;
+    let after = i + c.len_utf8();
+    match c {
+        '\n' => Some(after),
+        '.' | '!' | '?' | '…' => {
+            let next = text.as_bytes().get(after);
+            next.is_none_or(u8::is_ascii_whitespace).then_some(after)
+        }
+        _ => None,
+    }
 }
 
 /// `text` with every quoted span's content replaced by spaces (same byte offsets): what the
